@@ -1,0 +1,43 @@
+# Image for every Python process of the deployment: web (gunicorn), worker and beat (celery) and
+# the one-shot `migrate` job; docker-compose.yml picks the command. Settings come only from the
+# environment (search_app/config.py); nothing secret is baked into the image.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    OMP_THREAD_LIMIT=1
+
+# Tesseract with the Simplified and Traditional Chinese models, and CJK fonts for rendering.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+        tesseract-ocr \
+        tesseract-ocr-chi-sim \
+        tesseract-ocr-chi-tra \
+        fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN groupadd --system app \
+ && useradd --system --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app
+
+WORKDIR /app
+
+# Only what the app needs: copying the whole directory would pull in .venv, .git and var/ (which
+# holds the local development keys). New top-level runtime directories must be added here.
+COPY pyproject.toml ./
+COPY search_app ./search_app
+COPY indexer ./indexer
+COPY workers ./workers
+COPY templates ./templates
+COPY mappings ./mappings
+
+# Installed as root so the code stays read-only for the `app` user at run time.
+RUN pip install --no-cache-dir . \
+ && rm -rf build ./*.egg-info \
+ && install -d -o app -g app /data/blobs
+
+USER app
+
+EXPOSE 8000
+
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "search_app:create_app()"]

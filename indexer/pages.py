@@ -1,0 +1,124 @@
+"""Split an input file into pages: PDF text layer where it is real text, else a rendered image.
+
+The type is decided from the file's bytes, not its name, so a JPEG called .pdf is read as a
+JPEG and a text file called .png is refused with a reason.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymupdf
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from indexer.types import IngestError, PageInput
+
+# A page whose text layer has fewer real characters than this is treated as a scan.
+MIN_TEXT_LAYER_CHARS = 20
+MAX_PAGES = 5000
+
+
+def sniff(head: bytes) -> str | None:
+    if head.startswith(b"%PDF-") or b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    return None
+
+
+def load_pages(path: str | Path, *, dpi: int = 300, max_pixels: int = 80_000_000) -> Iterator[PageInput]:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IngestError(f"无法读取文件：{exc.strerror}") from None
+    if size == 0:
+        raise IngestError("文件为空（0 字节）")
+    with path.open("rb") as fh:
+        kind = sniff(fh.read(2048))
+    if kind is None:
+        raise IngestError(f"不支持的文件类型（{path.suffix or '无扩展名'}）：仅支持 PDF、TIFF、JPEG、PNG")
+    if kind == "pdf":
+        yield from _pdf_pages(path, dpi=dpi, max_pixels=max_pixels)
+    else:
+        yield from _image_pages(path, max_pixels=max_pixels)
+
+
+def _pdf_pages(path: Path, *, dpi: int, max_pixels: int) -> Iterator[PageInput]:
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as exc:
+        raise IngestError(f"PDF 文件损坏，无法打开：{exc}") from None
+    with doc:
+        if doc.needs_pass or doc.is_encrypted:
+            raise IngestError("PDF 已加密（需要密码），请提供未加密的文件")
+        if doc.page_count == 0:
+            raise IngestError("PDF 文件损坏或没有页面（读到 0 页）")
+        if doc.page_count > MAX_PAGES:
+            raise IngestError(f"PDF 页数 {doc.page_count} 超过上限 {MAX_PAGES}")
+        for index in range(doc.page_count):
+            try:
+                page = doc.load_page(index)
+                text = page.get_text("text")
+                if sum(ch.isalnum() for ch in text) >= MIN_TEXT_LAYER_CHARS:
+                    yield PageInput(page_no=index + 1, text_layer=text)
+                    continue
+                scale = dpi / 72
+                w, h = page.rect.width * scale, page.rect.height * scale
+                if w * h > max_pixels:
+                    raise IngestError(f"第 {index + 1} 页按 {dpi} dpi 渲染为 {int(w)}×{int(h)} 像素，超过上限")
+                pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+                img = Image.frombytes("L", (pix.width, pix.height), pix.samples)
+            except IngestError:
+                raise
+            except Exception as exc:
+                raise IngestError(f"PDF 第 {index + 1} 页损坏：{exc}") from None
+            yield PageInput(page_no=index + 1, image=img)
+
+
+def _image_pages(path: Path, *, max_pixels: int) -> Iterator[PageInput]:
+    Image.MAX_IMAGE_PIXELS = max_pixels  # PIL raises DecompressionBombError above 2x this
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+            if w * h > max_pixels:
+                raise IngestError(f"图像 {w}×{h} 像素超过上限 {max_pixels}（可能是解压炸弹）")
+            for index, frame in enumerate(ImageSequence.Iterator(img)):
+                if index >= MAX_PAGES:
+                    raise IngestError(f"图像页数超过上限 {MAX_PAGES}")
+                page = frame.convert("L")
+                page.load()
+                yield PageInput(page_no=index + 1, image=page)
+    except IngestError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise IngestError(f"图像尺寸异常（可能是解压炸弹）：{exc}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise IngestError(f"图像文件损坏，无法解码：{exc}") from None
+
+
+def image_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def count_pages(path: str | Path) -> int:
+    """Page count for progress reporting; 0 when the file cannot be opened (load_pages says why)."""
+    try:
+        with Path(path).open("rb") as fh:
+            kind = sniff(fh.read(2048))
+        if kind == "pdf":
+            with pymupdf.open(path, filetype="pdf") as doc:
+                return doc.page_count
+        if kind is not None:
+            with Image.open(path) as img:
+                return getattr(img, "n_frames", 1)
+    except Exception:
+        return 0
+    return 0

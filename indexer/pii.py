@@ -1,0 +1,244 @@
+"""Find personal identifiers in OCR'd Chinese page text before anything reaches the index.
+
+The index must never hold PII in plaintext, so a miss here is a leak; but every false hit hides
+searchable text, so each detector validates what it can (checksums, region codes, real dates)
+instead of matching bare digit counts. OCR output is noisy: digits come out full-width, split by
+stray spaces or with letters that look like digits, so detection works on a normalised view of
+each digit run and reports spans in the original text, wide enough for redaction to erase every
+noisy character.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["PiiMatch", "detect", "valid_id18", "valid_id15", "luhn_ok"]
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_PROVINCES = frozenset(
+    [*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55),
+     *range(61, 66), 71, 81, 82, 83, 91]
+)
+# OCR confusions are only trusted between real digits; elsewhere they are ordinary letters.
+_CONFUSABLE = {"O": 0, "o": 0, "I": 1, "l": 1, "|": 1, "S": 5}
+_MAX_CONFUSABLE_RUN = 2
+# One of these between two digit groups keeps them in the same run ("1381 234 5678").
+_SEPARATORS = frozenset(" -\u3000\u00a0\uff0d")
+_PLUS = frozenset("+\uff0b")
+_PHONE = re.compile(r"1[3-9]\d{9}")
+# Real area codes are 010, 02x or 0[3-9]xx; local numbers never start with 0 or 1.
+_AREA_CODE = re.compile(r"0(?:10|2\d|[3-9]\d\d)")
+_LOCAL_NUMBER = re.compile(r"[2-9]\d{6,7}")
+_MAX_DIGITS = 19  # longest thing we look for (bank cards); longer spans are never candidates
+_MIN_DIGITS = 10  # shortest: a 3-digit area code plus a 7-digit local number
+# Real groupings have 2-5 groups ("6222 0212 3456 7890 123"); OCR adds the odd stray space.
+# Rows of single digits or many short numbers ("1 3 8 1 2 ...", a table of scores) are not one
+# number, so a candidate may span at most this many groups, of which one may be a lone digit.
+_MAX_GROUPS = 6
+_MAX_LONE_DIGIT_GROUPS = 1
+# Among overlapping candidates the longer one wins; on equal length, the more specific kind.
+_KIND_RANK = {"id_number": 0, "bank_card": 1, "phone": 2, "landline": 3}
+
+
+@dataclass(frozen=True)
+class PiiMatch:
+    """One identifier: where it sits in the input and its canonical value for the blind index."""
+
+    kind: str
+    start: int
+    end: int
+    value: str
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One normalised character of a digit run and where it came from in the text."""
+
+    char: str
+    pos: int
+
+
+def _valid_date(year: int, month: int, day: int) -> bool:
+    try:
+        born = _dt.date(year, month, day)
+    except ValueError:
+        return False
+    return _dt.date(1900, 1, 1) <= born <= _dt.date.today()
+
+
+def valid_id18(value: str) -> bool:
+    """GB 11643-1999 check: the checksum catches most OCR misreads, region and date the rest."""
+    if len(value) != 18 or not value[:17].isascii() or not value[:17].isdigit():
+        return False
+    check = value[17].upper()
+    if check not in _ID_CHECK:
+        return False
+    if int(value[:2]) not in _PROVINCES:
+        return False
+    if not _valid_date(int(value[6:10]), int(value[10:12]), int(value[12:14])):
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS))
+    return _ID_CHECK[total % 11] == check
+
+
+def valid_id15(value: str) -> bool:
+    """Legacy IDs have no checksum, so region and a real 19YY birth date are all we can check."""
+    if len(value) != 15 or not value.isascii() or not value.isdigit():
+        return False
+    if int(value[:2]) not in _PROVINCES:
+        return False
+    return _valid_date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
+
+
+def luhn_ok(value: str) -> bool:
+    """Card numbers carry a Luhn digit; requiring it keeps arbitrary long numbers searchable."""
+    if not value or not value.isascii() or not value.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(value)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _digit_of(ch: str) -> int | None:
+    """Any Unicode decimal digit counts; OCR emits full-width ones (０-９) in CJK text."""
+    return unicodedata.decimal(ch, None)
+
+
+def _normalise(text: str) -> list[str | None]:
+    """Per-character digit view of text: '0'-'9', 'X' for a trailing ID check char, else None."""
+    norm: list[str | None] = [None] * len(text)
+    for i, ch in enumerate(text):
+        d = _digit_of(ch)
+        if d is not None:
+            norm[i] = str(d)
+    # Letter confusions only inside a digit run: a short run of look-alikes between two digits.
+    i = 0
+    while i < len(text):
+        if text[i] not in _CONFUSABLE:
+            i += 1
+            continue
+        j = i
+        while j < len(text) and text[j] in _CONFUSABLE:
+            j += 1
+        if (j - i <= _MAX_CONFUSABLE_RUN and i > 0 and j < len(text)
+                and _digit_of(text[i - 1]) is not None and _digit_of(text[j]) is not None):
+            for k in range(i, j):
+                norm[k] = str(_CONFUSABLE[text[k]])
+        i = j
+    # An X directly after a digit and not followed by a letter or digit may end an 18-digit ID.
+    for i, ch in enumerate(text):
+        if ch in "Xx\uff38\uff58" and i > 0 and norm[i - 1] is not None and norm[i - 1] != "X":
+            nxt = text[i + 1] if i + 1 < len(text) else ""
+            if not (nxt and (norm[i + 1] is not None or (nxt.isascii() and nxt.isalpha()))):
+                norm[i] = "X"
+    return norm
+
+
+def _runs(text: str, norm: list[str | None]) -> list[list[list[_Unit]]]:
+    """Maximal digit runs, each split into groups at single separators; an X ends its run."""
+    runs: list[list[list[_Unit]]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if norm[i] is None or norm[i] == "X":
+            i += 1
+            continue
+        groups: list[list[_Unit]] = [[]]
+        while i < n:
+            c = norm[i]
+            if c == "X":
+                groups[-1].append(_Unit("X", i))
+                i += 1
+                break
+            if c is not None:
+                groups[-1].append(_Unit(c, i))
+                i += 1
+            elif (text[i] in _SEPARATORS and i + 1 < n and norm[i + 1] is not None
+                  and norm[i + 1] != "X"):
+                groups.append([])
+                i += 1
+            else:
+                break
+        runs.append(groups)
+    return runs
+
+
+def _classify(digits: str, groups: list[list[_Unit]]) -> tuple[str, str] | None:
+    """Kind and canonical value of one candidate span, or None if nothing validates."""
+    n = len(digits)
+    if digits.endswith("X"):
+        return ("id_number", digits) if valid_id18(digits) else None
+    if n == 18 and valid_id18(digits):
+        return "id_number", digits
+    if n == 15 and valid_id15(digits):
+        return "id_number", digits
+    if 16 <= n <= 19 and digits[0] in "456" and luhn_ok(digits):
+        return "bank_card", digits
+    for prefix in ("", "86", "0086"):
+        body = digits[len(prefix):]
+        if n == 11 + len(prefix) and digits.startswith(prefix) and _PHONE.fullmatch(body):
+            return "phone", body
+    if len(groups) >= 2:
+        area = "".join(u.char for u in groups[0])
+        local = digits[len(area):]
+        if _AREA_CODE.fullmatch(area) and _LOCAL_NUMBER.fullmatch(local):
+            return "landline", digits
+    return None
+
+
+def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
+    """Every validated span of whole groups in a run, with its ranking key."""
+    found: list[tuple[int, int, PiiMatch]] = []
+    for first in range(len(groups)):
+        units: list[_Unit] = []
+        lone = 0
+        for last in range(first, min(first + _MAX_GROUPS, len(groups))):
+            units = units + groups[last]
+            lone += len(groups[last]) < 2
+            if lone > _MAX_LONE_DIGIT_GROUPS:
+                break
+            ends = [units]
+            if units[-1].char == "X":
+                # The X may also be a neighbouring letter rather than a check character.
+                ends = [units, units[:-1]]
+            for span in ends:
+                digits = "".join(u.char for u in span)
+                if len(digits) > _MAX_DIGITS or len(digits) < _MIN_DIGITS:
+                    continue
+                hit = _classify(digits, groups[first:last + 1])
+                if hit is None:
+                    continue
+                kind, value = hit
+                start = span[0].pos
+                if kind == "phone" and value != digits and start > 0 and text[start - 1] in _PLUS:
+                    start -= 1
+                found.append((len(digits), _KIND_RANK[kind],
+                              PiiMatch(kind, start, span[-1].pos + 1, value)))
+            if len(units) > _MAX_DIGITS + 1:
+                break
+    return found
+
+
+def detect(text: str) -> list[PiiMatch]:
+    """All identifiers in text, sorted by start and non-overlapping, longest first on conflict.
+
+    Candidates start and end only at run edges or at separators, so digits glued to a number
+    (a 20-digit reference, a phone with a stray digit) disqualify it, while grouped numbers
+    ("6222 0212 3456 7890 123") and neighbours split off by a space or hyphen still match.
+    """
+    norm = _normalise(text)
+    found: list[tuple[int, int, PiiMatch]] = []
+    for groups in _runs(text, norm):
+        found.extend(_candidates(text, groups))
+    found.sort(key=lambda c: (-c[0], c[1], c[2].start))
+    chosen: list[PiiMatch] = []
+    for _, _, match in found:
+        if all(match.end <= m.start or match.start >= m.end for m in chosen):
+            chosen.append(match)
+    return sorted(chosen, key=lambda m: m.start)

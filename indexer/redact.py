@@ -1,0 +1,87 @@
+"""Replace detected identifiers with masked display forms before text is indexed or shown.
+
+How much of each kind stays visible is a policy decision, not code: it lives in one JSON file
+(data/mask_policy.json) so that reviewers can audit and change it without touching the detector.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from indexer.pii import PiiMatch
+
+__all__ = ["mask_value", "redact"]
+
+_POLICY_PATH = Path(__file__).resolve().parent / "data" / "mask_policy.json"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    keep_start: int
+    keep_end: int
+
+
+@dataclass(frozen=True)
+class _Policy:
+    mask_char: str
+    rules: Mapping[str, _Rule]
+
+
+@functools.lru_cache(maxsize=1)
+def _policy() -> _Policy:
+    """Read and check the policy once; a malformed file must stop indexing, not weaken masking."""
+    raw = json.loads(_POLICY_PATH.read_text(encoding="utf-8"))
+    mask_char = raw.get("mask_char")
+    if not isinstance(mask_char, str) or len(mask_char) != 1:
+        raise ValueError(f"{_POLICY_PATH}: mask_char must be a single character")
+    rules: dict[str, _Rule] = {}
+    for kind, spec in raw.get("kinds", {}).items():
+        keep = (spec.get("keep_start"), spec.get("keep_end"))
+        if not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in keep):
+            raise ValueError(f"{_POLICY_PATH}: {kind}: keep_start/keep_end must be ints >= 0")
+        rules[kind] = _Rule(*keep)
+    return _Policy(mask_char, MappingProxyType(rules))
+
+
+def mask_value(kind: str, value: str) -> str:
+    """Masked form of a canonical value, same length so the layout of a page stays readable.
+
+    A value too short for its rule is masked entirely: the rule limits what is shown, and
+    showing every character would defeat it.
+    """
+    policy = _policy()
+    rule = policy.rules.get(kind)
+    if rule is None:
+        raise ValueError(f"no mask policy for PII kind {kind!r}")
+    hidden = len(value) - rule.keep_start - rule.keep_end
+    if hidden <= 0:
+        return policy.mask_char * len(value)
+    tail = value[len(value) - rule.keep_end:] if rule.keep_end else ""
+    return value[:rule.keep_start] + policy.mask_char * hidden + tail
+
+
+def redact(text: str, matches: Sequence[PiiMatch]) -> str:
+    """Text with every match span replaced by its masked value.
+
+    Overlapping or out-of-range spans raise instead of being guessed at: they mean the caller
+    mixed offsets from different texts, and a guess could leave an identifier in the index.
+    """
+    ordered = sorted(matches, key=lambda m: (m.start, m.end))
+    parts: list[str] = []
+    pos = 0
+    for m in ordered:
+        if not 0 <= m.start < m.end <= len(text):
+            raise ValueError(
+                f"{m.kind} span [{m.start}, {m.end}) outside text of length {len(text)}"
+            )
+        if m.start < pos:
+            raise ValueError(f"{m.kind} span [{m.start}, {m.end}) overlaps the previous match")
+        parts.append(text[pos:m.start])
+        parts.append(mask_value(m.kind, m.value))
+        pos = m.end
+    parts.append(text[pos:])
+    return "".join(parts)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One command from a fresh machine to a running service with demo data:
+# installs what is missing, starts OpenSearch, Redis and a worker, migrates, loads the demo set
+# through the worker and serves the app on http://127.0.0.1:${PORT:-5000}. Safe to run twice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/services.sh start
+set -a; . var/local.env; set +a
+FLASK=".venv/bin/flask --app search_app"
+$FLASK db-upgrade
+$FLASK ensure-index
+$FLASK demo --queue
+PORT="${PORT:-5000}"
+cat <<MSG
+
+  档案检索系统 is running: http://127.0.0.1:$PORT
+  demo logins (user / password):
+    zhangsan / demo-staff-1    查询员，户籍档案+电子卷宗（海淀）授权
+    lisi     / demo-staff-2    查询员，干部人事档案（组织部）授权
+    shenji   / demo-auditor    审计员（审计日志）
+  API token for zhangsan:  .venv/bin/flask --app search_app issue-token zhangsan
+  stop the services:       bash scripts/services.sh stop
+
+MSG
+exec .venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - "search_app:create_app()"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite against real services (OpenSearch, Redis, Tesseract), started here if they
+# are not running. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/services.sh start
+mkdir -p test-artifacts
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,54 @@
+"""Archive search service: Flask app factory.
+
+`create_app(config)` loads typed settings from the environment (search_app.config), applies the
+test mapping on top, and wires one extension per `init_app`. Nothing runs at import time.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    from flask_wtf.csrf import CSRFProtect
+
+    from search_app import api, cli, db, errors
+    from search_app.accounts import views as auth_views
+    from search_app.audit import views as audit_views
+    from search_app.grants import views as grant_views
+    from search_app.config import load_settings
+    from search_app.search import _backend, views as search_views
+    from workers.celery_app import celery_init_app
+
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"))
+    app.config.from_mapping(load_settings(overrides=config))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=app.config["SESSION_MINUTES"]),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=app.config["SESSION_COOKIE_SECURE"],
+        MAX_CONTENT_LENGTH=app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+
+    db.init_app(app)
+    _backend.init_app(app)
+    celery_init_app(app)
+    csrf = CSRFProtect(app)
+    auth_views.init_app(app)
+    app.register_blueprint(search_views.bp)
+    app.register_blueprint(audit_views.bp)
+    app.register_blueprint(grant_views.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,87 @@
+"""Login and logout (flask-login, session cookie) and bearer-token loading for the JSON API."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+
+from search_app.accounts.models import User
+from search_app.accounts.services import authenticate, user_for_token
+from search_app.audit.service import Actor, Event, record_event
+from search_app.db import get_session
+from search_app.errors import render_error
+from search_app.permissions import public
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录"
+login_manager.session_protection = "strong"
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = get_session().get(User, int(user_id))
+    return user if user is not None and user.is_enabled else None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    if request.path.startswith("/api/"):
+        return render_error(401, "需要 API 令牌：请求头 Authorization: Bearer <令牌>")
+    flash("请先登录", "info")
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+
+def load_bearer_user() -> User | None:
+    """The API authenticates by bearer token only; a browser session cookie is never used there,
+    which is why the API can be exempt from CSRF."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    return user_for_token(get_session(), header.removeprefix("Bearer ").strip())
+
+
+def client_addr() -> str:
+    return request.remote_addr or ""
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths: `next=https://evil.example` must not redirect off-site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        user = authenticate(get_session(), username, request.form.get("password", ""))
+        if user is None:
+            record_event(Actor(None, username, "", client_addr()),
+                         Event(action="auth.login", outcome="denied", reason="用户名或密码错误"))
+            flash("用户名或密码错误", "error")
+            return render_template("login.html", username=username), 401
+        session.clear()  # no fixation: a fresh session for the new identity
+        login_user(user)
+        session.permanent = True  # expires after SESSION_MINUTES
+        record_event(Actor(user.id, user.username, user.role, client_addr()),
+                     Event(action="auth.login", outcome="allowed"))
+        return redirect(_safe_next(request.args.get("next")) or url_for("search.index"))
+    return render_template("login.html", username="")
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    record_event(Actor(current_user.id, current_user.username, current_user.role, client_addr()),
+                 Event(action="auth.logout", outcome="allowed"))
+    logout_user()
+    flash("已退出登录", "info")
+    return redirect(url_for("auth.login"))

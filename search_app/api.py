@@ -1,0 +1,79 @@
+"""JSON API, version 1. Bearer tokens only (`flask issue-token`); see docs/api.md."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, g, request
+from flask_login import current_user
+
+from search_app.accounts.views import client_addr, load_bearer_user
+from search_app.audit.service import AuditWriteError
+from search_app.db import get_session
+from search_app.errors import render_error
+from search_app.grants.services import active_grants
+from search_app.ingest.service import job_progress
+from search_app.permissions import Permission, requires
+from search_app.search import ReadDenied, SearchUnavailable, search_pages
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def _authenticate():
+    user = load_bearer_user()
+    if user is None:
+        return render_error(401, "需要有效的 API 令牌：请求头 Authorization: Bearer <令牌>")
+    g._login_user = user  # flask-login's current_user for this request; no session is created
+
+
+def _grant_json(grant) -> dict:
+    return {"id": grant.id, "approval_ref": grant.approval_ref, "purpose": grant.purpose,
+            "categories": grant.categories, "units": grant.units,
+            "classification_ceiling": grant.classification_ceiling,
+            "archive_nos": grant.archive_nos,
+            "valid_from": grant.valid_from.isoformat() + "Z",
+            "valid_until": grant.valid_until.isoformat() + "Z"}
+
+
+@bp.get("/grants")
+@requires(Permission.GRANT_READ_OWN)
+def grants():
+    return {"grants": [_grant_json(gr) for gr in active_grants(get_session(), current_user)]}
+
+
+@bp.post("/search")
+@requires(Permission.ARCHIVE_SEARCH)
+def search():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return render_error(400, "请求体必须是 JSON 对象：{grant_id, purpose, q, page}")
+    grant_id, page = body.get("grant_id"), body.get("page", 1)
+    if not isinstance(grant_id, int) or not isinstance(page, int) or page < 1:
+        return render_error(400, "grant_id 必须是整数，page 必须是正整数")
+    if not isinstance(body.get("q"), str) or not isinstance(body.get("purpose", ""), str):
+        return render_error(400, "q 和 purpose 必须是字符串")
+    try:
+        out = search_pages(user=current_user, grant_id=grant_id, purpose=body.get("purpose", ""),
+                           query=body["q"], page=page, client_addr=client_addr())
+    except ReadDenied as exc:
+        return render_error(403, f"查询被拒绝：{exc.reason}")
+    except AuditWriteError:
+        return render_error(503, "审计记录无法写入，查询已拒绝")
+    except SearchUnavailable as exc:
+        return render_error(503, str(exc))
+    return {
+        "query": out.query, "total": out.total, "page": out.page, "page_size": out.page_size,
+        "approval_ref": out.approval_ref, "grant_id": out.grant_id, "audit_seq": out.audit_seq,
+        "hits": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}
+                 for h in out.hits],
+        "facets": {k: [{"value": v, "count": c} for v, c in vals] for k, vals in out.facets.items()},
+    }
+
+
+@bp.get("/ingest/jobs/<int:job_id>")
+@requires(Permission.INGEST_RUN)
+def ingest_job(job_id: int):
+    progress = job_progress(get_session(), job_id)
+    if progress is None:
+        return render_error(404, f"导入任务 {job_id} 不存在")
+    return asdict(progress)

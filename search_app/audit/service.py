@@ -1,0 +1,138 @@
+"""The one way to write the audit log, and the check that it was never altered.
+
+Every record is committed in its own transaction before the caller may return data (fail
+closed: if the commit fails, `record_event` raises and the read is refused). Records are
+hash-chained: hash = sha256(prev_hash || canonical JSON of the record), so any edit, deletion,
+reordering or truncation shows up in `verify_chain`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from search_app.audit.models import AuditHead, AuditRecord
+from search_app.db import fresh_session
+from search_app.timeutil import utcnow
+
+GENESIS = "0" * 64
+_HASHED = ("seq", "ts", "user_id", "username", "role", "action", "outcome", "reason", "purpose",
+           "approval_ref", "grant_id", "query", "filters", "result_count", "returned_ids",
+           "client_addr")
+
+
+class AuditWriteError(RuntimeError):
+    """The audit record could not be committed; the operation it guarded must not proceed."""
+
+
+@dataclass
+class Actor:
+    user_id: int | None
+    username: str
+    role: str
+    client_addr: str = ""
+
+
+@dataclass
+class Event:
+    action: str
+    outcome: str
+    reason: str = ""
+    purpose: str = ""
+    approval_ref: str = ""
+    grant_id: int | None = None
+    query: str = ""
+    filters: dict[str, Any] = field(default_factory=dict)
+    result_count: int | None = None
+    returned_ids: list[str] = field(default_factory=list)
+
+
+def _canonical(values: dict[str, Any]) -> bytes:
+    def default(o: Any) -> str:
+        if isinstance(o, datetime):
+            return o.isoformat(timespec="microseconds")
+        raise TypeError(type(o))
+    return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=default).encode()
+
+
+def record_hash(prev_hash: str, values: dict[str, Any]) -> str:
+    return hashlib.sha256(prev_hash.encode() + _canonical(values)).hexdigest()
+
+
+def _values(rec: AuditRecord) -> dict[str, Any]:
+    return {name: getattr(rec, name) for name in _HASHED}
+
+
+def record_event(actor: Actor, event: Event) -> AuditRecord:
+    """Append one record to the chain and commit it; raise AuditWriteError if that fails."""
+    try:
+        with fresh_session() as session:
+            return _append(session, actor, event)
+    except AuditWriteError:
+        raise
+    except Exception as exc:
+        raise AuditWriteError(f"audit record could not be written: {exc}") from exc
+
+
+def _append(session: Session, actor: Actor, event: Event) -> AuditRecord:
+    # Taking the head's write lock first serialises concurrent writers on both SQLite and PostgreSQL.
+    locked = session.execute(update(AuditHead).where(AuditHead.id == 1)
+                             .values(last_seq=AuditHead.last_seq)).rowcount
+    if not locked:
+        session.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS))
+        session.flush()
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    rec = AuditRecord(
+        seq=head.last_seq + 1, ts=utcnow(), user_id=actor.user_id, username=actor.username,
+        role=actor.role, client_addr=actor.client_addr, action=event.action,
+        outcome=event.outcome, reason=event.reason, purpose=event.purpose,
+        approval_ref=event.approval_ref, grant_id=event.grant_id, query=event.query,
+        filters=event.filters, result_count=event.result_count,
+        returned_ids=list(event.returned_ids), prev_hash=head.last_hash)
+    # Round-trip the JSON columns now so the hash covers exactly what the database will return.
+    rec.filters = json.loads(_canonical(rec.filters))
+    rec.hash = record_hash(rec.prev_hash, _values(rec))
+    head.last_seq, head.last_hash = rec.seq, rec.hash
+    session.add(rec)
+    session.commit()
+    return rec
+
+
+@dataclass
+class ChainReport:
+    ok: bool
+    records: int
+    problems: list[str]
+
+
+def verify_chain(session: Session, *, limit_problems: int = 20) -> ChainReport:
+    """Recompute the chain in seq order; report every break, naming the record."""
+    problems: list[str] = []
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    rows: Iterable[AuditRecord] = session.execute(
+        select(AuditRecord).order_by(AuditRecord.id)).scalars()
+    for rec in rows:
+        count += 1
+        if rec.seq != expected_seq:
+            problems.append(f"record id={rec.id}: seq {rec.seq}, expected {expected_seq} "
+                            "(a record was deleted or the rows were reordered)")
+        if rec.prev_hash != prev_hash:
+            problems.append(f"record seq={rec.seq}: prev_hash does not match the previous record")
+        if record_hash(rec.prev_hash, _values(rec)) != rec.hash:
+            problems.append(f"record seq={rec.seq}: content does not match its hash (edited)")
+        prev_hash, expected_seq = rec.hash, rec.seq + 1
+        if len(problems) >= limit_problems:
+            break
+    head = session.get(AuditHead, 1)
+    if head is not None and len(problems) < limit_problems:
+        if head.last_seq != expected_seq - 1 or head.last_hash != prev_hash:
+            problems.append(f"chain head says seq {head.last_seq} but the log ends at seq "
+                            f"{expected_seq - 1} (records were removed from the end)")
+    return ChainReport(ok=not problems, records=count, problems=problems)

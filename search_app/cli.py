@@ -1,0 +1,155 @@
+"""Operator commands: `flask --app search_app <command>` (see docs/operations.md)."""
+from __future__ import annotations
+
+import base64
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from search_app.accounts.models import User
+from search_app.accounts.services import AccountError, create_user, issue_api_token
+from search_app.audit.service import verify_chain
+from search_app.db import get_session
+from search_app.grants.services import GrantError, Scope, create_grant
+
+
+def init_app(app: Flask) -> None:
+    for command in (db_upgrade, gen_keys, create_user_cmd, issue_token, create_grant_cmd,
+                    ensure_index_cmd, ingest_cmd, audit_verify, demo_cmd):
+        app.cli.add_command(command)
+
+
+def _user(username: str) -> User:
+    user = get_session().execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"用户 {username} 不存在")
+    return user
+
+
+@click.command("db-upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations to DATABASE_URL."""
+    from search_app.migrations import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database is at the latest migration")
+
+
+@click.command("gen-keys")
+def gen_keys() -> None:
+    """Print fresh SECRET_KEY / ARCHIVE_DATA_KEY / ARCHIVE_BLIND_INDEX_KEY lines for an env file."""
+    for name in ("SECRET_KEY", "ARCHIVE_DATA_KEY", "ARCHIVE_BLIND_INDEX_KEY"):
+        click.echo(f"{name}={base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip('=')}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display-name", default="")
+@click.option("--unit", default="")
+@click.option("--id-number", default="", help="The user's own ID number; only its keyed hash is stored.")
+def create_user_cmd(username, role, password, display_name, unit, id_number) -> None:
+    from search_app.crypto import vault_from_config
+
+    hmac = vault_from_config(current_app.config).blind_index("id_number", id_number) if id_number else None
+    session = get_session()
+    try:
+        user = create_user(session, username=username, password=password, role=role,
+                           display_name=display_name, unit=unit, id_number_hmac=hmac)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    session.commit()
+    click.echo(f"created user {user.username} (id {user.id}, role {user.role})")
+
+
+@click.command("issue-token")
+@click.argument("username")
+def issue_token(username) -> None:
+    """Issue a new API bearer token (replaces the old one); printed once."""
+    session = get_session()
+    token = issue_api_token(session, _user(username))
+    session.commit()
+    click.echo(token)
+
+
+@click.command("create-grant")
+@click.option("--user", "username", required=True)
+@click.option("--approver", required=True)
+@click.option("--purpose", required=True)
+@click.option("--category", "categories", multiple=True, required=True)
+@click.option("--unit", "units", multiple=True, required=True)
+@click.option("--classification", default="内部", show_default=True)
+@click.option("--archive-no", "archive_nos", multiple=True)
+@click.option("--hours", type=float, default=8.0, show_default=True)
+def create_grant_cmd(username, approver, purpose, categories, units, classification,
+                     archive_nos, hours) -> None:
+    session = get_session()
+    try:
+        grant = create_grant(session, user=_user(username), approver=_user(approver),
+                             purpose=purpose, hours=hours,
+                             scope=Scope(list(categories), list(units), classification,
+                                         list(archive_nos)))
+    except GrantError as exc:
+        raise click.ClickException(str(exc)) from None
+    session.commit()
+    click.echo(f"grant #{grant.id} {grant.approval_ref} for {username} until {grant.valid_until:%Y-%m-%d %H:%M} UTC")
+
+
+@click.command("ensure-index")
+def ensure_index_cmd() -> None:
+    from search_app.search._backend import alias, client, ensure_index
+
+    name = ensure_index(client(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
+    click.echo(f"alias {alias()} -> {name}")
+
+
+@click.command("ingest")
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--base-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the manifest's file names are resolved (default: next to the manifest).")
+@click.option("--queue/--sync", default=False, help="Send files to the Celery worker, or run here.")
+@click.option("--by", "created_by", default="cli", show_default=True)
+def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: str) -> None:
+    """Ingest the files listed in MANIFEST (CSV or JSON); a bad file fails alone."""
+    from indexer.manifest import ManifestError
+    from search_app.ingest.jobs import start_job, wait_for_job
+
+    try:
+        job = start_job(manifest, base_dir=base_dir or manifest.parent, created_by=created_by,
+                        queue=queue)
+    except ManifestError as exc:
+        raise click.ClickException(str(exc)) from None
+    progress = wait_for_job(job.id, echo=click.echo)
+    for name, error in progress.errors:
+        click.echo(f"  ✗ {name}: {error}", err=True)
+    click.echo(f"job {job.id}: {progress.files_done} files done, {progress.files_failed} failed, "
+               f"{progress.pages_done} pages indexed")
+    if progress.files_done == 0 and progress.files_total:
+        sys.exit(1)
+
+
+@click.command("audit-verify")
+def audit_verify() -> None:
+    """Recompute the audit hash chain; exit 1 if any record was edited, deleted or reordered."""
+    started = time.monotonic()
+    report = verify_chain(get_session())
+    for problem in report.problems:
+        click.echo(f"BROKEN: {problem}", err=True)
+    click.echo(f"{report.records} records checked in {time.monotonic() - started:.2f}s: "
+               + ("chain intact" if report.ok else "CHAIN BROKEN"))
+    sys.exit(0 if report.ok else 1)
+
+
+@click.command("demo")
+@click.option("--queue/--sync", default=True)
+def demo_cmd(queue: bool) -> None:
+    """Demo users, a demo grant and the bundled demo scans (safe to run twice)."""
+    from search_app.demo import setup_demo
+
+    setup_demo(queue=queue, echo=click.echo)

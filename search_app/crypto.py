@@ -1,0 +1,56 @@
+"""Encryption at rest (AES-GCM) and the keyed blind index (HMAC-SHA256).
+
+Ciphertexts carry their key id so a key can be rotated without guessing which key wrote what:
+layout is b"v1:" + key_id + b":" + nonce(12) + ciphertext||tag. `aad` binds a ciphertext to
+its record (e.g. the page id) so a blob cannot be swapped onto another record.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import unicodedata
+from collections.abc import Mapping
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_PREFIX = b"v1:"
+
+
+class DecryptError(RuntimeError):
+    pass
+
+
+class Vault:
+    def __init__(self, keys: Mapping[str, bytes], current_key_id: str, blind_key: bytes) -> None:
+        if current_key_id not in keys:
+            raise ValueError(f"current key id {current_key_id!r} has no key")
+        self._keys = dict(keys)
+        self.current_key_id = current_key_id
+        self._blind_key = blind_key
+
+    def encrypt(self, plaintext: bytes, *, aad: bytes) -> bytes:
+        nonce = os.urandom(12)
+        ct = AESGCM(self._keys[self.current_key_id]).encrypt(nonce, plaintext, aad)
+        return _PREFIX + self.current_key_id.encode() + b":" + nonce + ct
+
+    def decrypt(self, blob: bytes, *, aad: bytes) -> bytes:
+        if not blob.startswith(_PREFIX):
+            raise DecryptError("unknown ciphertext format")
+        key_id, sep, rest = blob[len(_PREFIX):].partition(b":")
+        if not sep or key_id.decode() not in self._keys:
+            raise DecryptError(f"no key for key id {key_id.decode(errors='replace')!r}")
+        try:
+            return AESGCM(self._keys[key_id.decode()]).decrypt(rest[:12], rest[12:], aad)
+        except Exception as exc:  # InvalidTag: wrong key, wrong aad or tampered data
+            raise DecryptError("ciphertext failed authentication") from exc
+
+    def blind_index(self, kind: str, value: str) -> str:
+        """Keyed hash of a normalised PII value: exact look-up without storing the value."""
+        norm = unicodedata.normalize("NFKC", value).strip().upper()
+        return hmac.new(self._blind_key, f"{kind}:{norm}".encode(), hashlib.sha256).hexdigest()
+
+
+def vault_from_config(config: Mapping) -> Vault:
+    return Vault({config["ARCHIVE_DATA_KEY_ID"]: config["ARCHIVE_DATA_KEY"]},
+                 config["ARCHIVE_DATA_KEY_ID"], config["ARCHIVE_BLIND_INDEX_KEY"])

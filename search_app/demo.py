@@ -1,0 +1,82 @@
+"""Demo data: users, grants and scans rendered from demo/corpus.json (no binaries in git)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from indexer import synthetic
+from search_app import ROOT
+from search_app.accounts.models import User
+from search_app.accounts.services import create_user
+from search_app.db import get_session
+from search_app.grants.services import Scope, active_grants, create_grant
+from search_app.ingest.jobs import start_job, wait_for_job
+from search_app.search._backend import alias, client, ensure_index
+
+CORPUS = ROOT / "demo" / "corpus.json"
+
+
+def render_file(spec: dict[str, Any], out_dir: Path) -> Path:
+    """Write one demo file in its declared format (the formats the pipeline accepts)."""
+    path = out_dir / spec["file"]
+    fmt, trad = spec["format"], spec.get("traditional", False)
+    if fmt == "pdf_text":
+        synthetic.write_text_pdf(spec["pages"], path)
+        return path
+    images = [synthetic.render_page(lines, traditional=trad, noise=spec.get("noise", 0.0), seed=i)
+              for i, lines in enumerate(spec["pages"])]
+    writers: dict[str, Callable] = {
+        "png": lambda: synthetic.write_png(images[0], path),
+        "jpeg": lambda: synthetic.write_jpeg(images[0], path),
+        "tiff": lambda: synthetic.write_tiff(images, path),
+        "pdf_image": lambda: synthetic.write_image_pdf(images, path),
+    }
+    writers[fmt]()
+    return path
+
+
+def render_corpus(out_dir: Path, corpus: Path = CORPUS) -> Path:
+    """Render every demo file and a manifest.json next to them; returns the manifest path."""
+    data = json.loads(corpus.read_text(encoding="utf-8"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    for spec in data["files"]:
+        render_file(spec, out_dir)
+        manifest.append({k: v for k, v in spec.items()
+                         if k not in ("format", "pages", "traditional", "noise")})
+    path = out_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def setup_demo(*, queue: bool, echo: Callable[[str], None] = print) -> None:
+    data = json.loads(CORPUS.read_text(encoding="utf-8"))
+    session = get_session()
+    users: dict[str, User] = {}
+    for u in data["users"]:
+        existing = session.execute(select(User).where(User.username == u["username"])).scalar_one_or_none()
+        users[u["username"]] = existing or create_user(session, **u)
+    session.commit()
+    for g in data["grants"]:
+        user = users[g["user"]]
+        if not active_grants(session, user):
+            grant = create_grant(session, user=user, approver=users[g["approver"]],
+                                 purpose=g["purpose"], hours=g["hours"],
+                                 scope=Scope(g["categories"], g["units"], g["classification"], []))
+            echo(f"grant {grant.approval_ref} for {user.username}")
+    session.commit()
+    ensure_index(client(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
+    count = client().count(index=alias())["count"]
+    if count:
+        echo(f"index {alias()} already holds {count} pages; demo scans not re-ingested")
+        return
+    manifest = render_corpus(ROOT / "var" / "demo")
+    job = start_job(manifest, base_dir=manifest.parent, created_by="demo", queue=queue)
+    progress = wait_for_job(job.id, echo=echo, timeout=600)
+    for name, error in progress.errors:
+        echo(f"  ✗ {name}: {error}")

@@ -1,0 +1,67 @@
+"""Starting a job and following it: used by the CLI, the demo set-up and (later) the upload UI."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import current_app
+
+from indexer.manifest import parse_manifest
+from search_app.db import get_session
+from search_app.ingest.models import IngestFile, IngestJob
+from search_app.ingest.service import JobProgress, create_job, job_progress, mark_failed, run_file
+from search_app.search._backend import alias, client, ensure_index
+
+
+def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool) -> IngestJob:
+    """Create the job rows and commit, then hand the files to the worker (or run them here).
+
+    Tasks are queued only after the commit, so a worker never looks for a row that isn't there.
+    """
+    rows = parse_manifest(manifest)  # ManifestError: the whole manifest is unreadable
+    ensure_index(client(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
+    session = get_session()
+    job = create_job(session, source=str(manifest), created_by=created_by, rows=rows,
+                     base_dir=base_dir)
+    session.commit()
+    file_ids = [f.id for f in job.files if f.state == "queued"]
+    if queue:
+        from workers.tasks import ingest_file
+        for fid in file_ids:
+            ingest_file.delay(fid)
+    else:
+        for fid in file_ids:
+            try:
+                run_file(fid, refresh="wait_for")
+            except Exception as exc:  # the batch goes on; the row says what happened
+                current_app.logger.error("ingest file %s failed: %s", fid, exc)
+                mark_failed(fid, f"内部错误：{type(exc).__name__}: {exc}")
+    return job
+
+
+def wait_for_job(job_id: int, *, echo: Callable[[str], None] = print, timeout: float = 3600,
+                 poll: float = 1.0) -> JobProgress:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while True:
+        session = get_session()
+        session.expire_all()
+        progress = job_progress(session, job_id)
+        assert progress is not None
+        done = progress.files_done + progress.files_failed
+        pct = 100 * done // max(progress.files_total, 1)
+        line = (f"[{'#' * (pct // 5):<20}] {pct:3d}%  files {done}/{progress.files_total}  "
+                f"pages {progress.pages_done}/{progress.pages_total}  failed {progress.files_failed}")
+        if line != last:
+            echo(line)
+            last = line
+        if progress.finished:
+            return progress
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job {job_id} not finished after {timeout:.0f}s: {line}")
+        time.sleep(poll)
+
+
+def files_of(job_id: int) -> list[IngestFile]:
+    return list(get_session().query(IngestFile).filter_by(job_id=job_id).order_by(IngestFile.id))

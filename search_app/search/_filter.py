@@ -1,0 +1,38 @@
+"""The permission filter: one pure function from a grant and its holder to a query clause.
+
+The backend wraps every user query in it as a required (`filter`) clause, so scoring, highlights
+and facet counts only ever see documents the grant covers.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class GrantScope(Protocol):
+    categories: Sequence[str]
+    units: Sequence[str]
+    classification_ceiling: int
+    archive_nos: Sequence[str]
+
+
+@dataclass(frozen=True)
+class ReaderIdentity:
+    """Blind-index hashes identifying the reader, for self-exclusion (DESIGN rule 5)."""
+
+    hmacs: tuple[str, ...] = ()
+
+
+def permission_filter(grant: GrantScope, reader: ReaderIdentity) -> dict[str, Any]:
+    required: list[dict[str, Any]] = [
+        {"terms": {"category": sorted(grant.categories)}},
+        {"terms": {"unit": sorted(grant.units)}},
+        {"range": {"classification_level": {"lte": int(grant.classification_ceiling)}}},
+    ]
+    if grant.archive_nos:
+        required.append({"terms": {"archive_no": sorted(grant.archive_nos)}})
+    clause: dict[str, Any] = {"filter": required}
+    if reader.hmacs:
+        clause["must_not"] = [{"terms": {"subject_hmac": sorted(reader.hmacs)}}]
+    return {"bool": clause}

@@ -1,0 +1,64 @@
+"""Search pages for staff: pick a grant, state a purpose, query; every result set is audited."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from search_app.accounts.views import client_addr
+from search_app.audit.service import AuditWriteError
+from search_app.db import get_session
+from search_app.grants.services import active_grants
+from search_app.permissions import Permission, has_permission, public, requires
+from search_app.search import ReadDenied, SearchUnavailable, search_pages
+
+bp = Blueprint("search", __name__)
+
+
+@bp.route("/")
+@public
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if has_permission(current_user.role, Permission.ARCHIVE_SEARCH):
+        return redirect(url_for("search.search"))
+    if has_permission(current_user.role, Permission.AUDIT_READ):
+        return redirect(url_for("audit.log"))
+    return render_template("home.html")
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    return {"status": "ok"}
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@bp.route("/search", methods=["GET", "POST"])
+@requires(Permission.ARCHIVE_SEARCH)
+def search():
+    grants = active_grants(get_session(), current_user)
+    form = {"grant_id": _int(request.form.get("grant_id")) or (grants[0].id if grants else None),
+            "purpose": request.form.get("purpose", ""), "q": request.form.get("q", "")}
+    if request.method == "GET":
+        if grants and not form["purpose"]:
+            form["purpose"] = grants[0].purpose
+        return render_template("search.html", grants=grants, form=form, outcome=None, error=None)
+    page = _int(request.form.get("page")) or 1
+    try:
+        outcome = search_pages(user=current_user, grant_id=form["grant_id"],
+                               purpose=form["purpose"], query=form["q"], page=page,
+                               client_addr=client_addr())
+    except ReadDenied as exc:
+        return render_template("search.html", grants=grants, form=form, outcome=None,
+                               error=f"查询被拒绝：{exc.reason}（已记录审计）"), 403
+    except (SearchUnavailable, AuditWriteError) as exc:
+        message = ("审计记录无法写入，查询已拒绝" if isinstance(exc, AuditWriteError) else str(exc))
+        return render_template("search.html", grants=grants, form=form, outcome=None,
+                               error=message), 503
+    return render_template("search.html", grants=grants, form=form, outcome=outcome, error=None)

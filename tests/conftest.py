@@ -1,0 +1,164 @@
+"""Fixtures: a real app over real services (OpenSearch, Redis, Tesseract), isolated per session.
+
+Each test session gets its own SQLite file, blob dir, index alias and Redis database, so it
+never touches the demo data. Services are started by scripts/test.sh; if one is unreachable the
+integration tests fail (they never skip).
+"""
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import redis
+from opensearchpy import OpenSearch
+
+from search_app import create_app
+from search_app.accounts.models import User
+from search_app.accounts.services import create_user
+from search_app.db import get_session
+from search_app.grants.models import Grant
+from search_app.grants.services import Scope, create_grant
+from search_app.migrations import upgrade
+from search_app.search._backend import drop_alias_and_indices, ensure_index
+
+OPENSEARCH_URL = "http://127.0.0.1:9200"
+PASSWORD = "correct-horse-9"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _key() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory) -> dict:
+    tmp = tmp_path_factory.mktemp("app")
+    return {
+        "SECRET_KEY": _key(), "ARCHIVE_DATA_KEY": _key(), "ARCHIVE_BLIND_INDEX_KEY": _key(),
+        "DATABASE_URL": f"sqlite:///{tmp}/test.sqlite3",
+        "OPENSEARCH_URL": OPENSEARCH_URL,
+        "OPENSEARCH_INDEX": f"test-pages-{uuid.uuid4().hex[:8]}",
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "BLOB_DIR": str(tmp / "blobs"),
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def services() -> None:
+    """Fail loudly (not skip) when a real service is missing."""
+    try:
+        OpenSearch(hosts=[OPENSEARCH_URL]).cluster.health(wait_for_status="yellow", request_timeout=15)
+    except Exception as exc:
+        pytest.fail(f"OpenSearch is not reachable at {OPENSEARCH_URL} ({exc}); "
+                    "run the suite with `bash scripts/test.sh`, which starts it")
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
+    except Exception as exc:
+        pytest.fail(f"Redis is not reachable ({exc}); run `bash scripts/test.sh`")
+
+
+@pytest.fixture(scope="session")
+def app(settings, services):
+    app = create_app(settings)
+    upgrade(settings["DATABASE_URL"])
+    client = app.extensions["opensearch"]
+    ensure_index(client, settings["OPENSEARCH_INDEX"])
+    yield app
+    drop_alias_and_indices(client, settings["OPENSEARCH_INDEX"])
+
+
+@pytest.fixture()
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture()
+def make_user(ctx) -> Callable[..., User]:
+    def make(role: str = "staff", *, unit: str = "北京市公安局海淀分局", id_number: str = "",
+             username: str | None = None) -> User:
+        from search_app.crypto import vault_from_config
+        session = get_session()
+        hmac = vault_from_config(ctx.config).blind_index("id_number", id_number) if id_number else None
+        user = create_user(session, username=username or f"{role}{next(_seq)}-{uuid.uuid4().hex[:4]}",
+                           password=PASSWORD, role=role, unit=unit, id_number_hmac=hmac)
+        session.commit()
+        return user
+    return make
+
+
+@pytest.fixture()
+def make_grant(ctx, make_user) -> Callable[..., Grant]:
+    def make(user: User, *, categories=("户籍档案",), units=("北京市公安局海淀分局",),
+             classification: str = "内部", archive_nos=(), hours: float = 8.0,
+             purpose: str = "户籍核查") -> Grant:
+        session = get_session()
+        grant = create_grant(session, user=user, approver=make_user("approver"), purpose=purpose,
+                             hours=hours, scope=Scope(list(categories), list(units),
+                                                      classification, list(archive_nos)))
+        session.commit()
+        return grant
+    return make
+
+
+def login(client, username: str, password: str = PASSWORD):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture()
+def ingest(ctx, tmp_path):
+    """Render demo-style specs (see demo/corpus.json) into files and ingest them synchronously."""
+    import json
+
+    from search_app.demo import render_file
+    from search_app.ingest.jobs import start_job, wait_for_job
+
+    def run(specs: list[dict], *, extra_files: dict[str, bytes] | None = None, queue: bool = False):
+        folder = tmp_path / f"batch{next(_seq)}"
+        folder.mkdir()
+        manifest = []
+        for spec in specs:
+            if spec.get("format"):
+                render_file(spec, folder)
+            manifest.append({k: v for k, v in spec.items()
+                             if k not in ("format", "pages", "traditional", "noise")})
+        for name, data in (extra_files or {}).items():
+            (folder / name).write_bytes(data)
+        (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+        job = start_job(folder / "manifest.json", base_dir=folder, created_by="test", queue=queue)
+        return wait_for_job(job.id, echo=lambda _line: None, timeout=300, poll=0.3), job.id
+    return run
+
+
+def meta(archive_no: str, *, category: str = "户籍档案", unit: str = "北京市公安局海淀分局",
+         classification: str = "内部", year: int = 2020, fmt: str = "pdf_text",
+         pages: list[list[str]] | None = None, **extra) -> dict:
+    return {"archive_no": archive_no, "title": f"测试档案{archive_no}", "category": category,
+            "unit": unit, "year": year, "classification": classification,
+            "file": f"{archive_no}.{ {'pdf_text': 'pdf', 'pdf_image': 'pdf', 'png': 'png', 'tiff': 'tif', 'jpeg': 'jpg'}[fmt] }",
+            "format": fmt, "pages": pages or [["档案检索测试页面 第一行内容足够长以使用文本层"]], **extra}
+
+
+def dump_index(app) -> list[dict]:
+    """Every document of the test index, as stored (the 'index dump' attacker's view)."""
+    from opensearchpy import helpers
+
+    client = app.extensions["opensearch"]
+    client.indices.refresh(index=app.config["OPENSEARCH_INDEX"])
+    return [h["_source"] for h in helpers.scan(client, index=app.config["OPENSEARCH_INDEX"],
+                                               query={"query": {"match_all": {}}})]
