@@ -104,11 +104,15 @@ def make_user(ctx) -> Callable[..., User]:
 
 @pytest.fixture()
 def make_grant(ctx, make_user) -> Callable[..., Grant]:
+    approvers: list[User] = []
+
     def make(user: User, *, categories=("户籍档案",), units=("北京市公安局海淀分局",),
              classification: str = "内部", archive_nos=(), hours: float = 8.0,
              purpose: str = "户籍核查") -> Grant:
         session = get_session()
-        grant = create_grant(session, user=user, approver=make_user("approver"), purpose=purpose,
+        if not approvers:
+            approvers.append(make_user("approver"))
+        grant = create_grant(session, user=user, approver=approvers[0], purpose=purpose,
                              hours=hours, scope=Scope(list(categories), list(units),
                                                       classification, list(archive_nos)))
         session.commit()

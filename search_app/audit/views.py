@@ -1,11 +1,14 @@
 """The auditor's view of the log (read-only: there is no route that changes a record)."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, render_template, request
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from search_app.audit.models import AuditRecord
-from search_app.audit.service import verify_chain
+from search_app.audit.service import Actor, Event, record_event, verify_chain
 from search_app.db import get_session
 from search_app.permissions import Permission, requires
 
@@ -27,5 +30,11 @@ def log():
     rows = session.execute(stmt.order_by(AuditRecord.seq.desc())
                            .offset((page - 1) * PAGE).limit(PAGE)).scalars().all()
     report = verify_chain(session) if request.args.get("verify") else None
-    return render_template("audit.html", rows=rows, total=total, page=page, page_size=PAGE,
-                           args=request.args, report=report)
+    next_query = (urlencode({**request.args.to_dict(), "page": page + 1})
+                  if total > page * PAGE else "")
+    record_event(Actor(current_user.id, current_user.username, current_user.role,
+                       request.remote_addr or ""),
+                 Event(action="audit.view", outcome="allowed", result_count=total,
+                       filters={k: v for k, v in request.args.items()}))
+    return render_template("audit.html", rows=rows, total=total, page=page,
+                           args=request.args, report=report, next_query=next_query)

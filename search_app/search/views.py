@@ -43,11 +43,11 @@ def _int(value: str | None) -> int | None:
 @requires(Permission.ARCHIVE_SEARCH)
 def search():
     grants = active_grants(get_session(), current_user)
-    form = {"grant_id": _int(request.form.get("grant_id")) or (grants[0].id if grants else None),
+    form = {"grant_id": _int(request.form.get("grant_id")),
             "purpose": request.form.get("purpose", ""), "q": request.form.get("q", "")}
     if request.method == "GET":
-        if grants and not form["purpose"]:
-            form["purpose"] = grants[0].purpose
+        if grants:  # a convenience for the form only; a POST must name its grant
+            form["grant_id"], form["purpose"] = grants[0].id, grants[0].purpose
         return render_template("search.html", grants=grants, form=form, outcome=None, error=None)
     page = _int(request.form.get("page")) or 1
     try:
