@@ -6,7 +6,8 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    OMP_THREAD_LIMIT=1
+    OMP_THREAD_LIMIT=1 \
+    PYTHONPATH=/app
 
 # Tesseract with the Simplified and Traditional Chinese models, and CJK fonts for rendering.
 RUN apt-get update \
@@ -30,8 +31,10 @@ COPY indexer ./indexer
 COPY workers ./workers
 COPY templates ./templates
 COPY mappings ./mappings
+COPY static ./static
 
-# Installed as root so the code stays read-only for the `app` user at run time.
+# Installed as root so the code stays read-only for the `app` user at run time. PYTHONPATH puts
+# /app first, so templates/, mappings/ and static/ are found next to the code.
 RUN pip install --no-cache-dir . \
  && rm -rf build ./*.egg-info \
  && install -d -o app -g app /data/blobs
