@@ -88,7 +88,8 @@ start() {
   install
   local java_home="${OPENSEARCH_JAVA_HOME:-${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}}"
   log "starting $OS_VERSION at $URL (heap $OS_HEAP, user $( [ "$(id -u)" -eq 0 ] && echo "$OS_USER" || id -un))"
-  touch "$PID_FILE"; [ "$(id -u)" -eq 0 ] && chown "$OS_USER:" "$PID_FILE"
+  rm -f "$PID_FILE"  # a stale pid from an earlier run would look like a crash during start-up
+  touch "$PID_FILE"; if [ "$(id -u)" -eq 0 ]; then chown "$OS_USER:" "$PID_FILE"; fi
   run_as_os_user env OPENSEARCH_JAVA_HOME="$java_home" "$HOME_DIR/bin/opensearch" -d -p "$PID_FILE" >"$LOG_DIR/startup.out" 2>&1 || { cat "$LOG_DIR/startup.out" >&2; exit 1; }
   local i
   for i in $(seq 1 120); do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local Redis, OpenSearch and one Celery worker:  scripts/services.sh start|stop|status
+# Local Redis, OpenSearch and one Celery worker:  scripts/services.sh start|backends|stop|status
 # Skips any service whose URL points elsewhere (OPENSEARCH_URL / REDIS_URL set by the caller).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +44,9 @@ case "${1:-}" in
     local_url "${REDIS_URL:-}" && redis_start
     local_url "${OPENSEARCH_URL:-}" && bash scripts/opensearch.sh start
     worker_start ;;
+  backends)  # the tests start their own worker, on their own Redis database
+    local_url "${REDIS_URL:-}" && redis_start
+    local_url "${OPENSEARCH_URL:-}" && bash scripts/opensearch.sh start ;;
   stop)
     stop_pidfile worker var/run/worker.pid
     local_url "${REDIS_URL:-}" && redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 && echo "[redis] stopped" || true
@@ -51,5 +54,5 @@ case "${1:-}" in
   status)
     redis-cli -p "$REDIS_PORT" ping || true
     bash scripts/opensearch.sh status || true ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|backends|stop|status" >&2; exit 2 ;;
 esac

@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/services.sh start
+bash scripts/services.sh backends
 mkdir -p test-artifacts
 .venv/bin/python -m pytest "$@"

@@ -71,9 +71,10 @@ def setup_demo(*, queue: bool, echo: Callable[[str], None] = print) -> None:
             echo(f"grant {grant.approval_ref} for {user.username}")
     session.commit()
     ensure_index(client(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
-    count = client().count(index=alias())["count"]
-    if count:
-        echo(f"index {alias()} already holds {count} pages; demo scans not re-ingested")
+    wanted = {f["archive_no"]: len(f["pages"]) for f in data["files"]}
+    count = client().count(index=alias(), body={"query": {"terms": {"archive_no": list(wanted)}}})
+    if count["count"] == sum(wanted.values()):
+        echo(f"index {alias()} already holds the {count['count']} demo pages; not re-ingested")
         return
     manifest = render_corpus(ROOT / "var" / "demo")
     job = start_job(manifest, base_dir=manifest.parent, created_by="demo", queue=queue)

@@ -116,5 +116,5 @@ def _redact_hit(hit: dict[str, Any], grant: Grant) -> SearchHit:
     hl = hit.get("highlight", {})
     exact, by_pairs = hl.get("text.uni", []), hl.get("text", [])
     marked = [s for s in exact if "<mark>" in s]
-    snippets = marked or by_pairs or exact
+    snippets = [s.replace("</mark><mark>", "") for s in (marked or by_pairs or exact)]
     return SearchHit(doc_id=hit["_id"], fields=source, snippets=snippets, score=hit.get("_score"))

@@ -44,6 +44,7 @@ def build_query(query: str, permission: dict[str, Any], *, offset: int, size: in
         "_source": {"includes": RESULT_FIELDS},
         "query": {"bool": {"must": [term_clause(t) for t in terms], "filter": [permission]}},
         "highlight": {
+            "type": "unified",  # its no-match excerpt is HTML-encoded too; templates render |safe
             "encoder": "html",
             "pre_tags": ["<mark>"],
             "post_tags": ["</mark>"],
