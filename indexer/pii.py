@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["PiiMatch", "detect", "valid_id18", "valid_id15", "luhn_ok"]
+__all__ = ["PiiMatch", "detect", "valid_id18", "valid_id15", "plausible_id18", "luhn_ok"]
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -82,6 +82,15 @@ def valid_id18(value: str) -> bool:
         return False
     total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS))
     return _ID_CHECK[total % 11] == check
+
+
+def plausible_id18(value: str) -> bool:
+    """Region and birth date valid, checksum ignored: an ID with one misread digit still is one."""
+    if len(value) != 18 or not value[:17].isascii() or not value[:17].isdigit():
+        return False
+    if value[17].upper() not in _ID_CHECK or int(value[:2]) not in _PROVINCES:
+        return False
+    return _valid_date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
 
 
 def valid_id15(value: str) -> bool:

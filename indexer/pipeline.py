@@ -5,6 +5,7 @@ encrypts what must be kept and indexes what may be shown.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,20 +31,47 @@ def page_text(page: PageInput, opts: PipelineOptions) -> PageText:
     return ocr_image(page.image, langs=opts.langs, timeout=opts.ocr_timeout, page_no=page.page_no)
 
 
+def find_names(text: str, name: str) -> list[pii.PiiMatch]:
+    """Every occurrence of a known name, whatever the script or spacing OCR gave it.
+
+    OCR with chi_sim+chi_tra may read 张伟 as 張偉, and text layers often space characters out
+    ("张 伟"), so both sides are compared folded (width, traditional→simplified) one character at
+    a time with whitespace skipped; an offset map keeps the span pointing into `text`.
+    """
+    target = [normalise.for_search(ch) for ch in name if not ch.isspace()]
+    if len(target) < 2:
+        return []
+    chars = [(i, normalise.for_search(ch)) for i, ch in enumerate(text) if not ch.isspace()]
+    found, k, n = [], 0, len(target)
+    while k <= len(chars) - n:
+        if all(chars[k + j][1] == target[j] for j in range(n)):
+            found.append(pii.PiiMatch("name", chars[k][0], chars[k + n - 1][0] + 1, name))
+            k += n
+        else:
+            k += 1
+    return found
+
+
+_ID_LIKE = re.compile(r"(?<![0-9０-９])[0-9０-９]{17}[0-9０-９Xx](?![0-9０-９])")
+
+
+def suspect_ids(text: str) -> list[pii.PiiMatch]:
+    """18-character runs that fail the checksum but have a real region and birth date: most
+    likely an ID with an OCR slip. Masked for safety (over-masking beats a leak)."""
+    out = []
+    for m in _ID_LIKE.finditer(text):
+        value = normalise.fold_width(m.group()).upper()
+        if pii.plausible_id18(value) and not pii.valid_id18(value):
+            out.append(pii.PiiMatch("id_number", m.start(), m.end(), value))
+    return out
+
+
 def find_pii(text: str, meta: ArchiveMeta) -> list[pii.PiiMatch]:
-    """Pattern detectors plus the subject's own name from the manifest."""
+    """Pattern detectors, near-miss ID numbers, and the subject's own name from the manifest."""
     found = pii.detect(text)
-    name = normalise.for_search(meta.subject_name.strip())
-    # OCR with chi_sim+chi_tra may read 张伟 as 張偉 (and 陳 as 陈): compare in the folded form.
-    # Folding is character for character here, so offsets in `haystack` are offsets in `text`.
-    haystack = normalise.for_search(text)
-    if len(name) >= 2 and len(haystack) == len(text):
-        start = haystack.find(name)
-        while start >= 0:
-            end = start + len(name)
-            if not any(m.start < end and start < m.end for m in found):
-                found.append(pii.PiiMatch("name", start, end, meta.subject_name))
-            start = haystack.find(name, end)
+    for m in [*suspect_ids(text), *find_names(text, meta.subject_name)]:
+        if not any(o.start < m.end and m.start < o.end for o in found):
+            found.append(m)
     return sorted(found, key=lambda m: m.start)
 
 

@@ -36,6 +36,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "SESSION_COOKIE_SECURE": ("bool", False),
     "SESSION_MINUTES": ("int", 30),
     "CELERY_ALWAYS_EAGER": ("bool", False),
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none). The audit
+    # log's client address is only right when this matches the deployment.
+    "PROXY_HOPS": ("int", 0),
 }
 
 

@@ -37,17 +37,22 @@ class Vault:
     def decrypt(self, blob: bytes, *, aad: bytes) -> bytes:
         if not blob.startswith(_PREFIX):
             raise DecryptError("unknown ciphertext format")
-        key_id, sep, rest = blob[len(_PREFIX):].partition(b":")
-        if not sep or key_id.decode() not in self._keys:
-            raise DecryptError(f"no key for key id {key_id.decode(errors='replace')!r}")
+        raw_id, sep, rest = blob[len(_PREFIX):].partition(b":")
+        key_id = raw_id.decode(errors="replace")
+        if not sep or key_id not in self._keys:
+            raise DecryptError(f"no key for key id {key_id!r}")
         try:
-            return AESGCM(self._keys[key_id.decode()]).decrypt(rest[:12], rest[12:], aad)
+            return AESGCM(self._keys[key_id]).decrypt(rest[:12], rest[12:], aad)
         except Exception as exc:  # InvalidTag: wrong key, wrong aad or tampered data
             raise DecryptError("ciphertext failed authentication") from exc
 
     def blind_index(self, kind: str, value: str) -> str:
         """Keyed hash of a normalised PII value: exact look-up without storing the value."""
         norm = unicodedata.normalize("NFKC", value).strip().upper()
+        if kind != "name":  # numbers: "110105 19900101 1232" and "110105199001011232" are one value
+            norm = "".join(ch for ch in norm if ch.isalnum())
+        else:
+            norm = "".join(norm.split())
         return hmac.new(self._blind_key, f"{kind}:{norm}".encode(), hashlib.sha256).hexdigest()
 
 

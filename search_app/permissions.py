@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user, login_required
 
 
@@ -61,12 +61,23 @@ def requires(perm: Permission) -> Callable[[F], F]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not has_permission(current_user.role, perm):
-                abort(403, description=f"您的角色（{ROLE_LABELS.get(current_user.role, current_user.role)}）"
-                                       f"没有此项权限：{perm.value}")
+                reason = (f"您的角色（{ROLE_LABELS.get(current_user.role, current_user.role)}）"
+                          f"没有此项权限：{perm.value}")
+                _audit_denial(request.endpoint or "", reason)
+                abort(403, description=reason)
             return view(*args, **kwargs)
         wrapped.required_permission = perm  # type: ignore[attr-defined]
         return login_required(wrapped)  # type: ignore[return-value]
     return decorator
+
+
+def _audit_denial(endpoint: str, reason: str) -> None:
+    """Refusals are accountable too (DESIGN rule 3): an auditor probing /search leaves a trace."""
+    from search_app.audit.service import Actor, Event, record_event
+
+    record_event(Actor(current_user.id, current_user.username, current_user.role,
+                       request.remote_addr or ""),
+                 Event(action=f"route:{endpoint}", outcome="denied", reason=reason))
 
 
 def public(view: F) -> F:

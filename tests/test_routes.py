@@ -100,3 +100,26 @@ def test_forms_require_a_csrf_token(settings, services):
     app = create_app({**settings, "WTF_CSRF_ENABLED": True})
     resp = app.test_client().post("/login", data={"username": "x", "password": "y"})
     assert resp.status_code == 400 and "CSRF" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\t/evil.example/x", "https://evil.example",
+                                    "/\\evil.example", " //evil.example"])
+def test_login_next_never_leaves_the_site(target, app, ctx, make_user):
+    user = make_user("staff")
+    resp = app.test_client().post("/login", query_string={"next": target},
+                                  data={"username": user.username, "password": PASSWORD})
+    assert resp.status_code == 302 and "evil.example" not in resp.location, resp.location
+
+
+def test_role_refusals_are_audited(app, ctx, make_user):
+    from sqlalchemy import select
+
+    from search_app.audit.models import AuditRecord
+    from search_app.db import get_session
+
+    auditor = make_user("auditor")
+    client = app.test_client()
+    login(client, auditor.username)
+    client.get("/search")
+    rec = get_session().execute(select(AuditRecord).order_by(AuditRecord.seq.desc())).scalars().first()
+    assert (rec.username, rec.outcome, rec.action) == (auditor.username, "denied", "route:search.search")

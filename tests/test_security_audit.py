@@ -2,6 +2,7 @@
 their reason, and the hash chain exposes any edit, deletion, reordering or truncation."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -81,6 +82,8 @@ def test_refused_reads_are_audited_as_denied(case, staff, client, make_user, mak
     assert "AU-0001" not in page, f"{case}: denied search still returned the document"
     rec = _records(user)[-1]
     assert rec.outcome == "denied" and rec.reason and rec.result_count is None, case
+    if case in ("expired", "revoked", "not yet valid"):
+        assert rec.approval_ref == grant.approval_ref, "a refused grant must be named in the record"
     assert rec.reason in page, "the refusal shown to the user must say why"
 
 
@@ -126,6 +129,7 @@ TAMPERING = {
                 "UPDATE audit_records SET seq = 5 WHERE seq = 106",
     "truncate": "DELETE FROM audit_records WHERE seq = 6",
     "edit count": "UPDATE audit_records SET returned_ids = '[]', result_count = 0 WHERE seq = 1",
+    "delete head": "DELETE FROM audit_records WHERE seq = 6; DELETE FROM audit_head",
 }
 
 
@@ -143,6 +147,29 @@ def test_tampering_breaks_verification(kind, chain_app):
     result = _verify(chain_app)
     assert result.exit_code == 1, f"{kind} of an audit record was not detected:\n{result.output}"
     assert "BROKEN" in result.output
+
+
+def test_recomputed_chain_without_the_key_is_detected(chain_app):
+    """Someone with database access edits a record and recomputes plain SHA-256 hashes."""
+    import hashlib
+
+    from search_app.audit.models import AuditHead
+    from search_app.audit.service import GENESIS, _values
+
+    session = get_session()
+    prev = GENESIS
+    for rec in session.execute(select(AuditRecord).order_by(AuditRecord.seq)).scalars():
+        if rec.seq == 2:
+            rec.query = "无害查询"
+        rec.prev_hash = prev
+        rec.hash = hashlib.sha256(prev.encode() + json.dumps(
+            _values(rec), sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+            default=str).encode()).hexdigest()
+        prev = rec.hash
+    head = session.get(AuditHead, 1)
+    head.last_hash = prev
+    session.commit()
+    assert _verify(chain_app).exit_code == 1, "a re-hashed chain passed verification"
 
 
 def test_concurrent_writers_keep_one_chain(chain_app):

@@ -36,6 +36,8 @@ def corpus(app, tmp_path_factory):
                           pages=[[f"{PHRASE} 文档编号 {i:03d} 内容足够长以使用文本层"]]))
     specs.append(meta("PM-SELF", category="干部人事档案", unit="组织部", classification="内部",
                       subject_id=SELF_ID, pages=[[f"{PHRASE} 本人的干部人事档案 内容足够长"]]))
+    specs.append(meta("PM-MENTION", category="干部人事档案", unit="组织部", classification="内部",
+                      pages=[[f"{PHRASE} 家属情况 配偶身份证号 {SELF_ID} 内容足够长"]]))
     folder = tmp_path_factory.mktemp("matrix")
     with app.app_context():
         from search_app.demo import render_file
@@ -54,7 +56,8 @@ def oracle(corpus, categories, units, ceiling, archive_nos, *, reader_id=""):
             if s["category"] in categories and s["unit"] in units
             and LEVELS[s["classification"]] <= LEVELS[ceiling]
             and (not archive_nos or s["archive_no"] in archive_nos)
-            and not (reader_id and s.get("subject_id") == reader_id)}
+            and not (reader_id and (s.get("subject_id") == reader_id
+                                    or reader_id in str(s["pages"])))}
 
 
 def visible(user, grant) -> set[str]:
@@ -96,9 +99,12 @@ def test_staff_never_see_their_own_file(ctx, corpus, make_user, make_grant):
     me = make_user("staff", unit="组织部", id_number=SELF_ID)
     other = make_user("staff", unit="组织部")
     scope = dict(categories=["干部人事档案"], units=["组织部"], classification="秘密")
-    assert "PM-SELF#p0001" not in visible(me, make_grant(me, **scope)), \
+    mine = visible(me, make_grant(me, **scope))
+    assert "PM-SELF#p0001" not in mine, \
         "LEAKED: staff member sees the personnel file about themselves (PM-SELF)"
-    assert "PM-SELF#p0001" in visible(other, make_grant(other, **scope))
+    assert "PM-MENTION#p0001" not in mine, \
+        "LEAKED: staff member sees a page carrying their own ID number (PM-MENTION)"
+    assert {"PM-SELF#p0001", "PM-MENTION#p0001"} <= visible(other, make_grant(other, **scope))
 
 
 def test_facet_counts_are_computed_under_the_filter(ctx, corpus, make_user, make_grant):

@@ -1,6 +1,8 @@
 """Login and logout (flask-login, session cookie) and bearer-token loading for the JSON API."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
@@ -51,10 +53,14 @@ def client_addr() -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: `next=https://evil.example` must not redirect off-site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only same-site relative paths: `next=https://evil.example` (or `/\t/evil.example`, which
+    browsers and Werkzeug fold to `//evil.example`) must not redirect off-site."""
+    if not target or any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])

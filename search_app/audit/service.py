@@ -2,18 +2,22 @@
 
 Every record is committed in its own transaction before the caller may return data (fail
 closed: if the commit fails, `record_event` raises and the read is refused). Records are
-hash-chained: hash = sha256(prev_hash || canonical JSON of the record), so any edit, deletion,
-reordering or truncation shows up in `verify_chain`.
+hash-chained: hash = HMAC-SHA256(chain key, prev_hash || canonical JSON of the record), so any
+edit, deletion, reordering or truncation shows up in `verify_chain`. The chain key is derived
+from a key held outside the database, so someone who can write to the database cannot recompute
+a consistent chain after an edit.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -62,8 +66,13 @@ def _canonical(values: dict[str, Any]) -> bytes:
                       default=default).encode()
 
 
-def record_hash(prev_hash: str, values: dict[str, Any]) -> str:
-    return hashlib.sha256(prev_hash.encode() + _canonical(values)).hexdigest()
+def chain_key() -> bytes:
+    return hmac.new(current_app.config["ARCHIVE_BLIND_INDEX_KEY"], b"audit-chain-v1",
+                    hashlib.sha256).digest()
+
+
+def record_hash(prev_hash: str, values: dict[str, Any], key: bytes) -> str:
+    return hmac.new(key, prev_hash.encode() + _canonical(values), hashlib.sha256).hexdigest()
 
 
 def _values(rec: AuditRecord) -> dict[str, Any]:
@@ -85,9 +94,8 @@ def _append(session: Session, actor: Actor, event: Event) -> AuditRecord:
     # Taking the head's write lock first serialises concurrent writers on both SQLite and PostgreSQL.
     locked = session.execute(update(AuditHead).where(AuditHead.id == 1)
                              .values(last_seq=AuditHead.last_seq)).rowcount
-    if not locked:
-        session.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS))
-        session.flush()
+    if not locked:  # migration 0001 creates the head; its absence means tampering
+        raise AuditWriteError("audit chain head is missing; run `flask audit-verify`")
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
     rec = AuditRecord(
         seq=head.last_seq + 1, ts=utcnow(), user_id=actor.user_id, username=actor.username,
@@ -98,7 +106,7 @@ def _append(session: Session, actor: Actor, event: Event) -> AuditRecord:
         returned_ids=list(event.returned_ids), prev_hash=head.last_hash)
     # Round-trip the JSON columns now so the hash covers exactly what the database will return.
     rec.filters = json.loads(_canonical(rec.filters))
-    rec.hash = record_hash(rec.prev_hash, _values(rec))
+    rec.hash = record_hash(rec.prev_hash, _values(rec), chain_key())
     head.last_seq, head.last_hash = rec.seq, rec.hash
     session.add(rec)
     session.commit()
@@ -115,6 +123,7 @@ class ChainReport:
 def verify_chain(session: Session, *, limit_problems: int = 20) -> ChainReport:
     """Recompute the chain in seq order; report every break, naming the record."""
     problems: list[str] = []
+    key = chain_key()
     prev_hash, expected_seq, count = GENESIS, 1, 0
     rows: Iterable[AuditRecord] = session.execute(
         select(AuditRecord).order_by(AuditRecord.id)).scalars()
@@ -125,13 +134,15 @@ def verify_chain(session: Session, *, limit_problems: int = 20) -> ChainReport:
                             "(a record was deleted or the rows were reordered)")
         if rec.prev_hash != prev_hash:
             problems.append(f"record seq={rec.seq}: prev_hash does not match the previous record")
-        if record_hash(rec.prev_hash, _values(rec)) != rec.hash:
+        if record_hash(rec.prev_hash, _values(rec), key) != rec.hash:
             problems.append(f"record seq={rec.seq}: content does not match its hash (edited)")
         prev_hash, expected_seq = rec.hash, rec.seq + 1
         if len(problems) >= limit_problems:
             break
     head = session.get(AuditHead, 1)
-    if head is not None and len(problems) < limit_problems:
+    if head is None:
+        problems.append("the chain head row is missing (deleted)")
+    elif len(problems) < limit_problems:
         if head.last_seq != expected_seq - 1 or head.last_hash != prev_hash:
             problems.append(f"chain head says seq {head.last_seq} but the log ends at seq "
                             f"{expected_seq - 1} (records were removed from the end)")

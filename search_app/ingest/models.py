@@ -20,14 +20,16 @@ class IngestJob(Base):
 
 
 class IngestFile(Base):
-    """One input file of a job; `meta` is its manifest row (档号, title, category, ...)."""
+    """One input file of a job. Its manifest row holds the subject's name and ID number, so it is
+    stored encrypted (`meta_ciphertext`, AES-GCM); only the 档号 is kept in clear for listings."""
 
     __tablename__ = "ingest_files"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("ingest_jobs.id"), index=True)
     path: Mapped[str] = mapped_column(Text)
-    meta: Mapped[dict] = mapped_column(JSON)
+    archive_no: Mapped[str] = mapped_column(String(128), default="")
+    meta_ciphertext: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
     error: Mapped[str] = mapped_column(Text, default="")
     sha256: Mapped[str] = mapped_column(String(64), default="")

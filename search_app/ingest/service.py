@@ -7,8 +7,9 @@ overwrites instead of duplicating, and a file already done is skipped.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -29,15 +30,20 @@ from search_app.search._backend import alias, bulk_index, client
 BATCH_PAGES = 10
 
 
+META_AAD = b"ingest-file-meta"
+
+
 def create_job(session: Session, *, source: str, created_by: str, rows: list[ManifestRow],
                base_dir: Path) -> IngestJob:
     """One job with a file row per manifest row; rows that failed validation start as failed."""
+    vault = vault_from_config(current_app.config)
     job = IngestJob(source=source, created_by=created_by)
     session.add(job)
     for row in rows:
         path = str((base_dir / row.file).resolve()) if row.file else ""
-        meta = row.meta.__dict__ if row.meta else {}
-        job.files.append(IngestFile(path=path, meta=dict(meta),
+        meta = json.dumps(asdict(row.meta) if row.meta else {}, ensure_ascii=False).encode()
+        job.files.append(IngestFile(path=path, archive_no=row.meta.archive_no if row.meta else "",
+                                    meta_ciphertext=vault.encrypt(meta, aad=META_AAD),
                                     state="failed" if row.error else "queued", error=row.error))
     session.flush()
     return job
@@ -85,7 +91,8 @@ def mark_failed(file_id: int, error: str) -> None:
 
 
 def _ingest(session: Session, f: IngestFile, *, refresh: bool | str) -> None:
-    meta = ArchiveMeta(**f.meta)
+    vault = vault_from_config(current_app.config)
+    meta = ArchiveMeta(**json.loads(vault.decrypt(f.meta_ciphertext, aad=META_AAD)))
     path = Path(f.path)
     if not path.is_file():
         raise IngestError(f"文件不存在：{path.name}")
@@ -96,7 +103,6 @@ def _ingest(session: Session, f: IngestFile, *, refresh: bool | str) -> None:
     f.sha256 = hashlib.sha256(data).hexdigest()
     f.pages_total = count_pages(path)
     session.commit()
-    vault = vault_from_config(current_app.config)
     title = redact_title(meta)
     batch: list[dict] = []
     for page in process_file(path, meta, options_from_config()):

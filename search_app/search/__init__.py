@@ -24,9 +24,10 @@ __all__ = ["ReadDenied", "SearchUnavailable", "SearchHit", "SearchOutcome", "sea
 
 
 class ReadDenied(PermissionError):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, approval_ref: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.approval_ref = approval_ref
 
 
 class SearchUnavailable(RuntimeError):
@@ -72,8 +73,8 @@ def _check(user: User, grant_id: int | None, purpose: str, query: str) -> Grant:
         raise ReadDenied(f"查询内容过长（最多 {MAX_QUERY_CHARS} 字）")
     try:
         return resolve_grant(get_session(), user, grant_id)
-    except GrantDenied as exc:
-        raise ReadDenied(exc.reason) from None
+    except GrantDenied as exc:  # an expired or revoked grant is still named in the audit record
+        raise ReadDenied(exc.reason, exc.grant.approval_ref if exc.grant else "") from None
 
 
 def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, page: int = 1,
@@ -84,11 +85,12 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
     try:
         grant = _check(user, grant_id, purpose, query)
     except ReadDenied as exc:
-        record_event(actor, Event(outcome="denied", reason=exc.reason, **base))
+        record_event(actor, Event(outcome="denied", reason=exc.reason,
+                                  approval_ref=exc.approval_ref, **base))
         raise
     base["approval_ref"] = grant.approval_ref
     filters = {**_grant_filters(grant), "page": page}
-    reader = ReaderIdentity(tuple(h for h in [user.id_number_hmac] if h))
+    reader = ReaderIdentity(tuple(h for h in [user.id_number_hmac] if h))  # relatives: later
     body = build_query(query, permission_filter(grant, reader), offset=(page - 1) * page_size,
                        size=page_size)
     try:

@@ -33,6 +33,7 @@ def permission_filter(grant: GrantScope, reader: ReaderIdentity) -> dict[str, An
     if grant.archive_nos:
         required.append({"terms": {"archive_no": sorted(grant.archive_nos)}})
     clause: dict[str, Any] = {"filter": required}
-    if reader.hmacs:
-        clause["must_not"] = [{"terms": {"subject_hmac": sorted(reader.hmacs)}}]
+    if reader.hmacs:  # files about the reader, and pages that carry the reader's ID number
+        clause["must_not"] = [{"terms": {"subject_hmac": sorted(reader.hmacs)}},
+                              {"terms": {"pii_hmac": sorted(reader.hmacs)}}]
     return {"bool": clause}

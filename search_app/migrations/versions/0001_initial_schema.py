@@ -24,6 +24,9 @@ def upgrade() -> None:
     sa.Column('last_hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.bulk_insert(sa.table('audit_head', sa.column('id', sa.Integer), sa.column('last_seq', sa.Integer),
+                            sa.column('last_hash', sa.String)),
+                   [{'id': 1, 'last_seq': 0, 'last_hash': '0' * 64}])
     op.create_table('audit_records',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
@@ -119,7 +122,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('job_id', sa.Integer(), nullable=False),
     sa.Column('path', sa.Text(), nullable=False),
-    sa.Column('meta', sa.JSON(), nullable=False),
+    sa.Column('archive_no', sa.String(length=128), nullable=False),
+    sa.Column('meta_ciphertext', sa.LargeBinary(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
