@@ -106,9 +106,15 @@ start() {
   exit 1
 }
 
+running_pid() {
+  if [ -s "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then cat "$PID_FILE"; return; fi
+  # no usable pid file (e.g. removed during a failed start): find the node by its home directory
+  pgrep -f "opensearch.path.home=$HOME_DIR( |$)" | head -n 1 || true
+}
+
 stop() {
-  if [ -s "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
-    local pid; pid="$(cat "$PID_FILE")"
+  local pid; pid="$(running_pid)"
+  if [ -n "$pid" ]; then
     log "stopping pid $pid"
     kill "$pid"
     local i
