@@ -6,8 +6,8 @@ from dataclasses import asdict
 from flask import Blueprint, g, request
 from flask_login import current_user
 
-from search_app.accounts.views import client_addr, load_bearer_user
-from search_app.audit.service import AuditWriteError
+from search_app.accounts.views import load_bearer_user
+from search_app.audit.service import AuditWriteError, client_addr
 from search_app.db import get_session
 from search_app.errors import render_error
 from search_app.grants.services import active_grants

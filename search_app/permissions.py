@@ -73,11 +73,9 @@ def requires(perm: Permission) -> Callable[[F], F]:
 
 def _audit_denial(endpoint: str, reason: str) -> None:
     """Refusals are accountable too (DESIGN rule 3): an auditor probing /search leaves a trace."""
-    from search_app.audit.service import Actor, Event, record_event
+    from search_app.audit.service import Event, record_event, request_actor
 
-    record_event(Actor(current_user.id, current_user.username, current_user.role,
-                       request.remote_addr or ""),
-                 Event(action=f"route:{endpoint}", outcome="denied", reason=reason))
+    record_event(request_actor(), Event(action=f"route:{endpoint}", outcome="denied", reason=reason))
 
 
 def public(view: F) -> F:

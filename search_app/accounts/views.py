@@ -4,11 +4,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_login import LoginManager, login_required, login_user, logout_user
 
 from search_app.accounts.models import User
 from search_app.accounts.services import authenticate, user_for_token
-from search_app.audit.service import Actor, Event, record_event
+from search_app.audit.service import Actor, Event, client_addr, record_event, request_actor
 from search_app.db import get_session
 from search_app.errors import render_error
 from search_app.permissions import public
@@ -48,10 +48,6 @@ def load_bearer_user() -> User | None:
     return user_for_token(get_session(), header.removeprefix("Bearer ").strip())
 
 
-def client_addr() -> str:
-    return request.remote_addr or ""
-
-
 def _safe_next(target: str | None) -> str | None:
     """Only same-site relative paths: `next=https://evil.example` (or `/\t/evil.example`, which
     browsers and Werkzeug fold to `//evil.example`) must not redirect off-site."""
@@ -86,8 +82,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    record_event(Actor(current_user.id, current_user.username, current_user.role, client_addr()),
-                 Event(action="auth.logout", outcome="allowed"))
+    record_event(request_actor(), Event(action="auth.logout", outcome="allowed"))
     logout_user()
     flash("已退出登录", "info")
     return redirect(url_for("auth.login"))

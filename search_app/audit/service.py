@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
+from flask_login import current_user
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,16 @@ class Actor:
     username: str
     role: str
     client_addr: str = ""
+
+
+def client_addr() -> str:
+    """The requester's address (behind a proxy, as ProxyFix resolved it with PROXY_HOPS)."""
+    return request.remote_addr or ""
+
+
+def request_actor() -> Actor:
+    """The signed-in user of the current request, as the audit log names them."""
+    return Actor(current_user.id, current_user.username, current_user.role, client_addr())
 
 
 @dataclass

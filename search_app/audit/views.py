@@ -4,11 +4,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from search_app.audit.models import AuditRecord
-from search_app.audit.service import Actor, Event, record_event, verify_chain
+from search_app.audit.service import Event, record_event, request_actor, verify_chain
 from search_app.db import get_session
 from search_app.permissions import Permission, requires
 
@@ -32,8 +31,7 @@ def log():
     report = verify_chain(session) if request.args.get("verify") else None
     next_query = (urlencode({**request.args.to_dict(), "page": page + 1})
                   if total > page * PAGE else "")
-    record_event(Actor(current_user.id, current_user.username, current_user.role,
-                       request.remote_addr or ""),
+    record_event(request_actor(),
                  Event(action="audit.view", outcome="allowed", result_count=total,
                        filters={k: v for k, v in request.args.items()}))
     return render_template("audit.html", rows=rows, total=total, page=page,

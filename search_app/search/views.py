@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from search_app.accounts.views import client_addr
-from search_app.audit.service import AuditWriteError
+from search_app.audit.service import AuditWriteError, client_addr
 from search_app.db import get_session
 from search_app.grants.services import active_grants
 from search_app.permissions import Permission, has_permission, public, requires
