@@ -29,6 +29,9 @@ from search_app.search._backend import drop_alias_and_indices, ensure_index
 OPENSEARCH_URL = "http://127.0.0.1:9200"
 PASSWORD = "correct-horse-9"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Tests use their own Redis database (never the dev worker's db 0); TEST_REDIS_DB lets two
+# checkouts run their suites side by side without their workers taking each other's tasks.
+REDIS_URL = f"redis://127.0.0.1:6379/{int(os.environ.get('TEST_REDIS_DB', '15'))}"
 
 
 def _key() -> str:
@@ -43,7 +46,7 @@ def settings(tmp_path_factory) -> dict:
         "DATABASE_URL": f"sqlite:///{tmp}/test.sqlite3",
         "OPENSEARCH_URL": OPENSEARCH_URL,
         "OPENSEARCH_INDEX": f"test-pages-{uuid.uuid4().hex[:8]}",
-        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "REDIS_URL": REDIS_URL,
         "BLOB_DIR": str(tmp / "blobs"),
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
@@ -59,7 +62,7 @@ def services() -> None:
         pytest.fail(f"OpenSearch is not reachable at {OPENSEARCH_URL} ({exc}); "
                     "run the suite with `bash scripts/test.sh`, which starts it")
     try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/15").ping()
+        redis.Redis.from_url(REDIS_URL).ping()
     except Exception as exc:
         pytest.fail(f"Redis is not reachable ({exc}); run `bash scripts/test.sh`")
 
