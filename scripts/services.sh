@@ -21,7 +21,9 @@ worker_start() {
     echo "[worker] already running"; return
   fi
   set -a; . var/local.env; set +a
-  OMP_THREAD_LIMIT=1 nohup .venv/bin/celery -A workers.worker worker --loglevel=INFO \
+  # --beat: one machine runs the schedule (audit chain check, lapsing requests) in the worker.
+  OMP_THREAD_LIMIT=1 nohup .venv/bin/celery -A workers.worker worker --beat --loglevel=INFO \
+    --schedule="$PWD/var/run/celerybeat-schedule" \
     --concurrency="${WORKER_CONCURRENCY:-2}" --pidfile="$PWD/var/run/worker.pid" \
     > var/log/worker.log 2>&1 &
   for _ in $(seq 1 60); do

@@ -19,10 +19,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from search_app import api, cli, db, errors
     from search_app.accounts import views as auth_views
+    from search_app.admin import views as admin_views
     from search_app.audit import views as audit_views
     from search_app.grants import views as grant_views
     from search_app.config import load_settings
-    from search_app.search import _backend, views as search_views
+    from search_app.permissions import Permission, has_permission
+    from search_app.search import _backend, page_views, views as search_views
     from workers.celery_app import celery_init_app
 
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
@@ -51,8 +53,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(search_views.bp)
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(grant_views.bp)
+    app.register_blueprint(page_views.bp)
+    app.register_blueprint(admin_views.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie
     errors.init_app(app)
+
+    @app.context_processor
+    def _can() -> dict:
+        from flask_login import current_user
+
+        def can(perm: str) -> bool:
+            return current_user.is_authenticated and has_permission(current_user.role, Permission(perm))
+        return {"can": can}
+
     cli.init_app(app)
     return app

@@ -87,12 +87,16 @@ def issue_token(username) -> None:
 @click.option("--classification", default="内部", show_default=True)
 @click.option("--archive-no", "archive_nos", multiple=True)
 @click.option("--hours", type=float, default=8.0, show_default=True)
+@click.option("--second-approver", default="", help="Required for 秘密 and 机密.")
+@click.option("--purpose-category", default="户籍核查", show_default=True)
 def create_grant_cmd(username, approver, purpose, categories, units, classification,
-                     archive_nos, hours) -> None:
+                     archive_nos, hours, second_approver, purpose_category) -> None:
+    """Request and approve a grant in one step (same rules and audit records as the UI)."""
     session = get_session()
     try:
         grant = create_grant(session, user=_user(username), approver=_user(approver),
-                             purpose=purpose, hours=hours,
+                             second_approver=_user(second_approver) if second_approver else None,
+                             purpose=purpose, hours=hours, purpose_category=purpose_category,
                              scope=Scope(list(categories), list(units), classification,
                                          list(archive_nos)))
     except GrantError as exc:

@@ -13,6 +13,11 @@ from typing import Any
 
 CLASSIFICATION_LEVELS: dict[str, int] = {"公开": 0, "内部": 1, "秘密": 2, "机密": 3}
 CATEGORIES: tuple[str, ...] = ("户籍档案", "干部人事档案", "电子卷宗")
+# Grants whose classification ceiling reaches this level (秘密) need a second approver.
+SECOND_APPROVAL_LEVEL = CLASSIFICATION_LEVELS["秘密"]
+# Field types a grant may unmask (the PII kinds the pipeline detects), with their labels.
+UNMASK_FIELDS: dict[str, str] = {"id_number": "身份证号", "phone": "手机号", "landline": "固定电话",
+                                 "bank_card": "银行卡号", "name": "姓名", "address": "住址"}
 
 # name -> (parser, default); a default of None means "required".
 _SPEC: dict[str, tuple[str, Any]] = {
@@ -36,6 +41,22 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "SESSION_COOKIE_SECURE": ("bool", False),
     "SESSION_MINUTES": ("int", 30),
     "CELERY_ALWAYS_EAGER": ("bool", False),
+    # Purpose categories (查询事由类别) offered on a grant request, comma separated.
+    "PURPOSE_CATEGORIES": ("list", "考察,任免,政审,办案,户籍核查"),
+    "GRANT_MAX_HOURS": ("int", 24 * 30),
+    "PENDING_REQUEST_HOURS": ("int", 72),  # an unanswered request lapses after this
+    "LOGIN_MAX_FAILURES": ("int", 5),
+    "LOGIN_LOCKOUT_MINUTES": ("int", 15),
+    "EXPORT_MAX_ROWS": ("int", 500),
+    # Audit anomaly flags (auditor UI): bursts, off-hours reads, PII look-ups, repeated denials.
+    "AUDIT_BURST_READS": ("int", 30),
+    "AUDIT_BURST_MINUTES": ("int", 5),
+    "AUDIT_WORK_HOURS": ("str", "08-19"),  # local hours [start, end) in AUDIT_TIMEZONE
+    "AUDIT_TIMEZONE": ("str", "Asia/Shanghai"),
+    "AUDIT_LOOKUPS_PER_DAY": ("int", 20),
+    "AUDIT_DENIALS": ("int", 5),
+    "AUDIT_DENIALS_MINUTES": ("int", 10),
+    "AUDIT_VERIFY_MINUTES": ("int", 15),  # Celery beat runs the chain check this often
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none). The audit
     # log's client address is only right when this matches the deployment.
     "PROXY_HOPS": ("int", 0),
@@ -58,6 +79,8 @@ def _parse(kind: str, name: str, raw: str) -> Any:
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
     if kind == "key":
         return parse_key(name, raw)
+    if kind == "list":
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     raise AssertionError(kind)
 
 
@@ -92,7 +115,7 @@ def load_settings(env: Mapping[str, str] | None = None,
         elif default is None:
             missing.append(name)
         else:
-            out[name] = default
+            out[name] = _parse(kind, name, default) if kind == "list" else default
     if missing:
         raise ConfigError("missing required settings: " + ", ".join(missing)
                           + " (scripts/dev.sh writes them to var/local.env)")

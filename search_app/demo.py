@@ -65,7 +65,9 @@ def setup_demo(*, queue: bool, echo: Callable[[str], None] = print) -> None:
     for g in data["grants"]:
         user = users[g["user"]]
         if not active_grants(session, user):
+            second = users[g["second_approver"]] if g.get("second_approver") else None
             grant = create_grant(session, user=user, approver=users[g["approver"]],
+                                 second_approver=second, purpose_category=g["purpose_category"],
                                  purpose=g["purpose"], hours=g["hours"],
                                  scope=Scope(g["categories"], g["units"], g["classification"], []))
             echo(f"grant {grant.approval_ref} for {user.username}")

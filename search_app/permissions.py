@@ -30,6 +30,7 @@ ROLE_LABELS = {Role.STAFF: "查询人员", Role.APPROVER: "审批人", Role.SECU
 class Permission(StrEnum):
     ARCHIVE_SEARCH = "archive:pages:search"
     GRANT_READ_OWN = "grants:own:read"
+    GRANT_REQUEST = "grants:own:request"
     GRANT_APPROVE = "grants:any:approve"
     AUDIT_READ = "audit:log:read"
     USER_MANAGE = "users:any:manage"
@@ -37,17 +38,57 @@ class Permission(StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.STAFF: frozenset({Permission.ARCHIVE_SEARCH, Permission.GRANT_READ_OWN}),
+    Role.STAFF: frozenset({Permission.ARCHIVE_SEARCH, Permission.GRANT_READ_OWN,
+                           Permission.GRANT_REQUEST}),
     Role.APPROVER: frozenset({Permission.GRANT_APPROVE}),
     Role.SECURITY_ADMIN: frozenset({Permission.USER_MANAGE}),
     Role.SYSTEM_ADMIN: frozenset({Permission.INGEST_RUN}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
 }
 
+# Separation of duties: the only roles one account may combine. A searcher may also approve
+# (never their own request: grants.services enforces that); the three administrators (system,
+# security, audit) each stand alone, so no account both manages users and reads the log, and
+# no administrator reads archives.
+COMPATIBLE_ROLES: frozenset[frozenset[Role]] = frozenset({frozenset({Role.STAFF, Role.APPROVER})})
+
+
+def parse_roles(value: str | list[str] | tuple[str, ...]) -> list[Role]:
+    """Roles from their stored form ("staff,approver") or a list; unknown names raise ValueError."""
+    names = value.split(",") if isinstance(value, str) else list(value)
+    roles = sorted({Role(n.strip()) for n in names if n.strip()}, key=list(Role).index)
+    if not roles:
+        raise ValueError("至少指定一个角色")
+    return roles
+
+
+def role_conflict(roles: list[Role]) -> str | None:
+    """Why this combination breaks separation of duties, or None if it may be held together."""
+    held = frozenset(roles)
+    if len(held) <= 1 or held in COMPATIBLE_ROLES:
+        return None
+    if {Role.SECURITY_ADMIN, Role.AUDITOR} <= held:
+        return "同一账号不能同时担任安全管理员和安全审计员（三员分立）"
+    if Role.AUDITOR in held:
+        return "安全审计员只能审阅日志，不能兼任其他角色（三员分立）"
+    admins = held & {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN}
+    if admins:
+        names = "、".join(ROLE_LABELS[r] for r in sorted(admins, key=list(Role).index))
+        return f"{names}不能兼任其他角色（三员分立，管理员不查询、不审批档案）"
+    return "这些角色不能由同一账号担任"
+
+
+def role_labels(value: str) -> str:
+    try:
+        return "、".join(ROLE_LABELS[r] for r in parse_roles(value))
+    except ValueError:
+        return value
+
 
 def has_permission(role: str, perm: Permission) -> bool:
+    """`role` is the stored role string, one role or several joined by commas."""
     try:
-        return perm in ROLE_PERMISSIONS[Role(role)]
+        return any(perm in ROLE_PERMISSIONS[r] for r in parse_roles(role))
     except ValueError:
         return False
 
@@ -61,7 +102,7 @@ def requires(perm: Permission) -> Callable[[F], F]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not has_permission(current_user.role, perm):
-                reason = (f"您的角色（{ROLE_LABELS.get(current_user.role, current_user.role)}）"
+                reason = (f"您的角色（{role_labels(current_user.role)}）"
                           f"没有此项权限：{perm.value}")
                 _audit_denial(request.endpoint or "", reason)
                 abort(403, description=reason)

@@ -111,13 +111,17 @@ def make_grant(ctx, make_user) -> Callable[..., Grant]:
 
     def make(user: User, *, categories=("户籍档案",), units=("北京市公安局海淀分局",),
              classification: str = "内部", archive_nos=(), hours: float = 8.0,
-             purpose: str = "户籍核查") -> Grant:
+             purpose: str = "户籍核查", unmask_fields=(), allow_lookup: bool = False,
+             subject_id: str = "") -> Grant:
         session = get_session()
         if not approvers:
-            approvers.append(make_user("approver"))
-        grant = create_grant(session, user=user, approver=approvers[0], purpose=purpose,
-                             hours=hours, scope=Scope(list(categories), list(units),
-                                                      classification, list(archive_nos)))
+            approvers.extend([make_user("approver"), make_user("approver")])
+        grant = create_grant(session, user=user, approver=approvers[0],
+                             second_approver=approvers[1], purpose=purpose, hours=hours,
+                             scope=Scope(list(categories), list(units), classification,
+                                         list(archive_nos)),
+                             unmask_fields=list(unmask_fields), allow_lookup=allow_lookup,
+                             subject_id=subject_id)
         session.commit()
         return grant
     return make

@@ -12,7 +12,7 @@ from search_app import create_app
 from search_app.audit.models import AuditRecord
 from search_app.audit.service import Actor, Event, record_event
 from search_app.db import get_session
-from search_app.grants.services import revoke
+from search_app.grants.services import actor_of, revoke
 from search_app.migrations import upgrade
 from search_app.timeutil import utcnow
 from tests.conftest import login, meta
@@ -68,7 +68,7 @@ def test_refused_reads_are_audited_as_denied(case, staff, client, make_user, mak
     elif case == "expired":
         grant.valid_from, grant.valid_until = utcnow() - timedelta(hours=9), utcnow() - timedelta(hours=1)
     elif case == "revoked":
-        revoke(session, grant)
+        revoke(session, grant, by=user, reason="", actor=actor_of(user))
     elif case == "not yet valid":
         grant.valid_from = utcnow() + timedelta(hours=1)
     elif case == "someone else's":

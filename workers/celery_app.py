@@ -24,6 +24,12 @@ def celery_init_app(app: Flask) -> Celery:
         task_always_eager=app.config["CELERY_ALWAYS_EAGER"],
         broker_connection_retry_on_startup=True,
         imports=["workers.tasks"],
+        beat_schedule={
+            "verify-audit-chain": {"task": "workers.tasks.verify_audit_chain",
+                                   "schedule": 60.0 * app.config["AUDIT_VERIFY_MINUTES"]},
+            "expire-pending-requests": {"task": "workers.tasks.expire_pending_requests",
+                                        "schedule": 3600.0},
+        },
     )
     celery.set_default()
     app.extensions["celery"] = celery

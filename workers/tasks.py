@@ -18,3 +18,25 @@ def ingest_file(self, file_id: int) -> dict:
             raise
         raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries)) from exc
     return {"file_id": f.id, "state": f.state, "pages": f.pages_done, "error": f.error}
+
+
+@shared_task
+def verify_audit_chain() -> dict:
+    """Scheduled by beat every AUDIT_VERIFY_MINUTES; writes an audit.alert record on a break."""
+    from search_app.audit.service import verify_and_alert
+    from search_app.db import get_session
+
+    report = verify_and_alert(get_session())
+    return {"ok": report.ok, "records": report.records, "problems": report.problems[:5]}
+
+
+@shared_task
+def expire_pending_requests() -> int:
+    """Unanswered grant requests lapse after PENDING_REQUEST_HOURS (beat, hourly)."""
+    from search_app.db import get_session
+    from search_app.grants.services import expire_pending
+
+    session = get_session()
+    count = expire_pending(session)
+    session.commit()
+    return count

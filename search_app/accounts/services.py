@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -9,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from search_app.accounts.models import User
-from search_app.permissions import Role
+from search_app.permissions import parse_roles, role_conflict
+from search_app.timeutil import utcnow
 
 _hasher = PasswordHasher()
 # Verifying against a fixed hash for unknown users keeps the response time the same, so the
@@ -27,30 +29,76 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def create_user(session: Session, *, username: str, password: str, role: str,
-                display_name: str = "", unit: str = "", id_number_hmac: str | None = None) -> User:
+def normalise_roles(role: str | list[str]) -> str:
+    """The stored role string, after checking every name and separation of duties."""
     try:
-        Role(role)
-    except ValueError:
-        raise AccountError(f"未知角色 {role!r}；可选：{', '.join(r.value for r in Role)}") from None
+        roles = parse_roles(role)
+    except ValueError as exc:
+        raise AccountError(f"未知角色 {role!r}；可选：staff, approver, security_admin, "
+                           f"system_admin, auditor（{exc}）") from None
+    conflict = role_conflict(roles)
+    if conflict:
+        raise AccountError(conflict)
+    return ",".join(r.value for r in roles)
+
+
+def create_user(session: Session, *, username: str, password: str, role: str | list[str],
+                display_name: str = "", unit: str = "", id_number_hmac: str | None = None) -> User:
+    role = normalise_roles(role)
+    username = username.strip()
+    if not username or len(username) > 64 or any(ch.isspace() for ch in username):
+        raise AccountError("用户名不能为空、不能含空格，最长 64 个字符")
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise AccountError(f"用户名 {username} 已存在")
     user = User(username=username, password_hash=hash_password(password), role=role,
-                display_name=display_name or username, unit=unit, id_number_hmac=id_number_hmac)
+                display_name=display_name or username, unit=unit, id_number_hmac=id_number_hmac,
+                relative_hmacs=[], failed_logins=0, session_epoch=0)
     session.add(user)
     session.flush()
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
+class LoginRefused(PermissionError):
+    """`message` is shown to the person at the login form; `reason` goes to the audit log."""
+
+    def __init__(self, message: str, reason: str, user: User | None = None) -> None:
+        super().__init__(message)
+        self.message, self.reason, self.user = message, reason, user
+
+
+def authenticate(session: Session, username: str, password: str, *, max_failures: int,
+                 lockout_minutes: int) -> User:
+    """The user, or LoginRefused. `max_failures` wrong passwords in a row lock the account for
+    `lockout_minutes` (a security admin can unlock it sooner); the counter is committed even
+    though the login fails, so it cannot be reset by retrying."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    now = utcnow()
+    if user is not None and user.locked_until and user.locked_until > now:
+        raise LoginRefused(f"账号已锁定，请于 {user.locked_until:%H:%M} UTC 后再试或联系安全管理员",
+                           "账号已锁定", user)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        return None
-    if user is None or not user.is_enabled:
-        return None
+        if user is None:
+            raise LoginRefused("用户名或密码错误", "用户名或密码错误") from None
+        user.failed_logins += 1
+        reason = f"用户名或密码错误（连续第 {user.failed_logins} 次）"
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + timedelta(minutes=lockout_minutes)
+            user.failed_logins = 0
+            reason += f"，账号锁定 {lockout_minutes} 分钟"
+        session.commit()
+        raise LoginRefused("用户名或密码错误", reason, user) from None
+    if not user.is_enabled:
+        raise LoginRefused("账号已停用，请联系安全管理员", "账号已停用", user)
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    session.commit()
     return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session cookie issued before now stops working on its next request."""
+    user.session_epoch = (user.session_epoch or 0) + 1
 
 
 def _token_digest(token: str) -> str:
@@ -71,3 +119,54 @@ def user_for_token(session: Session, token: str) -> User | None:
     user = session.execute(
         select(User).where(User.api_token_hash == _token_digest(token))).scalar_one_or_none()
     return user if user is not None and user.is_enabled else None
+
+
+# --- user management (security admin); every change is audited by the caller's view/CLI ---
+
+def update_user(session: Session, user: User, *, by: User, role: str | list[str] | None = None,
+                unit: str | None = None, display_name: str | None = None,
+                enabled: bool | None = None) -> list[str]:
+    """Apply the changes a security admin asked for; returns what changed, for the audit record.
+    Nobody changes their own roles or disables themselves: that would let one security admin
+    grant themselves archive access or lock everyone else out of oversight."""
+    changes: list[str] = []
+    if role is not None:
+        new = normalise_roles(role)
+        if new != user.role:
+            if user.id == by.id:
+                raise AccountError("不能修改自己的角色")
+            changes.append(f"角色 {user.role} → {new}")
+            user.role = new
+            end_all_sessions(user)  # permissions changed: sign in again under the new roles
+    if unit is not None and unit.strip() != user.unit:
+        changes.append(f"单位 {user.unit or '—'} → {unit.strip()}")
+        user.unit = unit.strip()
+    if display_name is not None and display_name.strip() and display_name.strip() != user.display_name:
+        changes.append(f"姓名 {user.display_name} → {display_name.strip()}")
+        user.display_name = display_name.strip()
+    if enabled is not None and enabled != user.is_enabled:
+        if user.id == by.id:
+            raise AccountError("不能停用自己的账号")
+        user.is_enabled = enabled
+        changes.append("启用账号" if enabled else "停用账号")
+        if not enabled:
+            end_all_sessions(user)
+            user.api_token_hash = None
+    session.flush()
+    return changes
+
+
+def set_identity(user: User, *, own_hmac: str | None, relative_hmacs: list[str]) -> None:
+    """Self-exclusion identity: blind-index hashes only, never the numbers themselves."""
+    user.id_number_hmac = own_hmac
+    user.relative_hmacs = sorted(set(relative_hmacs))
+
+
+def reset_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.failed_logins, user.locked_until = 0, None
+    end_all_sessions(user)
+
+
+def unlock(user: User) -> None:
+    user.failed_logins, user.locked_until = 0, None

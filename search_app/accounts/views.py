@@ -1,13 +1,15 @@
 """Login and logout (flask-login, session cookie) and bearer-token loading for the JSON API."""
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
-from flask_login import LoginManager, login_required, login_user, logout_user
+from flask import (Blueprint, Flask, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from search_app.accounts.models import User
-from search_app.accounts.services import authenticate, user_for_token
+from search_app.accounts.services import LoginRefused, authenticate, end_all_sessions, user_for_token
 from search_app.audit.service import Actor, Event, client_addr, record_event, request_actor
 from search_app.db import get_session
 from search_app.errors import render_error
@@ -27,15 +29,26 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
+    """The session's user, unless the account was disabled, its sessions were ended ("logout
+    everywhere", password reset) or the session sat idle longer than SESSION_MINUTES. The idle
+    check is on the server: an old cookie replayed after its expiry is refused too."""
     user = get_session().get(User, int(user_id))
-    return user if user is not None and user.is_enabled else None
+    if user is None or not user.is_enabled or session.get("epoch") != user.session_epoch:
+        return None
+    now = time.time()
+    if now - session.get("seen", 0) > current_app.config["SESSION_MINUTES"] * 60:
+        session.clear()
+        session["timed_out"] = True
+        return None
+    session["seen"] = now
+    return user
 
 
 @login_manager.unauthorized_handler
 def _unauthorized():
     if request.path.startswith("/api/"):
         return render_error(401, "需要 API 令牌：请求头 Authorization: Bearer <令牌>")
-    flash("请先登录", "info")
+    flash("会话已超时，请重新登录" if session.pop("timed_out", False) else "请先登录", "info")
     return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
 
 
@@ -64,15 +77,22 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        user = authenticate(get_session(), username, request.form.get("password", ""))
-        if user is None:
-            record_event(Actor(None, username, "", client_addr()),
-                         Event(action="auth.login", outcome="denied", reason="用户名或密码错误"))
-            flash("用户名或密码错误", "error")
+        cfg = current_app.config
+        try:
+            user = authenticate(get_session(), username, request.form.get("password", ""),
+                                max_failures=cfg["LOGIN_MAX_FAILURES"],
+                                lockout_minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
+        except LoginRefused as exc:
+            who = exc.user
+            record_event(Actor(who.id if who else None, username, who.role if who else "",
+                               client_addr()),
+                         Event(action="auth.login", outcome="denied", reason=exc.reason))
+            flash(exc.message, "error")
             return render_template("login.html", username=username), 401
         session.clear()  # no fixation: a fresh session for the new identity
         login_user(user)
-        session.permanent = True  # expires after SESSION_MINUTES
+        session["epoch"], session["seen"] = user.session_epoch, time.time()
+        session.permanent = True  # the cookie expires after SESSION_MINUTES too
         record_event(Actor(user.id, user.username, user.role, client_addr()),
                      Event(action="auth.login", outcome="allowed"))
         return redirect(_safe_next(request.args.get("next")) or url_for("search.index"))
@@ -85,4 +105,17 @@ def logout():
     record_event(request_actor(), Event(action="auth.logout", outcome="allowed"))
     logout_user()
     flash("已退出登录", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout-all", methods=["POST"])
+@login_required
+def logout_all():
+    """Ends this user's sessions in every browser (a lost laptop, a shared terminal)."""
+    end_all_sessions(current_user)
+    record_event(request_actor(), Event(action="auth.logout_all", outcome="allowed"),
+                 session=get_session())
+    get_session().commit()
+    logout_user()
+    flash("已在所有设备上退出登录", "info")
     return redirect(url_for("auth.login"))

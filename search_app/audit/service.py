@@ -90,18 +90,30 @@ def _values(rec: AuditRecord) -> dict[str, Any]:
     return {name: getattr(rec, name) for name in _HASHED}
 
 
-def record_event(actor: Actor, event: Event) -> AuditRecord:
-    """Append one record to the chain and commit it; raise AuditWriteError if that fails."""
+def record_event(actor: Actor, event: Event, *, session: Session | None = None) -> AuditRecord:
+    """Append one record to the chain and commit it; raise AuditWriteError if that fails.
+
+    Reads pass no session: the record is committed on its own before any data is returned.
+    Changes (grants, users) pass the session that holds the change, so the change and its record
+    commit together or not at all; the caller commits.
+    """
+    if session is not None:
+        try:
+            return _append(session, actor, event, commit=False)
+        except AuditWriteError:
+            raise
+        except Exception as exc:
+            raise AuditWriteError(f"audit record could not be written: {exc}") from exc
     try:
-        with fresh_session() as session:
-            return _append(session, actor, event)
+        with fresh_session() as own:
+            return _append(own, actor, event, commit=True)
     except AuditWriteError:
         raise
     except Exception as exc:
         raise AuditWriteError(f"audit record could not be written: {exc}") from exc
 
 
-def _append(session: Session, actor: Actor, event: Event) -> AuditRecord:
+def _append(session: Session, actor: Actor, event: Event, *, commit: bool) -> AuditRecord:
     # Taking the head's write lock first serialises concurrent writers on both SQLite and PostgreSQL.
     locked = session.execute(update(AuditHead).where(AuditHead.id == 1)
                              .values(last_seq=AuditHead.last_seq)).rowcount
@@ -120,7 +132,10 @@ def _append(session: Session, actor: Actor, event: Event) -> AuditRecord:
     rec.hash = record_hash(rec.prev_hash, _values(rec), chain_key())
     head.last_seq, head.last_hash = rec.seq, rec.hash
     session.add(rec)
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return rec
 
 
@@ -158,3 +173,15 @@ def verify_chain(session: Session, *, limit_problems: int = 20) -> ChainReport:
             problems.append(f"chain head says seq {head.last_seq} but the log ends at seq "
                             f"{expected_seq - 1} (records were removed from the end)")
     return ChainReport(ok=not problems, records=count, problems=problems)
+
+
+def verify_and_alert(session: Session) -> ChainReport:
+    """The scheduled check (Celery beat): a broken chain raises an alert record, which the
+    auditor's anomaly view lists. The alert is itself chained after the current head."""
+    report = verify_chain(session)
+    if not report.ok:
+        record_event(Actor(None, "system", "system"),
+                     Event(action="audit.alert", outcome="error",
+                           reason="审计哈希链校验失败：" + "；".join(report.problems)[:1500],
+                           result_count=report.records))
+    return report

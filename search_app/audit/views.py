@@ -1,38 +1,139 @@
-"""The auditor's view of the log (read-only: there is no route that changes a record)."""
+"""The auditor's view of the log (read-only: no route changes a record). Looking at the log,
+exporting it and checking the chain are themselves audited."""
 from __future__ import annotations
 
+import csv
+import io
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request
-from sqlalchemy import func, select
+from flask import Blueprint, Response, current_app, render_template, request
+from sqlalchemy import Select, func, select
 
+from search_app.accounts.models import User
+from search_app.audit.anomalies import KIND_LABELS, find_anomalies
 from search_app.audit.models import AuditRecord
 from search_app.audit.service import Event, record_event, request_actor, verify_chain
 from search_app.db import get_session
 from search_app.permissions import Permission, requires
+from search_app.timeutil import utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE = 50
+EXACT = ("username", "action", "outcome", "approval_ref")
+CSV_COLUMNS = ("seq", "ts", "username", "role", "action", "outcome", "reason", "purpose",
+               "approval_ref", "grant_id", "query", "filters", "result_count", "returned_ids",
+               "client_addr", "hash")
 
 
-@bp.route("/")
-@requires(Permission.AUDIT_READ)
-def log():
-    session = get_session()
+class FilterError(ValueError):
+    pass
+
+
+def _day(value: str, name: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise FilterError(f"{name} 的日期格式应为 YYYY-MM-DD，收到 {value!r}") from None
+
+
+def _filtered(args: dict[str, str]) -> Select:
     stmt = select(AuditRecord)
-    for field in ("username", "action", "outcome", "approval_ref"):
-        value = request.args.get(field, "").strip()
-        if value:
-            stmt = stmt.where(getattr(AuditRecord, field) == value)
+    for name in EXACT:
+        if args.get(name, "").strip():
+            stmt = stmt.where(getattr(AuditRecord, name) == args[name].strip())
+    if args.get("purpose", "").strip():
+        stmt = stmt.where(AuditRecord.purpose.contains(args["purpose"].strip()))
+    if args.get("unit", "").strip():  # the unit the user belongs to now
+        ids = select(User.id).where(User.unit == args["unit"].strip())
+        stmt = stmt.where(AuditRecord.user_id.in_(ids))
+    if args.get("since", "").strip():
+        stmt = stmt.where(AuditRecord.ts >= _day(args["since"].strip(), "起始日期"))
+    if args.get("until", "").strip():
+        stmt = stmt.where(AuditRecord.ts < _day(args["until"].strip(), "截止日期") + timedelta(days=1))
+    return stmt
+
+
+def _args() -> dict[str, str]:
+    return {k: v for k, v in request.args.items() if k in (*EXACT, "purpose", "unit", "since", "until")}
+
+
+def _render(template: str, *, args: dict[str, str], action: str, **extra: Any):
+    session = get_session()
+    try:
+        stmt = _filtered(args)
+    except FilterError as exc:
+        record_event(request_actor(), Event(action=action, outcome="denied", reason=str(exc), filters=args))
+        return render_template(template, rows=[], total=0, page=1, args=args, report=None,
+                               next_query="", flags=[], error=str(exc), **extra), 400
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     page = max(1, request.args.get("page", 1, type=int))
     rows = session.execute(stmt.order_by(AuditRecord.seq.desc())
                            .offset((page - 1) * PAGE).limit(PAGE)).scalars().all()
     report = verify_chain(session) if request.args.get("verify") else None
-    next_query = (urlencode({**request.args.to_dict(), "page": page + 1})
-                  if total > page * PAGE else "")
-    record_event(request_actor(),
-                 Event(action="audit.view", outcome="allowed", result_count=total,
-                       filters={k: v for k, v in request.args.items()}))
-    return render_template("audit.html", rows=rows, total=total, page=page,
-                           args=request.args, report=report, next_query=next_query)
+    next_query = urlencode({**request.args.to_dict(), "page": page + 1}) if total > page * PAGE else ""
+    record_event(request_actor(), Event(action=action, outcome="allowed", result_count=total,
+                                        filters={**args, "page": page,
+                                                 **({"verify": True} if report else {})}))
+    return render_template(template, rows=rows, total=total, page=page, args=args, report=report,
+                           next_query=next_query, error=None, **extra)
+
+
+@bp.route("/")
+@requires(Permission.AUDIT_READ)
+def log():
+    units = sorted({u for (u,) in get_session().execute(select(User.unit)) if u})
+    return _render("audit.html", args=_args(), action="audit.view", units=units)
+
+
+@bp.route("/users/<username>")
+@requires(Permission.AUDIT_READ)
+def user_activity(username: str):
+    """One person's activity: their records, a summary by action and outcome, and their flags."""
+    session = get_session()
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    summary = session.execute(select(AuditRecord.action, AuditRecord.outcome, func.count())
+                              .where(AuditRecord.username == username)
+                              .group_by(AuditRecord.action, AuditRecord.outcome)).all()
+    recent = session.execute(select(AuditRecord).where(AuditRecord.username == username)
+                             .where(AuditRecord.ts >= utcnow() - timedelta(days=30))).scalars()
+    flags = find_anomalies(recent, current_app.config)
+    return _render("audit_user.html", args={**_args(), "username": username},
+                   action="audit.user_view", person=user, summary=summary, user_flags=flags,
+                   kind_labels=KIND_LABELS)
+
+
+@bp.route("/anomalies")
+@requires(Permission.AUDIT_READ)
+def anomalies():
+    days = max(1, min(request.args.get("days", 7, type=int), 90))
+    recs = get_session().execute(select(AuditRecord)
+                                 .where(AuditRecord.ts >= utcnow() - timedelta(days=days))).scalars()
+    flags = find_anomalies(recs, current_app.config)
+    record_event(request_actor(), Event(action="audit.anomalies", outcome="allowed",
+                                        result_count=len(flags), filters={"days": days}))
+    return render_template("audit_anomalies.html", flags=flags, days=days, cfg=current_app.config)
+
+
+@bp.route("/export.csv")
+@requires(Permission.AUDIT_READ)
+def export():
+    args = _args()
+    try:
+        stmt = _filtered(args)
+    except FilterError as exc:
+        record_event(request_actor(), Event(action="audit.export", outcome="denied", reason=str(exc), filters=args))
+        return Response(f"{exc}\n", status=400, mimetype="text/plain")
+    rows = get_session().execute(stmt.order_by(AuditRecord.seq)).scalars().all()
+    rec = record_event(request_actor(), Event(action="audit.export", outcome="allowed",
+                                              result_count=len(rows), filters=args))
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_COLUMNS)
+    for r in rows:
+        w.writerow([r.ts.isoformat(timespec="seconds") if c == "ts" else
+                    ",".join(r.returned_ids) if c == "returned_ids" else
+                    getattr(r, c) for c in CSV_COLUMNS])
+    return Response("\ufeff" + buf.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=audit-{rec.seq}.csv"})

@@ -1,11 +1,18 @@
+"""Grant requests (staff), the approver inbox, decisions and revocation. The services do the
+checking and auditing; these views only parse forms and show the outcome."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
-from search_app.config import CLASSIFICATION_LEVELS
+from search_app.audit.service import client_addr
+from search_app.config import CATEGORIES, CLASSIFICATION_LEVELS, UNMASK_FIELDS
 from search_app.db import get_session
-from search_app.grants.services import grants_of
+from search_app.grants.models import Grant
+from search_app.grants.services import (STATUS_LABELS, GrantError, Request, Scope, actor_of,
+                                        approve, decided_by_me, deny, expire_pending, grants_of,
+                                        inbox, request_grant, revoke, withdraw)
 from search_app.permissions import Permission, requires
 from search_app.timeutil import utcnow
 
@@ -13,9 +20,154 @@ bp = Blueprint("grants", __name__, url_prefix="/grants")
 LEVEL_NAMES = {v: k for k, v in CLASSIFICATION_LEVELS.items()}
 
 
+@bp.app_context_processor
+def _labels() -> dict:
+    return {"level_names": LEVEL_NAMES, "status_labels": STATUS_LABELS,
+            "unmask_labels": UNMASK_FIELDS}
+
+
+def _split(raw: str) -> list[str]:
+    return [p.strip() for p in raw.replace("，", ",").replace("\n", ",").split(",") if p.strip()]
+
+
+def _float(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
 @bp.route("/")
 @requires(Permission.GRANT_READ_OWN)
 def mine():
+    session = get_session()
+    if expire_pending(session):
+        session.commit()
     now = utcnow()
-    rows = [(g, g.inactive_reason(now)) for g in grants_of(get_session(), current_user)]
-    return render_template("grants.html", rows=rows, level_names=LEVEL_NAMES)
+    rows = [(g, g.inactive_reason(now)) for g in grants_of(session, current_user)]
+    return render_template("grants.html", rows=rows)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Permission.GRANT_REQUEST)
+def new():
+    form = request.form
+    if request.method == "POST":
+        session = get_session()
+        days = _float(form.get("days"))
+        req = Request(purpose_category=form.get("purpose_category", ""),
+                      purpose=form.get("purpose", ""),
+                      scope=Scope(form.getlist("categories"), _split(form.get("units", "")),
+                                  form.get("classification", ""), _split(form.get("archive_nos", ""))),
+                      hours=(days or 0) * 24, unmask_fields=tuple(form.getlist("unmask_fields")),
+                      allow_lookup=form.get("allow_lookup") == "on",
+                      subject_id=form.get("subject_id", "").strip())
+        try:
+            grant = request_grant(session, user=current_user, req=req,
+                                  actor=actor_of(current_user, client_addr()))
+            session.commit()
+        except GrantError as exc:
+            session.rollback()
+            flash(f"申请未提交：{exc}", "error")
+            return _form(form), 400
+        flash(f"申请 {grant.request_no} 已提交，等待审批"
+              + ("（秘密及以上密级需两名审批人）" if grant.needs_second_approval else ""), "info")
+        return redirect(url_for("grants.mine"))
+    return _form({"units": current_user.unit, "days": "1"})
+
+
+def _form(form):
+    return render_template("grant_new.html", form=form, categories=CATEGORIES,
+                           purposes=current_app.config["PURPOSE_CATEGORIES"],
+                           levels=list(CLASSIFICATION_LEVELS), unmask=UNMASK_FIELDS)
+
+
+@bp.route("/inbox")
+@requires(Permission.GRANT_APPROVE)
+def inbox_view():
+    session = get_session()
+    if expire_pending(session):
+        session.commit()
+    return render_template("grants_inbox.html", pending=inbox(session, current_user),
+                           decided=decided_by_me(session, current_user), now=utcnow())
+
+
+def _load(grant_id: int) -> Grant:
+    grant = get_session().get(Grant, grant_id)
+    if grant is None:
+        abort(404, description=f"授权 #{grant_id} 不存在")
+    return grant
+
+
+@bp.route("/<int:grant_id>/decide", methods=["POST"])
+@requires(Permission.GRANT_APPROVE)
+def decide(grant_id: int):
+    session = get_session()
+    grant = _load(grant_id)
+    actor = actor_of(current_user, client_addr())
+    try:
+        if request.form.get("decision") == "approve":
+            days = _float(request.form.get("days"))
+            approve(session, grant, approver=current_user, actor=actor,
+                    hours=days * 24 if days else None)
+            message = (f"已批准 {grant.request_no}，审批编号 {grant.approval_ref}"
+                       if grant.status == "active" else f"已批准 {grant.request_no}，待第二审批人复核")
+        elif request.form.get("decision") == "deny":
+            deny(session, grant, approver=current_user, reason=request.form.get("reason", ""),
+                 actor=actor)
+            message = f"已驳回 {grant.request_no}"
+        else:
+            raise GrantError("请选择批准或驳回")
+        session.commit()
+    except GrantError as exc:
+        session.rollback()
+        flash(f"未处理：{exc}", "error")
+        return redirect(url_for("grants.inbox_view")), 303
+    flash(message, "info")
+    return redirect(url_for("grants.inbox_view")), 303
+
+
+@bp.route("/<int:grant_id>/end", methods=["POST"])
+@requires(Permission.GRANT_READ_OWN)
+def end_own(grant_id: int):
+    """The holder withdraws a pending request or gives up an active grant."""
+    return _end(grant_id, back="grants.mine")
+
+
+@bp.route("/<int:grant_id>/revoke", methods=["POST"])
+@requires(Permission.GRANT_APPROVE)
+def revoke_view(grant_id: int):
+    return _end(grant_id, back="grants.inbox_view")
+
+
+def _end(grant_id: int, *, back: str):
+    session = get_session()
+    grant = _load(grant_id)
+    if back == "grants.mine" and grant.user_id != current_user.id:
+        abort(404, description=f"授权 #{grant_id} 不存在")
+    actor = actor_of(current_user, client_addr())
+    try:
+        if grant.status in ("pending", "pending_second"):
+            withdraw(session, grant, by=current_user, actor=actor)
+        else:
+            revoke(session, grant, by=current_user, reason=request.form.get("reason", ""),
+                   actor=actor)
+        session.commit()
+    except GrantError as exc:
+        session.rollback()
+        flash(f"未处理：{exc}", "error")
+        return redirect(url_for(back)), 303
+    flash(f"{grant.ref} 已{STATUS_LABELS[grant.status]}，下一次读取即生效", "info")
+    return redirect(url_for(back)), 303
+
+
+@bp.route("/all")
+@requires(Permission.GRANT_APPROVE)
+def all_active():
+    """Active grants, for approvers to review and revoke."""
+    session = get_session()
+    now = utcnow()
+    rows = [g for g in session.execute(select(Grant).where(Grant.status == "active")
+                                       .order_by(Grant.valid_until)).scalars()
+            if g.inactive_reason(now) is None]
+    return render_template("grants_active.html", rows=rows)

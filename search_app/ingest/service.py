@@ -25,6 +25,7 @@ from search_app.blobs import BlobStore
 from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.ingest.models import IngestFile, IngestJob, PageSecret
+from search_app.ingest.secrets import encode_secret
 from search_app.search._backend import alias, bulk_index, client
 
 BATCH_PAGES = 10
@@ -110,7 +111,7 @@ def _ingest(session: Session, f: IngestFile, *, refresh: bool | str) -> None:
         secret = session.get(PageSecret, did) or PageSecret(doc_id=did)
         secret.archive_no, secret.page_no = meta.archive_no, page.page_no
         secret.key_id = vault.current_key_id
-        secret.ciphertext = vault.encrypt(page.raw_text.encode(), aad=did.encode())
+        secret.ciphertext = vault.encrypt(encode_secret(page), aad=did.encode())
         secret.ocr_confidence, secret.source_sha256 = page.confidence, f.sha256
         secret.pii_kinds = sorted({m.kind for m in page.pii})
         session.merge(secret)

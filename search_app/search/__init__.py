@@ -1,37 +1,33 @@
-"""The single choke point for reads on behalf of a user (DESIGN.md security rule 2).
-
-`search_pages` (a) resolves the caller's grant, checked now, (b) builds the permission filter
-from it, (c) runs the query with that filter required, (d) commits the audit record — a failure
-there fails the read — and (e) returns only fields the grant may see. Nothing else queries
-OpenSearch for a user; views and the API call this.
+"""Every read of archive content on behalf of a user: search, export, page view, unmask, exact
+PII look-up and page image. Each runs through `_choke.guarded_read` (grant checked now →
+permission filter → query → audit record committed → field redaction); nothing else queries
+OpenSearch or decrypts page text for a user. Views and the API call only these functions.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+
+from indexer.redact import mask_value, redact
 from search_app.accounts.models import User
-from search_app.audit.service import Actor, Event, record_event
+from search_app.config import UNMASK_FIELDS
+from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.grants.models import Grant
-from search_app.grants.services import GrantDenied, resolve_grant
-from search_app.permissions import Permission, has_permission
+from search_app.ingest.models import PageSecret
+from search_app.ingest.secrets import decode_secret
 from search_app.search._backend import alias, client
-from search_app.search._filter import ReaderIdentity, permission_filter
+from search_app.search._choke import Found, ReadDenied, SearchUnavailable, guarded_read
 from search_app.search._query import MAX_QUERY_CHARS, RESULT_FIELDS, build_query, split_terms
 
-__all__ = ["ReadDenied", "SearchUnavailable", "SearchHit", "SearchOutcome", "search_pages"]
+__all__ = ["ReadDenied", "SearchUnavailable", "SearchHit", "SearchOutcome", "PageView",
+           "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
+           "lookup_pii"]
 
-
-class ReadDenied(PermissionError):
-    def __init__(self, reason: str, approval_ref: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.approval_ref = approval_ref
-
-
-class SearchUnavailable(RuntimeError):
-    pass
+LOOKUP_KINDS = {"id_number": "身份证号", "phone": "手机号", "landline": "固定电话",
+                "bank_card": "银行卡号", "name": "姓名"}
 
 
 @dataclass
@@ -56,67 +52,163 @@ class SearchOutcome:
     filters: dict[str, Any] = field(default_factory=dict)
 
 
-def _grant_filters(grant: Grant) -> dict[str, Any]:
-    return {"categories": grant.categories, "units": grant.units,
-            "classification_ceiling": grant.classification_ceiling,
-            "archive_nos": grant.archive_nos}
+@dataclass
+class PageView:
+    doc_id: str
+    fields: dict[str, Any]
+    text: str  # redacted for the grant: masked except the kinds it unmasks (after an unmask)
+    pii_kinds: list[str]
+    unmaskable: list[str]  # kinds on this page the grant may reveal
+    unmasked: list[str]
+    approval_ref: str
+    grant_id: int
+    audit_seq: int
 
 
-def _check(user: User, grant_id: int | None, purpose: str, query: str) -> Grant:
-    if not has_permission(user.role, Permission.ARCHIVE_SEARCH):
-        raise ReadDenied("您的角色不能查询档案")
-    if not purpose.strip():
-        raise ReadDenied("必须填写本次查询事由")
+def _query_check(query: str) -> str | None:
     if not split_terms(query):
-        raise ReadDenied("请输入查询内容")
+        return "请输入查询内容"
     if len(query) > MAX_QUERY_CHARS:
-        raise ReadDenied(f"查询内容过长（最多 {MAX_QUERY_CHARS} 字）")
-    try:
-        return resolve_grant(get_session(), user, grant_id)
-    except GrantDenied as exc:  # an expired or revoked grant is still named in the audit record
-        raise ReadDenied(exc.reason, exc.grant.approval_ref if exc.grant else "") from None
+        return f"查询内容过长（最多 {MAX_QUERY_CHARS} 字）"
+    return None
+
+
+def _run_search(query: str, offset: int, size: int):
+    def run(grant: Grant, filt: dict[str, Any]) -> Found:
+        resp = client().search(index=alias(), body=build_query(query, filt, offset=offset, size=size))
+        raw = resp["hits"]["hits"]
+        return Found(resp, [h["_id"] for h in raw], resp["hits"]["total"]["value"])
+    return run
 
 
 def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, page: int = 1,
                  page_size: int = 20, client_addr: str = "") -> SearchOutcome:
-    actor = Actor(user.id, user.username, user.role, client_addr)
-    base = dict(action="search", purpose=purpose.strip(), query=query, grant_id=grant_id)
     page = max(1, min(page, 10_000 // max(page_size, 1)))
-    try:
-        grant = _check(user, grant_id, purpose, query)
-    except ReadDenied as exc:
-        record_event(actor, Event(outcome="denied", reason=exc.reason,
-                                  approval_ref=exc.approval_ref, **base))
-        raise
-    base["approval_ref"] = grant.approval_ref
-    filters = {**_grant_filters(grant), "page": page}
-    reader = ReaderIdentity(tuple(h for h in [user.id_number_hmac] if h))  # relatives: later
-    body = build_query(query, permission_filter(grant, reader), offset=(page - 1) * page_size,
-                       size=page_size)
-    try:
-        resp = client().search(index=alias(), body=body)
-    except Exception as exc:
-        record_event(actor, Event(outcome="error", reason=f"search engine: {exc}"[:500],
-                                  filters=filters, **base))
-        raise SearchUnavailable("检索服务暂时不可用，请稍后再试") from exc
-    raw_hits = resp["hits"]["hits"]
-    total = resp["hits"]["total"]["value"]
-    rec = record_event(actor, Event(outcome="allowed", filters=filters, result_count=total,
-                                    returned_ids=[h["_id"] for h in raw_hits], **base))
-    hits = [_redact_hit(h, grant) for h in raw_hits]
+    grant, found, rec = guarded_read(
+        user=user, grant_id=grant_id, purpose=purpose, action="search", client_addr=client_addr,
+        query=query, filters={"page": page}, precheck=lambda: _query_check(query),
+        run=_run_search(query, (page - 1) * page_size, page_size))
+    resp = found.payload
     facets = {name: [(b["key"], b["doc_count"]) for b in agg["buckets"]]
               for name, agg in resp.get("aggregations", {}).items()}
-    return SearchOutcome(query=query, total=total, page=page, page_size=page_size, hits=hits,
-                         facets=facets, approval_ref=grant.approval_ref, grant_id=grant.id,
-                         audit_seq=rec.seq, filters=filters)
+    return SearchOutcome(query=query, total=found.total, page=page, page_size=page_size,
+                         hits=[_redact_hit(h) for h in resp["hits"]["hits"]], facets=facets,
+                         approval_ref=grant.ref, grant_id=grant.id, audit_seq=rec.seq,
+                         filters=rec.filters)
 
 
-def _redact_hit(hit: dict[str, Any], grant: Grant) -> SearchHit:
-    """Field redaction for the grant: the index holds masked text already; fields outside the
-    result whitelist are dropped here too, so a mapping change cannot widen what a hit shows."""
+def export_results(*, user: User, grant_id: int | None, purpose: str, query: str,
+                   client_addr: str = "") -> SearchOutcome:
+    """Up to EXPORT_MAX_ROWS hits in one go; audited as an export with every id it returns."""
+    size = current_app.config["EXPORT_MAX_ROWS"]
+    grant, found, rec = guarded_read(
+        user=user, grant_id=grant_id, purpose=purpose, action="export", client_addr=client_addr,
+        query=query, filters={"max_rows": size}, precheck=lambda: _query_check(query),
+        run=_run_search(query, 0, size))
+    hits = [_redact_hit(h) for h in found.payload["hits"]["hits"]]
+    return SearchOutcome(query=query, total=found.total, page=1, page_size=size, hits=hits,
+                         facets={}, approval_ref=grant.ref, grant_id=grant.id,
+                         audit_seq=rec.seq, filters=rec.filters)
+
+
+def _redact_hit(hit: dict[str, Any]) -> SearchHit:
+    """The index holds masked text already; fields outside the result whitelist are dropped
+    here too, so a mapping change cannot widen what a hit shows."""
     source = {k: v for k, v in hit.get("_source", {}).items() if k in RESULT_FIELDS}
     hl = hit.get("highlight", {})
     exact, by_pairs = hl.get("text.uni", []), hl.get("text", [])
     marked = [s for s in exact if "<mark>" in s]
     snippets = [s.replace("</mark><mark>", "") for s in (marked or by_pairs or exact)]
     return SearchHit(doc_id=hit["_id"], fields=source, snippets=snippets, score=hit.get("_score"))
+
+
+def _fetch_page(doc_id: str):
+    """The page, only if the permission filter admits it: outside the scope it does not exist."""
+    def run(grant: Grant, filt: dict[str, Any]) -> Found:
+        body = {"size": 1, "_source": {"includes": [*RESULT_FIELDS, "text_display", "pii_kinds"]},
+                "query": {"bool": {"filter": [filt, {"ids": {"values": [doc_id]}}]}}}
+        hits = client().search(index=alias(), body=body)["hits"]["hits"]
+        if not hits:
+            raise ReadDenied(f"页面 {doc_id} 不存在或不在授权范围内")
+        return Found(hits[0]["_source"], [doc_id], 1)
+    return run
+
+
+def _page_view(grant: Grant, source: dict[str, Any], rec, text: str, unmasked: list[str]) -> PageView:
+    kinds = list(source.get("pii_kinds", []))
+    return PageView(doc_id=source["doc_id"], text=text, pii_kinds=kinds,
+                    fields={k: v for k, v in source.items() if k in RESULT_FIELDS},
+                    unmaskable=[k for k in kinds if k in grant.unmask_fields], unmasked=unmasked,
+                    approval_ref=grant.ref, grant_id=grant.id, audit_seq=rec.seq)
+
+
+def view_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
+              client_addr: str = "") -> PageView:
+    grant, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
+                                     action="page.view", client_addr=client_addr, query=doc_id,
+                                     run=_fetch_page(doc_id))
+    return _page_view(grant, found.payload, rec, found.payload.get("text_display", ""), [])
+
+
+def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
+                client_addr: str = "") -> PageView:
+    """The page's original text with only the kinds the grant unmasks revealed; the rest stays
+    masked exactly as in the index. The record names the kinds revealed."""
+    def allowed(grant: Grant) -> str | None:
+        return None if grant.unmask_fields else f"授权 {grant.ref} 未批准显示任何敏感字段"
+
+    fetch = _fetch_page(doc_id)
+
+    def run(grant: Grant, filt: dict[str, Any]) -> Found:
+        found = fetch(grant, filt)
+        secret = get_session().get(PageSecret, doc_id)
+        if secret is None:
+            raise ReadDenied(f"页面 {doc_id} 没有存档原文")
+        plain = vault_from_config(current_app.config).decrypt(secret.ciphertext, aad=doc_id.encode())
+        text, matches = decode_secret(plain)
+        shown = sorted({m.kind for m in matches if m.kind in grant.unmask_fields})
+        masked = redact(text, [m for m in matches if m.kind not in grant.unmask_fields])
+        found.payload = (found.payload, masked, shown)
+        found.extra = {"unmasked_kinds": shown}
+        return found
+
+    grant, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
+                                     action="page.unmask", client_addr=client_addr, query=doc_id,
+                                     grant_check=allowed, run=run)
+    source, text, shown = found.payload
+    return _page_view(grant, source, rec, text, shown)
+
+
+def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, value: str,
+               client_addr: str = "") -> SearchOutcome:
+    """Exact look-up by a full identifier through the keyed blind index. The audit record holds
+    the masked value and a prefix of its keyed hash (to count distinct look-ups), never the value."""
+    norm = "".join(value.split()).upper() if kind != "name" else "".join(value.split())
+    vault = vault_from_config(current_app.config)
+    digest = vault.blind_index(kind, norm) if kind in LOOKUP_KINDS and norm else ""
+
+    def precheck() -> str | None:
+        if kind not in LOOKUP_KINDS:
+            return f"查找类型必须是 {'、'.join(LOOKUP_KINDS.values())} 之一"
+        return None if norm else "请输入要查找的值"
+
+    def allowed(grant: Grant) -> str | None:
+        return None if grant.allow_lookup else f"授权 {grant.ref} 未批准精确查找"
+
+    def run(grant: Grant, filt: dict[str, Any]) -> Found:
+        body = {"size": 50, "track_total_hits": True, "_source": {"includes": RESULT_FIELDS},
+                "query": {"bool": {"filter": [filt, {"bool": {"minimum_should_match": 1, "should": [
+                    {"term": {"pii_hmac": digest}}, {"term": {"subject_hmac": digest}}]}}]}}}
+        resp = client().search(index=alias(), body=body)
+        return Found(resp, [h["_id"] for h in resp["hits"]["hits"]], resp["hits"]["total"]["value"])
+
+    masked = mask_value(kind, norm) if kind in LOOKUP_KINDS and norm else ""
+    grant, found, rec = guarded_read(
+        user=user, grant_id=grant_id, purpose=purpose, action="pii.lookup",
+        client_addr=client_addr, query=f"{LOOKUP_KINDS.get(kind, kind)}：{masked}",
+        filters={"kind": kind, "value_hmac": digest[:16]}, precheck=precheck,
+        grant_check=allowed, run=run)
+    hits = [_redact_hit(h) for h in found.payload["hits"]["hits"]]
+    return SearchOutcome(query=masked, total=found.total, page=1, page_size=50, hits=hits,
+                         facets={}, approval_ref=grant.ref, grant_id=grant.id,
+                         audit_seq=rec.seq, filters=rec.filters)

@@ -15,11 +15,12 @@ class GrantScope(Protocol):
     units: Sequence[str]
     classification_ceiling: int
     archive_nos: Sequence[str]
+    subject_hmac: str | None
 
 
 @dataclass(frozen=True)
 class ReaderIdentity:
-    """Blind-index hashes identifying the reader, for self-exclusion (DESIGN rule 5)."""
+    """Blind-index hashes of the reader's and their relatives' ID numbers (DESIGN rule 5)."""
 
     hmacs: tuple[str, ...] = ()
 
@@ -32,8 +33,10 @@ def permission_filter(grant: GrantScope, reader: ReaderIdentity) -> dict[str, An
     ]
     if grant.archive_nos:
         required.append({"terms": {"archive_no": sorted(grant.archive_nos)}})
+    if grant.subject_hmac:  # a grant about one named person covers only that person's files
+        required.append({"term": {"subject_hmac": grant.subject_hmac}})
     clause: dict[str, Any] = {"filter": required}
-    if reader.hmacs:  # files about the reader, and pages that carry the reader's ID number
+    if reader.hmacs:  # files about the reader or a relative, and pages carrying their ID numbers
         clause["must_not"] = [{"terms": {"subject_hmac": sorted(reader.hmacs)}},
                               {"terms": {"pii_hmac": sorted(reader.hmacs)}}]
     return {"bool": clause}

@@ -20,8 +20,12 @@ def index():
         return redirect(url_for("auth.login"))
     if has_permission(current_user.role, Permission.ARCHIVE_SEARCH):
         return redirect(url_for("search.search"))
+    if has_permission(current_user.role, Permission.GRANT_APPROVE):
+        return redirect(url_for("grants.inbox_view"))
     if has_permission(current_user.role, Permission.AUDIT_READ):
         return redirect(url_for("audit.log"))
+    if has_permission(current_user.role, Permission.USER_MANAGE):
+        return redirect(url_for("admin.users"))
     return render_template("home.html")
 
 

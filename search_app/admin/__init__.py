@@ -1,0 +1,1 @@
+"""Security administration: users, roles, units and self-exclusion identities (安全管理员)."""

@@ -1,0 +1,106 @@
+"""The one path every read on behalf of a user takes (DESIGN.md security rule 2).
+
+`guarded_read` (a) checks the role and purpose and resolves the chosen grant now, (b) builds the
+permission filter from it and the reader's identity, (c) lets the caller run its query with that
+filter, (d) commits the audit record — if that fails the read fails — and only then returns, so
+the caller can apply (e) field redaction for the grant. Denials and engine errors are audited
+too. The public read functions in `search_app.search` are thin shapes over this.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from search_app.accounts.models import User
+from search_app.audit.models import AuditRecord
+from search_app.audit.service import Actor, Event, record_event
+from search_app.db import get_session
+from search_app.grants.models import Grant
+from search_app.grants.services import GrantDenied, resolve_grant
+from search_app.permissions import Permission, has_permission
+from search_app.search._filter import ReaderIdentity, permission_filter
+
+T = TypeVar("T")
+
+
+class ReadDenied(PermissionError):
+    def __init__(self, reason: str, approval_ref: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.approval_ref = approval_ref
+
+
+class SearchUnavailable(RuntimeError):
+    pass
+
+
+@dataclass
+class Found:
+    """What a read's query produced: the payload for the caller, and what the audit names."""
+
+    payload: Any
+    returned_ids: list[str]
+    total: int
+    extra: dict[str, Any] = field(default_factory=dict)  # added to the record's filters
+
+
+def reader_identity(user: User) -> ReaderIdentity:
+    """The reader's own and their relatives' blind-index hashes: their files are never shown."""
+    return ReaderIdentity(tuple(sorted({h for h in [user.id_number_hmac, *(user.relative_hmacs or [])]
+                                        if h})))
+
+
+def grant_filters(grant: Grant) -> dict[str, Any]:
+    return {"categories": grant.categories, "units": grant.units,
+            "classification_ceiling": grant.classification_ceiling,
+            "archive_nos": grant.archive_nos, "subject": grant.subject_label}
+
+
+def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
+                 client_addr: str, query: str = "", filters: dict[str, Any] | None = None,
+                 precheck: Callable[[], str | None] | None = None,
+                 grant_check: Callable[[Grant], str | None] | None = None,
+                 run: Callable[[Grant, dict[str, Any]], Found]) -> tuple[Grant, Found, AuditRecord]:
+    """`precheck()` / `grant_check(grant)` return a refusal reason or None; `run(grant, filter)`
+    queries with the filter required and may raise ReadDenied (e.g. a page outside the scope)."""
+    actor = Actor(user.id, user.username, user.role, client_addr)
+    base: dict[str, Any] = dict(action=action, purpose=purpose.strip(), query=query,
+                                grant_id=grant_id)
+    record_filters = dict(filters or {})
+
+    def deny(reason: str, approval_ref: str = "") -> ReadDenied:
+        record_event(actor, Event(outcome="denied", reason=reason, approval_ref=approval_ref,
+                                  filters=record_filters, **base))
+        return ReadDenied(reason, approval_ref)
+
+    if not has_permission(user.role, Permission.ARCHIVE_SEARCH):
+        raise deny("您的角色不能查询档案")
+    if not purpose.strip():
+        raise deny("必须填写本次查询事由")
+    reason = precheck() if precheck else None
+    if reason:
+        raise deny(reason)
+    try:
+        grant = resolve_grant(get_session(), user, grant_id)
+    except GrantDenied as exc:  # an expired or revoked grant is still named in the record
+        raise deny(exc.reason, exc.grant.ref if exc.grant else "") from None
+    reason = grant_check(grant) if grant_check else None
+    if reason:
+        raise deny(reason, grant.ref)
+    base["approval_ref"] = grant.ref
+    record_filters = {**grant_filters(grant), **record_filters}
+    try:
+        found = run(grant, permission_filter(grant, reader_identity(user)))
+    except ReadDenied as exc:
+        raise deny(exc.reason, grant.ref) from None
+    except SearchUnavailable:
+        raise
+    except Exception as exc:
+        record_event(actor, Event(outcome="error", reason=f"search engine: {exc}"[:500],
+                                  filters=record_filters, **base))
+        raise SearchUnavailable("检索服务暂时不可用，请稍后再试") from exc
+    rec = record_event(actor, Event(outcome="allowed", filters={**record_filters, **found.extra},
+                                    result_count=found.total, returned_ids=found.returned_ids,
+                                    **base))
+    return grant, found, rec
