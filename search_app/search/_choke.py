@@ -70,8 +70,8 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
     record_filters = dict(filters or {})
 
     def deny(reason: str, approval_ref: str = "") -> ReadDenied:
-        record_event(actor, Event(outcome="denied", reason=reason, approval_ref=approval_ref,
-                                  filters=record_filters, **base))
+        fields = {**base, "approval_ref": approval_ref}
+        record_event(actor, Event(outcome="denied", reason=reason, filters=record_filters, **fields))
         return ReadDenied(reason, approval_ref)
 
     if not has_permission(user.role, Permission.ARCHIVE_SEARCH):
