@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from search_app.accounts import views as auth_views
     from search_app.audit import views as audit_views
     from search_app.grants import views as grant_views
+    from search_app.ingest import views as ingest_views
     from search_app.config import load_settings
     from search_app.search import _backend, views as search_views
     from workers.celery_app import celery_init_app
@@ -51,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(search_views.bp)
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(grant_views.bp)
+    app.register_blueprint(ingest_views.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie
     errors.init_app(app)
