@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from search_app.admin import views as admin_views
     from search_app.audit import views as audit_views
     from search_app.grants import views as grant_views
+    from search_app.ingest import views as ingest_views
     from search_app.config import load_settings
     from search_app.permissions import Permission, has_permission
     from search_app.search import _backend, page_views, views as search_views
@@ -55,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(grant_views.bp)
     app.register_blueprint(page_views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(ingest_views.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie
     errors.init_app(app)

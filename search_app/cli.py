@@ -19,8 +19,8 @@ from search_app.grants.services import GrantError, Scope, create_grant
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_upgrade, gen_keys, create_user_cmd, issue_token, create_grant_cmd,
-                    ensure_index_cmd, ingest_cmd, audit_verify, demo_cmd):
+    for command in (db_upgrade, gen_keys, rotate_keys, create_user_cmd, issue_token,
+                    create_grant_cmd, ensure_index_cmd, ingest_cmd, audit_verify, demo_cmd):
         app.cli.add_command(command)
 
 
@@ -40,11 +40,69 @@ def db_upgrade() -> None:
     click.echo("database is at the latest migration")
 
 
+def _new_key() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+
+def _next_key_id(current: str, taken: set[str]) -> str:
+    """k1 -> k2 (or the next free number); an id without a number gets one appended."""
+    stem, digits = current.rstrip("0123456789"), current[len(current.rstrip("0123456789")):]
+    n = int(digits) + 1 if digits else 2
+    while f"{stem}{n}" in taken:
+        n += 1
+    return f"{stem}{n}"
+
+
 @click.command("gen-keys")
-def gen_keys() -> None:
-    """Print fresh SECRET_KEY / ARCHIVE_DATA_KEY / ARCHIVE_BLIND_INDEX_KEY lines for an env file."""
-    for name in ("SECRET_KEY", "ARCHIVE_DATA_KEY", "ARCHIVE_BLIND_INDEX_KEY"):
-        click.echo(f"{name}={base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip('=')}")
+@click.option("--rotate-data-key", is_flag=True,
+              help="Print a new ARCHIVE_DATA_KEY_ID/ARCHIVE_DATA_KEY and the ARCHIVE_DATA_OLD_KEYS "
+                   "line that keeps the current key for decryption (then run rotate-keys).")
+def gen_keys(rotate_data_key: bool) -> None:
+    """Print fresh key lines for an env file (32 random bytes each, url-safe base64)."""
+    if not rotate_data_key:
+        for name in ("SECRET_KEY", "ARCHIVE_DATA_KEY", "ARCHIVE_BLIND_INDEX_KEY"):
+            click.echo(f"{name}={_new_key()}")
+        return
+    cfg = current_app.config
+    old = dict(cfg["ARCHIVE_DATA_OLD_KEYS"])
+    old[cfg["ARCHIVE_DATA_KEY_ID"]] = cfg["ARCHIVE_DATA_KEY"]
+    new_id = _next_key_id(cfg["ARCHIVE_DATA_KEY_ID"], set(old))
+    ring = ",".join(f"{kid}:{base64.urlsafe_b64encode(key).decode().rstrip('=')}"
+                    for kid, key in old.items())
+    click.echo("# replace these three lines in the env file of web, worker and beat, restart them,")
+    click.echo("# then run `flask rotate-keys`; drop old keys from the list once it reports 0 left")
+    click.echo(f"ARCHIVE_DATA_KEY_ID={new_id}")
+    click.echo(f"ARCHIVE_DATA_KEY={_new_key()}")
+    click.echo(f"ARCHIVE_DATA_OLD_KEYS={ring}")
+
+
+@click.command("rotate-keys")
+@click.option("--batch", type=click.IntRange(1, 10_000), default=200, show_default=True,
+              help="Rows (or blob files) per commit / progress line.")
+def rotate_keys(batch: int) -> None:
+    """Re-encrypt every page text, manifest row and blob not under ARCHIVE_DATA_KEY_ID.
+
+    Resumable and idempotent: run it again after an interruption; a second run re-encrypts 0.
+    """
+    from search_app.crypto import vault_from_config
+    from search_app.rotation import MissingKeysError, rotate_all
+
+    vault = vault_from_config(current_app.config)
+    click.echo(f"current key {vault.current_key_id!r}; keys configured: "
+               + ", ".join(sorted(vault.key_ids)))
+    try:
+        reports = rotate_all(get_session(), vault, Path(current_app.config["BLOB_DIR"]),
+                             batch=batch, echo=click.echo)
+    except MissingKeysError as exc:
+        raise click.ClickException(str(exc)) from None
+    for r in reports:
+        click.echo(f"{r.kind}: {r.rotated} re-encrypted, {r.current} already under "
+                   f"{vault.current_key_id!r}, {len(r.failed)} failed")
+    failed = sum(len(r.failed) for r in reports)
+    if failed:
+        click.echo(f"{failed} ciphertexts failed authentication (tampered, or written for another "
+                   "record) and were left unchanged; see the ✗ lines above", err=True)
+        sys.exit(1)
 
 
 @click.command("create-user")

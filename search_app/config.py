@@ -23,7 +23,10 @@ UNMASK_FIELDS: dict[str, str] = {"id_number": "身份证号", "phone": "手机�
 _SPEC: dict[str, tuple[str, Any]] = {
     "SECRET_KEY": ("str", None),
     "ARCHIVE_DATA_KEY": ("key", None),
-    "ARCHIVE_DATA_KEY_ID": ("str", "k1"),
+    "ARCHIVE_DATA_KEY_ID": ("key_id", "k1"),
+    # Retired data keys still needed to decrypt what they wrote, "k1:<base64>,k0:<base64>", until
+    # `flask rotate-keys` has re-encrypted everything under the current key (docs/operations.md).
+    "ARCHIVE_DATA_OLD_KEYS": ("keyring", ""),
     "ARCHIVE_BLIND_INDEX_KEY": ("key", None),
     "DATABASE_URL": ("str", "sqlite:///var/archive.sqlite3"),
     "OPENSEARCH_URL": ("str", "http://127.0.0.1:9200"),
@@ -60,7 +63,14 @@ _SPEC: dict[str, tuple[str, Any]] = {
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none). The audit
     # log's client address is only right when this matches the deployment.
     "PROXY_HOPS": ("int", 0),
+    # Where the ingest UI stores uploaded manifests and scans (the worker reads them from there).
+    "INGEST_UPLOAD_DIR": ("str", "var/uploads"),
+    # OCR pages whose mean word confidence (0-100) is below this are listed for review.
+    "OCR_REVIEW_THRESHOLD": ("int", 70),
 }
+# Key ids are written into every ciphertext header between ":" separators and into
+# page_secrets.key_id (32 characters): letters, digits, "_", "-", "." only.
+_KEY_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
 
 def _parse(kind: str, name: str, raw: str) -> Any:
@@ -81,7 +91,43 @@ def _parse(kind: str, name: str, raw: str) -> Any:
         return parse_key(name, raw)
     if kind == "list":
         return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if kind == "key_id":
+        return parse_key_id(name, raw)
+    if kind == "keyring":
+        return parse_keyring(name, raw)
     raise AssertionError(kind)
+
+
+def parse_key_id(name: str, raw: str) -> str:
+    if not raw or len(raw) > 32 or not set(raw) <= _KEY_ID_CHARS:
+        raise ConfigError(f"{name}: key id {raw!r} must be 1-32 letters, digits, '_', '-' or '.'")
+    return raw
+
+
+def parse_keyring(name: str, raw: str) -> dict[str, bytes]:
+    """"k1:<base64>,k0:<base64>" -> {key id: key}; an empty string is an empty keyring."""
+    ring: dict[str, bytes] = {}
+    for n, item in enumerate((part.strip() for part in raw.split(",")), start=1):
+        if not item:
+            continue
+        key_id, sep, encoded = item.partition(":")
+        if not sep:  # the message must not echo the entry: it may be a bare key
+            raise ConfigError(f"{name}: entry {n} is not <key id>:<base64 key>")
+        key_id = parse_key_id(name, key_id.strip())
+        if key_id in ring:
+            raise ConfigError(f"{name}: key id {key_id!r} is listed twice")
+        ring[key_id] = parse_key(f"{name} ({key_id})", encoded.strip())
+    return ring
+
+
+def _check_keys(out: dict[str, Any]) -> None:
+    """An old key may not reuse the current id with different bytes: which key wrote a
+    ciphertext would become ambiguous and half the data would fail authentication."""
+    old = out.get("ARCHIVE_DATA_OLD_KEYS") or {}
+    current = out.get("ARCHIVE_DATA_KEY_ID")
+    if current in old and old[current] != out.get("ARCHIVE_DATA_KEY"):
+        raise ConfigError(f"ARCHIVE_DATA_OLD_KEYS lists the current key id {current!r} with a "
+                          "different key; give the new key a new ARCHIVE_DATA_KEY_ID")
 
 
 def parse_key(name: str, raw: str) -> bytes:
@@ -109,17 +155,19 @@ def load_settings(env: Mapping[str, str] | None = None,
     for name, (kind, default) in _SPEC.items():
         if name in overrides:
             value = overrides.pop(name)
-            out[name] = _parse(kind, name, value) if kind == "key" and isinstance(value, str) else value
+            parse = kind in ("key", "key_id", "keyring") and isinstance(value, str)
+            out[name] = _parse(kind, name, value) if parse else value
         elif name in env and env[name] != "":
             out[name] = _parse(kind, name, env[name])
         elif default is None:
             missing.append(name)
         else:
-            out[name] = _parse(kind, name, default) if kind == "list" else default
+            out[name] = _parse(kind, name, default) if kind in ("list", "keyring") else default
     if missing:
         raise ConfigError("missing required settings: " + ", ".join(missing)
                           + " (scripts/dev.sh writes them to var/local.env)")
     out.update(overrides)
+    _check_keys(out)
     return out
 
 

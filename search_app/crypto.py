@@ -34,12 +34,13 @@ class Vault:
         ct = AESGCM(self._keys[self.current_key_id]).encrypt(nonce, plaintext, aad)
         return _PREFIX + self.current_key_id.encode() + b":" + nonce + ct
 
+    @property
+    def key_ids(self) -> frozenset[str]:
+        return frozenset(self._keys)
+
     def decrypt(self, blob: bytes, *, aad: bytes) -> bytes:
-        if not blob.startswith(_PREFIX):
-            raise DecryptError("unknown ciphertext format")
-        raw_id, sep, rest = blob[len(_PREFIX):].partition(b":")
-        key_id = raw_id.decode(errors="replace")
-        if not sep or key_id not in self._keys:
+        key_id, rest = _split(blob)
+        if key_id not in self._keys:
             raise DecryptError(f"no key for key id {key_id!r}")
         try:
             return AESGCM(self._keys[key_id]).decrypt(rest[:12], rest[12:], aad)
@@ -56,6 +57,22 @@ class Vault:
         return hmac.new(self._blind_key, f"{kind}:{norm}".encode(), hashlib.sha256).hexdigest()
 
 
+def _split(blob: bytes) -> tuple[str, bytes]:
+    if not blob.startswith(_PREFIX):
+        raise DecryptError("unknown ciphertext format")
+    raw_id, sep, rest = blob[len(_PREFIX):].partition(b":")
+    if not sep:
+        raise DecryptError("ciphertext header has no key id")
+    return raw_id.decode(errors="replace"), rest
+
+
+def key_id_of(blob: bytes) -> str:
+    """The id of the key that wrote `blob` (read from its header; nothing is decrypted)."""
+    return _split(blob)[0]
+
+
 def vault_from_config(config: Mapping) -> Vault:
-    return Vault({config["ARCHIVE_DATA_KEY_ID"]: config["ARCHIVE_DATA_KEY"]},
-                 config["ARCHIVE_DATA_KEY_ID"], config["ARCHIVE_BLIND_INDEX_KEY"])
+    """The current key encrypts; retired keys (ARCHIVE_DATA_OLD_KEYS) only still decrypt."""
+    keys = dict(config.get("ARCHIVE_DATA_OLD_KEYS") or {})
+    keys[config["ARCHIVE_DATA_KEY_ID"]] = config["ARCHIVE_DATA_KEY"]
+    return Vault(keys, config["ARCHIVE_DATA_KEY_ID"], config["ARCHIVE_BLIND_INDEX_KEY"])

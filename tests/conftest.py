@@ -48,6 +48,7 @@ def settings(tmp_path_factory) -> dict:
         "OPENSEARCH_INDEX": f"test-pages-{uuid.uuid4().hex[:8]}",
         "REDIS_URL": REDIS_URL,
         "BLOB_DIR": str(tmp / "blobs"),
+        "INGEST_UPLOAD_DIR": str(tmp / "uploads"),
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
     }

@@ -125,3 +125,22 @@ def test_role_refusals_are_audited(app, ctx, make_user):
     client.get("/search")
     rec = get_session().execute(select(AuditRecord).order_by(AuditRecord.seq.desc())).scalars().first()
     assert (rec.username, rec.outcome, rec.action) == (auditor.username, "denied", "route:search.search")
+
+
+# The ingest UI (records managers = system_admin with ingest:jobs:run): what each role gets.
+INGEST_ROUTES = [("GET", "/ingest/", 200), ("GET", "/ingest/new", 200),
+                 ("POST", "/ingest/new", 400),  # an empty upload: refused with the reasons
+                 ("GET", "/ingest/jobs/999999", 404), ("GET", "/ingest/jobs/999999/progress.json", 404),
+                 ("GET", "/ingest/review", 200), ("POST", "/ingest/review/mark", 400)]
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_ingest_routes_per_role(role, app, ctx, make_user):
+    client = app.test_client()
+    login(client, make_user(role.value).username)
+    for method, url, admin_status in INGEST_ROUTES:
+        resp = client.open(url, method=method)
+        expected = admin_status if role == Role.SYSTEM_ADMIN else 403
+        assert resp.status_code == expected, f"{role} {method} {url}: {resp.status_code}, expected {expected}"
+    nav = client.get("/grants/" if role == Role.STAFF else "/ingest/").get_data(as_text=True)
+    assert ("/ingest/review" in nav) == (role == Role.SYSTEM_ADMIN), f"{role}: ingest nav link"

@@ -54,3 +54,6 @@ class PageSecret(Base):
     pii_kinds: Mapped[list] = mapped_column(JSON, default=list)
     source_sha256: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # A records manager checked a low-confidence OCR page (migration 0003; /ingest/review).
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -12,7 +12,6 @@ from flask import current_app
 
 from indexer.redact import mask_value, redact
 from search_app.accounts.models import User
-from search_app.config import UNMASK_FIELDS
 from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.grants.models import Grant

@@ -1,0 +1,26 @@
+"""page review: who marked a low-confidence OCR page as reviewed, and when
+
+Revision ID: 0003
+Revises: 0001
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0003'
+down_revision = '0001'  # the lead re-chains this after 0002 at merge
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('page_secrets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reviewed_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('reviewed_by', sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('page_secrets', schema=None) as batch_op:
+        batch_op.drop_column('reviewed_by')
+        batch_op.drop_column('reviewed_at')
