@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, Flask, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
@@ -25,6 +25,13 @@ login_manager.session_protection = "strong"
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
+
+    @app.before_request
+    def _forget_cached_user() -> None:
+        # flask-login caches the user on `g`, which lives as long as the app context; when one
+        # context spans several requests (a CLI or test harness), the next request must not
+        # inherit the previous request's user.
+        g.pop("_login_user", None)
 
 
 @login_manager.user_loader
