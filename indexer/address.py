@@ -19,9 +19,10 @@ __all__ = ["admin_prefix_len", "find_addresses"]
 
 # Characters that never occur inside a place name but often right before one (住址：…,
 # 现居…, 迁往…, 位于…): they bound a match on the left.
-_STOP = "住址为于在是的到从迁往居现系至经将把被对等及位处地称我你他她其该"
+_STOP = "住址为于在是的到从迁往居现系至经将把被对等及位处称我你他她其该"
 _NAME = rf"[^\W\d_A-Za-z{_STOP}]"
-_NUM = r"(?:[A-Za-z]?\d{1,5}(?:[-—－]\d{1,5})?[A-Za-z]?|[一二三四五六七八九十百零〇两]{1,4})"
+# A house or room number; OCR may split it with one space ("280 1室").
+_NUM = r"(?:[A-Za-z]?\d{1,5}(?: ?\d{1,4})?(?:[-—－]\d{1,5})?[A-Za-z]?|[一二三四五六七八九十百零〇两]{1,4})"
 _ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
 _PLACE_SUFFIX = (
     r"(?:街道办事处|街道|镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"

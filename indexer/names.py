@@ -42,10 +42,19 @@ _PRE_CUES = (
     "犯罪嫌疑人|嫌疑人|被害人|受害人|审判长|审判员|人民陪审员|陪审员|书记员|执行员|"
     "民警|警官|父亲|母亲|配偶|妻子|丈夫|之夫|之妻|儿子|女儿|长子|次子|长女|次女|之子|之女|"
     "哥哥|姐姐|弟弟|妹妹|祖父|祖母|岳父|岳母|公公|婆婆|同户人|户内成员|签字人|签名|"
-    "填表人|审核人|审批人|记录人|调查人|被调查人|谈话人"
+    "填表人|审核人|审批人|记录人|调查人|被调查人|谈话人|家庭成员|本户成员|成员|汇入|转给|交给|"
+    "委托|聘请|授权"
 )
 _PRE_CUE = re.compile(rf"(?:{_PRE_CUES})[：:\s]{{0,4}}")
-_POST_CUE = re.compile(r"同志|先生|女士|等人|等同志|之妻|之夫|之子|之女|本人|其人")
+_POST_CUE = re.compile(
+    r"同志|先生|女士|等人|等同志|之妻|之夫|之子|之女|本人|其人|名下|介绍|签字|签名|证实|陈述|供述|"
+    r"系(?:夫妻|朋友|亲属|同事|邻居|父子|父女|母子|母女|兄弟|姐妹|兄妹|姐弟|同学|战友|本案)"
+)
+# Names in a list share their cue: 本户成员：聂豪凯、齐静、曹仁建 / 武福铁与葛萱力系朋友关系.
+_JOINERS = frozenset("、与和及")
+# Uncued, a jieba "name" whose given part is a frequent verb or adverb is a phrase (经|审查).
+_PHRASE_TAGS = frozenset({"v", "vn", "vd", "d", "p", "c", "ad", "u", "f", "r"})
+_PHRASE_FREQ = 1000
 # A given name never contains these: they end the name in "户主王芳与户主关系", "李明于".
 _TERMINATORS = frozenset(
     "男女于在等和与及的是系为任因经向对将把被从同曾已均现等了也都并或即由自到至"
@@ -55,6 +64,11 @@ _TERMINATORS = frozenset(
 _PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")
 _PLACE_END = frozenset("路街村镇县区市省乡巷庄屯")  # 张家村, 李庄: the place itself
 _ANON = re.compile(r"某某?")  # 陈某某, 王某: already pseudonymised but still a person
+_ANON_NOT = re.compile(r"某某?(?:[日月年时地处部些种个项次村镇县市区厂]|单位|公司)")
+# A clause that opens with a surname and a short word ended by one of these is about a person:
+# "，戴磊永曾于…", "，周晨承在…期间".
+_CLAUSE_START = frozenset("，。；：、\n,;:")
+_CLAUSE_VERB = re.compile(r"[于在曾因已将是系为到从向对经被把]")
 
 
 @dataclass(frozen=True)
@@ -181,19 +195,77 @@ class _Finder:
                     break
         return found
 
+    def from_anon(self) -> list[tuple[int, int, bool]]:
+        """Surname + 某/某某 (陈某某): court documents pseudonymise, the surname still points."""
+        found = []
+        for m in _ANON.finditer(self.text):
+            if _ANON_NOT.match(self.text, m.start()):
+                continue
+            for sl in (2, 1):
+                start = m.start() - sl
+                if start >= 0 and start in self.bounds and _is_surname(self.text[start:m.start()]):
+                    found.append((start, m.end(), True))
+                    break
+        return found
+
+    def from_clauses(self) -> list[tuple[int, int, bool]]:
+        found = []
+        for m in _CLAUSE_VERB.finditer(self.text):
+            for length in (2, 3, 4):
+                start = m.start() - length
+                if start < 0 or (start > 0 and self.text[start - 1] not in _CLAUSE_START):
+                    continue
+                chunk = self.text[start:m.start()]
+                sl = _surname_len(chunk)
+                if (sl and start in self.bounds and m.start() in self.bounds and _all_cjk(chunk)
+                        and 1 <= length - sl <= 2
+                        and not any(ch in _TERMINATORS for ch in chunk[sl:])):
+                    found.append((start, m.start(), True))
+        return found
+
     def acceptable(self, start: int, end: int, cued: bool) -> bool:
         word = self.text[start:end]
-        if word in _stopwords() or not 2 <= len(word) <= 4:
+        if word in _stopwords() or not 2 <= len(word) <= 4 or _PRE_CUE.fullmatch(word):
             return False
         if end < len(self.text) and self.text[end] in _PLACE_SUFFIX:
             return False
         if word[-1] in _PLACE_END:
             return False
         if not cued:
-            return True
+            given = word[_surname_len(word):]
+            if (self.tags.get(given) in _PHRASE_TAGS
+                    and self.freq.get(given, 0) >= _PHRASE_FREQ):
+                return False
+            # 文明办, 常青藤: a frequent word plus one character, not a surname plus a name.
+            return not (len(word) == 3 and self.freq.get(word[:2], 0) >= _MAX_DICT_FREQ)
         # A cue vouches for a name, not for a frequent ordinary word sitting where one could be.
         tag = self.tags.get(word)
         return tag is None or tag in _NAME_TAGS or self.freq.get(word, 0) < _MAX_DICT_FREQ
+
+
+def _extend_lists(finder: _Finder, chosen: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
+    """Neighbours of a found name across a list joiner are names too, when they look like one."""
+    text, todo = finder.text, list(chosen)
+    taken = list(chosen)
+    while todo:
+        start, end, _ = todo.pop()
+        neighbours = []
+        if end < len(text) - 2 and text[end] in _JOINERS:
+            nxt = _cued_name_end(text, end + 1, finder.bounds)
+            if nxt is not None:
+                neighbours.append((end + 1, nxt, True))
+        if start >= 3 and text[start - 1] in _JOINERS:
+            for length in (3, 2):
+                s0 = start - 1 - length
+                if (s0 >= 0 and s0 in finder.bounds
+                        and _cued_name_end(text, s0, finder.bounds) == start - 1):
+                    neighbours.append((s0, start - 1, True))
+                    break
+        for c in neighbours:
+            if finder.acceptable(*c) and all(c[1] <= o[0] or c[0] >= o[1] for o in taken):
+                taken.append(c)
+                todo.append(c)
+    return taken
 
 
 def find_person_names(text: str) -> list[PiiMatch]:
@@ -202,13 +274,15 @@ def find_person_names(text: str) -> list[PiiMatch]:
     if not view.text:
         return []
     finder = _Finder(view.text)
-    candidates = [c for c in finder.from_cues() + finder.from_tags() if finder.acceptable(*c)]
+    raw = finder.from_cues() + finder.from_anon() + finder.from_tags() + finder.from_clauses()
+    candidates = [c for c in raw if finder.acceptable(*c)]
     # Cued candidates first (the cue fixes where the name starts), then longer ones.
     candidates.sort(key=lambda c: (not c[2], c[0] - c[1], c[0]))
     chosen: list[tuple[int, int, bool]] = []
     for c in candidates:
         if all(c[1] <= o[0] or c[0] >= o[1] for o in chosen):
             chosen.append(c)
+    chosen = _extend_lists(finder, chosen)
     out = []
     for start, end, _ in sorted(chosen):
         o_start, o_end = view.span(start, end)
