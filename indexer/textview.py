@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from indexer import normalise
 
-__all__ = ["FoldedView", "build", "is_cjk"]
+__all__ = ["FoldedView", "build", "fold_chars", "is_cjk"]
 
 _HSPACE = frozenset(" \t\u3000\u00a0")
 _MAX_GAP = 3  # wider gaps are layout (table columns) and stay as word boundaries
@@ -40,8 +40,9 @@ class FoldedView:
         return self.offsets[start], self.offsets[end - 1] + 1
 
 
-def _fold_chars(text: str) -> list[str]:
-    """One folded character per input character (NFKC only where it stays one character)."""
+def fold_chars(text: str) -> list[str]:
+    """One folded character per input character (NFKC only where it stays one character, then
+    traditional→simplified and lower case), with a single OpenCC call for the whole text."""
     widths = []
     for ch in text:
         folded = normalise.fold_width(ch)
@@ -49,7 +50,7 @@ def _fold_chars(text: str) -> list[str]:
     joined = "".join(widths)
     simplified = normalise.to_simplified(joined)
     if len(simplified) == len(joined):
-        return list(simplified)
+        return list(simplified.lower()) if len(simplified.lower()) == len(joined) else list(simplified)
     return [s if len(s := normalise.to_simplified(ch)) == 1 else ch for ch in widths]
 
 
@@ -57,7 +58,7 @@ def build(text: str) -> FoldedView:
     """Fold every character and drop horizontal whitespace runs (up to _MAX_GAP long) that sit
     between two word characters of which at least one is CJK; other whitespace is kept as a
     boundary so digits in "3 15" never fuse into one number."""
-    chars = _fold_chars(text)
+    chars = fold_chars(text)
     out: list[str] = []
     offsets: list[int] = []
     i, n = 0, len(chars)
