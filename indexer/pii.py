@@ -25,8 +25,10 @@ _PROVINCES = frozenset(
 # OCR confusions are only trusted between real digits; elsewhere they are ordinary letters.
 _CONFUSABLE = {"O": 0, "o": 0, "I": 1, "l": 1, "|": 1, "S": 5}
 _MAX_CONFUSABLE_RUN = 2
-# One of these between two digit groups keeps them in the same run ("1381 234 5678").
-_SEPARATORS = frozenset(" -\u3000\u00a0\uff0d")
+# Up to _MAX_SEPARATORS of these between two digit groups keep them in the same run
+# ("1381 234 5678", "6222  0212" with a wide OCR gap, "(010)62751234" after an area code).
+_SEPARATORS = frozenset(" -\u3000\u00a0\uff0d)\uff09")
+_MAX_SEPARATORS = 2
 _PLUS = frozenset("+\uff0b")
 _PHONE = re.compile(r"1[3-9]\d{9}")
 # Real area codes are 010, 02x or 0[3-9]xx; local numbers never start with 0 or 1.
@@ -37,7 +39,7 @@ _MIN_DIGITS = 10  # shortest: a 3-digit area code plus a 7-digit local number
 # Real groupings have 2-5 groups ("6222 0212 3456 7890 123"); OCR adds the odd stray space.
 # Rows of single digits or many short numbers ("1 3 8 1 2 ...", a table of scores) are not one
 # number, so a candidate may span at most this many groups, of which one may be a lone digit.
-_MAX_GROUPS = 6
+_MAX_GROUPS = 7
 _MAX_LONE_DIGIT_GROUPS = 1
 # Among overlapping candidates the longer one wins; on equal length, the more specific kind.
 _KIND_RANK = {"id_number": 0, "bank_card": 1, "phone": 2, "landline": 3}
@@ -127,7 +129,21 @@ def _normalise(text: str) -> list[str | None]:
         d = _digit_of(ch)
         if d is not None:
             norm[i] = str(d)
-    # Letter confusions only inside a digit run: a short run of look-alikes between two digits.
+    # Letter confusions only inside a digit run: a short run of look-alikes between two digits,
+    # either directly or across one separator ("1381O 345678", "+86 l3812345678").
+    def digit_near(k: int, step: int) -> bool:
+        if step < 0 and 0 <= k < len(text) and text[k] in "(\uff08":
+            return True  # "(O571)": an opening bracket before an area code
+        for _ in range(_MAX_SEPARATORS + 1):
+            if not 0 <= k < len(text):
+                return False
+            if _digit_of(text[k]) is not None:
+                return True
+            if text[k] not in _SEPARATORS:
+                return False
+            k += step
+        return False
+
     i = 0
     while i < len(text):
         if text[i] not in _CONFUSABLE:
@@ -136,8 +152,7 @@ def _normalise(text: str) -> list[str | None]:
         j = i
         while j < len(text) and text[j] in _CONFUSABLE:
             j += 1
-        if (j - i <= _MAX_CONFUSABLE_RUN and i > 0 and j < len(text)
-                and _digit_of(text[i - 1]) is not None and _digit_of(text[j]) is not None):
+        if j - i <= _MAX_CONFUSABLE_RUN and digit_near(i - 1, -1) and digit_near(j, 1):
             for k in range(i, j):
                 norm[k] = str(_CONFUSABLE[text[k]])
         i = j
@@ -168,10 +183,15 @@ def _runs(text: str, norm: list[str | None]) -> list[list[list[_Unit]]]:
             if c is not None:
                 groups[-1].append(_Unit(c, i))
                 i += 1
-            elif (text[i] in _SEPARATORS and i + 1 < n and norm[i + 1] is not None
-                  and norm[i + 1] != "X"):
-                groups.append([])
-                i += 1
+            elif text[i] in _SEPARATORS:
+                j = i
+                while j < n and j - i < _MAX_SEPARATORS and text[j] in _SEPARATORS:
+                    j += 1
+                if j < n and norm[j] is not None and norm[j] != "X":
+                    groups.append([])
+                    i = j
+                else:
+                    break
             else:
                 break
         runs.append(groups)
@@ -193,10 +213,11 @@ def _classify(digits: str, groups: list[list[_Unit]]) -> tuple[str, str] | None:
         body = digits[len(prefix):]
         if n == 11 + len(prefix) and digits.startswith(prefix) and _PHONE.fullmatch(body):
             return "phone", body
-    if len(groups) >= 2:
-        area = "".join(u.char for u in groups[0])
-        local = digits[len(area):]
-        if _AREA_CODE.fullmatch(area) and _LOCAL_NUMBER.fullmatch(local):
+    # The area code ends at a group boundary, though a stray space may split it ("075 5-8290…").
+    cut = 0
+    for group in groups[:-1]:
+        cut += len(group)
+        if _AREA_CODE.fullmatch(digits[:cut]) and _LOCAL_NUMBER.fullmatch(digits[cut:]):
             return "landline", digits
     return None
 
@@ -210,7 +231,8 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
         for last in range(first, min(first + _MAX_GROUPS, len(groups))):
             units = units + groups[last]
             lone += len(groups[last]) < 2
-            if lone > _MAX_LONE_DIGIT_GROUPS:
+            # A card number is long enough to carry one more stray space than a phone.
+            if lone > _MAX_LONE_DIGIT_GROUPS + (len(units) >= 16):
                 break
             ends = [units]
             if units[-1].char == "X":
@@ -227,6 +249,8 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
                 start = span[0].pos
                 if kind == "phone" and value != digits and start > 0 and text[start - 1] in _PLUS:
                     start -= 1
+                if kind == "landline" and start > 0 and text[start - 1] in "(\uff08":
+                    start -= 1  # "(010)6275 1234": the bracket goes with the number
                 found.append((len(digits), _KIND_RANK[kind],
                               PiiMatch(kind, start, span[-1].pos + 1, value)))
             if len(units) > _MAX_DIGITS + 1:

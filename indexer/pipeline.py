@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer import normalise, pii, redact, tokenize
+from indexer import address, names, normalise, pii, redact, textview, tokenize
 from indexer.ocr import ocr_image
 from indexer.pages import load_pages
 from indexer.types import ArchiveMeta, PageInput, PageText, PreparedPage
@@ -38,10 +38,10 @@ def find_names(text: str, name: str) -> list[pii.PiiMatch]:
     ("张 伟"), so both sides are compared folded (width, traditional→simplified) one character at
     a time with whitespace skipped; an offset map keeps the span pointing into `text`.
     """
-    target = [normalise.for_search(ch) for ch in name if not ch.isspace()]
+    target = [ch for ch in textview.fold_chars(name) if not ch.isspace()]
     if len(target) < 2:
         return []
-    chars = [(i, normalise.for_search(ch)) for i, ch in enumerate(text) if not ch.isspace()]
+    chars = [(i, ch) for i, ch in enumerate(textview.fold_chars(text)) if not ch.isspace()]
     found, k, n = [], 0, len(target)
     while k <= len(chars) - n:
         if all(chars[k + j][1] == target[j] for j in range(n)):
@@ -67,9 +67,15 @@ def suspect_ids(text: str) -> list[pii.PiiMatch]:
 
 
 def find_pii(text: str, meta: ArchiveMeta) -> list[pii.PiiMatch]:
-    """Pattern detectors, near-miss ID numbers, and the subject's own name from the manifest."""
+    """Pattern detectors, near-miss ID numbers, the subject's own name from the manifest, then
+    addresses and other person names.
+
+    Earlier detectors win overlaps: validated numbers are the most certain, the manifest name
+    is known to be a person, and an address beats a name inside it (张家村 is a village).
+    """
     found = pii.detect(text)
-    for m in [*suspect_ids(text), *find_names(text, meta.subject_name)]:
+    for m in [*suspect_ids(text), *find_names(text, meta.subject_name),
+              *address.find_addresses(text), *names.find_person_names(text)]:
         if not any(o.start < m.end and m.start < o.end for o in found):
             found.append(m)
     return sorted(found, key=lambda m: m.start)

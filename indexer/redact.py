@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from indexer.address import admin_prefix_len
 from indexer.pii import PiiMatch
 
 __all__ = ["mask_value", "redact"]
@@ -23,6 +24,8 @@ _POLICY_PATH = Path(__file__).resolve().parent / "data" / "mask_policy.json"
 class _Rule:
     keep_start: int
     keep_end: int
+    # Addresses: also keep the leading province/city/district-or-county, however long it is.
+    keep_admin_prefix: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,10 @@ def _policy() -> _Policy:
         keep = (spec.get("keep_start"), spec.get("keep_end"))
         if not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in keep):
             raise ValueError(f"{_POLICY_PATH}: {kind}: keep_start/keep_end must be ints >= 0")
-        rules[kind] = _Rule(*keep)
+        admin = spec.get("keep_admin_prefix", False)
+        if not isinstance(admin, bool):
+            raise ValueError(f"{_POLICY_PATH}: {kind}: keep_admin_prefix must be true or false")
+        rules[kind] = _Rule(*keep, keep_admin_prefix=admin)
     return _Policy(mask_char, MappingProxyType(rules))
 
 
@@ -57,11 +63,14 @@ def mask_value(kind: str, value: str) -> str:
     rule = policy.rules.get(kind)
     if rule is None:
         raise ValueError(f"no mask policy for PII kind {kind!r}")
-    hidden = len(value) - rule.keep_start - rule.keep_end
+    keep_start = rule.keep_start
+    if rule.keep_admin_prefix:
+        keep_start = max(keep_start, admin_prefix_len(value))
+    hidden = len(value) - keep_start - rule.keep_end
     if hidden <= 0:
         return policy.mask_char * len(value)
     tail = value[len(value) - rule.keep_end:] if rule.keep_end else ""
-    return value[:rule.keep_start] + policy.mask_char * hidden + tail
+    return value[:keep_start] + policy.mask_char * hidden + tail
 
 
 def redact(text: str, matches: Sequence[PiiMatch]) -> str:

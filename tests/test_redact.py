@@ -65,7 +65,7 @@ def test_unknown_kind_names_the_kind() -> None:
 
 def test_policy_file_covers_every_detected_kind() -> None:
     policy = json.loads(POLICY_FILE.read_text(encoding="utf-8"))
-    assert {"id_number", "phone", "landline", "bank_card", "name"} <= set(policy["kinds"])
+    assert {"id_number", "phone", "landline", "bank_card", "name", "address"} <= set(policy["kinds"])
 
 
 # --- redact -------------------------------------------------------------------------------

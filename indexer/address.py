@@ -1,0 +1,82 @@
+"""Find street-level addresses and say how much of one may stay visible.
+
+An address is PII because of its detail (road and house number, village group, building and
+room), not because it names a province or district: 籍贯 山东省济南市 and 北京市海淀区人民法院
+are ordinary searchable text. So a match needs at least one named place (road, village,
+compound …) directly followed by a numbered part (27号, 3组, 2号楼, 402室), and it then extends
+over the administrative levels before it and the further numbered parts after it. Masking keeps
+only the leading province / city / district-or-county levels (`admin_prefix_len`), which is
+what lets a user still filter by place without seeing where a person lives.
+"""
+from __future__ import annotations
+
+import re
+
+from indexer import textview
+from indexer.pii import PiiMatch
+
+__all__ = ["admin_prefix_len", "find_addresses"]
+
+# Characters that never occur inside a place name but often right before one (住址：…,
+# 现居…, 迁往…, 位于…): they bound a match on the left.
+_STOP = "住址为于在是的到从迁往居现系至经将把被对等及位处称我你他她其该"
+_NAME = rf"[^\W\d_A-Za-z{_STOP}]"
+# A house or room number; OCR may split it with one space ("280 1室").
+_NUM = r"(?:[A-Za-z]?\d{1,5}(?: ?\d{1,4})?(?:[-—－]\d{1,5})?[A-Za-z]?|[一二三四五六七八九十百零〇两]{1,4})"
+_ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
+_PLACE_SUFFIX = (
+    r"(?:街道办事处|街道|镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
+    r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营)"
+)
+_DETAIL_SUFFIX = r"(?:号院|号楼|号|弄|栋|幢|座|单元|层|楼|室|房|户|组|队|社)"
+_ADMIN = rf"{_NAME}{{1,8}}?{_ADMIN_SUFFIX}"
+_PLACE = rf"{_NAME}{{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段)?"
+_DETAIL = rf"{_NUM}{_DETAIL_SUFFIX}"
+# Admin levels, then at least one named place followed by numbered parts; places and numbers may
+# alternate (…村3组15号, …小区2号楼3单元402室, …路88号院2号楼).
+_ADDRESS = re.compile(
+    rf"(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}{_DETAIL}(?:(?:{_PLACE})?{_DETAIL}){{0,5}}"
+)
+_MAX_LEN = 60
+
+_PROVINCE = (
+    r"(?:北京|天津|上海|重庆)市?|(?:河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|"
+    r"河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾)省|内蒙古自治区|"
+    r"广西壮族自治区|西藏自治区|宁夏回族自治区|新疆维吾尔自治区|(?:香港|澳门)特别行政区"
+)
+_ADMIN_NAME = rf"[^\W\d_A-Za-z{_STOP}路街村巷镇乡号楼]"
+_CITY = rf"{_ADMIN_NAME}{{2,6}}?(?:自治州|地区|盟|市)"
+_COUNTY = rf"{_ADMIN_NAME}{{1,5}}?(?:自治县|新区|区|县|旗|市)"
+_PREFIX = re.compile(rf"(?P<prov>{_PROVINCE})?(?P<city>{_CITY})?(?P<county>{_COUNTY})?")
+# Things called 区 that are below county level: showing them would narrow the address down.
+_NOT_COUNTY = ("小区", "社区", "园区", "景区", "校区", "厂区", "矿区", "营区", "库区", "片区",
+               "街区", "生活区", "住宅区", "开发区", "工业区")
+
+
+def admin_prefix_len(value: str) -> int:
+    """Length of the leading province/city/district-or-county part of an address value.
+
+    Conservative by design: anything not clearly an administrative level is left to the mask,
+    since showing too little costs a user a click and showing too much leaks a home.
+    """
+    m = _PREFIX.match(value)
+    if m is None:
+        return 0
+    end = m.end()
+    county = m.group("county")
+    if county and (county.endswith(_NOT_COUNTY)
+                   or (not m.group("prov") and not m.group("city") and len(county) > 4)):
+        end = m.start("county")
+    return end if end < len(value) else 0
+
+
+def find_addresses(text: str) -> list[PiiMatch]:
+    """Addresses in `text`; spans in `text`, values folded and without OCR spaces."""
+    view = textview.build(text)
+    out = []
+    for m in _ADDRESS.finditer(view.text):
+        if m.end() - m.start() > _MAX_LEN:
+            continue
+        start, end = view.span(m.start(), m.end())
+        out.append(PiiMatch("address", start, end, m.group()))
+    return out

@@ -1,0 +1,79 @@
+"""A folded, space-free view of page text for the word-level PII detectors (names, addresses).
+
+OCR and text layers break Chinese words apart with stray spaces ("王 建 国", "建国路 88 号") and
+chi_sim+chi_tra may return traditional forms (張偉), while jieba and the address patterns only
+know simplified, unbroken text. The detectors therefore run on a view where each character is
+width-folded and traditional→simplified, and short runs of horizontal whitespace next to a CJK
+character are dropped; an offset per view character maps every span back to the original text,
+so redaction erases the original characters, noise included.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from indexer import normalise
+
+__all__ = ["FoldedView", "build", "fold_chars", "is_cjk"]
+
+_HSPACE = frozenset(" \t\u3000\u00a0")
+_MAX_GAP = 3  # wider gaps are layout (table columns) and stay as word boundaries
+
+
+def is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def _wordish(ch: str) -> bool:
+    return is_cjk(ch) or unicodedata.decimal(ch, None) is not None
+
+
+@dataclass(frozen=True)
+class FoldedView:
+    """`text[i]` stands for `original[offsets[i]]`."""
+
+    text: str
+    offsets: tuple[int, ...]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original [start, end) covering view characters [start, end)."""
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+def fold_chars(text: str) -> list[str]:
+    """One folded character per input character (NFKC only where it stays one character, then
+    traditional→simplified and lower case), with a single OpenCC call for the whole text."""
+    widths = []
+    for ch in text:
+        folded = normalise.fold_width(ch)
+        widths.append(folded if len(folded) == 1 else ch)
+    joined = "".join(widths)
+    simplified = normalise.to_simplified(joined)
+    if len(simplified) == len(joined):
+        return list(simplified.lower()) if len(simplified.lower()) == len(joined) else list(simplified)
+    return [s if len(s := normalise.to_simplified(ch)) == 1 else ch for ch in widths]
+
+
+def build(text: str) -> FoldedView:
+    """Fold every character and drop horizontal whitespace runs (up to _MAX_GAP long) that sit
+    between two word characters of which at least one is CJK; other whitespace is kept as a
+    boundary so digits in "3 15" never fuse into one number."""
+    chars = fold_chars(text)
+    out: list[str] = []
+    offsets: list[int] = []
+    i, n = 0, len(chars)
+    while i < n:
+        ch = chars[i]
+        if ch in _HSPACE and out:
+            j = i
+            while j < n and chars[j] in _HSPACE:
+                j += 1
+            prev, nxt = out[-1], chars[j] if j < n else ""
+            if (j - i <= _MAX_GAP and nxt and _wordish(prev) and _wordish(nxt)
+                    and (is_cjk(prev) or is_cjk(nxt))):
+                i = j
+                continue
+        out.append(ch)
+        offsets.append(i)
+        i += 1
+    return FoldedView("".join(out), tuple(offsets))
