@@ -13,7 +13,8 @@ from search_app.errors import render_error
 from search_app.grants.services import active_grants
 from search_app.ingest.service import job_progress
 from search_app.permissions import Permission, requires
-from search_app.search import ReadDenied, SearchUnavailable, search_pages
+from search_app.search import (ReadDenied, SearchUnavailable, lookup_pii, search_pages,
+                               unmask_page, view_page)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -28,6 +29,8 @@ def _authenticate():
 
 def _grant_json(grant) -> dict:
     return {"id": grant.id, "approval_ref": grant.approval_ref, "purpose": grant.purpose,
+            "purpose_category": grant.purpose_category, "unmask_fields": grant.unmask_fields,
+            "allow_lookup": grant.allow_lookup,
             "categories": grant.categories, "units": grant.units,
             "classification_ceiling": grant.classification_ceiling,
             "archive_nos": grant.archive_nos,
@@ -52,15 +55,10 @@ def search():
         return render_error(400, "grant_id 必须是整数，page 必须是正整数")
     if not isinstance(body.get("q"), str) or not isinstance(body.get("purpose", ""), str):
         return render_error(400, "q 和 purpose 必须是字符串")
-    try:
-        out = search_pages(user=current_user, grant_id=grant_id, purpose=body.get("purpose", ""),
-                           query=body["q"], page=page, client_addr=client_addr())
-    except ReadDenied as exc:
-        return render_error(403, f"查询被拒绝：{exc.reason}")
-    except AuditWriteError:
-        return render_error(503, "审计记录无法写入，查询已拒绝")
-    except SearchUnavailable as exc:
-        return render_error(503, str(exc))
+    out, error = _read(search_pages, grant_id=grant_id, purpose=body.get("purpose", ""),
+                       query=body["q"], page=page)
+    if error:
+        return error
     return {
         "query": out.query, "total": out.total, "page": out.page, "page_size": out.page_size,
         "approval_ref": out.approval_ref, "grant_id": out.grant_id, "audit_seq": out.audit_seq,
@@ -68,6 +66,57 @@ def search():
                  for h in out.hits],
         "facets": {k: [{"value": v, "count": c} for v, c in vals] for k, vals in out.facets.items()},
     }
+
+
+def _read(fn, **kwargs):
+    """Call a read function of the choke point; refusals become JSON errors that say why."""
+    try:
+        return fn(user=current_user, client_addr=client_addr(), **kwargs), None
+    except ReadDenied as exc:
+        return None, render_error(403, f"读取被拒绝：{exc.reason}")
+    except AuditWriteError:
+        return None, render_error(503, "审计记录无法写入，读取已拒绝")
+    except SearchUnavailable as exc:
+        return None, render_error(503, str(exc))
+
+
+def _body(*names: str) -> tuple[dict, object]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("grant_id"), int) \
+            or not all(isinstance(body.get(n, ""), str) for n in names):
+        return {}, render_error(400, "请求体必须是 JSON 对象：grant_id 为整数，"
+                                     + "、".join(names) + " 为字符串")
+    return body, None
+
+
+@bp.post("/pages/<doc_id>")
+@requires(Permission.ARCHIVE_SEARCH)
+def page(doc_id: str):
+    """One page under a grant: masked text, or with `"unmask": true` the kinds the grant unmasks."""
+    body, error = _body("purpose")
+    if error:
+        return error
+    fn = unmask_page if body.get("unmask") is True else view_page
+    out, error = _read(fn, grant_id=body["grant_id"], purpose=body.get("purpose", ""), doc_id=doc_id)
+    if error:
+        return error
+    return {"id": out.doc_id, **out.fields, "text": out.text, "pii_kinds": out.pii_kinds,
+            "unmaskable": out.unmaskable, "unmasked": out.unmasked,
+            "approval_ref": out.approval_ref, "audit_seq": out.audit_seq}
+
+
+@bp.post("/lookup")
+@requires(Permission.ARCHIVE_SEARCH)
+def lookup():
+    body, error = _body("purpose", "kind", "value")
+    if error:
+        return error
+    out, error = _read(lookup_pii, grant_id=body["grant_id"], purpose=body.get("purpose", ""),
+                       kind=body.get("kind", ""), value=body.get("value", ""))
+    if error:
+        return error
+    return {"query": out.query, "total": out.total, "approval_ref": out.approval_ref,
+            "audit_seq": out.audit_seq, "hits": [{"id": h.doc_id, **h.fields} for h in out.hits]}
 
 
 @bp.get("/ingest/jobs/<int:job_id>")

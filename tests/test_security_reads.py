@@ -138,3 +138,28 @@ def test_every_read_route_writes_exactly_one_record(app, ctx, pages, make_user, 
         assert [(r.action, r.outcome) for r in new] == [(action, "allowed")], \
             f"{url}: expected exactly one {action} record, got {[(r.action, r.outcome) for r in new]}"
         assert new[0].approval_ref == grant.approval_ref and new[0].purpose == "核实"
+
+
+def test_api_page_and_lookup_run_under_the_grant(app, ctx, pages, make_user, make_grant):
+    from search_app.accounts.services import issue_api_token
+
+    user = make_user("staff")
+    grant = make_grant(user, unmask_fields=["id_number"], allow_lookup=True)
+    token = issue_api_token(get_session(), user)
+    get_session().commit()
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    page = client.post(f"/api/v1/pages/{quote(DOC)}", headers=auth,
+                       json={"grant_id": grant.id, "purpose": "核实"}).get_json()
+    assert page["id"] == DOC and ID not in page["text"] and page["unmaskable"] == ["id_number"]
+    shown = client.post(f"/api/v1/pages/{quote(DOC)}", headers=auth,
+                        json={"grant_id": grant.id, "purpose": "核实", "unmask": True}).get_json()
+    assert ID in shown["text"] and PHONE not in shown["text"], "API unmask revealed more than the grant"
+    found = client.post("/api/v1/lookup", headers=auth, json={"grant_id": grant.id, "purpose": "核实",
+                                                               "kind": "id_number", "value": ID})
+    assert found.status_code == 200 and [h["id"] for h in found.get_json()["hits"]] == [DOC]
+    out = client.post(f"/api/v1/pages/{quote(SECRET_DOC)}", headers=auth,
+                      json={"grant_id": grant.id, "purpose": "核实"})
+    assert out.status_code == 403 and SECRET_ID not in out.get_data(as_text=True)
+    bad = client.post("/api/v1/lookup", headers=auth, json={"grant_id": "x"})
+    assert bad.status_code == 400 and "grant_id" in bad.get_json()["message"]
