@@ -12,10 +12,14 @@ def _transport_options(visibility_timeout: int) -> dict:
     back to the queue once it has been unacknowledged for `visibility_timeout` seconds. The
     sweep that does so runs every `unacked_restore_interval` seconds (throttle 1: every sweep
     scans), here a tenth of the timeout, so recovery takes at most ~1.1x the timeout.
+    The sweep holds a Redis lock for milliseconds; a worker killed while holding it blocks every
+    sweep until the lock expires (kombu's default: 300 s, seen here as a 5-minute stall after a
+    SIGKILL), so the lock expires after half the timeout instead (at most 300 s).
     """
     return {"visibility_timeout": visibility_timeout,
             "unacked_restore_interval": max(1, min(60, visibility_timeout // 10)),
-            "unacked_restore_throttle": 1}
+            "unacked_restore_throttle": 1,
+            "unacked_mutex_expire": max(2, min(300, visibility_timeout // 2))}
 
 
 def celery_init_app(app: Flask) -> Celery:
