@@ -1,8 +1,6 @@
 """JSON API, version 1. Bearer tokens only (`flask issue-token`); see docs/api.md."""
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import Blueprint, g, request
 from flask_login import current_user
 
@@ -11,7 +9,7 @@ from search_app.audit.service import AuditWriteError, client_addr
 from search_app.db import get_session
 from search_app.errors import render_error
 from search_app.grants.services import active_grants
-from search_app.ingest.service import job_progress
+from search_app.ingest.service import job_detail
 from search_app.permissions import Permission, requires
 from search_app.search import (ReadDenied, SearchUnavailable, lookup_pii, search_pages,
                                unmask_page, view_page)
@@ -122,7 +120,7 @@ def lookup():
 @bp.get("/ingest/jobs/<int:job_id>")
 @requires(Permission.INGEST_RUN)
 def ingest_job(job_id: int):
-    progress = job_progress(get_session(), job_id)
-    if progress is None:
+    detail = job_detail(get_session(), job_id)
+    if detail is None:
         return render_error(404, f"导入任务 {job_id} 不存在")
-    return asdict(progress)
+    return detail

@@ -20,7 +20,8 @@ from search_app.grants.services import GrantError, Scope, create_grant
 
 def init_app(app: Flask) -> None:
     for command in (db_upgrade, gen_keys, rotate_keys, create_user_cmd, issue_token,
-                    create_grant_cmd, ensure_index_cmd, ingest_cmd, audit_verify, demo_cmd):
+                    create_grant_cmd, ensure_index_cmd, ingest_cmd, reocr_cmd, audit_verify,
+                    demo_cmd):
         app.cli.add_command(command)
 
 
@@ -194,6 +195,31 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
                f"{progress.pages_done} pages indexed")
     if progress.files_done == 0 and progress.files_total:
         sys.exit(1)
+
+
+@click.command("reocr")
+@click.argument("archive_no")
+@click.option("--page", "page_no", type=int, help="Only this page (default: every page).")
+@click.option("--queue/--sync", default=False, help="Send to the Celery worker, or run here.")
+def reocr_cmd(archive_no: str, page_no: int | None, queue: bool) -> None:
+    """OCR ARCHIVE_NO again from its stored original; the old page text is kept as a version."""
+    from indexer.types import IngestError
+    from search_app.ingest.reocr import reocr
+
+    if queue:
+        from workers.tasks import reocr_page
+        result = reocr_page.delay(archive_no, page_no)
+        click.echo(f"queued re-OCR of {archive_no} (task {result.id})")
+        return
+    try:
+        results = reocr(archive_no, page_no=page_no)
+    except IngestError as exc:
+        raise click.ClickException(str(exc)) from None
+    for r in results:
+        old = "—" if r.old_confidence is None else f"{r.old_confidence:.1f}"
+        new = "—" if r.new_confidence is None else f"{r.new_confidence:.1f}"
+        click.echo(f"{r.archive_no} p{r.page_no}: confidence {old} ({r.old_source or 'none'}) "
+                   f"-> {new} (ocr) in {r.seconds:.1f}s; previous text kept as a version")
 
 
 @click.command("audit-verify")

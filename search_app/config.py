@@ -60,6 +60,10 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "AUDIT_DENIALS": ("int", 5),
     "AUDIT_DENIALS_MINUTES": ("int", 10),
     "AUDIT_VERIFY_MINUTES": ("int", 15),  # Celery beat runs the chain check this often
+    # Redis broker: a task taken by a worker that dies (acks_late, nothing acknowledged) is handed
+    # out again after this many seconds. Must exceed the longest task (one page: OCR_TIMEOUT_S
+    # plus indexing), or a slow page still running is started a second time.
+    "CELERY_VISIBILITY_TIMEOUT_S": ("int", 3600),
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none). The audit
     # log's client address is only right when this matches the deployment.
     "PROXY_HOPS": ("int", 0),

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from search_app.crypto import DecryptError, Vault, key_id_of
-from search_app.ingest.models import IngestFile, PageSecret
+from search_app.ingest.models import IngestFile, PageSecret, PageVersion
 from search_app.ingest.service import META_AAD
 
 HEADER_BYTES = 40  # b"v1:" + key id (<= 32) + b":" is all the survey needs to read
@@ -38,8 +38,9 @@ class _Table:
     model: type
     pk: Any
     column: Any
-    aad: Callable[[Any], bytes]
+    aad: Callable[[Any], bytes]  # called with the value of `aad_column` (default: the pk)
     extra: Callable[[str], dict] = lambda key_id: {}
+    aad_column: Any = None
 
 
 TABLES = (
@@ -47,6 +48,10 @@ TABLES = (
            lambda pk: str(pk).encode(), lambda key_id: {"key_id": key_id}),
     _Table("ingest_files", IngestFile, IngestFile.id, IngestFile.meta_ciphertext,
            lambda pk: META_AAD),
+    # Earlier versions of a page keep the page's aad (its doc id), not their own row id.
+    _Table("page_versions", PageVersion, PageVersion.id, PageVersion.ciphertext,
+           lambda did: str(did).encode(), lambda key_id: {"key_id": key_id},
+           aad_column=PageVersion.doc_id),
 )
 KINDS = tuple(t.kind for t in TABLES) + ("blobs",)
 
@@ -132,9 +137,11 @@ def rotate_table(session: Session, t: _Table, vault: Vault, *, batch: int,
         last, seen = rows[-1][0], seen + len(rows)
         stale = [pk for pk, header in rows if _header_id(header) != vault.current_key_id]
         report.current += len(rows) - len(stale)
-        for pk, old in session.execute(select(t.pk, t.column).where(t.pk.in_(stale))).all():
+        aad_col = t.pk if t.aad_column is None else t.aad_column
+        for pk, old, aad_value in session.execute(
+                select(t.pk, t.column, aad_col).where(t.pk.in_(stale))).all():
             try:
-                new = _reencrypt(vault, old, t.aad(pk))
+                new = _reencrypt(vault, old, t.aad(aad_value))
             except DecryptError as exc:
                 report.failed.append(f"{pk}: {exc}")
                 echo(f"  ✗ {t.kind} {pk}: {exc}")

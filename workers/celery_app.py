@@ -5,6 +5,23 @@ from celery import Celery, Task
 from flask import Flask
 
 
+def _transport_options(visibility_timeout: int) -> dict:
+    """Redelivery of unacknowledged tasks on the Redis broker.
+
+    A worker killed mid-task (SIGKILL, OOM, power) cannot reject its message; kombu moves it
+    back to the queue once it has been unacknowledged for `visibility_timeout` seconds. The
+    sweep that does so runs every `unacked_restore_interval` seconds (throttle 1: every sweep
+    scans), here a tenth of the timeout, so recovery takes at most ~1.1x the timeout.
+    The sweep holds a Redis lock for milliseconds; a worker killed while holding it blocks every
+    sweep until the lock expires (kombu's default: 300 s, seen here as a 5-minute stall after a
+    SIGKILL), so the lock expires after half the timeout instead (at most 300 s).
+    """
+    return {"visibility_timeout": visibility_timeout,
+            "unacked_restore_interval": max(1, min(60, visibility_timeout // 10)),
+            "unacked_restore_throttle": 1,
+            "unacked_mutex_expire": max(2, min(300, visibility_timeout // 2))}
+
+
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
@@ -23,6 +40,7 @@ def celery_init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         task_always_eager=app.config["CELERY_ALWAYS_EAGER"],
         broker_connection_retry_on_startup=True,
+        broker_transport_options=_transport_options(app.config["CELERY_VISIBILITY_TIMEOUT_S"]),
         imports=["workers.tasks"],
         beat_schedule={
             "verify-audit-chain": {"task": "workers.tasks.verify_audit_chain",

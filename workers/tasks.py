@@ -1,4 +1,8 @@
-"""Thin tasks: they take ids, re-fetch, and call the service that loops over pipeline stages."""
+"""Thin tasks: they take ids, re-fetch, and call the service that loops over pipeline stages.
+
+All are acks_late (the message is acknowledged after the task returns), so a worker killed
+mid-page leaves the message to be redelivered (see docs/operations.md, visibility timeout).
+"""
 from __future__ import annotations
 
 from celery import shared_task
@@ -6,18 +10,57 @@ from celery import shared_task
 MAX_RETRIES = 5
 
 
+def _backoff(retries: int) -> int:
+    return min(60, 2 ** retries)
+
+
+def _dispatch_pages(page_ids: list[int]) -> None:
+    for pid in page_ids:
+        ingest_page.delay(pid)
+
+
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def ingest_file(self, file_id: int) -> dict:
+    """File phase: store the original, create page rows, queue one ingest_page per page."""
     from search_app.ingest.service import mark_failed, run_file
 
     try:
-        f = run_file(file_id)
+        f = run_file(file_id, dispatch=_dispatch_pages)
     except Exception as exc:
         if self.request.retries >= MAX_RETRIES:
             mark_failed(file_id, f"重试 {MAX_RETRIES} 次后仍失败：{type(exc).__name__}: {exc}")
             raise
-        raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries)) from exc
-    return {"file_id": f.id, "state": f.state, "pages": f.pages_done, "error": f.error}
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    return {"file_id": f.id, "state": f.state, "pages_total": f.pages_total}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def ingest_page(self, page_id: int) -> dict:
+    from search_app.ingest.pagework import give_up_page, run_page
+
+    try:
+        page = run_page(page_id)
+    except Exception as exc:
+        if self.request.retries >= MAX_RETRIES:
+            give_up_page(page_id, f"重试 {MAX_RETRIES} 次后仍失败：{type(exc).__name__}: {exc}")
+            raise
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    return {"page_id": page.id, "page_no": page.page_no, "state": page.state}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3)
+def reocr_page(self, archive_no: str, page_no: int | None = None) -> list[dict]:
+    from dataclasses import asdict
+
+    from indexer.types import IngestError
+    from search_app.ingest.reocr import reocr
+
+    try:
+        return [asdict(r) for r in reocr(archive_no, page_no=page_no)]
+    except IngestError:
+        raise  # permanent: the message says why, retrying cannot help
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
 @shared_task

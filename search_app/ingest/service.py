@@ -1,14 +1,21 @@
-"""Ingest jobs: a row per file with state, progress, timing and a per-file error.
+"""Ingest jobs: a row per file and per page, with state, progress, timing and errors.
 
-`run_file` is what the Celery task (and the synchronous CLI) calls for one file id. It is safe
-to run again for the same file: document ids are deterministic (档号 + page), so a retry
-overwrites instead of duplicating, and a file already done is skipped.
+`run_file` is the file phase (called by the Celery file task and by the synchronous CLI): it
+reads the upload once, stores the encrypted original in the blob store, creates one page row
+per page and hands the page ids on. Every page is then processed by `pagework.run_page` (a
+Celery task per page, or inline), reading its page back from the blob store, so nothing depends
+on the upload path after this phase. The file finishes when its last page does.
+
+Re-running any step is safe: document ids are deterministic (档号 + page), page rows are unique
+per (file, page), and a file whose content and manifest row match the archive's last complete
+ingest is skipped without OCR.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,22 +23,18 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indexer.index import build_document, doc_id
 from indexer.manifest import ManifestRow
-from indexer.pages import count_pages
-from indexer.pipeline import PipelineOptions, process_file, redact_title
-from indexer.types import ArchiveMeta, IngestError
+from indexer.pages import checked_page_count
+from indexer.pipeline import PipelineOptions
+from indexer.types import IngestError
 from search_app.blobs import BlobStore
 from search_app.crypto import vault_from_config
 from search_app.db import get_session
-from search_app.ingest.models import IngestFile, IngestJob, PageSecret
-from search_app.ingest.secrets import encode_secret
-from search_app.search._backend import alias, bulk_index, client
-
-BATCH_PAGES = 10
-
+from search_app.ingest.models import IngestFile, IngestJob, IngestPage
+from search_app.timeutil import utcnow
 
 META_AAD = b"ingest-file-meta"
+UNCHANGED_NOTE = "内容未变，跳过（与该档号上次完整导入的文件及著录信息相同，未重新识别）"
 
 
 def create_job(session: Session, *, source: str, created_by: str, rows: list[ManifestRow],
@@ -56,44 +59,73 @@ def options_from_config() -> PipelineOptions:
                            ocr_timeout=cfg["OCR_TIMEOUT_S"], max_pixels=cfg["MAX_IMAGE_PIXELS"])
 
 
-def run_file(file_id: int, *, refresh: bool | str = False) -> IngestFile:
+def file_meta(f: IngestFile) -> dict:
+    return json.loads(vault_from_config(current_app.config).decrypt(f.meta_ciphertext, aad=META_AAD))
+
+
+def blob_store() -> BlobStore:
+    return BlobStore(current_app.config["BLOB_DIR"], vault_from_config(current_app.config))
+
+
+Dispatch = Callable[[list[int]], None]
+
+
+def run_file(file_id: int, *, dispatch: Dispatch | None = None) -> IngestFile:
+    """File phase, then the pages: `dispatch(page_ids)` queues them; None runs them here.
+
+    Safe to run again: a file already 'running' (a redelivered file task) only re-sends the pages
+    that no task has picked up yet.
+    """
     session = get_session()
     f = session.get(IngestFile, file_id)
     if f is None:
         raise LookupError(f"ingest file {file_id} does not exist")
     if f.state in ("done", "failed"):
         return f
-    f.state, f.error, f.pages_done = "running", "", 0
-    session.commit()
-    started = time.monotonic()
-    try:
-        _ingest(session, f, refresh=refresh)
-        f.state = "done"
-    except IngestError as exc:
-        f.state, f.error = "failed", str(exc)
-    except Exception as exc:
-        # Possibly transient (engine unreachable): leave it queued so a retry picks it up.
-        session.rollback()
-        f.state, f.error = "queued", f"上次尝试失败：{type(exc).__name__}: {exc}"[:2000]
-        f.seconds = time.monotonic() - started
-        session.commit()
-        raise
-    f.seconds = time.monotonic() - started
-    session.commit()
-    return f
+    if f.state == "queued":
+        started = utcnow()
+        f.state, f.error, f.started_at = "running", "", started
+        try:
+            skip = _prepare(session, f)
+        except IngestError as exc:
+            session.rollback()
+            f.state, f.error, f.started_at = "failed", str(exc), started
+            f.seconds = (utcnow() - started).total_seconds()
+            session.commit()
+            return f
+        except Exception as exc:
+            # Possibly transient (disk, database): leave it queued so a retry picks it up.
+            session.rollback()
+            f.state, f.error = "queued", f"上次尝试失败：{type(exc).__name__}: {exc}"[:2000]
+            session.commit()
+            raise
+        if skip:
+            f.state, f.note, f.pages_done = "done", UNCHANGED_NOTE, f.pages_total
+            f.seconds = (utcnow() - f.started_at).total_seconds()
+            session.commit()
+            return f
+        session.commit()  # page rows and 'running' together: a worker never sees one without the other
+    page_ids = list(session.execute(
+        select(IngestPage.id).where(IngestPage.file_id == f.id, IngestPage.state == "queued")
+        .order_by(IngestPage.page_no)).scalars())
+    if dispatch is not None:
+        dispatch(page_ids)
+        return f
+    from search_app.ingest.pagework import finish_file, mark_page_failed, run_page
+
+    for pid in page_ids:
+        try:
+            run_page(pid)
+        except Exception as exc:  # synchronous path: no retry, the page row says why
+            current_app.logger.error("ingest page %s failed: %s", pid, exc)
+            mark_page_failed(pid, f"内部错误：{type(exc).__name__}: {exc}")
+    finish_file(f.id)
+    session.expire_all()
+    return session.get(IngestFile, f.id)
 
 
-def mark_failed(file_id: int, error: str) -> None:
-    session = get_session()
-    f = session.get(IngestFile, file_id)
-    if f is not None and f.state != "done":
-        f.state, f.error = "failed", error[:2000]
-        session.commit()
-
-
-def _ingest(session: Session, f: IngestFile, *, refresh: bool | str) -> None:
-    vault = vault_from_config(current_app.config)
-    meta = ArchiveMeta(**json.loads(vault.decrypt(f.meta_ciphertext, aad=META_AAD)))
+def _prepare(session: Session, f: IngestFile) -> bool:
+    """Read, hash, store and split the upload; True when it is unchanged and can be skipped."""
     path = Path(f.path)
     if not path.is_file():
         raise IngestError(f"文件不存在：{path.name}")
@@ -102,38 +134,50 @@ def _ingest(session: Session, f: IngestFile, *, refresh: bool | str) -> None:
         raise IngestError(f"文件超过 {current_app.config['MAX_UPLOAD_MB']} MB 上限")
     data = path.read_bytes()
     f.sha256 = hashlib.sha256(data).hexdigest()
-    f.pages_total = count_pages(path)
-    session.commit()
-    title = redact_title(meta)
-    batch: list[dict] = []
-    for page in process_file(path, meta, options_from_config()):
-        did = doc_id(meta.archive_no, page.page_no)
-        secret = session.get(PageSecret, did) or PageSecret(doc_id=did)
-        secret.archive_no, secret.page_no = meta.archive_no, page.page_no
-        secret.key_id = vault.current_key_id
-        secret.ciphertext = vault.encrypt(encode_secret(page), aad=did.encode())
-        secret.ocr_confidence, secret.source_sha256 = page.confidence, f.sha256
-        secret.pii_kinds = sorted({m.kind for m in page.pii})
-        session.merge(secret)
-        batch.append(build_document(meta, page, title=title, page_count=f.pages_total,
-                                    blind_index=vault.blind_index, source_sha256=f.sha256,
-                                    ingest_file_id=f.id))
-        if len(batch) >= BATCH_PAGES:
-            _flush(session, f, batch, refresh=refresh)
-    _flush(session, f, batch, refresh=refresh)
-    if f.pages_done == 0:
-        raise IngestError("文件中没有可读取的页面")
-    # The encrypted original goes in last: a file that failed keeps nothing behind.
-    BlobStore(current_app.config["BLOB_DIR"], vault).put(f.sha256, data)
+    f.pages_total = checked_page_count(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+    if _unchanged(session, f):
+        return True
+    # The encrypted original goes in first: page tasks and later re-OCR read it from here.
+    blob_store().put(f.sha256, data)
+    existing = set(session.execute(
+        select(IngestPage.page_no).where(IngestPage.file_id == f.id)).scalars())
+    for page_no in range(1, f.pages_total + 1):
+        if page_no not in existing:
+            session.add(IngestPage(file_id=f.id, page_no=page_no))
+    return False
 
 
-def _flush(session: Session, f: IngestFile, batch: list[dict], *, refresh: bool | str) -> None:
-    if not batch:
-        return
-    bulk_index(client(), alias(), batch, refresh=refresh)
-    f.pages_done += len(batch)
-    batch.clear()
-    session.commit()  # progress becomes visible to the UI and API
+def last_complete_file(session: Session, archive_no: str, *, exclude: int | None = None
+                       ) -> IngestFile | None:
+    """The archive's most recent ingest that wrote pages (done, or failed after fan-out)."""
+    rows = session.execute(
+        select(IngestFile).where(IngestFile.archive_no == archive_no, IngestFile.sha256 != "",
+                                 IngestFile.state.in_(("done", "failed")),
+                                 IngestFile.id != (exclude or 0))
+        .order_by(IngestFile.id.desc())).scalars()
+    for row in rows:
+        if row.state == "done" or row.pages_done > 0:
+            return row
+    return None
+
+
+def _unchanged(session: Session, f: IngestFile) -> bool:
+    """Same bytes and same manifest row as the last complete ingest of this 档号.
+
+    The manifest row is compared too: a changed classification or unit with the same scan must
+    reach the index, or the permission filter would judge the pages by stale metadata.
+    """
+    prev = last_complete_file(session, f.archive_no, exclude=f.id)
+    return (prev is not None and prev.state == "done" and prev.sha256 == f.sha256
+            and prev.pages_total == f.pages_total and file_meta(prev) == file_meta(f))
+
+
+def mark_failed(file_id: int, error: str) -> None:
+    session = get_session()
+    f = session.get(IngestFile, file_id)
+    if f is not None and f.state != "done":
+        f.state, f.error = "failed", error[:2000]
+        session.commit()
 
 
 @dataclass
@@ -161,3 +205,33 @@ def job_progress(session: Session, job_id: int) -> JobProgress | None:
         pages_done=sum(f.pages_done for f in files),
         finished=all(f.state in ("done", "failed") for f in files),
         errors=[(Path(f.path).name or f"#{f.id}", f.error) for f in files if f.state == "failed"])
+
+
+def _iso(ts) -> str | None:
+    return ts.isoformat(timespec="seconds") + "Z" if ts else None
+
+
+def job_detail(session: Session, job_id: int) -> dict | None:
+    """Progress plus every file and page row: states, errors, confidences, timings.
+
+    Deliberately no page text and no manifest metadata beyond the 档号 (that row is encrypted
+    because it names the subject).
+    """
+    progress = job_progress(session, job_id)
+    if progress is None:
+        return None
+    files = session.execute(select(IngestFile).where(IngestFile.job_id == job_id)
+                            .order_by(IngestFile.id)).scalars()
+    out = asdict(progress)
+    out["files"] = [{
+        "id": f.id, "file": Path(f.path).name, "archive_no": f.archive_no, "state": f.state,
+        "error": f.error, "note": f.note, "sha256": f.sha256, "pages_total": f.pages_total,
+        "pages_done": f.pages_done, "seconds": round(f.seconds, 3),
+        "started_at": _iso(f.started_at), "updated_at": _iso(f.updated_at),
+        "pages": [{"page_no": p.page_no, "state": p.state, "error": p.error,
+                   "ocr_confidence": p.ocr_confidence, "text_source": p.text_source,
+                   "seconds": round(p.seconds, 3), "attempts": p.attempts,
+                   "started_at": _iso(p.started_at), "updated_at": _iso(p.updated_at)}
+                  for p in f.pages],
+    } for f in files]
+    return out

@@ -1,7 +1,7 @@
 """page review: who marked a low-confidence OCR page as reviewed, and when
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0003'
-down_revision = '0001'  # the lead re-chains this after 0002 at merge
+down_revision = '0002'  # the lead re-chains this after 0002 at merge
 branch_labels = None
 depends_on = None
 
