@@ -148,10 +148,10 @@ def rotate_table(session: Session, t: _Table, vault: Vault, *, batch: int,
                 continue
             # Only if nobody rewrote the row meanwhile (a re-ingest writes under the current key);
             # updated_at is kept: rotation is not a change of content.
+            keep = ({"updated_at": t.model.updated_at} if hasattr(t.model, "updated_at") else {})
             done = session.execute(
                 update(t.model).where(t.pk == pk, t.column == old)
-                .values({t.column.key: new, "updated_at": t.model.updated_at,
-                         **t.extra(vault.current_key_id)})).rowcount
+                .values({t.column.key: new, **keep, **t.extra(vault.current_key_id)})).rowcount
             report.rotated += done
             report.current += 1 - done
         session.commit()

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from search_app.blobs import BlobStore
 from search_app.config import ConfigError, load_settings
 from search_app.crypto import DecryptError, Vault, key_id_of, vault_from_config
 from search_app.db import get_session
-from search_app.ingest.models import IngestFile, PageSecret
+from search_app.ingest.models import IngestFile, PageSecret, PageVersion
 from search_app.ingest.service import META_AAD, create_job
 from search_app.migrations import upgrade
 
@@ -58,6 +59,10 @@ def _write_everything(app) -> None:
             session.add(PageSecret(doc_id=did, archive_no=did.split("#")[0], page_no=1,
                                    key_id=vault.current_key_id, source_sha256="0" * 64,
                                    ciphertext=vault.encrypt(text.encode(), aad=did.encode())))
+            session.add(PageVersion(doc_id=did, archive_no=did.split("#")[0], page_no=1,
+                                    key_id=vault.current_key_id, source_sha256="0" * 64,
+                                    ciphertext=vault.encrypt(text.encode(), aad=did.encode()),
+                                    recorded_at=datetime(2026, 1, 1), replaced_by="reocr"))
         rows = [ManifestRow(i + 1, ArchiveMeta(archive_no=f"RT-{i:03d}", title="题名", category="户籍档案",
                                                unit="海淀分局", year=2001, classification="内部",
                                                file=f"{i}.png", subject_name="王小明",
@@ -87,6 +92,9 @@ def _read_everything(app) -> None:
         for s in session.query(PageSecret):
             assert vault.decrypt(s.ciphertext, aad=s.doc_id.encode()).decode() == PAGES[s.doc_id]
             assert s.key_id == vault.current_key_id, f"{s.doc_id}: key_id column not updated"
+        for v in session.query(PageVersion):  # bound to its page's id, like the current text
+            assert vault.decrypt(v.ciphertext, aad=v.doc_id.encode()).decode() == PAGES[v.doc_id]
+            assert v.key_id == vault.current_key_id, f"version {v.id}: key_id column not updated"
         for f in session.query(IngestFile):
             assert json.loads(vault.decrypt(f.meta_ciphertext, aad=META_AAD))["subject_name"] == "王小明"
         blobs = BlobStore(app.config["BLOB_DIR"], vault)
@@ -100,6 +108,7 @@ def test_rotation_moves_everything_to_the_new_key(store):
     assert result.exit_code == 0, result.output
     assert "page_secrets: 7 re-encrypted" in result.output
     assert "ingest_files: 4 re-encrypted" in result.output
+    assert "page_versions: 7 re-encrypted" in result.output
     assert "blobs: 3 re-encrypted" in result.output
     assert "page_secrets: 6 checked" in result.output, "no per-batch progress line"
     # A vault with only k2 reads it all: k1 can now be destroyed.
@@ -109,7 +118,7 @@ def test_rotation_moves_everything_to_the_new_key(store):
 
     again = _rotate(_app(store, "k2", K2, {"k1": K1}))
     assert again.exit_code == 0, again.output
-    for kind, n in (("page_secrets", 7), ("ingest_files", 4), ("blobs", 3)):
+    for kind, n in (("page_secrets", 7), ("ingest_files", 4), ("page_versions", 7), ("blobs", 3)):
         assert f"{kind}: 0 re-encrypted, {n} already under 'k2'" in again.output, again.output
 
 
