@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from dataclasses import replace
 
 import pytesseract
 from PIL.Image import Image
@@ -23,12 +24,18 @@ def _is_cjk(ch: str) -> bool:
 
 def _join(words: list[str]) -> str:
     """Tesseract splits CJK lines into many 'words'; re-join without the spaces it invents."""
-    out = ""
+    return _join_with_offsets(words)[0]
+
+
+def _join_with_offsets(words: list[str]) -> tuple[str, list[int]]:
+    """The joined line and where each word starts in it (so a text span maps back to boxes)."""
+    out, starts = "", []
     for w in words:
         if out and not (_is_cjk(out[-1]) or _is_cjk(w[0])):
             out += " "
+        starts.append(len(out))
         out += w
-    return out
+    return out, starts
 
 
 def ocr_image(img: Image, *, langs: str = "chi_sim+chi_tra", timeout: int = 120,
@@ -41,19 +48,25 @@ def ocr_image(img: Image, *, langs: str = "chi_sim+chi_tra", timeout: int = 120,
         raise IngestError(f"第 {page_no} 页 OCR 超时（{timeout} 秒）：{exc}") from None
     except pytesseract.TesseractError as exc:
         raise IngestError(f"第 {page_no} 页 OCR 失败：{exc}") from None
-    lines: dict[tuple[int, int, int], list[str]] = {}
-    words: list[Word] = []
-    confs: list[float] = []
+    lines: dict[tuple[int, int, int], list[Word]] = {}
     for i, text in enumerate(data["text"]):
         text = text.strip()
         conf = float(data["conf"][i])
         if not text or conf < 0:
             continue
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        lines.setdefault(key, []).append(text)
-        words.append(Word(text, data["left"][i], data["top"][i], data["width"][i],
-                          data["height"][i], conf))
-        confs.append(conf)
-    text = "\n".join(_join(ws) for _, ws in sorted(lines.items()))
+        lines.setdefault(key, []).append(Word(text, data["left"][i], data["top"][i],
+                                              data["width"][i], data["height"][i], conf))
+    parts: list[str] = []
+    words: list[Word] = []
+    offset = 0
+    for _, line in sorted(lines.items()):
+        joined, starts = _join_with_offsets([w.text for w in line])
+        words.extend(replace(w, start=offset + st, end=offset + st + len(w.text))
+                     for w, st in zip(line, starts))
+        parts.append(joined)
+        offset += len(joined) + 1  # the "\n" between lines
+    confs = [w.conf for w in words]
     mean = sum(confs) / len(confs) if confs else None
-    return PageText(page_no=page_no, text=text, source="ocr", confidence=mean, words=words)
+    return PageText(page_no=page_no, text="\n".join(parts), source="ocr", confidence=mean,
+                    words=words, image=img)

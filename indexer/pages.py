@@ -6,17 +6,19 @@ JPEG and a text file called .png is refused with a reason.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
 import pymupdf
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
-from indexer.types import IngestError, PageInput
+from indexer.types import IngestError, PageInput, Word
 
 # A page whose text layer has fewer real characters than this is treated as a scan.
 MIN_TEXT_LAYER_CHARS = 20
 MAX_PAGES = 5000
+VIEW_DPI = 150  # text-layer pages are rendered only to be viewed (redacted), not OCR'd
 
 
 def sniff(head: bytes) -> str | None:
@@ -66,7 +68,9 @@ def _pdf_pages(path: Path, *, dpi: int, max_pixels: int) -> Iterator[PageInput]:
                 page = doc.load_page(index)
                 text = page.get_text("text")
                 if sum(ch.isalnum() for ch in text) >= MIN_TEXT_LAYER_CHARS:
-                    yield PageInput(page_no=index + 1, text_layer=text)
+                    view, words = _text_layer_view(page, text, dpi=VIEW_DPI)
+                    yield PageInput(page_no=index + 1, text_layer=text, view_image=view,
+                                    words=words)
                     continue
                 scale = dpi / 72
                 w, h = page.rect.width * scale, page.rect.height * scale
@@ -79,6 +83,27 @@ def _pdf_pages(path: Path, *, dpi: int, max_pixels: int) -> Iterator[PageInput]:
             except Exception as exc:
                 raise IngestError(f"PDF 第 {index + 1} 页损坏：{exc}") from None
             yield PageInput(page_no=index + 1, image=img)
+
+
+def _text_layer_view(page: pymupdf.Page, text: str, *, dpi: int) -> tuple[Image.Image, list[Word]]:
+    """A modest-resolution rendering for viewing, and the text layer's words as boxes in it.
+
+    Each word is located in `text` in reading order so its offsets match what PII detection
+    saw; a word that cannot be found keeps start=-1 (and page_image then covers more, not less).
+    """
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+    img = Image.frombytes("L", (pix.width, pix.height), pix.samples)
+    scale = dpi / 72
+    words, cursor = [], 0
+    for x0, y0, x1, y1, word, *_ in page.get_text("words"):
+        at = text.find(word, cursor)
+        start, end = (at, at + len(word)) if at >= 0 else (-1, -1)
+        if at >= 0:
+            cursor = end
+        left, top = int(x0 * scale), int(y0 * scale)
+        words.append(Word(word, left, top, max(1, math.ceil(x1 * scale) - left),
+                          max(1, math.ceil(y1 * scale) - top), 100.0, start, end))
+    return img, words
 
 
 def _image_pages(path: Path, *, max_pixels: int) -> Iterator[PageInput]:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from indexer import address, names, normalise, pii, redact, textview, tokenize
 from indexer.ocr import ocr_image
+from indexer.page_image import pii_boxes
 from indexer.pages import load_pages
-from indexer.types import ArchiveMeta, PageInput, PageText, PreparedPage
+from indexer.preprocess import DEFAULT_STEPS, STEPS, preprocess
+from indexer.types import ArchiveMeta, Box, PageInput, PageText, PreparedPage
 
 
 @dataclass(frozen=True)
@@ -22,13 +24,28 @@ class PipelineOptions:
     langs: str = "chi_sim+chi_tra"
     ocr_timeout: int = 120
     max_pixels: int = 80_000_000
+    preprocess: tuple[str, ...] = DEFAULT_STEPS  # names from indexer.preprocess.STEPS
+
+    def __post_init__(self) -> None:
+        unknown = set(self.preprocess) - set(STEPS)
+        if unknown:  # refuse at start-up, not half-way through a batch
+            raise ValueError(f"OCR_PREPROCESS: unknown step(s) {', '.join(sorted(unknown))}; "
+                             f"known: {', '.join(STEPS)}")
 
 
 def page_text(page: PageInput, opts: PipelineOptions) -> PageText:
     if page.text_layer is not None:
-        return PageText(page_no=page.page_no, text=page.text_layer.strip(), source="text_layer")
+        text = page.text_layer.strip()
+        lead = len(page.text_layer) - len(page.text_layer.lstrip())
+        words = [replace(w, start=w.start - lead, end=w.end - lead) if w.start >= 0 else w
+                 for w in page.words]
+        return PageText(page_no=page.page_no, text=text, source="text_layer", words=words,
+                        image=page.view_image)
     assert page.image is not None
-    return ocr_image(page.image, langs=opts.langs, timeout=opts.ocr_timeout, page_no=page.page_no)
+    pre = preprocess(page.image, steps=opts.preprocess)
+    text = ocr_image(pre.image, langs=opts.langs, timeout=opts.ocr_timeout, page_no=page.page_no)
+    text.image = pre.view  # same geometry as what was OCR'd, without the binarisation
+    return text
 
 
 def find_names(text: str, name: str) -> list[pii.PiiMatch]:
@@ -85,9 +102,14 @@ def prepare(text: PageText, meta: ArchiveMeta) -> PreparedPage:
     matches = find_pii(text.text, meta)
     display = redact.redact(text.text, matches)
     search = normalise.for_search(display)
+    boxes: list = []
+    if text.image is not None and matches:
+        whole = Box(0, 0, text.image.width, text.image.height)  # a match we cannot place
+        boxes = pii_boxes(text.words, text.text, matches, fallback=whole)
     return PreparedPage(page_no=text.page_no, raw_text=text.text, display_text=display,
                         search_text=search, jieba_text=tokenize.pretokenized(search), pii=matches,
-                        source=text.source, confidence=text.confidence)
+                        source=text.source, confidence=text.confidence, view_image=text.image,
+                        pii_boxes=boxes)
 
 
 def redact_title(meta: ArchiveMeta) -> str:

@@ -130,11 +130,15 @@ def _wrap(line: str, measure: Callable[[str], float], max_w: float) -> list[str]
 def render_page(lines: Sequence[str], *, dpi: int = 300, width_mm: float = 148,
                 height_mm: float | None = None, font_pt: float = 12,
                 serif: bool = False, traditional: bool = False, noise: float = 0.0,
-                blur: float = 0.0, skew_deg: float = 0.0, seed: int = 0) -> Image.Image:
-    """Render ``lines`` as a grayscale ("L") scan-like page.
+                blur: float = 0.0, skew_deg: float = 0.0, seed: int = 0,
+                paper: float = 0.0, border_px: int = 0, yellow: bool = False) -> Image.Image:
+    """Render ``lines`` as a grayscale ("L") scan-like page (RGB when ``yellow``).
 
-    Degradations are applied in physical order: the sheet lies skewed on the
-    glass, optics blur it, then sensor noise / dust speckle lands on top.
+    Degradations are applied in physical order: aged paper (``paper``: 0..1
+    strength of an uneven, darker background; ``yellow``: tinted sheet), the
+    sheet lies skewed on the glass with the dark scanner lid showing round it
+    (``border_px``, plus the shadow its edge casts), optics blur it, then
+    sensor noise / dust speckle lands on top.
     ``height_mm=None`` crops to the text, which keeps OCR tests fast.
     """
     px_per_mm = dpi / MM_PER_INCH
@@ -155,13 +159,17 @@ def render_page(lines: Sequence[str], *, dpi: int = 300, width_mm: float = 148,
     for i, text in enumerate(wrapped):
         draw.text((margin, top + i * step), text, fill=0, font=font)
 
-    if skew_deg:
+    rng = np.random.default_rng(seed)
+    if paper > 0:
+        img = _aged_paper(img, paper, rng)
+    if border_px > 0:
+        img = _on_scanner_bed(img, border_px, skew_deg, rng)
+    elif skew_deg:
         img = img.rotate(skew_deg, resample=Image.Resampling.BICUBIC,
                          expand=False, fillcolor=255)
     if blur > 0:
         img = img.filter(ImageFilter.GaussianBlur(blur))
     if noise > 0:
-        rng = np.random.default_rng(seed)
         arr = np.asarray(img, dtype=np.uint8).copy()
         hit = rng.random(arr.shape) < noise
         dark = rng.random(arr.shape) < 0.5
@@ -169,7 +177,60 @@ def render_page(lines: Sequence[str], *, dpi: int = 300, width_mm: float = 148,
                            rng.integers(176, 256, arr.shape)).astype(np.uint8)
         arr[hit] = speckle[hit]
         img = Image.fromarray(arr, mode="L")
+    if yellow:
+        img = _tint(img)
     return img
+
+
+def _smooth_field(shape: tuple[int, int], rng: np.random.Generator, cells: int = 6) -> np.ndarray:
+    """Low-frequency 0..1 field (a coarse random grid upsampled bicubically): stains, fading."""
+    coarse = (rng.random((cells, cells)) * 255).astype(np.uint8)
+    field = Image.fromarray(coarse, mode="L").resize((shape[1], shape[0]), Image.Resampling.BICUBIC)
+    return np.asarray(field, dtype=np.float32) / 255.0
+
+
+def _aged_paper(img: Image.Image, strength: float, rng: np.random.Generator) -> Image.Image:
+    """Ink stays dark, the sheet becomes uneven gray: up to 90*strength levels darker in patches,
+    plus a gradient across the page as from a lid that did not close flat."""
+    arr = np.asarray(img, dtype=np.float32) / 255.0  # 1 = paper, 0 = ink
+    h, w = arr.shape
+    ramp = np.linspace(0.0, 1.0, w, dtype=np.float32)[None, :] * np.ones((h, 1), np.float32)
+    darkening = strength * (60 * _smooth_field(arr.shape, rng) + 30 * ramp)
+    paper_level = 255.0 - darkening
+    out = arr * paper_level  # ink pixels (0) stay black, paper takes the uneven level
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), mode="L")
+
+
+def _on_scanner_bed(img: Image.Image, border_px: int, skew_deg: float,
+                    rng: np.random.Generator) -> Image.Image:
+    """The sheet on a dark scanner bed: uneven dark margins (the page is never centred), the
+    skew showing as dark wedges, and a soft shadow along the sheet's edge."""
+    bed = 35
+    w, h = img.size
+    left, top = (int(border_px * f) for f in rng.uniform(0.6, 1.4, 2))
+    canvas = Image.new("L", (w + left + border_px // 2, h + top + border_px // 2), bed)
+    canvas.paste(img, (left, top))
+    arr = np.asarray(canvas, dtype=np.float32)
+    # Shadow: inside the sheet, a band of ~border_px/2 darkening towards the top and left edges.
+    band = max(border_px // 2, 1)
+    ys = np.arange(arr.shape[0], dtype=np.float32)[:, None] - top
+    xs = np.arange(arr.shape[1], dtype=np.float32)[None, :] - left
+    dist = np.minimum(np.clip(ys, 0, None), np.clip(xs, 0, None))
+    shade = np.where(dist < band, 0.55 + 0.45 * (dist / band), 1.0)
+    inside = (ys >= 0) & (xs >= 0) & (ys < h) & (xs < w)
+    arr = np.where(inside, arr * shade, arr)
+    canvas = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), mode="L")
+    if skew_deg:
+        canvas = canvas.rotate(skew_deg, resample=Image.Resampling.BICUBIC, expand=False,
+                               fillcolor=bed)
+    return canvas
+
+
+def _tint(img: Image.Image) -> Image.Image:
+    """Yellowed paper: blue fades most, so white paper turns cream while black ink stays black."""
+    arr = np.asarray(img, dtype=np.float32)
+    rgb = np.stack([arr * 0.98, arr * 0.93, arr * 0.78], axis=-1)
+    return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), mode="RGB")
 
 
 def write_image_pdf(pages: Sequence[Image.Image], path: StrPath, *, dpi: int = 300) -> None:

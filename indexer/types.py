@@ -30,19 +30,38 @@ class ArchiveMeta:
 
 @dataclass
 class PageInput:
+    """One page: an image to OCR, or a PDF text layer plus (for viewing) a rendered image and
+    the text layer's word boxes in that image's pixels."""
+
     page_no: int
     image: Image | None = None
     text_layer: str | None = None
+    view_image: Image | None = None
+    words: list[Word] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Word:
+    """A word box in image pixels; `start`/`end` locate its text in PageText.text (-1: unknown)."""
+
     text: str
     left: int
     top: int
     width: int
     height: int
     conf: float
+    start: int = -1
+    end: int = -1
+
+
+@dataclass(frozen=True)
+class Box:
+    """A pixel rectangle (right and bottom exclusive) on the page image."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
 
 
 @dataclass
@@ -52,6 +71,7 @@ class PageText:
     source: str  # "ocr" | "text_layer"
     confidence: float | None = None
     words: list[Word] = field(default_factory=list)
+    image: Image | None = None  # the image the word boxes refer to (after preprocessing)
 
 
 @dataclass
@@ -66,3 +86,5 @@ class PreparedPage:
     pii: list[PiiMatch]
     source: str
     confidence: float | None
+    view_image: Image | None = None  # what a viewer sees; pii_boxes are in its pixels
+    pii_boxes: list[Box] = field(default_factory=list)

@@ -38,6 +38,7 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "OCR_LANGS": ("str", "chi_sim+chi_tra"),
     "OCR_DPI": ("int", 300),
     "OCR_TIMEOUT_S": ("int", 120),
+    "OCR_PREPROCESS": ("str", "grayscale,crop,deskew,scale,denoise,binarise"),
     "MAX_UPLOAD_MB": ("int", 200),
     "MAX_IMAGE_PIXELS": ("int", 80_000_000),
     "SEARCH_PAGE_SIZE": ("int", 20),

@@ -56,7 +56,8 @@ def create_job(session: Session, *, source: str, created_by: str, rows: list[Man
 def options_from_config() -> PipelineOptions:
     cfg = current_app.config
     return PipelineOptions(dpi=cfg["OCR_DPI"], langs=cfg["OCR_LANGS"],
-                           ocr_timeout=cfg["OCR_TIMEOUT_S"], max_pixels=cfg["MAX_IMAGE_PIXELS"])
+                           ocr_timeout=cfg["OCR_TIMEOUT_S"], max_pixels=cfg["MAX_IMAGE_PIXELS"],
+                           preprocess=tuple(s.strip() for s in cfg["OCR_PREPROCESS"].split(",") if s.strip()))
 
 
 def file_meta(f: IngestFile) -> dict:

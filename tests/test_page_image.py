@@ -1,0 +1,121 @@
+"""Page image redaction (DESIGN.md rule 8): PII found in the text is blacked out on the image.
+
+Small synthetic pages keep Tesseract fast. The leak tests OCR the redacted image again and name
+any PII value that can still be read.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from indexer.normalise import for_search
+from indexer.ocr import ocr_image
+from indexer.page_image import pii_boxes, redact_image, watermark
+from indexer.pages import load_pages
+from indexer.pii import PiiMatch
+from indexer.pipeline import PipelineOptions, page_text, prepare
+from indexer.synthetic import render_page, write_png, write_text_pdf
+from indexer.types import ArchiveMeta, Box, PageInput, Word
+
+ID, PHONE, NAME = "110105199001011237", "13812345678", "张伟"
+LINES = ["户籍档案查询登记表", f"姓名 {NAME} 性别 男", f"身份证号 {ID}", f"联系电话 {PHONE}"]
+META = ArchiveMeta("A-9", "登记表", "户籍档案", "海淀分局", 2020, "内部", "a.png",
+                   subject_name=NAME)
+
+
+def _readable(img: Image.Image) -> str:
+    return "".join(for_search(ocr_image(img).text).split())
+
+
+def _assert_no_pii(text: str) -> None:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    for label, value in (("ID number", ID), ("phone", PHONE)):
+        for i in range(len(value) - 5):  # any 6 consecutive digits of the value
+            assert value[i:i + 6] not in digits, f"{label} {value} leaked as {value[i:i + 6]!r}"
+    for ch in NAME[1:]:
+        assert ch not in text, f"name {NAME} leaked: {ch!r} still readable in {text!r}"
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    img = render_page(LINES, width_mm=120, noise=0.002, skew_deg=1.0, seed=3)
+    text = page_text(PageInput(1, image=img), PipelineOptions())
+    return text, prepare(text, META)
+
+
+def test_ocr_word_offsets_point_into_the_text() -> None:
+    text = ocr_image(render_page(LINES[2:], width_mm=120))
+    assert text.words
+    for w in text.words:
+        assert text.text[w.start:w.end] == w.text, f"word {w.text!r} mis-located"
+
+
+def test_redacted_ocr_page_shows_no_pii(prepared) -> None:
+    _, prepared = prepared
+    kinds = {m.kind for m in prepared.pii}
+    assert {"id_number", "phone", "name"} <= kinds, f"detectors missed PII: {prepared.pii}"
+    before = _readable(prepared.view_image)
+    assert ID in before and PHONE in before, "the unredacted page should be readable"
+    redacted = redact_image(prepared.view_image, prepared.pii_boxes)
+    _assert_no_pii(_readable(redacted))
+    assert "户籍档案" in _readable(redacted), "redaction blacked out more than the PII"
+
+
+def test_boxes_cover_the_pii_words(prepared) -> None:
+    text, prepared = prepared
+    img = prepared.view_image
+    assert img is text.image and img.size == text.image.size
+    black = np.asarray(redact_image(img, prepared.pii_boxes, pad=0).convert("L")) == 0
+    for m in prepared.pii:
+        words = [w for w in text.words if w.start < m.end and m.start < w.end]
+        assert words, f"no word found for {m.kind} {m.value}"
+        for w in words:
+            area = black[w.top:w.top + w.height, w.left:w.left + w.width]
+            assert area.all(), f"{m.kind} word {w.text!r} not fully covered"
+
+
+def test_unplaceable_match_blacks_out_the_whole_page() -> None:
+    words = [Word("身份证号", 0, 0, 40, 10, 90.0, 0, 4)]
+    match = PiiMatch("id_number", 4, 22, ID)  # no word maps to the number
+    whole = Box(0, 0, 100, 100)
+    assert pii_boxes(words, "身份证号" + ID, [match], fallback=whole) == [whole]
+
+
+def test_partly_covered_word_is_boxed_whole() -> None:
+    words = [Word("电话13812345678号", 10, 5, 200, 20, 90.0, 0, 14)]
+    match = PiiMatch("phone", 2, 13, PHONE)
+    assert pii_boxes(words, "电话13812345678号", [match]) == [Box(10, 5, 210, 25)]
+
+
+def test_text_layer_pdf_page_gets_view_image_and_boxes(tmp_path) -> None:
+    path = tmp_path / "born_digital.pdf"
+    write_text_pdf([LINES + ["本页为电子文件"] * 3], path)
+    (page,) = list(load_pages(path))
+    assert page.text_layer and page.view_image is not None and page.words
+    prepared = prepare(page_text(page, PipelineOptions()), META)
+    assert prepared.source == "text_layer" and prepared.pii_boxes
+    full = Box(0, 0, page.view_image.width, page.view_image.height)
+    assert full not in prepared.pii_boxes, "text-layer words were not located; page blacked out"
+    redacted = redact_image(prepared.view_image, prepared.pii_boxes)
+    _assert_no_pii(_readable(redacted))
+
+
+def test_watermark_is_visible_everywhere(tmp_path) -> None:
+    img = Image.new("L", (600, 800), 255)
+    marked = watermark(img, "查阅人 王芳 2024-05-01 10:00")
+    assert marked.mode == "RGB" and marked.size == img.size
+    arr = np.asarray(marked.convert("L"))
+    for quarter in (arr[:400, :300], arr[:400, 300:], arr[400:, :300], arr[400:, 300:]):
+        assert (quarter < 250).mean() > 0.005, "a quarter of the page carries no watermark"
+
+
+def test_png_page_round_trip_keeps_boxes_on_view(tmp_path) -> None:
+    path = tmp_path / "p.png"
+    write_png(render_page(LINES[:2], width_mm=100), path)
+    (page,) = list(load_pages(path))
+    prepared = prepare(page_text(page, PipelineOptions()), META)
+    assert prepared.view_image is not None
+    for b in prepared.pii_boxes:
+        assert 0 <= b.left < b.right <= prepared.view_image.width
+        assert 0 <= b.top < b.bottom <= prepared.view_image.height
