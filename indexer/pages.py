@@ -64,25 +64,30 @@ def _pdf_pages(path: Path, *, dpi: int, max_pixels: int) -> Iterator[PageInput]:
         if doc.page_count > MAX_PAGES:
             raise IngestError(f"PDF 页数 {doc.page_count} 超过上限 {MAX_PAGES}")
         for index in range(doc.page_count):
-            try:
-                page = doc.load_page(index)
-                text = page.get_text("text")
-                if sum(ch.isalnum() for ch in text) >= MIN_TEXT_LAYER_CHARS:
-                    view, words = _text_layer_view(page, text, dpi=VIEW_DPI)
-                    yield PageInput(page_no=index + 1, text_layer=text, view_image=view,
-                                    words=words)
-                    continue
-                scale = dpi / 72
-                w, h = page.rect.width * scale, page.rect.height * scale
-                if w * h > max_pixels:
-                    raise IngestError(f"第 {index + 1} 页按 {dpi} dpi 渲染为 {int(w)}×{int(h)} 像素，超过上限")
-                pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
-                img = Image.frombytes("L", (pix.width, pix.height), pix.samples)
-            except IngestError:
-                raise
-            except Exception as exc:
-                raise IngestError(f"PDF 第 {index + 1} 页损坏：{exc}") from None
-            yield PageInput(page_no=index + 1, image=img)
+            yield _pdf_page(doc, index + 1, dpi=dpi, max_pixels=max_pixels)
+
+
+def _pdf_page(doc: pymupdf.Document, page_no: int, *, dpi: int, max_pixels: int,
+              force_render: bool = False) -> PageInput:
+    """One PDF page: its text layer (with a view image and word boxes) when the layer is real
+    text, else a grayscale rendering at `dpi` for OCR. `force_render` ignores the text layer."""
+    try:
+        page = doc.load_page(page_no - 1)
+        text = page.get_text("text")
+        if not force_render and sum(ch.isalnum() for ch in text) >= MIN_TEXT_LAYER_CHARS:
+            view, words = _text_layer_view(page, text, dpi=VIEW_DPI)
+            return PageInput(page_no=page_no, text_layer=text, view_image=view, words=words)
+        scale = dpi / 72
+        w, h = page.rect.width * scale, page.rect.height * scale
+        if w * h > max_pixels:
+            raise IngestError(f"第 {page_no} 页按 {dpi} dpi 渲染为 {int(w)}×{int(h)} 像素，超过上限")
+        pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+        return PageInput(page_no=page_no,
+                         image=Image.frombytes("L", (pix.width, pix.height), pix.samples))
+    except IngestError:
+        raise
+    except Exception as exc:
+        raise IngestError(f"PDF 第 {page_no} 页损坏：{exc}") from None
 
 
 def _text_layer_view(page: pymupdf.Page, text: str, *, dpi: int) -> tuple[Image.Image, list[Word]]:
@@ -241,22 +246,8 @@ def load_page(source: PageSource, page_no: int, *, dpi: int = 300,
         with _open_pdf(opened) as doc:
             if not 1 <= page_no <= doc.page_count:
                 raise IngestError(f"第 {page_no} 页不存在（文件共 {doc.page_count} 页）")
-            try:
-                page = doc.load_page(page_no - 1)
-                text = page.get_text("text")
-                if not force_render and sum(ch.isalnum() for ch in text) >= MIN_TEXT_LAYER_CHARS:
-                    return PageInput(page_no=page_no, text_layer=text)
-                scale = dpi / 72
-                w, h = page.rect.width * scale, page.rect.height * scale
-                if w * h > max_pixels:
-                    raise IngestError(f"第 {page_no} 页按 {dpi} dpi 渲染为 {int(w)}×{int(h)} 像素，超过上限")
-                pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
-                return PageInput(page_no=page_no,
-                                 image=Image.frombytes("L", (pix.width, pix.height), pix.samples))
-            except IngestError:
-                raise
-            except Exception as exc:
-                raise IngestError(f"PDF 第 {page_no} 页损坏：{exc}") from None
+            return _pdf_page(doc, page_no, dpi=dpi, max_pixels=max_pixels,
+                             force_render=force_render)
     try:
         with _open_image(opened, max_pixels) as img:
             n = getattr(img, "n_frames", 1)
