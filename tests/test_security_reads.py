@@ -163,3 +163,36 @@ def test_api_page_and_lookup_run_under_the_grant(app, ctx, pages, make_user, mak
     assert out.status_code == 403 and SECRET_ID not in out.get_data(as_text=True)
     bad = client.post("/api/v1/lookup", headers=auth, json={"grant_id": "x"})
     assert bad.status_code == 400 and "grant_id" in bad.get_json()["message"]
+
+
+def test_page_image_is_redacted_watermarked_audited_and_scoped(app, ctx, ingest, make_user, make_grant):
+    """The served image is OCR'd again: no ID digits or phone may be readable on it."""
+    from PIL import Image
+
+    from indexer.ocr import ocr_image
+
+    progress, _ = ingest([meta("IM-0001", fmt="png", subject_name="赵敏", subject_id=ID,
+                               pages=[["图像遮盖测试", f"公民身份号码 {ID}", f"联系电话 {PHONE}"]])])
+    assert progress.files_failed == 0, progress.errors
+    user = make_user("staff")
+    grant = make_grant(user)
+    client = app.test_client()
+    login(client, user.username)
+    url = f"/pages/{quote('IM-0001#p0001')}/image"
+    resp = client.get(url, query_string={"grant_id": grant.id, "purpose": "核实"})
+    assert resp.status_code == 200 and resp.mimetype == "image/png", resp.get_data(as_text=True)[:200]
+    assert resp.headers["Cache-Control"] == "no-store"
+    img = Image.open(io.BytesIO(resp.data))
+    text = "".join(ocr_image(img.convert("L")).text.split())
+    assert "遮盖测试" in text or "联系电话" in text, f"the page itself should stay readable: {text!r}"
+    for raw in (ID, PHONE):
+        for i in range(len(raw) - 5):
+            assert raw[i:i + 6] not in text, f"LEAKED digits {raw[i:i + 6]} of {raw} readable on the page image"
+    rec = _records(user)[-1]
+    assert (rec.action, rec.outcome, rec.returned_ids) == ("page.image", "allowed", ["IM-0001#p0001"])
+    other = make_user("staff")
+    outside = make_grant(other, categories=["电子卷宗"])
+    refused = client.get(url, query_string={"grant_id": outside.id, "purpose": "核实"})
+    assert refused.status_code == 403
+    no_purpose = client.get(url, query_string={"grant_id": grant.id, "purpose": ""})
+    assert no_purpose.status_code == 403 and "事由" in no_purpose.get_data(as_text=True)

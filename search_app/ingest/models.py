@@ -89,6 +89,9 @@ class PageSecret(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     text_source: Mapped[str] = mapped_column(String(16), default="")  # 0002: ocr|text_layer
+    # The page image with PII burned out (black boxes), encrypted in the blob store under the
+    # sha256 of its PNG (0005). Only this redacted image is ever served; watermarked per view.
+    image_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class PageVersion(Base):

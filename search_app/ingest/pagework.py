@@ -8,6 +8,8 @@ sees no open page left, with one conditional UPDATE so exactly one of them does 
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import time
 
 from flask import current_app
@@ -16,6 +18,7 @@ from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from indexer.index import build_document, doc_id
+from indexer.page_image import redact_image
 from indexer.pages import MAX_PAGES, load_page
 from indexer.pipeline import page_text, prepare, redact_title
 from indexer.types import ArchiveMeta, IngestError, PreparedPage
@@ -101,12 +104,26 @@ def keep_page(session: Session, meta: ArchiveMeta, prepared: PreparedPage, f: In
     secret.ocr_confidence, secret.text_source = prepared.confidence, prepared.source
     secret.source_sha256, secret.updated_at = f.sha256, utcnow()
     secret.pii_kinds = sorted({m.kind for m in prepared.pii})
+    secret.image_sha256 = store_redacted_image(prepared)
     session.flush()
     doc = build_document(meta, prepared, title=redact_title(meta), page_count=f.pages_total,
                          blind_index=vault.blind_index, source_sha256=f.sha256,
                          ingest_file_id=f.id)
     bulk_index(client(), alias(), [doc])
     return secret
+
+
+def store_redacted_image(prepared: PreparedPage) -> str | None:
+    """Burn the PII boxes into the page's view image and keep it encrypted; the unredacted
+    image is never stored (the original scan stays encrypted as a whole)."""
+    if prepared.view_image is None:
+        return None
+    buf = io.BytesIO()
+    redact_image(prepared.view_image, prepared.pii_boxes).save(buf, format="PNG", optimize=True)
+    data = buf.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    blob_store().put(digest, data)
+    return digest
 
 
 def archive_version(session: Session, secret: PageSecret, reason: str) -> PageVersion:

@@ -5,17 +5,21 @@ OpenSearch or decrypts page text for a user. Views and the API call only these f
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
+from PIL import Image
 
+from indexer.page_image import watermark
 from indexer.redact import mask_value, redact
 from search_app.accounts.models import User
 from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.ingest.models import PageSecret
+from search_app.blobs import BlobStore
 from search_app.ingest.secrets import decode_secret
 from search_app.search._backend import alias, client
 from search_app.search._choke import Found, ReadDenied, SearchUnavailable, guarded_read
@@ -23,7 +27,7 @@ from search_app.search._query import MAX_QUERY_CHARS, RESULT_FIELDS, build_query
 
 __all__ = ["ReadDenied", "SearchUnavailable", "SearchHit", "SearchOutcome", "PageView",
            "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
-           "lookup_pii"]
+           "lookup_pii", "page_image"]
 
 LOOKUP_KINDS = {"id_number": "身份证号", "phone": "手机号", "landline": "固定电话",
                 "bank_card": "银行卡号", "name": "姓名"}
@@ -176,6 +180,29 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
                                      grant_check=allowed, run=run)
     source, text, shown = found.payload
     return _page_view(grant, source, rec, text, shown)
+
+
+def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, watermark_text: str,
+               client_addr: str = "") -> bytes:
+    """The page image with PII burned out at ingest, watermarked now with the viewer and time;
+    PNG bytes. Images are never unmasked: only the redacted one is stored."""
+    fetch = _fetch_page(doc_id)
+
+    def run(grant: Grant, filt: dict[str, Any]) -> Found:
+        found = fetch(grant, filt)
+        secret = get_session().get(PageSecret, doc_id)
+        if secret is None or not secret.image_sha256:
+            raise ReadDenied(f"页面 {doc_id} 没有可显示的图像")
+        vault = vault_from_config(current_app.config)
+        found.payload = BlobStore(current_app.config["BLOB_DIR"], vault).get(secret.image_sha256)
+        return found
+
+    _, found, _ = guarded_read(user=user, grant_id=grant_id, purpose=purpose, action="page.image",
+                               client_addr=client_addr, query=doc_id, run=run)
+    img = watermark(Image.open(io.BytesIO(found.payload)), watermark_text)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
 
 
 def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, value: str,

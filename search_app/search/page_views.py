@@ -14,7 +14,7 @@ from search_app.db import get_session
 from search_app.grants.services import active_grants
 from search_app.permissions import Permission, requires
 from search_app.search import (LOOKUP_KINDS, ReadDenied, SearchUnavailable, export_results,
-                               lookup_pii, unmask_page, view_page)
+                               lookup_pii, page_image, unmask_page, view_page)
 from search_app.timeutil import utcnow
 
 bp = Blueprint("pages", __name__)
@@ -56,6 +56,20 @@ def view(doc_id: str):
         return refusal(exc, "page.html", page=None, args=args, doc_id=doc_id)
     return render_template("page.html", page=page, args=args, doc_id=doc_id, error=None,
                            watermark=watermark_text())
+
+
+@bp.route("/pages/<doc_id>/image")
+@requires(Permission.ARCHIVE_SEARCH)
+def image(doc_id: str):
+    """The redacted page image, watermarked for this viewer (an <img> on the page view)."""
+    args = _read_args()
+    try:
+        png = page_image(doc_id=doc_id, watermark_text=watermark_text(), **args)
+    except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
+        status = 403 if isinstance(exc, ReadDenied) else 503
+        reason = exc.reason if isinstance(exc, ReadDenied) else str(exc)
+        return Response(f"图像读取被拒绝：{reason}\n", status=status, mimetype="text/plain")
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
 
 
 @bp.route("/search/export", methods=["POST"])

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0003'
-down_revision = '0002'  # the lead re-chains this after 0002 at merge
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
