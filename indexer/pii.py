@@ -41,6 +41,12 @@ _MIN_DIGITS = 10  # shortest: a 3-digit area code plus a 7-digit local number
 # number, so a candidate may span at most this many groups, of which one may be a lone digit.
 _MAX_GROUPS = 7
 _MAX_LONE_DIGIT_GROUPS = 1
+# Right after a card label ("卡号 6222 021 3 396 7 4806 659") OCR-split card numbers are taken
+# with more stray spaces: the label says a long number follows, and Luhn still has to pass.
+_CARD_CUES = ("卡号", "卡號", "账号", "帐号", "帳號", "银行卡", "銀行卡")
+_CUE_WINDOW = 8
+_CUED_MAX_GROUPS = 10
+_CUED_MAX_LONE_DIGIT_GROUPS = 4
 # Among overlapping candidates the longer one wins; on equal length, the more specific kind.
 _KIND_RANK = {"id_number": 0, "bank_card": 1, "phone": 2, "landline": 3}
 
@@ -222,17 +228,24 @@ def _classify(digits: str, groups: list[list[_Unit]]) -> tuple[str, str] | None:
     return None
 
 
+def _card_cue(text: str, pos: int) -> bool:
+    before = "".join(text[max(0, pos - _CUE_WINDOW):pos].split())
+    return any(cue in before for cue in _CARD_CUES)
+
+
 def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
     """Every validated span of whole groups in a run, with its ranking key."""
     found: list[tuple[int, int, PiiMatch]] = []
     for first in range(len(groups)):
         units: list[_Unit] = []
         lone = 0
-        for last in range(first, min(first + _MAX_GROUPS, len(groups))):
+        cued = _card_cue(text, groups[first][0].pos)
+        for last in range(first, min(first + (_CUED_MAX_GROUPS if cued else _MAX_GROUPS), len(groups))):
             units = units + groups[last]
             lone += len(groups[last]) < 2
             # A card number is long enough to carry one more stray space than a phone.
-            if lone > _MAX_LONE_DIGIT_GROUPS + (len(units) >= 16):
+            loose = lone > _MAX_LONE_DIGIT_GROUPS + (len(units) >= 16) or last - first >= _MAX_GROUPS
+            if loose and not (cued and lone <= _CUED_MAX_LONE_DIGIT_GROUPS):
                 break
             ends = [units]
             if units[-1].char == "X":
@@ -243,7 +256,7 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
                 if len(digits) > _MAX_DIGITS or len(digits) < _MIN_DIGITS:
                     continue
                 hit = _classify(digits, groups[first:last + 1])
-                if hit is None:
+                if hit is None or (loose and hit[0] != "bank_card"):
                     continue
                 kind, value = hit
                 start = span[0].pos

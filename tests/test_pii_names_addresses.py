@@ -128,3 +128,16 @@ def test_bracketed_and_split_landlines(noisy: str, value: str) -> None:
 def test_wide_gap_and_letter_next_to_space() -> None:
     assert [m.value for m in detect("手机86- 1381234567８，")] == ["13812345678"]
     assert [m.value for m in detect("电话1381O 345678")] == ["13810345678"]
+
+
+def test_card_number_split_by_ocr_is_found_after_a_card_label_only():
+    from indexer.pii import detect, luhn_ok
+
+    number = "6222021339674806659"
+    assert luhn_ok(number)
+    split = "6222 021 3 396 7 4806 659"
+    cued = detect(f"工资卡号 {split}，开户行中国农业银行")
+    assert [(m.kind, m.value) for m in cued] == [("bank_card", number)], \
+        f"LEAK: a card number split by OCR after 卡号 was not detected: {cued}"
+    assert not [m for m in detect(f"成绩 {split} 分") if m.kind == "bank_card"], \
+        "a row of short numbers without a card label must not become a card"
