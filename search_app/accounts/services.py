@@ -137,7 +137,10 @@ def update_user(session: Session, user: User, *, by: User, role: str | list[str]
                 raise AccountError("不能修改自己的角色")
             changes.append(f"角色 {user.role} → {new}")
             user.role = new
-            end_all_sessions(user)  # permissions changed: sign in again under the new roles
+            # Permissions changed: sign in again under the new roles, and the API token issued
+            # for the old ones stops working too (a new one is issued deliberately, via the CLI).
+            end_all_sessions(user)
+            user.api_token_hash = None
     if unit is not None and unit.strip() != user.unit:
         changes.append(f"单位 {user.unit or '—'} → {unit.strip()}")
         user.unit = unit.strip()
