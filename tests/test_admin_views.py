@@ -219,3 +219,12 @@ def test_user_list_shows_lock_and_disabled_state(app, admin, make_user):
     session.commit()
     page = client.get("/admin/users").get_data(as_text=True)
     assert "锁定至" not in row(locked), "an expired lock is still shown"
+
+
+def test_user_without_roles_is_refused_with_a_plain_reason(admin):
+    _, client = admin
+    username = f"noroles-{uuid.uuid4().hex[:8]}"
+    resp = client.post("/admin/users/new", data={"username": username, "password": PASSWORD})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "至少选择一个角色" in body and "未知角色" not in body, body[-600:]
+    assert _by_name(username) is None

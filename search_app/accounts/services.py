@@ -31,6 +31,8 @@ def hash_password(password: str) -> str:
 
 def normalise_roles(role: str | list[str]) -> str:
     """The stored role string, after checking every name and separation of duties."""
+    if not (role.strip() if isinstance(role, str) else [r for r in role if r.strip()]):
+        raise AccountError("至少选择一个角色")
     try:
         roles = parse_roles(role)
     except ValueError as exc:
