@@ -4,6 +4,7 @@ Each failure message names the guarantee that broke."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -74,6 +75,26 @@ def test_lockout_after_max_failures_refuses_even_the_right_password(app, ctx, ma
         assert f"连续第 {attempt} 次" in rec.reason, f"attempt {attempt} reason: {rec.reason!r}"
     assert "账号锁定" in records[n - 1].reason, "the locking attempt does not say the account was locked"
     assert records[n].reason == "账号已锁定", f"locked refusal reason: {records[n].reason!r}"
+
+
+def test_parallel_guesses_cannot_outrun_the_lockout(app, ctx, make_user):
+    """24 wrong passwords at once: at most LOGIN_MAX_FAILURES of them are checked at all."""
+    user = make_user("staff")
+    n = ctx.config["LOGIN_MAX_FAILURES"]
+
+    def attempt(_: int) -> int:
+        return login(app.test_client(), user.username, WRONG).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(attempt, range(24)))
+    assert codes == [401] * 24
+    reasons = [r.reason for r in _login_records(user.username)]
+    checked = [r for r in reasons if r.startswith("用户名或密码错误")]
+    assert len(reasons) == 24, f"{24 - len(reasons)} attempts were not audited"
+    assert len(checked) <= n, \
+        f"LEAK: {len(checked)} parallel password guesses were checked, the limit is {n}: {checked}"
+    assert _user(user.id).locked_until is not None, "LEAK: parallel guesses never locked the account"
+    assert "账号已锁定" in login(app.test_client(), user.username).get_data(as_text=True)
 
 
 def test_unknown_user_failures_are_audited_without_revealing_the_user(app, ctx):
