@@ -207,6 +207,17 @@ def test_admin_change_ends_sessions_and_clears_the_api_token(change, app, ctx, m
         assert relog.status_code == 302, "the user cannot log in again under the new roles"
 
 
+@pytest.fixture()
+def make_app(app, settings):
+    """Another app over the same database. Creating it makes its Celery app the thread's current
+    one; restore the session app's afterwards, or later tests would queue tasks to the wrong
+    app (test_ingest_views' jobs then stayed 'queued')."""
+    yield lambda **overrides: create_app({**settings, **overrides})
+    celery = app.extensions["celery"]
+    celery.set_current()
+    celery.set_default()
+
+
 def _set_cookie(resp) -> str:
     cookies = [h for h in resp.headers.getlist("Set-Cookie") if h.startswith("session=")]
     assert cookies, f"login set no session cookie: {resp.headers.getlist('Set-Cookie')}"
@@ -223,9 +234,9 @@ def test_session_cookie_flags(app, ctx, make_user):
     assert any(a.startswith("expires=") for a in attrs), "the cookie does not expire"
 
 
-def test_session_cookie_secure_when_configured(settings, ctx, make_user):
+def test_session_cookie_secure_when_configured(make_app, ctx, make_user):
     user = make_user("staff")
-    secure_app = create_app({**settings, "SESSION_COOKIE_SECURE": True})
+    secure_app = make_app(SESSION_COOKIE_SECURE=True)
     cookie = _set_cookie(login(secure_app.test_client(), user.username))
     attrs = [a.strip().lower() for a in cookie.split(";")]
     assert "secure" in attrs, f"LEAK: SESSION_COOKIE_SECURE=true but the cookie lacks Secure: {cookie}"
@@ -236,9 +247,9 @@ def _last_login_addr(username: str) -> str:
     return _login_records(username)[-1].client_addr
 
 
-def test_proxy_hops_takes_the_forwarded_address(settings, ctx, make_user):
+def test_proxy_hops_takes_the_forwarded_address(make_app, ctx, make_user):
     user = make_user("staff")
-    proxied = create_app({**settings, "PROXY_HOPS": 1})
+    proxied = make_app(PROXY_HOPS=1)
     resp = proxied.test_client().post(
         "/login", data={"username": user.username, "password": PASSWORD},
         headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
