@@ -8,26 +8,17 @@ import uuid
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
 
 from search_app.db import get_session
 from search_app.grants.models import Grant
 from tests.conftest import PASSWORD, meta
-from tests.test_browser import _shot, browser, server  # noqa: F401  (fixtures)
+from tests.test_browser import _shot, browser, server, submit  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 UNIT = "北京市公安局海淀分局"
 ID = "110105197806201237"
-
-
-def _submit(driver, by: str, selector: str) -> None:
-    """Click a submit button and wait for the next page: click() returns before the navigation
-    finishes, and on a loaded machine the old page would still be read."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(by, selector).click()
-    WebDriverWait(driver, 60, poll_frequency=0.2).until(EC.staleness_of(old))
 
 
 def _login(driver, base: str, username: str) -> None:
@@ -35,12 +26,12 @@ def _login(driver, base: str, username: str) -> None:
     driver.get(base + "/login")
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    _submit(driver, By.CSS_SELECTOR, "form button.primary")
+    submit(driver, "form button.primary")
     assert "/login" not in driver.current_url, f"{username} could not log in: {driver.page_source[-1500:]}"
 
 
 def _logout(driver) -> None:
-    _submit(driver, By.CSS_SELECTOR, "header form[action='/logout'] button")
+    submit(driver, "header form[action='/logout'] button")
     assert "/login" in driver.current_url
 
 
@@ -78,7 +69,7 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     days.clear()
     days.send_keys("2")
     _shot(browser, "workflow-1-request-form")
-    _submit(browser, By.CSS_SELECTOR, "#grant-request button.primary")
+    submit(browser, "#grant-request button.primary")
     assert browser.current_url.endswith("/grants/"), browser.page_source[-1500:]
     grant = _grant(user_id=staff.id)
     assert grant is not None and grant.status == "pending", "the request was not stored as pending"
@@ -94,7 +85,7 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     inbox = browser.find_element(By.ID, "inbox")
     assert grant.request_no in inbox.text and "核实户口迁移登记" in inbox.text, "the request is not in the inbox"
     _shot(browser, "workflow-3-inbox")
-    _submit(browser, By.CSS_SELECTOR, f"form[action='/grants/{grant.id}/decide'] button.approve")
+    submit(browser, f"form[action='/grants/{grant.id}/decide'] button.approve")
     grant = _grant(grant.id)
     assert grant.status == "active" and grant.approval_ref, f"not approved: {grant.status}"
     assert grant.approved_by_id == approver.id
@@ -111,7 +102,7 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     purpose.clear()
     purpose.send_keys("核实户口迁移登记")
     browser.find_element(By.ID, "q").send_keys(phrase)
-    _submit(browser, By.CSS_SELECTOR, "#search-form button.primary")
+    submit(browser, "#search-form button.primary")
     results = browser.find_element(By.ID, "results")
     _shot(browser, "workflow-5-search-results")
     assert archive_no in results.text, "the approved grant does not find the ingested file"
@@ -128,7 +119,7 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     browser.get(server + "/audit/")
     browser.find_element(By.ID, "f-username").send_keys(staff.username)
     Select(browser.find_element(By.ID, "f-action")).select_by_visible_text("search")
-    _submit(browser, By.CSS_SELECTOR, "#audit-filter button.primary:not([name])")
+    submit(browser, "#audit-filter button.primary:not([name])")
     rows = browser.find_elements(By.CSS_SELECTOR, "#audit-rows tr")[1:]
     _shot(browser, "workflow-6-audit")
     assert len(rows) == 1, f"expected the one search record, got {len(rows)}"
