@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from flask import g, request_started
 from opensearchpy import OpenSearch
 
 from search_app import create_app
@@ -74,8 +75,17 @@ def app(settings, services):
     upgrade(settings["DATABASE_URL"])
     client = app.extensions["opensearch"]
     ensure_index(client, settings["OPENSEARCH_INDEX"])
+    request_started.connect(_forget_login_user, app)
     yield app
     drop_alias_and_indices(client, settings["OPENSEARCH_INDEX"])
+
+
+def _forget_login_user(_sender, **_extra) -> None:
+    """flask-login caches the signed-in user in `g`, and a test request made while `ctx` is
+    pushed shares that app context's `g`: without this, the first client to log in would be
+    every later client's user too (an anonymous client got the last login's 403 instead of a
+    redirect to /login). A real request has its own app context, so start each one clean."""
+    g.pop("_login_user", None)
 
 
 @pytest.fixture()

@@ -8,6 +8,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
 from tests.conftest import ARTIFACTS, PASSWORD, meta
@@ -39,6 +41,14 @@ def browser(tmp_path):
     driver.quit()
 
 
+def submit(driver, selector: str) -> None:
+    """Click a submit button and wait for the next page: click() returns before the navigation
+    finishes, and on a loaded machine the old page's URL and content would still be read."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, selector).click()
+    WebDriverWait(driver, 60, poll_frequency=0.2).until(EC.staleness_of(old))
+
+
 def _shot(driver, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
@@ -53,11 +63,11 @@ def test_staff_logs_in_and_searches(server, browser, ctx, ingest, make_user, mak
     assert "/login" in browser.current_url
     browser.find_element(By.ID, "username").send_keys(user.username)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button.primary").click()
+    submit(browser, "button.primary")
     assert browser.current_url.endswith("/search")
     assert grant.approval_ref in browser.find_element(By.ID, "grant_id").text
     browser.find_element(By.ID, "q").send_keys("户口迁移")
-    browser.find_element(By.CSS_SELECTOR, "#search-form button.primary").click()
+    submit(browser, "#search-form button.primary")
     results = browser.find_element(By.ID, "results")
     _shot(browser, "search-results")
     page = browser.page_source
@@ -72,10 +82,10 @@ def test_search_without_grant_is_refused_with_reason(server, browser, ctx, make_
     browser.get(server + "/login")
     browser.find_element(By.ID, "username").send_keys(user.username)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button.primary").click()
+    submit(browser, "button.primary")
     assert "没有有效的查询授权" in browser.find_element(By.ID, "no-grant").text
     browser.find_element(By.ID, "purpose").send_keys("测试")
     browser.find_element(By.ID, "q").send_keys("户籍")
-    browser.find_element(By.CSS_SELECTOR, "#search-form button.primary").click()
+    submit(browser, "#search-form button.primary")
     _shot(browser, "search-refused")
     assert "查询被拒绝" in browser.find_element(By.ID, "search-error").text

@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from search_app.demo import render_file
 from tests.conftest import PASSWORD, meta
-from tests.test_browser import _shot, browser, server  # noqa: F401  (fixtures)
+from tests.test_browser import _shot, browser, server, submit  # noqa: F401  (fixtures)
 from tests.test_worker import worker  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -30,12 +30,12 @@ def test_records_manager_uploads_and_sees_the_job_finish(server, browser, worker
     browser.get(server + "/ingest/new")
     browser.find_element(By.ID, "username").send_keys(user.username)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button.primary").click()
+    submit(browser, "button.primary")
     assert browser.current_url.endswith("/ingest/new"), browser.current_url
     assert browser.find_element(By.LINK_TEXT, "OCR 复核"), "no ingest links in the navigation"
     browser.find_element(By.ID, "manifest").send_keys(str(manifest))
     browser.find_element(By.ID, "files").send_keys(str(scan))
-    browser.find_element(By.CSS_SELECTOR, "#upload-form button.primary").click()
+    submit(browser, "#upload-form button.primary")
 
     assert "/ingest/jobs/" in browser.current_url, browser.page_source[-2000:]
     started_finished = browser.find_element(By.ID, "job").get_attribute("data-finished")

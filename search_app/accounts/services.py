@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from search_app.accounts.models import User
@@ -31,6 +31,8 @@ def hash_password(password: str) -> str:
 
 def normalise_roles(role: str | list[str]) -> str:
     """The stored role string, after checking every name and separation of duties."""
+    if not (role.strip() if isinstance(role, str) else [r for r in role if r.strip()]):
+        raise AccountError("至少选择一个角色")
     try:
         roles = parse_roles(role)
     except ValueError as exc:
@@ -69,31 +71,53 @@ class LoginRefused(PermissionError):
 def authenticate(session: Session, username: str, password: str, *, max_failures: int,
                  lockout_minutes: int) -> User:
     """The user, or LoginRefused. `max_failures` wrong passwords in a row lock the account for
-    `lockout_minutes` (a security admin can unlock it sooner); the counter is committed even
-    though the login fails, so it cannot be reset by retrying."""
+    `lockout_minutes` (a security admin can unlock it sooner).
+
+    Each attempt is counted (an atomic increment, committed) *before* the password is checked,
+    and refused unchecked once the allowance is used up: parallel guesses cannot all read the
+    same counter and outrun the lock, and the counter cannot be reset by retrying."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     now = utcnow()
-    if user is not None and user.locked_until and user.locked_until > now:
+    if user is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            pass
+        raise LoginRefused("用户名或密码错误", "用户名或密码错误")
+    attempt = session.execute(
+        update(User).where(User.id == user.id,
+                           or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)
+        .execution_options(synchronize_session=False)).scalar_one_or_none()
+    if attempt is not None and attempt > max_failures:  # parallel guesses used up the allowance
+        _lock(session, user, now, lockout_minutes)
+    session.commit()
+    session.refresh(user)
+    if attempt is None or attempt > max_failures:
         raise LoginRefused(f"账号已锁定，请于 {user.locked_until:%H:%M} UTC 后再试或联系安全管理员",
                            "账号已锁定", user)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        if user is None:
-            raise LoginRefused("用户名或密码错误", "用户名或密码错误") from None
-        user.failed_logins += 1
-        reason = f"用户名或密码错误（连续第 {user.failed_logins} 次）"
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lockout_minutes)
-            user.failed_logins = 0
+        reason = f"用户名或密码错误（连续第 {attempt} 次）"
+        if attempt >= max_failures:
+            _lock(session, user, now, lockout_minutes)
             reason += f"，账号锁定 {lockout_minutes} 分钟"
         session.commit()
         raise LoginRefused("用户名或密码错误", reason, user) from None
+    user.failed_logins, user.locked_until = 0, None
     if not user.is_enabled:
+        session.commit()
         raise LoginRefused("账号已停用，请联系安全管理员", "账号已停用", user)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    user.last_login_at = now
     session.commit()
     return user
+
+
+def _lock(session: Session, user: User, now: datetime, lockout_minutes: int) -> None:
+    session.execute(update(User).where(User.id == user.id)
+                    .values(locked_until=now + timedelta(minutes=lockout_minutes), failed_logins=0)
+                    .execution_options(synchronize_session=False))
 
 
 def end_all_sessions(user: User) -> None:
@@ -137,7 +161,10 @@ def update_user(session: Session, user: User, *, by: User, role: str | list[str]
                 raise AccountError("不能修改自己的角色")
             changes.append(f"角色 {user.role} → {new}")
             user.role = new
-            end_all_sessions(user)  # permissions changed: sign in again under the new roles
+            # Permissions changed: sign in again under the new roles, and the API token issued
+            # for the old ones stops working too (a new one is issued deliberately, via the CLI).
+            end_all_sessions(user)
+            user.api_token_hash = None
     if unit is not None and unit.strip() != user.unit:
         changes.append(f"单位 {user.unit or '—'} → {unit.strip()}")
         user.unit = unit.strip()

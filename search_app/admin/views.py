@@ -19,18 +19,24 @@ from search_app.timeutil import utcnow
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _id_hmacs(raw: str) -> list[str]:
-    """Blind-index hashes of the ID numbers in `raw` (one per line or comma separated)."""
+def _id_hmacs(raw: str, label: str) -> list[str]:
+    """Blind-index hashes of the ID numbers in `raw` (one per line or comma separated). A bad
+    number is named by its position, not its digits: the message is also the audit reason."""
     vault = vault_from_config(current_app.config)
     out = []
-    for part in raw.replace("，", ",").replace(",", "\n").splitlines():
-        value = "".join(part.split()).upper()
-        if not value:
-            continue
+    parts = ["".join(p.split()).upper() for p in raw.replace("，", ",").replace(",", "\n").splitlines()]
+    for n, value in enumerate((p for p in parts if p), start=1):
         if not (valid_id18(value) or valid_id15(value)):
-            raise AccountError(f"身份证号 {value[:6]}…{value[-4:]} 无效（校验位或出生日期不符）")
+            raise AccountError(f"{label}第 {n} 个无效（应为 18 位或 15 位，校验位和出生日期须正确）")
         out.append(vault.blind_index("id_number", value))
     return out
+
+
+def _audit_refusal(action: str, target: str, exc: AccountError) -> None:
+    """A refused change is accountable too (a security admin trying to break separation of
+    duties); written after the rollback, in its own transaction."""
+    record_event(request_actor(), Event(action=action, outcome="denied", reason=str(exc),
+                                        filters={"target": target}))
 
 
 def _audit_change(action: str, target: User, changes: list[str]) -> None:
@@ -60,20 +66,23 @@ def new_user():
     if request.method == "POST":
         session = get_session()
         try:
-            own = _id_hmacs(form.get("id_number", ""))
+            own = _id_hmacs(form.get("id_number", ""), "本人身份证号")
+            if len(own) > 1:
+                raise AccountError("本人身份证号只能填写一个")
             user = create_user(session, username=form.get("username", ""),
                                password=form.get("password", ""), role=form.getlist("roles"),
                                display_name=form.get("display_name", "").strip(),
                                unit=form.get("unit", "").strip(),
                                id_number_hmac=own[0] if own else None)
             set_identity(user, own_hmac=user.id_number_hmac,
-                         relative_hmacs=_id_hmacs(form.get("relatives", "")))
+                         relative_hmacs=_id_hmacs(form.get("relatives", ""), "亲属身份证号"))
             _audit_change("user.create", user, [f"角色 {user.role}", f"单位 {user.unit}",
                                                 f"本人身份 {'已登记' if own else '未登记'}",
                                                 f"亲属 {len(user.relative_hmacs)} 人"])
             session.commit()
         except AccountError as exc:
             session.rollback()
+            _audit_refusal("user.create", form.get("username", "").strip(), exc)
             flash(f"未创建：{exc}", "error")
             return render_template("admin_user_form.html", user=None, form=form, roles=list(Role),
                                    role_labels=ROLE_LABELS), 400
@@ -95,8 +104,10 @@ def edit_user(user_id: int):
                                   unit=form.get("unit"), display_name=form.get("display_name"),
                                   enabled=form.get("enabled") == "on")
             if form.get("id_number", "").strip() or form.get("relatives", "").strip():
-                own = _id_hmacs(form.get("id_number", ""))
-                relatives = _id_hmacs(form.get("relatives", ""))
+                own = _id_hmacs(form.get("id_number", ""), "本人身份证号")
+                if len(own) > 1:
+                    raise AccountError("本人身份证号只能填写一个")
+                relatives = _id_hmacs(form.get("relatives", ""), "亲属身份证号")
                 set_identity(user, own_hmac=own[0] if own else user.id_number_hmac,
                              relative_hmacs=[*user.relative_hmacs, *relatives])
                 changes.append(f"自我回避身份更新（亲属共 {len(user.relative_hmacs)} 人）")
@@ -105,6 +116,7 @@ def edit_user(user_id: int):
             session.commit()
         except AccountError as exc:
             session.rollback()
+            _audit_refusal("user.update", user.username, exc)
             flash(f"未保存：{exc}", "error")
             return render_template("admin_user_form.html", user=user, form=form, roles=list(Role),
                                    role_labels=ROLE_LABELS), 400
@@ -140,6 +152,7 @@ def user_action(user_id: int):
         session.commit()
     except AccountError as exc:
         session.rollback()
+        _audit_refusal(f"user.{action}", user.username, exc)
         flash(f"未执行：{exc}", "error")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     flash(message, "info")

@@ -55,11 +55,14 @@ def new():
     if request.method == "POST":
         session = get_session()
         days = _float(form.get("days"))
+        if days is None:
+            flash(f"申请未提交：申请时长（天）必须是数字，收到 {form.get('days', '')!r}", "error")
+            return _form(form), 400
         req = Request(purpose_category=form.get("purpose_category", ""),
                       purpose=form.get("purpose", ""),
                       scope=Scope(form.getlist("categories"), _split(form.get("units", "")),
                                   form.get("classification", ""), _split(form.get("archive_nos", ""))),
-                      hours=(days or 0) * 24, unmask_fields=tuple(form.getlist("unmask_fields")),
+                      hours=days * 24, unmask_fields=tuple(form.getlist("unmask_fields")),
                       allow_lookup=form.get("allow_lookup") == "on",
                       subject_id=form.get("subject_id", "").strip())
         try:
@@ -107,9 +110,12 @@ def decide(grant_id: int):
     actor = actor_of(current_user, client_addr())
     try:
         if request.form.get("decision") == "approve":
-            days = _float(request.form.get("days"))
+            raw_days = request.form.get("days", "").strip()
+            days = _float(raw_days)
+            if raw_days and days is None:  # never approve the full duration by mistake
+                raise GrantError(f"批准天数 {raw_days!r} 不是数字；留空则按申请时长批准")
             approve(session, grant, approver=current_user, actor=actor,
-                    hours=days * 24 if days else None)
+                    hours=days * 24 if days is not None else None)
             message = (f"已批准 {grant.request_no}，审批编号 {grant.approval_ref}"
                        if grant.status == "active" else f"已批准 {grant.request_no}，待第二审批人复核")
         elif request.form.get("decision") == "deny":
