@@ -190,9 +190,11 @@ def set_identity(user: User, *, own_hmac: str | None, relative_hmacs: list[str])
 
 
 def reset_password(user: User, password: str) -> None:
+    """A reset usually follows a suspected compromise: every session and the API token end."""
     user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until = 0, None
     end_all_sessions(user)
+    user.api_token_hash = None
 
 
 def unlock(user: User) -> None:
