@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
@@ -46,7 +45,17 @@ def submit(driver, selector: str) -> None:
     finishes, and on a loaded machine the old page's URL and content would still be read."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(driver, 60, poll_frequency=0.2).until(EC.staleness_of(old))
+
+    def replaced(_driver) -> bool:
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:  # stale, or "node does not belong to the document" mid-load
+            return True
+
+    wait = WebDriverWait(driver, 60, poll_frequency=0.2)
+    wait.until(replaced)
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def _shot(driver, name: str) -> None:

@@ -14,6 +14,15 @@ def _backoff(retries: int) -> int:
     return min(60, 2 ** retries)
 
 
+def _retry_or_give_up(task, exc: Exception, give_up) -> None:
+    """Raise Celery's Retry with back-off; after MAX_RETRIES record why on the row
+    (`give_up(reason)`) and return, so the caller re-raises the original error."""
+    if task.request.retries >= MAX_RETRIES:
+        give_up(f"重试 {MAX_RETRIES} 次后仍失败：{type(exc).__name__}: {exc}")
+        return
+    raise task.retry(exc=exc, countdown=_backoff(task.request.retries))
+
+
 def _dispatch_pages(page_ids: list[int]) -> None:
     for pid in page_ids:
         ingest_page.delay(pid)
@@ -27,10 +36,8 @@ def ingest_file(self, file_id: int) -> dict:
     try:
         f = run_file(file_id, dispatch=_dispatch_pages)
     except Exception as exc:
-        if self.request.retries >= MAX_RETRIES:
-            mark_failed(file_id, f"重试 {MAX_RETRIES} 次后仍失败：{type(exc).__name__}: {exc}")
-            raise
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        _retry_or_give_up(self, exc, lambda reason: mark_failed(file_id, reason))
+        raise
     return {"file_id": f.id, "state": f.state, "pages_total": f.pages_total}
 
 
@@ -41,10 +48,8 @@ def ingest_page(self, page_id: int) -> dict:
     try:
         page = run_page(page_id)
     except Exception as exc:
-        if self.request.retries >= MAX_RETRIES:
-            give_up_page(page_id, f"重试 {MAX_RETRIES} 次后仍失败：{type(exc).__name__}: {exc}")
-            raise
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        _retry_or_give_up(self, exc, lambda reason: give_up_page(page_id, reason))
+        raise
     return {"page_id": page.id, "page_no": page.page_no, "state": page.state}
 
 

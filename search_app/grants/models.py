@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +12,9 @@ from search_app.timeutil import utcnow
 
 
 PENDING = ("pending", "pending_second")
+# App servers' clocks may differ by a moment: a grant approved on one node is usable on another
+# whose clock is slightly behind, rather than refused as "not yet valid".
+CLOCK_SKEW = timedelta(seconds=5)
 
 
 class Grant(Base):
@@ -78,7 +81,7 @@ class Grant(Base):
         if self.status == "revoked":
             return f"授权 {self.ref} 已被撤销" + (f"：{self.decision_reason}" if self.decision_reason else "")
         assert self.valid_from is not None and self.valid_until is not None
-        if now < self.valid_from:
+        if now + CLOCK_SKEW < self.valid_from:
             return f"授权 {self.ref} 尚未生效（{self.valid_from:%Y-%m-%d %H:%M} UTC 起）"
         if now >= self.valid_until:
             return f"授权 {self.ref} 已于 {self.valid_until:%Y-%m-%d %H:%M} UTC 过期"
