@@ -17,8 +17,11 @@ cat <<MSG
   档案检索系统 is running: http://127.0.0.1:$PORT
   demo logins (user / password):
     zhangsan / demo-staff-1    查询员，户籍档案+电子卷宗（海淀）授权
-    lisi     / demo-staff-2    查询员，干部人事档案（组织部）授权
-    shenji   / demo-auditor    审计员（审计日志）
+    lisi     / demo-staff-2    查询员，干部人事档案（组织部，秘密，两名审批人）授权
+    shenpi   / demo-approver   审批人（审批待办）   shenpi2 / demo-approver-2  第二审批人
+    anquan   / demo-secadmin   安全管理员（用户管理）
+    shenji   / demo-auditor    安全审计员（审计日志、异常提示）
+    admin    / demo-sysadmin   系统管理员（导入任务、OCR 复核）
   API token for zhangsan:  .venv/bin/flask --app search_app issue-token zhangsan
   stop the services:       bash scripts/services.sh stop
 

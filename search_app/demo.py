@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from indexer import synthetic
 from search_app import ROOT
@@ -15,6 +15,7 @@ from search_app.accounts.models import User
 from search_app.accounts.services import create_user
 from search_app.db import get_session
 from search_app.grants.services import Scope, active_grants, create_grant
+from search_app.ingest.models import PageSecret
 from search_app.ingest.jobs import start_job, wait_for_job
 from search_app.search._backend import alias, client, ensure_index
 
@@ -75,8 +76,10 @@ def setup_demo(*, queue: bool, echo: Callable[[str], None] = print) -> None:
     ensure_index(client(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
     wanted = {f["archive_no"]: len(f["pages"]) for f in data["files"]}
     count = client().count(index=alias(), body={"query": {"terms": {"archive_no": list(wanted)}}})
-    if count["count"] == sum(wanted.values()):
-        echo(f"index {alias()} already holds the {count['count']} demo pages; not re-ingested")
+    kept = session.execute(select(func.count()).select_from(PageSecret).where(
+        PageSecret.archive_no.in_(list(wanted)))).scalar_one()
+    if count["count"] == kept == sum(wanted.values()):
+        echo(f"index {alias()} and the database already hold the {kept} demo pages; not re-ingested")
         return
     manifest = render_corpus(ROOT / "var" / "demo")
     job = start_job(manifest, base_dir=manifest.parent, created_by="demo", queue=queue)
