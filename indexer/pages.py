@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pymupdf
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from indexer.types import IngestError, PageInput, Word
 
@@ -34,37 +34,10 @@ def sniff(head: bytes) -> str | None:
 
 
 def load_pages(path: str | Path, *, dpi: int = 300, max_pixels: int = 80_000_000) -> Iterator[PageInput]:
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise IngestError(f"无法读取文件：{exc.strerror}") from None
-    if size == 0:
-        raise IngestError("文件为空（0 字节）")
-    with path.open("rb") as fh:
-        kind = sniff(fh.read(2048))
-    if kind is None:
-        raise IngestError(f"不支持的文件类型（{path.suffix or '无扩展名'}）：仅支持 PDF、TIFF、JPEG、PNG")
-    if kind == "pdf":
-        yield from _pdf_pages(path, dpi=dpi, max_pixels=max_pixels)
-    else:
-        yield from _image_pages(path, max_pixels=max_pixels)
-
-
-def _pdf_pages(path: Path, *, dpi: int, max_pixels: int) -> Iterator[PageInput]:
-    try:
-        doc = pymupdf.open(path, filetype="pdf")
-    except Exception as exc:
-        raise IngestError(f"PDF 文件损坏，无法打开：{exc}") from None
-    with doc:
-        if doc.needs_pass or doc.is_encrypted:
-            raise IngestError("PDF 已加密（需要密码），请提供未加密的文件")
-        if doc.page_count == 0:
-            raise IngestError("PDF 文件损坏或没有页面（读到 0 页）")
-        if doc.page_count > MAX_PAGES:
-            raise IngestError(f"PDF 页数 {doc.page_count} 超过上限 {MAX_PAGES}")
-        for index in range(doc.page_count):
-            yield _pdf_page(doc, index + 1, dpi=dpi, max_pixels=max_pixels)
+    """Every page of a file, in order, with the same refusals as the ingest path (which loads one
+    page per task with load_page)."""
+    for page_no in range(1, checked_page_count(path, max_pixels=max_pixels) + 1):
+        yield load_page(path, page_no, dpi=dpi, max_pixels=max_pixels)
 
 
 def _pdf_page(doc: pymupdf.Document, page_no: int, *, dpi: int, max_pixels: int,
@@ -109,49 +82,6 @@ def _text_layer_view(page: pymupdf.Page, text: str, *, dpi: int) -> tuple[Image.
         words.append(Word(word, left, top, max(1, math.ceil(x1 * scale) - left),
                           max(1, math.ceil(y1 * scale) - top), 100.0, start, end))
     return img, words
-
-
-def _image_pages(path: Path, *, max_pixels: int) -> Iterator[PageInput]:
-    Image.MAX_IMAGE_PIXELS = max_pixels  # PIL raises DecompressionBombError above 2x this
-    try:
-        with Image.open(path) as img:
-            w, h = img.size
-            if w * h > max_pixels:
-                raise IngestError(f"图像 {w}×{h} 像素超过上限 {max_pixels}（可能是解压炸弹）")
-            for index, frame in enumerate(ImageSequence.Iterator(img)):
-                if index >= MAX_PAGES:
-                    raise IngestError(f"图像页数超过上限 {MAX_PAGES}")
-                page = frame.convert("L")
-                page.load()
-                yield PageInput(page_no=index + 1, image=page)
-    except IngestError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise IngestError(f"图像尺寸异常（可能是解压炸弹）：{exc}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise IngestError(f"图像文件损坏，无法解码：{exc}") from None
-
-
-def image_bytes(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def count_pages(path: str | Path) -> int:
-    """Page count for progress reporting; 0 when the file cannot be opened (load_pages says why)."""
-    try:
-        with Path(path).open("rb") as fh:
-            kind = sniff(fh.read(2048))
-        if kind == "pdf":
-            with pymupdf.open(path, filetype="pdf") as doc:
-                return doc.page_count
-        if kind is not None:
-            with Image.open(path) as img:
-                return getattr(img, "n_frames", 1)
-    except Exception:
-        return 0
-    return 0
 
 
 # --- Page-at-a-time access (one Celery task per page reads only its page) -------------------
@@ -220,7 +150,7 @@ def _open_image(opened: bytes | Path, max_pixels: int) -> Image.Image:
 def checked_page_count(source: PageSource, *, max_pixels: int = 80_000_000) -> int:
     """The page count, or IngestError saying why the file cannot be split into pages.
 
-    Unlike count_pages this refuses (empty, wrong type, encrypted, corrupt) up front, so a job
+    It refuses (empty, wrong type, encrypted, corrupt) up front, so a job
     can fail a file before fanning out one task per page.
     """
     kind, opened = _read_head(source)

@@ -6,14 +6,11 @@ encrypts what must be kept and indexes what may be shown.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from indexer import address, names, normalise, pii, redact, textview, tokenize
 from indexer.ocr import ocr_image
 from indexer.page_image import pii_boxes
-from indexer.pages import load_pages
 from indexer.preprocess import DEFAULT_STEPS, STEPS, preprocess
 from indexer.types import ArchiveMeta, Box, PageInput, PageText, PreparedPage
 
@@ -114,9 +111,3 @@ def prepare(text: PageText, meta: ArchiveMeta) -> PreparedPage:
 
 def redact_title(meta: ArchiveMeta) -> str:
     return redact.redact(meta.title, find_pii(meta.title, meta))
-
-
-def process_file(path: str | Path, meta: ArchiveMeta, opts: PipelineOptions) -> Iterator[PreparedPage]:
-    """Yield pages one by one so the caller can index and report progress as it goes."""
-    for page in load_pages(path, dpi=opts.dpi, max_pixels=opts.max_pixels):
-        yield prepare(page_text(page, opts), meta)

@@ -138,6 +138,15 @@ def make_grant(ctx, make_user) -> Callable[..., Grant]:
     return make
 
 
+@pytest.fixture()
+def admin(app, ctx, make_user):
+    """A signed-in security admin: (user, test client)."""
+    user = make_user("security_admin")
+    client = app.test_client()
+    assert login(client, user.username).status_code == 302
+    return user, client
+
+
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 

@@ -37,14 +37,6 @@ def _broken(id_number: str) -> str:
     return id_number[:-1] + wrong
 
 
-@pytest.fixture()
-def admin(app, ctx, make_user):
-    user = make_user("security_admin")
-    client = app.test_client()
-    assert login(client, user.username).status_code == 302
-    return user, client
-
-
 def _by_name(username: str) -> User | None:
     session = get_session()
     session.expire_all()

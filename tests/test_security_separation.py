@@ -93,14 +93,6 @@ def test_staff_and_approver_may_be_combined(ctx):
     assert user.role == "staff,approver"
 
 
-@pytest.fixture()
-def admin(app, ctx, make_user):
-    user = make_user("security_admin")
-    client = app.test_client()
-    assert login(client, user.username).status_code == 302
-    return user, client
-
-
 @pytest.mark.parametrize("roles", [(Role.SECURITY_ADMIN, Role.AUDITOR), (Role.SYSTEM_ADMIN, Role.AUDITOR),
                                    (Role.SECURITY_ADMIN, Role.STAFF), (Role.AUDITOR, Role.STAFF)],
                          ids=_name)

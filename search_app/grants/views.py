@@ -137,19 +137,19 @@ def decide(grant_id: int):
 @requires(Permission.GRANT_READ_OWN)
 def end_own(grant_id: int):
     """The holder withdraws a pending request or gives up an active grant."""
-    return _end(grant_id, back="grants.mine")
+    return _end(grant_id, back="grants.mine", holder_only=True)
 
 
 @bp.route("/<int:grant_id>/revoke", methods=["POST"])
 @requires(Permission.GRANT_APPROVE)
 def revoke_view(grant_id: int):
-    return _end(grant_id, back="grants.inbox_view")
+    return _end(grant_id, back="grants.inbox_view", holder_only=False)
 
 
-def _end(grant_id: int, *, back: str):
+def _end(grant_id: int, *, back: str, holder_only: bool):
     session = get_session()
     grant = _load(grant_id)
-    if back == "grants.mine" and grant.user_id != current_user.id:
+    if holder_only and grant.user_id != current_user.id:
         abort(404, description=f"授权 #{grant_id} 不存在")
     actor = actor_of(current_user, client_addr())
     try:

@@ -9,7 +9,7 @@ from flask import current_app
 
 from indexer.manifest import parse_manifest
 from search_app.db import get_session
-from search_app.ingest.models import IngestFile, IngestJob
+from search_app.ingest.models import IngestJob
 from search_app.ingest.service import JobProgress, create_job, job_progress, mark_failed, run_file
 from search_app.search._backend import alias, client, ensure_index
 
@@ -62,7 +62,3 @@ def wait_for_job(job_id: int, *, echo: Callable[[str], None] = print, timeout: f
         if time.monotonic() > deadline:
             raise TimeoutError(f"job {job_id} not finished after {timeout:.0f}s: {line}")
         time.sleep(poll)
-
-
-def files_of(job_id: int) -> list[IngestFile]:
-    return list(get_session().query(IngestFile).filter_by(job_id=job_id).order_by(IngestFile.id))

@@ -15,21 +15,15 @@ from search_app.grants.services import active_grants
 from search_app.permissions import Permission, requires
 from search_app.search import (LOOKUP_KINDS, ReadDenied, SearchUnavailable, export_results,
                                lookup_pii, page_image, unmask_page, view_page)
+from search_app.search.views import int_arg
 from search_app.timeutil import utcnow
 
 bp = Blueprint("pages", __name__)
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def _read_args() -> dict:
     src = request.form if request.method == "POST" else request.args
-    return {"user": current_user, "grant_id": _int(src.get("grant_id")),
+    return {"user": current_user, "grant_id": int_arg(src.get("grant_id")),
             "purpose": src.get("purpose", ""), "client_addr": client_addr()}
 
 
@@ -102,7 +96,7 @@ def export():
 @requires(Permission.ARCHIVE_SEARCH)
 def lookup():
     grants = [g for g in active_grants(get_session(), current_user) if g.allow_lookup]
-    form = {"grant_id": _int(request.form.get("grant_id")), "kind": request.form.get("kind", "id_number"),
+    form = {"grant_id": int_arg(request.form.get("grant_id")), "kind": request.form.get("kind", "id_number"),
             "purpose": request.form.get("purpose", "")}
     context = dict(grants=grants, form=form, kinds=LOOKUP_KINDS, outcome=None)
     if request.method == "GET":

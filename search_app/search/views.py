@@ -35,7 +35,8 @@ def healthz():
     return {"status": "ok"}
 
 
-def _int(value: str | None) -> int | None:
+def int_arg(value: str | None) -> int | None:
+    """A form or query value as an int, None when missing or malformed (the read refuses it)."""
     try:
         return int(value) if value not in (None, "") else None
     except ValueError:
@@ -46,13 +47,13 @@ def _int(value: str | None) -> int | None:
 @requires(Permission.ARCHIVE_SEARCH)
 def search():
     grants = active_grants(get_session(), current_user)
-    form = {"grant_id": _int(request.form.get("grant_id")),
+    form = {"grant_id": int_arg(request.form.get("grant_id")),
             "purpose": request.form.get("purpose", ""), "q": request.form.get("q", "")}
     if request.method == "GET":
         if grants:  # a convenience for the form only; a POST must name its grant
             form["grant_id"], form["purpose"] = grants[0].id, grants[0].purpose
         return render_template("search.html", grants=grants, form=form, outcome=None, error=None)
-    page = _int(request.form.get("page")) or 1
+    page = int_arg(request.form.get("page")) or 1
     try:
         outcome = search_pages(user=current_user, grant_id=form["grant_id"],
                                purpose=form["purpose"], query=form["q"], page=page,
