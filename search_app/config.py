@@ -58,6 +58,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "AUDIT_WORK_HOURS": ("str", "08-19"),  # local hours [start, end) in AUDIT_TIMEZONE
     "AUDIT_TIMEZONE": ("str", "Asia/Shanghai"),
     "AUDIT_LOOKUPS_PER_DAY": ("int", 20),
+    # Exact look-ups of distinct values per grant per day (AUDIT_TIMEZONE): above this a look-up
+    # is refused, audited and flagged; repeating a value already looked up today is not counted.
+    "LOOKUP_MAX_DISTINCT_PER_DAY": ("int", 20),
     "AUDIT_DENIALS": ("int", 5),
     "AUDIT_DENIALS_MINUTES": ("int", 10),
     "AUDIT_VERIFY_MINUTES": ("int", 15),  # Celery beat runs the chain check this often
