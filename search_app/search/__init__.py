@@ -20,7 +20,7 @@ from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.ingest.models import PageSecret
 from search_app.blobs import BlobStore
-from search_app.ingest.secrets import decode_secret
+from search_app.ingest.secrets import decode_secret, page_meta
 from search_app.search._backend import alias, client
 from search_app.search._choke import Found, ReadDenied, SearchUnavailable, guarded_read
 from search_app.search._lookup_budget import lookup_budget_refusal
@@ -157,7 +157,9 @@ def view_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
 def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
                 client_addr: str = "") -> PageView:
     """The page's original text with only the kinds the grant unmasks revealed; the rest stays
-    masked exactly as in the index. The record names the kinds revealed."""
+    masked as in the index (and anything today's detectors find that the stored spans miss,
+    e.g. names and addresses on pages stored before spans were kept). The record names the
+    kinds revealed."""
     def allowed(grant: Grant) -> str | None:
         return None if grant.unmask_fields else f"授权 {grant.ref} 未批准显示任何敏感字段"
 
@@ -169,7 +171,8 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
         if secret is None:
             raise ReadDenied(f"页面 {doc_id} 没有存档原文")
         plain = vault_from_config(current_app.config).decrypt(secret.ciphertext, aad=doc_id.encode())
-        text, matches = decode_secret(plain)
+        text, matches = decode_secret(plain, page_meta(get_session(), secret.archive_no,
+                                                       secret.source_sha256))
         shown = sorted({m.kind for m in matches if m.kind in grant.unmask_fields})
         masked = redact(text, [m for m in matches if m.kind not in grant.unmask_fields])
         found.payload = (found.payload, masked, shown)
