@@ -73,6 +73,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "PROXY_HOPS": ("int", 0),
     # Where the ingest UI stores uploaded manifests and scans (the worker reads them from there).
     "INGEST_UPLOAD_DIR": ("str", "var/uploads"),
+    # An upload batch nobody started or came back to (encrypted scans of a failed check) is
+    # removed after this many hours, on the next visit to the ingest pages.
+    "INGEST_BATCH_TTL_HOURS": ("int", 24),
     # OCR pages whose mean word confidence (0-100) is below this are listed for review.
     "OCR_REVIEW_THRESHOLD": ("int", 70),
 }
