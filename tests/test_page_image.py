@@ -15,7 +15,7 @@ from indexer.page_image import pii_boxes, redact_image, watermark
 from indexer.pages import load_pages
 from indexer.pii import PiiMatch
 from indexer.pipeline import PipelineOptions, page_text, prepare
-from indexer.synthetic import render_page, write_png, write_text_pdf
+from tests.synth import render_page, write_png, write_text_pdf
 from indexer.types import ArchiveMeta, Box, PageInput, Word
 
 pytestmark = pytest.mark.integration  # needs Tesseract
