@@ -17,7 +17,8 @@ CATEGORIES: tuple[str, ...] = ("户籍档案", "干部人事档案", "电子卷�
 SECOND_APPROVAL_LEVEL = CLASSIFICATION_LEVELS["秘密"]
 # Field types a grant may unmask (the PII kinds the pipeline detects), with their labels.
 UNMASK_FIELDS: dict[str, str] = {"id_number": "身份证号", "phone": "手机号", "landline": "固定电话",
-                                 "bank_card": "银行卡号", "name": "姓名", "address": "住址"}
+                                 "bank_card": "银行卡号", "name": "姓名", "address": "住址",
+                                "number": "其他号码"}
 
 # name -> (parser, default); a default of None means "required".
 _SPEC: dict[str, tuple[str, Any]] = {
