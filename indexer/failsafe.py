@@ -28,7 +28,7 @@ _ARCHIVE_CUE = re.compile(r"(?:档号|檔號|案卷号|案卷號|卷号|卷號|�
                           r"[：:\s]*[A-Za-z0-9\-－—.·]*$")
 _LETTER_PREFIX = re.compile(r"[A-Za-z]{1,6}[-－—]?$")
 # 统一社会信用代码 (GB 32100): an organisation's public register number, with a check character.
-_USCC = re.compile(r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Z])")
+_USCC = re.compile(r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Z])")
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _AFTER_OK = re.compile(r"\s*(?:元|万元|万|亿|％|%|页|頁|册|冊|卷)")
