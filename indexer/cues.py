@@ -65,13 +65,21 @@ def _near_cue(word: str) -> bool:
     return any(word[:k] + word[k + 1:] in exact for k in range(len(word)))
 
 
-def fuzzy_cue_ends(text: str) -> list[int]:
+def fuzzy_cue_ends(text: str, gaps: frozenset[int] = frozenset()) -> list[int]:
     """Positions after the colon (and following spaces) of labels that are a cue within one
-    edit, or that end in a role character; text is the folded view (indexer.textview)."""
+    edit, or that end in a role character; text is the folded view (indexer.textview).
+
+    `gaps` are the view positions before which the original had whitespace that the view
+    dropped: a cue within one edit followed by such a gap ("经办亼 李明") counts too, since a
+    space after a label is a layout boundary as much as a colon is."""
     *_, last = _index()
     out = []
     for p, ch in enumerate(text):
-        if ch not in _COLON or p < 2 or not textview.is_cjk(text[p - 1]):
+        if p < 2 or not textview.is_cjk(text[p - 1]):
+            continue
+        if ch not in _COLON:
+            if p in gaps and any(p - n >= 0 and _near_cue(text[p - n:p]) for n in range(3, 8)):
+                out.append(p)
             continue
         hit = text[p - 1] in last and textview.is_cjk(text[p - 2])
         if not hit:

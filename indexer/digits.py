@@ -14,14 +14,16 @@ reading of a dash (138一1234一5678) and separates groups. 十/拾 are multipli
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import unicodedata
+from collections.abc import Callable
 
-__all__ = ["CN_DIGITS", "SEPARATORS", "SPACES", "all_dates", "date_units", "fold"]
+__all__ = ["CN_DIGITS", "SEPARATORS", "SPACES", "all_dates", "date_units", "fold", "gap_end"]
 
 CN_DIGITS = {
     "〇": 0, "○": 0, "零": 0, "一": 1, "幺": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
     "七": 7, "八": 8, "九": 9, "壹": 1, "贰": 2, "貳": 2, "叁": 3, "參": 3, "肆": 4, "伍": 5,
-    "陆": 6, "陸": 6, "柒": 7, "捌": 8, "玖": 9,
+    "陆": 6, "陸": 6, "柒": 7, "捌": 8, "玖": 9, "叄": 3, "◯": 0, "两": 2, "兩": 2,
 }
 _MIN_CN_RUN = 3
 # What may sit between two digit groups of one number: spaces, hyphens and dashes of every
@@ -29,6 +31,10 @@ _MIN_CN_RUN = 3
 SEPARATORS = frozenset(" \t\r\n\u3000\u00a0-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
                        "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65")
 SPACES = frozenset(" \t\u3000\u00a0")
+_CN = "".join(CN_DIGITS)
+_CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[ \u3000\-—–.·][{_CN}]+)+(?![0-9０-９])")
+# A gap that holds one line break may be longer: the number wrapped onto an indented line.
+_MAX_WRAP = 8
 
 
 def fold(text: str) -> tuple[list[str | None], set[int]]:
@@ -39,6 +45,7 @@ def fold(text: str) -> tuple[list[str | None], set[int]]:
         d = unicodedata.decimal(ch, None)
         if d is not None:
             out[i] = str(d)
+    spaced = _spaced_numerals(text)
     i, n = 0, len(text)
     while i < n:
         if text[i] not in CN_DIGITS:
@@ -47,15 +54,50 @@ def fold(text: str) -> tuple[list[str | None], set[int]]:
         j = i
         while j < n and text[j] in CN_DIGITS:
             j += 1
+        if i in spaced:
+            for k in range(i, j):
+                out[k] = str(CN_DIGITS[text[k]])
+            i = j
+            continue
         before = out[i - 1] if i > 0 else None
         after = out[j] if j < n else None
+        glued = before is not None or after is not None
         if before is not None and after is not None and text[i:j] == "一":
             dashes.add(i)  # 138一1234: a dash read as 一
-        elif before is None and after is None and j - i >= _MIN_CN_RUN:
+        elif (j - i >= _MIN_CN_RUN or (glued and j - i >= 2)
+              or (before is not None and after is not None)):
+            # 138一二三四5678 mixes both scripts; a reader still reads one number.
             for k in range(i, j):
                 out[k] = str(CN_DIGITS[text[k]])
         i = j
     return out, dashes
+
+
+def _spaced_numerals(text: str) -> set[int]:
+    """Starts of Chinese-numeral runs that belong to a longer one spaced out by single
+    separators (一 三 八 一 二 …, as text layers space characters), not glued to Arabic digits."""
+    out: set[int] = set()
+    for m in _CN_SPACED.finditer(text):
+        starts = [k for k in range(m.start(), m.end())
+                  if text[k] in CN_DIGITS and (k == m.start() or text[k - 1] not in CN_DIGITS)]
+        if len(starts) > 1 and sum(ch in CN_DIGITS for ch in m.group()) >= _MIN_CN_RUN:
+            out.update(starts)
+    return out
+
+
+def gap_end(text: str, i: int, is_sep: Callable[[int], bool], max_sep: int) -> int:
+    """End of the separator gap at i if two digit groups may be joined across it, else i.
+
+    Up to max_sep separators join ("139 — 8765"); a gap with one line break may be up to
+    _MAX_WRAP long, so an ID wrapped onto an indented next line stays one number, while a
+    blank line between two numbers (two line breaks) keeps them apart."""
+    j, n = i, len(text)
+    while j < n and j - i < _MAX_WRAP and is_sep(j):
+        j += 1
+    gap = text[i:j]
+    if j - i <= max_sep and gap.count("\n") <= 1:
+        return j
+    return j if gap.replace("\r\n", "\n").count("\n") == 1 else i
 
 
 def _valid_date(y: int, m: int, d: int) -> bool:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-from indexer.digits import SEPARATORS, SPACES, date_units, fold, is_year
-from indexer.pii import PiiMatch
+from indexer.digits import SEPARATORS, SPACES, date_units, gap_end, is_year
+from indexer.pii import PiiMatch, digit_view
 
 __all__ = ["MIN_DIGITS", "find_numbers"]
 
@@ -75,15 +75,16 @@ def _runs(text: str, digits: list[str | None], dashes: set[int]) -> list[tuple[l
                 groups[-1].append(i)
                 i += 1
                 continue
-            j = i
-            while j < n and j - i < _MAX_SEP and (text[j] in SEPARATORS or j in dashes):
-                j += 1
+            j = gap_end(text, i, lambda k: text[k] in SEPARATORS or k in dashes, _MAX_SEP)
             if j == i or j >= n or digits[j] is None:
                 break
             gap = text[i:j]
-            # Spaces alone join only real groupings (139 8765 4321), not rows of small numbers.
-            if set(gap) <= SPACES and (len(gap) > 2 or max(len(groups[-1]), _ahead(digits, j)) < 3):
-                break
+            # Spaces alone join real groupings (139 8765 4321) and digits spaced out one by one
+            # (1 3 8 1 2 …, a text layer's letter spacing), not rows of numbers (85 90 78 92).
+            if set(gap) <= SPACES:
+                sizes = (len(groups[-1]), _ahead(digits, j))
+                if len(gap) > 2 or (max(sizes) < 3 and not (sizes == (1, 1) and gap == " ")):
+                    break
             groups.append([])
             seps.append(gap)
             i = j
@@ -115,7 +116,8 @@ def _harmless(text: str, start: int, end: int, first_group: str) -> bool:
 
 def find_numbers(text: str, taken: list[PiiMatch] | None = None) -> list[PiiMatch]:
     """Every run of MIN_DIGITS or more digits not covered by `taken` and not positively harmless."""
-    digits, dashes = fold(text)
+    digits, dashes = digit_view(text)
+    digits = [None if d == "X" else d for d in digits]
     for m in taken or ():
         for k in range(m.start, m.end):
             digits[k] = None

@@ -145,8 +145,9 @@ def _cued_name_end(text: str, start: int, bounds: set[int]) -> int | None:
 class _Finder:
     """Candidates over one view text: (start, end, cued)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, gaps: frozenset[int] = frozenset()) -> None:
         self.text = text
+        self.gaps = gaps
         self.tokens = _tokens(text)
         self.bounds = {t.start for t in self.tokens} | {len(text)}
         self.freq = _pos().tokenizer.FREQ
@@ -174,7 +175,7 @@ class _Finder:
     def from_cues(self) -> list[tuple[int, int, bool]]:
         found = []
         starts = [m.end() for m in _PRE_CUE.finditer(self.text)]
-        for start in [*starts, *cues.fuzzy_cue_ends(self.text)]:
+        for start in [*starts, *cues.fuzzy_cue_ends(self.text, self.gaps)]:
             end = _cued_name_end(self.text, start, self.bounds)
             if end is not None:
                 found.append((start, end, True))
@@ -283,7 +284,9 @@ def find_person_names(text: str) -> list[PiiMatch]:
     view = textview.build(text)
     if not view.text:
         return []
-    finder = _Finder(view.text)
+    gaps = frozenset(k for k in range(1, len(view.offsets))
+                     if view.offsets[k] - view.offsets[k - 1] > 1)
+    finder = _Finder(view.text, gaps)
     raw = finder.from_cues() + finder.from_anon() + finder.from_tags() + finder.from_clauses()
     candidates = [c for c in raw if finder.acceptable(*c)]
     # Cued candidates first (the cue fixes where the name starts), then longer ones.

@@ -117,6 +117,12 @@ def _normalise(text: str) -> tuple[list[str | None], set[int]]:
     return norm, dashes
 
 
+def digit_view(text: str) -> tuple[list[str | None], set[int]]:
+    """The digit view detection runs on: folded digits, OCR letter confusions between digits
+    read as digits, 'X' for an ID check character; plus positions that separate groups."""
+    return _normalise(text)
+
+
 def _runs(text: str, norm: list[str | None], dashes: set[int]) -> list[list[list[_Unit]]]:
     """Maximal digit runs, each split into groups at single separators; an X ends its run."""
     runs: list[list[list[_Unit]]] = []
@@ -136,10 +142,9 @@ def _runs(text: str, norm: list[str | None], dashes: set[int]) -> list[list[list
                 groups[-1].append(_Unit(c, i))
                 i += 1
             elif text[i] in _SEPARATORS or i in dashes:
-                j = i
-                while j < n and j - i < _MAX_SEPARATORS and (text[j] in _SEPARATORS or j in dashes):
-                    j += 1
-                if j < n and norm[j] is not None and norm[j] != "X":
+                j = _digits.gap_end(text, i, lambda k: text[k] in _SEPARATORS or k in dashes,
+                                    _MAX_SEPARATORS)
+                if i < j < n and norm[j] is not None and norm[j] != "X":
                     groups.append([])
                     i = j
                 else:

@@ -105,6 +105,7 @@ ID = id18("11010519900307123")
 @pytest.mark.parametrize("split", [
     f"{ID[:14]}\n{ID[14:]}", f"{ID[:6]}\n{ID[6:]}", f"{ID[:10]}\r\n{ID[10:]}",
     f"{ID[:6]} {ID[6:14]} {ID[14:]}", f"{ID[:6]}-{ID[6:14]}-{ID[14:]}", f"{ID[:9]} \n{ID[9:]}",
+    f"{ID[:14]}\n      {ID[14:]}", f"{ID[:6]} - {ID[6:]}",
 ])
 def test_id_split_across_lines(split: str) -> None:
     out, found = redacted(f"公民身份号码 {split}\n住址")
@@ -133,6 +134,13 @@ def test_chinese_numeral_spans_point_at_the_original_characters() -> None:
     assert out == "电话138****5678。"
 
 
+@pytest.mark.parametrize("written", ["138一二三四5678", "一三八1234五六七八", "一三八—一二三四—五六七八",
+                                     "壹叁捌 壹贰叁肆 伍陆柒捌", "一 三 八 一 二 三 四 五 六 七 八"])
+def test_mixed_and_spaced_numerals(written: str) -> None:
+    out, found = redacted(f"手机{written}。")
+    assert len(visible_digits(out)) <= 7, f"phone 13812345678 written {written} leaked: {out!r}"
+
+
 def test_zero_written_as_ling_or_circle() -> None:
     for written in ("一三九零零零零一一一一", "一三九〇〇〇〇一一一一", "一三九○○○○一一一一"):
         out, found = redacted(f"手机{written}")
@@ -144,11 +152,13 @@ def test_zero_written_as_ling_or_circle() -> None:
 @pytest.mark.parametrize("written", [
     "87654321", "8765 4321", "8765—4321", "1234567", "95588012345678901234", "E12345678",
     "七六五四三二一〇", "12345678901", "３４５６７８９０", "3456.7890", "3456·7890",
+    "8765O321", "8765l321", "8765\n    4321", "1 3 8 1 2 3 4 5 6 7 8", "8 7 6 5 4 3 2 1",
 ])
 def test_unknown_long_number_is_masked_whole(written: str) -> None:
     value = visible_digits(written)
     out, found = redacted(f"备注 {written} 其他")
-    assert visible_digits(out) == "", f"number {written} left {visible_digits(out)!r}: {out!r}"
+    assert visible_digits(out) == "" and "*" in out, \
+        f"number {written} left {visible_digits(out)!r}: {out!r}"
     assert {m.kind for m in found} <= {"number", "phone", "landline", "bank_card"}, found
     assert len(value) >= 7
 
