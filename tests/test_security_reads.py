@@ -49,6 +49,7 @@ def test_page_view_is_masked_audited_once_and_scoped(ctx, pages, make_user, make
     for raw in (ID, PHONE, NAME):
         assert raw not in page.text, f"LEAKED {raw} in a masked page view"
     assert mask_value("id_number", ID) in page.text, "the page view does not show the masked ID"
+    assert "110105************" in page.text, "the ID mask must keep only the region code"
     recs = _records(user)[before:]
     assert [(r.action, r.outcome, r.returned_ids) for r in recs] == [("page.view", "allowed", [DOC])]
     with pytest.raises(ReadDenied, match="不在授权范围内"):
