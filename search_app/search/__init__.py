@@ -21,8 +21,9 @@ from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.ingest.models import PageSecret
 from search_app.blobs import BlobStore
-from search_app.ingest.secrets import decode_secret
+from search_app.ingest.secrets import decode_secret, page_meta
 from search_app.search._choke import Found, ReadDenied, ScopedIndex, SearchUnavailable, guarded_read
+from search_app.search._lookup_budget import lookup_budget_refusal
 from search_app.search._parse import QuerySyntaxError, parse
 from search_app.search._query import RESULT_FIELDS, SORTS, build_query
 
@@ -158,7 +159,9 @@ def view_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
 def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
                 client_addr: str = "") -> PageView:
     """The page's original text with only the kinds the grant unmasks revealed; the rest stays
-    masked exactly as in the index. The record names the kinds revealed."""
+    masked as in the index (and anything today's detectors find that the stored spans miss,
+    e.g. names and addresses on pages stored before spans were kept). The record names the
+    kinds revealed."""
     def allowed(grant: Grant) -> str | None:
         return None if grant.unmask_fields else f"授权 {grant.ref} 未批准显示任何敏感字段"
 
@@ -170,7 +173,8 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
         if secret is None:
             raise ReadDenied(f"页面 {doc_id} 没有存档原文")
         plain = vault_from_config(current_app.config).decrypt(secret.ciphertext, aad=doc_id.encode())
-        text, matches = decode_secret(plain)
+        text, matches = decode_secret(plain, page_meta(get_session(), secret.archive_no,
+                                                       secret.source_sha256))
         shown = sorted({m.kind for m in matches if m.kind in grant.unmask_fields})
         masked = redact(text, [m for m in matches if m.kind not in grant.unmask_fields])
         found.payload = (found.payload, masked, shown)
@@ -210,7 +214,12 @@ def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, w
 def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, value: str,
                client_addr: str = "") -> SearchOutcome:
     """Exact look-up by a full identifier through the keyed blind index. The audit record holds
-    the masked value and a prefix of its keyed hash (to count distinct look-ups), never the value."""
+    the masked value and a prefix of its keyed hash (to count distinct look-ups), never the value.
+
+    A hit or a miss tells the reader whether a value is on a page, so a look-up is a way to
+    read the value: it is allowed only for the kinds the grant may unmask, and only for
+    LOOKUP_MAX_DISTINCT_PER_DAY distinct values per grant and day; otherwise guessing candidate
+    ID numbers against a masked `110105********` would recover them one look-up at a time."""
     norm = "".join(value.split()).upper() if kind != "name" else "".join(value.split())
     vault = vault_from_config(current_app.config)
     digest = vault.blind_index(kind, norm) if kind in LOOKUP_KINDS and norm else ""
@@ -221,7 +230,12 @@ def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, val
         return None if norm else "请输入要查找的值"
 
     def allowed(grant: Grant) -> str | None:
-        return None if grant.allow_lookup else f"授权 {grant.ref} 未批准精确查找"
+        if not grant.allow_lookup:
+            return f"授权 {grant.ref} 未批准精确查找"
+        if kind not in grant.unmask_fields:  # a hit would confirm a value the grant may not see
+            return (f"授权 {grant.ref} 未批准显示{LOOKUP_KINDS[kind]}，"
+                    f"因此不能按{LOOKUP_KINDS[kind]}精确查找")
+        return lookup_budget_refusal(grant, digest[:16])
 
     def run(grant: Grant, index: ScopedIndex) -> Found:
         body = {"size": 50, "track_total_hits": True, "_source": {"includes": RESULT_FIELDS},
