@@ -16,7 +16,7 @@ from indexer.watermark import watermark
 from indexer.pages import load_pages
 from indexer.pii import PiiMatch
 from indexer.pipeline import PipelineOptions, page_text, prepare
-from indexer.synthetic import render_page, write_png, write_text_pdf
+from tests.synth import render_page, write_png, write_text_pdf
 from indexer.types import ArchiveMeta, Box, PageInput, Word
 
 ID, PHONE, NAME = "110105199001011237", "13812345678", "张伟"

@@ -12,7 +12,7 @@ import pytest
 import pytesseract
 from PIL import Image
 
-from indexer.synthetic import (
+from tests.synth import (
     render_page,
     write_image_pdf,
     write_jpeg,
