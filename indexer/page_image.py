@@ -15,9 +15,11 @@ from PIL import Image, ImageDraw
 from indexer.pii import PiiMatch
 from indexer.types import Box, PageText, Word
 
-# Margin round a line box, as a share of the line's height: covers anti-aliasing, blur and the
-# slope a line keeps when deskew left a fraction of a degree.
+# Margin round a span's rectangle, as shares of its line's height: above and below it covers
+# anti-aliasing, blur and the slope a line keeps when deskew left a fraction of a degree; to the
+# sides half a glyph, because Tesseract sometimes gives a wide glyph's left part to the word before.
 LINE_MARGIN = 0.2
+SIDE_MARGIN = 0.5
 MIN_MARGIN_PX = 2
 
 
@@ -66,8 +68,8 @@ def pii_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], *,
                 rows[line] = rows.get(line, line).union(line)
         for line, extent in rows.items():
             rect = Box(extent.left, line.top, extent.right, line.bottom).union(extent)
-            pad = max(MIN_MARGIN_PX, round(line.height * LINE_MARGIN))
-            rect = rect.padded(pad, pad)
+            rect = rect.padded(max(MIN_MARGIN_PX, round(line.height * SIDE_MARGIN)),
+                               max(MIN_MARGIN_PX, round(line.height * LINE_MARGIN)))
             if fallback is not None:
                 rect = rect.clipped(fallback.right, fallback.bottom)
             if rect not in boxes:
