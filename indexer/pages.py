@@ -128,9 +128,10 @@ def _text_layer_view(page: pymupdf.Page, text: str, *, dpi: float) -> tuple[Imag
     Every word carries its text line's box (the union of the line's words), so a masked span is
     boxed at the line's full height.
     """
-    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
-    img = Image.frombytes("L", (pix.width, pix.height), pix.samples)
     scale = dpi / 72
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), colorspace=pymupdf.csGRAY,
+                          alpha=False)
+    img = Image.frombytes("L", (pix.width, pix.height), pix.samples)
     found, cursor = [], 0
     lines: dict[tuple[int, int], Box] = {}
     for x0, y0, x1, y1, word, block, line, *_ in page.get_text("words"):

@@ -6,6 +6,7 @@ OpenSearch or decrypts page text for a user. Views and the API call only these f
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -217,18 +218,18 @@ def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, v
 
 
 def _open_stored(doc_id: str, data: bytes, cap: int) -> Image.Image:
-    """The stored page image opened lazily (PNG header only); refused when it holds more than
-    cap × cap pixels, or Pillow's own bomb guard fires, so serving never decodes more."""
-    try:
-        img = Image.open(io.BytesIO(data))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        img = None
-    w, h = img.size if img is not None else (0, 0)
-    if img is None or w * h > cap * cap:
-        size = f" {w}×{h} 像素" if img is not None else ""
-        raise ReadDenied(f"页面 {doc_id} 的存档图像{size}超过显示上限（{cap}×{cap} 像素），"
+    """The stored page image, opened lazily, after its size was read from the PNG header: over
+    cap × cap pixels it is refused undecoded (Pillow's own guard would only say "bomb")."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise ReadDenied(f"页面 {doc_id} 的存档图像不是 PNG，未予解码；请管理员重新识别该页")
+    w, h = struct.unpack(">II", data[16:24])
+    if w * h > cap * cap:
+        raise ReadDenied(f"页面 {doc_id} 的存档图像 {w}×{h} 像素超过显示上限（{cap}×{cap} 像素），"
                          "未予解码；请管理员重新识别该页")
-    return img
+    try:
+        return Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ReadDenied(f"页面 {doc_id} 的存档图像 {w}×{h} 像素超过图像像素上限，未予解码") from None
 
 
 def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, value: str,
