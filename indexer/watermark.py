@@ -59,6 +59,7 @@ def _font_size(size: tuple[int, int]) -> int:
     return max(16, min(size) // 25)
 
 
+@functools.lru_cache(maxsize=2)  # scoring a leaked copy against one label draws it once
 def _glyphs(size: tuple[int, int], text: str) -> np.ndarray:
     """The label tiled diagonally over the whole page (any crop still carries it), as a mask."""
     w, h = size
@@ -74,7 +75,9 @@ def _glyphs(size: tuple[int, int], text: str) -> np.ndarray:
             draw.text((x, y), text, fill=255, font=font)
     layer = layer.rotate(30, resample=Image.Resampling.BILINEAR)
     left, top = (diag - w) // 2, (diag - h) // 2
-    return np.asarray(layer.crop((left, top, left + w, top + h))) > 127
+    mask = np.asarray(layer.crop((left, top, left + w, top + h))) > 127
+    mask.setflags(write=False)
+    return mask
 
 
 def _rng(text: str) -> np.random.Generator:
@@ -106,10 +109,13 @@ def _otsu(lum: np.ndarray) -> float:
 
 
 def _ink(rgb: np.ndarray, lum: np.ndarray) -> np.ndarray:
-    """The page's text ink pixels (RGB rows): darker than Otsu's threshold, and not inside a
-    solid dark area (a redaction box, the scanner bed), which would make the watermark a
-    different shade from the text."""
+    """The page's text ink (RGB rows): the darker half of what is darker than Otsu's threshold
+    (stroke cores, not their anti-aliased edges, which a saturation cut can tell apart), and
+    not inside a solid dark area (a redaction box, the scanner bed), which would make the
+    watermark a different shade from the text."""
     dark = lum <= _otsu(lum)
+    if dark.any():
+        dark &= lum <= np.median(lum[dark])
     k = 7  # a dark pixel whose whole 7×7 neighbourhood is dark is not a stroke of text
     pad = np.pad(dark.astype(np.int32), ((k // 2 + 1, k // 2), (k // 2 + 1, k // 2)))
     integral = pad.cumsum(0).cumsum(1)
@@ -138,7 +144,9 @@ def watermark_score(img: Image.Image, text: str, *, density: float = DENSITY) ->
     (also after a colour or luminance threshold that leaves the page text), about 0 for another
     label, even one differing in a single digit of the audit record number."""
     lum = np.asarray(img.convert("RGB"), dtype=np.float32) @ _LUMA
-    dark = lum <= _otsu(lum)
+    # Dark against the paper (the median), not Otsu's cut: a threshold attack that whitens the
+    # paper or the mid-tones moves Otsu's cut, not what ink looks like next to paper.
+    dark = lum < 0.75 * float(np.median(lum))
     glyphs = _glyphs(img.size, text)
     cells = _cells(img.size, text, density)
     on, off = glyphs & cells, glyphs & ~cells
