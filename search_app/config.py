@@ -37,6 +37,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "OCR_PREPROCESS": ("steps", "grayscale,crop,deskew,scale,denoise,binarise"),
     "MAX_UPLOAD_MB": ("int", 200),
     "MAX_IMAGE_PIXELS": ("int", 80_000_000),
+    # Long edge of the page image that is stored and served (A4 at 300 dpi): larger views are
+    # scaled down at ingest, and serving refuses a stored image above it rather than decode it.
+    "VIEW_MAX_EDGE_PX": ("int", 2480),
     "SEARCH_PAGE_SIZE": ("int", 20),
     "SESSION_COOKIE_SECURE": ("bool", False),
     "SESSION_MINUTES": ("int", 30),

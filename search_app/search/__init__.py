@@ -6,13 +6,16 @@ OpenSearch or decrypts page text for a user. Views and the API call only these f
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from PIL import Image
 
-from indexer.page_image import watermark
+from indexer.watermark import watermark, watermark_label
 from indexer.redact import mask_value, redact
 from indexer.vocab import LOOKUP_KINDS
 from search_app.accounts.models import User
@@ -188,11 +191,14 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
     return _page_view(grant, source, rec, text, shown)
 
 
-def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, watermark_text: str,
+def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, viewer: str,
                client_addr: str = "") -> bytes:
-    """The page image with PII burned out at ingest, watermarked now with the viewer and time;
-    PNG bytes. Images are never unmasked: only the redacted one is stored."""
+    """The page image with PII burned out at ingest, watermarked now with the viewer, the local
+    time and the number of this read's audit record; PNG bytes. Images are never unmasked: only
+    the redacted one is stored. A stored image larger than the view limit is refused from its
+    header, before any pixel is decoded (and the refusal is audited)."""
     fetch = _fetch_page(doc_id)
+    cap = current_app.config["VIEW_MAX_EDGE_PX"]
 
     def run(grant: Grant, index: ScopedIndex) -> Found:
         found = fetch(grant, index)
@@ -200,15 +206,36 @@ def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, w
         if secret is None or not secret.image_sha256:
             raise ReadDenied(f"页面 {doc_id} 没有可显示的图像")
         vault = vault_from_config(current_app.config)
-        found.payload = BlobStore(current_app.config["BLOB_DIR"], vault).get(secret.image_sha256)
+        data = BlobStore(current_app.config["BLOB_DIR"], vault).get(secret.image_sha256)
+        found.payload = _open_stored(doc_id, data, cap)
         return found
 
-    _, found, _ = guarded_read(user=user, grant_id=grant_id, purpose=purpose, action="page.image",
-                               client_addr=client_addr, query=doc_id, run=run)
-    img = watermark(Image.open(io.BytesIO(found.payload)), watermark_text)
+    _, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
+                                 action="page.image", client_addr=client_addr, query=doc_id,
+                                 run=run)
+    img = found.payload
+    if max(img.size) > cap:  # stored before VIEW_MAX_EDGE_PX: within cap² pixels, scale it
+        img.thumbnail((cap, cap), Image.Resampling.LANCZOS)
+    when = rec.ts.replace(tzinfo=UTC).astimezone(ZoneInfo(current_app.config["AUDIT_TIMEZONE"]))
+    img = watermark(img, watermark_label(viewer, when, rec.seq))
     out = io.BytesIO()
     img.save(out, format="PNG")
     return out.getvalue()
+
+
+def _open_stored(doc_id: str, data: bytes, cap: int) -> Image.Image:
+    """The stored page image, opened lazily, after its size was read from the PNG header: over
+    cap × cap pixels it is refused undecoded (Pillow's own guard would only say "bomb")."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise ReadDenied(f"页面 {doc_id} 的存档图像不是 PNG，未予解码；请管理员重新识别该页")
+    w, h = struct.unpack(">II", data[16:24])
+    if w * h > cap * cap:
+        raise ReadDenied(f"页面 {doc_id} 的存档图像 {w}×{h} 像素超过显示上限（{cap}×{cap} 像素），"
+                         "未予解码；请管理员重新识别该页")
+    try:
+        return Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ReadDenied(f"页面 {doc_id} 的存档图像 {w}×{h} 像素超过图像像素上限，未予解码") from None
 
 
 def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, value: str,
