@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from sqlalchemy import Select, Text, cast, func, or_, select
 
 from search_app.accounts.models import User
+from search_app.audit.actions import OUTCOME_LABELS, action_label
 from search_app.audit.anomalies import KIND_LABELS, find_anomalies
 from search_app.audit.models import AuditRecord
 from search_app.audit.redaction import HMAC_CHARS, candidate_hmacs, hashes_of
@@ -23,6 +24,8 @@ from search_app.permissions import Permission, requires
 from search_app.timeutil import utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+bp.add_app_template_filter(action_label, "action_label")
+bp.add_app_template_filter(lambda outcome: OUTCOME_LABELS.get(outcome, outcome), "outcome_label")
 PAGE = 50
 EXACT = ("username", "action", "outcome", "approval_ref")
 CSV_COLUMNS = ("seq", "ts", "username", "role", "action", "outcome", "reason", "purpose",
