@@ -35,6 +35,7 @@ SCAN_NAME = f"{SUBJECT}户口登记表.png"
 def eager(app, monkeypatch):
     celery = app.extensions["celery"]
     celery.set_default()
+    celery.set_current()
     monkeypatch.setitem(celery.conf, "task_always_eager", True)
     return celery
 
