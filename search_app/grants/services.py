@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from search_app.accounts.dual_control import puppet_conflict
 from search_app.accounts.models import User
 from search_app.audit.service import Actor, Event, record_event
 from search_app.config import CATEGORIES, CLASSIFICATION_LEVELS, UNMASK_FIELDS
@@ -125,7 +126,35 @@ def request_grant(session: Session, *, user: User, req: Request, actor: Actor) -
     return grant
 
 
+def _puppet_refusal(requester: User, approver: User) -> str | None:
+    """The puppet rule (accounts.dual_control): one security admin who made or last reset both
+    the requester's and the approver's account knew both passwords, so the approval proves
+    nothing; the reason names who."""
+    shared = puppet_conflict(requester, approver)
+    if not shared:
+        return None
+    return (f"审批被拒绝：申请人 {requester.username} 与审批人 {approver.username} 的账号均由 {shared} "
+            "创建或最近重置密码（同一人可能掌握两个账号的密码），须由其他审批人审批")
+
+
+def _refuse_puppet(grant: Grant | None, requester: User, approver: User, actor: Actor) -> None:
+    """Audited in its own transaction (the caller rolls back on GrantError): call it only
+    while the caller's session holds no uncommitted writes."""
+    reason = _puppet_refusal(requester, approver)
+    if reason is None:
+        return
+    record_event(actor, Event(action="grant.approve", outcome="denied", reason=reason,
+                              purpose=grant.purpose if grant else "",
+                              approval_ref=grant.ref if grant else "",
+                              grant_id=grant.id if grant else None,
+                              filters={"holder": requester.username, "approver": approver.username,
+                                       "rule": "puppet"}))
+    raise GrantError(reason)
+
+
 def _check_approver(grant: Grant, approver: User) -> None:
+    if grant.user is not None and _puppet_refusal(grant.user, approver):
+        raise GrantError(_puppet_refusal(grant.user, approver))
     if approver.id == grant.user_id:
         raise GrantError("授权不能由申请人本人批准")
     if not has_permission(approver.role, Permission.GRANT_APPROVE):
@@ -140,6 +169,8 @@ def approve(session: Session, grant: Grant, *, approver: User, actor: Actor,
             hours: float | None = None) -> Grant:
     """First approval, or the second one for 秘密/机密; the last approval starts the clock.
     An approver may shorten the duration, never lengthen it."""
+    if grant.user is not None:  # first, while nothing is written: the refusal is audited apart
+        _refuse_puppet(grant, grant.user, approver, actor)
     expire_pending(session)
     _check_approver(grant, approver)
     if hours is not None:
@@ -236,13 +267,17 @@ def create_grant(session: Session, *, user: User, approver: User, purpose: str, 
                  hours: float, unmask_fields: list[str] | None = None,
                  second_approver: User | None = None, purpose_category: str = "户籍核查",
                  allow_lookup: bool = False, subject_id: str = "") -> Grant:
-    """Request and approve in one step (CLI, demo data, test factories); same rules and audit
-    records as the UI, including the second approver for 秘密/机密."""
+    """Request and approve in one step, for demo data and test factories only (never the CLI:
+    an approval is the approver's own authenticated action). Same rules and audit records as
+    the UI, including the second approver for 秘密/机密 and the puppet rule."""
     req = Request(purpose_category=purpose_category, purpose=purpose, scope=scope, hours=hours,
                   unmask_fields=tuple(unmask_fields or ()), allow_lookup=allow_lookup,
                   subject_id=subject_id)
     if approver.id == user.id:  # refuse before anything is written
         raise GrantError("授权不能由申请人本人批准")
+    for someone in (approver, second_approver):
+        if someone is not None:
+            _refuse_puppet(None, user, someone, actor_of(someone))
     grant = request_grant(session, user=user, req=req, actor=actor_of(user))
     approve(session, grant, approver=approver, actor=actor_of(approver))
     if grant.status == "pending_second":
