@@ -314,3 +314,24 @@ def test_demo_refuses_outside_a_demo_deployment(app, ctx):
     for username in ("zhangsan", "shenpi", "anquan"):
         assert _by_name(username) is None, f"LEAK: demo account {username} (public password) created"
     assert _records("cli.demo", outcome="denied", username=cli_principal())
+
+
+def test_a_puppet_security_admin_does_not_launder_accounts(app, two_admins):
+    """A makes a second security admin Z (B confirms it), lets Z make the staff account (B
+    confirms) and makes the approvers themself (B confirms): S's account is Z's, the approvers'
+    are A's, but Z is A's, so the approval is still refused; and A cannot confirm Z's proposals."""
+    (a, ca), (b, cb) = two_admins
+    z_name, z_password = _create_via_ui(ca, "security_admin")
+    _confirm_all(cb, _by_name(z_name))
+    cz, _ = _signed_in(app, z_name, z_password)
+    staff = _create_via_ui(cz, "staff")
+    resp = _confirm(ca, _pending(_by_name(staff[0]))[0].id)
+    assert f"提出人 {z_name} 的账号由您创建或重置密码" in ca.get(resp.location).get_data(as_text=True)
+    assert not _by_name(staff[0]).is_enabled, f"LEAK: {a.username} confirmed their puppet {z_name}'s proposal"
+    _confirm_all(cb, _by_name(staff[0]))
+    approvers = [_create_via_ui(ca, "approver") for _ in range(2)]
+    for username, _ in approvers:
+        _confirm_all(cb, _by_name(username))
+    told = _attempt_secret_grant(app, staff, approvers)
+    _assert_no_grant(_by_name(staff[0]), f"staff made by {z_name}, a security admin made by {a.username}")
+    assert a.username in told[0] and "审批被拒绝" in told[0], told[0][-600:]

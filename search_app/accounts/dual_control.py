@@ -18,7 +18,7 @@ same transaction, as for every other account change.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from search_app.accounts.models import PendingAccountChange, User
 from search_app.accounts.services import (AccountError, end_all_sessions, hash_password,
@@ -46,9 +46,29 @@ def needs_second_admin(*roles: str) -> bool:
     return False
 
 
-def puppet_conflict(a: User, b: User) -> str | None:
-    """Who made or last reset both accounts, or None: one person knew both passwords."""
-    shared = sorted(a.principals & b.principals)
+def lineage(session: Session, user: User, *, limit: int = 1000) -> set[str]:
+    """Everyone who made or last reset `user`'s account, and whoever made or reset *their*
+    accounts, and so on: a security admin who made a second security admin controls what that
+    one makes too."""
+    seen: set[str] = set()
+    frontier = set(user.principals)
+    while frontier and len(seen) < limit:
+        name = frontier.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name.startswith("cli:"):
+            continue
+        account = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+        if account is not None:
+            frontier |= account.principals - seen
+    return seen
+
+
+def puppet_conflict(session: Session, a: User, b: User) -> str | None:
+    """Who made or reset both accounts (directly or through an account they made), or None:
+    that one person could know both passwords."""
+    shared = sorted(lineage(session, a) & lineage(session, b))
     return "、".join(shared) if shared else None
 
 
@@ -123,8 +143,13 @@ def check_decider(change: PendingAccountChange, by: User) -> None:
         raise AccountError(f"变更 #{change.id} 由您本人提出，须由另一名安全管理员确认")
     if by.id == change.user_id:
         raise AccountError(f"变更 #{change.id} 针对您本人的账号，须由另一名安全管理员确认")
-    if change.proposed_by in by.principals:
+    session = object_session(change)
+    if change.proposed_by in lineage(session, by):
         raise AccountError(f"您的账号由 {change.proposed_by} 创建或重置密码，不能确认其提出的变更 "
+                           f"#{change.id}（防止一人操纵多个账号）")
+    proposer = session.execute(select(User).where(User.username == change.proposed_by)).scalar_one_or_none()
+    if proposer is not None and by.username in lineage(session, proposer):
+        raise AccountError(f"提出人 {change.proposed_by} 的账号由您创建或重置密码，您不能确认其提出的变更 "
                            f"#{change.id}（防止一人操纵多个账号）")
 
 

@@ -10,13 +10,14 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from search_app.accounts.dual_control import puppet_conflict
 from search_app.accounts.models import User
 from search_app.audit.service import Actor, Event, record_event
 from search_app.config import CATEGORIES, CLASSIFICATION_LEVELS, UNMASK_FIELDS
 from search_app.crypto import vault_from_config
+from search_app.db import get_session
 from search_app.grants.models import PENDING, Grant
 from search_app.permissions import Permission, has_permission
 from search_app.timeutil import utcnow
@@ -130,7 +131,8 @@ def _puppet_refusal(requester: User, approver: User) -> str | None:
     """The puppet rule (accounts.dual_control): one security admin who made or last reset both
     the requester's and the approver's account knew both passwords, so the approval proves
     nothing; the reason names who."""
-    shared = puppet_conflict(requester, approver)
+    session = object_session(requester) or object_session(approver) or get_session()
+    shared = puppet_conflict(session, requester, approver)
     if not shared:
         return None
     return (f"审批被拒绝：申请人 {requester.username} 与审批人 {approver.username} 的账号均由 {shared} "
@@ -153,8 +155,9 @@ def _refuse_puppet(grant: Grant | None, requester: User, approver: User, actor: 
 
 
 def _check_approver(grant: Grant, approver: User) -> None:
-    if grant.user is not None and _puppet_refusal(grant.user, approver):
-        raise GrantError(_puppet_refusal(grant.user, approver))
+    puppet = _puppet_refusal(grant.user, approver) if grant.user is not None else None
+    if puppet:
+        raise GrantError(puppet)
     if approver.id == grant.user_id:
         raise GrantError("授权不能由申请人本人批准")
     if not has_permission(approver.role, Permission.GRANT_APPROVE):
