@@ -200,3 +200,21 @@ def test_beat_writes_checkpoints_and_alerts_on_truncation(anchored):
 def test_a_new_log_verifies_before_its_first_checkpoint(anchored):
     code, out = _verify(anchored)
     assert code == 0 and "0 records checked against 0 checkpoints" in out, out
+
+
+def test_a_log_from_before_the_head_mac_is_sealed_once_by_its_first_checkpoint(anchored):
+    _write(3)
+    _sql("UPDATE audit_head SET mac = NULL")  # what migration 0006 leaves on an existing log
+    code, out = _verify(anchored)
+    assert code == 1 and "carries no MAC" in out, out
+    result = anchored.test_cli_runner().invoke(args=["audit-checkpoint"])
+    assert result.exit_code == 0 and "checkpoint seq 3" in result.output, result.output
+    assert _verify(anchored)[0] == 0
+    _sql("DELETE FROM audit_records WHERE seq = 3",  # later: cut, reset, and strip the MAC
+         "UPDATE audit_head SET last_seq = 2, last_hash = (SELECT hash FROM audit_records WHERE seq = 2), "
+         "mac = NULL")
+    result = anchored.test_cli_runner().invoke(args=["audit-checkpoint"])
+    assert result.exit_code == 1 and "carries no MAC" in result.output, \
+        f"LEAK: a head whose MAC was stripped after checkpoints began was sealed again:\n{result.output}"
+    code, out = _verify(anchored)
+    assert code == 1 and "names seq 3, but the log ends at seq 2" in out, out

@@ -100,6 +100,8 @@ def write_checkpoint(session: Session) -> Checkpoint:
     caller's verification reports it instead."""
     key = chain_key()
     head = session.get(AuditHead, 1)
+    if head is not None and head.mac is None and head.last_seq > 0:
+        _seal_legacy_head(session, head, key)
     bad = head_problem(head, key)
     if bad:
         raise CheckpointError(f"链头不可信，未写入检查点：{bad}")
@@ -126,6 +128,21 @@ def write_checkpoint(session: Session) -> Checkpoint:
     finally:
         os.close(fd)
     return cp
+
+
+def _seal_legacy_head(session: Session, head: AuditHead, key: bytes) -> None:
+    """A log written before migration 0006 has an unsealed head: seal it once, if the chain is
+    intact and nothing was ever checkpointed. Once a checkpoint exists, an unsealed head means
+    somebody removed the MAC, and it is refused."""
+    from search_app.audit.service import head_mac, verify_chain
+
+    if load_checkpoints().checkpoints:
+        return  # head_problem refuses it: the MAC was removed after checkpoints began
+    report = verify_chain(session, anchored=False)
+    if not report.ok:
+        raise CheckpointError("链头没有 MAC 且哈希链校验失败，未写入检查点：" + "；".join(report.problems[:3]))
+    head.mac = head_mac(key, head.last_seq, head.last_hash)
+    session.commit()
 
 
 def _index_checkpoint(cp: Checkpoint) -> None:
