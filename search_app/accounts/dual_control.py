@@ -72,6 +72,15 @@ def puppet_conflict(session: Session, a: User, b: User) -> str | None:
     return "、".join(shared) if shared else None
 
 
+def puppet_refusal(session: Session, requester: User, approver: User) -> str | None:
+    """Why `approver` may not approve `requester`'s grant (the puppet rule), or None."""
+    shared = puppet_conflict(session, requester, approver)
+    if not shared:
+        return None
+    return (f"审批被拒绝：申请人 {requester.username} 与审批人 {approver.username} 的账号均由 {shared} "
+            "创建或最近重置密码（同一人可能掌握两个账号的密码），须由其他审批人审批")
+
+
 def pending_of(session: Session, user: User) -> list[PendingAccountChange]:
     return list(session.execute(
         select(PendingAccountChange).where(PendingAccountChange.user_id == user.id,

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
 from indexer.redact import mask_value
-from search_app.accounts.dual_control import puppet_conflict
+from search_app.accounts.dual_control import puppet_refusal
 from search_app.accounts.models import User
 from search_app.audit.service import Actor, Event, record_event
 from search_app.config import CATEGORIES, CLASSIFICATION_LEVELS, UNMASK_FIELDS
@@ -129,15 +129,10 @@ def request_grant(session: Session, *, user: User, req: Request, actor: Actor) -
 
 
 def _puppet_refusal(requester: User, approver: User) -> str | None:
-    """The puppet rule (accounts.dual_control): one security admin who made or last reset both
-    the requester's and the approver's account knew both passwords, so the approval proves
-    nothing; the reason names who."""
+    """One security admin who made or last reset both accounts knew both passwords, so the
+    approval would prove nothing (accounts.dual_control)."""
     session = object_session(requester) or object_session(approver) or get_session()
-    shared = puppet_conflict(session, requester, approver)
-    if not shared:
-        return None
-    return (f"审批被拒绝：申请人 {requester.username} 与审批人 {approver.username} 的账号均由 {shared} "
-            "创建或最近重置密码（同一人可能掌握两个账号的密码），须由其他审批人审批")
+    return puppet_refusal(session, requester, approver)
 
 
 def _refuse_puppet(grant: Grant | None, requester: User, approver: User, actor: Actor) -> None:
