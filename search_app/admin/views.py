@@ -204,7 +204,7 @@ def user_action(user_id: int):
 
 @bp.route("/pending")
 @requires(Permission.USER_MANAGE)
-def pending():
+def pending_changes():
     """The second security admin's queue: account changes waiting for confirmation."""
     rows = dual_control.queue(get_session())
     return render_template("admin_pending.html", rows=rows, kinds=dual_control.KIND_LABELS,
@@ -241,6 +241,6 @@ def decide_pending(change_id: int):
             filters={"target": target.username, "change": change_id, "kind": change.kind,
                      "proposed_by": change.proposed_by}))
         flash(f"未执行：{exc}", "error")
-        return redirect(url_for("admin.pending")), 303
+        return redirect(url_for("admin.pending_changes")), 303
     flash(f"变更 #{change.id}：{done}", "info")
-    return redirect(url_for("admin.pending")), 303
+    return redirect(url_for("admin.pending_changes")), 303
