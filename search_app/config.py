@@ -37,6 +37,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "OCR_PREPROCESS": ("steps", "grayscale,crop,deskew,scale,denoise,binarise"),
     "MAX_UPLOAD_MB": ("int", 200),
     "MAX_IMAGE_PIXELS": ("int", 80_000_000),
+    # Long edge of the page image that is stored and served (A4 at 300 dpi): larger views are
+    # scaled down at ingest, and serving refuses a stored image above it rather than decode it.
+    "VIEW_MAX_EDGE_PX": ("int", 2480),
     "SEARCH_PAGE_SIZE": ("int", 20),
     "SESSION_COOKIE_SECURE": ("bool", False),
     "SESSION_MINUTES": ("int", 30),
@@ -54,6 +57,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "AUDIT_WORK_HOURS": ("hours", "08-19"),  # local hours [start, end) in AUDIT_TIMEZONE
     "AUDIT_TIMEZONE": ("timezone", "Asia/Shanghai"),
     "AUDIT_LOOKUPS_PER_DAY": ("int", 20),
+    # Exact look-ups of distinct values per grant per day (AUDIT_TIMEZONE): above this a look-up
+    # is refused, audited and flagged; repeating a value already looked up today is not counted.
+    "LOOKUP_MAX_DISTINCT_PER_DAY": ("int", 20),
     "AUDIT_DENIALS": ("int", 5),
     "AUDIT_DENIALS_MINUTES": ("int", 10),
     "AUDIT_VERIFY_MINUTES": ("int", 15),  # Celery beat runs the chain check this often
@@ -76,6 +82,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "PROXY_HOPS": ("int", 0),
     # Where the ingest UI stores uploaded manifests and scans (the worker reads them from there).
     "INGEST_UPLOAD_DIR": ("str", "var/uploads"),
+    # An upload batch nobody started or came back to (encrypted scans of a failed check) is
+    # removed after this many hours, on the next visit to the ingest pages.
+    "INGEST_BATCH_TTL_HOURS": ("int", 24),
     # OCR pages whose mean word confidence (0-100) is below this are listed for review.
     "OCR_REVIEW_THRESHOLD": ("int", 70),
 }

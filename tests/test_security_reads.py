@@ -49,6 +49,7 @@ def test_page_view_is_masked_audited_once_and_scoped(ctx, pages, make_user, make
     for raw in (ID, PHONE, NAME):
         assert raw not in page.text, f"LEAKED {raw} in a masked page view"
     assert mask_value("id_number", ID) in page.text, "the page view does not show the masked ID"
+    assert "110105************" in page.text, "the ID mask must keep only the region code"
     recs = _records(user)[before:]
     assert [(r.action, r.outcome, r.returned_ids) for r in recs] == [("page.view", "allowed", [DOC])]
     with pytest.raises(ReadDenied, match="不在授权范围内"):
@@ -80,7 +81,7 @@ def test_exact_lookup_needs_the_capability_and_logs_no_value(ctx, pages, make_us
     no = make_grant(user)
     with pytest.raises(ReadDenied, match="未批准精确查找"):
         lookup_pii(user=user, grant_id=no.id, purpose="核实", kind="id_number", value=ID)
-    yes = make_grant(user, allow_lookup=True)
+    yes = make_grant(user, allow_lookup=True, unmask_fields=["id_number", "phone"])
     out = lookup_pii(user=user, grant_id=yes.id, purpose="核实", kind="id_number",
                      value=f"{ID[:6]} {ID[6:14]} {ID[14:]}")
     assert [h.doc_id for h in out.hits] == [DOC]
@@ -96,7 +97,7 @@ def test_exact_lookup_needs_the_capability_and_logs_no_value(ctx, pages, make_us
 
 def test_lookup_and_view_exclude_the_readers_own_file(ctx, pages, make_user, make_grant):
     me = make_user("staff", id_number=ID)
-    grant = make_grant(me, allow_lookup=True)
+    grant = make_grant(me, allow_lookup=True, unmask_fields=["id_number"])
     assert lookup_pii(user=me, grant_id=grant.id, purpose="核实", kind="id_number", value=ID).total == 0, \
         "LEAK: a reader looked up their own file"
     with pytest.raises(ReadDenied):
