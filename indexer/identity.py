@@ -22,8 +22,8 @@ __all__ = ["canonical_id", "id15_to_id18", "birth_date", "fold_name", "person_va
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-# A name "next to" an ID number: on the same line, at most this many characters before it
-# ("姓名：李四 性别：男 民族：汉 公民身份号码：…") or right after it ("110105… 李四").
+# A name "next to" an ID number: at most this many characters before it ("姓名：李四 性别：男
+# 民族：汉 公民身份号码：…"), or right after it on the same line ("110105… 李四").
 _NAME_BEFORE = 32
 _NAME_AFTER = 6
 
@@ -85,24 +85,29 @@ def person_value(name: str, id_or_birth: str) -> str | None:
 def page_person_pairs(text: str, matches: Iterable[PiiMatch]) -> list[str]:
     """(name, birth date) values for people a page names with an ID number next to them.
 
-    For each ID number, the nearest name ending before it on the same line (within
-    _NAME_BEFORE characters, with no other ID number in between), else a name starting right
-    after it. Over-pairing only excludes more pages from the person it names, never fewer.
+    For each ID number: the nearest name ending before it (within _NAME_BEFORE characters,
+    not counting whitespace, across at most one line break - forms and text layers wrap
+    "公民身份号\n码" - and with no other ID number in between), and a name starting right after
+    it on the same line ("110105… 李四"). Both are taken when both exist: a wrong pair joins
+    one person's name to another's birth date, which excludes a page only from a reader with
+    exactly that name *and* birth date; a missed pair would leak the reader's own file.
     """
     found = sorted(matches, key=lambda m: m.start)
     ids = [m for m in found if m.kind == "id_number"]
     names = [m for m in found if m.kind == "name"]
-    out: list[str] = []
+    out: set[str] = set()
     for idm in ids:
-        before = [n for n in names if n.end <= idm.start and idm.start - n.end <= _NAME_BEFORE
-                  and "\n" not in text[n.end:idm.start]
-                  and not any(o.kind == "id_number" and n.end <= o.start < idm.start for o in ids)]
-        after = [n for n in names if n.start >= idm.end and n.start - idm.end <= _NAME_AFTER
-                 and "\n" not in text[idm.end:n.start]]
-        pick = before[-1] if before else (after[0] if after else None)
-        if pick is None:
-            continue
-        value = person_value(text[pick.start:pick.end], idm.value)
-        if value:
-            out.append(value)
-    return sorted(set(out))
+        picks = []
+        before = [n for n in names if n.end <= idm.start
+                  and len("".join(text[n.end:idm.start].split())) <= _NAME_BEFORE
+                  and text[n.end:idm.start].count("\n") <= 1
+                  and not any(n.end <= o.start < idm.start for o in ids)]
+        if before:
+            picks.append(before[-1])
+        picks += [n for n in names if n.start >= idm.end and n.start - idm.end <= _NAME_AFTER
+                  and "\n" not in text[idm.end:n.start]][:1]
+        for pick in picks:
+            value = person_value(text[pick.start:pick.end], idm.value)
+            if value:
+                out.add(value)
+    return sorted(out)
