@@ -46,7 +46,7 @@ def live_session(session: Session, user: User, sid: str | None, *, idle_minutes:
                           ).scalar_one_or_none()
     if row is None or row.user_id != user.id or row.ended_at is not None:
         return None
-    if now - row.last_seen_at > timedelta(minutes=idle_minutes):
+    if now - row.last_seen_at > timedelta(minutes=idle_minutes) + _TOUCH_EVERY:  # touch lag
         row.ended_at, row.end_reason = now, "idle"
         session.commit()
         return None

@@ -165,8 +165,8 @@ def user_action(user_id: int):
             lifted = unlock(user)
             message = f"已解除登录限速（{lifted} 项）"
         elif action == "end_sessions":
-            end_all_sessions(user)
-            message = "已结束该用户的全部会话"
+            end_all_sessions(user, "admin")
+            message = "已结束该用户的全部会话（含 API 令牌）"
         elif action == "reset_password":
             reset_password(user, request.form.get("password", ""))
             message = "已重置密码并结束其全部会话"
