@@ -146,7 +146,8 @@ def test_machine_values_in_filters_are_kept_as_written(ctx):
     record_event(Actor(None, "system", "system"),
                  Event(action="pii.lookup", outcome="allowed",
                        filters={"value_hmac": digits, "batch": f"20260101-{digits}{digits}",
-                                "note": f"电话 {PHONE_A}"}))
+                                "target": "bad-12345678", "note": f"电话 {PHONE_A}"}))
     [rec] = _new_records(since)
     assert rec.filters["value_hmac"] == digits and rec.filters["batch"].endswith(digits)
+    assert rec.filters["target"] == "bad-12345678", "an account name in filters was masked"
     assert PHONE_A not in str(rec.filters)
