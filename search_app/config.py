@@ -95,6 +95,13 @@ _SPEC: dict[str, tuple[str, Any]] = {
     # An upload batch nobody started or came back to (encrypted scans of a failed check) is
     # removed after this many hours, on the next visit to the ingest pages.
     "INGEST_BATCH_TTL_HOURS": ("int", 24),
+    # Operability (search_app/ops.py): JSON logs with a request id, rotated when LOG_FILE is set.
+    "LOG_LEVEL": ("str", "INFO"),
+    "LOG_FILE": ("str", ""),
+    "LOG_MAX_MB": ("int", 50),
+    "LOG_BACKUPS": ("int", 10),
+    # Addresses allowed to read /metrics (Prometheus scrapers), comma separated.
+    "METRICS_ALLOW": ("list", "127.0.0.1,::1"),
     # OCR pages whose mean word confidence (0-100) is below this are listed for review.
     "OCR_REVIEW_THRESHOLD": ("int", 70),
 }
