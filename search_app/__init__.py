@@ -84,5 +84,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return {"can": can}
 
     ops.init_app(app)
+    from search_app.timeutil import local_time, zone_label
+    app.add_template_filter(local_time, "localtime")
+    app.add_template_global(zone_label, "zone_label")
     cli.init_app(app)
     return app

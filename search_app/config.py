@@ -66,6 +66,8 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "AUDIT_BURST_MINUTES": ("int", 5),
     "AUDIT_WORK_HOURS": ("hours", "08-19"),  # local hours [start, end) in AUDIT_TIMEZONE
     "AUDIT_TIMEZONE": ("timezone", "Asia/Shanghai"),
+    # Where times are shown to people (stored times are UTC): every page and message.
+    "DISPLAY_TIMEZONE": ("timezone", "Asia/Shanghai"),
     "AUDIT_LOOKUPS_PER_DAY": ("int", 20),
     # Exact look-ups of distinct values per grant per day (AUDIT_TIMEZONE): above this a look-up
     # is refused, audited and flagged; repeating a value already looked up today is not counted.
