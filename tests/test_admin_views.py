@@ -213,24 +213,30 @@ def test_admin_can_end_a_users_sessions(app, admin, make_user):
     assert resp.status_code == 302 and "/login" in resp.location, "LEAK: end_sessions left a session working"
 
 
-def test_user_list_shows_lock_and_disabled_state(app, admin, make_user):
+def test_user_list_shows_login_delay_and_disabled_state(app, admin, make_user):
+    from search_app.accounts.models import LoginThrottle
+    from search_app.accounts.throttle import keys_for
     _, client = admin
-    normal, locked, disabled = make_user("staff"), make_user("staff"), make_user("approver")
+    normal, limited, disabled = make_user("staff"), make_user("staff"), make_user("approver")
     session = get_session()
-    locked.locked_until = utcnow() + timedelta(minutes=10)
+    key = keys_for(limited.username, "203.0.113.9")[1]
+    session.add(LoginThrottle(key=key.id, scope=key.scope, username=key.username,
+                              client_addr=key.client_addr, failures=9, last_failure_at=utcnow(),
+                              next_at=utcnow() + timedelta(minutes=10)))
     disabled.is_enabled = False
     session.commit()
     page = client.get("/admin/users").get_data(as_text=True)
 
     def row(user: User) -> str:
         return page[page.index(f">{user.username}<"):].split("</tr>")[0]
-    assert "锁定至" in row(locked), "a locked account is not shown as locked"
+    assert "登录限速" in row(limited), "a delayed account is not shown as delayed"
     assert "已停用" in row(disabled), "a disabled account is not shown as disabled"
-    assert "正常" in row(normal) and "锁定" not in row(normal)
-    locked.locked_until = utcnow() - timedelta(minutes=1)  # the lock ran out
+    assert "正常" in row(normal) and "限速" not in row(normal)
+    stale = session.get(LoginThrottle, key.id)  # no failure for longer than the window: forgotten
+    stale.last_failure_at = utcnow() - timedelta(minutes=app.config["LOGIN_FAILURE_WINDOW_MINUTES"] + 1)
     session.commit()
     page = client.get("/admin/users").get_data(as_text=True)
-    assert "锁定至" not in row(locked), "an expired lock is still shown"
+    assert "登录限速" not in row(limited), "a forgotten delay is still shown"
 
 
 def test_user_without_roles_is_refused_with_a_plain_reason(admin):

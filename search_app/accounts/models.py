@@ -23,11 +23,20 @@ class User(UserMixin, Base):
     unit: Mapped[str] = mapped_column(String(128), default="")
     # HMAC of the user's own ID number (blind index), never the number: drives self-exclusion.
     id_number_hmac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Blind-index term of (folded name, birth date from the ID number), taken when the ID number
+    # is registered: files naming the user without their ID number (or under another one with
+    # the same birth date) are excluded too. Neither the name-date pair nor the date is stored.
+    person_hmac: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Blind-index hashes of relatives' ID numbers (配偶、父母、子女…): their files are excluded too.
     relative_hmacs: Mapped[list] = mapped_column(JSON, default=list)
     # sha256 of an API bearer token; the token itself is shown once at creation.
     api_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # A token expires after API_TOKEN_DAYS and only works under the session epoch it was issued
+    # in: "logout everywhere", a role change, a reset or disabling the account end it too.
+    api_token_expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    api_token_epoch: Mapped[int | None] = mapped_column(Integer, nullable=True)
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Legacy lockout columns (before 0006); login throttling now lives in LoginThrottle.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # Bumped by "logout everywhere", a password reset or disabling the account: every session
@@ -72,3 +81,38 @@ class PendingAccountChange(Base):
     decided_by: Mapped[str | None] = mapped_column(String(96), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     decision_reason: Mapped[str] = mapped_column(String(255), default="")
+
+
+class UserSession(Base):
+    """One signed-in browser. The cookie carries a random session id; only its sha256 is kept
+    here, and a session whose row is ended (logout, logout everywhere, reset) is refused even
+    if its cookie was copied beforehand."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    client_addr: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    end_reason: Mapped[str] = mapped_column(String(32), default="")
+
+
+class LoginThrottle(Base):
+    """Failed-login counters keyed by the *typed* user name, the client address, or both.
+
+    Keyed by the typed name rather than the account, so an unknown name is throttled exactly
+    like a real one and the answers do not tell which names exist. `next_at` is when the next
+    attempt will be checked (None: no delay yet)."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # scope:sha256
+    scope: Mapped[str] = mapped_column(String(16))  # account | address | pair
+    username: Mapped[str] = mapped_column(String(64), default="")
+    client_addr: Mapped[str] = mapped_column(String(64), default="")
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
