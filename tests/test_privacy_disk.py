@@ -182,7 +182,7 @@ def test_demo_scans_are_not_left_in_plaintext(app, ctx, tmp_path, monkeypatch):
                       "utf-8")
     monkeypatch.setattr(demo, "CORPUS", corpus)
     monkeypatch.setattr(demo, "ROOT", tmp_path)
-    monkeypatch.setitem(app.config, "DEMO_MODE", True)
+    monkeypatch.setitem(app.config, "DEMO_MODE", True)  # setup_demo refuses outside a demo
     demo.setup_demo(queue=False, echo=lambda _line: None)
     from search_app.db import get_session
     assert get_session().get(PageSecret, f"{spec['archive_no']}#p0001") is not None
