@@ -73,6 +73,16 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "AUDIT_DENIALS": ("int", 5),
     "AUDIT_DENIALS_MINUTES": ("int", 10),
     "AUDIT_VERIFY_MINUTES": ("int", 15),  # Celery beat runs the chain check this often
+    # Checkpoints of the chain head (seq, hash, time, keyed MAC) that beat writes outside the
+    # database, so a truncated log (with its head reset) is caught: an append-only file (each
+    # line MACed and chained to the previous one) and an OpenSearch index written create-only.
+    # Put the file where the database's writers cannot write (another volume, `chattr +a`).
+    "AUDIT_CHECKPOINT_FILE": ("str", "var/audit-checkpoints.log"),
+    "AUDIT_CHECKPOINT_INDEX": ("str", ""),  # default: <OPENSEARCH_INDEX>-audit-checkpoints
+    "AUDIT_CHECKPOINT_MINUTES": ("int", 5),
+    # `flask demo` creates accounts with published passwords: it refuses unless this is true
+    # (scripts/dev.sh sets it; docker-compose.yml does not).
+    "DEMO_MODE": ("bool", False),
     # Redis broker: a task taken by a worker that dies (acks_late, nothing acknowledged) is handed
     # out again after this many seconds. Must exceed the longest task (one page: OCR_TIMEOUT_S
     # plus indexing), or a slow page still running is started a second time.
@@ -229,6 +239,8 @@ def load_settings(env: Mapping[str, str] | None = None,
                           + " (scripts/dev.sh writes them to var/local.env)")
     out.update(overrides)
     _check_keys(out)
+    if not out["AUDIT_CHECKPOINT_INDEX"]:
+        out["AUDIT_CHECKPOINT_INDEX"] = f"{out['OPENSEARCH_INDEX']}-audit-checkpoints"
     _check_login(out)
     return out
 

@@ -233,6 +233,9 @@ def test_admin_change_ends_sessions_and_clears_the_api_token(change, app, ctx, m
         form["enabled"] = "on"
     resp = admin.post(f"/admin/users/{user.id}", data=form)
     assert resp.status_code == 302, resp.get_data(as_text=True)[-500:]
+    if change == "role":  # dual control: takes effect when a second security admin confirms
+        from tests.test_admin_views import confirm_pending
+        confirm_pending(app, make_user, user)
     after = _user(user.id)
     assert after.role == ("staff,approver" if change == "role" else "staff")
     assert after.is_enabled == (change == "role")

@@ -37,6 +37,20 @@ def _broken(id_number: str) -> str:
     return id_number[:-1] + wrong
 
 
+def confirm_pending(app, make_user, user: User) -> None:
+    """A second security admin confirms every change waiting on `user` (dual control)."""
+    from search_app.accounts.dual_control import pending_of
+
+    second = app.test_client()
+    assert login(second, make_user("security_admin").username).status_code == 302
+    changes = pending_of(get_session(), user)
+    assert changes, f"nothing is waiting for confirmation on {user.username}"
+    for change in changes:
+        resp = second.post(f"/admin/pending/{change.id}", data={"decision": "confirm"})
+        assert resp.status_code == 303, resp.get_data(as_text=True)[-500:]
+    get_session().expire_all()
+
+
 def _by_name(username: str) -> User | None:
     session = get_session()
     session.expire_all()
@@ -145,6 +159,7 @@ def test_relative_and_own_files_are_excluded_end_to_end(app, admin, make_user, m
         "id_number": own, "relatives": relative})
     assert resp.status_code == 302
     user = _by_name(username)
+    confirm_pending(app, make_user, user)  # a new staff account waits for a second admin
     colleague = make_user("staff")
 
     def found(person: User) -> set[str]:
@@ -176,6 +191,11 @@ def test_password_reset_ends_sessions(app, admin, make_user):
     resp = client.post(f"/admin/users/{user.id}/action",
                        data={"action": "reset_password", "password": "a-new-password-1"})
     assert resp.status_code == 302
+    assert "待另一名安全管理员确认" in client.get(resp.location).get_data(as_text=True)
+    assert theirs.get("/grants/").status_code == 200, "a reset still awaiting confirmation ended the sessions"
+    assert login(app.test_client(), user.username, "a-new-password-1").status_code == 401, \
+        "LEAK: a reset took effect before a second security admin confirmed it"
+    confirm_pending(app, make_user, user)
     after = theirs.get("/grants/")
     assert after.status_code == 302 and "/login" in after.location, \
         "LEAK: the session survived a password reset"

@@ -171,7 +171,7 @@ def test_api_page_and_lookup_run_under_the_grant(app, ctx, pages, make_user, mak
 
 def test_page_image_is_redacted_watermarked_audited_and_scoped(app, ctx, ingest, make_user, make_grant):
     """The served image is OCR'd again: no ID digits or phone may be readable on it."""
-    from PIL import Image
+    from PIL import Image, ImageFilter
 
     from indexer.normalise import for_search
     from indexer.ocr import ocr_image
@@ -187,12 +187,19 @@ def test_page_image_is_redacted_watermarked_audited_and_scoped(app, ctx, ingest,
     resp = client.get(url, query_string={"grant_id": grant.id, "purpose": "核实"})
     assert resp.status_code == 200 and resp.mimetype == "image/png", resp.get_data(as_text=True)[:200]
     assert resp.headers["Cache-Control"] == "no-store"
-    img = Image.open(io.BytesIO(resp.data))
-    text = for_search("".join(ocr_image(img.convert("L")).text.split()))  # chi_tra may read 遮蓋
-    assert "遮盖测试" in text or "联系电话" in text, f"the page itself should stay readable: {text!r}"
-    for raw in (ID, PHONE):
-        for i in range(len(raw) - 5):
-            assert raw[i:i + 6] not in text, f"LEAKED digits {raw[i:i + 6]} of {raw} readable on the page image"
+    gray = Image.open(io.BytesIO(resp.data)).convert("L")
+    # The watermark is dithered page ink: a person reads through it, Tesseract reads better once
+    # the dither is smoothed — and so would an attacker, so both copies are checked for leaks.
+    texts = [for_search("".join(ocr_image(im).text.split()))  # chi_tra may read 遮蓋
+             for im in (gray, gray.filter(ImageFilter.MedianFilter(5)))]
+    labels = "图像遮盖测试公民身份号码联系电话"  # the page's words that are not PII
+    assert max(sum(ch in t for ch in labels) for t in texts) >= 8, \
+        f"the page itself should stay readable (not blacked out): {texts!r}"
+    for text in texts:
+        for raw in (ID, PHONE):
+            for i in range(len(raw) - 5):
+                assert raw[i:i + 6] not in text, \
+                    f"LEAKED digits {raw[i:i + 6]} of {raw} readable on the page image"
     rec = _records(user)[-1]
     assert (rec.action, rec.outcome, rec.returned_ids) == ("page.image", "allowed", ["IM-0001#p0001"])
     other = make_user("staff")

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from search_app.db import Base
 from search_app.timeutil import utcnow
@@ -44,10 +44,43 @@ class User(UserMixin, Base):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Who proposed this account and who proposed its last password reset (a security admin's
+    # user name, or "cli:<os user>"): an approval by an account with the same creator or
+    # resetter as the requester's is refused (accounts.dual_control, the puppet rule).
+    created_by: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    last_reset_by: Mapped[str | None] = mapped_column(String(96), nullable=True)
+
+    @property
+    def principals(self) -> set[str]:
+        """The security admins (or CLI operators) who made this account or last set its password."""
+        return {p for p in (self.created_by, self.last_reset_by) if p}
 
     @property
     def is_active(self) -> bool:  # flask-login: disabled accounts cannot log in
         return self.is_enabled
+
+
+class PendingAccountChange(Base):
+    """A change to an account that could bring about a read (creating, re-roling, re-enabling or
+    resetting the password of a staff, approver or security admin account): it takes effect only
+    when a second security admin confirms it (accounts.dual_control). Rows are kept after the
+    decision, so the queue's history stays visible."""
+
+    __tablename__ = "pending_account_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # create | role | enable | reset_password
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user: Mapped[User] = relationship(User)
+    # e.g. {"role": "staff,approver"}, {"password_hash": "<argon2id>"} (never a password)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(String(255), default="")
+    proposed_by: Mapped[str] = mapped_column(String(96))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decision_reason: Mapped[str] = mapped_column(String(255), default="")
 
 
 class UserSession(Base):

@@ -1,8 +1,8 @@
 """identity and sessions: the reader's (name, birth date) term, server-side sessions, expiring
 API tokens and name/address login throttling instead of account lockout
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 
 Stored own/relative ID hashes need no rewrite: 18-digit numbers hash as before. Hashes of
 numbers registered in their 15-digit form do not match the canonical (18-digit) term any more;
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
