@@ -24,6 +24,7 @@ from search_app.audit.models import AuditRecord
 from search_app.db import get_session
 from search_app.timeutil import utcnow
 from tests.conftest import PASSWORD, login
+from tests.test_admin_views import confirm_pending
 
 pytestmark = pytest.mark.integration
 WRONG = "not-the-password"
@@ -104,6 +105,7 @@ def test_cookie_copied_before_a_password_reset_is_refused(app, ctx, make_user, a
     _, sec = admin
     assert sec.post(f"/admin/users/{user.id}/action",
                     data={"action": "reset_password", "password": "brand-new-pass-1"}).status_code == 302
+    confirm_pending(app, make_user, user)  # dual control: a second security admin confirms
     replay = app.test_client()
     replay.set_cookie("session", stolen)
     assert not _signed_in(replay), "LEAK: a cookie copied before the reset still works"
@@ -146,10 +148,13 @@ def test_api_token_ends(attack, app, ctx, make_user, admin):
         resp = sec.post(f"/admin/users/{user.id}", data={
             "roles": ["staff", "approver"], "unit": user.unit, "display_name": user.display_name,
             "enabled": "on"})
-        assert resp.status_code == 302 and _fresh(user.id).role == "staff,approver"
+        assert resp.status_code == 302
+        confirm_pending(app, make_user, user)  # dual control: a second security admin confirms
+        assert _fresh(user.id).role == "staff,approver"
     elif attack == "reset":
         assert sec.post(f"/admin/users/{user.id}/action",
                         data={"action": "reset_password", "password": "brand-new-pass-1"}).status_code == 302
+        confirm_pending(app, make_user, user)
     else:
         assert sec.post(f"/admin/users/{user.id}/action",
                         data={"action": "end_sessions"}).status_code == 302
