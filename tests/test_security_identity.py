@@ -231,3 +231,20 @@ def test_no_number_or_birth_date_is_stored_in_clear(ctx, corpus, registrar, app)
     for secret in (A15, A18, A18[:17], "19820315", "820315"):
         assert secret not in row, f"LEAK: the users row holds {secret!r} in clear"
     assert reader.id_number_hmac == vault_from_config(app.config).blind_index("id_number", A18)
+
+
+@pytest.mark.integration
+def test_cli_registration_stores_the_same_terms_as_the_admin_form(app, ctx):
+    username = f"idf-cli-{uuid.uuid4().hex[:6]}"
+    result = app.test_cli_runner().invoke(args=[
+        "create-user", username, "--role", "auditor", "--password", PASSWORD,
+        "--display-name", "王建國", "--id-number", A15])
+    assert result.exit_code == 0, result.output
+    session = get_session()
+    session.expire_all()
+    user = session.execute(select(User).where(User.username == username)).scalar_one()
+    vault = vault_from_config(app.config)
+    assert user.id_number_hmac == vault.blind_index("id_number", A18), \
+        "the CLI hashed the 15-digit form differently from its 18-digit form"
+    assert user.person_hmac == vault.person_index(NAME, A18), \
+        "the CLI stored no (or another) (name, birth date) term"
