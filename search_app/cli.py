@@ -145,15 +145,14 @@ def create_user_cmd(username, role, password, display_name, unit, id_number) -> 
     """Create an account. Administrators and auditors take effect at once (bootstrap); staff and
     approver accounts stay disabled until a security admin confirms them in /admin/pending."""
     from search_app.accounts.dual_control import propose_create
-    from search_app.admin.views import _id_hmacs
+    from search_app.admin.views import _own_identity
 
     session = get_session()
     try:
-        own = _id_hmacs(id_number, "本人身份证号")
-        if len(own) > 1:
-            raise AccountError("本人身份证号只能填写一个")
+        own, person = _own_identity(id_number, display_name or username)
         user = create_user(session, username=username, password=password, role=role,
-                           display_name=display_name, unit=unit, id_number_hmac=own[0] if own else None)
+                           display_name=display_name, unit=unit, id_number_hmac=own)
+        user.person_hmac = person  # the (name, birth date) term, as the admin form stores it
         user.created_by = cli_principal()
         pending = None
         if set(parse_roles(user.role)) & {Role.STAFF, Role.APPROVER}:

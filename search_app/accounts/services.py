@@ -80,8 +80,8 @@ def authenticate(session: Session, username: str, password: str, *, client_addr:
     """The user, or LoginRefused. No lock-out: repeated failures delay further attempts on the
     typed name, the client address and the pair (search_app.accounts.throttle). At an address
     this account signed in from recently only the pair counts: an attacker elsewhere (or
-    other people behind the same NAT) cannot keep the real user out. Unknown and existing names take the same path
-    (a dummy hash is verified) and get the same answers."""
+    other people behind the same NAT) cannot keep the real user out. Unknown and existing
+    names take the same path (a dummy hash is verified) and get the same answers."""
     now = utcnow()
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     keys = throttle.keys_for(username, client_addr)
