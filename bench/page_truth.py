@@ -8,7 +8,7 @@ is too far from the printed value is reported as lost by OCR rather than scored.
 
 `read_pages` runs the product's own page loading, preprocessing and OCR (indexer.pages,
 indexer.pipeline.page_text) and caches the text on disk, keyed by the file's bytes and the
-options, so re-scoring after a detector change takes seconds.
+options and the reading stages' source, so re-scoring after a detector change takes seconds.
 """
 from __future__ import annotations
 
@@ -101,6 +101,15 @@ def subject_of(truths: list[Truth]) -> str:
     return next((t.value for t in truths if t.kind == "name" and t.start >= 0 and "\n" not in t.value), "")
 
 
+@functools.lru_cache(maxsize=1)
+def _code_version() -> bytes:
+    """The reading stages' source: a changed loader, preprocessing or OCR invalidates the cache."""
+    root = Path(__file__).resolve().parents[1] / "indexer"
+    return hashlib.sha256(b"".join((root / f).read_bytes() for f in
+                                   ("pages.py", "preprocess.py", "ocr.py", "pipeline.py")
+                                   if (root / f).exists())).digest()
+
+
 def read_pages(entries: list[Entry], cache_dir: Path, opts: PipelineOptions, *,
                echo=print) -> list[tuple[Entry, str, str]]:
     """(entry, text the product read, source) per entry, through the product's OCR; cached."""
@@ -108,7 +117,8 @@ def read_pages(entries: list[Entry], cache_dir: Path, opts: PipelineOptions, *,
     out = []
     for n, entry in enumerate(entries, 1):
         data = file_bytes(entry)
-        key = hashlib.sha256(data + repr((opts.preprocess, opts.langs, opts.dpi)).encode()).hexdigest()[:20]
+        key = hashlib.sha256(data + _code_version() + repr((opts.preprocess, opts.langs, opts.dpi))
+                             .encode()).hexdigest()[:20]
         path = cache_dir / f"{key}.json"
         if path.exists():
             cached = json.loads(path.read_text(encoding="utf-8"))
