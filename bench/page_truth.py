@@ -79,8 +79,12 @@ def carry(truths: list[Truth], printed: str, read: str) -> tuple[list[Gold], lis
     """Labels on `read` for the truths printed in `printed`, and the truths OCR lost."""
     amap = align(printed, read)
     golds, lost = [], []
+    tail = max((j for j in amap if j is not None), default=-1) + 1
     for t in truths:
-        if t.start < 0:  # only in an embedded picture: not in this text at all
+        if t.start < 0:  # only in an embedded picture: found only if its OCR was appended
+            gold = _search(t, read, tail)
+            if gold:
+                golds.append(gold)
             continue
         hits = [amap[i] for i in range(t.start, t.end) if amap[i] is not None and not printed[i].isspace()]
         if not hits:
@@ -94,6 +98,29 @@ def carry(truths: list[Truth], printed: str, read: str) -> tuple[list[Gold], lis
         else:
             golds.append(Gold(t.kind, t.value, start, end, dist))
     return golds, lost
+
+
+def _search(t: Truth, read: str, start: int) -> Gold | None:
+    """The closest approximate occurrence of a picture's value in read[start:] (the text the
+    pipeline appended for embedded pictures), or None when nothing is within 40 %."""
+    value = squeeze(t.value)
+    n, best, best_key = len(value), None, (10 ** 9, 0)
+    limit = max(1, int(0.4 * n))
+    for i in range(start, len(read)):
+        if read[i].isspace():
+            continue
+        squeezed = ""
+        for j in range(i, len(read)):
+            if not read[j].isspace():
+                squeezed += fold(read[j])
+            if len(squeezed) > n + 2:
+                break
+            if len(squeezed) >= n - 2 and not read[j].isspace():
+                d = Levenshtein.distance(value, squeezed, score_cutoff=limit)
+                key = (d, abs(len(squeezed) - n))  # ties: the reading of the same length
+                if d <= limit and key < best_key:
+                    best, best_key = Gold(t.kind, t.value, i, j + 1, d), key
+    return best
 
 
 def subject_of(truths: list[Truth]) -> str:

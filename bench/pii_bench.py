@@ -12,7 +12,9 @@ PDFs), whose templates, role words and formats were written without reading the 
 under var/bench/pii_ocr), carries every label onto the read text by a Levenshtein alignment
 (bench/page_truth.py) and scores there; labels OCR garbled beyond recognition (more than 40 % of
 the characters wrong) are counted as "lost by OCR", not scored. Values only in an embedded
-picture (the ID card of a mixed PDF) are not in any text: bench/image_leak_bench.py covers them.
+picture (the ID card of a mixed PDF) are labelled where the pipeline appended that picture's
+OCR to the page text (closest approximate occurrence after the text layer); a card value that
+cannot be found there is not scored here (bench/image_leak_bench.py checks the image).
 The snippet corpus (bench/pii_corpus.py) is kept for comparison with earlier runs.
 
 Strict scoring, per kind:
