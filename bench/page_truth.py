@@ -6,7 +6,7 @@ gives back a slightly different text (dropped spaces, a misread character, tradi
 page, so each label lands on exactly the characters that OCR made of it; a label whose read form
 is too far from the printed value is reported as lost by OCR rather than scored.
 
-`read_pages` runs the product's own page loading, preprocessing and OCR (indexer.pages,
+`read_corpus` runs the product's own page loading, preprocessing and OCR (indexer.pages,
 indexer.pipeline.page_text) and caches the text on disk, keyed by the file's bytes and the
 options and the reading stages' source, so re-scoring after a detector change takes seconds.
 """
@@ -137,23 +137,42 @@ def _code_version() -> bytes:
                                    if (root / f).exists())).digest()
 
 
-def read_pages(entries: list[Entry], cache_dir: Path, opts: PipelineOptions, *,
-               echo=print) -> list[tuple[Entry, str, str]]:
-    """(entry, text the product read, source) per entry, through the product's OCR; cached."""
+def read_one(entry: Entry, cache_dir: Path, opts: PipelineOptions) -> tuple[str, str, bool]:
+    """(text the product read, source, whether it came from the cache) for one entry."""
+    data = file_bytes(entry)
+    key = hashlib.sha256(data + _code_version() + repr((opts.preprocess, opts.langs, opts.dpi))
+                         .encode()).hexdigest()[:20]
+    path = cache_dir / f"{key}.json"
+    if path.exists():
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        return cached["text"], cached["source"], True
+    page = load_page(data, 1, dpi=opts.dpi, max_pixels=opts.max_pixels)
+    text = page_text(page, opts)
+    cached = {"name": entry.name, "text": text.text, "source": text.source}
+    path.write_text(json.dumps(cached, ensure_ascii=False), encoding="utf-8")
+    return text.text, text.source, False
+
+
+def _work(job: tuple[int, int, str, Path, PipelineOptions]) -> tuple[Entry, str, str, bool]:
+    from tests.synth.corpus import make_entry
+    seed, index, fmt, cache_dir, opts = job
+    entry = make_entry(seed, index, fmt)
+    return (entry, *read_one(entry, cache_dir, opts))
+
+
+def read_corpus(seed: int, count: int, cache_dir: Path, opts: PipelineOptions, *, jobs: int = 1,
+                echo=print) -> list[tuple[Entry, str, str]]:
+    """Generate the seed's first `count` entries and read each through the product's OCR
+    (cached), in `jobs` processes: (entry, text, source) in corpus order."""
+    from multiprocessing import Pool
+
+    from tests.synth.corpus import formats
     cache_dir.mkdir(parents=True, exist_ok=True)
+    work = [(seed, i, fmt, cache_dir, opts) for i, fmt in enumerate(formats(count))]
     out = []
-    for n, entry in enumerate(entries, 1):
-        data = file_bytes(entry)
-        key = hashlib.sha256(data + _code_version() + repr((opts.preprocess, opts.langs, opts.dpi))
-                             .encode()).hexdigest()[:20]
-        path = cache_dir / f"{key}.json"
-        if path.exists():
-            cached = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            page = load_page(data, 1, dpi=opts.dpi, max_pixels=opts.max_pixels)
-            text = page_text(page, opts)
-            cached = {"name": entry.name, "text": text.text, "source": text.source}
-            path.write_text(json.dumps(cached, ensure_ascii=False), encoding="utf-8")
-            echo(f"  read {n}/{len(entries)} {entry.name} ({entry.fmt}, {text.source})")
-        out.append((entry, cached["text"], cached["source"]))
+    with Pool(jobs) as pool:
+        for n, (entry, text, source, hit) in enumerate(pool.imap(_work, work), 1):
+            if not hit:
+                echo(f"  read {n}/{count} {entry.name} ({entry.fmt}, {source})")
+            out.append((entry, text, source))
     return out
