@@ -52,6 +52,7 @@ from indexer.ocr import ocr_image  # noqa: E402
 from indexer.pages import load_page  # noqa: E402
 from indexer.pipeline import PipelineOptions  # noqa: E402
 from indexer.preprocess import preprocess  # noqa: E402
+from indexer.types import IngestError  # noqa: E402
 from page_truth import fold, squeeze, subject_of  # noqa: E402
 from tests.synth.corpus import Entry, file_bytes, formats, make_entry, write  # noqa: E402
 from tests.synth.scan import Truth  # noqa: E402
@@ -59,6 +60,7 @@ from tests.synth.scan import Truth  # noqa: E402
 KINDS = ["id_number", "phone", "landline", "bank_card", "name", "address"]
 NUMERIC = {"id_number", "phone", "landline", "bank_card"}
 BLACK = 40
+OCR_TIMEOUT = 1800
 FULL = 0.995
 PASSWORD = "bench-leak-Pass-9"
 _CN = str.maketrans("〇零一二三四五六七八九", "00123456789")
@@ -78,6 +80,7 @@ def make_app(tmp: Path, redis_db: int):
         "OPENSEARCH_INDEX": f"bench-leak-{uuid.uuid4().hex[:8]}",
         "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}", "BLOB_DIR": str(tmp / "blobs"),
         "INGEST_UPLOAD_DIR": str(tmp / "uploads"), "TESTING": True, "WTF_CSRF_ENABLED": False,
+        "OCR_TIMEOUT_S": OCR_TIMEOUT,  # a loaded machine must not turn slowness into failures
     }
     app = create_app(settings)
     upgrade(settings["DATABASE_URL"])
@@ -307,14 +310,19 @@ def score(client, grant_id: int, pages: list[Entry], docs: dict[str, str],
             print(f"  {e.name}: image route answered {resp.status_code} "
                   f"({resp.get_data(as_text=True)[:60]!r}); every value counted readable")
         img = Image.open(io.BytesIO(resp.data)) if resp is not None and resp.status_code == 200 else None
-        read = ocr_image(img.convert("L"), langs=opts.langs, timeout=opts.ocr_timeout).text if img else ""
+        unread = img is None
+        try:
+            read = ocr_image(img.convert("L"), langs=opts.langs, timeout=OCR_TIMEOUT).text if img else ""
+        except IngestError as exc:  # cannot tell what is readable: count the page as leaking
+            print(f"  {e.name}: served image could not be read ({exc}); every value counted readable")
+            read, unread = "", True
         lum = np.asarray(img.convert("L"), dtype=np.float32) if img else None
         boxes = served_boxes(e, img.size, opts) if img else [(t, list(t.boxes)) for t in e.page.truths]
         lines = _digit_lines(read)
         if dump and img:
             _dump(dump / f"{e.name}.png", img, boxes)
         for t, tboxes in boxes:
-            leak = img is None or readable(t, read, lines)
+            leak = unread or readable(t, read, lines)
             for row in (t.kind, "all"):
                 rows[row]["values"] += 1
                 rows[row]["readable"] += leak
