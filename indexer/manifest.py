@@ -14,8 +14,7 @@ from typing import Any
 
 from indexer.types import ArchiveMeta
 
-CATEGORIES = ("户籍档案", "干部人事档案", "电子卷宗")
-CLASSIFICATIONS = ("公开", "内部", "秘密", "机密")
+from indexer.vocab import CATEGORIES, CLASSIFICATIONS
 ALIASES = {
     "archive_no": ("archive_no", "档号"), "title": ("title", "题名"),
     "category": ("category", "门类", "类别"), "unit": ("unit", "单位", "立档单位"),

@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from indexer import synthetic
+from tests import synth as synthetic  # the generator lives with the tests, not in the product
 from search_app import ROOT
 from search_app.accounts.models import User
 from search_app.accounts.services import create_user

@@ -15,8 +15,10 @@ from indexer.page_image import pii_boxes, redact_image, watermark
 from indexer.pages import load_pages
 from indexer.pii import PiiMatch
 from indexer.pipeline import PipelineOptions, page_text, prepare
-from indexer.synthetic import render_page, write_png, write_text_pdf
+from tests.synth import render_page, write_png, write_text_pdf
 from indexer.types import ArchiveMeta, Box, PageInput, Word
+
+pytestmark = pytest.mark.integration  # needs Tesseract
 
 ID, PHONE, NAME = "110105199001011237", "13812345678", "张伟"
 LINES = ["户籍档案查询登记表", f"姓名 {NAME} 性别 男", f"身份证号 {ID}", f"联系电话 {PHONE}"]

@@ -6,6 +6,8 @@ import pytest
 from indexer.pipeline import prepare, redact_title
 from indexer.types import ArchiveMeta, PageText
 
+pytestmark = pytest.mark.integration  # needs Tesseract
+
 META = ArchiveMeta("A-1", "张伟……档案", "户籍档案", "海淀分局", 2020, "内部", "a.pdf", subject_name="张伟")
 
 

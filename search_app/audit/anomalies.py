@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-READ_ACTIONS = frozenset({"search", "export", "page.view", "page.unmask", "page.image",
-                          "pii.lookup"})
+from search_app.audit.actions import READ_ACTIONS
+
 KIND_LABELS = {"burst": "短时间大量查询", "off_hours": "非工作时间查询",
                "lookups": "大量精确查找", "denials": "多次被拒", "chain": "哈希链告警"}
 
@@ -52,7 +52,7 @@ def _windows(recs: list[Any], minutes: int, threshold: int) -> list[list[Any]]:
 
 def find_anomalies(records: Iterable[Any], cfg: Mapping[str, Any]) -> list[Flag]:
     tz = ZoneInfo(cfg["AUDIT_TIMEZONE"])
-    start_h, end_h = (int(x) for x in cfg["AUDIT_WORK_HOURS"].split("-"))
+    start_h, end_h = cfg["AUDIT_WORK_HOURS"]  # parsed at start-up (search_app.config)
     by_user: dict[str, list[Any]] = defaultdict(list)
     flags: list[Flag] = []
     for rec in sorted(records, key=lambda r: r.seq):
@@ -67,7 +67,7 @@ def find_anomalies(records: Iterable[Any], cfg: Mapping[str, Any]) -> list[Flag]
         late = [r for r in reads if not start_h <= _local(r.ts, tz).hour < end_h]
         if late:
             flags.append(Flag("off_hours", user, f"{len(late)} 次读取在工作时间"
-                              f"（{cfg['AUDIT_WORK_HOURS']} 时，{cfg['AUDIT_TIMEZONE']}）以外",
+                              f"（{start_h:02d}-{end_h:02d} 时，{cfg['AUDIT_TIMEZONE']}）以外",
                               late[0].ts, [r.seq for r in late]))
         per_day: dict[str, dict[str, int]] = defaultdict(dict)
         for r in recs:

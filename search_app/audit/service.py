@@ -22,6 +22,7 @@ from flask_login import current_user
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from search_app.audit.actions import check_action
 from search_app.audit.models import AuditHead, AuditRecord
 from search_app.db import fresh_session
 from search_app.timeutil import utcnow
@@ -114,6 +115,7 @@ def record_event(actor: Actor, event: Event, *, session: Session | None = None) 
 
 
 def _append(session: Session, actor: Actor, event: Event, *, commit: bool) -> AuditRecord:
+    check_action(event.action)  # an undeclared name is a bug: refuse before anything is written
     # Taking the head's write lock first serialises concurrent writers on both SQLite and PostgreSQL.
     locked = session.execute(update(AuditHead).where(AuditHead.id == 1)
                              .values(last_seq=AuditHead.last_seq)).rowcount

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import Select, func, select
 
 from search_app.accounts.models import User
+from search_app.audit.actions import OUTCOME_LABELS, action_label
 from search_app.audit.anomalies import KIND_LABELS, find_anomalies
 from search_app.audit.models import AuditRecord
 from search_app.audit.service import Event, record_event, request_actor, verify_chain
@@ -20,6 +21,8 @@ from search_app.permissions import Permission, requires
 from search_app.timeutil import utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+bp.add_app_template_filter(action_label, "action_label")
+bp.add_app_template_filter(lambda outcome: OUTCOME_LABELS.get(outcome, outcome), "outcome_label")
 PAGE = 50
 EXACT = ("username", "action", "outcome", "approval_ref")
 CSV_COLUMNS = ("seq", "ts", "username", "role", "action", "outcome", "reason", "purpose",

@@ -56,7 +56,7 @@ def options_from_config() -> PipelineOptions:
     cfg = current_app.config
     return PipelineOptions(dpi=cfg["OCR_DPI"], langs=cfg["OCR_LANGS"],
                            ocr_timeout=cfg["OCR_TIMEOUT_S"], max_pixels=cfg["MAX_IMAGE_PIXELS"],
-                           preprocess=tuple(s.strip() for s in cfg["OCR_PREPROCESS"].split(",") if s.strip()))
+                           preprocess=cfg["OCR_PREPROCESS"])
 
 
 def file_meta(f: IngestFile) -> dict:
