@@ -29,7 +29,8 @@ _PLACE_SUFFIX = (
     r"(?:街道办事处|街道|镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
     r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营)"
 )
-_DETAIL_SUFFIX = r"(?:号院|号楼|号|弄|栋|幢|座|单元|层|楼|室|房|户|组|队|社)[甲乙丙丁]?"
+_DETAIL_SUFFIX = (r"(?:号院|号楼|号|弄|栋|幢|座|单元|门|层|楼|室|房|户|组|队|社)"
+                  r"(?:[甲乙丙丁](?:院|楼)?)?")  # 12号乙, 222号甲院
 # OCR misreads the suffix of a house number (号 as 弓 or 亏, 室 as 窒, 弄 as 丟, 单元 as 单兀): after
 # a named place and an Arabic number, any CJK character that is not a unit, a time or a connective
 # ("中山路3公里", "解放路2年来", "乘2路") stands for the suffix it replaced.

@@ -70,7 +70,7 @@ def fuzzy_cue_ends(text: str, gaps: frozenset[int] = frozenset()) -> list[int]:
     edit, or that end in a role character; text is the folded view (indexer.textview).
 
     `gaps` are the view positions before which the original had whitespace that the view
-    dropped: a cue within one edit followed by such a gap ("经办亼 李明") counts too, since a
+    dropped: a label followed by such a gap ("经办亼 李明", "受送达人 狄胜") counts too, since a
     space after a label is a layout boundary as much as a colon is."""
     *_, last = _index()
     out = []
@@ -78,7 +78,8 @@ def fuzzy_cue_ends(text: str, gaps: frozenset[int] = frozenset()) -> list[int]:
         if p < 2 or not textview.is_cjk(text[p - 1]):
             continue
         if ch not in _COLON:
-            if p in gaps and any(p - n >= 0 and _near_cue(text[p - n:p]) for n in range(3, 8)):
+            if p in gaps and ((text[p - 1] in last and textview.is_cjk(text[p - 2]))
+                              or any(p - n >= 0 and _near_cue(text[p - n:p]) for n in range(3, 8))):
                 out.append(p)
             continue
         hit = text[p - 1] in last and textview.is_cjk(text[p - 2])

@@ -28,8 +28,11 @@ _TRANSLIT = (
     "塞赛桑色森僧沙莎山善尚绍舍申什史士斯松苏索塔泰太坦汤唐陶特提天廷通图吐托娃瓦万"
     "旺威维伟卫温文翁沃乌吾武西希锡喜夏仙贤香祥肖谢辛新欣兴休秀旭雅亚娅耶叶伊依衣仪"
     "义易艺因银英尤友于余玉元园约岳云扎札泽曾增翟詹张章赵哲珍真正志智朱卓孜兹宗祖佐"
-    "逊顿珠措嘎央次肉再排荪不尕俊琪勒鲁敦娃登买孜努罕汉衣吾热乌图"
+    "逊顿珠措嘎央次肉再排荪不尕俊琪勒鲁敦娃登买孜努罕汉衣吾热乌图素甫"
 )
+# Function words that end the clause before a name (关于依明·买买提, 其父玉素甫·哈斯) are never
+# the first character of one, though some are transliteration characters elsewhere.
+_NOT_FIRST = frozenset("于关和与及的是在对向从为了其父母妻夫子女")
 _PART = f"[{_TRANSLIT}]{{2,6}}"
 _DOTS = "·•・‧∙⋅・."  # "." : OCR's reading of a small dot (NFKC folds ． to it)
 _DOT_NAME = re.compile(rf"(?<![{_TRANSLIT}]){_PART}(?:[{_DOTS}]{_PART}){{1,3}}(?![{_TRANSLIT}])")
@@ -43,6 +46,9 @@ def find_dot_names(text: str) -> list[PiiMatch]:
     view = textview.build(text)
     out = []
     for m in _DOT_NAME.finditer(view.text):
-        start, end = view.span(m.start(), m.end())
-        out.append(PiiMatch("name", start, end, m.group()))
+        a = m.start()
+        while view.text[a] in _NOT_FIRST and view.text[a + 2] not in _DOTS:
+            a += 1
+        start, end = view.span(a, m.end())
+        out.append(PiiMatch("name", start, end, view.text[a:m.end()]))
     return out

@@ -145,11 +145,13 @@ def _cued_name_end(text: str, start: int, bounds: set[int]) -> int | None:
 class _Finder:
     """Candidates over one view text: (start, end, cued)."""
 
-    def __init__(self, text: str, gaps: frozenset[int] = frozenset()) -> None:
+    def __init__(self, text: str, gaps: frozenset[int] = frozenset(),
+                 hard: frozenset[int] = frozenset()) -> None:
         self.text = text
-        self.gaps = gaps
+        self.gaps, self.hard = gaps, hard  # dropped whitespace; of two or more characters
         self.tokens = _tokens(text)
-        self.bounds = {t.start for t in self.tokens} | {len(text)}
+        # A wide gap is a table column: a name may end there, whatever jieba made of the join.
+        self.bounds = {t.start for t in self.tokens} | {len(text)} | set(hard)
         self.freq = _pos().tokenizer.FREQ
         self.tags = _pos().word_tag_tab
 
@@ -222,7 +224,7 @@ class _Finder:
         word = self.text[start:end]
         if word in _stopwords() or not 2 <= len(word) <= 4 or _PRE_CUE.fullmatch(word):
             return False
-        if not _person_shaped(self, word):
+        if not _person_shaped(self, word) or any(start < k < end for k in self.hard):
             return False
         if end < len(self.text) and self.text[end] in _PLACE_SUFFIX:
             return False
@@ -273,8 +275,11 @@ def _extend_lists(finder: _Finder, chosen: list[tuple[int, int, bool]]) -> list[
                     neighbours.append((s0, start - 1, True))
                     break
         for c in neighbours:
-            if finder.acceptable(*c) and all(c[1] <= o[0] or c[0] >= o[1] for o in taken):
-                taken.append(c)
+            clash = [o for o in taken if o[0] < c[1] and c[0] < o[1]]
+            # The list's cue outranks a shorter uncued guess inside it (韩娟 in 、韩娟汉).
+            if finder.acceptable(*c) and all(not o[2] and c[0] <= o[0] and o[1] <= c[1]
+                                             for o in clash):
+                taken = [o for o in taken if o not in clash] + [c]
                 todo.append(c)
     return taken
 
@@ -284,9 +289,9 @@ def find_person_names(text: str) -> list[PiiMatch]:
     view = textview.build(text)
     if not view.text:
         return []
-    gaps = frozenset(k for k in range(1, len(view.offsets))
-                     if view.offsets[k] - view.offsets[k - 1] > 1)
-    finder = _Finder(view.text, gaps)
+    jumps = [(k, view.offsets[k] - view.offsets[k - 1]) for k in range(1, len(view.offsets))]
+    finder = _Finder(view.text, frozenset(k for k, d in jumps if d > 1),
+                     frozenset(k for k, d in jumps if d > 2))
     raw = finder.from_cues() + finder.from_anon() + finder.from_tags() + finder.from_clauses()
     candidates = [c for c in raw if finder.acceptable(*c)]
     # Cued candidates first (the cue fixes where the name starts), then longer ones.
