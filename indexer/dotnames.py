@@ -45,10 +45,21 @@ def find_dot_names(text: str) -> list[PiiMatch]:
         return []
     view = textview.build(text)
     out = []
-    for m in _DOT_NAME.finditer(view.text):
+    for a, b in dot_spans(view.text):
+        start, end = view.span(a, b)
+        out.append(PiiMatch("name", start, end, view.text[a:b]))
+    return out
+
+
+def dot_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) of every dotted name in an already folded text (indexer.textview)."""
+    if not any(ch in _DOTS for ch in text):
+        return []
+    out = []
+    for m in _DOT_NAME.finditer(text):
         a = m.start()
-        while view.text[a] in _NOT_FIRST and view.text[a + 2] not in _DOTS:
+        # 其父玉素甫: a function word glued to the name; 其其格 is a name (a doubled character).
+        while text[a] in _NOT_FIRST and text[a + 1] != text[a] and text[a + 2] not in _DOTS:
             a += 1
-        start, end = view.span(a, m.end())
-        out.append(PiiMatch("name", start, end, view.text[a:m.end()]))
+        out.append((a, m.end()))
     return out

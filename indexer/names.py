@@ -18,18 +18,20 @@ import functools
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import jieba
 import jieba.posseg
 
-from indexer import cues, textview
+from indexer import cues, dotnames, textview
+from indexer.name_data import divisions as _divisions
+from indexer.name_data import is_surname as _is_surname
+from indexer.name_data import stopwords as _stopwords
+from indexer.name_data import surname_len as _surname_len
 from indexer.pii import PiiMatch
 from indexer.tokenize import _tokenizer
 
 __all__ = ["find_person_names"]
 
-_DATA = Path(__file__).resolve().parent / "data"
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt"})
 # Tags a given name may carry when jieba split it off its surname (孙|红梅 nr, 周|建华 nz).
 _GIVEN_TAGS = frozenset({"nr", "nrfg", "nrt", "nz"})
@@ -48,6 +50,7 @@ _TERMINATORS = frozenset(
     "男女于在等和与及的是系为任因经向对将把被从同曾已均现等了也都并或即由自到至"
     "年月日号户之其该此各某某本"
 )
+_CLOSERS = frozenset("、，。；：,;:）)")
 # A "name" followed by one of these is the start of a place name (王家庄, 张家口市, 马鞍山路).
 _PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")
 _PLACE_END = frozenset("路街村镇县区市省乡巷庄屯")  # 张家村, 李庄: the place itself
@@ -67,46 +70,12 @@ class _Token:
     end: int
 
 
-def _lines(name: str) -> frozenset[str]:
-    text = (_DATA / name).read_text(encoding="utf-8")
-    return frozenset(s for line in text.splitlines() if (s := line.strip()) and s[0] != "#")
-
-
-@functools.lru_cache(maxsize=1)
-def _surnames() -> tuple[frozenset[str], frozenset[str]]:
-    words = _lines("surnames.txt")
-    return (frozenset(w for w in words if len(w) == 1), frozenset(w for w in words if len(w) == 2))
-
-
-@functools.lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    return _lines("name_stopwords.txt")
-
-
-@functools.lru_cache(maxsize=1)
-def _divisions() -> frozenset[str]:
-    return _lines("admin_divisions.txt")
-
-
 @functools.lru_cache(maxsize=1)
 def _pos() -> jieba.posseg.POSTokenizer:
     """One POS tokenizer per process, sharing the segmenting tokenizer (and its user dictionary,
     whose place and office names keep 派出所 names out of the name tag) with indexer.tokenize."""
     jieba.setLogLevel(logging.WARNING)
     return jieba.posseg.POSTokenizer(_tokenizer())
-
-
-def _surname_len(word: str) -> int:
-    """Length of the surname word starts with (compound first), 0 if none."""
-    single, double = _surnames()
-    if len(word) >= 3 and word[:2] in double:
-        return 2
-    return 1 if word[:1] in single else 0
-
-
-def _is_surname(word: str) -> bool:
-    single, double = _surnames()
-    return word in single or word in double
 
 
 def _all_cjk(word: str) -> bool:
@@ -121,7 +90,8 @@ def _tokens(text: str) -> list[_Token]:
     return out
 
 
-def _cued_name_end(text: str, start: int, bounds: set[int]) -> int | None:
+def _cued_name_end(text: str, start: int, bounds: set[int],
+                   hard: frozenset[int] = frozenset()) -> int | None:
     """End of the name a cue announces at `start`: surname plus one or two given characters,
     ending on a jieba word boundary and before any character that cannot be in a given name."""
     sl = _surname_len(text[start:start + 4])
@@ -133,7 +103,12 @@ def _cued_name_end(text: str, start: int, bounds: set[int]) -> int | None:
     for given in (1, 2):
         end = start + sl + given
         chunk = text[start + sl:end]
-        if len(chunk) < given or not _all_cjk(chunk) or any(ch in _TERMINATORS for ch in chunk):
+        # A name closed by a table gap or punctuation may end in a character that otherwise
+        # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
+        closed = end >= len(text) or end in hard or text[end] in _CLOSERS
+        if (len(chunk) < given or not _all_cjk(chunk)
+                or any(ch in _TERMINATORS for ch in chunk[:-1] if not closed or given == 1)
+                or (chunk[-1] in _TERMINATORS and not (closed and given == 2))):
             break
         if chunk in _stopwords():  # 吴律师, 王同志: a title, not a given name
             return None
@@ -178,15 +153,16 @@ class _Finder:
         found = []
         starts = [m.end() for m in _PRE_CUE.finditer(self.text)]
         for start in [*starts, *cues.fuzzy_cue_ends(self.text, self.gaps)]:
-            end = _cued_name_end(self.text, start, self.bounds)
+            end = _cued_name_end(self.text, start, self.bounds, self.hard)
             if end is not None:
                 found.append((start, end, True))
         for m in _POST_CUE.finditer(self.text):
-            for length in (3, 2):
+            for length in (4, 3, 2):  # 4: a compound surname (上官凤兰同志)
                 start = m.start() - length
                 chunk = self.text[max(start, 0):m.start()]
+                sl = _surname_len(chunk)
                 if (start >= 0 and start in self.bounds and _all_cjk(chunk)
-                        and _surname_len(chunk)
+                        and sl and 1 <= length - sl <= 2
                         and not any(ch in _TERMINATORS for ch in chunk[1:])):
                     found.append((start, m.start(), True))
                     break
@@ -264,7 +240,7 @@ def _extend_lists(finder: _Finder, chosen: list[tuple[int, int, bool]]) -> list[
         start, end, _ = todo.pop()
         neighbours = []
         if end < len(text) - 2 and text[end] in _JOINERS:
-            nxt = _cued_name_end(text, end + 1, finder.bounds)
+            nxt = _cued_name_end(text, end + 1, finder.bounds, finder.hard)
             if nxt is not None:
                 neighbours.append((end + 1, nxt, True))
         if start >= 3 and text[start - 1] in _JOINERS:
@@ -300,6 +276,9 @@ def find_person_names(text: str) -> list[PiiMatch]:
     for c in candidates:
         if all(c[1] <= o[0] or c[0] >= o[1] for o in chosen):
             chosen.append(c)
+    # Dotted names (indexer.dotnames) seed lists too: 调查人：哈斯·古丽米拉、宋朝新.
+    for span in dotnames.dot_spans(view.text):
+        chosen = [c for c in chosen if c[1] <= span[0] or c[0] >= span[1]] + [(*span, True)]
     chosen = _extend_lists(finder, chosen)
     out = []
     for start, end, _ in sorted(chosen):

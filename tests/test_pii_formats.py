@@ -83,6 +83,13 @@ def test_local_landline_after_phone_cue(cue: str, number: str) -> None:
     assert len(hidden) <= len(digits) - 5, f"landline {number}: only {hidden!r} hidden in {out!r}"
 
 
+@pytest.mark.parametrize("written", ["02327798695", "057148782703", "075537407020", "01062751234"])
+def test_unseparated_landline(written: str) -> None:
+    out, found = redacted(f"电话 0571-89579003 或 {written}")
+    assert [m.kind for m in found] == ["landline", "landline"], f"landline {written}: {found}"
+    assert_hidden(f"家里座机{written}。", written, "landline", keep=5)
+
+
 # --- bank cards whatever the BIN ----------------------------------------------------------
 
 @pytest.mark.parametrize("body", ["955880123456789012", "940012345678901", "300012345678901",

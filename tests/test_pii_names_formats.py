@@ -71,6 +71,16 @@ def test_garbled_label_then_a_space(label: str) -> None:
         assert not readable(out, name), f"name {name} after {label!r} + space leaked: {out!r} {found}"
 
 
+@pytest.mark.parametrize("text,name", [
+    ("隨遷人 長孫俊森  身份證號 3601", "長孫俊森"), ("询问人 伏森明、程愚生  记录人 唐霞", "程愚生"),
+    ("調查人：尤朝海、韓娟漢    1966-02-", "韓娟漢"), ("受送达人 狄胜  送达地址 渝中区", "狄胜"),
+])
+def test_names_in_table_layouts(text: str, name: str) -> None:
+    out, found = run(text)
+    assert not readable(out, name) and name[-1] not in out, \
+        f"name {name} (or its last character) left readable: {out!r} {found}"
+
+
 def test_garbled_word_without_colon_is_no_cue() -> None:
     out, _ = run("审核后，时光流逝。")
     assert out == "审核后，时光流逝。", out
@@ -87,6 +97,13 @@ def test_dotted_names(name: str) -> None:
                  .replace("・", "·").split("·")]
         left = [p for p in parts if p in out]
         assert not left, f"name {name}: part(s) {left} left in plaintext: {out!r} {found}"
+
+
+@pytest.mark.parametrize("text,name", [("关于依明·买买提同志的政审", "依明·买买提"),
+                                       ("其父玉素甫·哈斯，系原公社干部", "玉素甫·哈斯")])
+def test_dotted_name_after_function_word(text: str, name: str) -> None:
+    found = [text[m.start:m.end] for m in find_pii(text, META) if m.kind == "name"]
+    assert found == [name], f"dotted name {name}: found {found} in {text!r}"
 
 
 @pytest.mark.parametrize("text", ["中国·北京", "党建·引领发展", "2023·上海", "诗·远方"])
@@ -138,6 +155,8 @@ def test_real_names_that_contain_place_words_stay_names() -> None:
 @pytest.mark.parametrize("addr,detail", [
     ("北京市朝阳区朝阳路甲12号", "甲12号"), ("建国路12号乙", "12号乙"),
     ("海淀区中关村大街乙27号院3号楼", "乙27号"), ("西城区官园胡同丙3号", "丙3号"),
+    ("北京市海淀区北土城南巷222号甲院8号楼1门516号", "1门516号"),
+    ("北京市海淀區芳草西路13號甲院2號樓5門169號", "5門169號"),
 ])
 def test_addresses_with_jia_yi_numbers(addr: str, detail: str) -> None:
     out, found = run(f"住址：{addr}，")
