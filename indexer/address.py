@@ -18,8 +18,8 @@ from indexer.pii import PiiMatch
 __all__ = ["admin_prefix_len", "find_addresses"]
 
 # Characters that never occur inside a place name but often right before one (住址：…,
-# 现居…, 迁往…, 位于…): they bound a match on the left.
-_STOP = "住址为于在是的到从迁往居现系至经将把被对等及位处称我你他她其该"
+# 现居…, 迁往…, 由…迁入, 位于…): they bound a match on the left.
+_STOP = "住址为于在是的到从由迁往居现系至经将把被对等及位处称我你他她其该"
 _NAME = rf"[^\W\d_A-Za-z{_STOP}]"
 # A house or room number; OCR may split it with one space ("280 1室").
 _NUM = (r"(?:[甲乙丙丁]?(?:[A-Za-z]?\d{1,5}(?: ?\d{1,4})?(?:[-—－]\d{1,5})?[A-Za-z]?"

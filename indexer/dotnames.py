@@ -44,15 +44,18 @@ def find_dot_names(text: str) -> list[PiiMatch]:
     if not any(ch in _DOTS or ch == "\uff0e" for ch in text):
         return []
     view = textview.build(text)
+    offs = view.offsets
+    hard = frozenset(k for k in range(1, len(offs)) if offs[k] - offs[k - 1] > 2)
     out = []
-    for a, b in dot_spans(view.text):
+    for a, b in dot_spans(view.text, hard):
         start, end = view.span(a, b)
         out.append(PiiMatch("name", start, end, view.text[a:b]))
     return out
 
 
-def dot_spans(text: str) -> list[tuple[int, int]]:
-    """[start, end) of every dotted name in an already folded text (indexer.textview)."""
+def dot_spans(text: str, hard: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
+    """[start, end) of every dotted name in an already folded text (indexer.textview); a name
+    never runs across `hard`, the view positions where the original had a wide gap."""
     if not any(ch in _DOTS for ch in text):
         return []
     out = []
@@ -61,5 +64,7 @@ def dot_spans(text: str) -> list[tuple[int, int]]:
         # 其父玉素甫: a function word glued to the name; 其其格 is a name (a doubled character).
         while text[a] in _NOT_FIRST and text[a + 1] != text[a] and text[a + 2] not in _DOTS:
             a += 1
-        out.append((a, m.end()))
+        b = min([k for k in hard if a < k < m.end()], default=m.end())
+        if b - a >= 5 and any(ch in _DOTS for ch in text[a:b]):
+            out.append((a, b))
     return out

@@ -48,8 +48,11 @@ _PHRASE_FREQ = 1000
 # A given name never contains these: they end the name in "户主王芳与户主关系", "李明于".
 _TERMINATORS = frozenset(
     "男女于在等和与及的是系为任因经向对将把被从同曾已均现等了也都并或即由自到至"
-    "年月日号户之其该此各某某本"
+    "年月日号户之其该此各某某本於與為係從對將"
 )
+# Prepositions and conjunctions that are also (rare) surnames: before a surname, they lead
+# the clause rather than start the name.
+_LEADS = frozenset("经由在对被把将从与和及给让叫")
 _CLOSERS = frozenset("、，。；：,;:）)")
 # A "name" followed by one of these is the start of a place name (王家庄, 张家口市, 马鞍山路).
 _PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")
@@ -106,9 +109,13 @@ def _cued_name_end(text: str, start: int, bounds: set[int],
         # A name closed by a table gap or punctuation may end in a character that otherwise
         # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
         closed = end >= len(text) or end in hard or text[end] in _CLOSERS
-        if (len(chunk) < given or not _all_cjk(chunk)
-                or any(ch in _TERMINATORS for ch in chunk[:-1] if not closed or given == 1)
-                or (chunk[-1] in _TERMINATORS and not (closed and given == 2))):
+        if len(chunk) < given or not _all_cjk(chunk):
+            break
+        if chunk[-1] in _TERMINATORS and not (closed and given == 2):
+            if given == 1 and chunk not in "男女于在与和及的是系为":
+                continue  # 计向长: 向 may be inside a two-character given name
+            break
+        if given == 2 and chunk[0] in _TERMINATORS and not closed:
             break
         if chunk in _stopwords():  # 吴律师, 王同志: a title, not a given name
             return None
@@ -161,6 +168,8 @@ class _Finder:
                 start = m.start() - length
                 chunk = self.text[max(start, 0):m.start()]
                 sl = _surname_len(chunk)
+                if chunk[:1] in _LEADS and length > 2 and _surname_len(chunk[1:]):
+                    continue  # 经苏立介绍: 经 is the preposition, 苏立 the name
                 if (start >= 0 and start in self.bounds and _all_cjk(chunk)
                         and sl and 1 <= length - sl <= 2
                         and not any(ch in _TERMINATORS for ch in chunk[1:])):
@@ -200,7 +209,7 @@ class _Finder:
         word = self.text[start:end]
         if word in _stopwords() or not 2 <= len(word) <= 4 or _PRE_CUE.fullmatch(word):
             return False
-        if not _person_shaped(self, word) or any(start < k < end for k in self.hard):
+        if not _person_shaped(self, word, cued) or any(start < k < end for k in self.hard):
             return False
         if end < len(self.text) and self.text[end] in _PLACE_SUFFIX:
             return False
@@ -208,6 +217,8 @@ class _Finder:
             return False
         if not cued:
             given = word[_surname_len(word):]
+            if any(ch in _TERMINATORS for ch in given):  # 關於 tagged as a name
+                return False
             if (self.tags.get(given) in _PHRASE_TAGS
                     and self.freq.get(given, 0) >= _PHRASE_FREQ):
                 return False
@@ -218,11 +229,11 @@ class _Finder:
         return tag is None or tag in _NAME_TAGS or self.freq.get(word, 0) < _MAX_DICT_FREQ
 
 
-def _person_shaped(finder: _Finder, word: str) -> bool:
+def _person_shaped(finder: _Finder, word: str, cued: bool) -> bool:
     """Whole-word checks a cue cannot override: a place (徐汇, 朝阳: data/admin_divisions.txt),
     a surname glued into a frequent verb or function word (支付宝, 发展中), a role word after a
     surname-like character (向原告)."""
-    if word in _divisions():
+    if word in _divisions() and not cued:  # a cue outranks the place list: 户主金凤, 主任田阳
         return False
     sl = _surname_len(word)
     head = word[:sl + 1]
@@ -277,7 +288,7 @@ def find_person_names(text: str) -> list[PiiMatch]:
         if all(c[1] <= o[0] or c[0] >= o[1] for o in chosen):
             chosen.append(c)
     # Dotted names (indexer.dotnames) seed lists too: 调查人：哈斯·古丽米拉、宋朝新.
-    for span in dotnames.dot_spans(view.text):
+    for span in dotnames.dot_spans(view.text, finder.hard):
         chosen = [c for c in chosen if c[1] <= span[0] or c[0] >= span[1]] + [(*span, True)]
     chosen = _extend_lists(finder, chosen)
     out = []

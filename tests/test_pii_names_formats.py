@@ -74,6 +74,9 @@ def test_garbled_label_then_a_space(label: str) -> None:
 @pytest.mark.parametrize("text,name", [
     ("隨遷人 長孫俊森  身份證號 3601", "長孫俊森"), ("询问人 伏森明、程愚生  记录人 唐霞", "程愚生"),
     ("調查人：尤朝海、韓娟漢    1966-02-", "韓娟漢"), ("受送达人 狄胜  送达地址 渝中区", "狄胜"),
+    ("迁移人姓名 计向长  性别 男", "计向长"), ("；其母秦娟祥，已退休。", "秦娟祥"),
+    ("，\n其父皇甫庚雲，系原公社幹部", "皇甫庚雲"), ("延安路158號；其母\n華鐵，已退休。", "華鐵"),
+    ("代收人 如仙古丽·巴特尔  代收理由 同住成年家属", "如仙古丽·巴特尔"),
 ])
 def test_names_in_table_layouts(text: str, name: str) -> None:
     out, found = run(text)
@@ -137,17 +140,27 @@ def test_english_words_are_no_pinyin_names(text: str) -> None:
 # --- fewer false names: ordinary words and places ------------------------------------------
 
 @pytest.mark.parametrize("text", [
-    "汇入支付宝账户", "被告向原告支付欠款", "户主徐汇", "住在徐汇", "经办人：海淀", "户主：朝阳",
+    "汇入支付宝账户", "被告向原告支付欠款", "住在徐汇", "迁往海淀，", "来自朝阳，", "徐汇公安",
     "发展工作稳步推进", "通过微信支付", "支付给商户", "迁往静安", "武侯派出所", "原籍浦东",
+    "关于徐汇的报告",
 ])
 def test_words_and_places_are_no_names(text: str) -> None:
     found = [m for m in find_pii(text, META) if m.kind == "name"]
     assert not found, f"not names, but masked as names in {text!r}: {[text[m.start:m.end] for m in found]}"
 
 
+def test_traditional_preposition_is_no_name() -> None:
+    text = "關於穆學剛同志的政審情況報告"
+    found = [text[m.start:m.end] for m in find_pii(text, META) if m.kind == "name"]
+    assert found == ["穆學剛"], f"names in {text!r}: {found}"
+
+
 def test_real_names_that_contain_place_words_stay_names() -> None:
     out, found = run("户主张朝阳，妻子王海淀。")
     assert "朝阳" not in out and "海淀" not in out, f"names leaked: {out!r} {found}"
+    # A cue outranks the place list: 金凤 and 田阳 are also districts.
+    out, found = run("书记员 金凤\n走访对象：社区主任田阳，电话")
+    assert "凤" not in out and "阳" not in out, f"cued names leaked: {out!r} {found}"
 
 
 # --- addresses ----------------------------------------------------------------------------
