@@ -109,9 +109,9 @@ def _cued_name_end(text: str, start: int, bounds: set[int],
         # A name closed by a table gap or punctuation may end in a character that otherwise
         # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
         closed = end >= len(text) or end in hard or text[end] in _CLOSERS
-        if len(chunk) < given or not _all_cjk(chunk):
+        if len(chunk) < given or not _all_cjk(chunk) or any(start < k < end for k in hard):
             break
-        if chunk[-1] in _TERMINATORS and not (closed and given == 2):
+        if chunk[-1] in _TERMINATORS and not (closed and chunk[-1] not in "男女"):
             if given == 1 and chunk not in "男女于在与和及的是系为":
                 continue  # 计向长: 向 may be inside a two-character given name
             break
@@ -170,7 +170,9 @@ class _Finder:
                 sl = _surname_len(chunk)
                 if chunk[:1] in _LEADS and length > 2 and _surname_len(chunk[1:]):
                     continue  # 经苏立介绍: 经 is the preposition, 苏立 the name
-                if (start >= 0 and start in self.bounds and _all_cjk(chunk)
+                # jieba may glue a preposition to the surname (对成|汉英同志).
+                at_bound = start in self.bounds or (start > 0 and self.text[start - 1] in _LEADS)
+                if (start >= 0 and at_bound and _all_cjk(chunk)
                         and sl and 1 <= length - sl <= 2
                         and not any(ch in _TERMINATORS for ch in chunk[1:])):
                     found.append((start, m.start(), True))
