@@ -64,7 +64,9 @@ def dot_spans(text: str, hard: frozenset[int] = frozenset()) -> list[tuple[int, 
         # 其父玉素甫: a function word glued to the name; 其其格 is a name (a doubled character).
         while text[a] in _NOT_FIRST and text[a + 1] != text[a] and text[a + 2] not in _DOTS:
             a += 1
-        b = min([k for k in hard if a < k < m.end()], default=m.end())
+        dot = next(k for k in range(m.start(), m.end()) if text[k] in _DOTS)
+        a = max([k for k in hard if a < k < dot - 1], default=a)  # 签章  艾力·乌兰: after the gap
+        b = min([k for k in hard if dot + 2 < k < m.end()], default=m.end())
         if b - a >= 5 and any(ch in _DOTS for ch in text[a:b]):
             out.append((a, b))
     return out

@@ -53,6 +53,7 @@ _TERMINATORS = frozenset(
 # Prepositions and conjunctions that are also (rare) surnames: before a surname, they lead
 # the clause rather than start the name.
 _LEADS = frozenset("经由在对被把将从与和及给让叫")
+_LEADS_OR_SURNAME = frozenset("向于经")
 _CLOSERS = frozenset("、，。；：,;:）)")
 # A "name" followed by one of these is the start of a place name (王家庄, 张家口市, 马鞍山路).
 _PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")
@@ -108,15 +109,15 @@ def _cued_name_end(text: str, start: int, bounds: set[int],
         chunk = text[start + sl:end]
         # A name closed by a table gap or punctuation may end in a character that otherwise
         # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
-        closed = end >= len(text) or end in hard or text[end] in _CLOSERS
+        closed = end >= len(text) or end in hard or text[end] in _CLOSERS or text[end].isspace()
         if len(chunk) < given or not _all_cjk(chunk) or any(start < k < end for k in hard):
             break
         if chunk[-1] in _TERMINATORS and not (closed and chunk[-1] not in "男女"):
             if given == 1 and chunk not in "男女于在与和及的是系为":
                 continue  # 计向长: 向 may be inside a two-character given name
             break
-        if given == 2 and chunk[0] in _TERMINATORS and not closed:
-            break
+        if given == 2 and chunk[0] in _TERMINATORS and chunk[0] not in "向均" and not closed:
+            break  # 向/均 often open a given name (邱向红, 张均平)
         if chunk in _stopwords():  # 吴律师, 王同志: a title, not a given name
             return None
         if end in bounds or end == len(text):
@@ -149,6 +150,8 @@ class _Finder:
             nxt = toks[i + 1] if i + 1 < len(toks) else None
             if nxt is None or not _is_surname(tok.word) or not _all_cjk(nxt.word):
                 continue
+            if tok.word in _LEADS_OR_SURNAME and nxt.flag in _NAME_TAGS and _surname_len(nxt.word):
+                continue  # 张三向李四借款: 向 is the preposition before a whole name
             if _ANON.fullmatch(nxt.word):
                 found.append((tok.start, nxt.end, True))
             elif (nxt.flag in _GIVEN_TAGS and len(nxt.word) <= 2 and nxt.word not in _stopwords()

@@ -79,11 +79,19 @@ def test_garbled_label_then_a_space(label: str) -> None:
     ("代收人 如仙古丽·巴特尔  代收理由 同住成年家属", "如仙古丽·巴特尔"),
     ("受送达人签收 上官翠  二〇二二年", "上官翠"), ("（2）姓名：路向  与户主关系", "路向"),
     ("我們於2014年04月對成漢英同志進行了政治審查", "成漢英"),
+    ("問：你認識裴向秋嗎？", "裴向秋"), ("戶主姓名：阮向宗    住址", "阮向宗"),
+    ("承办人签章  艾力·乌兰  登记日期", "艾力·乌兰"),
 ])
 def test_names_in_table_layouts(text: str, name: str) -> None:
     out, found = run(text)
     assert not readable(out, name) and name[-1] not in out, \
         f"name {name} (or its last character) left readable: {out!r} {found}"
+
+
+def test_preposition_before_a_name_is_not_its_surname() -> None:
+    text = "张伟向王建国借款"
+    found = [text[m.start:m.end] for m in find_pii(text, META) if m.kind == "name"]
+    assert found == ["张伟", "王建国"], f"names in {text!r}: {found}"
 
 
 def test_garbled_word_without_colon_is_no_cue() -> None:
