@@ -6,9 +6,10 @@ one digit per original character, so every span still points into the original t
 redaction erases the noise too.
 
 Full-width and other Unicode decimal digits are digits. Chinese numerals (〇一二…九, 壹贰叁…玖,
-零, ○, 幺) are digits only in a run of at least three of them with no Arabic digit glued to it:
-一 alone is a word, 一三八一二三四五六七八 is a phone. A single 一 between Arabic digits is OCR's
-reading of a dash (138一1234一5678) and separates groups. 十/拾 are multipliers, not digits, so
+零, ○, 幺, 两) are digits in a run of at least three of them (一三八一二三四五六七八, also spaced
+out: 一 三 八 …), in a run of two or more glued to Arabic digits (138一二三四5678), or alone between
+two Arabic digits; 一 alone is a word. A single 一 between Arabic digits is OCR's reading of a
+dash (138一1234一5678) and separates groups. 十/拾 are multipliers, not digits, so
 二〇二三年五月十二日 stays a date.
 """
 from __future__ import annotations
