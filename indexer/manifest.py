@@ -73,6 +73,12 @@ def parse_manifest(path: str | Path) -> list[ManifestRow]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"无法读取清单 {path.name}：{exc}") from None
+    return parse_manifest_text(text, path)
+
+
+def parse_manifest_text(text: str, path: str | Path) -> list[ManifestRow]:
+    """Rows of a manifest already read (e.g. decrypted); `path` names it and gives its format."""
+    path = Path(path)
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)

@@ -14,11 +14,12 @@ LEVEL_NAMES: dict[int, str] = {v: k for k, v in CLASSIFICATION_LEVELS.items()}
 # Grants whose ceiling reaches this level (秘密) need a second approver.
 SECOND_APPROVAL_LEVEL = CLASSIFICATION_LEVELS["秘密"]
 # Personal-data kinds the pipeline detects, with their labels: what a grant may unmask.
+# "number" is the fail-safe: any other long digit run that is not positively a date, 档号 etc.
 PII_KINDS: dict[str, str] = {"id_number": "身份证号", "phone": "手机号", "landline": "固定电话",
                              "bank_card": "银行卡号", "name": "姓名", "address": "住址",
-                             "number": "其他号码"}  # number: the fail-safe (indexer.failsafe)
-# Kinds an exact look-up can search by (addresses are too free-form to match exactly; a bare
-# number of unknown kind is masked for safety, not offered as a search key).
+                             "number": "其他号码"}
+# Kinds an exact look-up can search by (addresses are too free-form to match exactly; the
+# fail-safe's numbers are of no known kind).
 LOOKUP_KINDS: dict[str, str] = {k: v for k, v in PII_KINDS.items() if k not in ("address", "number")}
 
 

@@ -64,7 +64,8 @@ def _process(session: Session, f: IngestFile, page: IngestPage) -> None:
         opts = options_from_config()
         data = blob_store().get(f.sha256)
         prepared = prepare(page_text(load_page(data, page.page_no, dpi=opts.dpi,
-                                               max_pixels=opts.max_pixels), opts), meta)
+                                               max_pixels=opts.max_pixels,
+                                               view_max_edge=opts.view_max_edge), opts), meta)
         doc = keep_page(session, meta, prepared, f, reason="reingest")
         session.commit()  # durable before it becomes searchable
         index_documents([doc])

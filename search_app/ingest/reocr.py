@@ -51,7 +51,8 @@ def reocr(archive_no: str, *, page_no: int | None = None) -> list[ReocrResult]:
         started = time.monotonic()
         old = session.get(PageSecret, doc_id(archive_no, n))
         old_conf, old_source = (old.ocr_confidence, old.text_source) if old else (None, "")
-        page = load_page(data, n, dpi=opts.dpi, max_pixels=opts.max_pixels, force_render=True)
+        page = load_page(data, n, dpi=opts.dpi, max_pixels=opts.max_pixels,
+                         view_max_edge=opts.view_max_edge, force_render=True)
         prepared = prepare(page_text(page, opts), meta)
         doc = keep_page(session, meta, prepared, f, reason="reocr")
         session.commit()
