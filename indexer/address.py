@@ -20,7 +20,7 @@ __all__ = ["admin_prefix_len", "find_addresses"]
 # Characters that never occur inside a place name but often right before one (住址：…,
 # 现居…, 迁往…, 由…迁入, 位于…): they bound a match on the left.
 _STOP = "住址为于在是的到从由迁往居现系至经将把被对等及位处称我你他她其该"
-_NAME = rf"[^\W\d_A-Za-z{_STOP}]"
+_NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # A house or room number; OCR may split it with one space ("280 1室").
 _NUM = (r"(?:[甲乙丙丁]?(?:[A-Za-z]?\d{1,5}(?: ?\d{1,4})?(?:[-—－]\d{1,5})?[A-Za-z]?"
         r"|[一二三四五六七八九十百零〇两]{1,4}))")
@@ -42,8 +42,21 @@ _PLACE = rf"{_NAME}{{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|[东西南北
 _DETAIL = rf"{_NUM}(?:{_DETAIL_SUFFIX}|(?<=\d){_GARBLED})"
 # Admin levels, then at least one named place followed by numbered parts; places and numbers may
 # alternate (…村3组15号, …小区2号楼3单元402室, …路88号院2号楼).
+# After an administrative level, OCR may garble the road's own suffix too (延安南侍74号 for
+# 延安南路, 建设衛術520弄): a short name ending in any character, then a number with a real
+# detail suffix, still is a road and a house number. Between two numbered parts, up to two
+# garbled characters stand for the place or suffix OCR lost (258号际4号楼).
+# Offices and ordinals are no roads: 公安局第3号令, 本市共有3号.
+_NOT_ROAD = "第共有令局厅委办部所科处院校司会府"
+_ROAD_NAME = rf"[^\W\d_A-Za-z{_STOP}号{_NOT_ROAD}]"
+_GARBLED_PLACE = (rf"{_ROAD_NAME}{{2,7}}?"
+                  rf"(?=[甲乙丙丁]?\d{{1,5}}(?:[-—－]\d{{1,5}})?{_DETAIL_SUFFIX})")
+_NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
+_LINK = (rf"(?:{_PLACE}|(?<=[号弄栋幢座元门层楼室])"
+         rf"[^\W\d_A-Za-z{_STOP}{_NOT_SUFFIX}]{{1,4}})")
 _ADDRESS = re.compile(
-    rf"(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}{_DETAIL}(?:(?:{_PLACE})?{_DETAIL}){{0,5}}"
+    rf"(?:(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}|(?:{_NAMED_ADMIN}){{1,4}}{_GARBLED_PLACE})"
+    rf"{_DETAIL}(?:(?:{_LINK})?{_DETAIL}){{0,5}}"
 )
 _MAX_LEN = 60
 

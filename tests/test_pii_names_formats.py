@@ -196,8 +196,20 @@ def test_addresses_with_misread_suffix(addr: str, secret: str) -> None:
     assert secret not in out, f"address {addr}: house number {secret} left readable: {out!r} {found}"
 
 
+@pytest.mark.parametrize("addr,secret", [
+    ("昆山市延安南侍74號桂花旱小區26櫥2單元1302室", "1302"), ("鼓樓區滬河北街258號際4號樓盾J311號", "311"),
+    ("湖北省武汉市江岸区文昌南埠123号院1号楼4门513号", "513"),
+    ("北京市东城区解放北街128-6号钢三衍舍9栋1单元823室", "823"),
+    ("西安市新城區朝陽門衛術520弄55號987室", "987"),
+])
+def test_addresses_with_misread_road_and_links(addr: str, secret: str) -> None:
+    out, found = run(f"现住址：{addr}，其父")
+    assert secret not in out, f"address {addr}: {secret} left readable: {out!r} {found}"
+
+
 @pytest.mark.parametrize("text", ["沿中山路3公里", "乘坐中山路3路公交", "人民路100米处", "解放路2年来",
-                                  "建设路3次改造"])
+                                  "建设路3次改造", "上海市公安局第3号令", "本市共有3号",
+                                  "北京市朝阳区人民政府3号文", "国发〔2001〕12号"])
 def test_road_and_a_measure_is_no_address(text: str) -> None:
     found = [m for m in find_pii(text, META) if m.kind == "address"]
     assert not found, f"{text!r} masked as address: {found}"
