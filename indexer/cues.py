@@ -32,7 +32,9 @@ ROLE_CUES = (
     # kinship after 其/之 (其母潘翠, 其父石汉长)
     "其父|其母|其妻|其夫|其子|其女|其兄|其弟|其姐|其妹|之父|之母|其配偶|"
     # whom a witness is asked about (你认识张三吗)
-    "认识|认得"
+    "认识|认得|"
+    # form fields that name a person (户口迁移证, 起诉状, 送达回证)
+    "随迁人|迁移人|具状人|代收人|受送达人|申报人|登记人|办理人"
 ).split("|")
 # Words after a name that say it is one (王芳同志, 李明等人, 张三系本案…).
 POST_CUE = re.compile(

@@ -48,12 +48,14 @@ _PHRASE_FREQ = 1000
 # A given name never contains these: they end the name in "户主王芳与户主关系", "李明于".
 _TERMINATORS = frozenset(
     "男女于在等和与及的是系为任因经向对将把被从同曾已均现等了也都并或即由自到至"
-    "年月日号户之其该此各某某本於與為係從對將"
+    "年月日号户之其该此各某某本於與為係從對將吗嗎呢吧啊"
 )
 # Prepositions and conjunctions that are also (rare) surnames: before a surname, they lead
 # the clause rather than start the name.
 _LEADS = frozenset("经由在对被把将从与和及给让叫")
 _LEADS_OR_SURNAME = frozenset("向于经")
+_FIELD_LABEL = re.compile("身份证|性别|出生|住址|电话|关系|民族|籍贯|送达|登记|填表|审核|职业|婚姻|"
+                          "文化程度|联系方式|签收|签章|备注|日期")
 _CLOSERS = frozenset("、，。；：,;:）)")
 # A "name" followed by one of these is the start of a place name (王家庄, 张家口市, 马鞍山路).
 _PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")
@@ -135,6 +137,9 @@ class _Finder:
         self.tokens = _tokens(text)
         # A wide gap is a table column: a name may end there, whatever jieba made of the join.
         self.bounds = {t.start for t in self.tokens} | {len(text)} | set(hard)
+        # OCR drops the spaces between form fields: a field label starts a new word whatever
+        # jieba glued to it (随迁人长孙俊森身份证号).
+        self.bounds |= {m.start() for m in _FIELD_LABEL.finditer(text)}
         self.freq = _pos().tokenizer.FREQ
         self.tags = _pos().word_tag_tab
 

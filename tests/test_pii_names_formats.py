@@ -81,6 +81,10 @@ def test_garbled_label_then_a_space(label: str) -> None:
     ("我們於2014年04月對成漢英同志進行了政治審查", "成漢英"),
     ("問：你認識裴向秋嗎？", "裴向秋"), ("戶主姓名：阮向宗    住址", "阮向宗"),
     ("承办人签章  艾力·乌兰  登记日期", "艾力·乌兰"),
+    # OCR output: spaces between fields lost, the middle dot read as other punctuation
+    ("隨遷人長孫俊森身份证号36010219", "長孫俊森"), ("随迁人司马淑身份证号37010220", "司马淑"),
+    ("于2007.09.03对依明，,买买提同志进行了政治审查", "依明，,买买提"), ("調查人:依明-.努尔、费燕珍", "依明-.努尔"),
+    ("問：你認識戚屏嗎？", "戚屏"),
 ])
 def test_names_in_table_layouts(text: str, name: str) -> None:
     out, found = run(text)
