@@ -21,7 +21,7 @@ from search_app.audit.redaction import HMAC_CHARS, candidate_hmacs, hashes_of
 from search_app.audit.service import Event, record_event, request_actor, verify_chain
 from search_app.db import get_session
 from search_app.permissions import Permission, requires
-from search_app.timeutil import utcnow
+from search_app.timeutil import local_day_start, local_time, utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 bp.add_app_template_filter(action_label, "action_label")
@@ -63,9 +63,10 @@ def _filtered(args: dict[str, str]) -> Select:
         as_text = cast(AuditRecord.filters, Text)
         stmt = stmt.where(or_(*[as_text.contains(f'"{h}"') for h in hashes]))
     if args.get("since", "").strip():
-        stmt = stmt.where(AuditRecord.ts >= _day(args["since"].strip(), "起始日期"))
+        stmt = stmt.where(AuditRecord.ts >= local_day_start(_day(args["since"].strip(), "起始日期")))
     if args.get("until", "").strip():
-        stmt = stmt.where(AuditRecord.ts < _day(args["until"].strip(), "截止日期") + timedelta(days=1))
+        stmt = stmt.where(AuditRecord.ts < local_day_start(_day(args["until"].strip(), "截止日期")
+                                                           + timedelta(days=1)))
     return stmt
 
 
@@ -160,7 +161,7 @@ def export():
     w = csv.writer(buf)
     w.writerow(CSV_COLUMNS)
     for r in rows:
-        w.writerow([r.ts.isoformat(timespec="seconds") if c == "ts" else
+        w.writerow([local_time(r.ts, "%Y-%m-%d %H:%M:%S") if c == "ts" else
                     ",".join(r.returned_ids) if c == "returned_ids" else
                     ",".join(hashes_of(r.filters)) if c == "pii_hmacs" else
                     getattr(r, c) for c in CSV_COLUMNS])
