@@ -6,12 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from indexer.types import ArchiveMeta, PreparedPage
+from indexer.vocab import CLASSIFICATION_LEVELS, doc_id
 
-CLASSIFICATION_LEVELS = {"公开": 0, "内部": 1, "秘密": 2, "机密": 3}
-
-
-def doc_id(archive_no: str, page_no: int) -> str:
-    return f"{archive_no}#p{page_no:04d}"
+__all__ = ["build_document", "doc_id"]
 
 
 def build_document(meta: ArchiveMeta, page: PreparedPage, *, title: str, page_count: int,

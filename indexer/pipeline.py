@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from indexer import address, names, normalise, pii, redact, textview, tokenize
+from indexer import (address, dotnames, failsafe, names, normalise, pii, pinyin_names, redact,
+                     textview, tokenize)
 from indexer.ocr import ocr_image
 from indexer.page_image import fit_view, pii_boxes
 from indexer.pages import VIEW_MAX_EDGE
@@ -130,14 +131,21 @@ def suspect_ids(text: str) -> list[pii.PiiMatch]:
 
 def find_pii(text: str, meta: ArchiveMeta) -> list[pii.PiiMatch]:
     """Pattern detectors, near-miss ID numbers, the subject's own name from the manifest, then
-    addresses and other person names.
+    addresses, dotted and pinyin names, other person names, and last the fail-safe for long
+    digit runs.
 
     Earlier detectors win overlaps: validated numbers are the most certain, the manifest name
-    is known to be a person, and an address beats a name inside it (张家村 is a village).
+    is known to be a person, and an address beats a name inside it (张家村 is a village). The
+    fail-safe only sees digits no other detector took, so a house number inside an address stays
+    with its address and a phone next to an unknown number does not hide that number.
     """
     found = pii.detect(text)
     for m in [*suspect_ids(text), *find_names(text, meta.subject_name),
-              *address.find_addresses(text), *names.find_person_names(text)]:
+              *address.find_addresses(text), *dotnames.find_dot_names(text),
+              *pinyin_names.find_pinyin_names(text), *names.find_person_names(text)]:
+        if not any(o.start < m.end and m.start < o.end for o in found):
+            found.append(m)
+    for m in failsafe.find_numbers(text, found):
         if not any(o.start < m.end and m.start < o.end for o in found):
             found.append(m)
     return sorted(found, key=lambda m: m.start)

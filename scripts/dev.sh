@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/services.sh start
+umask 077  # var/ (database, keys, logs, uploads, blobs) owner-only: dirs 0700, files 0600
 set -a; . var/local.env; set +a
 FLASK=".venv/bin/flask --app search_app"
 $FLASK db-upgrade

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from search_app.accounts.services import create_user
 from search_app.db import get_session
 from search_app.grants.services import Scope, active_grants, create_grant
 from search_app.ingest.models import PageSecret
+from search_app.ingest.uploads import private_dir
 from search_app.ingest.jobs import start_job, wait_for_job
 from search_app.search._backend import alias, client, ensure_index
 
@@ -44,7 +46,7 @@ def render_file(spec: dict[str, Any], out_dir: Path) -> Path:
 def render_corpus(out_dir: Path, corpus: Path = CORPUS) -> Path:
     """Render every demo file and a manifest.json next to them; returns the manifest path."""
     data = json.loads(corpus.read_text(encoding="utf-8"))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)  # plaintext scans of (synthetic) people: owner-only while they exist
     manifest = []
     for spec in data["files"]:
         render_file(spec, out_dir)
@@ -81,8 +83,13 @@ def setup_demo(*, queue: bool, echo: Callable[[str], None] = print) -> None:
     if count["count"] == kept == sum(wanted.values()):
         echo(f"index {alias()} and the database already hold the {kept} demo pages; not re-ingested")
         return
-    manifest = render_corpus(ROOT / "var" / "demo")
-    job = start_job(manifest, base_dir=manifest.parent, created_by="demo", queue=queue)
-    progress = wait_for_job(job.id, echo=echo, timeout=600)
+    manifest = render_corpus(ROOT / "var" / "demo", CORPUS)
+    try:
+        job = start_job(manifest, base_dir=manifest.parent, created_by="demo", queue=queue)
+        progress = wait_for_job(job.id, echo=echo, timeout=600)
+    finally:
+        # The pages are in the blob store (encrypted) now, or the run failed and is re-rendered
+        # next time: no plaintext scan or manifest stays on disk either way.
+        shutil.rmtree(manifest.parent, ignore_errors=True)
     for name, error in progress.errors:
         echo(f"  ✗ {name}: {error}")

@@ -19,6 +19,8 @@ from indexer.pipeline import PipelineOptions, page_text, prepare
 from tests.synth import render_page, write_png, write_text_pdf
 from indexer.types import ArchiveMeta, Box, PageInput, Word
 
+pytestmark = pytest.mark.integration  # needs Tesseract
+
 ID, PHONE, NAME = "110105199001011237", "13812345678", "张伟"
 LINES = ["户籍档案查询登记表", f"姓名 {NAME} 性别 男", f"身份证号 {ID}", f"联系电话 {PHONE}"]
 META = ArchiveMeta("A-9", "登记表", "户籍档案", "海淀分局", 2020, "内部", "a.png",

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from indexer.redact import mask_value
 from search_app import create_app
 from search_app.audit.models import AuditRecord
 from search_app.audit.service import Actor, Event, record_event
@@ -37,6 +38,9 @@ def staff(ctx, client, make_user, make_grant, ingest):
     return user, grant
 
 
+ID_IN_PURPOSE = "110105199003071239"  # valid GB 11643 check digit
+
+
 def _post(client, grant_id, q="审计完整性测试", purpose="核实登记信息"):
     return client.post("/search", data={"grant_id": grant_id or "", "purpose": purpose, "q": q},
                        environ_base={"REMOTE_ADDR": "10.1.2.3"})
@@ -45,12 +49,15 @@ def _post(client, grant_id, q="审计完整性测试", purpose="核实登记信�
 def test_every_search_writes_exactly_one_complete_record(staff, client):
     user, grant = staff
     for n in range(3):
-        resp = _post(client, grant.id)
+        resp = _post(client, grant.id, purpose=f"核实登记信息 {ID_IN_PURPOSE}")
         assert resp.status_code == 200 and "AU-0001" in resp.get_data(as_text=True)
         assert len(_records(user)) == n + 1, "a search did not write exactly one audit record"
     rec = _records(user)[-1]
     assert (rec.outcome, rec.username, rec.role) == ("allowed", user.username, "staff")
-    assert rec.purpose == "核实登记信息" and rec.approval_ref == grant.approval_ref
+    # Free text is stored masked (DESIGN rule 6): the ID typed into the purpose is not in the log.
+    assert rec.purpose == f"核实登记信息 {mask_value('id_number', ID_IN_PURPOSE)}", rec.purpose
+    assert ID_IN_PURPOSE not in rec.purpose, f"LEAKED the ID number {ID_IN_PURPOSE} into the audit log"
+    assert rec.approval_ref == grant.approval_ref
     assert rec.grant_id == grant.id and rec.query == "审计完整性测试"
     assert rec.result_count == 1 and rec.returned_ids == ["AU-0001#p0001"]
     assert rec.client_addr == "10.1.2.3"

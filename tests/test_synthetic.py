@@ -21,6 +21,8 @@ from tests.synth import (
     write_tiff,
 )
 
+pytestmark = pytest.mark.integration  # needs Tesseract
+
 SIMPLIFIED = ["户籍档案查询登记表", "身份证号 110105199001011237", "联系电话 13812345678"]
 TRADITIONAL = ["戶籍檔案查詢登記表", "身份證號 110105199001011237", "聯絡電話 13812345678"]
 

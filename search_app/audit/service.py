@@ -22,7 +22,9 @@ from flask_login import current_user
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from search_app.audit.actions import check_action
 from search_app.audit.models import AuditHead, AuditRecord
+from search_app.audit.redaction import scrub
 from search_app.db import fresh_session
 from search_app.timeutil import utcnow
 
@@ -56,6 +58,9 @@ def request_actor() -> Actor:
 
 @dataclass
 class Event:
+    """What happened. Free text may be passed as typed: record_event masks it before storing
+    (query, purpose, reason, every string in filters) and adds filters["pii_hmacs"]."""
+
     action: str
     outcome: str
     reason: str = ""
@@ -95,8 +100,13 @@ def record_event(actor: Actor, event: Event, *, session: Session | None = None) 
 
     Reads pass no session: the record is committed on its own before any data is returned.
     Changes (grants, users) pass the session that holds the change, so the change and its record
-    commit together or not at all; the caller commits.
+    commit together or not at all; the caller commits. Free text is masked first (query,
+    purpose, reason, strings in filters), each value kept only as a keyed hash (audit.redaction).
     """
+    try:
+        event = scrub(event)
+    except Exception as exc:  # an unmasked record must not be written instead
+        raise AuditWriteError(f"audit record could not be masked: {exc}") from exc
     if session is not None:
         try:
             return _append(session, actor, event, commit=False)
@@ -114,6 +124,7 @@ def record_event(actor: Actor, event: Event, *, session: Session | None = None) 
 
 
 def _append(session: Session, actor: Actor, event: Event, *, commit: bool) -> AuditRecord:
+    check_action(event.action)  # an undeclared name is a bug: refuse before anything is written
     # Taking the head's write lock first serialises concurrent writers on both SQLite and PostgreSQL.
     locked = session.execute(update(AuditHead).where(AuditHead.id == 1)
                              .values(last_seq=AuditHead.last_seq)).rowcount

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from indexer.redact import mask_value
 from search_app.accounts.models import User
 from search_app.audit.service import Actor, Event, record_event
 from search_app.config import CATEGORIES, CLASSIFICATION_LEVELS, UNMASK_FIELDS
@@ -62,8 +63,8 @@ def _ref(prefix: str, now: datetime) -> str:
 
 
 def _mask_id(value: str) -> str:
-    v = "".join(value.split()).upper()
-    return v[:6] + "*" * max(len(v) - 10, 0) + v[-4:] if len(v) > 10 else "*" * len(v)
+    """The subject's ID number as every page shows it (one masking policy: indexer.redact)."""
+    return mask_value("id_number", "".join(value.split()).upper())
 
 
 def _validate(user: User, req: Request) -> None:

@@ -16,7 +16,7 @@ from search_app.audit.service import AuditWriteError, client_addr
 from search_app.db import get_session
 from search_app.grants.services import active_grants
 from search_app.permissions import Permission, requires
-from search_app.search import (LOOKUP_KINDS, ReadDenied, SearchUnavailable, export_results,
+from search_app.search import (LOOKUP_KINDS, QuerySyntaxError, ReadDenied, SearchUnavailable, export_results,
                                lookup_pii, page_image, unmask_page, view_page)
 from search_app.search.views import int_arg
 
@@ -81,7 +81,10 @@ def export():
     """CSV of the hits (redacted), headed by who exported it, when, under which approval."""
     args = _read_args()
     try:
-        out = export_results(query=request.form.get("q", ""), **args)
+        out = export_results(query=request.form.get("q", ""),
+                             sort=request.form.get("sort", "relevance"), **args)
+    except QuerySyntaxError as exc:
+        return Response(f"检索式有误：{exc}\n", status=400, mimetype="text/plain")
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         status = 403 if isinstance(exc, ReadDenied) else 503
         reason = exc.reason if isinstance(exc, ReadDenied) else str(exc)
