@@ -11,7 +11,7 @@ set -a; . var/local.env; set +a
 FLASK=".venv/bin/flask --app search_app"
 $FLASK db-upgrade
 $FLASK ensure-index
-$FLASK demo --queue
+DEMO_MODE=true $FLASK demo --queue   # demo accounts have public passwords
 PORT="${PORT:-5000}"
 cat <<MSG
 

@@ -21,7 +21,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def _authenticate():
     user = load_bearer_user()
     if user is None:
-        return render_error(401, "需要有效的 API 令牌：请求头 Authorization: Bearer <令牌>")
+        return render_error(401, "需要有效的 API 令牌：请求头 Authorization: Bearer <令牌>（令牌过期、"
+                                 "全部退出、角色变更或重置密码后失效，请重新签发）")
     g._login_user = user  # flask-login's current_user for this request; no session is created
 
 

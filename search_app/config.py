@@ -48,8 +48,18 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "PURPOSE_CATEGORIES": ("list", "考察,任免,政审,办案,户籍核查"),
     "GRANT_MAX_HOURS": ("int", 24 * 30),
     "PENDING_REQUEST_HOURS": ("int", 72),  # an unanswered request lapses after this
+    # Login throttling (no lock-out, search_app/accounts/throttle.py): after LOGIN_MAX_FAILURES
+    # failures on a typed name (or that name at one address), or LOGIN_ADDR_MAX_FAILURES from one
+    # address, each further attempt waits 2, 4, 8 ... seconds, at most LOGIN_MAX_DELAY_S. A key
+    # forgets its failures after LOGIN_FAILURE_WINDOW_MINUTES without one; the name-wide delay
+    # skips addresses the account signed in from within LOGIN_TRUSTED_DAYS.
     "LOGIN_MAX_FAILURES": ("int", 5),
-    "LOGIN_LOCKOUT_MINUTES": ("int", 15),
+    "LOGIN_ADDR_MAX_FAILURES": ("int", 20),
+    "LOGIN_MAX_DELAY_S": ("int", 900),
+    "LOGIN_FAILURE_WINDOW_MINUTES": ("int", 60),
+    "LOGIN_TRUSTED_DAYS": ("int", 30),
+    # API bearer tokens expire after this many days (and end with logout everywhere / resets).
+    "API_TOKEN_DAYS": ("int", 30),
     "EXPORT_MAX_ROWS": ("int", 500),
     # Audit anomaly flags (auditor UI): bursts, off-hours reads, PII look-ups, repeated denials.
     "AUDIT_BURST_READS": ("int", 30),
@@ -63,6 +73,16 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "AUDIT_DENIALS": ("int", 5),
     "AUDIT_DENIALS_MINUTES": ("int", 10),
     "AUDIT_VERIFY_MINUTES": ("int", 15),  # Celery beat runs the chain check this often
+    # Checkpoints of the chain head (seq, hash, time, keyed MAC) that beat writes outside the
+    # database, so a truncated log (with its head reset) is caught: an append-only file (each
+    # line MACed and chained to the previous one) and an OpenSearch index written create-only.
+    # Put the file where the database's writers cannot write (another volume, `chattr +a`).
+    "AUDIT_CHECKPOINT_FILE": ("str", "var/audit-checkpoints.log"),
+    "AUDIT_CHECKPOINT_INDEX": ("str", ""),  # default: <OPENSEARCH_INDEX>-audit-checkpoints
+    "AUDIT_CHECKPOINT_MINUTES": ("int", 5),
+    # `flask demo` creates accounts with published passwords: it refuses unless this is true
+    # (scripts/dev.sh sets it; docker-compose.yml does not).
+    "DEMO_MODE": ("bool", False),
     # Redis broker: a task taken by a worker that dies (acks_late, nothing acknowledged) is handed
     # out again after this many seconds. Must exceed the longest task (one page: OCR_TIMEOUT_S
     # plus indexing), or a slow page still running is started a second time.
@@ -219,7 +239,20 @@ def load_settings(env: Mapping[str, str] | None = None,
                           + " (scripts/dev.sh writes them to var/local.env)")
     out.update(overrides)
     _check_keys(out)
+    if not out["AUDIT_CHECKPOINT_INDEX"]:
+        out["AUDIT_CHECKPOINT_INDEX"] = f"{out['OPENSEARCH_INDEX']}-audit-checkpoints"
+    _check_login(out)
     return out
+
+
+def _check_login(out: dict[str, Any]) -> None:
+    for name in ("LOGIN_MAX_FAILURES", "LOGIN_ADDR_MAX_FAILURES", "LOGIN_MAX_DELAY_S",
+                 "API_TOKEN_DAYS", "LOGIN_TRUSTED_DAYS"):
+        if int(out[name]) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {out[name]}")
+    if int(out["LOGIN_FAILURE_WINDOW_MINUTES"]) * 60 <= int(out["LOGIN_MAX_DELAY_S"]):
+        raise ConfigError("LOGIN_FAILURE_WINDOW_MINUTES must be longer than LOGIN_MAX_DELAY_S, "
+                          "or failures would be forgotten while an attempt still waits")
 
 
 def setting_names() -> list[str]:

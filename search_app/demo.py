@@ -24,6 +24,10 @@ from search_app.search._backend import alias, client, ensure_index
 CORPUS = ROOT / "demo" / "corpus.json"
 
 
+class DemoRefused(RuntimeError):
+    """The deployment is not a demo: the demo accounts' passwords are published in README.md."""
+
+
 def render_file(spec: dict[str, Any], out_dir: Path) -> Path:
     """Write one demo file in its declared format (the formats the pipeline accepts)."""
     path = out_dir / spec["file"]
@@ -58,6 +62,11 @@ def render_corpus(out_dir: Path, corpus: Path = CORPUS) -> Path:
 
 
 def setup_demo(*, queue: bool, echo: Callable[[str], None] = print) -> None:
+    """Demo accounts (with the passwords README.md publishes, made directly, without a second
+    security admin) and grants: only where the deployment says it is a demo (DEMO_MODE)."""
+    if not current_app.config["DEMO_MODE"]:
+        raise DemoRefused("拒绝加载演示数据：演示账号的密码是公开的，只能用于演示部署；"
+                          "如确为演示环境，请设置 DEMO_MODE=true（scripts/dev.sh 会设置）")
     data = json.loads(CORPUS.read_text(encoding="utf-8"))
     session = get_session()
     users: dict[str, User] = {}

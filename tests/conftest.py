@@ -50,6 +50,7 @@ def settings(tmp_path_factory) -> dict:
         "REDIS_URL": REDIS_URL,
         "BLOB_DIR": str(tmp / "blobs"),
         "INGEST_UPLOAD_DIR": str(tmp / "uploads"),
+        "AUDIT_CHECKPOINT_FILE": str(tmp / "audit-checkpoints.log"),
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
     }
@@ -69,15 +70,32 @@ def services() -> None:
         pytest.fail(f"Redis is not reachable ({exc}); run `bash scripts/test.sh`")
 
 
+_SESSION_APP: list = []
+
+
+@pytest.fixture(autouse=True)
+def _session_celery_stays_current():
+    """A test that builds a second app (another config) makes that app's Celery the current
+    one; put the session app's back afterwards, or later tests queue their tasks to the wrong
+    app and their jobs stay 'queued'."""
+    yield
+    if _SESSION_APP:
+        celery = _SESSION_APP[0].extensions["celery"]
+        celery.set_current()
+        celery.set_default()
+
+
 @pytest.fixture(scope="session")
 def app(settings, services):
     app = create_app(settings)
+    _SESSION_APP.append(app)
     upgrade(settings["DATABASE_URL"])
     client = app.extensions["opensearch"]
     ensure_index(client, settings["OPENSEARCH_INDEX"])
     request_started.connect(_forget_login_user, app)
     yield app
     drop_alias_and_indices(client, settings["OPENSEARCH_INDEX"])
+    client.indices.delete(index=app.config["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
 
 
 def _forget_login_user(_sender, **_extra) -> None:

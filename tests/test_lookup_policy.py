@@ -66,8 +66,10 @@ def test_id_lookup_is_refused_at_once_when_the_grant_cannot_unmask_ids(ctx, page
     with pytest.raises(ReadDenied, match="未批准显示姓名"):
         lookup_pii(user=user, grant_id=grant.id, purpose="核实", kind="name", value="王建国")
     # The kind it may unmask still works.
-    assert lookup_pii(user=user, grant_id=grant.id, purpose="核实", kind="phone",
-                      value=PHONE).total == 1
+    out = lookup_pii(user=user, grant_id=grant.id, purpose="核实", kind="phone", value=PHONE)
+    # other test modules' pages in the shared index may carry the same number
+    assert "LP-0001#p0001" in {h.doc_id for h in out.hits}, \
+        "the phone look-up the grant allows found nothing"
 
 
 def test_brute_force_lookups_are_refused_after_the_daily_limit(app, ctx, page, make_user,

@@ -36,6 +36,12 @@ def pages(ingest):
     assert progress.files_failed == 0, progress.errors
 
 
+def _ours(ids) -> list[str]:
+    """This module's pages among the hits (other modules' pages in the shared test index may
+    carry the same phone number; they are in scope for the grant too)."""
+    return [i for i in ids if i.startswith("RD-")]
+
+
 def _records(user) -> list[AuditRecord]:
     return list(get_session().execute(select(AuditRecord).where(AuditRecord.user_id == user.id)
                                       .order_by(AuditRecord.seq)).scalars())
@@ -84,9 +90,9 @@ def test_exact_lookup_needs_the_capability_and_logs_no_value(ctx, pages, make_us
     yes = make_grant(user, allow_lookup=True, unmask_fields=["id_number", "phone"])
     out = lookup_pii(user=user, grant_id=yes.id, purpose="核实", kind="id_number",
                      value=f"{ID[:6]} {ID[6:14]} {ID[14:]}")
-    assert [h.doc_id for h in out.hits] == [DOC]
+    assert _ours(h.doc_id for h in out.hits) == [DOC]
     out = lookup_pii(user=user, grant_id=yes.id, purpose="核实", kind="phone", value=PHONE)
-    assert [h.doc_id for h in out.hits] == [DOC]
+    assert _ours(h.doc_id for h in out.hits) == [DOC]
     hidden = lookup_pii(user=user, grant_id=yes.id, purpose="核实", kind="id_number", value=SECRET_ID)
     assert hidden.total == 0, "LEAK: look-up found a 机密 page outside the grant"
     for rec in _records(user):
@@ -161,7 +167,7 @@ def test_api_page_and_lookup_run_under_the_grant(app, ctx, pages, make_user, mak
     assert ID in shown["text"] and PHONE not in shown["text"], "API unmask revealed more than the grant"
     found = client.post("/api/v1/lookup", headers=auth, json={"grant_id": grant.id, "purpose": "核实",
                                                                "kind": "id_number", "value": ID})
-    assert found.status_code == 200 and [h["id"] for h in found.get_json()["hits"]] == [DOC]
+    assert found.status_code == 200 and _ours(h["id"] for h in found.get_json()["hits"]) == [DOC]
     out = client.post(f"/api/v1/pages/{quote(SECRET_DOC)}", headers=auth,
                       json={"grant_id": grant.id, "purpose": "核实"})
     assert out.status_code == 403 and SECRET_ID not in out.get_data(as_text=True)
@@ -171,7 +177,7 @@ def test_api_page_and_lookup_run_under_the_grant(app, ctx, pages, make_user, mak
 
 def test_page_image_is_redacted_watermarked_audited_and_scoped(app, ctx, ingest, make_user, make_grant):
     """The served image is OCR'd again: no ID digits or phone may be readable on it."""
-    from PIL import Image
+    from PIL import Image, ImageFilter
 
     from indexer.normalise import for_search
     from indexer.ocr import ocr_image
@@ -187,15 +193,19 @@ def test_page_image_is_redacted_watermarked_audited_and_scoped(app, ctx, ingest,
     resp = client.get(url, query_string={"grant_id": grant.id, "purpose": "核实"})
     assert resp.status_code == 200 and resp.mimetype == "image/png", resp.get_data(as_text=True)[:200]
     assert resp.headers["Cache-Control"] == "no-store"
-    img = Image.open(io.BytesIO(resp.data))
-    text = for_search("".join(ocr_image(img.convert("L")).text.split()))  # chi_tra may read 遮蓋
-    # The watermark is page-coloured ink (it must survive a threshold), which costs OCR some lines
-    # of a page this small; realistic pages are read in full (tests/test_security_images.py).
-    assert any(w in text for w in ("遮盖测试", "联系电话", "公民身份", "图像")), \
-        f"the page itself should stay readable: {text!r}"
-    for raw in (ID, PHONE):
-        for i in range(len(raw) - 5):
-            assert raw[i:i + 6] not in text, f"LEAKED digits {raw[i:i + 6]} of {raw} readable on the page image"
+    gray = Image.open(io.BytesIO(resp.data)).convert("L")
+    # The watermark is dithered page ink: a person reads through it, Tesseract reads better once
+    # the dither is smoothed — and so would an attacker, so both copies are checked for leaks.
+    texts = [for_search("".join(ocr_image(im).text.split()))  # chi_tra may read 遮蓋
+             for im in (gray, gray.filter(ImageFilter.MedianFilter(5)))]
+    labels = "图像遮盖测试公民身份号码联系电话"  # the page's words that are not PII
+    assert max(sum(ch in t for ch in labels) for t in texts) >= 8, \
+        f"the page itself should stay readable (not blacked out): {texts!r}"
+    for text in texts:
+        for raw in (ID, PHONE):
+            for i in range(len(raw) - 5):
+                assert raw[i:i + 6] not in text, \
+                    f"LEAKED digits {raw[i:i + 6]} of {raw} readable on the page image"
     rec = _records(user)[-1]
     assert (rec.action, rec.outcome, rec.returned_ids) == ("page.image", "allowed", ["IM-0001#p0001"])
     other = make_user("staff")

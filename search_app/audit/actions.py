@@ -28,6 +28,14 @@ class Action(StrEnum):
     USER_END_SESSIONS = "user.end_sessions"
     USER_RESET_PASSWORD = "user.reset_password"
     USER_CLEAR_IDENTITY = "user.clear_identity"
+    USER_CONFIRM_CHANGE = "user.confirm_change"  # dual control: a second security admin
+    USER_REJECT_CHANGE = "user.reject_change"
+    USER_ISSUE_TOKEN = "user.issue_token"
+    CLI_ENSURE_INDEX = "cli.ensure_index"
+    CLI_INGEST = "cli.ingest"
+    CLI_REOCR = "cli.reocr"
+    CLI_ROTATE_KEYS = "cli.rotate_keys"
+    CLI_DEMO = "cli.demo"
     AUDIT_VIEW = "audit.view"
     AUDIT_USER_VIEW = "audit.user_view"
     AUDIT_ANOMALIES = "audit.anomalies"
@@ -35,6 +43,7 @@ class Action(StrEnum):
     AUDIT_ALERT = "audit.alert"
     INGEST_JOB_STARTED = "ingest.job_started"
     INGEST_PAGE_REVIEWED = "ingest.page_reviewed"
+    INGEST_BATCHES_REMOVED = "ingest.batches_removed"
 
 
 # A refused route is recorded as "route:<endpoint>" (permissions.requires): the endpoint names it.
@@ -51,10 +60,15 @@ ACTION_LABELS: dict[str, str] = {
     Action.GRANT_REVOKE: "撤销授权", Action.GRANT_WITHDRAW: "撤回申请", Action.GRANT_LAPSE: "申请逾期失效",
     Action.USER_CREATE: "创建用户", Action.USER_UPDATE: "修改用户", Action.USER_UNLOCK: "解除锁定",
     Action.USER_END_SESSIONS: "结束会话", Action.USER_RESET_PASSWORD: "重置密码",
-    Action.USER_CLEAR_IDENTITY: "清除身份登记", Action.AUDIT_VIEW: "查阅审计日志",
+    Action.USER_CLEAR_IDENTITY: "清除身份登记", Action.USER_CONFIRM_CHANGE: "确认账号变更",
+    Action.USER_REJECT_CHANGE: "驳回账号变更", Action.USER_ISSUE_TOKEN: "签发 API 令牌",
+    Action.CLI_ENSURE_INDEX: "命令行：建立索引", Action.CLI_INGEST: "命令行：导入",
+    Action.CLI_REOCR: "命令行：重新 OCR", Action.CLI_ROTATE_KEYS: "命令行：轮换密钥",
+    Action.CLI_DEMO: "命令行：演示数据", Action.AUDIT_VIEW: "查阅审计日志",
     Action.AUDIT_USER_VIEW: "查阅用户活动", Action.AUDIT_ANOMALIES: "查阅异常提示",
     Action.AUDIT_EXPORT: "导出审计日志", Action.AUDIT_ALERT: "哈希链告警",
     Action.INGEST_JOB_STARTED: "开始导入", Action.INGEST_PAGE_REVIEWED: "OCR 复核",
+    Action.INGEST_BATCHES_REMOVED: "清理上传批次",
 }
 OUTCOME_LABELS = {"allowed": "允许", "denied": "拒绝", "error": "错误"}
 

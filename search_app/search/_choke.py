@@ -65,9 +65,10 @@ class ScopedIndex:
 
 
 def reader_identity(user: User) -> ReaderIdentity:
-    """The reader's own and their relatives' blind-index hashes: their files are never shown."""
-    return ReaderIdentity(tuple(sorted({h for h in [user.id_number_hmac, *(user.relative_hmacs or [])]
-                                        if h})))
+    """The reader's own and their relatives' blind-index hashes, and the reader's (name,
+    birth date) term: their files are never shown, whichever of these a file names them by."""
+    own = [user.id_number_hmac, user.person_hmac, *(user.relative_hmacs or [])]
+    return ReaderIdentity(tuple(sorted({h for h in own if h})))
 
 
 def grant_filters(grant: Grant) -> dict[str, Any]:
