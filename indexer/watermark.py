@@ -29,9 +29,7 @@ WATERMARK_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
 )
-CLEARANCE_PX = 3
-CLEARANCE_DIV = 100  # vertical clearance: 1/100 of the short edge (13 px on a served A4 page)
-DENSITY = 0.6  # share of the screen's dots that carry ink (15 % of the glyph area): visible, not heavy
+DENSITY = 0.3  # share of the label's glyph pixels that carry ink: visible, yet the page stays readable
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
@@ -58,7 +56,7 @@ def watermark_font_path() -> str:
 
 
 def _font_size(size: tuple[int, int]) -> int:
-    return max(60, min(size) // 25)
+    return max(40, min(size) // 25)
 
 
 @functools.lru_cache(maxsize=2)  # scoring a leaked copy against one label draws it once
@@ -86,23 +84,13 @@ def _rng(text: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big"))
 
 
-def _screen(size: tuple[int, int]) -> np.ndarray:
-    """The halftone screen: only every other cell in each direction can carry ink, so each dot
-    stands alone (OCR drops lone dots as noise instead of reading the label as a text line)."""
-    w, h = size
-    cell = max(2, _font_size(size) // 30)
-    ys = (np.arange(h) // cell) % 2 == 0
-    xs = (np.arange(w) // cell) % 2 == 0
-    return ys[:, None] & xs[None, :]
-
-
 def _cells(size: tuple[int, int], text: str, density: float) -> np.ndarray:
     """The label's dither: square cells (a few pixels, so they survive mild resampling) switched
     on at random with probability `density`, keyed by the label."""
     w, h = size
-    cell = max(2, _font_size(size) // 30)
+    cell = max(2, _font_size(size) // 16)
     grid = _rng(text).random((h // cell + 1, w // cell + 1)) < density
-    return np.repeat(np.repeat(grid, cell, axis=0), cell, axis=1)[:h, :w] & _screen(size)
+    return np.repeat(np.repeat(grid, cell, axis=0), cell, axis=1)[:h, :w]
 
 
 def watermark_mask(size: tuple[int, int], text: str, *, density: float = DENSITY) -> np.ndarray:
@@ -120,15 +108,6 @@ def _otsu(lum: np.ndarray) -> float:
     return float(np.argmax(between))
 
 
-def _box_count(mask: np.ndarray, k: int, kx: int | None = None) -> np.ndarray:
-    """How many pixels of `mask` lie in the k×kx rectangle (rows × columns, both odd, kx
-    defaulting to k) centred on each pixel."""
-    kx = k if kx is None else kx
-    pad = np.pad(mask.astype(np.int32), ((k // 2 + 1, k // 2), (kx // 2 + 1, kx // 2)))
-    integral = pad.cumsum(0).cumsum(1)
-    return integral[k:, kx:] - integral[:-k, kx:] - integral[k:, :-kx] + integral[:-k, :-kx]
-
-
 def _ink(rgb: np.ndarray, lum: np.ndarray) -> np.ndarray:
     """The page's text ink (RGB rows): the darker half of what is darker than Otsu's threshold
     (stroke cores, not their anti-aliased edges, which a saturation cut can tell apart), and
@@ -137,7 +116,10 @@ def _ink(rgb: np.ndarray, lum: np.ndarray) -> np.ndarray:
     dark = lum <= _otsu(lum)
     if dark.any():
         dark &= lum <= np.median(lum[dark])
-    solid = _box_count(dark, 7) == 49  # dark all round in 7×7: not a stroke of text
+    k = 7  # a dark pixel whose whole 7×7 neighbourhood is dark is not a stroke of text
+    pad = np.pad(dark.astype(np.int32), ((k // 2 + 1, k // 2), (k // 2 + 1, k // 2)))
+    integral = pad.cumsum(0).cumsum(1)
+    solid = (integral[k:, k:] - integral[:-k, k:] - integral[k:, :-k] + integral[:-k, :-k]) == k * k
     ink = rgb[dark & ~solid]
     return ink if len(ink) >= 50 else np.array([[60, 60, 60]], dtype=np.uint8)
 
@@ -149,11 +131,6 @@ def watermark(img: Image.Image, text: str, *, density: float = DENSITY) -> Image
     lum = rgb.astype(np.float32) @ _LUMA
     mask = watermark_mask(img.size, text, density=density)
     ink = _ink(rgb, lum)
-    # Keep clear of the page's own marks, a little to the sides and more above and below: glyphs
-    # keep their shape and text lines their gaps, for a reader and for OCR, and boxes their
-    # edges; the watermark fills the paper round them, between paragraphs and in the margins.
-    ky = max(3, min(img.size) // CLEARANCE_DIV)
-    mask = mask & (_box_count(lum <= _otsu(lum), 2 * ky + 1, 2 * CLEARANCE_PX + 1) == 0)
     samples = ink[_rng(text + "\x00ink").integers(0, len(ink), int(mask.sum()))]
     current = rgb[mask]
     darker = samples.astype(np.float32) @ _LUMA < current.astype(np.float32) @ _LUMA
@@ -163,7 +140,7 @@ def watermark(img: Image.Image, text: str, *, density: float = DENSITY) -> Image
 
 def watermark_score(img: Image.Image, text: str, *, density: float = DENSITY) -> float:
     """How strongly `img` carries the watermark for `text`: the share of dark pixels on the
-    label's inked dots minus that on the screen's dots it left uninked. About 0.5 or more on a served copy
+    label's inked cells minus that on its uninked glyph cells. About 0.5 or more on a served copy
     (also after a colour or luminance threshold that leaves the page text), about 0 for another
     label, even one differing in a single digit of the audit record number."""
     lum = np.asarray(img.convert("RGB"), dtype=np.float32) @ _LUMA
@@ -172,8 +149,7 @@ def watermark_score(img: Image.Image, text: str, *, density: float = DENSITY) ->
     dark = lum < 0.75 * float(np.median(lum))
     glyphs = _glyphs(img.size, text)
     cells = _cells(img.size, text, density)
-    screen = glyphs & _screen(img.size)  # compare dots with dots the label left uninked
-    on, off = screen & cells, screen & ~cells
+    on, off = glyphs & cells, glyphs & ~cells
     if not on.any() or not off.any():
         return 0.0
     return float(dark[on].mean() - dark[off].mean())
