@@ -7,9 +7,12 @@ refuses to start without them rather than run with a key somebody can read in th
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Union
+
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 CLASSIFICATION_LEVELS: dict[str, int] = {"公开": 0, "内部": 1, "秘密": 2, "机密": 3}
 CATEGORIES: tuple[str, ...] = ("户籍档案", "干部人事档案", "电子卷宗")
@@ -66,8 +69,16 @@ _SPEC: dict[str, tuple[str, Any]] = {
     # plus indexing), or a slow page still running is started a second time.
     "CELERY_VISIBILITY_TIMEOUT_S": ("int", 3600),
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none). The audit
-    # log's client address is only right when this matches the deployment.
+    # log's client address is only right when this matches the deployment. Forwarding headers
+    # are only read from a peer listed in TRUSTED_PROXIES (IP addresses or CIDR networks, comma
+    # separated); from anyone else they are ignored, however PROXY_HOPS is set.
     "PROXY_HOPS": ("int", 0),
+    "TRUSTED_PROXIES": ("networks", ""),
+    # A page task claimed this many times without finishing (its worker died each time, e.g. a
+    # scan that exhausts memory) fails with the reason instead of being processed again.
+    "MAX_PAGE_ATTEMPTS": ("int", 3),
+    # Page images are fetched through a signed URL minted by the page view; it expires after this.
+    "IMAGE_URL_SECONDS": ("int", 120),
     # Where the ingest UI stores uploaded manifests and scans (the worker reads them from there).
     "INGEST_UPLOAD_DIR": ("str", "var/uploads"),
     # OCR pages whose mean word confidence (0-100) is below this are listed for review.
@@ -100,6 +111,8 @@ def _parse(kind: str, name: str, raw: str) -> Any:
         return parse_key_id(name, raw)
     if kind == "keyring":
         return parse_keyring(name, raw)
+    if kind == "networks":
+        return parse_networks(name, raw)
     raise AssertionError(kind)
 
 
@@ -107,6 +120,19 @@ def parse_key_id(name: str, raw: str) -> str:
     if not raw or len(raw) > 32 or not set(raw) <= _KEY_ID_CHARS:
         raise ConfigError(f"{name}: key id {raw!r} must be 1-32 letters, digits, '_', '-' or '.'")
     return raw
+
+
+def parse_networks(name: str, raw: str) -> tuple[IPNetwork, ...]:
+    """"127.0.0.1,10.0.0.0/24" -> networks; a bare address is a /32 (or /128)."""
+    out = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not an IP address or network") from None
+    return tuple(out)
 
 
 def parse_keyring(name: str, raw: str) -> dict[str, bytes]:
@@ -160,19 +186,23 @@ def load_settings(env: Mapping[str, str] | None = None,
     for name, (kind, default) in _SPEC.items():
         if name in overrides:
             value = overrides.pop(name)
-            parse = kind in ("key", "key_id", "keyring") and isinstance(value, str)
+            parse = kind in ("key", "key_id", "keyring", "networks") and isinstance(value, str)
             out[name] = _parse(kind, name, value) if parse else value
         elif name in env and env[name] != "":
             out[name] = _parse(kind, name, env[name])
         elif default is None:
             missing.append(name)
         else:
-            out[name] = _parse(kind, name, default) if kind in ("list", "keyring") else default
+            out[name] = (_parse(kind, name, default) if kind in ("list", "keyring", "networks")
+                         else default)
     if missing:
         raise ConfigError("missing required settings: " + ", ".join(missing)
                           + " (scripts/dev.sh writes them to var/local.env)")
     out.update(overrides)
     _check_keys(out)
+    for name in ("MAX_PAGE_ATTEMPTS", "IMAGE_URL_SECONDS"):
+        if not isinstance(out[name], int) or out[name] < 1:
+            raise ConfigError(f"{name} must be a whole number of at least 1, got {out[name]!r}")
     return out
 
 

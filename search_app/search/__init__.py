@@ -19,15 +19,17 @@ from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.ingest.models import PageSecret
-from search_app.blobs import BlobStore
+from search_app.blobs import BlobMismatch, BlobStore
 from search_app.ingest.secrets import decode_secret
 from search_app.search._backend import alias, client
-from search_app.search._choke import Found, ReadDenied, SearchUnavailable, guarded_read
+from search_app.search._choke import (Found, ReadDenied, ReadFailed, SearchUnavailable,
+                                      guarded_read)
+from search_app.search._signed import mint_image_token, open_image_token, view_record_purpose
 from search_app.search._query import MAX_QUERY_CHARS, RESULT_FIELDS, build_query, split_terms
 
-__all__ = ["ReadDenied", "SearchUnavailable", "SearchHit", "SearchOutcome", "PageView",
+__all__ = ["ReadDenied", "ReadFailed", "SearchUnavailable", "SearchHit", "SearchOutcome", "PageView",
            "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
-           "lookup_pii", "page_image"]
+           "lookup_pii", "page_image", "image_url_token"]
 
 LOOKUP_KINDS = {"id_number": "身份证号", "phone": "手机号", "landline": "固定电话",
                 "bank_card": "银行卡号", "name": "姓名"}
@@ -182,10 +184,18 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
     return _page_view(grant, source, rec, text, shown)
 
 
-def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, watermark_text: str,
-               client_addr: str = "") -> bytes:
+def page_image(*, user: User, token: str, doc_id: str, watermark_text: str,
+               client_addr: str = "", link_refusal: str = "") -> bytes:
     """The page image with PII burned out at ingest, watermarked now with the viewer and time;
-    PNG bytes. Images are never unmasked: only the redacted one is stored."""
+    PNG bytes. Images are never unmasked: only the redacted one is stored. `token` is the
+    signed link the page view minted (search._signed): grant and purpose come from it and from
+    the page view's audit record, never from the URL; `link_refusal` is the caller's reason
+    to refuse the link as such (it carried a purpose)."""
+    claims, reason = open_image_token(token, user_id=user.id, doc_id=doc_id)
+    purpose = ""
+    if claims is not None:
+        purpose, reason = view_record_purpose(claims)
+    link_refusal = link_refusal or reason
     fetch = _fetch_page(doc_id)
 
     def run(grant: Grant, filt: dict[str, Any]) -> Found:
@@ -193,16 +203,33 @@ def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, w
         secret = get_session().get(PageSecret, doc_id)
         if secret is None or not secret.image_sha256:
             raise ReadDenied(f"页面 {doc_id} 没有可显示的图像")
-        vault = vault_from_config(current_app.config)
-        found.payload = BlobStore(current_app.config["BLOB_DIR"], vault).get(secret.image_sha256)
+        found.payload = read_page_image(doc_id, secret.image_sha256)
+        found.extra = {"page_view_record": claims.view_seq}
         return found
 
-    _, found, _ = guarded_read(user=user, grant_id=grant_id, purpose=purpose, action="page.image",
-                               client_addr=client_addr, query=doc_id, run=run)
+    _, found, _ = guarded_read(user=user, grant_id=claims.grant_id if claims else None,
+                               purpose=purpose, action="page.image", client_addr=client_addr,
+                               query=doc_id, link_check=link_refusal or None, run=run)
     img = watermark(Image.open(io.BytesIO(found.payload)), watermark_text)
     out = io.BytesIO()
     img.save(out, format="PNG")
     return out.getvalue()
+
+
+def read_page_image(doc_id: str, image_sha256: str) -> bytes:
+    """The stored redacted image of `doc_id`; ReadFailed (audited as an error) when the blob is
+    missing or bound to another page (a swapped image_sha256), never another page's image."""
+    store = BlobStore(current_app.config["BLOB_DIR"], vault_from_config(current_app.config))
+    try:
+        return store.get_page_image(doc_id, image_sha256)
+    except BlobMismatch as exc:
+        raise ReadFailed(f"图像读取失败：{exc}") from None
+
+
+def image_url_token(user: User, page: PageView) -> str:
+    """The signed token for this viewer's <img> of the page they were just shown."""
+    return mint_image_token(user_id=user.id, grant_id=page.grant_id, doc_id=page.doc_id,
+                            view_seq=page.audit_seq)
 
 
 def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, value: str,
