@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from search_app import limits
 from search_app.accounts.models import User
 from search_app.permissions import parse_roles, role_conflict
 from search_app.timeutil import utcnow
@@ -21,6 +22,16 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 class AccountError(ValueError):
     pass
+
+
+def check_lengths(*, username: str | None = None, display_name: str | None = None,
+                  unit: str | None = None) -> None:
+    """Refuse (never shorten) a value longer than its column; the message names the limit."""
+    reason = (limits.too_long("用户名", username, limits.USERNAME)
+              or limits.too_long("姓名", display_name, limits.DISPLAY_NAME)
+              or limits.too_long("单位", unit, limits.UNIT))
+    if reason:
+        raise AccountError(reason)
 
 
 def hash_password(password: str) -> str:
@@ -48,8 +59,9 @@ def create_user(session: Session, *, username: str, password: str, role: str | l
                 display_name: str = "", unit: str = "", id_number_hmac: str | None = None) -> User:
     role = normalise_roles(role)
     username = username.strip()
-    if not username or len(username) > 64 or any(ch.isspace() for ch in username):
-        raise AccountError("用户名不能为空、不能含空格，最长 64 个字符")
+    if not username or any(ch.isspace() for ch in username):
+        raise AccountError(f"用户名不能为空、不能含空格，最长 {limits.USERNAME} 个字符")
+    check_lengths(username=username, display_name=display_name, unit=unit)
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise AccountError(f"用户名 {username} 已存在")
     user = User(username=username, password_hash=hash_password(password), role=role,
@@ -76,7 +88,10 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
     Each attempt is counted (an atomic increment, committed) *before* the password is checked,
     and refused unchecked once the allowance is used up: parallel guesses cannot all read the
     same counter and outrun the lock, and the counter cannot be reset by retrying."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    # An over-long name cannot exist (create_user refuses it): answered like an unknown one,
+    # without a query for a 20,000-character value.
+    user = (None if len(username) > limits.USERNAME else
+            session.execute(select(User).where(User.username == username)).scalar_one_or_none())
     now = utcnow()
     if user is None:
         try:
@@ -154,6 +169,8 @@ def update_user(session: Session, user: User, *, by: User, role: str | list[str]
     Nobody changes their own roles or disables themselves: that would let one security admin
     grant themselves archive access or lock everyone else out of oversight."""
     changes: list[str] = []
+    check_lengths(display_name=display_name.strip() if display_name else None,
+                  unit=unit.strip() if unit else None)  # before any field changes
     if role is not None:
         new = normalise_roles(role)
         if new != user.role:

@@ -8,6 +8,7 @@ from flask import (Blueprint, Flask, current_app, flash, g, redirect, render_tem
                    session, url_for)
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
+from search_app import limits
 from search_app.accounts.models import User
 from search_app.accounts.services import LoginRefused, authenticate, end_all_sessions, user_for_token
 from search_app.audit.service import Actor, Event, client_addr, record_event, request_actor
@@ -91,8 +92,8 @@ def login():
                                 lockout_minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
         except LoginRefused as exc:
             who = exc.user
-            record_event(Actor(who.id if who else None, username, who.role if who else "",
-                               client_addr()),
+            record_event(Actor(who.id if who else None, limits.clip(username, limits.USERNAME),
+                               who.role if who else "", client_addr()),
                          Event(action="auth.login", outcome="denied", reason=exc.reason))
             flash(exc.message, "error")
             return render_template("login.html", username=username), 401
