@@ -57,6 +57,10 @@ def test_admin_form_refuses_a_20015_character_user_name(admin):
                                                  "roles": ["staff"]})
     assert resp.status_code == 400 and "最多 64 个字符" in resp.get_data(as_text=True)
     assert _longest(User.username) <= limits.USERNAME, "STORED: an over-long user name"
+    refusal = _last(admin[0].id)
+    assert (refusal.action, refusal.outcome) == ("user.create", "denied")
+    assert len(refusal.filters["target"]) <= limits.USERNAME, \
+        f"STORED: the refusal's audit record holds a {len(refusal.filters['target'])}-character name"
 
 
 def test_update_refuses_before_changing_anything(ctx, make_user):

@@ -75,8 +75,8 @@ def _validate(user: User, req: Request) -> None:
         raise GrantError(f"查询事由类别必须是 {'、'.join(cfg['PURPOSE_CATEGORIES'])} 之一")
     if not req.purpose.strip():
         raise GrantError("必须填写查询事由")
-    if limits.too_long("查询事由", req.purpose.strip(), limits.PURPOSE):
-        raise GrantError(limits.too_long("查询事由", req.purpose.strip(), limits.PURPOSE))
+    if too_long := limits.too_long("查询事由", req.purpose.strip(), limits.PURPOSE):
+        raise GrantError(too_long)
     bad = [c for c in req.scope.categories if c not in CATEGORIES]
     if not req.scope.categories or bad:
         raise GrantError(f"档案门类必须从 {'、'.join(CATEGORIES)} 中选择" + (f"，无效：{bad}" if bad else ""))
@@ -170,8 +170,8 @@ def deny(session: Session, grant: Grant, *, approver: User, reason: str, actor: 
     _check_approver(grant, approver)
     if not reason.strip():
         raise GrantError("驳回必须填写理由")
-    if limits.too_long("驳回理由", reason.strip(), limits.REASON):
-        raise GrantError(limits.too_long("驳回理由", reason.strip(), limits.REASON))
+    if too_long := limits.too_long("驳回理由", reason.strip(), limits.REASON):
+        raise GrantError(too_long)
     grant.status, grant.decided_by_id, grant.decision_reason = "denied", approver.id, reason.strip()
     session.flush()
     _audit(session, actor, "grant.deny", grant, reason=grant.decision_reason)
@@ -186,8 +186,8 @@ def revoke(session: Session, grant: Grant, *, by: User, reason: str, actor: Acto
         raise GrantError("只有审批人或授权持有人可以撤销授权")
     if by.id != grant.user_id and not reason.strip():
         raise GrantError("撤销他人的授权必须填写理由")
-    if limits.too_long("撤销理由", reason.strip(), limits.REASON):
-        raise GrantError(limits.too_long("撤销理由", reason.strip(), limits.REASON))
+    if too_long := limits.too_long("撤销理由", reason.strip(), limits.REASON):
+        raise GrantError(too_long)
     grant.status, grant.revoked_at, grant.decided_by_id = "revoked", utcnow(), by.id
     grant.decision_reason = reason.strip() or ("持有人主动放弃" if by.id == grant.user_id else "")
     session.flush()
