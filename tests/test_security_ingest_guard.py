@@ -26,7 +26,7 @@ from search_app.audit.models import AuditRecord
 from search_app.config import setting_names
 from search_app.db import get_session
 from search_app.ingest.models import IngestFile, IngestPage, PageSecret
-from tests.conftest import dump_index, meta
+from tests.conftest import dump_index, login, meta
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +116,7 @@ def _reingest_records(archive_no: str) -> list[AuditRecord]:
 
 def test_changed_classification_and_subject_need_explicit_confirmation(app, ingest):
     base = meta("IG-META-01", classification="内部", subject_name="王小明",
-                subject_id="110105198001011230", pages=[["著录信息守护测试 文本层内容足够长足够长"]])
+                subject_id="440305198706120415", pages=[["著录信息守护测试 文本层内容足够长足够长"]])
     assert ingest([base])[0].files_done == 1
     changed = base | {"classification": "公开", "subject_name": "李大华"}
     progress, _ = ingest([changed])
@@ -156,3 +156,42 @@ def test_cli_refuses_a_changed_unit_without_the_flag(app, ctx, tmp_path):
     assert confirmed.exit_code == 0, confirmed.output
     assert _reingest_records("IG-META-02")[-1].filters["changes"] == {
         "unit": ["北京市公安局海淀分局", "北京市公安局朝阳分局"]}
+
+
+@pytest.fixture()
+def eager(app, monkeypatch):
+    """Queued tasks run at once, in this process (as in tests/test_ingest_views.py)."""
+    celery = app.extensions["celery"]
+    celery.set_default()
+    monkeypatch.setitem(celery.conf, "task_always_eager", True)
+    return celery
+
+
+def test_upload_form_needs_the_confirmation_checkbox(app, ctx, make_user, eager, tmp_path):
+    import io
+
+    from search_app.demo import render_file
+
+    client = app.test_client()
+    assert login(client, make_user("system_admin").username).status_code == 302
+    spec = meta("IG-META-03", fmt="png", classification="秘密", pages=[["上传表单著录守护", "海淀分局"]])
+    data = render_file(spec, tmp_path).read_bytes()
+    row = {k: v for k, v in spec.items() if k not in ("format", "pages")}
+
+    def upload(row: dict, **extra) -> dict:
+        resp = client.post("/ingest/new", content_type="multipart/form-data", data={
+            "manifest": (io.BytesIO(json.dumps([row], ensure_ascii=False).encode()), "m.json"),
+            "files": [(io.BytesIO(data), row["file"])], **extra})
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        job_id = int(resp.location.rstrip("/").split("/")[-1])
+        [f] = client.get(f"/ingest/jobs/{job_id}/progress.json").get_json()["files"]
+        return f
+
+    assert upload(row)["state"] == "done"
+    lowered = upload({**row, "classification": "内部"})
+    assert lowered["state"] == "failed", "ALLOWED: an upload lowered 秘密 to 内部 without confirmation"
+    assert "密级（秘密 → 内部）" in lowered["error"] and "确认修改著录信息" in lowered["error"]
+    confirmed = upload({**row, "classification": "内部"}, confirm_metadata_change="on")
+    assert confirmed["state"] == "done", confirmed
+    record = _reingest_records("IG-META-03")[-1]
+    assert record.outcome == "allowed" and record.filters["changes"] == {"classification": ["秘密", "内部"]}
