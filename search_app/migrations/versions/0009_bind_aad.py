@@ -11,8 +11,8 @@ so an interrupted upgrade is simply run again. Needs the data keys and BLOB_DIR:
 `flask db-upgrade`, which passes the app settings. A ciphertext that opens under neither the old
 nor the new aad (tampered) stops the upgrade with its id: nothing is guessed.
 
-Revision ID: 0007
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 """
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ import hashlib
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = '0007'
-down_revision = '0005'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
@@ -32,7 +32,7 @@ LEGACY_META_AAD = b"ingest-file-meta"
 def _settings():
     settings = context.config.attributes.get("settings")
     if settings is None:
-        raise RuntimeError("migration 0007 re-encrypts page images and manifest rows and needs "
+        raise RuntimeError("migration 0009 re-encrypts page images and manifest rows and needs "
                            "the data keys: run `flask --app search_app db-upgrade`")
     return settings
 
@@ -61,7 +61,7 @@ def upgrade() -> None:
         try:
             plain = vault.decrypt(blob, aad=LEGACY_META_AAD)
         except DecryptError as exc:
-            raise RuntimeError(f"0007: ingest_files {file_id}: manifest row opens under neither "
+            raise RuntimeError(f"0009: ingest_files {file_id}: manifest row opens under neither "
                                f"the old nor the new aad ({exc}); nothing guessed") from None
         conn.execute(sa.text("UPDATE ingest_files SET meta_ciphertext = :c WHERE id = :i"),
                      {"c": vault.encrypt(plain, aad=meta_aad(file_id)), "i": file_id})
@@ -77,12 +77,12 @@ def upgrade() -> None:
         try:
             data = store.get(sha)
         except FileNotFoundError:
-            raise RuntimeError(f"0007: page {doc_id}: image blob {old.name} is missing") from None
+            raise RuntimeError(f"0009: page {doc_id}: image blob {old.name} is missing") from None
         if hashlib.sha256(data).hexdigest() != sha:
-            raise RuntimeError(f"0007: page {doc_id}: image blob {old.name} is not the image "
+            raise RuntimeError(f"0009: page {doc_id}: image blob {old.name} is not the image "
                                "its row names")
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp0007")
+        tmp = target.with_suffix(".tmp0009")
         tmp.write_bytes(vault.encrypt(data, aad=page_image_aad(doc_digest(doc_id), sha)))
         tmp.replace(target)
         legacy.add(sha)
@@ -94,4 +94,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise RuntimeError("0007 cannot be undone: the old, unbound form is the weakness it removes")
+    raise RuntimeError("0009 cannot be undone: the old, unbound form is the weakness it removes")
