@@ -30,7 +30,7 @@ def init_pillow(max_pixels: int) -> None:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
-    from search_app import api, cli, db, errors, headers
+    from search_app import api, cli, db, errors, headers, ops
     from search_app.accounts import views as auth_views
     from search_app.admin import views as admin_views
     from search_app.audit import views as audit_views
@@ -88,5 +88,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             return current_user.is_authenticated and has_permission(current_user.role, Permission(perm))
         return {"can": can}
 
+    ops.init_app(app)
+    from search_app.timeutil import local_time, zone_label
+    app.add_template_filter(local_time, "localtime")
+    app.add_template_global(zone_label, "zone_label")
     cli.init_app(app)
     return app

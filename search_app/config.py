@@ -69,6 +69,8 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "AUDIT_BURST_MINUTES": ("int", 5),
     "AUDIT_WORK_HOURS": ("hours", "08-19"),  # local hours [start, end) in AUDIT_TIMEZONE
     "AUDIT_TIMEZONE": ("timezone", "Asia/Shanghai"),
+    # Where times are shown to people (stored times are UTC): every page and message.
+    "DISPLAY_TIMEZONE": ("timezone", "Asia/Shanghai"),
     "AUDIT_LOOKUPS_PER_DAY": ("int", 20),
     # Exact look-ups of distinct values per grant per day (AUDIT_TIMEZONE): above this a look-up
     # is refused, audited and flagged; repeating a value already looked up today is not counted.
@@ -106,6 +108,13 @@ _SPEC: dict[str, tuple[str, Any]] = {
     # An upload batch nobody started or came back to (encrypted scans of a failed check) is
     # removed after this many hours, on the next visit to the ingest pages.
     "INGEST_BATCH_TTL_HOURS": ("int", 24),
+    # Operability (search_app/ops.py): JSON logs with a request id, rotated when LOG_FILE is set.
+    "LOG_LEVEL": ("str", "INFO"),
+    "LOG_FILE": ("str", ""),
+    "LOG_MAX_MB": ("int", 50),
+    "LOG_BACKUPS": ("int", 10),
+    # Addresses allowed to read /metrics (Prometheus scrapers), comma separated.
+    "METRICS_ALLOW": ("list", "127.0.0.1,::1"),
     # OCR pages whose mean word confidence (0-100) is below this are listed for review.
     "OCR_REVIEW_THRESHOLD": ("int", 70),
 }

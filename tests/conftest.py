@@ -70,9 +70,25 @@ def services() -> None:
         pytest.fail(f"Redis is not reachable ({exc}); run `bash scripts/test.sh`")
 
 
+_SESSION_APP: list = []
+
+
+@pytest.fixture(autouse=True)
+def _session_celery_stays_current():
+    """A test that builds a second app (another config) makes that app's Celery the current
+    one; put the session app's back afterwards, or later tests queue their tasks to the wrong
+    app and their jobs stay 'queued'."""
+    yield
+    if _SESSION_APP:
+        celery = _SESSION_APP[0].extensions["celery"]
+        celery.set_current()
+        celery.set_default()
+
+
 @pytest.fixture(scope="session")
 def app(settings, services):
     app = create_app(settings)
+    _SESSION_APP.append(app)
     upgrade(settings["DATABASE_URL"])
     client = app.extensions["opensearch"]
     ensure_index(client, settings["OPENSEARCH_INDEX"])

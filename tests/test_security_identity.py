@@ -184,7 +184,7 @@ def test_relative_registered_as_15_digits_is_excluded(ctx, corpus, admin, make_g
 def test_lookup_by_either_form_finds_the_same_pages(ctx, corpus, make_user, make_grant):
     other = make_user("staff", unit=UNIT)
     grant = make_grant(other, categories=[CATEGORY], units=[UNIT], classification="秘密",
-                       allow_lookup=True)
+                       allow_lookup=True, unmask_fields=["id_number"])
 
     def found(value: str) -> set[str]:
         out = lookup_pii(user=other, grant_id=grant.id, purpose="核查", kind="id_number",

@@ -20,7 +20,7 @@ from search_app.audit.service import Event, record_event, request_actor, verify_
 from search_app.csvsafe import csv_text
 from search_app.db import get_session
 from search_app.permissions import Permission, requires
-from search_app.timeutil import utcnow
+from search_app.timeutil import local_day_start, local_time, utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 bp.add_app_template_filter(action_label, "action_label")
@@ -62,9 +62,10 @@ def _filtered(args: dict[str, str]) -> Select:
         as_text = cast(AuditRecord.filters, Text)
         stmt = stmt.where(or_(*[as_text.contains(f'"{h}"') for h in hashes]))
     if args.get("since", "").strip():
-        stmt = stmt.where(AuditRecord.ts >= _day(args["since"].strip(), "起始日期"))
+        stmt = stmt.where(AuditRecord.ts >= local_day_start(_day(args["since"].strip(), "起始日期")))
     if args.get("until", "").strip():
-        stmt = stmt.where(AuditRecord.ts < _day(args["until"].strip(), "截止日期") + timedelta(days=1))
+        stmt = stmt.where(AuditRecord.ts < local_day_start(_day(args["until"].strip(), "截止日期")
+                                                           + timedelta(days=1)))
     return stmt
 
 
@@ -155,7 +156,7 @@ def export():
     rows = get_session().execute(stmt.order_by(AuditRecord.seq)).scalars().all()
     rec = record_event(request_actor(), Event(action="audit.export", outcome="allowed",
                                               result_count=len(rows), filters=args))
-    body = csv_text([CSV_COLUMNS, *([r.ts.isoformat(timespec="seconds") if c == "ts" else
+    body = csv_text([CSV_COLUMNS, *([local_time(r.ts, "%Y-%m-%d %H:%M:%S") if c == "ts" else
                                      ",".join(r.returned_ids) if c == "returned_ids" else
                                      ",".join(hashes_of(r.filters)) if c == "pii_hmacs" else
                                      getattr(r, c) for c in CSV_COLUMNS] for r in rows)])

@@ -6,6 +6,7 @@ OpenSearch or decrypts page text for a user. Views and the API call only these f
 from __future__ import annotations
 
 import io
+import unicodedata
 import struct
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -17,6 +18,7 @@ from PIL import Image
 
 from indexer.watermark import watermark, watermark_label
 from indexer.redact import mask_value, redact
+from indexer.checksums import luhn_ok, valid_id15, valid_id18
 from indexer.vocab import LOOKUP_KINDS
 from search_app.accounts.models import User
 from search_app.crypto import vault_from_config
@@ -28,11 +30,11 @@ from search_app.ingest.secrets import decode_secret, page_meta
 from search_app.search._choke import (Found, ReadDenied, ReadFailed, ScopedIndex, SearchUnavailable,
                                       guarded_read)
 from search_app.search._lookup_budget import lookup_budget_refusal
-from search_app.search._parse import QuerySyntaxError, parse
+from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
 from search_app.search._query import RESULT_FIELDS, SORTS, build_query
 from search_app.search._signed import mint_image_token, open_image_token, view_record_purpose
 
-__all__ = ["ReadDenied", "ReadFailed", "SearchUnavailable", "QuerySyntaxError", "SORTS", "SearchHit", "SearchOutcome", "PageView",
+__all__ = ["ReadDenied", "ReadFailed", "SearchUnavailable", "InvalidInput", "QuerySyntaxError", "SORTS", "SearchHit", "SearchOutcome", "PageView",
            "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
            "lookup_pii", "page_image", "image_url_token"]
 
@@ -265,6 +267,31 @@ def _open_stored(doc_id: str, data: bytes, cap: int) -> Image.Image:
         raise ReadDenied(f"页面 {doc_id} 的存档图像 {w}×{h} 像素超过图像像素上限，未予解码") from None
 
 
+def lookup_value_problem(kind: str, value: str) -> str | None:
+    """Why `value` cannot be a `kind` at all (wrong length, check digit, not a mobile number),
+    or None. Never echoes the value: the message may be logged."""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", value) if ch.isalnum())
+    if kind == "id_number":
+        if len(digits) not in (15, 18):
+            return f"身份证号应为 18 位（或旧式 15 位），输入的是 {len(digits)} 位"
+        if len(digits) == 18 and not valid_id18(digits):
+            return "身份证号校验不通过：校验位、地区码或出生日期不正确，请核对"
+        if len(digits) == 15 and not valid_id15(digits):
+            return "15 位身份证号的地区码或出生日期不正确，请核对"
+    elif kind == "phone" and not (len(digits) == 11 and digits.startswith("1") and digits.isdigit()):
+        return f"手机号应为以 1 开头的 11 位数字，输入的是 {len(digits)} 位"
+    elif kind == "landline" and not (digits.isdigit() and 7 <= len(digits) <= 12):
+        return "固定电话应为 7–12 位数字（可含区号）"
+    elif kind == "bank_card":
+        if not (digits.isdigit() and 16 <= len(digits) <= 19):
+            return f"银行卡号应为 16–19 位数字，输入的是 {len(digits)} 位"
+        if not luhn_ok(digits):
+            return "银行卡号校验位不正确，请核对"
+    elif kind == "name" and not 2 <= len(value) <= 20:
+        return "姓名应为 2–20 个字"
+    return None
+
+
 def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, value: str,
                client_addr: str = "") -> SearchOutcome:
     """Exact look-up by a full identifier through the keyed blind index. The audit record holds
@@ -275,6 +302,10 @@ def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, val
     LOOKUP_MAX_DISTINCT_PER_DAY distinct values per grant and day; otherwise guessing candidate
     ID numbers against a masked `110105********` would recover them one look-up at a time."""
     norm = "".join(value.split()).upper() if kind != "name" else "".join(value.split())
+    if kind in LOOKUP_KINDS and norm:
+        reason = lookup_value_problem(kind, norm)
+        if reason:  # a typo would otherwise be answered 没有找到, as if the value were absent
+            raise InvalidInput(reason)
     vault = vault_from_config(current_app.config)
     digest = vault.blind_index(kind, norm) if kind in LOOKUP_KINDS and norm else ""
 

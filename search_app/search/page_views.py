@@ -14,9 +14,9 @@ from search_app.csvsafe import csv_text
 from search_app.db import get_session
 from search_app.grants.services import active_grants
 from search_app.permissions import Permission, requires
-from search_app.search import (LOOKUP_KINDS, QuerySyntaxError, ReadDenied, SearchUnavailable,
-                               export_results, image_url_token, lookup_pii, page_image,
-                               unmask_page, view_page)
+from search_app.search import (LOOKUP_KINDS, InvalidInput, QuerySyntaxError, ReadDenied,
+                               SearchUnavailable, export_results, image_url_token, lookup_pii,
+                               page_image, unmask_page, view_page)
 from search_app.search.views import int_arg
 
 bp = Blueprint("pages", __name__)
@@ -33,6 +33,8 @@ def refusal(exc: Exception, template: str, **context):
     audit log is unavailable (the read was refused rather than left unrecorded)."""
     if isinstance(exc, ReadDenied):
         return render_template(template, error=f"读取被拒绝：{exc.reason}（已记录审计）", **context), 403
+    if isinstance(exc, InvalidInput):  # bad input: nothing was read
+        return render_template(template, error=f"输入有误：{exc}", **context), 400
     message = "审计记录无法写入，读取已拒绝" if isinstance(exc, AuditWriteError) else str(exc)
     return render_template(template, error=message, **context), 503
 
@@ -118,6 +120,6 @@ def lookup():
     try:
         context["outcome"] = lookup_pii(kind=form["kind"], value=request.form.get("value", ""),
                                         **_read_args())
-    except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
+    except (InvalidInput, ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         return refusal(exc, "lookup.html", **context)
     return render_template("lookup.html", error=None, **context)
