@@ -169,6 +169,19 @@ def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 
 
+def image_url(client, doc_id: str, grant_id: int, purpose: str = "核实") -> str:
+    """The signed page-image URL that the page view minted for this client's user."""
+    import html
+    import re
+    from urllib.parse import quote
+
+    resp = client.post(f"/pages/{quote(doc_id)}", data={"grant_id": grant_id, "purpose": purpose})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    found = re.search(r'id="page-image"[^>]*src="([^"]+)"', resp.get_data(as_text=True))
+    assert found, "the page view shows no image"
+    return html.unescape(found.group(1))
+
+
 @pytest.fixture()
 def ingest(ctx, tmp_path):
     """Render demo-style specs (see demo/corpus.json) into files and ingest them synchronously."""
@@ -177,7 +190,8 @@ def ingest(ctx, tmp_path):
     from search_app.demo import render_file
     from search_app.ingest.jobs import start_job, wait_for_job
 
-    def run(specs: list[dict], *, extra_files: dict[str, bytes] | None = None, queue: bool = False):
+    def run(specs: list[dict], *, extra_files: dict[str, bytes] | None = None, queue: bool = False,
+            confirm_metadata_change: bool = False):
         folder = tmp_path / f"batch{next(_seq)}"
         folder.mkdir()
         manifest = []
@@ -189,7 +203,8 @@ def ingest(ctx, tmp_path):
         for name, data in (extra_files or {}).items():
             (folder / name).write_bytes(data)
         (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
-        job = start_job(folder / "manifest.json", base_dir=folder, created_by="test", queue=queue)
+        job = start_job(folder / "manifest.json", base_dir=folder, created_by="test", queue=queue,
+                        confirm_metadata_change=confirm_metadata_change)
         return wait_for_job(job.id, echo=lambda _line: None, timeout=300, poll=0.3), job.id
     return run
 

@@ -46,6 +46,7 @@ class Action(StrEnum):
     INGEST_JOB_STARTED = "ingest.job_started"
     INGEST_PAGE_REVIEWED = "ingest.page_reviewed"
     INGEST_BATCHES_REMOVED = "ingest.batches_removed"
+    INGEST_METADATA_CHANGE = "ingest.metadata_change"  # a re-ingest changing 单位/门类/密级/当事人
 
 
 # A refused route is recorded as "route:<endpoint>" (permissions.requires): the endpoint names it.
@@ -71,7 +72,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.AUDIT_USER_VIEW: "查阅用户活动", Action.AUDIT_ANOMALIES: "查阅异常提示",
     Action.AUDIT_EXPORT: "导出审计日志", Action.AUDIT_ALERT: "哈希链告警",
     Action.INGEST_JOB_STARTED: "开始导入", Action.INGEST_PAGE_REVIEWED: "OCR 复核",
-    Action.INGEST_BATCHES_REMOVED: "清理上传批次",
+    Action.INGEST_BATCHES_REMOVED: "清理上传批次", Action.INGEST_METADATA_CHANGE: "修改著录信息",
 }
 OUTCOME_LABELS = {"allowed": "允许", "denied": "拒绝", "error": "错误"}
 

@@ -2,8 +2,6 @@
 exporting it and checking the chain are themselves audited."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +17,7 @@ from search_app.audit.anomalies import KIND_LABELS, find_anomalies
 from search_app.audit.models import AuditRecord
 from search_app.audit.redaction import HMAC_CHARS, candidate_hmacs, hashes_of
 from search_app.audit.service import Event, record_event, request_actor, verify_chain
+from search_app.csvsafe import csv_text
 from search_app.db import get_session
 from search_app.permissions import Permission, requires
 from search_app.timeutil import local_day_start, local_time, utcnow
@@ -157,13 +156,9 @@ def export():
     rows = get_session().execute(stmt.order_by(AuditRecord.seq)).scalars().all()
     rec = record_event(request_actor(), Event(action="audit.export", outcome="allowed",
                                               result_count=len(rows), filters=args))
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(CSV_COLUMNS)
-    for r in rows:
-        w.writerow([local_time(r.ts, "%Y-%m-%d %H:%M:%S") if c == "ts" else
-                    ",".join(r.returned_ids) if c == "returned_ids" else
-                    ",".join(hashes_of(r.filters)) if c == "pii_hmacs" else
-                    getattr(r, c) for c in CSV_COLUMNS])
-    return Response("\ufeff" + buf.getvalue(), mimetype="text/csv; charset=utf-8",
+    body = csv_text([CSV_COLUMNS, *([local_time(r.ts, "%Y-%m-%d %H:%M:%S") if c == "ts" else
+                                     ",".join(r.returned_ids) if c == "returned_ids" else
+                                     ",".join(hashes_of(r.filters)) if c == "pii_hmacs" else
+                                     getattr(r, c) for c in CSV_COLUMNS] for r in rows)])
+    return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=audit-{rec.seq}.csv"})

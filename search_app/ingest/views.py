@@ -102,7 +102,9 @@ def new():
 
     assert check.manifest is not None
     job = start_job(check.manifest, base_dir=batch, created_by=current_user.username, queue=True,
-                    rows=check.rows, locate=lambda name: uploads.scan_path(batch, name))
+                    rows=check.rows, locate=lambda name: uploads.scan_path(batch, name),
+                    confirm_metadata_change=request.form.get("confirm_metadata_change") == "on",
+                    actor=request_actor())
     record_event(request_actor(), Event(action="ingest.job_started", outcome="allowed",
                                         result_count=len(job.files),
                                         filters={"job_id": job.id, "batch": batch.name}))

@@ -25,16 +25,18 @@ from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.ingest.models import PageSecret
-from search_app.blobs import BlobStore
+from search_app.blobs import BlobMismatch, BlobStore
 from search_app.ingest.secrets import decode_secret, page_meta
-from search_app.search._choke import Found, ReadDenied, ScopedIndex, SearchUnavailable, guarded_read
+from search_app.search._choke import (Found, ReadDenied, ReadFailed, ScopedIndex, SearchUnavailable,
+                                      guarded_read)
 from search_app.search._lookup_budget import lookup_budget_refusal
 from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
 from search_app.search._query import RESULT_FIELDS, SORTS, build_query
+from search_app.search._signed import mint_image_token, open_image_token, view_record_purpose
 
-__all__ = ["ReadDenied", "SearchUnavailable", "InvalidInput", "QuerySyntaxError", "SORTS", "SearchHit", "SearchOutcome", "PageView",
+__all__ = ["ReadDenied", "ReadFailed", "SearchUnavailable", "InvalidInput", "QuerySyntaxError", "SORTS", "SearchHit", "SearchOutcome", "PageView",
            "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
-           "lookup_pii", "page_image"]
+           "lookup_pii", "page_image", "image_url_token"]
 
 
 @dataclass
@@ -193,12 +195,21 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
     return _page_view(grant, source, rec, text, shown)
 
 
-def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, viewer: str,
-               client_addr: str = "") -> bytes:
+def page_image(*, user: User, token: str, doc_id: str, viewer: str, client_addr: str = "",
+               link_refusal: str = "") -> bytes:
     """The page image with PII burned out at ingest, watermarked now with the viewer, the local
     time and the number of this read's audit record; PNG bytes. Images are never unmasked: only
     the redacted one is stored. A stored image larger than the view limit is refused from its
-    header, before any pixel is decoded (and the refusal is audited)."""
+    header, before any pixel is decoded (and the refusal is audited).
+
+    `token` is the signed link the page view minted (search._signed): grant and purpose come
+    from it and from the page view's audit record, never from the URL; `link_refusal` is the
+    caller's reason to refuse the link as such (it carried a purpose)."""
+    claims, reason = open_image_token(token, user_id=user.id, doc_id=doc_id)
+    purpose = ""
+    if claims is not None:
+        purpose, reason = view_record_purpose(claims)
+    link_refusal = link_refusal or reason
     fetch = _fetch_page(doc_id)
     cap = current_app.config["VIEW_MAX_EDGE_PX"]
 
@@ -207,14 +218,14 @@ def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, v
         secret = get_session().get(PageSecret, doc_id)
         if secret is None or not secret.image_sha256:
             raise ReadDenied(f"页面 {doc_id} 没有可显示的图像")
-        vault = vault_from_config(current_app.config)
-        data = BlobStore(current_app.config["BLOB_DIR"], vault).get(secret.image_sha256)
+        data = read_page_image(doc_id, secret.image_sha256)
         found.payload = _open_stored(doc_id, data, cap)
+        found.extra = {"page_view_record": claims.view_seq}
         return found
 
-    _, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
-                                 action="page.image", client_addr=client_addr, query=doc_id,
-                                 run=run)
+    _, found, rec = guarded_read(user=user, grant_id=claims.grant_id if claims else None,
+                                 purpose=purpose, action="page.image", client_addr=client_addr,
+                                 query=doc_id, link_check=link_refusal or None, run=run)
     img = found.payload
     if max(img.size) > cap:  # stored before VIEW_MAX_EDGE_PX: within cap² pixels, scale it
         img.thumbnail((cap, cap), Image.Resampling.LANCZOS)
@@ -223,6 +234,22 @@ def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, v
     out = io.BytesIO()
     img.save(out, format="PNG")
     return out.getvalue()
+
+
+def read_page_image(doc_id: str, image_sha256: str) -> bytes:
+    """The stored redacted image of `doc_id`; ReadFailed (audited as an error) when the blob is
+    missing or bound to another page (a swapped image_sha256), never another page's image."""
+    store = BlobStore(current_app.config["BLOB_DIR"], vault_from_config(current_app.config))
+    try:
+        return store.get_page_image(doc_id, image_sha256)
+    except BlobMismatch as exc:
+        raise ReadFailed(f"图像读取失败：{exc}") from None
+
+
+def image_url_token(user: User, page: PageView) -> str:
+    """The signed token for this viewer's <img> of the page they were just shown."""
+    return mint_image_token(user_id=user.id, grant_id=page.grant_id, doc_id=page.doc_id,
+                            view_seq=page.audit_seq)
 
 
 def _open_stored(doc_id: str, data: bytes, cap: int) -> Image.Image:
