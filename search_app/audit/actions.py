@@ -16,7 +16,7 @@ class Action(StrEnum):
     LOGIN = "auth.login"
     LOGOUT = "auth.logout"
     LOGOUT_ALL = "auth.logout_all"
-    THROTTLE_LIFT = "auth.throttle_lift"
+    THROTTLE_LIFT = "auth.throttle_lift"  # a security admin lifts a login delay
     GRANT_REQUEST = "grant.request"
     GRANT_APPROVE = "grant.approve"
     GRANT_DENY = "grant.deny"
@@ -32,7 +32,6 @@ class Action(StrEnum):
     USER_CONFIRM_CHANGE = "user.confirm_change"  # dual control: a second security admin
     USER_REJECT_CHANGE = "user.reject_change"
     USER_ISSUE_TOKEN = "user.issue_token"
-    THROTTLE_LIFT = "auth.throttle_lift"  # a security admin lifts a login delay
     CLI_ENSURE_INDEX = "cli.ensure_index"
     CLI_INGEST = "cli.ingest"
     CLI_REOCR = "cli.reocr"
