@@ -65,7 +65,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.USER_END_SESSIONS: "结束会话", Action.USER_RESET_PASSWORD: "重置密码",
     Action.USER_CLEAR_IDENTITY: "清除身份登记", Action.USER_CONFIRM_CHANGE: "确认账号变更",
     Action.USER_REJECT_CHANGE: "驳回账号变更", Action.USER_ISSUE_TOKEN: "签发 API 令牌",
-    Action.THROTTLE_LIFT: "解除登录延迟", Action.CLI_ENSURE_INDEX: "命令行：建立索引", Action.CLI_INGEST: "命令行：导入",
+    Action.CLI_ENSURE_INDEX: "命令行：建立索引", Action.CLI_INGEST: "命令行：导入",
     Action.CLI_REOCR: "命令行：重新 OCR", Action.CLI_ROTATE_KEYS: "命令行：轮换密钥",
     Action.CLI_DEMO: "命令行：演示数据", Action.AUDIT_VIEW: "查阅审计日志",
     Action.AUDIT_USER_VIEW: "查阅用户活动", Action.AUDIT_ANOMALIES: "查阅异常提示",
