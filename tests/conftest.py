@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import itertools
 import os
+import random
+import string
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -127,7 +129,10 @@ def make_user(ctx) -> Callable[..., User]:
         from search_app.crypto import vault_from_config
         session = get_session()
         hmac = vault_from_config(ctx.config).blind_index("id_number", id_number) if id_number else None
-        user = create_user(session, username=username or f"{role}{next(_seq)}-{uuid.uuid4().hex[:4]}",
+        # letters after the counter: a random hex tail like "-0625" made a 7-digit run that the
+        # audit log's fail-safe rightly masks wherever the name appears in free text
+        tail = "".join(random.choice(string.ascii_lowercase) for _ in range(5))
+        user = create_user(session, username=username or f"{role}{next(_seq)}-{tail}",
                            password=PASSWORD, role=role, unit=unit, id_number_hmac=hmac)
         session.commit()
         return user
