@@ -166,9 +166,12 @@ def create_grant_cmd(username, approver, purpose, categories, units, classificat
 
 @click.command("ensure-index")
 def ensure_index_cmd() -> None:
-    from search_app.search._backend import alias, client, ensure_index
+    from search_app.search._backend import EngineIdentityError, admin, alias, ensure_index
 
-    name = ensure_index(client(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
+    try:
+        name = ensure_index(admin(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
+    except EngineIdentityError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"alias {alias()} -> {name}")
 
 
@@ -182,11 +185,12 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
     """Ingest the files listed in MANIFEST (CSV or JSON); a bad file fails alone."""
     from indexer.manifest import ManifestError
     from search_app.ingest.jobs import start_job, wait_for_job
+    from search_app.search._backend import EngineIdentityError, IndexMissingError
 
     try:
         job = start_job(manifest, base_dir=base_dir or manifest.parent, created_by=created_by,
                         queue=queue)
-    except ManifestError as exc:
+    except (ManifestError, IndexMissingError, EngineIdentityError) as exc:
         raise click.ClickException(str(exc)) from None
     progress = wait_for_job(job.id, echo=click.echo)
     for name, error in progress.errors:

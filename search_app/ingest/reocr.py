@@ -17,7 +17,7 @@ from search_app.ingest.models import PageSecret
 from search_app.ingest.pagework import keep_page
 from search_app.ingest.service import (blob_store, file_meta, last_complete_file,
                                        options_from_config)
-from search_app.search._backend import alias, client
+from search_app.search._backend import alias, writer
 
 
 @dataclass
@@ -56,5 +56,5 @@ def reocr(archive_no: str, *, page_no: int | None = None) -> list[ReocrResult]:
         session.commit()
         results.append(ReocrResult(archive_no, n, old_conf, prepared.confidence, old_source,
                                    time.monotonic() - started))
-    client().indices.refresh(index=alias())
+    writer().indices.refresh(index=alias())
     return results

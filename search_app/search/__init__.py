@@ -21,7 +21,7 @@ from search_app.grants.models import Grant
 from search_app.ingest.models import PageSecret
 from search_app.blobs import BlobStore
 from search_app.ingest.secrets import decode_secret
-from search_app.search._backend import alias, client
+from search_app.search._backend import alias, reader
 from search_app.search._choke import Found, ReadDenied, SearchUnavailable, guarded_read
 from search_app.search._query import MAX_QUERY_CHARS, RESULT_FIELDS, build_query, split_terms
 
@@ -78,7 +78,7 @@ def _query_check(query: str) -> str | None:
 
 def _run_search(query: str, offset: int, size: int):
     def run(grant: Grant, filt: dict[str, Any]) -> Found:
-        resp = client().search(index=alias(), body=build_query(query, filt, offset=offset, size=size))
+        resp = reader().search(index=alias(), body=build_query(query, filt, offset=offset, size=size))
         raw = resp["hits"]["hits"]
         return Found(resp, [h["_id"] for h in raw], resp["hits"]["total"]["value"])
     return run
@@ -130,7 +130,7 @@ def _fetch_page(doc_id: str):
     def run(grant: Grant, filt: dict[str, Any]) -> Found:
         body = {"size": 1, "_source": {"includes": [*RESULT_FIELDS, "text_display", "pii_kinds"]},
                 "query": {"bool": {"filter": [filt, {"ids": {"values": [doc_id]}}]}}}
-        hits = client().search(index=alias(), body=body)["hits"]["hits"]
+        hits = reader().search(index=alias(), body=body)["hits"]["hits"]
         if not hits:
             raise ReadDenied(f"页面 {doc_id} 不存在或不在授权范围内")
         return Found(hits[0]["_source"], [doc_id], 1)
@@ -225,7 +225,7 @@ def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, val
         body = {"size": 50, "track_total_hits": True, "_source": {"includes": RESULT_FIELDS},
                 "query": {"bool": {"filter": [filt, {"bool": {"minimum_should_match": 1, "should": [
                     {"term": {"pii_hmac": digest}}, {"term": {"subject_hmac": digest}}]}}]}}}
-        resp = client().search(index=alias(), body=body)
+        resp = reader().search(index=alias(), body=body)
         return Found(resp, [h["_id"] for h in resp["hits"]["hits"]], resp["hits"]["total"]["value"])
 
     masked = mask_value(kind, norm) if kind in LOOKUP_KINDS and norm else ""
