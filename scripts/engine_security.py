@@ -222,8 +222,22 @@ def write_config(out: Path, alias: str, passwords: dict[str, str], *, with_tests
             json.dump(body, fh, indent=2, ensure_ascii=False)
             fh.write("\n")
         os.chmod(path, 0o600)
+    # the remaining config types, empty, where the plugin's own copies are absent (compose)
+    for name, body in OPTIONAL_CONFIG.items():
+        path = out / name
+        if not path.exists():
+            path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+            os.chmod(path, 0o600)
     marker.write_text(digest + "\n")
     return True
+
+
+OPTIONAL_CONFIG = {
+    "tenants.yml": {"_meta": {"type": "tenants", "config_version": 2}},
+    "nodes_dn.yml": {"_meta": {"type": "nodesdn", "config_version": 2}},
+    "allowlist.yml": {"_meta": {"type": "allowlist", "config_version": 2},
+                      "config": {"enabled": False, "requests": {}}},
+}
 
 
 def main(argv: list[str]) -> int:
