@@ -59,8 +59,10 @@ do_install() {
   fi
   if [ ! -f "$HOME_DIR/plugins/opensearch-security/plugin-descriptor.properties" ]; then
     log "installing the security plugin $SECURITY_VERSION"
+    mkdir -p "$LOG_DIR"
     OPENSEARCH_JAVA_HOME="$(java_home)" "$HOME_DIR/bin/opensearch-plugin" install --batch \
-      "file://$CACHE/opensearch-security-$SECURITY_VERSION.zip" >/dev/null
+      "file://$CACHE/opensearch-security-$SECURITY_VERSION.zip" > "$LOG_DIR/plugin-install.out" 2>&1 \
+      || { cat "$LOG_DIR/plugin-install.out" >&2; log "plugin install failed"; exit 1; }
   fi
   configure
 }

@@ -48,7 +48,8 @@ worker_start() {
   fi
   set -a; . var/local.env; set +a
   # --beat: one machine runs the schedule (audit chain check, lapsing requests) in the worker.
-  OMP_THREAD_LIMIT=1 nohup .venv/bin/celery -A workers.worker worker --beat --loglevel=INFO \
+  # the worker indexes (worker user); index administration is not its business
+  OMP_THREAD_LIMIT=1 nohup env -u OPENSEARCH_ADMIN_PASSWORD .venv/bin/celery -A workers.worker worker --beat --loglevel=INFO \
     --schedule="$PWD/var/run/celerybeat-schedule" \
     --concurrency="${WORKER_CONCURRENCY:-2}" --pidfile="$PWD/var/run/worker.pid" \
     > var/log/worker.log 2>&1 &
