@@ -39,7 +39,8 @@ COPY scripts/engine_security.py ./scripts/engine_security.py
 # /app first, so templates/, mappings/ and static/ are found next to the code.
 RUN pip install --no-cache-dir . \
  && rm -rf build ./*.egg-info \
- && install -d -o app -g app /data/blobs
+ && install -d -o app -g app /data/blobs \
+ && install -d -m 0700 -o app -g app /data/audit
 
 USER app
 

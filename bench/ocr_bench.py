@@ -19,7 +19,7 @@ from indexer.normalise import for_search
 from indexer.ocr import ocr_image
 from indexer.pipeline import PipelineOptions, page_text, prepare
 from indexer.preprocess import DEFAULT_STEPS, STEPS, preprocess
-from indexer.synthetic import render_page
+from tests.synth import render_page
 from indexer.types import ArchiveMeta, PageInput
 
 TEXT = ("常住人口登记表户主姓名与户主关系公民身份号码出生日期民族籍贯文化程度婚姻状况服务处所职业何时由何地迁来本址"

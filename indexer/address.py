@@ -22,16 +22,23 @@ __all__ = ["admin_prefix_len", "find_addresses"]
 _STOP = "住址为于在是的到从迁往居现系至经将把被对等及位处称我你他她其该"
 _NAME = rf"[^\W\d_A-Za-z{_STOP}]"
 # A house or room number; OCR may split it with one space ("280 1室").
-_NUM = r"(?:[A-Za-z]?\d{1,5}(?: ?\d{1,4})?(?:[-—－]\d{1,5})?[A-Za-z]?|[一二三四五六七八九十百零〇两]{1,4})"
+_NUM = (r"(?:[甲乙丙丁]?(?:[A-Za-z]?\d{1,5}(?: ?\d{1,4})?(?:[-—－]\d{1,5})?[A-Za-z]?"
+        r"|[一二三四五六七八九十百零〇两]{1,4}))")
 _ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
 _PLACE_SUFFIX = (
     r"(?:街道办事处|街道|镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
     r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营)"
 )
-_DETAIL_SUFFIX = r"(?:号院|号楼|号|弄|栋|幢|座|单元|层|楼|室|房|户|组|队|社)"
+_DETAIL_SUFFIX = r"(?:号院|号楼|号|弄|栋|幢|座|单元|层|楼|室|房|户|组|队|社)[甲乙丙丁]?"
+# OCR misreads the suffix of a house number (号 as 弓 or 亏, 室 as 窒, 弄 as 丟, 单元 as 单兀): after
+# a named place and an Arabic number, any CJK character that is not a unit, a time or a connective
+# ("中山路3公里", "解放路2年来", "乘2路") stands for the suffix it replaced.
+_NOT_SUFFIX = ("公米千万百十年月日天周时分秒点岁次个位名人条辆路趟班期届项件份页张本元角块倍"
+               "至到和与及或等的之在是为了而且也都又向往左右前后上下内外旁边侧对面附近处东西南北")
+_GARBLED = rf"[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])(?:[\u4e00-\u9fff](?=\d))?"
 _ADMIN = rf"{_NAME}{{1,8}}?{_ADMIN_SUFFIX}"
-_PLACE = rf"{_NAME}{{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段)?"
-_DETAIL = rf"{_NUM}{_DETAIL_SUFFIX}"
+_PLACE = rf"{_NAME}{{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|[东西南北中](?=[甲乙丙丁]?\d))?"
+_DETAIL = rf"{_NUM}(?:{_DETAIL_SUFFIX}|(?<=\d){_GARBLED})"
 # Admin levels, then at least one named place followed by numbered parts; places and numbers may
 # alternate (…村3组15号, …小区2号楼3单元402室, …路88号院2号楼).
 _ADDRESS = re.compile(

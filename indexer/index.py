@@ -5,25 +5,32 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from indexer.identity import page_person_pairs, person_value
 from indexer.types import ArchiveMeta, PreparedPage
+from indexer.vocab import CLASSIFICATION_LEVELS, doc_id
 
-CLASSIFICATION_LEVELS = {"公开": 0, "内部": 1, "秘密": 2, "机密": 3}
-
-
-def doc_id(archive_no: str, page_no: int) -> str:
-    return f"{archive_no}#p{page_no:04d}"
+__all__ = ["build_document", "doc_id"]
 
 
 def build_document(meta: ArchiveMeta, page: PreparedPage, *, title: str, page_count: int,
                    blind_index: Callable[[str, str], str], source_sha256: str,
                    ingest_file_id: int | None) -> dict[str, Any]:
-    """Only redacted text and keyed hashes enter the document (DESIGN.md security rule 1)."""
-    pii_hmac = sorted({blind_index(m.kind, m.value) for m in page.pii})
+    """Only redacted text and keyed hashes enter the document (DESIGN.md security rule 1).
+
+    `blind_index` canonicalises (15-digit IDs hash as their 18-digit form). Besides the ID and
+    name terms, the subject and every person the page names next to an ID number get a
+    (name, birth date) "person" term, so self-exclusion also catches a file that names the
+    reader without their ID number, or under the other form of it."""
+    pii_hmac = {blind_index(m.kind, m.value) for m in page.pii}
+    pii_hmac |= {blind_index("person", v) for v in page_person_pairs(page.raw_text, page.pii)}
     subject = []
     if meta.subject_id:
         subject.append(blind_index("id_number", meta.subject_id))
     if meta.subject_name:
         subject.append(blind_index("name", meta.subject_name))
+    person = person_value(meta.subject_name, meta.subject_id) if meta.subject_id else None
+    if person:
+        subject.append(blind_index("person", person))
     return {
         "doc_id": doc_id(meta.archive_no, page.page_no),
         "archive_no": meta.archive_no,
@@ -39,7 +46,7 @@ def build_document(meta: ArchiveMeta, page: PreparedPage, *, title: str, page_co
         "text_display": page.display_text,
         "text_jieba": page.jieba_text,
         "pii_kinds": sorted({m.kind for m in page.pii}),
-        "pii_hmac": pii_hmac,
+        "pii_hmac": sorted(pii_hmac),
         "subject_hmac": subject,
         "text_source": page.source,
         "ocr_confidence": page.confidence,

@@ -14,8 +14,7 @@ from typing import Any
 
 from indexer.types import ArchiveMeta
 
-CATEGORIES = ("户籍档案", "干部人事档案", "电子卷宗")
-CLASSIFICATIONS = ("公开", "内部", "秘密", "机密")
+from indexer.vocab import CATEGORIES, CLASSIFICATIONS
 ALIASES = {
     "archive_no": ("archive_no", "档号"), "title": ("title", "题名"),
     "category": ("category", "门类", "类别"), "unit": ("unit", "单位", "立档单位"),
@@ -74,6 +73,12 @@ def parse_manifest(path: str | Path) -> list[ManifestRow]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"无法读取清单 {path.name}：{exc}") from None
+    return parse_manifest_text(text, path)
+
+
+def parse_manifest_text(text: str, path: str | Path) -> list[ManifestRow]:
+    """Rows of a manifest already read (e.g. decrypted); `path` names it and gives its format."""
+    path = Path(path)
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)

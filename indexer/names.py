@@ -23,7 +23,7 @@ from pathlib import Path
 import jieba
 import jieba.posseg
 
-from indexer import textview
+from indexer import cues, textview
 from indexer.pii import PiiMatch
 from indexer.tokenize import _tokenizer
 
@@ -36,20 +36,8 @@ _GIVEN_TAGS = frozenset({"nr", "nrfg", "nrt", "nz"})
 # jieba dictionary words tagged nr at or above this frequency are treated as ordinary words
 # unless a cue vouches for them; below it they are mostly real (historical) people.
 _MAX_DICT_FREQ = 100
-_PRE_CUES = (
-    "户主姓名|户主|姓名|本人|申请人|被申请人|被告人|被告|原告|上诉人|被上诉人|第三人|证人|"
-    "经办人|承办人|代理人|委托人|法定代表人|负责人|联系人|监护人|介绍人|证明人|当事人|"
-    "犯罪嫌疑人|嫌疑人|被害人|受害人|审判长|审判员|人民陪审员|陪审员|书记员|执行员|"
-    "民警|警官|父亲|母亲|配偶|妻子|丈夫|之夫|之妻|儿子|女儿|长子|次子|长女|次女|之子|之女|"
-    "哥哥|姐姐|弟弟|妹妹|祖父|祖母|岳父|岳母|公公|婆婆|同户人|户内成员|签字人|签名|"
-    "填表人|审核人|审批人|记录人|调查人|被调查人|谈话人|家庭成员|本户成员|成员|汇入|转给|交给|"
-    "委托|聘请|授权"
-)
-_PRE_CUE = re.compile(rf"(?:{_PRE_CUES})[：:\s]{{0,4}}")
-_POST_CUE = re.compile(
-    r"同志|先生|女士|等人|等同志|之妻|之夫|之子|之女|本人|其人|名下|介绍|签字|签名|证实|陈述|供述|"
-    r"系(?:夫妻|朋友|亲属|同事|邻居|父子|父女|母子|母女|兄弟|姐妹|兄妹|姐弟|同学|战友|本案)"
-)
+_PRE_CUE = cues.cue_regex()
+_POST_CUE = cues.POST_CUE
 # Names in a list share their cue: 本户成员：聂豪凯、齐静、曹仁建 / 武福铁与葛萱力系朋友关系.
 _JOINERS = frozenset("、与和及")
 # Uncued, a jieba "name" whose given part is a frequent verb or adverb is a phrase (经|审查).
@@ -93,6 +81,11 @@ def _surnames() -> tuple[frozenset[str], frozenset[str]]:
 @functools.lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
     return _lines("name_stopwords.txt")
+
+
+@functools.lru_cache(maxsize=1)
+def _divisions() -> frozenset[str]:
+    return _lines("admin_divisions.txt")
 
 
 @functools.lru_cache(maxsize=1)
@@ -152,8 +145,9 @@ def _cued_name_end(text: str, start: int, bounds: set[int]) -> int | None:
 class _Finder:
     """Candidates over one view text: (start, end, cued)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, gaps: frozenset[int] = frozenset()) -> None:
         self.text = text
+        self.gaps = gaps
         self.tokens = _tokens(text)
         self.bounds = {t.start for t in self.tokens} | {len(text)}
         self.freq = _pos().tokenizer.FREQ
@@ -180,10 +174,11 @@ class _Finder:
 
     def from_cues(self) -> list[tuple[int, int, bool]]:
         found = []
-        for m in _PRE_CUE.finditer(self.text):
-            end = _cued_name_end(self.text, m.end(), self.bounds)
+        starts = [m.end() for m in _PRE_CUE.finditer(self.text)]
+        for start in [*starts, *cues.fuzzy_cue_ends(self.text, self.gaps)]:
+            end = _cued_name_end(self.text, start, self.bounds)
             if end is not None:
-                found.append((m.end(), end, True))
+                found.append((start, end, True))
         for m in _POST_CUE.finditer(self.text):
             for length in (3, 2):
                 start = m.start() - length
@@ -227,6 +222,8 @@ class _Finder:
         word = self.text[start:end]
         if word in _stopwords() or not 2 <= len(word) <= 4 or _PRE_CUE.fullmatch(word):
             return False
+        if not _person_shaped(self, word):
+            return False
         if end < len(self.text) and self.text[end] in _PLACE_SUFFIX:
             return False
         if word[-1] in _PLACE_END:
@@ -241,6 +238,20 @@ class _Finder:
         # A cue vouches for a name, not for a frequent ordinary word sitting where one could be.
         tag = self.tags.get(word)
         return tag is None or tag in _NAME_TAGS or self.freq.get(word, 0) < _MAX_DICT_FREQ
+
+
+def _person_shaped(finder: _Finder, word: str) -> bool:
+    """Whole-word checks a cue cannot override: a place (徐汇, 朝阳: data/admin_divisions.txt),
+    a surname glued into a frequent verb or function word (支付宝, 发展中), a role word after a
+    surname-like character (向原告)."""
+    if word in _divisions():
+        return False
+    sl = _surname_len(word)
+    head = word[:sl + 1]
+    if (len(word) > sl + 1 and finder.tags.get(head) in _PHRASE_TAGS
+            and finder.freq.get(head, 0) >= _PHRASE_FREQ):
+        return False
+    return not _PRE_CUE.fullmatch(word[sl:])
 
 
 def _extend_lists(finder: _Finder, chosen: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
@@ -273,7 +284,9 @@ def find_person_names(text: str) -> list[PiiMatch]:
     view = textview.build(text)
     if not view.text:
         return []
-    finder = _Finder(view.text)
+    gaps = frozenset(k for k in range(1, len(view.offsets))
+                     if view.offsets[k] - view.offsets[k - 1] > 1)
+    finder = _Finder(view.text, gaps)
     raw = finder.from_cues() + finder.from_anon() + finder.from_tags() + finder.from_clauses()
     candidates = [c for c in raw if finder.acceptable(*c)]
     # Cued candidates first (the cue fixes where the name starts), then longer ones.

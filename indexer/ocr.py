@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytesseract
 from PIL.Image import Image
 
-from indexer.types import IngestError, PageText, Word
+from indexer.types import Box, IngestError, PageText, Word
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
@@ -38,6 +38,10 @@ def _join_with_offsets(words: list[str]) -> tuple[str, list[int]]:
     return out, starts
 
 
+def _word_box(w: Word) -> Box:
+    return Box(w.left, w.top, w.left + w.width, w.top + w.height)
+
+
 def ocr_image(img: Image, *, langs: str = "chi_sim+chi_tra", timeout: int = 120,
               page_no: int = 1) -> PageText:
     os.environ["OMP_THREAD_LIMIT"] = "1"  # inherited by the tesseract child process
@@ -49,20 +53,31 @@ def ocr_image(img: Image, *, langs: str = "chi_sim+chi_tra", timeout: int = 120,
     except pytesseract.TesseractError as exc:
         raise IngestError(f"第 {page_no} 页 OCR 失败：{exc}") from None
     lines: dict[tuple[int, int, int], list[Word]] = {}
+    line_boxes: dict[tuple[int, int, int], Box] = {}
     for i, text in enumerate(data["text"]):
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        box = Box(data["left"][i], data["top"][i], data["left"][i] + data["width"][i],
+                  data["top"][i] + data["height"][i])
+        if data["level"][i] == 4:  # the line: every glyph on it, ascenders to descenders
+            line_boxes[key] = box
+            continue
         text = text.strip()
         conf = float(data["conf"][i])
-        if not text or conf < 0:
+        if data["level"][i] != 5 or not text or conf < 0:
             continue
-        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        lines.setdefault(key, []).append(Word(text, data["left"][i], data["top"][i],
-                                              data["width"][i], data["height"][i], conf))
+        lines.setdefault(key, []).append(Word(text, box.left, box.top, box.right - box.left,
+                                              box.bottom - box.top, conf))
     parts: list[str] = []
     words: list[Word] = []
     offset = 0
-    for _, line in sorted(lines.items()):
+    for key, line in sorted(lines.items()):
         joined, starts = _join_with_offsets([w.text for w in line])
-        words.extend(replace(w, start=offset + st, end=offset + st + len(w.text))
+        # The line box spans the line's slope when it is not quite level; the union with its
+        # words keeps every glyph inside even if Tesseract's line box were short.
+        span = line_boxes.get(key, _word_box(line[0]))
+        for w in line:
+            span = span.union(_word_box(w))
+        words.extend(replace(w, start=offset + st, end=offset + st + len(w.text), line=span)
                      for w, st in zip(line, starts))
         parts.append(joined)
         offset += len(joined) + 1  # the "\n" between lines

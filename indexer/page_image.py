@@ -1,60 +1,104 @@
-"""Page images that may be shown: PII burned out as black boxes, a watermark on every view.
+"""Page images that may be shown: PII burned out as black boxes (the watermark: indexer.watermark).
 
-DESIGN.md rule 8. The boxes come from OCR (or text-layer) word boxes, found through each word's
-character offsets into the page text, so whatever the PII detectors matched in the text is what
-gets blacked out on the image. When in doubt the whole word, or the whole page, is covered.
+DESIGN.md rule 8. The boxes come from OCR (or text-layer) word and line boxes, found through each
+word's character offsets into the page text, so whatever the PII detectors matched in the text is
+what gets blacked out on the image. When in doubt the whole line, or the whole page, is covered.
 """
 from __future__ import annotations
 
-import functools
-import math
-import os
-import subprocess
+import bisect
 from collections.abc import Sequence
+from dataclasses import replace
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from indexer.pii import PiiMatch
-from indexer.types import Box, Word
+from indexer.types import Box, PageText, Word
 
-WATERMARK_FONTS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-)
+# Margin round a span's rectangle, as shares of its line's height: above and below it covers
+# anti-aliasing, blur and the slope a line keeps when deskew left a fraction of a degree; to the
+# sides half a glyph, because Tesseract sometimes gives a wide glyph's left part to the word before.
+LINE_MARGIN = 0.2
+SIDE_MARGIN = 0.5
+MIN_MARGIN_PX = 2
+
+
+def _word_box(w: Word) -> Box:
+    return Box(w.left, w.top, w.left + w.width, w.top + w.height)
 
 
 def pii_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], *,
               fallback: Box | None = None) -> list[Box]:
-    """Boxes of every word overlapping a match's character span, whole words (over-cover).
+    """One solid rectangle per masked span per text line, at the line's full height plus a margin.
 
-    A word only counts when its recorded offsets really point at its text in `text`; a match
-    that no such word covers gets `fallback` (callers pass the whole page), so a mapping failure
-    hides too much instead of too little.
+    A word only counts when its recorded offsets really point at its text in `text`. The span's
+    words on one line give one rectangle from the first to the last of them (no gaps between
+    glyphs), as tall as the line's box (Tesseract's line level, or the text layer's line): CJK
+    word boxes are single glyphs' ink and can be half the line's height. A character of the span
+    that no word holds widens the rectangle to its whole line, and when its line has no located
+    word at all the match gets `fallback` (callers pass the whole page): a mapping failure hides
+    too much instead of too little. Boxes are clipped to `fallback` when given.
     """
     located = [w for w in words
                if 0 <= w.start < w.end <= len(text) and text[w.start:w.end] == w.text]
+    breaks = [i for i, ch in enumerate(text) if ch == "\n"]
+
+    def text_line(i: int) -> int:
+        return bisect.bisect_right(breaks, i - 1) if breaks else 0
+
+    by_text_line: dict[int, list[Word]] = {}
+    for w in located:
+        by_text_line.setdefault(text_line(w.start), []).append(w)
     boxes: list[Box] = []
     for m in matches:
         hit = [w for w in located if w.start < m.end and m.start < w.end]
-        covered = set()
-        for w in hit:
-            covered.update(range(max(w.start, m.start), min(w.end, m.end)))
-        visible = {i for i in range(m.start, m.end) if not text[i].isspace()}
-        if visible - covered and fallback is not None:
+        covered = {i for w in hit for i in range(max(w.start, m.start), min(w.end, m.end))}
+        missing = {i for i in range(m.start, m.end) if not text[i].isspace()} - covered
+        whole_lines, lost = _unplaced(missing, hit, by_text_line, text_line)
+        if lost and fallback is not None:
             boxes.append(fallback)
             continue
+        rows: dict[Box, Box] = {}  # line box -> the span's extent on it
         for w in hit:
-            box = Box(w.left, w.top, w.left + w.width, w.top + w.height)
-            if box not in boxes:
-                boxes.append(box)
+            line = w.line or _word_box(w)
+            rows[line] = rows[line].union(_word_box(w)) if line in rows else _word_box(w)
+        for ln in whole_lines:
+            for w in by_text_line.get(ln, []):
+                line = w.line or _word_box(w)
+                rows[line] = rows.get(line, line).union(line)
+        for line, extent in rows.items():
+            rect = Box(extent.left, line.top, extent.right, line.bottom).union(extent)
+            rect = rect.padded(max(MIN_MARGIN_PX, round(line.height * SIDE_MARGIN)),
+                               max(MIN_MARGIN_PX, round(line.height * LINE_MARGIN)))
+            if fallback is not None:
+                rect = rect.clipped(fallback.right, fallback.bottom)
+            if rect not in boxes:
+                boxes.append(rect)
     return boxes
 
 
-def redact_image(img: Image.Image, boxes: Sequence[Box], *, pad: int = 4) -> Image.Image:
-    """A new image with solid black boxes burned in (pixels replaced, not an overlay layer)."""
+def _unplaced(missing: set[int], hit: list[Word], by_text_line: dict[int, list[Word]],
+              text_line) -> tuple[set[int], bool]:
+    """Where the span's characters that no word holds are: inside its rectangle on a line (a
+    gap between its words: nothing to add), somewhere on a line whose box is known (cover the
+    whole line: returned), or nowhere known (True: cover the page)."""
+    whole: set[int] = set()
+    for ln in {text_line(i) for i in missing}:
+        here = [w for w in hit if text_line(w.start) == ln]
+        gaps = [i for i in missing if text_line(i) == ln]
+        if (here and len({w.line for w in here}) == 1
+                and all(min(w.start for w in here) <= i < max(w.end for w in here) for i in gaps)):
+            continue
+        on_line = by_text_line.get(ln, [])
+        if not on_line or any(w.line is None for w in on_line):
+            return whole, True
+        whole.add(ln)
+    return whole, False
+
+
+def redact_image(img: Image.Image, boxes: Sequence[Box], *, pad: int = 0) -> Image.Image:
+    """A new image with solid black boxes burned in (pixels replaced, not an overlay layer).
+    The boxes already carry their margin (pii_boxes); `pad` widens them further."""
     out = img.convert("RGB") if img.mode not in ("L", "RGB") else img.copy()
     draw = ImageDraw.Draw(out)
     black = 0 if out.mode == "L" else (0, 0, 0)
@@ -65,38 +109,19 @@ def redact_image(img: Image.Image, boxes: Sequence[Box], *, pad: int = 4) -> Ima
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def watermark_font_path() -> str:
-    """A CJK font file: fontconfig's answer for a Chinese family, else a fixed list of paths."""
-    try:
-        out = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans CJK SC:lang=zh-cn"],
-                             capture_output=True, text=True, timeout=10, check=True).stdout
-        if out.endswith((".ttc", ".otf", ".ttf")) and os.path.isfile(out) and "CJK" in out:
-            return out
-    except (OSError, subprocess.SubprocessError):
-        pass
-    for path in WATERMARK_FONTS:
-        if os.path.isfile(path):
-            return path
-    raise RuntimeError("找不到中文字体，无法添加水印：请安装 fonts-noto-cjk（或 fonts-wqy-zenhei）")
-
-
-def watermark(img: Image.Image, text: str, *, opacity: int = 70) -> Image.Image:
-    """Diagonal text tiled over the whole page, so any crop of a leaked copy still names the
-    viewer and the time. Returns a new RGB image."""
-    base = img.convert("RGB")
-    size = max(16, min(base.size) // 25)
-    font = ImageFont.truetype(watermark_font_path(), size)
-    tile_w = int(font.getlength(text)) + size * 3
-    tile_h = size * 5
-    diag = int(math.hypot(*base.size)) + tile_w
-    layer = Image.new("L", (diag, diag), 0)
-    draw = ImageDraw.Draw(layer)
-    for row, y in enumerate(range(0, diag, tile_h)):
-        for x in range(-(row % 2) * tile_w // 2, diag, tile_w):
-            draw.text((x, y), text, fill=opacity, font=font)
-    layer = layer.rotate(30, resample=Image.Resampling.BILINEAR)
-    left, top = (diag - base.width) // 2, (diag - base.height) // 2
-    alpha = layer.crop((left, top, left + base.width, top + base.height))
-    ink = Image.new("RGB", base.size, (200, 30, 30))
-    return Image.composite(ink, base, alpha)
+def fit_view(text: PageText, max_edge: int) -> PageText:
+    """The page scaled down so its long edge is at most `max_edge`, words and blackout regions
+    with it (rounded outwards): what is stored and served, so boxes are drawn in its pixels and
+    serving never holds a larger image."""
+    img = text.image
+    if img is None or max(img.size) <= max_edge:
+        return text
+    f = max_edge / max(img.size)
+    size = (max(1, round(img.width * f)), max(1, round(img.height * f)))
+    words = []
+    for w in text.words:
+        b = _word_box(w).scaled(f)
+        words.append(replace(w, left=b.left, top=b.top, width=b.right - b.left,
+                             height=b.bottom - b.top, line=w.line.scaled(f) if w.line else None))
+    return replace(text, image=img.resize(size, Image.Resampling.LANCZOS), words=words,
+                   blackout=[b.scaled(f) for b in text.blackout])

@@ -13,12 +13,14 @@ from pathlib import Path
 import pymupdf
 from PIL import Image, UnidentifiedImageError
 
-from indexer.types import IngestError, PageInput, Word
+from indexer.types import Box, EmbeddedImage, IngestError, PageInput, Word
 
 # A page whose text layer has fewer real characters than this is treated as a scan.
 MIN_TEXT_LAYER_CHARS = 20
 MAX_PAGES = 5000
 VIEW_DPI = 150  # text-layer pages are rendered only to be viewed (redacted), not OCR'd
+VIEW_MAX_EDGE = 2480  # the served image's long edge (setting VIEW_MAX_EDGE_PX): A4 at 300 dpi
+MIN_EMBEDDED_PT = 12  # a picture narrower than this (4 mm) holds no legible line: black it out
 
 
 def sniff(head: bytes) -> str | None:
@@ -33,27 +35,42 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def load_pages(path: str | Path, *, dpi: int = 300, max_pixels: int = 80_000_000) -> Iterator[PageInput]:
+def load_pages(path: str | Path, *, dpi: int = 300, max_pixels: int = 80_000_000,
+               view_max_edge: int = VIEW_MAX_EDGE) -> Iterator[PageInput]:
     """Every page of a file, in order, with the same refusals as the ingest path (which loads one
     page per task with load_page)."""
     for page_no in range(1, checked_page_count(path, max_pixels=max_pixels) + 1):
-        yield load_page(path, page_no, dpi=dpi, max_pixels=max_pixels)
+        yield load_page(path, page_no, dpi=dpi, max_pixels=max_pixels, view_max_edge=view_max_edge)
+
+
+def _check_render(page_no: int, w: float, h: float, dpi: float, max_pixels: int,
+                  what: str = "渲染") -> None:
+    """Refuse a render before it allocates: pymupdf would build the whole pixmap first."""
+    if w * h > max_pixels:
+        raise IngestError(f"第 {page_no} 页按 {dpi:.0f} dpi {what}为 {int(w)}×{int(h)} 像素，"
+                          f"超过上限 {max_pixels} 像素")
 
 
 def _pdf_page(doc: pymupdf.Document, page_no: int, *, dpi: int, max_pixels: int,
-              force_render: bool = False) -> PageInput:
-    """One PDF page: its text layer (with a view image and word boxes) when the layer is real
-    text, else a grayscale rendering at `dpi` for OCR. `force_render` ignores the text layer."""
+              view_max_edge: int = VIEW_MAX_EDGE, force_render: bool = False) -> PageInput:
+    """One PDF page: its text layer (with a view image, word boxes and the pictures on it) when
+    the layer is real text, else a grayscale rendering at `dpi` for OCR. `force_render` ignores
+    the text layer."""
     try:
         page = doc.load_page(page_no - 1)
         text = page.get_text("text")
         if not force_render and sum(ch.isalnum() for ch in text) >= MIN_TEXT_LAYER_CHARS:
-            view, words = _text_layer_view(page, text, dpi=VIEW_DPI)
-            return PageInput(page_no=page_no, text_layer=text, view_image=view, words=words)
+            # Rendered only to be viewed: at VIEW_DPI, or less when that exceeds the served size.
+            view_dpi = min(VIEW_DPI, view_max_edge * 72 / max(page.rect.width, page.rect.height, 1))
+            scale = view_dpi / 72
+            _check_render(page_no, page.rect.width * scale, page.rect.height * scale, view_dpi,
+                          max_pixels, "显示渲染")
+            view, words = _text_layer_view(page, text, dpi=view_dpi)
+            return PageInput(page_no=page_no, text_layer=text, view_image=view, words=words,
+                             embedded=_embedded_images(page, page_no, view_dpi=view_dpi,
+                                                       ocr_dpi=dpi, max_pixels=max_pixels))
         scale = dpi / 72
-        w, h = page.rect.width * scale, page.rect.height * scale
-        if w * h > max_pixels:
-            raise IngestError(f"第 {page_no} 页按 {dpi} dpi 渲染为 {int(w)}×{int(h)} 像素，超过上限")
+        _check_render(page_no, page.rect.width * scale, page.rect.height * scale, dpi, max_pixels)
         pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
         return PageInput(page_no=page_no,
                          image=Image.frombytes("L", (pix.width, pix.height), pix.samples))
@@ -63,24 +80,71 @@ def _pdf_page(doc: pymupdf.Document, page_no: int, *, dpi: int, max_pixels: int,
         raise IngestError(f"PDF 第 {page_no} 页损坏：{exc}") from None
 
 
-def _text_layer_view(page: pymupdf.Page, text: str, *, dpi: int) -> tuple[Image.Image, list[Word]]:
+def _embedded_images(page: pymupdf.Page, page_no: int, *, view_dpi: float, ocr_dpi: int,
+                     max_pixels: int) -> list[EmbeddedImage]:
+    """Every picture drawn on the page (also inside form XObjects), its region rendered at OCR
+    resolution: a scanned ID card pasted into a born-digital PDF has no text layer of its own.
+
+    Overlapping pictures are merged so one region is OCR'd once. A region too small to read
+    (under MIN_EMBEDDED_PT) or too large to render within `max_pixels` comes without an image,
+    and the pipeline blacks it out.
+    """
+    rects: list[pymupdf.Rect] = []
+    for info in page.get_image_info():
+        r = pymupdf.Rect(info["bbox"]) & page.rect
+        if r.is_empty or r.width < 1 or r.height < 1:
+            continue
+        for i, other in enumerate(rects):
+            if other.intersects(r):
+                rects[i] = other | r
+                break
+        else:
+            rects.append(r)
+    v, o = view_dpi / 72, ocr_dpi / 72
+    out = []
+    for r in rects:
+        box = Box(math.floor(r.x0 * v), math.floor(r.y0 * v), math.ceil(r.x1 * v),
+                  math.ceil(r.y1 * v))
+        if min(r.width, r.height) < MIN_EMBEDDED_PT:
+            out.append(EmbeddedImage(box, None, 1.0, "图片太小，无法识别"))
+        elif r.width * o * r.height * o > max_pixels:
+            out.append(EmbeddedImage(box, None, 1.0, f"图片按 {ocr_dpi} dpi 渲染超过像素上限"))
+        else:
+            pix = page.get_pixmap(dpi=ocr_dpi, clip=r, colorspace=pymupdf.csGRAY, alpha=False)
+            img = Image.frombytes("L", (pix.width, pix.height), pix.samples)
+            # Region pixels start at the clip's corner as pymupdf rounds it (irect).
+            ir = pymupdf.Rect(r.x0 * o, r.y0 * o, r.x1 * o, r.y1 * o).irect
+            out.append(EmbeddedImage(Box(math.floor(ir.x0 * v / o), math.floor(ir.y0 * v / o),
+                                         math.ceil(ir.x1 * v / o), math.ceil(ir.y1 * v / o)),
+                                     img, v / o))
+    return out
+
+
+def _text_layer_view(page: pymupdf.Page, text: str, *, dpi: float) -> tuple[Image.Image, list[Word]]:
     """A modest-resolution rendering for viewing, and the text layer's words as boxes in it.
 
     Each word is located in `text` in reading order so its offsets match what PII detection
     saw; a word that cannot be found keeps start=-1 (and page_image then covers more, not less).
+    Every word carries its text line's box (the union of the line's words), so a masked span is
+    boxed at the line's full height.
     """
-    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
-    img = Image.frombytes("L", (pix.width, pix.height), pix.samples)
     scale = dpi / 72
-    words, cursor = [], 0
-    for x0, y0, x1, y1, word, *_ in page.get_text("words"):
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), colorspace=pymupdf.csGRAY,
+                          alpha=False)
+    img = Image.frombytes("L", (pix.width, pix.height), pix.samples)
+    found, cursor = [], 0
+    lines: dict[tuple[int, int], Box] = {}
+    for x0, y0, x1, y1, word, block, line, *_ in page.get_text("words"):
         at = text.find(word, cursor)
         start, end = (at, at + len(word)) if at >= 0 else (-1, -1)
         if at >= 0:
             cursor = end
-        left, top = int(x0 * scale), int(y0 * scale)
-        words.append(Word(word, left, top, max(1, math.ceil(x1 * scale) - left),
-                          max(1, math.ceil(y1 * scale) - top), 100.0, start, end))
+        box = Box(int(x0 * scale), int(y0 * scale), max(int(x0 * scale) + 1, math.ceil(x1 * scale)),
+                  max(int(y0 * scale) + 1, math.ceil(y1 * scale)))
+        lines[(block, line)] = lines[(block, line)].union(box) if (block, line) in lines else box
+        found.append((word, box, start, end, (block, line)))
+    words = [Word(word, b.left, b.top, b.right - b.left, b.bottom - b.top, 100.0, start, end,
+                  line=lines[key]) for word, b, start, end, key in found]
     return img, words
 
 
@@ -133,18 +197,29 @@ def _open_pdf(opened: bytes | Path) -> pymupdf.Document:
 
 
 def _open_image(opened: bytes | Path, max_pixels: int) -> Image.Image:
-    Image.MAX_IMAGE_PIXELS = max_pixels
+    """Open (header only) and check the first frame's size against `max_pixels` explicitly:
+    Pillow's own limit is a process-wide setting (set once at start-up, search_app.create_app)
+    and looks at the first frame only."""
     try:
         img = Image.open(io.BytesIO(opened) if isinstance(opened, bytes) else opened)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise IngestError(f"图像尺寸异常（可能是解压炸弹）：{exc}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise IngestError(f"图像文件损坏，无法解码：{exc}") from None
+    try:
+        _check_frame(img, 1, max_pixels)
+    except IngestError:
+        img.close()
+        raise
+    return img
+
+
+def _check_frame(img: Image.Image, page_no: int, max_pixels: int) -> None:
+    """The current frame's size from its header, before any of its pixels are decoded: each
+    TIFF frame has its own, and the second can be a bomb behind a harmless first."""
     w, h = img.size
     if w * h > max_pixels:
-        img.close()
-        raise IngestError(f"图像 {w}×{h} 像素超过上限 {max_pixels}（可能是解压炸弹）")
-    return img
+        raise IngestError(f"第 {page_no} 页图像 {w}×{h} 像素超过上限 {max_pixels}（可能是解压炸弹）")
 
 
 def checked_page_count(source: PageSource, *, max_pixels: int = 80_000_000) -> int:
@@ -165,7 +240,8 @@ def checked_page_count(source: PageSource, *, max_pixels: int = 80_000_000) -> i
 
 
 def load_page(source: PageSource, page_no: int, *, dpi: int = 300,
-              max_pixels: int = 80_000_000, force_render: bool = False) -> PageInput:
+              max_pixels: int = 80_000_000, view_max_edge: int = VIEW_MAX_EDGE,
+              force_render: bool = False) -> PageInput:
     """Page `page_no` (1-based) alone, decoded the same way load_pages would.
 
     `force_render` ignores a PDF text layer and renders the page, for re-OCR of a page whose
@@ -177,13 +253,14 @@ def load_page(source: PageSource, page_no: int, *, dpi: int = 300,
             if not 1 <= page_no <= doc.page_count:
                 raise IngestError(f"第 {page_no} 页不存在（文件共 {doc.page_count} 页）")
             return _pdf_page(doc, page_no, dpi=dpi, max_pixels=max_pixels,
-                             force_render=force_render)
+                             view_max_edge=view_max_edge, force_render=force_render)
     try:
         with _open_image(opened, max_pixels) as img:
             n = getattr(img, "n_frames", 1)
             if not 1 <= page_no <= n:
                 raise IngestError(f"第 {page_no} 页不存在（文件共 {n} 页）")
             img.seek(page_no - 1)
+            _check_frame(img, page_no, max_pixels)
             page = img.convert("L")
             page.load()
             return PageInput(page_no=page_no, image=page)

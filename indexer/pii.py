@@ -5,30 +5,28 @@ searchable text, so each detector validates what it can (checksums, region codes
 instead of matching bare digit counts. OCR output is noisy: digits come out full-width, split by
 stray spaces or with letters that look like digits, so detection works on a normalised view of
 each digit run and reports spans in the original text, wide enough for redaction to erase every
-noisy character.
+noisy character. The digit view (indexer.digits) also reads Chinese numerals (一三八…, 壹叁捌…)
+and joins groups split by dashes of any width, dots or a line break. What no validator claims,
+the fail-safe in indexer.failsafe masks anyway if it is long enough to be someone's number.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from indexer import digits as _digits
+from indexer.checksums import luhn_ok, plausible_id18, valid_id15, valid_id18
 
 __all__ = ["PiiMatch", "detect", "valid_id18", "valid_id15", "plausible_id18", "luhn_ok"]
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-_PROVINCES = frozenset(
-    [*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55),
-     *range(61, 66), 71, 81, 82, 83, 91]
-)
 # OCR confusions are only trusted between real digits; elsewhere they are ordinary letters.
 _CONFUSABLE = {"O": 0, "o": 0, "I": 1, "l": 1, "|": 1, "S": 5}
 _MAX_CONFUSABLE_RUN = 2
 # Up to _MAX_SEPARATORS of these between two digit groups keep them in the same run
-# ("1381 234 5678", "6222  0212" with a wide OCR gap, "(010)62751234" after an area code).
-_SEPARATORS = frozenset(" -\u3000\u00a0\uff0d)\uff09")
-_MAX_SEPARATORS = 2
+# ("1381 234 5678", "139 — 8765 — 4321", "138.1234.5678", an ID wrapped onto the next line,
+# "(010)62751234" after an area code).
+_SEPARATORS = _digits.SEPARATORS | frozenset(")\uff09")
+_MAX_SEPARATORS = 3
 _PLUS = frozenset("+\uff0b")
 _PHONE = re.compile(r"1[3-9]\d{9}")
 # Real area codes are 010, 02x or 0[3-9]xx; local numbers never start with 0 or 1.
@@ -36,6 +34,11 @@ _AREA_CODE = re.compile(r"0(?:10|2\d|[3-9]\d\d)")
 _LOCAL_NUMBER = re.compile(r"[2-9]\d{6,7}")
 _MAX_DIGITS = 19  # longest thing we look for (bank cards); longer spans are never candidates
 _MIN_DIGITS = 10  # shortest: a 3-digit area code plus a 7-digit local number
+# A local number without area code (住宅电话：6275 1234) is only a landline after a phone cue;
+# without one the fail-safe (indexer.failsafe) still masks it as a bare number.
+_PHONE_CUE = re.compile(
+    r"(?:电话|電話|宅电|宅電|座机|座機|固话|固話|传真|傳真|手机|手機|分机|分機|tel|TEL|Tel|"
+    r"Phone|phone)(?:号码|號碼|号|號)?[：:\s()（）]{0,3}$")
 # Real groupings have 2-5 groups ("6222 0212 3456 7890 123"); OCR adds the odd stray space.
 # Rows of single digits or many short numbers ("1 3 8 1 2 ...", a table of scores) are not one
 # number, so a candidate may span at most this many groups, of which one may be a lone digit.
@@ -49,6 +52,7 @@ _CUED_MAX_GROUPS = 10
 _CUED_MAX_LONE_DIGIT_GROUPS = 4
 # Among overlapping candidates the longer one wins; on equal length, the more specific kind.
 _KIND_RANK = {"id_number": 0, "bank_card": 1, "phone": 2, "landline": 3}
+_SHORT_LOCAL = re.compile(r"[2-9]\d{6,7}")
 
 
 @dataclass(frozen=True)
@@ -69,72 +73,14 @@ class _Unit:
     pos: int
 
 
-def _valid_date(year: int, month: int, day: int) -> bool:
-    try:
-        born = _dt.date(year, month, day)
-    except ValueError:
-        return False
-    return _dt.date(1900, 1, 1) <= born <= _dt.date.today()
+def _normalise(text: str) -> tuple[list[str | None], set[int]]:
+    """Per-character digit view of text: '0'-'9', 'X' for a trailing ID check char, else None;
+    plus the positions that separate groups although they are not separators (138一1234)."""
+    norm, dashes = _digits.fold(text)
+    folded = list(norm)
 
-
-def valid_id18(value: str) -> bool:
-    """GB 11643-1999 check: the checksum catches most OCR misreads, region and date the rest."""
-    if len(value) != 18 or not value[:17].isascii() or not value[:17].isdigit():
-        return False
-    check = value[17].upper()
-    if check not in _ID_CHECK:
-        return False
-    if int(value[:2]) not in _PROVINCES:
-        return False
-    if not _valid_date(int(value[6:10]), int(value[10:12]), int(value[12:14])):
-        return False
-    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS))
-    return _ID_CHECK[total % 11] == check
-
-
-def plausible_id18(value: str) -> bool:
-    """Region and birth date valid, checksum ignored: an ID with one misread digit still is one."""
-    if len(value) != 18 or not value[:17].isascii() or not value[:17].isdigit():
-        return False
-    if value[17].upper() not in _ID_CHECK or int(value[:2]) not in _PROVINCES:
-        return False
-    return _valid_date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-
-
-def valid_id15(value: str) -> bool:
-    """Legacy IDs have no checksum, so region and a real 19YY birth date are all we can check."""
-    if len(value) != 15 or not value.isascii() or not value.isdigit():
-        return False
-    if int(value[:2]) not in _PROVINCES:
-        return False
-    return _valid_date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
-
-
-def luhn_ok(value: str) -> bool:
-    """Card numbers carry a Luhn digit; requiring it keeps arbitrary long numbers searchable."""
-    if not value or not value.isascii() or not value.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(value)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _digit_of(ch: str) -> int | None:
-    """Any Unicode decimal digit counts; OCR emits full-width ones (０-９) in CJK text."""
-    return unicodedata.decimal(ch, None)
-
-
-def _normalise(text: str) -> list[str | None]:
-    """Per-character digit view of text: '0'-'9', 'X' for a trailing ID check char, else None."""
-    norm: list[str | None] = [None] * len(text)
-    for i, ch in enumerate(text):
-        d = _digit_of(ch)
-        if d is not None:
-            norm[i] = str(d)
+    def _digit_of(k: int) -> str | None:
+        return folded[k]
     # Letter confusions only inside a digit run: a short run of look-alikes between two digits,
     # either directly or across one separator ("1381O 345678", "+86 l3812345678").
     def digit_near(k: int, step: int) -> bool:
@@ -143,9 +89,9 @@ def _normalise(text: str) -> list[str | None]:
         for _ in range(_MAX_SEPARATORS + 1):
             if not 0 <= k < len(text):
                 return False
-            if _digit_of(text[k]) is not None:
+            if _digit_of(k) is not None:
                 return True
-            if text[k] not in _SEPARATORS:
+            if text[k] not in _SEPARATORS and k not in dashes:
                 return False
             k += step
         return False
@@ -168,10 +114,16 @@ def _normalise(text: str) -> list[str | None]:
             nxt = text[i + 1] if i + 1 < len(text) else ""
             if not (nxt and (norm[i + 1] is not None or (nxt.isascii() and nxt.isalpha()))):
                 norm[i] = "X"
-    return norm
+    return norm, dashes
 
 
-def _runs(text: str, norm: list[str | None]) -> list[list[list[_Unit]]]:
+def digit_view(text: str) -> tuple[list[str | None], set[int]]:
+    """The digit view detection runs on: folded digits, OCR letter confusions between digits
+    read as digits, 'X' for an ID check character; plus positions that separate groups."""
+    return _normalise(text)
+
+
+def _runs(text: str, norm: list[str | None], dashes: set[int]) -> list[list[list[_Unit]]]:
     """Maximal digit runs, each split into groups at single separators; an X ends its run."""
     runs: list[list[list[_Unit]]] = []
     i, n = 0, len(text)
@@ -189,11 +141,10 @@ def _runs(text: str, norm: list[str | None]) -> list[list[list[_Unit]]]:
             if c is not None:
                 groups[-1].append(_Unit(c, i))
                 i += 1
-            elif text[i] in _SEPARATORS:
-                j = i
-                while j < n and j - i < _MAX_SEPARATORS and text[j] in _SEPARATORS:
-                    j += 1
-                if j < n and norm[j] is not None and norm[j] != "X":
+            elif text[i] in _SEPARATORS or i in dashes:
+                j = _digits.gap_end(text, i, lambda k: text[k] in _SEPARATORS or k in dashes,
+                                    _MAX_SEPARATORS)
+                if i < j < n and norm[j] is not None and norm[j] != "X":
                     groups.append([])
                     i = j
                 else:
@@ -202,6 +153,15 @@ def _runs(text: str, norm: list[str | None]) -> list[list[list[_Unit]]]:
                 break
         runs.append(groups)
     return runs
+
+
+def _dates_only(digits: str, groups: list[list[_Unit]]) -> bool:
+    """Dates written next to each other (2023-05-12 20230512) are no card, Luhn or not."""
+    parts, k = [], 0
+    for g in groups:
+        parts.append(digits[k:k + len(g)])
+        k += len(g)
+    return len(parts) > 1 and _digits.all_dates(parts, ["", *["-"] * (len(parts) - 1)])
 
 
 def _classify(digits: str, groups: list[list[_Unit]]) -> tuple[str, str] | None:
@@ -213,7 +173,8 @@ def _classify(digits: str, groups: list[list[_Unit]]) -> tuple[str, str] | None:
         return "id_number", digits
     if n == 15 and valid_id15(digits):
         return "id_number", digits
-    if 16 <= n <= 19 and digits[0] in "456" and luhn_ok(digits):
+    # Any BIN: UnionPay cards start with 62, but 9558…, 3xxx and private-label cards exist too.
+    if 16 <= n <= 19 and luhn_ok(digits) and not _dates_only(digits, groups):
         return "bank_card", digits
     for prefix in ("", "86", "0086"):
         body = digits[len(prefix):]
@@ -228,6 +189,19 @@ def _classify(digits: str, groups: list[list[_Unit]]) -> tuple[str, str] | None:
     return None
 
 
+def _date_ranges(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int]]:
+    """Group ranges [a, b) of a run that are a date written in several groups (2023-05-12)."""
+    values = ["".join(u.char for u in g) for g in groups]
+    seps = [""] + [text[groups[k - 1][-1].pos + 1:groups[k][0].pos] for k in range(1, len(groups))]
+    out, i = [], 0
+    while i < len(groups):
+        k = _digits.date_units(values, seps, i) if values[i].isdigit() else 0
+        if k > 1:
+            out.append((i, i + k))
+        i += k or 1
+    return out
+
+
 def _card_cue(text: str, pos: int) -> bool:
     before = "".join(text[max(0, pos - _CUE_WINDOW):pos].split())
     return any(cue in before for cue in _CARD_CUES)
@@ -236,6 +210,7 @@ def _card_cue(text: str, pos: int) -> bool:
 def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
     """Every validated span of whole groups in a run, with its ranking key."""
     found: list[tuple[int, int, PiiMatch]] = []
+    dates = _date_ranges(text, groups)
     for first in range(len(groups)):
         units: list[_Unit] = []
         lone = 0
@@ -258,6 +233,9 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
                 hit = _classify(digits, groups[first:last + 1])
                 if hit is None or (loose and hit[0] != "bank_card"):
                     continue
+                if hit[0] != "id_number" and any(a < first < b or a <= last < b - 1
+                                                 for a, b in dates):
+                    continue  # "2023-05-12 2023-06-01" holds no landline 0512 20230601
                 kind, value = hit
                 start = span[0].pos
                 if kind == "phone" and value != digits and start > 0 and text[start - 1] in _PLUS:
@@ -271,6 +249,17 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
     return found
 
 
+def _cued_local(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
+    """A whole run of 7-8 digits right after a phone cue is a local landline (宅电 62751234)."""
+    units = [u for g in groups for u in g]
+    digits = "".join(u.char for u in units)
+    start = units[0].pos
+    if not _SHORT_LOCAL.fullmatch(digits) or not _PHONE_CUE.search(text, max(0, start - 12), start):
+        return []
+    return [(len(digits), _KIND_RANK["landline"],
+             PiiMatch("landline", start, units[-1].pos + 1, digits))]
+
+
 def detect(text: str) -> list[PiiMatch]:
     """All identifiers in text, sorted by start and non-overlapping, longest first on conflict.
 
@@ -278,10 +267,11 @@ def detect(text: str) -> list[PiiMatch]:
     (a 20-digit reference, a phone with a stray digit) disqualify it, while grouped numbers
     ("6222 0212 3456 7890 123") and neighbours split off by a space or hyphen still match.
     """
-    norm = _normalise(text)
+    norm, dashes = _normalise(text)
     found: list[tuple[int, int, PiiMatch]] = []
-    for groups in _runs(text, norm):
+    for groups in _runs(text, norm, dashes):
         found.extend(_candidates(text, groups))
+        found.extend(_cued_local(text, groups))
     found.sort(key=lambda c: (-c[0], c[1], c[2].start))
     chosen: list[PiiMatch] = []
     for _, _, match in found:

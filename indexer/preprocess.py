@@ -7,11 +7,14 @@ boxes refer to; photometric steps (denoise, binarise) only change what Tesseract
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter
+
+from indexer.types import Box
 
 STEPS = ("grayscale", "crop", "deskew", "scale", "denoise", "binarise")
 # All of them: on the benchmark's noisy scans each step lowered the error rate and together they
@@ -38,6 +41,24 @@ class Preprocessed:
     angle: float = 0.0
     crop: tuple[int, int, int, int] | None = None
     scale: float = 1.0
+    frame: tuple[int, int] = (0, 0)  # size of the page that was rotated (after the crop)
+
+    def to_input(self, box: Box) -> Box:
+        """`box` (in `image`/`view` pixels) in the input page's pixels: undo the scale, the
+        rotation (its four corners, bounded) and the crop. Rounded outwards: never smaller."""
+        s = self.scale or 1.0
+        cx, cy = self.frame[0] / 2.0, self.frame[1] / 2.0
+        a = math.radians(self.angle)
+        cos, sin = math.cos(a), math.sin(a)
+        xs, ys = [], []
+        for x, y in ((box.left, box.top), (box.right, box.top), (box.left, box.bottom),
+                     (box.right, box.bottom)):
+            x, y = x / s - cx, y / s - cy
+            xs.append(cx + x * cos - y * sin)
+            ys.append(cy + x * sin + y * cos)
+        ox, oy = (self.crop[0], self.crop[1]) if self.crop else (0, 0)
+        return Box(math.floor(min(xs)) + ox, math.floor(min(ys)) + oy,
+                   math.ceil(max(xs)) + ox, math.ceil(max(ys)) + oy)
 
 
 def grayscale(img: Image.Image) -> Image.Image:
@@ -180,6 +201,7 @@ def preprocess(img: Image.Image, *, steps: Sequence[str] = STEPS) -> Preprocesse
     if "crop" in steps:
         crop_box = border_box(page)
         page = page.crop(crop_box)
+    frame = page.size
     if "deskew" in steps:
         angle = estimate_skew(page)
         if angle:
@@ -196,4 +218,4 @@ def preprocess(img: Image.Image, *, steps: Sequence[str] = STEPS) -> Preprocesse
             view = page.resize(size, Image.Resampling.LANCZOS)
             ocr = view if ocr is page else ocr.resize(size, Image.Resampling.LANCZOS)
     return Preprocessed(image=ocr, view=view, steps=tuple(s for s in STEPS if s in steps),
-                        angle=angle, crop=crop_box, scale=scale)
+                        angle=angle, crop=crop_box, scale=scale, frame=frame)

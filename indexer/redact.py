@@ -2,6 +2,20 @@
 
 How much of each kind stays visible is a policy decision, not code: it lives in one JSON file
 (data/mask_policy.json) so that reviewers can audit and change it without touching the detector.
+
+The policy rests on one rule: a mask must not let a reader who may not unmask a kind recover the
+value from what is visible plus what the page or one look-up tells them. Hence:
+* ID numbers keep only the 6-digit region (110105************). The birth date is often printed
+  on the same page and the check digit is a function of the rest, so showing either (the old
+  110105********1234) left two or three look-ups between a reader and the full number.
+* Bank cards keep only the first 4 digits (the bank, not the person): the last digit is the Luhn
+  check digit, which would narrow every guess tenfold.
+* Phones keep 3 + 4 (138****5678) as is common practice: 10^4 candidates remain, far more than a
+  look-up limit allows. Landlines keep 4 + 2 of a number with area code; `min_hidden` makes a
+  short number (a 7- or 8-digit local landline) hide at least that many digits, trimming the
+  visible tail first, so no rule ever shows all but one or two digits.
+* Bare numbers found by the fail-safe (kind "number") are masked entirely: nobody knows what
+  they are, so no part of them is known to be safe to show.
 """
 from __future__ import annotations
 
@@ -24,6 +38,8 @@ _POLICY_PATH = Path(__file__).resolve().parent / "data" / "mask_policy.json"
 class _Rule:
     keep_start: int
     keep_end: int
+    # At least this many characters hidden, whatever the length (trims keep_end, then keep_start).
+    min_hidden: int = 0
     # Addresses: also keep the leading province/city/district-or-county, however long it is.
     keep_admin_prefix: bool = False
 
@@ -49,7 +65,10 @@ def _policy() -> _Policy:
         admin = spec.get("keep_admin_prefix", False)
         if not isinstance(admin, bool):
             raise ValueError(f"{_POLICY_PATH}: {kind}: keep_admin_prefix must be true or false")
-        rules[kind] = _Rule(*keep, keep_admin_prefix=admin)
+        min_hidden = spec.get("min_hidden", 0)
+        if not isinstance(min_hidden, int) or isinstance(min_hidden, bool) or min_hidden < 0:
+            raise ValueError(f"{_POLICY_PATH}: {kind}: min_hidden must be an int >= 0")
+        rules[kind] = _Rule(*keep, min_hidden=min_hidden, keep_admin_prefix=admin)
     return _Policy(mask_char, MappingProxyType(rules))
 
 
@@ -63,13 +82,19 @@ def mask_value(kind: str, value: str) -> str:
     rule = policy.rules.get(kind)
     if rule is None:
         raise ValueError(f"no mask policy for PII kind {kind!r}")
-    keep_start = rule.keep_start
+    keep_start, keep_end = rule.keep_start, rule.keep_end
     if rule.keep_admin_prefix:
         keep_start = max(keep_start, admin_prefix_len(value))
-    hidden = len(value) - keep_start - rule.keep_end
+    if len(value) <= keep_start + keep_end:
+        return policy.mask_char * len(value)
+    shown = max(0, len(value) - rule.min_hidden)
+    if keep_start + keep_end > shown:
+        keep_end = max(0, shown - keep_start)
+        keep_start = min(keep_start, shown)
+    hidden = len(value) - keep_start - keep_end
     if hidden <= 0:
         return policy.mask_char * len(value)
-    tail = value[len(value) - rule.keep_end:] if rule.keep_end else ""
+    tail = value[len(value) - keep_end:] if keep_end else ""
     return value[:keep_start] + policy.mask_char * hidden + tail
 
 

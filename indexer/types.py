@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,21 @@ class PageInput:
     text_layer: str | None = None
     view_image: Image | None = None
     words: list[Word] = field(default_factory=list)
+    # Pictures inside a text-layer page (a scanned ID card, a pasted form): the text layer does
+    # not say what they show, so each is OCR'd on its own, or blacked out when it cannot be.
+    embedded: list[EmbeddedImage] = field(default_factory=list)
+
+
+@dataclass
+class EmbeddedImage:
+    """One picture on a text-layer page: `box` in view-image pixels; `image` its region rendered
+    at OCR resolution (None when that render would exceed the pixel limit, or the picture is too
+    small to OCR), `scale` view pixels per `image` pixel."""
+
+    box: Box
+    image: Image | None
+    scale: float
+    reason: str = ""  # why `image` is None
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,9 @@ class Word:
     conf: float
     start: int = -1
     end: int = -1
+    # The box of the whole text line the word is on (Tesseract's line level, or the text layer's
+    # line): a CJK "word" box is one glyph's ink and can be half the line's height (一, 二).
+    line: Box | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,26 @@ class Box:
     right: int
     bottom: int
 
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    def union(self, other: Box) -> Box:
+        return Box(min(self.left, other.left), min(self.top, other.top),
+                   max(self.right, other.right), max(self.bottom, other.bottom))
+
+    def padded(self, dx: int, dy: int) -> Box:
+        return Box(self.left - dx, self.top - dy, self.right + dx, self.bottom + dy)
+
+    def scaled(self, factor: float, dx: float = 0.0, dy: float = 0.0) -> Box:
+        """Scaled then shifted, rounded outwards so the result never covers less."""
+        return Box(math.floor(self.left * factor + dx), math.floor(self.top * factor + dy),
+                   math.ceil(self.right * factor + dx), math.ceil(self.bottom * factor + dy))
+
+    def clipped(self, width: int, height: int) -> Box:
+        return Box(max(0, self.left), max(0, self.top), min(width, self.right),
+                   min(height, self.bottom))
+
 
 @dataclass
 class PageText:
@@ -72,6 +111,8 @@ class PageText:
     confidence: float | None = None
     words: list[Word] = field(default_factory=list)
     image: Image | None = None  # the image the word boxes refer to (after preprocessing)
+    # Regions of `image` to black out whatever the text says: pictures that could not be read.
+    blackout: list[Box] = field(default_factory=list)
 
 
 @dataclass

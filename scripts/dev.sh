@@ -6,11 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/services.sh start
+umask 077  # var/ (database, keys, logs, uploads, blobs) owner-only: dirs 0700, files 0600
 set -a; . var/local.env; set +a
 FLASK=".venv/bin/flask --app search_app"
 $FLASK db-upgrade
 $FLASK ensure-index
-$FLASK demo --queue
+DEMO_MODE=true $FLASK demo --queue   # demo accounts have public passwords
 PORT="${PORT:-5000}"
 cat <<MSG
 

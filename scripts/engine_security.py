@@ -40,6 +40,9 @@ USERS = {"web": "archive_web", "worker": "archive_worker", "admin": "archive_adm
 # Per-session test aliases (tests/conftest.py) and their versioned indices.
 TEST_ALIAS_REGEX = "/test-pages-[0-9a-f]{8}/"
 TEST_INDICES = "test-pages-*"
+TEST_CHECKPOINTS = "test-audit-cp-*"
+READ = ["indices:data/read/search*", "indices:data/read/get", "indices:data/read/mget*",
+        "indices:data/read/scroll*"]
 DAYS = 825
 
 
@@ -142,6 +145,17 @@ def roles(alias: str, *, with_tests: bool) -> dict:
     """The three roles. Index names: `alias` itself, its versioned indices `alias-v*`."""
     read_alias = [alias] + ([TEST_ALIAS_REGEX] if with_tests else [])
     versioned = [alias, f"{alias}-v*"] + ([TEST_INDICES] if with_tests else [])
+    # the audit chain's checkpoints (search_app/audit/checkpoints.py): read by everyone who
+    # verifies the chain (the auditor's page runs in web), appended by the worker and the CLI,
+    # deleted by nobody (the tests' admin may, to replay that attack)
+    checkpoints = [f"{alias}-audit-checkpoints"]
+    read_checkpoints = {"index_patterns": checkpoints + ([TEST_CHECKPOINTS] if with_tests else []),
+                        "allowed_actions": [*READ, "indices:admin/get"]}
+    append_checkpoints = {"index_patterns": checkpoints + ([TEST_CHECKPOINTS] if with_tests else []),
+                          "allowed_actions": [*READ, "indices:admin/get", "indices:admin/create",
+                                              "indices:data/write/index",
+                                              "indices:data/write/bulk*",
+                                              "indices:admin/refresh*"]}
     return {
         "_meta": {"type": "roles", "config_version": 2},
         # search/get through the alias, nothing else: no write, no mapping, no alias change
@@ -149,19 +163,15 @@ def roles(alias: str, *, with_tests: bool) -> dict:
             "cluster_permissions": ["cluster_composite_ops_ro", "indices:data/read/scroll/clear"],
             "index_permissions": [{
                 "index_patterns": read_alias,
-                "allowed_actions": ["indices:data/read/search*", "indices:data/read/get",
-                                    "indices:data/read/mget*", "indices:data/read/scroll*",
-                                    "indices:admin/aliases/get"]}]},
+                "allowed_actions": [*READ, "indices:admin/aliases/get"]}, read_checkpoints]},
         # index / delete documents and refresh in the versioned indices (through the alias)
         "archive_worker": {
             "cluster_permissions": ["cluster_composite_ops", "indices:data/read/scroll/clear"],
             "index_permissions": [{
                 "index_patterns": versioned,
-                "allowed_actions": ["indices:data/read/search*", "indices:data/read/get",
-                                    "indices:data/read/mget*", "indices:data/read/scroll*",
-                                    "indices:data/write/index", "indices:data/write/bulk*",
+                "allowed_actions": [*READ, "indices:data/write/index", "indices:data/write/bulk*",
                                     "indices:data/write/delete", "indices:admin/refresh*",
-                                    "indices:admin/aliases/get"]}]},
+                                    "indices:admin/aliases/get"]}, append_checkpoints]},
         # the operations CLI: create/delete versioned indices, swap the alias, snapshots
         "archive_admin": {
             "cluster_permissions": ["cluster_monitor", "cluster_composite_ops",
@@ -170,7 +180,9 @@ def roles(alias: str, *, with_tests: bool) -> dict:
                                     "indices:admin/aliases", "indices:admin/aliases/get"],
             "index_permissions": [{
                 "index_patterns": versioned,
-                "allowed_actions": ["indices_all"]}]},
+                "allowed_actions": ["indices_all"]}, append_checkpoints,
+                *([{"index_patterns": [TEST_CHECKPOINTS], "allowed_actions": ["indices_all"]}]
+                  if with_tests else [])]},
     }
 
 

@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_paths.sh
+umask 077  # var/ (database, keys, logs, uploads, blobs) owner-only: dirs 0700, files 0600
 mkdir -p var/run var/log
 
 local_url() { case "${1:-}" in ""|*127.0.0.1*|*localhost*) return 0 ;; *) return 1 ;; esac; }

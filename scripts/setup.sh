@@ -21,6 +21,7 @@ fi
 
 bash scripts/opensearch.sh install
 
+umask 077  # var/ (database, keys, logs, uploads, blobs) owner-only: dirs 0700, files 0600
 mkdir -p var
 # the app's own keys; scripts/services.sh adds the engine's and Redis's settings to the same file
 (umask 077; touch var/local.env); chmod 600 var/local.env

@@ -14,6 +14,19 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def init_pillow(max_pixels: int) -> None:
+    """Pillow's decompression-bomb guard, set once per process (web and worker both start here):
+    its limit is the configured one, and the warning it gives between one and two times the
+    limit is an error, so no decoder goes on with a bomb. Stages still check sizes explicitly
+    (each TIFF frame, each render) and do not touch this process-wide state."""
+    import warnings
+
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
@@ -41,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
+    init_pillow(app.config["MAX_IMAGE_PIXELS"])
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"],

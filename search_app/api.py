@@ -11,7 +11,7 @@ from search_app.errors import render_error
 from search_app.grants.services import active_grants
 from search_app.ingest.service import job_detail
 from search_app.permissions import Permission, requires
-from search_app.search import (ReadDenied, SearchUnavailable, lookup_pii, search_pages,
+from search_app.search import (SORTS, QuerySyntaxError, ReadDenied, SearchUnavailable, lookup_pii, search_pages,
                                unmask_page, view_page)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -21,7 +21,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def _authenticate():
     user = load_bearer_user()
     if user is None:
-        return render_error(401, "需要有效的 API 令牌：请求头 Authorization: Bearer <令牌>")
+        return render_error(401, "需要有效的 API 令牌：请求头 Authorization: Bearer <令牌>（令牌过期、"
+                                 "全部退出、角色变更或重置密码后失效，请重新签发）")
     g._login_user = user  # flask-login's current_user for this request; no session is created
 
 
@@ -51,10 +52,11 @@ def search():
     grant_id, page = body.get("grant_id"), body.get("page", 1)
     if not isinstance(grant_id, int) or not isinstance(page, int) or page < 1:
         return render_error(400, "grant_id 必须是整数，page 必须是正整数")
-    if not isinstance(body.get("q"), str) or not isinstance(body.get("purpose", ""), str):
-        return render_error(400, "q 和 purpose 必须是字符串")
+    if not all(isinstance(body.get(k, ""), str) for k in ("q", "purpose", "sort")) \
+            or "q" not in body:
+        return render_error(400, "q、purpose 和 sort 必须是字符串")
     out, error = _read(search_pages, grant_id=grant_id, purpose=body.get("purpose", ""),
-                       query=body["q"], page=page)
+                       query=body["q"], page=page, sort=body.get("sort") or "relevance")
     if error:
         return error
     return {
@@ -70,6 +72,8 @@ def _read(fn, **kwargs):
     """Call a read function of the choke point; refusals become JSON errors that say why."""
     try:
         return fn(user=current_user, client_addr=client_addr(), **kwargs), None
+    except QuerySyntaxError as exc:
+        return None, render_error(400, f"检索式有误：{exc}（排序可选：{'、'.join(SORTS)}）")
     except ReadDenied as exc:
         return None, render_error(403, f"读取被拒绝：{exc.reason}")
     except AuditWriteError:

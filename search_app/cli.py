@@ -1,8 +1,15 @@
-"""Operator commands: `flask --app search_app <command>` (see docs/operations.md)."""
+"""Operator commands: `flask --app search_app <command>` (see docs/operations.md).
+
+The CLI obeys the rules of the UI: every change is audited under the operator's OS account
+("cli:<os user>"), ID numbers are validated as in the admin form, staff and approver accounts
+made here wait for a security admin's confirmation (accounts.dual_control), and there is no
+command that approves a grant: an approval is only ever the approver's own signed-in action.
+"""
 from __future__ import annotations
 
 import base64
 import os
+import pwd
 import sys
 import time
 from pathlib import Path
@@ -13,16 +20,34 @@ from sqlalchemy import select
 
 from search_app.accounts.models import User
 from search_app.accounts.services import AccountError, create_user, issue_api_token
-from search_app.audit.service import verify_chain
+from search_app.audit.service import Actor, Event, record_event, verify_chain
 from search_app.db import get_session
-from search_app.grants.services import GrantError, Scope, create_grant
+from search_app.permissions import Role, parse_roles
 
 
 def init_app(app: Flask) -> None:
     for command in (db_upgrade, gen_keys, rotate_keys, create_user_cmd, issue_token,
-                    create_grant_cmd, ensure_index_cmd, ingest_cmd, reocr_cmd, audit_verify,
+                    ensure_index_cmd, ingest_cmd, reocr_cmd, audit_verify, audit_checkpoint,
                     demo_cmd):
         app.cli.add_command(command)
+
+
+def cli_principal() -> str:
+    """The operator as the audit log names them: the OS account running the command (from the
+    process's uid, not from $USER, which the caller sets)."""
+    uid = os.geteuid()
+    try:
+        return f"cli:{pwd.getpwuid(uid).pw_name}"
+    except KeyError:
+        return f"cli:uid{uid}"
+
+
+def _audit(action: str, *, session=None, outcome: str = "allowed", reason: str = "",
+           **filters) -> None:
+    """One audit record for a CLI change; with `session`, it commits with the change."""
+    record_event(Actor(None, cli_principal(), "cli"),
+                 Event(action=action, outcome=outcome, reason=reason, filters=filters),
+                 session=session)
 
 
 def _user(username: str) -> User:
@@ -96,6 +121,9 @@ def rotate_keys(batch: int) -> None:
                              batch=batch, echo=click.echo)
     except MissingKeysError as exc:
         raise click.ClickException(str(exc)) from None
+    _audit("cli.rotate_keys", key_id=vault.current_key_id,
+           rotated={r.kind: r.rotated for r in reports},
+           failed={r.kind: len(r.failed) for r in reports})
     for r in reports:
         click.echo(f"{r.kind}: {r.rotated} re-encrypted, {r.current} already under "
                    f"{vault.current_key_id!r}, {len(r.failed)} failed")
@@ -114,17 +142,37 @@ def rotate_keys(batch: int) -> None:
 @click.option("--unit", default="")
 @click.option("--id-number", default="", help="The user's own ID number; only its keyed hash is stored.")
 def create_user_cmd(username, role, password, display_name, unit, id_number) -> None:
-    from search_app.crypto import vault_from_config
+    """Create an account. Administrators and auditors take effect at once (bootstrap); staff and
+    approver accounts stay disabled until a security admin confirms them in /admin/pending."""
+    from search_app.accounts.dual_control import propose_create
+    from search_app.admin.views import _id_hmacs
 
-    hmac = vault_from_config(current_app.config).blind_index("id_number", id_number) if id_number else None
     session = get_session()
     try:
+        own = _id_hmacs(id_number, "本人身份证号")
+        if len(own) > 1:
+            raise AccountError("本人身份证号只能填写一个")
         user = create_user(session, username=username, password=password, role=role,
-                           display_name=display_name, unit=unit, id_number_hmac=hmac)
+                           display_name=display_name, unit=unit, id_number_hmac=own[0] if own else None)
+        user.created_by = cli_principal()
+        pending = None
+        if set(parse_roles(user.role)) & {Role.STAFF, Role.APPROVER}:
+            pending = propose_create(session, user, proposer=cli_principal())
+        _audit("user.create", session=session, target=user.username,
+               changes=[f"角色 {user.role}", f"单位 {user.unit}",
+                        f"本人身份 {'已登记' if own else '未登记'}"],
+               reason=f"待安全管理员确认后生效（变更 #{pending.id}）" if pending else "",
+               **({"pending_changes": [pending.id]} if pending else {}))
+        session.commit()
     except AccountError as exc:
+        session.rollback()
+        _audit("user.create", outcome="denied", reason=str(exc), target=username.strip())
         raise click.ClickException(str(exc)) from None
-    session.commit()
-    click.echo(f"created user {user.username} (id {user.id}, role {user.role})")
+    if pending:
+        click.echo(f"proposed user {user.username} (id {user.id}, role {user.role}): disabled until "
+                   f"a security admin confirms change #{pending.id} at /admin/pending")
+    else:
+        click.echo(f"created user {user.username} (id {user.id}, role {user.role})")
 
 
 @click.command("issue-token")
@@ -132,36 +180,12 @@ def create_user_cmd(username, role, password, display_name, unit, id_number) -> 
 def issue_token(username) -> None:
     """Issue a new API bearer token (replaces the old one); printed once."""
     session = get_session()
-    token = issue_api_token(session, _user(username))
+    user = _user(username)
+    token = issue_api_token(session, user)
+    _audit("user.issue_token", session=session, target=user.username,
+           changes=["签发新的 API 令牌（旧令牌作废）"])
     session.commit()
     click.echo(token)
-
-
-@click.command("create-grant")
-@click.option("--user", "username", required=True)
-@click.option("--approver", required=True)
-@click.option("--purpose", required=True)
-@click.option("--category", "categories", multiple=True, required=True)
-@click.option("--unit", "units", multiple=True, required=True)
-@click.option("--classification", default="内部", show_default=True)
-@click.option("--archive-no", "archive_nos", multiple=True)
-@click.option("--hours", type=float, default=8.0, show_default=True)
-@click.option("--second-approver", default="", help="Required for 秘密 and 机密.")
-@click.option("--purpose-category", default="户籍核查", show_default=True)
-def create_grant_cmd(username, approver, purpose, categories, units, classification,
-                     archive_nos, hours, second_approver, purpose_category) -> None:
-    """Request and approve a grant in one step (same rules and audit records as the UI)."""
-    session = get_session()
-    try:
-        grant = create_grant(session, user=_user(username), approver=_user(approver),
-                             second_approver=_user(second_approver) if second_approver else None,
-                             purpose=purpose, hours=hours, purpose_category=purpose_category,
-                             scope=Scope(list(categories), list(units), classification,
-                                         list(archive_nos)))
-    except GrantError as exc:
-        raise click.ClickException(str(exc)) from None
-    session.commit()
-    click.echo(f"grant #{grant.id} {grant.approval_ref} for {username} until {grant.valid_until:%Y-%m-%d %H:%M} UTC")
 
 
 @click.command("ensure-index")
@@ -172,6 +196,7 @@ def ensure_index_cmd() -> None:
         name = ensure_index(admin(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
     except EngineIdentityError as exc:
         raise click.ClickException(str(exc)) from None
+    _audit("cli.ensure_index", alias=alias(), index=name)
     click.echo(f"alias {alias()} -> {name}")
 
 
@@ -191,7 +216,9 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
         job = start_job(manifest, base_dir=base_dir or manifest.parent, created_by=created_by,
                         queue=queue)
     except (ManifestError, IndexMissingError, EngineIdentityError) as exc:
+        _audit("cli.ingest", outcome="denied", reason=str(exc)[:500], manifest=manifest.name)
         raise click.ClickException(str(exc)) from None
+    _audit("cli.ingest", manifest=manifest.name, job=job.id, queue=queue, by=created_by)
     progress = wait_for_job(job.id, echo=click.echo)
     for name, error in progress.errors:
         click.echo(f"  ✗ {name}: {error}", err=True)
@@ -210,6 +237,7 @@ def reocr_cmd(archive_no: str, page_no: int | None, queue: bool) -> None:
     from indexer.types import IngestError
     from search_app.ingest.reocr import reocr
 
+    _audit("cli.reocr", archive_no=archive_no, page=page_no, queue=queue)
     if queue:
         from workers.tasks import reocr_page
         result = reocr_page.delay(archive_no, page_no)
@@ -228,20 +256,42 @@ def reocr_cmd(archive_no: str, page_no: int | None, queue: bool) -> None:
 
 @click.command("audit-verify")
 def audit_verify() -> None:
-    """Recompute the audit hash chain; exit 1 if any record was edited, deleted or reordered."""
+    """Recompute the audit hash chain and check it against the checkpoints kept outside the
+    database; exit 1 if any record was edited, deleted, reordered or cut off the end."""
     started = time.monotonic()
     report = verify_chain(get_session())
     for problem in report.problems:
         click.echo(f"BROKEN: {problem}", err=True)
-    click.echo(f"{report.records} records checked in {time.monotonic() - started:.2f}s: "
+    click.echo(f"{report.records} records checked against {report.checkpoints} checkpoints in "
+               f"{time.monotonic() - started:.2f}s: "
                + ("chain intact" if report.ok else "CHAIN BROKEN"))
     sys.exit(0 if report.ok else 1)
+
+
+@click.command("audit-checkpoint")
+def audit_checkpoint() -> None:
+    """Anchor the chain head now (what beat does every AUDIT_CHECKPOINT_MINUTES)."""
+    from search_app.audit.checkpoints import CheckpointError, write_checkpoint
+
+    try:
+        cp = write_checkpoint(get_session())
+    except CheckpointError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"checkpoint seq {cp.seq} at {cp.ts} written to "
+               f"{current_app.config['AUDIT_CHECKPOINT_FILE']} and index "
+               f"{current_app.config['AUDIT_CHECKPOINT_INDEX']}")
 
 
 @click.command("demo")
 @click.option("--queue/--sync", default=True)
 def demo_cmd(queue: bool) -> None:
-    """Demo users, a demo grant and the bundled demo scans (safe to run twice)."""
-    from search_app.demo import setup_demo
+    """Demo users (published passwords), a demo grant and the bundled demo scans (safe to run
+    twice). Refused unless DEMO_MODE=true: a real deployment must never hold those accounts."""
+    from search_app.demo import DemoRefused, setup_demo
 
-    setup_demo(queue=queue, echo=click.echo)
+    try:
+        setup_demo(queue=queue, echo=click.echo)
+    except DemoRefused as exc:
+        _audit("cli.demo", outcome="denied", reason=str(exc))
+        raise click.ClickException(str(exc)) from None
+    _audit("cli.demo", queue=queue)

@@ -12,13 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-CLASSIFICATION_LEVELS: dict[str, int] = {"公开": 0, "内部": 1, "秘密": 2, "机密": 3}
-CATEGORIES: tuple[str, ...] = ("户籍档案", "干部人事档案", "电子卷宗")
-# Grants whose classification ceiling reaches this level (秘密) need a second approver.
-SECOND_APPROVAL_LEVEL = CLASSIFICATION_LEVELS["秘密"]
-# Field types a grant may unmask (the PII kinds the pipeline detects), with their labels.
-UNMASK_FIELDS: dict[str, str] = {"id_number": "身份证号", "phone": "手机号", "landline": "固定电话",
-                                 "bank_card": "银行卡号", "name": "姓名", "address": "住址"}
+# The domain vocabulary lives in indexer.vocab; these names stay importable from here.
+from indexer.vocab import CATEGORIES, CLASSIFICATION_LEVELS, SECOND_APPROVAL_LEVEL  # noqa: F401
+from indexer.vocab import PII_KINDS as UNMASK_FIELDS  # noqa: F401  (field kinds a grant may unmask)
 
 # name -> (parser, default); a default of None means "required".
 _SPEC: dict[str, tuple[str, Any]] = {
@@ -52,9 +48,12 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "OCR_LANGS": ("str", "chi_sim+chi_tra"),
     "OCR_DPI": ("int", 300),
     "OCR_TIMEOUT_S": ("int", 120),
-    "OCR_PREPROCESS": ("str", "grayscale,crop,deskew,scale,denoise,binarise"),
+    "OCR_PREPROCESS": ("steps", "grayscale,crop,deskew,scale,denoise,binarise"),
     "MAX_UPLOAD_MB": ("int", 200),
     "MAX_IMAGE_PIXELS": ("int", 80_000_000),
+    # Long edge of the page image that is stored and served (A4 at 300 dpi): larger views are
+    # scaled down at ingest, and serving refuses a stored image above it rather than decode it.
+    "VIEW_MAX_EDGE_PX": ("int", 2480),
     "SEARCH_PAGE_SIZE": ("int", 20),
     "SESSION_COOKIE_SECURE": ("bool", False),
     "SESSION_MINUTES": ("int", 30),
@@ -63,18 +62,41 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "PURPOSE_CATEGORIES": ("list", "考察,任免,政审,办案,户籍核查"),
     "GRANT_MAX_HOURS": ("int", 24 * 30),
     "PENDING_REQUEST_HOURS": ("int", 72),  # an unanswered request lapses after this
+    # Login throttling (no lock-out, search_app/accounts/throttle.py): after LOGIN_MAX_FAILURES
+    # failures on a typed name (or that name at one address), or LOGIN_ADDR_MAX_FAILURES from one
+    # address, each further attempt waits 2, 4, 8 ... seconds, at most LOGIN_MAX_DELAY_S. A key
+    # forgets its failures after LOGIN_FAILURE_WINDOW_MINUTES without one; the name-wide delay
+    # skips addresses the account signed in from within LOGIN_TRUSTED_DAYS.
     "LOGIN_MAX_FAILURES": ("int", 5),
-    "LOGIN_LOCKOUT_MINUTES": ("int", 15),
+    "LOGIN_ADDR_MAX_FAILURES": ("int", 20),
+    "LOGIN_MAX_DELAY_S": ("int", 900),
+    "LOGIN_FAILURE_WINDOW_MINUTES": ("int", 60),
+    "LOGIN_TRUSTED_DAYS": ("int", 30),
+    # API bearer tokens expire after this many days (and end with logout everywhere / resets).
+    "API_TOKEN_DAYS": ("int", 30),
     "EXPORT_MAX_ROWS": ("int", 500),
     # Audit anomaly flags (auditor UI): bursts, off-hours reads, PII look-ups, repeated denials.
     "AUDIT_BURST_READS": ("int", 30),
     "AUDIT_BURST_MINUTES": ("int", 5),
-    "AUDIT_WORK_HOURS": ("str", "08-19"),  # local hours [start, end) in AUDIT_TIMEZONE
-    "AUDIT_TIMEZONE": ("str", "Asia/Shanghai"),
+    "AUDIT_WORK_HOURS": ("hours", "08-19"),  # local hours [start, end) in AUDIT_TIMEZONE
+    "AUDIT_TIMEZONE": ("timezone", "Asia/Shanghai"),
     "AUDIT_LOOKUPS_PER_DAY": ("int", 20),
+    # Exact look-ups of distinct values per grant per day (AUDIT_TIMEZONE): above this a look-up
+    # is refused, audited and flagged; repeating a value already looked up today is not counted.
+    "LOOKUP_MAX_DISTINCT_PER_DAY": ("int", 20),
     "AUDIT_DENIALS": ("int", 5),
     "AUDIT_DENIALS_MINUTES": ("int", 10),
     "AUDIT_VERIFY_MINUTES": ("int", 15),  # Celery beat runs the chain check this often
+    # Checkpoints of the chain head (seq, hash, time, keyed MAC) that beat writes outside the
+    # database, so a truncated log (with its head reset) is caught: an append-only file (each
+    # line MACed and chained to the previous one) and an OpenSearch index written create-only.
+    # Put the file where the database's writers cannot write (another volume, `chattr +a`).
+    "AUDIT_CHECKPOINT_FILE": ("str", "var/audit-checkpoints.log"),
+    "AUDIT_CHECKPOINT_INDEX": ("str", ""),  # default: <OPENSEARCH_INDEX>-audit-checkpoints
+    "AUDIT_CHECKPOINT_MINUTES": ("int", 5),
+    # `flask demo` creates accounts with published passwords: it refuses unless this is true
+    # (scripts/dev.sh sets it; docker-compose.yml does not).
+    "DEMO_MODE": ("bool", False),
     # Redis broker: a task taken by a worker that dies (acks_late, nothing acknowledged) is handed
     # out again after this many seconds. Must exceed the longest task (one page: OCR_TIMEOUT_S
     # plus indexing), or a slow page still running is started a second time.
@@ -84,6 +106,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "PROXY_HOPS": ("int", 0),
     # Where the ingest UI stores uploaded manifests and scans (the worker reads them from there).
     "INGEST_UPLOAD_DIR": ("str", "var/uploads"),
+    # An upload batch nobody started or came back to (encrypted scans of a failed check) is
+    # removed after this many hours, on the next visit to the ingest pages.
+    "INGEST_BATCH_TTL_HOURS": ("int", 24),
     # OCR pages whose mean word confidence (0-100) is below this are listed for review.
     "OCR_REVIEW_THRESHOLD": ("int", 70),
 }
@@ -116,6 +141,12 @@ def _parse(kind: str, name: str, raw: str) -> Any:
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     if kind == "key_id":
         return parse_key_id(name, raw)
+    if kind == "steps":
+        return parse_steps(name, raw)
+    if kind == "hours":
+        return parse_hours(name, raw)
+    if kind == "timezone":
+        return parse_timezone(name, raw)
     if kind == "keyring":
         return parse_keyring(name, raw)
     raise AssertionError(kind)
@@ -147,6 +178,40 @@ def _check_engine(out: dict[str, Any]) -> None:
     ca = out.get("OPENSEARCH_CA_CERTS")
     if ca and not os.path.isfile(ca):
         raise ConfigError(f"OPENSEARCH_CA_CERTS: no file at {ca}")
+
+
+def parse_steps(name: str, raw: str) -> tuple[str, ...]:
+    """OCR preprocessing step names, checked now: a misspelt step must stop start-up, not fail
+    every page of the next batch."""
+    from indexer.preprocess import STEPS
+
+    steps = tuple(part.strip() for part in raw.split(",") if part.strip())
+    unknown = sorted(set(steps) - set(STEPS))
+    if unknown:
+        raise ConfigError(f"{name}: unknown step(s) {', '.join(unknown)}; known: {', '.join(STEPS)}")
+    return steps
+
+
+def parse_hours(name: str, raw: str) -> tuple[int, int]:
+    """"08-19" -> (8, 19): local hours [start, end)."""
+    start, sep, end = raw.partition("-")
+    try:
+        hours = (int(start), int(end))
+    except ValueError:
+        hours = (-1, -1)
+    if not sep or not 0 <= hours[0] < hours[1] <= 24:
+        raise ConfigError(f"{name} must be HH-HH with 0 <= start < end <= 24, got {raw!r}")
+    return hours
+
+
+def parse_timezone(name: str, raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}: unknown time zone {raw!r} (e.g. Asia/Shanghai)") from None
+    return raw
 
 
 def parse_key_id(name: str, raw: str) -> str:
@@ -206,24 +271,24 @@ def load_settings(env: Mapping[str, str] | None = None,
     for name, (kind, default) in _SPEC.items():
         if name in overrides:
             value = overrides.pop(name)
-            parse = kind in ("key", "key_id", "keyring", "https_urls", "redis_url") \
-                and isinstance(value, str)
+            # Tests pass settings as they would appear in the environment or already typed.
+            parse = kind != "str" and isinstance(value, str)
             out[name] = _parse(kind, name, value) if parse else value
         elif name in env and env[name] != "":
             out[name] = _parse(kind, name, env[name])
         elif default is None:
             missing.append(name)
         else:
-            # the Redis default is parsed too: without REDIS_URL (and its password) the app
-            # refuses to start instead of failing at the first task
-            parsed = kind in ("list", "keyring", "https_urls", "redis_url")
-            out[name] = _parse(kind, name, default) if parsed else default
+            out[name] = _parse(kind, name, default) if isinstance(default, str) and kind != "str" else default
     if missing:
         raise ConfigError("missing required settings: " + ", ".join(missing)
                           + " (scripts/dev.sh writes them to var/local.env)")
     out.update(overrides)
     _check_keys(out)
     _check_engine(out)
+    if not out["AUDIT_CHECKPOINT_INDEX"]:
+        out["AUDIT_CHECKPOINT_INDEX"] = f"{out['OPENSEARCH_INDEX']}-audit-checkpoints"
+    _check_login(out)
     return out
 
 
@@ -240,6 +305,16 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
     except FileNotFoundError:
         pass
     return out
+
+
+def _check_login(out: dict[str, Any]) -> None:
+    for name in ("LOGIN_MAX_FAILURES", "LOGIN_ADDR_MAX_FAILURES", "LOGIN_MAX_DELAY_S",
+                 "API_TOKEN_DAYS", "LOGIN_TRUSTED_DAYS"):
+        if int(out[name]) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {out[name]}")
+    if int(out["LOGIN_FAILURE_WINDOW_MINUTES"]) * 60 <= int(out["LOGIN_MAX_DELAY_S"]):
+        raise ConfigError("LOGIN_FAILURE_WINDOW_MINUTES must be longer than LOGIN_MAX_DELAY_S, "
+                          "or failures would be forgotten while an attempt still waits")
 
 
 def setting_names() -> list[str]:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from indexer.identity import canonical_id, fold_name, person_value
+
 _PREFIX = b"v1:"
 
 
@@ -48,14 +50,32 @@ class Vault:
             raise DecryptError("ciphertext failed authentication") from exc
 
     def blind_index(self, kind: str, value: str) -> str:
-        """Keyed hash of a normalised PII value: exact look-up without storing the value."""
-        norm = unicodedata.normalize("NFKC", value).strip().upper()
-        if kind != "name":  # numbers: "110105 19900101 1232" and "110105199001011232" are one value
+        """Keyed hash of a canonical PII value: exact look-up without storing the value.
+
+        Canonicalisation lives here so that no caller can hash a different form of the same
+        value: ID numbers in their 18-digit form (a 15-digit number and its 18-digit successor
+        are one term), names width/script/space folded, "person" values as folded name plus
+        birth date. 18-digit numbers hash exactly as before the 15-digit folding was added."""
+        if kind == "id_number":
+            norm = canonical_id(value)
+        elif kind == "name":
+            norm = fold_name(value)
+        elif kind == "person":
+            name, sep, born = value.rpartition("|")
+            canon = person_value(name, born) if sep else None
+            if canon is None:
+                raise ValueError("a person value is \"name|YYYYMMDD\" (see indexer.identity)")
+            norm = canon
+        else:  # numbers: "138-0013-8000" and "13800138000" are one value
+            norm = unicodedata.normalize("NFKC", value).strip().upper()
             norm = "".join(ch for ch in norm if ch.isalnum())
-        else:
-            norm = "".join(norm.split())
         return hmac.new(self._blind_key, f"{kind}:{norm}".encode(), hashlib.sha256).hexdigest()
 
+    def person_index(self, name: str, id_number: str) -> str | None:
+        """The (name, birth date) term of someone registered with this ID number, or None when
+        the name or a real birth date is missing."""
+        value = person_value(name, id_number)
+        return self.blind_index("person", value) if value else None
 
 def _split(blob: bytes) -> tuple[str, bytes]:
     if not blob.startswith(_PREFIX):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,17 +10,22 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from indexer import synthetic
+from tests import synth as synthetic  # the generator lives with the tests, not in the product
 from search_app import ROOT
 from search_app.accounts.models import User
 from search_app.accounts.services import create_user
 from search_app.db import get_session
 from search_app.grants.services import Scope, active_grants, create_grant
 from search_app.ingest.models import PageSecret
+from search_app.ingest.uploads import private_dir
 from search_app.ingest.jobs import start_job, wait_for_job
 from search_app.search._backend import admin, alias, ensure_index
 
 CORPUS = ROOT / "demo" / "corpus.json"
+
+
+class DemoRefused(RuntimeError):
+    """The deployment is not a demo: the demo accounts' passwords are published in README.md."""
 
 
 def render_file(spec: dict[str, Any], out_dir: Path) -> Path:
@@ -44,7 +50,7 @@ def render_file(spec: dict[str, Any], out_dir: Path) -> Path:
 def render_corpus(out_dir: Path, corpus: Path = CORPUS) -> Path:
     """Render every demo file and a manifest.json next to them; returns the manifest path."""
     data = json.loads(corpus.read_text(encoding="utf-8"))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)  # plaintext scans of (synthetic) people: owner-only while they exist
     manifest = []
     for spec in data["files"]:
         render_file(spec, out_dir)
@@ -56,6 +62,11 @@ def render_corpus(out_dir: Path, corpus: Path = CORPUS) -> Path:
 
 
 def setup_demo(*, queue: bool, echo: Callable[[str], None] = print) -> None:
+    """Demo accounts (with the passwords README.md publishes, made directly, without a second
+    security admin) and grants: only where the deployment says it is a demo (DEMO_MODE)."""
+    if not current_app.config["DEMO_MODE"]:
+        raise DemoRefused("拒绝加载演示数据：演示账号的密码是公开的，只能用于演示部署；"
+                          "如确为演示环境，请设置 DEMO_MODE=true（scripts/dev.sh 会设置）")
     data = json.loads(CORPUS.read_text(encoding="utf-8"))
     session = get_session()
     users: dict[str, User] = {}
@@ -81,8 +92,13 @@ def setup_demo(*, queue: bool, echo: Callable[[str], None] = print) -> None:
     if count["count"] == kept == sum(wanted.values()):
         echo(f"index {alias()} and the database already hold the {kept} demo pages; not re-ingested")
         return
-    manifest = render_corpus(ROOT / "var" / "demo")
-    job = start_job(manifest, base_dir=manifest.parent, created_by="demo", queue=queue)
-    progress = wait_for_job(job.id, echo=echo, timeout=600)
+    manifest = render_corpus(ROOT / "var" / "demo", CORPUS)
+    try:
+        job = start_job(manifest, base_dir=manifest.parent, created_by="demo", queue=queue)
+        progress = wait_for_job(job.id, echo=echo, timeout=600)
+    finally:
+        # The pages are in the blob store (encrypted) now, or the run failed and is re-rendered
+        # next time: no plaintext scan or manifest stays on disk either way.
+        shutil.rmtree(manifest.parent, ignore_errors=True)
     for name, error in progress.errors:
         echo(f"  ✗ {name}: {error}")

@@ -58,9 +58,12 @@ def settings(tmp_path_factory) -> dict:
         # `test-pages-<8 hex>`: the engine's roles match exactly this form as an alias
         # (scripts/engine_security.py), so the web user reads it and not its versioned indices
         "OPENSEARCH_INDEX": f"test-pages-{uuid.uuid4().hex[:8]}",
+        # `test-audit-cp-<8 hex>`: the tests' form of `<alias>-audit-checkpoints` in the roles
+        "AUDIT_CHECKPOINT_INDEX": f"test-audit-cp-{uuid.uuid4().hex[:8]}",
         "REDIS_URL": REDIS_URL,
         "BLOB_DIR": str(tmp / "blobs"),
         "INGEST_UPLOAD_DIR": str(tmp / "uploads"),
+        "AUDIT_CHECKPOINT_FILE": str(tmp / "audit-checkpoints.log"),
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
     }
@@ -90,6 +93,7 @@ def app(settings, services):
     request_started.connect(_forget_login_user, app)
     yield app
     drop_alias_and_indices(admin, settings["OPENSEARCH_INDEX"])
+    admin.indices.delete(index=app.config["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
 
 
 def _forget_login_user(_sender, **_extra) -> None:

@@ -1,4 +1,4 @@
-"""Accounts against the real app and database: lockout, unlock, idle timeout, logout everywhere,
+"""Accounts against the real app and database: login delays, lifting them, idle timeout, logout everywhere,
 sessions ended by the security admin, cookie flags and the client address behind a proxy.
 Each failure message names the guarantee that broke."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from search_app import create_app
-from search_app.accounts.models import User
+from search_app.accounts.models import LoginThrottle, User
 from search_app.accounts.services import issue_api_token
 from search_app.audit.models import AuditRecord
 from search_app.db import get_session
@@ -50,22 +50,41 @@ def _admin_client(app, make_user):
     return admin, client
 
 
-def test_lockout_after_max_failures_refuses_even_the_right_password(app, ctx, make_user):
+def _login_at(app, addr: str, username: str, password: str = PASSWORD, client=None):
+    """A login from a given client address (each failure-heavy test has its own, so the
+    per-address delay of one test does not reach the next)."""
+    return (client or app.test_client()).post(
+        "/login", data={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": addr})
+
+
+def _pair_failures(username: str, addr: str) -> tuple[int, object]:
+    """(failures, next_at) of the typed name at this address (the test client's address)."""
+    from search_app.accounts import throttle
+    session = get_session()
+    session.expire_all()
+    row = session.get(LoginThrottle, throttle.keys_for(username, addr)[1].id)
+    return (row.failures, row.next_at) if row is not None else (0, None)
+
+
+def test_failures_delay_even_the_right_password_until_the_delay_has_passed(app, ctx, make_user):
+    """No lock-out (anyone could keep an account locked): after LOGIN_MAX_FAILURES wrong
+    passwords the next attempt is refused unchecked until 2 s have passed, then checked."""
     user = make_user("staff")
     n = ctx.config["LOGIN_MAX_FAILURES"]
     for attempt in range(1, n + 1):
         # A new client each time: the counter lives in the database, not in a cookie.
-        resp = login(app.test_client(), user.username, WRONG)
+        resp = _login_at(app, "192.0.2.11", user.username, WRONG)
         assert resp.status_code == 401, f"wrong password #{attempt} was not refused"
-        locked = _user(user.id).locked_until
-        assert (locked is not None) == (attempt == n), \
-            f"after {attempt} failures locked_until={locked} (limit {n})"
-        if attempt < n:
-            assert _user(user.id).failed_logins == attempt, "failure counter lost between requests"
-    resp = login(app.test_client(), user.username, PASSWORD)
+        assert "用户名或密码错误" in resp.get_data(as_text=True)
+        failures, next_at = _pair_failures(user.username, "192.0.2.11")
+        assert failures == attempt, f"failure counter lost between requests: {failures} != {attempt}"
+        assert (next_at is not None) == (attempt == n), \
+            f"after {attempt} failures next_at={next_at} (delay starts at {n})"
+    resp = _login_at(app, "192.0.2.11", user.username)
     body = resp.get_data(as_text=True)
-    assert resp.status_code == 401 and "账号已锁定" in body, \
-        "LEAK: the right password logged in to a locked account"
+    assert resp.status_code == 401 and "请稍后再试" in body, \
+        "LEAK: the right password was checked (and logged in) during the delay"
     assert not _signed_in(app.test_client())
 
     records = _login_records(user.username)
@@ -73,28 +92,48 @@ def test_lockout_after_max_failures_refuses_even_the_right_password(app, ctx, ma
     assert all(r.outcome == "denied" for r in records), "a refused login was audited as allowed"
     for attempt, rec in enumerate(records[:n], start=1):
         assert f"连续第 {attempt} 次" in rec.reason, f"attempt {attempt} reason: {rec.reason!r}"
-    assert "账号锁定" in records[n - 1].reason, "the locking attempt does not say the account was locked"
-    assert records[n].reason == "账号已锁定", f"locked refusal reason: {records[n].reason!r}"
+    assert "等待" in records[n - 1].reason, "the attempt that starts the delay does not say so"
+    assert records[n].reason.startswith("登录尝试过多"), f"throttled reason: {records[n].reason!r}"
+
+    time.sleep(2.2)  # the first delay is 2 s (ThrottlePolicy.delay)
+    client = app.test_client()
+    assert _login_at(app, "192.0.2.11", user.username, client=client).status_code == 302, \
+        "the right password does not work once the delay has passed (that is a lock-out)"
+    assert _signed_in(client)
+    assert _pair_failures(user.username, "192.0.2.11") == (0, None), \
+        "a successful login kept the failures"
 
 
-def test_parallel_guesses_cannot_outrun_the_lockout(app, ctx, make_user):
-    """24 wrong passwords at once: at most LOGIN_MAX_FAILURES of them are checked at all."""
+def test_parallel_guesses_cannot_outrun_the_delay(app, ctx, make_user):
+    """24 wrong passwords at once: LOGIN_MAX_FAILURES of them are checked, plus one per delay
+    (2 s, then 4 s, …) that ran out while the batch was still running - never two checks on
+    the same count (a race would let parallel guesses share one)."""
     user = make_user("staff")
     n = ctx.config["LOGIN_MAX_FAILURES"]
 
     def attempt(_: int) -> int:
-        return login(app.test_client(), user.username, WRONG).status_code
+        return _login_at(app, "192.0.2.12", user.username, WRONG).status_code
 
+    started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(attempt, range(24)))
+    elapsed = time.monotonic() - started
     assert codes == [401] * 24
     reasons = [r.reason for r in _login_records(user.username)]
     checked = [r for r in reasons if r.startswith("用户名或密码错误")]
     assert len(reasons) == 24, f"{24 - len(reasons)} attempts were not audited"
-    assert len(checked) <= n, \
-        f"LEAK: {len(checked)} parallel password guesses were checked, the limit is {n}: {checked}"
-    assert _user(user.id).locked_until is not None, "LEAK: parallel guesses never locked the account"
-    assert "账号已锁定" in login(app.test_client(), user.username).get_data(as_text=True)
+    counts = sorted(int(r.split("连续第 ")[1].split(" 次")[0]) for r in checked)
+    assert counts == list(range(1, len(checked) + 1)), \
+        f"LEAK: parallel guesses were checked under the same count: {counts}"
+    windows, waited = 0, 2
+    while waited <= elapsed:  # delays that ran out during the batch
+        windows, waited = windows + 1, waited + 2 ** (windows + 2)
+    assert len(checked) <= n + windows, \
+        (f"LEAK: {len(checked)} parallel password guesses were checked in {elapsed:.1f} s, "
+         f"the limit is {n} plus {windows} expired delay(s): {checked}")
+    failures, next_at = _pair_failures(user.username, "192.0.2.12")
+    assert next_at is not None and failures == len(checked), \
+        f"LEAK: parallel guesses were not all counted / never delayed ({failures}, {next_at})"
 
 
 def test_unknown_user_failures_are_audited_without_revealing_the_user(app, ctx):
@@ -104,20 +143,22 @@ def test_unknown_user_failures_are_audited_without_revealing_the_user(app, ctx):
     assert (rec.outcome, rec.user_id, rec.reason) == ("denied", None, "用户名或密码错误")
 
 
-def test_security_admin_unlock_reenables_login(app, ctx, make_user):
+def test_security_admin_lifts_the_delay(app, ctx, make_user):
     user = make_user("staff")
     for _ in range(ctx.config["LOGIN_MAX_FAILURES"]):
-        login(app.test_client(), user.username, WRONG)
-    assert login(app.test_client(), user.username).status_code == 401, "account did not lock"
+        _login_at(app, "192.0.2.13", user.username, WRONG)
+    assert _login_at(app, "192.0.2.13", user.username).status_code == 401, \
+        "no delay after the failures"
     _, admin = _admin_client(app, make_user)
     listing = admin.get("/admin/users").get_data(as_text=True)
     row = listing[listing.index(f">{user.username}<"):].split("</tr>")[0]
-    assert "锁定至" in row, "the user list does not show the lock"
+    assert "登录限速" in row, "the user list does not show the delay"
     resp = admin.post(f"/admin/users/{user.id}/action", data={"action": "unlock"})
     assert resp.status_code == 302
-    assert _user(user.id).locked_until is None
+    assert _pair_failures(user.username, "192.0.2.13") == (0, None), "unlock left the delay in place"
     client = app.test_client()
-    assert login(client, user.username).status_code == 302, "unlock did not re-enable login"
+    assert _login_at(app, "192.0.2.13", user.username, client=client).status_code == 302, \
+        "lifting did not re-enable login"
     assert _signed_in(client)
     session = get_session()
     rec = session.execute(select(AuditRecord).where(AuditRecord.action == "user.unlock")
@@ -192,6 +233,9 @@ def test_admin_change_ends_sessions_and_clears_the_api_token(change, app, ctx, m
         form["enabled"] = "on"
     resp = admin.post(f"/admin/users/{user.id}", data=form)
     assert resp.status_code == 302, resp.get_data(as_text=True)[-500:]
+    if change == "role":  # dual control: takes effect when a second security admin confirms
+        from tests.test_admin_views import confirm_pending
+        confirm_pending(app, make_user, user)
     after = _user(user.id)
     assert after.role == ("staff,approver" if change == "role" else "staff")
     assert after.is_enabled == (change == "role")

@@ -37,6 +37,20 @@ def _broken(id_number: str) -> str:
     return id_number[:-1] + wrong
 
 
+def confirm_pending(app, make_user, user: User) -> None:
+    """A second security admin confirms every change waiting on `user` (dual control)."""
+    from search_app.accounts.dual_control import pending_of
+
+    second = app.test_client()
+    assert login(second, make_user("security_admin").username).status_code == 302
+    changes = pending_of(get_session(), user)
+    assert changes, f"nothing is waiting for confirmation on {user.username}"
+    for change in changes:
+        resp = second.post(f"/admin/pending/{change.id}", data={"decision": "confirm"})
+        assert resp.status_code == 303, resp.get_data(as_text=True)[-500:]
+    get_session().expire_all()
+
+
 def _by_name(username: str) -> User | None:
     session = get_session()
     session.expire_all()
@@ -145,6 +159,7 @@ def test_relative_and_own_files_are_excluded_end_to_end(app, admin, make_user, m
         "id_number": own, "relatives": relative})
     assert resp.status_code == 302
     user = _by_name(username)
+    confirm_pending(app, make_user, user)  # a new staff account waits for a second admin
     colleague = make_user("staff")
 
     def found(person: User) -> set[str]:
@@ -176,6 +191,11 @@ def test_password_reset_ends_sessions(app, admin, make_user):
     resp = client.post(f"/admin/users/{user.id}/action",
                        data={"action": "reset_password", "password": "a-new-password-1"})
     assert resp.status_code == 302
+    assert "待另一名安全管理员确认" in client.get(resp.location).get_data(as_text=True)
+    assert theirs.get("/grants/").status_code == 200, "a reset still awaiting confirmation ended the sessions"
+    assert login(app.test_client(), user.username, "a-new-password-1").status_code == 401, \
+        "LEAK: a reset took effect before a second security admin confirmed it"
+    confirm_pending(app, make_user, user)
     after = theirs.get("/grants/")
     assert after.status_code == 302 and "/login" in after.location, \
         "LEAK: the session survived a password reset"
@@ -193,24 +213,30 @@ def test_admin_can_end_a_users_sessions(app, admin, make_user):
     assert resp.status_code == 302 and "/login" in resp.location, "LEAK: end_sessions left a session working"
 
 
-def test_user_list_shows_lock_and_disabled_state(app, admin, make_user):
+def test_user_list_shows_login_delay_and_disabled_state(app, admin, make_user):
+    from search_app.accounts.models import LoginThrottle
+    from search_app.accounts.throttle import keys_for
     _, client = admin
-    normal, locked, disabled = make_user("staff"), make_user("staff"), make_user("approver")
+    normal, limited, disabled = make_user("staff"), make_user("staff"), make_user("approver")
     session = get_session()
-    locked.locked_until = utcnow() + timedelta(minutes=10)
+    key = keys_for(limited.username, "203.0.113.9")[1]
+    session.add(LoginThrottle(key=key.id, scope=key.scope, username=key.username,
+                              client_addr=key.client_addr, failures=9, last_failure_at=utcnow(),
+                              next_at=utcnow() + timedelta(minutes=10)))
     disabled.is_enabled = False
     session.commit()
     page = client.get("/admin/users").get_data(as_text=True)
 
     def row(user: User) -> str:
         return page[page.index(f">{user.username}<"):].split("</tr>")[0]
-    assert "锁定至" in row(locked), "a locked account is not shown as locked"
+    assert "登录限速" in row(limited), "a delayed account is not shown as delayed"
     assert "已停用" in row(disabled), "a disabled account is not shown as disabled"
-    assert "正常" in row(normal) and "锁定" not in row(normal)
-    locked.locked_until = utcnow() - timedelta(minutes=1)  # the lock ran out
+    assert "正常" in row(normal) and "限速" not in row(normal)
+    stale = session.get(LoginThrottle, key.id)  # no failure for longer than the window: forgotten
+    stale.last_failure_at = utcnow() - timedelta(minutes=app.config["LOGIN_FAILURE_WINDOW_MINUTES"] + 1)
     session.commit()
     page = client.get("/admin/users").get_data(as_text=True)
-    assert "锁定至" not in row(locked), "an expired lock is still shown"
+    assert "登录限速" not in row(limited), "a forgotten delay is still shown"
 
 
 def test_user_without_roles_is_refused_with_a_plain_reason(admin):

@@ -14,7 +14,7 @@ from search_app.audit.service import Actor, Event, record_event
 from search_app.db import get_session
 from tests.conftest import login
 
-CFG = {"AUDIT_TIMEZONE": "Asia/Shanghai", "AUDIT_WORK_HOURS": "08-19", "AUDIT_BURST_READS": 5,
+CFG = {"AUDIT_TIMEZONE": "Asia/Shanghai", "AUDIT_WORK_HOURS": (8, 19), "AUDIT_BURST_READS": 5,
        "AUDIT_BURST_MINUTES": 5, "AUDIT_LOOKUPS_PER_DAY": 3, "AUDIT_DENIALS": 3,
        "AUDIT_DENIALS_MINUTES": 10}
 NOON_BEIJING = datetime(2026, 11, 20, 4, 0)  # 12:00 in Asia/Shanghai, stored as naive UTC

@@ -11,12 +11,15 @@ from PIL import Image
 
 from indexer.normalise import for_search
 from indexer.ocr import ocr_image
-from indexer.page_image import pii_boxes, redact_image, watermark
+from indexer.page_image import pii_boxes, redact_image
+from indexer.watermark import watermark
 from indexer.pages import load_pages
 from indexer.pii import PiiMatch
 from indexer.pipeline import PipelineOptions, page_text, prepare
-from indexer.synthetic import render_page, write_png, write_text_pdf
+from tests.synth import render_page, write_png, write_text_pdf
 from indexer.types import ArchiveMeta, Box, PageInput, Word
+
+pytestmark = pytest.mark.integration  # needs Tesseract
 
 ID, PHONE, NAME = "110105199001011237", "13812345678", "张伟"
 LINES = ["户籍档案查询登记表", f"姓名 {NAME} 性别 男", f"身份证号 {ID}", f"联系电话 {PHONE}"]
@@ -85,7 +88,8 @@ def test_unplaceable_match_blacks_out_the_whole_page() -> None:
 def test_partly_covered_word_is_boxed_whole() -> None:
     words = [Word("电话13812345678号", 10, 5, 200, 20, 90.0, 0, 14)]
     match = PiiMatch("phone", 2, 13, PHONE)
-    assert pii_boxes(words, "电话13812345678号", [match]) == [Box(10, 5, 210, 25)]
+    # plus the margins: half the line's height (20 px) to the sides, a fifth above and below
+    assert pii_boxes(words, "电话13812345678号", [match]) == [Box(0, 1, 220, 29)]
 
 
 def test_text_layer_pdf_page_gets_view_image_and_boxes(tmp_path) -> None:

@@ -197,8 +197,19 @@ def test_bank_card_luhn_fail() -> None:
     assert kinds(bad) == []
 
 
-def test_bank_card_wrong_prefix() -> None:
-    amex_like = luhn_complete("378282246310005")  # Luhn-valid but starts with 3
+@pytest.mark.parametrize("body", ["955880123456789012", "378282246310005", "9400111234567"
+                                  "89012", "3566002020360505"[:-1]])
+def test_bank_card_any_prefix(body: str) -> None:
+    # Issue 8: cards whose BIN starts with 9 (9558…) or 3 passed in plaintext; every 16-19
+    # digit Luhn-valid run is a card whatever its first digit.
+    card = luhn_complete(body)
+    assert 16 <= len(card) <= 19 and luhn_ok(card)
+    found = kinds(f"卡号 {card} 开户行")
+    assert found == [("bank_card", card)], f"card {card} not detected as a card: {found}"
+
+
+def test_fifteen_digit_luhn_number_is_not_a_card() -> None:
+    amex_like = luhn_complete("37828224631000")  # 15 digits: shorter than any bank card here
     assert luhn_ok(amex_like)
     assert kinds(amex_like) == []
 

@@ -6,7 +6,7 @@ import pytest
 
 from indexer.pipeline import PipelineOptions
 from indexer.preprocess import STEPS, border_box, estimate_skew, preprocess
-from indexer.synthetic import render_page
+from tests.synth import render_page
 
 LINES = ["户籍档案查询登记表常住人口登记表", "干部履历表工作经历考察意见政治立场", "民事判决书本院认为被告应支付"] * 3
 

@@ -1,19 +1,25 @@
 """Guarantees: every read is audited before it returns (fail closed), denials are audited with
-their reason, and the hash chain exposes any edit, deletion, reordering or truncation."""
+their reason, and the hash chain exposes any edit, deletion, reordering or truncation — also a
+truncation whose head row was reset to match, which the checkpoints kept outside the database
+expose (tests/test_audit_anchor.py replays the attacks on the checkpoints themselves)."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
+from indexer.redact import mask_value
 from search_app import create_app
+from search_app.audit.checkpoints import write_checkpoint
 from search_app.audit.models import AuditRecord
 from search_app.audit.service import Actor, Event, record_event
 from search_app.db import get_session
 from search_app.grants.services import actor_of, revoke
 from search_app.migrations import upgrade
+from search_app.search._backend import make_client
 from search_app.timeutil import utcnow
 from tests.conftest import login, meta
 
@@ -37,6 +43,9 @@ def staff(ctx, client, make_user, make_grant, ingest):
     return user, grant
 
 
+ID_IN_PURPOSE = "110105199003071239"  # valid GB 11643 check digit
+
+
 def _post(client, grant_id, q="审计完整性测试", purpose="核实登记信息"):
     return client.post("/search", data={"grant_id": grant_id or "", "purpose": purpose, "q": q},
                        environ_base={"REMOTE_ADDR": "10.1.2.3"})
@@ -45,12 +54,15 @@ def _post(client, grant_id, q="审计完整性测试", purpose="核实登记信�
 def test_every_search_writes_exactly_one_complete_record(staff, client):
     user, grant = staff
     for n in range(3):
-        resp = _post(client, grant.id)
+        resp = _post(client, grant.id, purpose=f"核实登记信息 {ID_IN_PURPOSE}")
         assert resp.status_code == 200 and "AU-0001" in resp.get_data(as_text=True)
         assert len(_records(user)) == n + 1, "a search did not write exactly one audit record"
     rec = _records(user)[-1]
     assert (rec.outcome, rec.username, rec.role) == ("allowed", user.username, "staff")
-    assert rec.purpose == "核实登记信息" and rec.approval_ref == grant.approval_ref
+    # Free text is stored masked (DESIGN rule 6): the ID typed into the purpose is not in the log.
+    assert rec.purpose == f"核实登记信息 {mask_value('id_number', ID_IN_PURPOSE)}", rec.purpose
+    assert ID_IN_PURPOSE not in rec.purpose, f"LEAKED the ID number {ID_IN_PURPOSE} into the audit log"
+    assert rec.approval_ref == grant.approval_ref
     assert rec.grant_id == grant.id and rec.query == "审计完整性测试"
     assert rec.result_count == 1 and rec.returned_ids == ["AU-0001#p0001"]
     assert rec.client_addr == "10.1.2.3"
@@ -104,14 +116,21 @@ def test_read_fails_closed_when_the_audit_record_cannot_be_written(staff, client
 
 @pytest.fixture()
 def chain_app(settings, tmp_path):
-    app = create_app({**settings, "DATABASE_URL": f"sqlite:///{tmp_path}/chain.sqlite3"})
+    """Six records and a checkpoint of them (what beat writes), in a database, checkpoint file
+    and checkpoint index of the test's own."""
+    app = create_app({**settings, "DATABASE_URL": f"sqlite:///{tmp_path}/chain.sqlite3",
+                      "AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.log"),
+                      "AUDIT_CHECKPOINT_INDEX": f"test-audit-cp-{uuid.uuid4().hex[:8]}"})
     upgrade(app.config["DATABASE_URL"])
     with app.app_context():
         for n in range(6):
             record_event(Actor(1, "zhangsan", "staff", "127.0.0.1"),
                          Event(action="search", outcome="allowed", query=f"查询{n}",
                                returned_ids=[f"D-{n}#p0001"], result_count=1))
+        write_checkpoint(get_session())
         yield app
+    make_client(app.config, "admin").indices.delete(index=app.config["AUDIT_CHECKPOINT_INDEX"],
+                                                ignore_unavailable=True)
 
 
 def _verify(app):
@@ -130,12 +149,21 @@ TAMPERING = {
     "truncate": "DELETE FROM audit_records WHERE seq = 6",
     "edit count": "UPDATE audit_records SET returned_ids = '[]', result_count = 0 WHERE seq = 1",
     "delete head": "DELETE FROM audit_records WHERE seq = 6; DELETE FROM audit_head",
+    # the attack that passed before the checkpoints: cut the tail, point the head at what is left
+    "truncate tail, head reset": "DELETE FROM audit_records WHERE seq > 3; UPDATE audit_head SET "
+                                 "last_seq = 3, last_hash = (SELECT hash FROM audit_records WHERE seq = 3)",
+    "truncate all, head reset": "DELETE FROM audit_records; UPDATE audit_head SET last_seq = 0, "
+                                f"last_hash = '{'0' * 64}', mac = NULL",
 }
+# What the report must name for the truncations that leave a consistent database behind.
+NAMED = {"truncate tail, head reset": "names seq 6, but the log ends at seq 3",
+         "truncate all, head reset": "names seq 6, but the log ends at seq 0"}
 
 
 def test_intact_chain_verifies(chain_app):
     result = _verify(chain_app)
-    assert result.exit_code == 0 and "6 records checked" in result.output and "intact" in result.output
+    assert result.exit_code == 0 and "6 records checked against 1 checkpoints" in result.output \
+        and "intact" in result.output, result.output
 
 
 @pytest.mark.parametrize("kind", TAMPERING)
@@ -147,6 +175,9 @@ def test_tampering_breaks_verification(kind, chain_app):
     result = _verify(chain_app)
     assert result.exit_code == 1, f"{kind} of an audit record was not detected:\n{result.output}"
     assert "BROKEN" in result.output
+    if kind in NAMED:
+        assert NAMED[kind] in result.output, f"{kind}: the report does not name the checkpoint " \
+                                             f"that proves it:\n{result.output}"
 
 
 def test_recomputed_chain_without_the_key_is_detected(chain_app):

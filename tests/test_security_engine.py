@@ -280,6 +280,32 @@ def test_a_process_uses_only_the_identities_it_was_given(settings, app):
             require_index(reader(), f"test-pages-{uuid.uuid4().hex[:8]}")
 
 
+@integration
+def test_no_app_identity_can_remove_an_audit_checkpoint(app, ctx, clients):
+    """The checkpoints beat the database's writers only if those cannot delete them either:
+    the worker appends (create), the web user (auditor's verify page) reads, nobody deletes."""
+    from search_app.audit.checkpoints import write_checkpoint
+    from search_app.db import get_session
+
+    cp = write_checkpoint(get_session())
+    index = app.config["AUDIT_CHECKPOINT_INDEX"]
+    assert clients["web"].get(index=index, id=cp.mac)["found"], "the web user cannot read it"
+    for who in ("web", "worker"):
+        client = clients[who]
+        refused(f"the {who} user deleting checkpoint seq {cp.seq}",
+                lambda c=client: c.delete(index=index, id=cp.mac))
+        refused(f"the {who} user deleting the checkpoint index",
+                lambda c=client: c.indices.delete(index=index))
+        refused(f"the {who} user rewriting checkpoints by query",
+                lambda c=client: c.delete_by_query(index=index, body={"query": {"match_all": {}}}),
+                statuses=(400, 403, 404))
+    refused("the web user adding a checkpoint", lambda: clients["web"].index(
+        index=index, id="forged", body={"seq": 0, "hash": "0" * 64, "ts": cp.ts, "prev": cp.prev,
+                                        "mac": "forged"}))
+    assert clients["admin"].get(index=index, id=cp.mac)["found"], \
+        f"checkpoint seq {cp.seq} is gone from {index}"
+
+
 # --- Redis ----------------------------------------------------------------------------------
 
 @integration

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from search_app.audit.models import AuditRecord
 from search_app.db import get_session
+from search_app.grants.models import Grant
 from search_app.grants.services import (GrantError, Request, Scope, actor_of, approve, deny,
                                         expire_pending, inbox, request_grant, revoke)
 from search_app.search import ReadDenied, search_pages
@@ -166,10 +167,20 @@ def test_request_and_decision_through_the_ui(app, ctx, make_user):
                                   ).scalars().one()
     gid = grant.grant_id
     assert "政审核实" in c_a1.get("/grants/inbox").get_data(as_text=True)
-    assert "政审核实" not in c_staff.get("/grants/inbox").get_data(as_text=True)  # 403 for staff
+    staff_inbox = c_staff.get("/grants/inbox")
+    assert staff_inbox.status_code == 403, \
+        f"a staff member without the approver role opened the approval inbox ({staff_inbox.status_code})"
+    assert "政审核实" not in staff_inbox.get_data(as_text=True)
     c_a1.post(f"/grants/{gid}/decide", data={"decision": "approve", "days": "1"})
-    inbox_a1 = c_a1.get("/grants/inbox").get_data(as_text=True)
-    assert "待第二审批人复核" in inbox_a1 or "政审核实" not in inbox_a1.split("我处理过的申请")[0]
+    session = get_session()
+    session.expire_all()
+    assert session.get(Grant, gid).status == "pending_second", "机密 was active after one approval"
+    pending_a1 = c_a1.get("/grants/inbox").get_data(as_text=True).split("我处理过的申请")[0]
+    assert "政审核实" not in pending_a1, "the first approver is offered the second approval too"
+    again = c_a1.post(f"/grants/{gid}/decide", data={"decision": "approve", "days": "1"})
+    session.expire_all()
+    assert again.status_code == 303 and session.get(Grant, gid).status == "pending_second", \
+        "the first approver's second click activated the grant alone"
     c_a2.post(f"/grants/{gid}/decide", data={"decision": "approve", "days": "1"})
     mine = c_staff.get("/grants/").get_data(as_text=True)
     assert "SP-" in mine and "有效" in mine

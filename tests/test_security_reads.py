@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
+from indexer.redact import mask_value
 from search_app.audit.models import AuditRecord
 from search_app.db import get_session
 from search_app.search import ReadDenied, lookup_pii, unmask_page, view_page
@@ -17,8 +18,10 @@ from tests.conftest import login, meta
 
 pytestmark = pytest.mark.integration
 
-ID, PHONE, NAME = "110105198001011230", "13912345678", "王建国"
-SECRET_ID = "110108197001013315"
+# Valid GB 11643 numbers: the end-to-end path under test is the validated one, not the
+# near-miss fallback for OCR slips.
+ID, PHONE, NAME = "110105198001011238", "13912345678", "王建国"
+SECRET_ID = "110108197001013318"
 DOC, SECRET_DOC = "RD-0001#p0001", "RD-0002#p0001"
 
 
@@ -45,7 +48,8 @@ def test_page_view_is_masked_audited_once_and_scoped(ctx, pages, make_user, make
     page = view_page(user=user, grant_id=grant.id, purpose="核实", doc_id=DOC)
     for raw in (ID, PHONE, NAME):
         assert raw not in page.text, f"LEAKED {raw} in a masked page view"
-    assert "110105********1230" in page.text
+    assert mask_value("id_number", ID) in page.text, "the page view does not show the masked ID"
+    assert "110105************" in page.text, "the ID mask must keep only the region code"
     recs = _records(user)[before:]
     assert [(r.action, r.outcome, r.returned_ids) for r in recs] == [("page.view", "allowed", [DOC])]
     with pytest.raises(ReadDenied, match="不在授权范围内"):
@@ -77,7 +81,7 @@ def test_exact_lookup_needs_the_capability_and_logs_no_value(ctx, pages, make_us
     no = make_grant(user)
     with pytest.raises(ReadDenied, match="未批准精确查找"):
         lookup_pii(user=user, grant_id=no.id, purpose="核实", kind="id_number", value=ID)
-    yes = make_grant(user, allow_lookup=True)
+    yes = make_grant(user, allow_lookup=True, unmask_fields=["id_number", "phone"])
     out = lookup_pii(user=user, grant_id=yes.id, purpose="核实", kind="id_number",
                      value=f"{ID[:6]} {ID[6:14]} {ID[14:]}")
     assert [h.doc_id for h in out.hits] == [DOC]
@@ -93,7 +97,7 @@ def test_exact_lookup_needs_the_capability_and_logs_no_value(ctx, pages, make_us
 
 def test_lookup_and_view_exclude_the_readers_own_file(ctx, pages, make_user, make_grant):
     me = make_user("staff", id_number=ID)
-    grant = make_grant(me, allow_lookup=True)
+    grant = make_grant(me, allow_lookup=True, unmask_fields=["id_number"])
     assert lookup_pii(user=me, grant_id=grant.id, purpose="核实", kind="id_number", value=ID).total == 0, \
         "LEAK: a reader looked up their own file"
     with pytest.raises(ReadDenied):
@@ -167,7 +171,7 @@ def test_api_page_and_lookup_run_under_the_grant(app, ctx, pages, make_user, mak
 
 def test_page_image_is_redacted_watermarked_audited_and_scoped(app, ctx, ingest, make_user, make_grant):
     """The served image is OCR'd again: no ID digits or phone may be readable on it."""
-    from PIL import Image
+    from PIL import Image, ImageFilter
 
     from indexer.normalise import for_search
     from indexer.ocr import ocr_image
@@ -183,12 +187,19 @@ def test_page_image_is_redacted_watermarked_audited_and_scoped(app, ctx, ingest,
     resp = client.get(url, query_string={"grant_id": grant.id, "purpose": "核实"})
     assert resp.status_code == 200 and resp.mimetype == "image/png", resp.get_data(as_text=True)[:200]
     assert resp.headers["Cache-Control"] == "no-store"
-    img = Image.open(io.BytesIO(resp.data))
-    text = for_search("".join(ocr_image(img.convert("L")).text.split()))  # chi_tra may read 遮蓋
-    assert "遮盖测试" in text or "联系电话" in text, f"the page itself should stay readable: {text!r}"
-    for raw in (ID, PHONE):
-        for i in range(len(raw) - 5):
-            assert raw[i:i + 6] not in text, f"LEAKED digits {raw[i:i + 6]} of {raw} readable on the page image"
+    gray = Image.open(io.BytesIO(resp.data)).convert("L")
+    # The watermark is dithered page ink: a person reads through it, Tesseract reads better once
+    # the dither is smoothed — and so would an attacker, so both copies are checked for leaks.
+    texts = [for_search("".join(ocr_image(im).text.split()))  # chi_tra may read 遮蓋
+             for im in (gray, gray.filter(ImageFilter.MedianFilter(5)))]
+    labels = "图像遮盖测试公民身份号码联系电话"  # the page's words that are not PII
+    assert max(sum(ch in t for ch in labels) for t in texts) >= 8, \
+        f"the page itself should stay readable (not blacked out): {texts!r}"
+    for text in texts:
+        for raw in (ID, PHONE):
+            for i in range(len(raw) - 5):
+                assert raw[i:i + 6] not in text, \
+                    f"LEAKED digits {raw[i:i + 6]} of {raw} readable on the page image"
     rec = _records(user)[-1]
     assert (rec.action, rec.outcome, rec.returned_ids) == ("page.image", "allowed", ["IM-0001#p0001"])
     other = make_user("staff")

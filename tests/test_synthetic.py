@@ -12,7 +12,7 @@ import pytest
 import pytesseract
 from PIL import Image
 
-from indexer.synthetic import (
+from tests.synth import (
     render_page,
     write_image_pdf,
     write_jpeg,
@@ -20,6 +20,8 @@ from indexer.synthetic import (
     write_text_pdf,
     write_tiff,
 )
+
+pytestmark = pytest.mark.integration  # needs Tesseract
 
 SIMPLIFIED = ["户籍档案查询登记表", "身份证号 110105199001011237", "联系电话 13812345678"]
 TRADITIONAL = ["戶籍檔案查詢登記表", "身份證號 110105199001011237", "聯絡電話 13812345678"]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from search_app.config import setting_names
 from search_app.db import get_session
-from search_app.ingest.models import IngestFile, IngestPage, PageSecret
+from search_app.ingest.models import IngestFile, IngestPage, PageSecret, PageVersion
 from tests.conftest import dump_index, meta
 
 pytestmark = pytest.mark.integration
@@ -129,6 +129,11 @@ def test_worker_killed_mid_page_loses_no_page(app, ctx, settings, tmp_path):
             assert p.attempts >= 2, f"page {p.page_no} was killed mid-run but not run again"
     docs = [d for d in dump_index(app) if d["archive_no"] == archive]
     page_nos = sorted(d["page_no"] for d in docs)
-    assert page_nos == [1, 2, 3, 4, 5, 6], f"pages lost or duplicated after the kill: {page_nos}"
+    assert page_nos == [1, 2, 3, 4, 5, 6], f"pages lost after the kill: {page_nos}"
+    assert {(d["ingest_file_id"], d["source_sha256"]) for d in docs} == {(file_id, f.sha256)}, \
+        "a page redelivered after the kill was indexed from another file or content"
+    history = session.execute(select(PageVersion.page_no).where(PageVersion.archive_no == archive))
+    assert not list(history.scalars()), \
+        "the redelivered page task wrote a history entry: a retry of the same content is a new version"
     secrets = session.execute(select(PageSecret.page_no).where(PageSecret.archive_no == archive))
     assert sorted(secrets.scalars()) == [1, 2, 3, 4, 5, 6]

@@ -45,6 +45,8 @@ def celery_init_app(app: Flask) -> Celery:
         beat_schedule={
             "verify-audit-chain": {"task": "workers.tasks.verify_audit_chain",
                                    "schedule": 60.0 * app.config["AUDIT_VERIFY_MINUTES"]},
+            "write-audit-checkpoint": {"task": "workers.tasks.write_audit_checkpoint",
+                                       "schedule": 60.0 * app.config["AUDIT_CHECKPOINT_MINUTES"]},
             "expire-pending-requests": {"task": "workers.tasks.expire_pending_requests",
                                         "schedule": 3600.0},
         },

@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
+from search_app.accounts import throttle
 from search_app.accounts.models import User
+from search_app.accounts.sessions import end_user_sessions
+from search_app.accounts.throttle import ThrottlePolicy
 from search_app.permissions import parse_roles, role_conflict
 from search_app.timeutil import utcnow
 
@@ -17,6 +21,9 @@ _hasher = PasswordHasher()
 # Verifying against a fixed hash for unknown users keeps the response time the same, so the
 # login form does not reveal which user names exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+# The login form's answers: the same for unknown, existing and throttled-but-existing names.
+BAD_PASSWORD_MESSAGE = "用户名或密码错误"
+THROTTLED_MESSAGE = "登录尝试过多，请稍后再试"
 
 
 class AccountError(ValueError):
@@ -68,81 +75,86 @@ class LoginRefused(PermissionError):
         self.message, self.reason, self.user = message, reason, user
 
 
-def authenticate(session: Session, username: str, password: str, *, max_failures: int,
-                 lockout_minutes: int) -> User:
-    """The user, or LoginRefused. `max_failures` wrong passwords in a row lock the account for
-    `lockout_minutes` (a security admin can unlock it sooner).
-
-    Each attempt is counted (an atomic increment, committed) *before* the password is checked,
-    and refused unchecked once the allowance is used up: parallel guesses cannot all read the
-    same counter and outrun the lock, and the counter cannot be reset by retrying."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+def authenticate(session: Session, username: str, password: str, *, client_addr: str,
+                 policy: ThrottlePolicy) -> User:
+    """The user, or LoginRefused. No lock-out: repeated failures delay further attempts on the
+    typed name, the client address and the pair (search_app.accounts.throttle). At an address
+    this account signed in from recently only the pair counts: an attacker elsewhere (or
+    other people behind the same NAT) cannot keep the real user out. Unknown and existing names take the same path
+    (a dummy hash is verified) and get the same answers."""
     now = utcnow()
-    if user is None:
-        try:
-            _hasher.verify(_DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            pass
-        raise LoginRefused("用户名或密码错误", "用户名或密码错误")
-    attempt = session.execute(
-        update(User).where(User.id == user.id,
-                           or_(User.locked_until.is_(None), User.locked_until <= now))
-        .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)
-        .execution_options(synchronize_session=False)).scalar_one_or_none()
-    if attempt is not None and attempt > max_failures:  # parallel guesses used up the allowance
-        _lock(session, user, now, lockout_minutes)
-    session.commit()
-    session.refresh(user)
-    if attempt is None or attempt > max_failures:
-        raise LoginRefused(f"账号已锁定，请于 {user.locked_until:%H:%M} UTC 后再试或联系安全管理员",
-                           "账号已锁定", user)
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    keys = throttle.keys_for(username, client_addr)
+    account, pair, address = keys
+    trusted = throttle.is_trusted(session, user.id if user else None, client_addr, policy, now)
     try:
-        _hasher.verify(user.password_hash, password)
+        counts = throttle.claim(session, [pair] if trusted else [account, pair, address],
+                                policy, now)
+    except throttle.Throttled as exc:
+        raise LoginRefused(THROTTLED_MESSAGE, f"登录尝试过多，{exc}", user) from None
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        ok = user is not None
     except (VerificationError, InvalidHashError):
-        reason = f"用户名或密码错误（连续第 {attempt} 次）"
-        if attempt >= max_failures:
-            _lock(session, user, now, lockout_minutes)
-            reason += f"，账号锁定 {lockout_minutes} 分钟"
-        session.commit()
-        raise LoginRefused("用户名或密码错误", reason, user) from None
-    user.failed_logins, user.locked_until = 0, None
+        ok = False
+    if not ok:
+        count = counts["pair"]
+        reason = (f"用户名或密码错误（该用户名在此地址连续第 {count} 次）" if user else
+                  "用户名或密码错误")
+        wait = policy.delay(count, policy.free)
+        if wait:
+            reason += f"，此后每次须等待 {wait} 秒起"
+        raise LoginRefused(BAD_PASSWORD_MESSAGE, reason, user)
+    throttle.succeeded(session, keys)
     if not user.is_enabled:
         session.commit()
         raise LoginRefused("账号已停用，请联系安全管理员", "账号已停用", user)
+    user.failed_logins, user.locked_until = 0, None
     user.last_login_at = now
     session.commit()
     return user
 
 
-def _lock(session: Session, user: User, now: datetime, lockout_minutes: int) -> None:
-    session.execute(update(User).where(User.id == user.id)
-                    .values(locked_until=now + timedelta(minutes=lockout_minutes), failed_logins=0)
-                    .execution_options(synchronize_session=False))
-
-
-def end_all_sessions(user: User) -> None:
-    """Every session cookie issued before now stops working on its next request."""
+def end_all_sessions(user: User, reason: str = "logout_all") -> None:
+    """Every session and the API token end: the epoch every cookie and token carries moves on,
+    and every server session row of the user is ended (if the user is in a DB session)."""
     user.session_epoch = (user.session_epoch or 0) + 1
+    user.api_token_hash = None
+    db = object_session(user)
+    if db is not None and user.id is not None:
+        end_user_sessions(db, user.id, reason)
 
 
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_api_token(session: Session, user: User) -> str:
-    """A new bearer token for the JSON API; only its digest is stored, so it is shown once."""
+def issue_api_token(session: Session, user: User, *, days: int | None = None) -> str:
+    """A new bearer token for the JSON API; only its digest is stored, so it is shown once. It
+    expires after `days` (default API_TOKEN_DAYS) and ends with the user's sessions."""
+    days = current_app.config["API_TOKEN_DAYS"] if days is None else days
     token = "ast_" + secrets.token_urlsafe(32)
     user.api_token_hash = _token_digest(token)
+    user.api_token_expires_at = utcnow() + timedelta(days=days)
+    user.api_token_epoch = user.session_epoch or 0
     session.flush()
     return token
 
 
 def user_for_token(session: Session, token: str) -> User | None:
+    """The token's user while the token is unexpired, issued in the current session epoch
+    and the account enabled; anything else is no token."""
     if not token.startswith("ast_"):
         return None
     user = session.execute(
         select(User).where(User.api_token_hash == _token_digest(token))).scalar_one_or_none()
-    return user if user is not None and user.is_enabled else None
+    if user is None or not user.is_enabled:
+        return None
+    if user.api_token_expires_at is None or user.api_token_expires_at <= utcnow():
+        return None
+    if user.api_token_epoch != (user.session_epoch or 0):
+        return None
+    return user
 
 
 # --- user management (security admin); every change is audited by the caller's view/CLI ---
@@ -163,7 +175,7 @@ def update_user(session: Session, user: User, *, by: User, role: str | list[str]
             user.role = new
             # Permissions changed: sign in again under the new roles, and the API token issued
             # for the old ones stops working too (a new one is issued deliberately, via the CLI).
-            end_all_sessions(user)
+            end_all_sessions(user, "role_change")
             user.api_token_hash = None
     if unit is not None and unit.strip() != user.unit:
         changes.append(f"单位 {user.unit or '—'} → {unit.strip()}")
@@ -177,14 +189,18 @@ def update_user(session: Session, user: User, *, by: User, role: str | list[str]
         user.is_enabled = enabled
         changes.append("启用账号" if enabled else "停用账号")
         if not enabled:
-            end_all_sessions(user)
+            end_all_sessions(user, "disabled")
             user.api_token_hash = None
     session.flush()
     return changes
 
 
-def set_identity(user: User, *, own_hmac: str | None, relative_hmacs: list[str]) -> None:
-    """Self-exclusion identity: blind-index hashes only, never the numbers themselves."""
+def set_identity(user: User, *, own_hmac: str | None, relative_hmacs: list[str],
+                 person_hmac: str | None = None) -> None:
+    """Self-exclusion identity: blind-index hashes only, never the numbers themselves.
+    `person_hmac` is the (name, birth date) term; it goes with the own ID number it came from."""
+    if own_hmac != user.id_number_hmac or person_hmac is not None:
+        user.person_hmac = person_hmac
     user.id_number_hmac = own_hmac
     user.relative_hmacs = sorted(set(relative_hmacs))
 
@@ -193,9 +209,12 @@ def reset_password(user: User, password: str) -> None:
     """A reset usually follows a suspected compromise: every session and the API token end."""
     user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until = 0, None
-    end_all_sessions(user)
+    end_all_sessions(user, "reset")
     user.api_token_hash = None
 
 
-def unlock(user: User) -> None:
+def unlock(user: User) -> int:
+    """Lift every login delay on this user's name (name-wide and at every address)."""
     user.failed_logins, user.locked_until = 0, None
+    db = object_session(user)
+    return throttle.lift_username(db, user.username) if db is not None else 0

@@ -10,6 +10,8 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 
 from search_app.accounts.models import User
 from search_app.accounts.services import LoginRefused, authenticate, end_all_sessions, user_for_token
+from search_app.accounts.sessions import end_session, live_session, start_session
+from search_app.accounts.throttle import ThrottlePolicy
 from search_app.audit.service import Actor, Event, client_addr, record_event, request_actor
 from search_app.db import get_session
 from search_app.errors import render_error
@@ -37,15 +39,20 @@ def init_app(app: Flask) -> None:
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     """The session's user, unless the account was disabled, its sessions were ended ("logout
-    everywhere", password reset) or the session sat idle longer than SESSION_MINUTES. The idle
-    check is on the server: an old cookie replayed after its expiry is refused too."""
-    user = get_session().get(User, int(user_id))
+    everywhere", password reset, role change), this session was logged out, or it sat idle
+    longer than SESSION_MINUTES. Every check is on the server: the cookie only names a
+    server session row (by a random id), so a copy replayed after logout or expiry is refused."""
+    db = get_session()
+    user = db.get(User, int(user_id))
     if user is None or not user.is_enabled or session.get("epoch") != user.session_epoch:
         return None
     now = time.time()
-    if now - session.get("seen", 0) > current_app.config["SESSION_MINUTES"] * 60:
+    minutes = current_app.config["SESSION_MINUTES"]
+    if now - session.get("seen", 0) > minutes * 60 or \
+            live_session(db, user, session.get("sid"), idle_minutes=minutes) is None:
+        timed_out = now - session.get("seen", 0) > minutes * 60
         session.clear()
-        session["timed_out"] = True
+        session["timed_out"] = timed_out
         return None
     session["seen"] = now
     return user
@@ -84,21 +91,23 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        cfg = current_app.config
+        addr = client_addr()
         try:
             user = authenticate(get_session(), username, request.form.get("password", ""),
-                                max_failures=cfg["LOGIN_MAX_FAILURES"],
-                                lockout_minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
+                                client_addr=addr,
+                                policy=ThrottlePolicy.from_config(current_app.config))
         except LoginRefused as exc:
             who = exc.user
-            record_event(Actor(who.id if who else None, username, who.role if who else "",
-                               client_addr()),
+            record_event(Actor(who.id if who else None, username, who.role if who else "", addr),
                          Event(action="auth.login", outcome="denied", reason=exc.reason))
             flash(exc.message, "error")
             return render_template("login.html", username=username), 401
         session.clear()  # no fixation: a fresh session for the new identity
+        db = get_session()
+        sid = start_session(db, user, addr)
+        db.commit()
         login_user(user)
-        session["epoch"], session["seen"] = user.session_epoch, time.time()
+        session["epoch"], session["seen"], session["sid"] = user.session_epoch, time.time(), sid
         session.permanent = True  # the cookie expires after SESSION_MINUTES too
         record_event(Actor(user.id, user.username, user.role, client_addr()),
                      Event(action="auth.login", outcome="allowed"))
@@ -109,8 +118,12 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    record_event(request_actor(), Event(action="auth.logout", outcome="allowed"))
+    db = get_session()
+    end_session(db, session.get("sid"), "logout")
+    record_event(request_actor(), Event(action="auth.logout", outcome="allowed"), session=db)
+    db.commit()  # the server session ends with its audit record: a copied cookie is dead now
     logout_user()
+    session.clear()
     flash("已退出登录", "info")
     return redirect(url_for("auth.login"))
 
@@ -119,10 +132,11 @@ def logout():
 @login_required
 def logout_all():
     """Ends this user's sessions in every browser (a lost laptop, a shared terminal)."""
-    end_all_sessions(current_user)
+    end_all_sessions(current_user)  # every session row, the epoch and the API token
     record_event(request_actor(), Event(action="auth.logout_all", outcome="allowed"),
                  session=get_session())
     get_session().commit()
     logout_user()
+    session.clear()
     flash("已在所有设备上退出登录", "info")
     return redirect(url_for("auth.login"))

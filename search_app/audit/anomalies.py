@@ -1,6 +1,7 @@
 """Flags an auditor should look at, computed from the records themselves (nothing is stored,
 so a flag cannot be edited away): query bursts, reads outside working hours, many distinct PII
-look-ups in a day, repeated refusals, and chain alerts. Thresholds come from configuration."""
+look-ups in a day, look-ups refused for exceeding the daily limit, repeated refusals, and chain
+alerts. Thresholds come from configuration."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -10,10 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-READ_ACTIONS = frozenset({"search", "export", "page.view", "page.unmask", "page.image",
-                          "pii.lookup"})
+from search_app.audit.actions import READ_ACTIONS
+
 KIND_LABELS = {"burst": "短时间大量查询", "off_hours": "非工作时间查询",
-               "lookups": "大量精确查找", "denials": "多次被拒", "chain": "哈希链告警"}
+               "lookups": "大量精确查找", "lookup_refused": "精确查找超限被拒",
+               "denials": "多次被拒", "chain": "哈希链告警"}
+# The reason of a look-up refused by LOOKUP_MAX_DISTINCT_PER_DAY starts with this (the flag below
+# finds those refusals by it; search_app.search._lookup_budget writes it).
+LOOKUP_LIMIT_REASON = "精确查找超过每日上限"
 
 
 @dataclass
@@ -52,7 +57,7 @@ def _windows(recs: list[Any], minutes: int, threshold: int) -> list[list[Any]]:
 
 def find_anomalies(records: Iterable[Any], cfg: Mapping[str, Any]) -> list[Flag]:
     tz = ZoneInfo(cfg["AUDIT_TIMEZONE"])
-    start_h, end_h = (int(x) for x in cfg["AUDIT_WORK_HOURS"].split("-"))
+    start_h, end_h = cfg["AUDIT_WORK_HOURS"]  # parsed at start-up (search_app.config)
     by_user: dict[str, list[Any]] = defaultdict(list)
     flags: list[Flag] = []
     for rec in sorted(records, key=lambda r: r.seq):
@@ -67,7 +72,7 @@ def find_anomalies(records: Iterable[Any], cfg: Mapping[str, Any]) -> list[Flag]
         late = [r for r in reads if not start_h <= _local(r.ts, tz).hour < end_h]
         if late:
             flags.append(Flag("off_hours", user, f"{len(late)} 次读取在工作时间"
-                              f"（{cfg['AUDIT_WORK_HOURS']} 时，{cfg['AUDIT_TIMEZONE']}）以外",
+                              f"（{start_h:02d}-{end_h:02d} 时，{cfg['AUDIT_TIMEZONE']}）以外",
                               late[0].ts, [r.seq for r in late]))
         per_day: dict[str, dict[str, int]] = defaultdict(dict)
         for r in recs:
@@ -79,6 +84,11 @@ def find_anomalies(records: Iterable[Any], cfg: Mapping[str, Any]) -> list[Flag]
                 seqs = sorted(values.values())
                 flags.append(Flag("lookups", user, f"{day} 精确查找了 {len(values)} 个不同的值",
                                   next(r.ts for r in recs if r.seq == seqs[0]), seqs))
+        over = [r for r in recs if r.action == "pii.lookup" and r.outcome == "denied"
+                and (r.reason or "").startswith(LOOKUP_LIMIT_REASON)]
+        if over:
+            flags.append(Flag("lookup_refused", user, f"{len(over)} 次精确查找因超过每日上限被拒绝",
+                              over[0].ts, [r.seq for r in over]))
         denied = [r for r in recs if r.outcome == "denied"]
         for run in _windows(denied, cfg["AUDIT_DENIALS_MINUTES"], cfg["AUDIT_DENIALS"]):
             flags.append(Flag("denials", user, f"{cfg['AUDIT_DENIALS_MINUTES']} 分钟内被拒绝 {len(run)} 次",

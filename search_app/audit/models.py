@@ -38,7 +38,10 @@ class AuditHead(Base):
     """The chain's head (last seq and hash), updated in the same transaction as each record.
 
     Updating it first serialises writers (a row lock in PostgreSQL, the write lock in SQLite), and
-    comparing it with the last row detects truncation of the tail.
+    comparing it with the last row detects truncation of the tail. `mac` (keyed with the chain
+    key, over seq and hash) stops a database writer from pointing the head at an earlier record
+    after deleting the tail; replaying a head row saved earlier is caught by the checkpoints
+    kept outside the database (audit.checkpoints).
     """
 
     __tablename__ = "audit_head"
@@ -46,3 +49,5 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # NULL only before the first record written under migration 0006.
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -6,6 +6,11 @@ hash-chained: hash = HMAC-SHA256(chain key, prev_hash || canonical JSON of the r
 edit, deletion, reordering or truncation shows up in `verify_chain`. The chain key is derived
 from a key held outside the database, so someone who can write to the database cannot recompute
 a consistent chain after an edit.
+
+Truncation: the head row carries a MAC over (seq, hash), so it cannot be pointed at an earlier
+record by hand; a head row saved earlier and put back, or the whole log deleted with the head
+reset, is caught by the checkpoints that beat writes outside the database (audit.checkpoints):
+`verify_chain` checks every checkpoint against the chain.
 """
 from __future__ import annotations
 
@@ -22,7 +27,9 @@ from flask_login import current_user
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from search_app.audit.actions import check_action
 from search_app.audit.models import AuditHead, AuditRecord
+from search_app.audit.redaction import scrub
 from search_app.db import fresh_session
 from search_app.timeutil import utcnow
 
@@ -56,6 +63,9 @@ def request_actor() -> Actor:
 
 @dataclass
 class Event:
+    """What happened. Free text may be passed as typed: record_event masks it before storing
+    (query, purpose, reason, every string in filters) and adds filters["pii_hmacs"]."""
+
     action: str
     outcome: str
     reason: str = ""
@@ -86,6 +96,27 @@ def record_hash(prev_hash: str, values: dict[str, Any], key: bytes) -> str:
     return hmac.new(key, prev_hash.encode() + _canonical(values), hashlib.sha256).hexdigest()
 
 
+def head_mac(key: bytes, seq: int, last_hash: str) -> str:
+    """The head's seal: without the key, nobody can point the head at another (seq, hash)."""
+    return hmac.new(key, f"audit-head:{seq}:{last_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def head_problem(head: AuditHead | None, key: bytes) -> str | None:
+    """Why this head row cannot be trusted, or None. An unsealed head is only acceptable at
+    seq 0 (a new log), or right after migration 0006 until the next record seals it."""
+    if head is None:
+        return "the chain head row is missing (deleted)"
+    if head.mac is None:
+        if head.last_seq == 0 and head.last_hash == GENESIS:
+            return None
+        return (f"chain head (seq {head.last_seq}) carries no MAC: it was reset by hand, or no "
+                "record has been written since migration 0006")
+    if not hmac.compare_digest(head.mac, head_mac(key, head.last_seq, head.last_hash)):
+        return (f"chain head (seq {head.last_seq}) does not match its MAC: it was rewritten "
+                "outside the application")
+    return None
+
+
 def _values(rec: AuditRecord) -> dict[str, Any]:
     return {name: getattr(rec, name) for name in _HASHED}
 
@@ -95,8 +126,13 @@ def record_event(actor: Actor, event: Event, *, session: Session | None = None) 
 
     Reads pass no session: the record is committed on its own before any data is returned.
     Changes (grants, users) pass the session that holds the change, so the change and its record
-    commit together or not at all; the caller commits.
+    commit together or not at all; the caller commits. Free text is masked first (query,
+    purpose, reason, strings in filters), each value kept only as a keyed hash (audit.redaction).
     """
+    try:
+        event = scrub(event)
+    except Exception as exc:  # an unmasked record must not be written instead
+        raise AuditWriteError(f"audit record could not be masked: {exc}") from exc
     if session is not None:
         try:
             return _append(session, actor, event, commit=False)
@@ -114,6 +150,7 @@ def record_event(actor: Actor, event: Event, *, session: Session | None = None) 
 
 
 def _append(session: Session, actor: Actor, event: Event, *, commit: bool) -> AuditRecord:
+    check_action(event.action)  # an undeclared name is a bug: refuse before anything is written
     # Taking the head's write lock first serialises concurrent writers on both SQLite and PostgreSQL.
     locked = session.execute(update(AuditHead).where(AuditHead.id == 1)
                              .values(last_seq=AuditHead.last_seq)).rowcount
@@ -129,8 +166,9 @@ def _append(session: Session, actor: Actor, event: Event, *, commit: bool) -> Au
         returned_ids=list(event.returned_ids), prev_hash=head.last_hash)
     # Round-trip the JSON columns now so the hash covers exactly what the database will return.
     rec.filters = json.loads(_canonical(rec.filters))
-    rec.hash = record_hash(rec.prev_hash, _values(rec), chain_key())
-    head.last_seq, head.last_hash = rec.seq, rec.hash
+    key = chain_key()
+    rec.hash = record_hash(rec.prev_hash, _values(rec), key)
+    head.last_seq, head.last_hash, head.mac = rec.seq, rec.hash, head_mac(key, rec.seq, rec.hash)
     session.add(rec)
     if commit:
         session.commit()
@@ -144,35 +182,53 @@ class ChainReport:
     ok: bool
     records: int
     problems: list[str]
+    checkpoints: int = 0
 
 
-def verify_chain(session: Session, *, limit_problems: int = 20) -> ChainReport:
-    """Recompute the chain in seq order; report every break, naming the record."""
+def verify_chain(session: Session, *, limit_problems: int = 20,
+                 anchored: bool = True) -> ChainReport:
+    """Recompute the chain in seq order; report every break, naming the record. `anchored`
+    also checks the head's MAC and every checkpoint kept outside the database against the
+    chain, so a truncated log whose head was reset to match is reported too."""
+    from search_app.audit import checkpoints as cps
+
     problems: list[str] = []
     key = chain_key()
-    prev_hash, expected_seq, count = GENESIS, 1, 0
+    anchors = cps.load_checkpoints() if anchored else cps.Loaded([], [])
+    wanted = {cp.seq for cp in anchors.checkpoints}
+    seen: dict[int, str] = {}
+    prev_hash, expected_seq, count, max_seq = GENESIS, 1, 0, 0
     rows: Iterable[AuditRecord] = session.execute(
         select(AuditRecord).order_by(AuditRecord.id)).scalars()
     for rec in rows:
-        count += 1
-        if rec.seq != expected_seq:
-            problems.append(f"record id={rec.id}: seq {rec.seq}, expected {expected_seq} "
-                            "(a record was deleted or the rows were reordered)")
-        if rec.prev_hash != prev_hash:
-            problems.append(f"record seq={rec.seq}: prev_hash does not match the previous record")
-        if record_hash(rec.prev_hash, _values(rec), key) != rec.hash:
-            problems.append(f"record seq={rec.seq}: content does not match its hash (edited)")
+        count, max_seq = count + 1, max(max_seq, rec.seq)
+        if rec.seq in wanted:
+            seen[rec.seq] = rec.hash
+        if len(problems) < limit_problems:  # past the limit, keep what the checkpoints need
+            if rec.seq != expected_seq:
+                problems.append(f"record id={rec.id}: seq {rec.seq}, expected {expected_seq} "
+                                "(a record was deleted or the rows were reordered)")
+            if rec.prev_hash != prev_hash:
+                problems.append(f"record seq={rec.seq}: prev_hash does not match the previous record")
+            if record_hash(rec.prev_hash, _values(rec), key) != rec.hash:
+                problems.append(f"record seq={rec.seq}: content does not match its hash (edited)")
         prev_hash, expected_seq = rec.hash, rec.seq + 1
-        if len(problems) >= limit_problems:
-            break
     head = session.get(AuditHead, 1)
     if head is None:
         problems.append("the chain head row is missing (deleted)")
-    elif len(problems) < limit_problems:
+    else:
         if head.last_seq != expected_seq - 1 or head.last_hash != prev_hash:
             problems.append(f"chain head says seq {head.last_seq} but the log ends at seq "
                             f"{expected_seq - 1} (records were removed from the end)")
-    return ChainReport(ok=not problems, records=count, problems=problems)
+        if anchored:
+            bad_head = head_problem(head, key)
+            if bad_head:
+                problems.append(bad_head)
+    if anchored:
+        problems.extend(anchors.problems)
+        problems.extend(cps.check_against_chain(anchors.checkpoints, seen, last_seq=max_seq))
+    return ChainReport(ok=not problems, records=count, problems=problems,
+                       checkpoints=len(anchors.checkpoints))
 
 
 def verify_and_alert(session: Session) -> ChainReport:

@@ -8,23 +8,31 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request
-from sqlalchemy import Select, func, select
+import re
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from sqlalchemy import Select, Text, cast, func, or_, select
 
 from search_app.accounts.models import User
+from search_app.audit.actions import OUTCOME_LABELS, action_label
 from search_app.audit.anomalies import KIND_LABELS, find_anomalies
 from search_app.audit.models import AuditRecord
+from search_app.audit.redaction import HMAC_CHARS, candidate_hmacs, hashes_of
 from search_app.audit.service import Event, record_event, request_actor, verify_chain
 from search_app.db import get_session
 from search_app.permissions import Permission, requires
 from search_app.timeutil import utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+bp.add_app_template_filter(action_label, "action_label")
+bp.add_app_template_filter(lambda outcome: OUTCOME_LABELS.get(outcome, outcome), "outcome_label")
 PAGE = 50
 EXACT = ("username", "action", "outcome", "approval_ref")
 CSV_COLUMNS = ("seq", "ts", "username", "role", "action", "outcome", "reason", "purpose",
-               "approval_ref", "grant_id", "query", "filters", "result_count", "returned_ids",
-               "client_addr", "hash")
+               "approval_ref", "grant_id", "query", "filters", "pii_hmacs", "result_count",
+               "returned_ids", "client_addr", "hash")
+_HMAC = re.compile(rf"^[0-9a-f]{{{HMAC_CHARS}}}$")
+_ARGS = (*EXACT, "purpose", "unit", "since", "until", "pii")
 
 
 class FilterError(ValueError):
@@ -48,6 +56,12 @@ def _filtered(args: dict[str, str]) -> Select:
     if args.get("unit", "").strip():  # the unit the user belongs to now
         ids = select(User.id).where(User.unit == args["unit"].strip())
         stmt = stmt.where(AuditRecord.user_id.in_(ids))
+    if args.get("pii", "").strip():  # value hashes (from /audit/match): records naming that value
+        hashes = [h for h in args["pii"].split(",") if h]
+        if not all(_HMAC.match(h) for h in hashes):
+            raise FilterError("值哈希的格式不正确：请在“按值查找”中输入要查找的号码或姓名")
+        as_text = cast(AuditRecord.filters, Text)
+        stmt = stmt.where(or_(*[as_text.contains(f'"{h}"') for h in hashes]))
     if args.get("since", "").strip():
         stmt = stmt.where(AuditRecord.ts >= _day(args["since"].strip(), "起始日期"))
     if args.get("until", "").strip():
@@ -56,7 +70,7 @@ def _filtered(args: dict[str, str]) -> Select:
 
 
 def _args() -> dict[str, str]:
-    return {k: v for k, v in request.args.items() if k in (*EXACT, "purpose", "unit", "since", "until")}
+    return {k: v for k, v in request.args.items() if k in _ARGS}
 
 
 def _render(template: str, *, args: dict[str, str], action: str, **extra: Any):
@@ -66,7 +80,8 @@ def _render(template: str, *, args: dict[str, str], action: str, **extra: Any):
     except FilterError as exc:
         record_event(request_actor(), Event(action=action, outcome="denied", reason=str(exc), filters=args))
         return render_template(template, rows=[], total=0, page=1, args=args, report=None,
-                               next_query="", flags=[], error=str(exc), **extra), 400
+                               next_query="", flags=[], error=str(exc), pii_of=hashes_of,
+                               **extra), 400
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     page = max(1, request.args.get("page", 1, type=int))
     rows = session.execute(stmt.order_by(AuditRecord.seq.desc())
@@ -77,7 +92,20 @@ def _render(template: str, *, args: dict[str, str], action: str, **extra: Any):
                                         filters={**args, "page": page,
                                                  **({"verify": True} if report else {})}))
     return render_template(template, rows=rows, total=total, page=page, args=args, report=report,
-                           next_query=next_query, error=None, **extra)
+                           next_query=next_query, error=None, pii_of=hashes_of, **extra)
+
+
+@bp.route("/match", methods=["POST"])
+@requires(Permission.AUDIT_READ)
+def match():
+    """Find the records that name a value (an ID number, phone, card, name) typed by the auditor.
+
+    The value arrives by POST, is hashed here and forgotten: only its keyed hashes go into the
+    redirect URL (and so into the access log, the browser history and the audit.view record).
+    """
+    hashes = candidate_hmacs(request.form.get("value", ""))
+    keep = {k: v for k, v in request.form.items() if k in _ARGS and k != "pii" and v}
+    return redirect(url_for("audit.log", **keep, **({"pii": ",".join(hashes)} if hashes else {})))
 
 
 @bp.route("/")
@@ -134,6 +162,7 @@ def export():
     for r in rows:
         w.writerow([r.ts.isoformat(timespec="seconds") if c == "ts" else
                     ",".join(r.returned_ids) if c == "returned_ids" else
+                    ",".join(hashes_of(r.filters)) if c == "pii_hmacs" else
                     getattr(r, c) for c in CSV_COLUMNS])
     return Response("\ufeff" + buf.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=audit-{rec.seq}.csv"})

@@ -10,12 +10,15 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from indexer.redact import mask_value
+from search_app.accounts.dual_control import puppet_refusal
 from search_app.accounts.models import User
 from search_app.audit.service import Actor, Event, record_event
 from search_app.config import CATEGORIES, CLASSIFICATION_LEVELS, UNMASK_FIELDS
 from search_app.crypto import vault_from_config
+from search_app.db import get_session
 from search_app.grants.models import PENDING, Grant
 from search_app.permissions import Permission, has_permission
 from search_app.timeutil import utcnow
@@ -62,8 +65,8 @@ def _ref(prefix: str, now: datetime) -> str:
 
 
 def _mask_id(value: str) -> str:
-    v = "".join(value.split()).upper()
-    return v[:6] + "*" * max(len(v) - 10, 0) + v[-4:] if len(v) > 10 else "*" * len(v)
+    """The subject's ID number as every page shows it (one masking policy: indexer.redact)."""
+    return mask_value("id_number", "".join(value.split()).upper())
 
 
 def _validate(user: User, req: Request) -> None:
@@ -125,7 +128,32 @@ def request_grant(session: Session, *, user: User, req: Request, actor: Actor) -
     return grant
 
 
+def _puppet_refusal(requester: User, approver: User) -> str | None:
+    """One security admin who made or last reset both accounts knew both passwords, so the
+    approval would prove nothing (accounts.dual_control)."""
+    session = object_session(requester) or object_session(approver) or get_session()
+    return puppet_refusal(session, requester, approver)
+
+
+def _refuse_puppet(grant: Grant | None, requester: User, approver: User, actor: Actor) -> None:
+    """Audited in its own transaction (the caller rolls back on GrantError): call it only
+    while the caller's session holds no uncommitted writes."""
+    reason = _puppet_refusal(requester, approver)
+    if reason is None:
+        return
+    record_event(actor, Event(action="grant.approve", outcome="denied", reason=reason,
+                              purpose=grant.purpose if grant else "",
+                              approval_ref=grant.ref if grant else "",
+                              grant_id=grant.id if grant else None,
+                              filters={"holder": requester.username, "approver": approver.username,
+                                       "rule": "puppet"}))
+    raise GrantError(reason)
+
+
 def _check_approver(grant: Grant, approver: User) -> None:
+    puppet = _puppet_refusal(grant.user, approver) if grant.user is not None else None
+    if puppet:
+        raise GrantError(puppet)
     if approver.id == grant.user_id:
         raise GrantError("授权不能由申请人本人批准")
     if not has_permission(approver.role, Permission.GRANT_APPROVE):
@@ -140,6 +168,8 @@ def approve(session: Session, grant: Grant, *, approver: User, actor: Actor,
             hours: float | None = None) -> Grant:
     """First approval, or the second one for 秘密/机密; the last approval starts the clock.
     An approver may shorten the duration, never lengthen it."""
+    if grant.user is not None:  # first, while nothing is written: the refusal is audited apart
+        _refuse_puppet(grant, grant.user, approver, actor)
     expire_pending(session)
     _check_approver(grant, approver)
     if hours is not None:
@@ -236,13 +266,17 @@ def create_grant(session: Session, *, user: User, approver: User, purpose: str, 
                  hours: float, unmask_fields: list[str] | None = None,
                  second_approver: User | None = None, purpose_category: str = "户籍核查",
                  allow_lookup: bool = False, subject_id: str = "") -> Grant:
-    """Request and approve in one step (CLI, demo data, test factories); same rules and audit
-    records as the UI, including the second approver for 秘密/机密."""
+    """Request and approve in one step, for demo data and test factories only (never the CLI:
+    an approval is the approver's own authenticated action). Same rules and audit records as
+    the UI, including the second approver for 秘密/机密 and the puppet rule."""
     req = Request(purpose_category=purpose_category, purpose=purpose, scope=scope, hours=hours,
                   unmask_fields=tuple(unmask_fields or ()), allow_lookup=allow_lookup,
                   subject_id=subject_id)
     if approver.id == user.id:  # refuse before anything is written
         raise GrantError("授权不能由申请人本人批准")
+    for someone in (approver, second_approver):
+        if someone is not None:
+            _refuse_puppet(None, user, someone, actor_of(someone))
     grant = request_grant(session, user=user, req=req, actor=actor_of(user))
     approve(session, grant, approver=approver, actor=actor_of(approver))
     if grant.status == "pending_second":

@@ -6,6 +6,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
+from indexer.vocab import LEVEL_NAMES
+
 from search_app.audit.service import client_addr
 from search_app.config import CATEGORIES, CLASSIFICATION_LEVELS, UNMASK_FIELDS
 from search_app.db import get_session
@@ -17,7 +19,6 @@ from search_app.permissions import Permission, requires
 from search_app.timeutil import utcnow
 
 bp = Blueprint("grants", __name__, url_prefix="/grants")
-LEVEL_NAMES = {v: k for k, v in CLASSIFICATION_LEVELS.items()}
 
 
 @bp.app_context_processor
@@ -163,7 +164,7 @@ def _end(grant_id: int, *, back: str, holder_only: bool):
         session.rollback()
         flash(f"未处理：{exc}", "error")
         return redirect(url_for(back)), 303
-    flash(f"{grant.ref} 已{STATUS_LABELS[grant.status]}，下一次读取即生效", "info")
+    flash(f"{grant.ref} {STATUS_LABELS[grant.status]}，下一次读取即生效", "info")
     return redirect(url_for(back)), 303
 
 

@@ -1,9 +1,10 @@
 """One page of an ingest file: read it back from the blob store, run the stages, keep and index it.
 
 A page task is safe to run twice and safe to be killed: the page row is claimed while 'queued'
-or 'running' (a row left 'running' by a dead worker is claimed again by the redelivered message),
-the document id is deterministic, and the row only turns 'done' in the same commit as its
-PageSecret, after the document is in the index. The file is finished by whichever page task
+or 'running' (a row left 'running' by a dead worker is claimed again by the redelivered message)
+and the document id is deterministic. The PageSecret is committed first (the page is durable),
+then the document is indexed, and only then does the row turn 'done': the index never holds a
+page the database could lose, and a crash in between is redone by the redelivered task. The file is finished by whichever page task
 sees no open page left, with one conditional UPDATE so exactly one of them does it.
 """
 from __future__ import annotations
@@ -63,8 +64,11 @@ def _process(session: Session, f: IngestFile, page: IngestPage) -> None:
         opts = options_from_config()
         data = blob_store().get(f.sha256)
         prepared = prepare(page_text(load_page(data, page.page_no, dpi=opts.dpi,
-                                               max_pixels=opts.max_pixels), opts), meta)
-        keep_page(session, meta, prepared, f, reason="reingest")
+                                               max_pixels=opts.max_pixels,
+                                               view_max_edge=opts.view_max_edge), opts), meta)
+        doc = keep_page(session, meta, prepared, f, reason="reingest")
+        session.commit()  # durable before it becomes searchable
+        index_documents([doc])
     except IngestError as exc:  # this page cannot be read: fail it, the others go on
         session.rollback()
         page.state, page.error = "failed", str(exc)[:2000]
@@ -84,8 +88,9 @@ def _process(session: Session, f: IngestFile, page: IngestPage) -> None:
 
 
 def keep_page(session: Session, meta: ArchiveMeta, prepared: PreparedPage, f: IngestFile, *,
-              reason: str) -> PageSecret:
-    """Encrypt the unredacted text into PageSecret and (over)write the page's index document.
+              reason: str) -> dict:
+    """Encrypt the unredacted text into PageSecret (flushed, not committed) and return the page's
+    index document; the caller commits, then indexes it with `index_documents`.
 
     The replaced secret goes to PageVersion on re-OCR, or when it came from other file content;
     a retry of the same content just overwrites it (no history entry per attempt).
@@ -106,11 +111,14 @@ def keep_page(session: Session, meta: ArchiveMeta, prepared: PreparedPage, f: In
     secret.pii_kinds = sorted({m.kind for m in prepared.pii})
     secret.image_sha256 = store_redacted_image(prepared)
     session.flush()
-    doc = build_document(meta, prepared, title=redact_title(meta), page_count=f.pages_total,
-                         blind_index=vault.blind_index, source_sha256=f.sha256,
-                         ingest_file_id=f.id)
-    bulk_index(writer(), alias(), [doc])
-    return secret
+    return build_document(meta, prepared, title=redact_title(meta), page_count=f.pages_total,
+                          blind_index=vault.blind_index, source_sha256=f.sha256,
+                          ingest_file_id=f.id)
+
+
+def index_documents(docs: list[dict]) -> int:
+    """(Over)write index documents of pages whose PageSecret is already committed."""
+    return bulk_index(writer(), alias(), docs)
 
 
 def store_redacted_image(prepared: PreparedPage) -> str | None:
@@ -227,6 +235,12 @@ def drop_vanished_pages(session: Session, archive_no: str, pages_total: int) -> 
                             {"range": {"page_no": {"gt": pages_total}}}]}}})
     ids = [hit["_id"] for hit in found["hits"]["hits"]]
     if ids:
-        helpers.bulk(writer(), ({"_op_type": "delete", "_index": alias(), "_id": i} for i in ids),
-                     raise_on_error=False)
+        _, errors = helpers.bulk(writer(), ({"_op_type": "delete", "_index": alias(), "_id": i}
+                                            for i in ids), raise_on_error=False)
+        # A document already gone is what we wanted; anything else leaves a stale page
+        # searchable, so the file must not be reported finished.
+        real = [e for e in errors if e.get("delete", {}).get("status") != 404]
+        if real:
+            raise RuntimeError(f"{len(real)} stale pages of {archive_no} could not be deleted "
+                               f"from the index: {real[:3]}")
     return len(stale)

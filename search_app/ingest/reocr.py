@@ -9,12 +9,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from indexer.index import doc_id
 from indexer.pages import load_page
 from indexer.pipeline import page_text, prepare
 from indexer.types import ArchiveMeta, IngestError
 from search_app.db import get_session
 from search_app.ingest.models import PageSecret
-from search_app.ingest.pagework import keep_page
+from search_app.ingest.pagework import index_documents, keep_page
 from search_app.ingest.service import (blob_store, file_meta, last_complete_file,
                                        options_from_config)
 from search_app.search._backend import alias, writer
@@ -48,12 +49,14 @@ def reocr(archive_no: str, *, page_no: int | None = None) -> list[ReocrResult]:
     results = []
     for n in [page_no] if page_no is not None else range(1, f.pages_total + 1):
         started = time.monotonic()
-        old = session.get(PageSecret, f"{archive_no}#p{n:04d}")
+        old = session.get(PageSecret, doc_id(archive_no, n))
         old_conf, old_source = (old.ocr_confidence, old.text_source) if old else (None, "")
-        page = load_page(data, n, dpi=opts.dpi, max_pixels=opts.max_pixels, force_render=True)
+        page = load_page(data, n, dpi=opts.dpi, max_pixels=opts.max_pixels,
+                         view_max_edge=opts.view_max_edge, force_render=True)
         prepared = prepare(page_text(page, opts), meta)
-        keep_page(session, meta, prepared, f, reason="reocr")
+        doc = keep_page(session, meta, prepared, f, reason="reocr")
         session.commit()
+        index_documents([doc])
         results.append(ReocrResult(archive_no, n, old_conf, prepared.confidence, old_source,
                                    time.monotonic() - started))
     writer().indices.refresh(index=alias())

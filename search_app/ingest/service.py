@@ -29,6 +29,7 @@ from indexer.types import IngestError
 from search_app.blobs import BlobStore
 from search_app.crypto import vault_from_config
 from search_app.db import get_session
+from search_app.ingest import uploads
 from search_app.ingest.models import IngestFile, IngestJob, IngestPage
 from search_app.timeutil import utcnow
 
@@ -37,13 +38,18 @@ UNCHANGED_NOTE = "内容未变，跳过（与该档号上次完整导入的文�
 
 
 def create_job(session: Session, *, source: str, created_by: str, rows: list[ManifestRow],
-               base_dir: Path) -> IngestJob:
-    """One job with a file row per manifest row; rows that failed validation start as failed."""
+               base_dir: Path, locate: Callable[[str], Path] | None = None) -> IngestJob:
+    """One job with a file row per manifest row; rows that failed validation start as failed.
+
+    `locate` maps a row's file name to where it is (an upload batch's encrypted scan); by
+    default it is the name under `base_dir` (the CLI operator's folder).
+    """
     vault = vault_from_config(current_app.config)
     job = IngestJob(source=source, created_by=created_by)
     session.add(job)
     for row in rows:
-        path = str((base_dir / row.file).resolve()) if row.file else ""
+        where = locate(row.file) if locate and row.file else base_dir / row.file
+        path = str(where.resolve()) if row.file else ""
         meta = json.dumps(asdict(row.meta) if row.meta else {}, ensure_ascii=False).encode()
         job.files.append(IngestFile(path=path, archive_no=row.meta.archive_no if row.meta else "",
                                     meta_ciphertext=vault.encrypt(meta, aad=META_AAD),
@@ -56,7 +62,8 @@ def options_from_config() -> PipelineOptions:
     cfg = current_app.config
     return PipelineOptions(dpi=cfg["OCR_DPI"], langs=cfg["OCR_LANGS"],
                            ocr_timeout=cfg["OCR_TIMEOUT_S"], max_pixels=cfg["MAX_IMAGE_PIXELS"],
-                           preprocess=tuple(s.strip() for s in cfg["OCR_PREPROCESS"].split(",") if s.strip()))
+                           view_max_edge=cfg["VIEW_MAX_EDGE_PX"],
+                           preprocess=cfg["OCR_PREPROCESS"])
 
 
 def file_meta(f: IngestFile) -> dict:
@@ -92,6 +99,7 @@ def run_file(file_id: int, *, dispatch: Dispatch | None = None) -> IngestFile:
             f.state, f.error, f.started_at = "failed", str(exc), started
             f.seconds = (utcnow() - started).total_seconds()
             session.commit()
+            _release_upload(f)  # failed for good: a fixed file is uploaded again
             return f
         except Exception as exc:
             # Possibly transient (disk, database): leave it queued so a retry picks it up.
@@ -103,8 +111,10 @@ def run_file(file_id: int, *, dispatch: Dispatch | None = None) -> IngestFile:
             f.state, f.note, f.pages_done = "done", UNCHANGED_NOTE, f.pages_total
             f.seconds = (utcnow() - f.started_at).total_seconds()
             session.commit()
+            _release_upload(f)
             return f
         session.commit()  # page rows and 'running' together: a worker never sees one without the other
+        _release_upload(f)  # the encrypted blob and the page rows are durable: the upload goes
     page_ids = list(session.execute(
         select(IngestPage.id).where(IngestPage.file_id == f.id, IngestPage.state == "queued")
         .order_by(IngestPage.page_no)).scalars())
@@ -126,13 +136,7 @@ def run_file(file_id: int, *, dispatch: Dispatch | None = None) -> IngestFile:
 
 def _prepare(session: Session, f: IngestFile) -> bool:
     """Read, hash, store and split the upload; True when it is unchanged and can be skipped."""
-    path = Path(f.path)
-    if not path.is_file():
-        raise IngestError(f"文件不存在：{path.name}")
-    max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-    if path.stat().st_size > max_bytes:
-        raise IngestError(f"文件超过 {current_app.config['MAX_UPLOAD_MB']} MB 上限")
-    data = path.read_bytes()
+    data = _read_source(Path(f.path))
     f.sha256 = hashlib.sha256(data).hexdigest()
     f.pages_total = checked_page_count(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
     if _unchanged(session, f):
@@ -145,6 +149,30 @@ def _prepare(session: Session, f: IngestFile) -> bool:
         if page_no not in existing:
             session.add(IngestPage(file_id=f.id, page_no=page_no))
     return False
+
+
+def _read_source(path: Path) -> bytes:
+    """The file's bytes: a web upload is decrypted in memory (it is encrypted on receipt), a CLI
+    file is read where the operator put it."""
+    max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    too_big = IngestError(f"文件超过 {current_app.config['MAX_UPLOAD_MB']} MB 上限")
+    if uploads.is_upload(path):
+        data = uploads.read_scan(path)
+        if len(data) > max_bytes:
+            raise too_big
+        return data
+    if not path.is_file():
+        raise IngestError(f"文件不存在：{path.name}")
+    if path.stat().st_size > max_bytes:
+        raise too_big
+    return path.read_bytes()
+
+
+def _release_upload(f: IngestFile) -> None:
+    """Delete an uploaded scan once nothing needs it (never the CLI operator's own files)."""
+    path = Path(f.path)
+    if f.path and uploads.is_upload(path):
+        uploads.consumed(path)
 
 
 def last_complete_file(session: Session, archive_no: str, *, exclude: int | None = None
@@ -204,7 +232,15 @@ def job_progress(session: Session, job_id: int) -> JobProgress | None:
         pages_total=sum(f.pages_total for f in files),
         pages_done=sum(f.pages_done for f in files),
         finished=all(f.state in ("done", "failed") for f in files),
-        errors=[(Path(f.path).name or f"#{f.id}", f.error) for f in files if f.state == "failed"])
+        errors=[(display_name(f), f.error) for f in files if f.state == "failed"])
+
+
+def display_name(f: IngestFile) -> str:
+    """How job listings name a file: the CLI operator's own file name, but for a web upload its
+    档号 (the original name belongs to the encrypted manifest row and is often a person's)."""
+    if f.path and uploads.is_upload(Path(f.path)):
+        return f.archive_no or f"#{f.id}"
+    return Path(f.path).name or f"#{f.id}"
 
 
 def _iso(ts) -> str | None:
@@ -224,7 +260,7 @@ def job_detail(session: Session, job_id: int) -> dict | None:
                             .order_by(IngestFile.id)).scalars()
     out = asdict(progress)
     out["files"] = [{
-        "id": f.id, "file": Path(f.path).name, "archive_no": f.archive_no, "state": f.state,
+        "id": f.id, "file": display_name(f), "archive_no": f.archive_no, "state": f.state,
         "error": f.error, "note": f.note, "sha256": f.sha256, "pages_total": f.pages_total,
         "pages_done": f.pages_done, "seconds": round(f.seconds, 3),
         "started_at": _iso(f.started_at), "updated_at": _iso(f.updated_at),

@@ -1,24 +1,40 @@
 """Upload batches for the ingest UI: where uploaded manifests and scans are kept, and the checks
 they pass before a job is started.
 
-A batch is one folder under INGEST_UPLOAD_DIR. It survives a failed check, so the records
-manager fixes the manifest and submits again without uploading the scans a second time (nothing
-is lost). A manifest row may only name a file uploaded into the same batch: the CLI resolves
-names against a directory the operator chose, but here the manifest comes over the web, and a
-row such as "../../var/local.env" must not turn the ingest worker into a file reader.
+A batch is one folder under INGEST_UPLOAD_DIR (0700, files 0600, whatever the umask). Nothing
+in it is plaintext: every scan is encrypted on receipt (AES-GCM, bound by its associated data
+to the batch and the file) and stored under a keyed hash of its name, with the name itself
+encrypted beside it; the manifest (subject names and ID numbers) is encrypted the same way. A
+scan is deleted as soon as the worker has stored its encrypted blob and its page rows (or failed
+it for good), and the folder with its last scan. A batch survives a failed check, encrypted, so
+the records manager fixes the manifest and submits again without uploading the scans a second
+time; a batch nobody comes back to is removed after INGEST_BATCH_TTL_HOURS (`sweep`).
+
+A manifest row may only name a file uploaded into the same batch: the CLI resolves names against
+a directory the operator chose, but here the manifest comes over the web, and a row such as
+"../../var/local.env" must not turn the ingest worker into a file reader. Rows are resolved by
+`scan_path` (the batch's own folder, a hash of the name), and a file copied in from another
+batch does not decrypt (its associated data names its own batch).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import re
 import shutil
+import time
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import current_app
 from werkzeug.datastructures import FileStorage
 
-from indexer.manifest import ManifestError, parse_manifest
+from indexer.manifest import ManifestError, ManifestRow, parse_manifest_text
+from indexer.types import IngestError
+from search_app.crypto import DecryptError, Vault, vault_from_config
 from search_app.timeutil import utcnow
 
 SCAN_SUFFIXES = frozenset({".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"})
@@ -26,6 +42,9 @@ MANIFEST_SUFFIXES = frozenset({".csv", ".json"})
 _BATCH_ID = re.compile(r"^\d{8}-[0-9a-f]{32}$")
 _FORBIDDEN = set('<>:"|?*\x7f')
 OWNER_FILE = ".owner"
+SCAN = ".scan"   # <token>.scan: the encrypted scan
+NAME = ".name"   # <token>.name: its encrypted original file name
+DIR_MODE, FILE_MODE = 0o700, 0o600
 
 
 @dataclass
@@ -34,7 +53,8 @@ class Check:
 
     errors: list[str] = field(default_factory=list)
     row_errors: list[str] = field(default_factory=list)
-    manifest: Path | None = None
+    manifest: Path | None = None  # the encrypted manifest file
+    rows: list[ManifestRow] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -54,10 +74,35 @@ def safe_name(raw: str) -> str | None:
     return name
 
 
+def _vault() -> Vault:
+    return vault_from_config(current_app.config)
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) owner-only; mkdir's mode is cut by the umask, so chmod too."""
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    os.chmod(path, DIR_MODE)
+    return path
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` as an owner-only file, atomically (never half a ciphertext)."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
+
 def new_batch(root: Path, owner_id: int) -> Path:
-    batch = root.resolve() / f"{utcnow():%Y%m%d}-{uuid.uuid4().hex}"
-    batch.mkdir(parents=True)
-    (batch / OWNER_FILE).write_text(str(owner_id))
+    batch = private_dir(root.resolve()) / f"{utcnow():%Y%m%d}-{uuid.uuid4().hex}"
+    private_dir(batch)
+    write_private(batch / OWNER_FILE, str(owner_id).encode())
     return batch
 
 
@@ -72,21 +117,43 @@ def open_batch(root: Path, batch_id: str, owner_id: int) -> Path | None:
     return batch
 
 
+def _token(batch: Path, name: str) -> str:
+    """Where a file of this name lives in this batch: a keyed hash, so the folder listing does not
+    show the name (which often is the person's) and the same name replaces an earlier upload."""
+    msg = f"upload-file-v1\0{batch.name}\0{name}".encode()
+    return hmac.new(current_app.config["ARCHIVE_BLIND_INDEX_KEY"], msg, hashlib.sha256).hexdigest()[:32]
+
+
+def _aad(kind: str, batch_id: str, token: str) -> bytes:
+    return f"upload-{kind}:{batch_id}:{token}".encode()
+
+
+def scan_path(batch: Path, name: str) -> Path:
+    return batch / f"{_token(batch, name)}{SCAN}"
+
+
 def scans_in(batch: Path) -> list[str]:
-    return sorted(p.name for p in batch.iterdir()
-                  if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES)
+    """The original names of the scans in the batch (decrypted from their name files)."""
+    vault, names = _vault(), []
+    for scan in batch.glob(f"*{SCAN}"):
+        try:
+            sealed = (batch / f"{scan.stem}{NAME}").read_bytes()
+            names.append(vault.decrypt(sealed, aad=_aad("name", batch.name, scan.stem)).decode())
+        except (OSError, DecryptError):
+            continue  # a half-removed or foreign file is not part of the batch
+    return sorted(names)
 
 
-def manifest_in(batch: Path) -> Path | None:
-    for suffix in (".json", ".csv"):
-        if (batch / f"manifest{suffix}").is_file():
-            return batch / f"manifest{suffix}"
-    return None
+def _read_limited(upload: FileStorage, max_bytes: int) -> bytes | None:
+    data = upload.stream.read(max_bytes + 1)
+    return None if len(data) > max_bytes else data
 
 
 def store_scans(batch: Path, uploads: list[FileStorage], max_bytes: int) -> list[str]:
-    """Save the scans; a file with the same name as an earlier upload replaces it. -> errors"""
+    """Encrypt and save the scans; a file with the same name as an earlier upload replaces it.
+    -> errors"""
     errors = []
+    vault = _vault()
     for upload in uploads:
         if not upload or not upload.filename:
             continue
@@ -95,26 +162,50 @@ def store_scans(batch: Path, uploads: list[FileStorage], max_bytes: int) -> list
             errors.append(f"文件名“{upload.filename}”不可用：不能含路径分隔符或特殊字符，也不能以“.”开头")
         elif Path(name).suffix.lower() not in SCAN_SUFFIXES:
             errors.append(f"文件“{name}”的格式不支持：只接受 PDF、TIFF、JPEG、PNG")
+        elif (data := _read_limited(upload, max_bytes)) is None:
+            errors.append(f"文件“{name}”超过 {max_bytes // (1024 * 1024)} MB 上限")
         else:
-            target = batch / name
-            upload.save(target)
-            if target.stat().st_size > max_bytes:
-                target.unlink()
-                errors.append(f"文件“{name}”超过 {max_bytes // (1024 * 1024)} MB 上限")
+            token = _token(batch, name)
+            write_private(batch / f"{token}{NAME}",
+                          vault.encrypt(name.encode(), aad=_aad("name", batch.name, token)))
+            write_private(batch / f"{token}{SCAN}",
+                          vault.encrypt(data, aad=_aad("scan", batch.name, token)))
     return errors
 
 
-def store_manifest(batch: Path, upload: FileStorage | None) -> str | None:
-    """Save an uploaded manifest as manifest.csv/.json (replacing an earlier one). -> error"""
+def manifest_in(batch: Path) -> Path | None:
+    for suffix in (".json", ".csv"):
+        if (batch / f"manifest{suffix}.enc").is_file():
+            return batch / f"manifest{suffix}.enc"
+    return None
+
+
+def store_manifest(batch: Path, upload: FileStorage | None, max_bytes: int) -> str | None:
+    """Encrypt and save an uploaded manifest (replacing an earlier one). -> error"""
     if not upload or not upload.filename:
         return None
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in MANIFEST_SUFFIXES:
         return f"清单“{upload.filename}”的格式不支持：请上传 CSV 或 JSON 文件"
+    data = _read_limited(upload, max_bytes)
+    if data is None:
+        return f"清单“{upload.filename}”超过 {max_bytes // (1024 * 1024)} MB 上限"
     for old in MANIFEST_SUFFIXES:
-        (batch / f"manifest{old}").unlink(missing_ok=True)
-    upload.save(batch / f"manifest{suffix}")
+        (batch / f"manifest{old}.enc").unlink(missing_ok=True)
+    write_private(batch / f"manifest{suffix}.enc",
+                  _vault().encrypt(data, aad=_aad("manifest", batch.name, suffix)))
     return None
+
+
+def read_manifest(path: Path) -> list[ManifestRow]:
+    """The rows of a batch's encrypted manifest (ManifestError if it cannot be read)."""
+    suffix = path.name.removesuffix(".enc").removeprefix("manifest")
+    try:
+        plain = _vault().decrypt(path.read_bytes(), aad=_aad("manifest", path.parent.name, suffix))
+        text = plain.decode("utf-8-sig")
+    except (OSError, DecryptError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"无法读取清单 manifest{suffix}：{exc}") from None
+    return parse_manifest_text(text, f"manifest{suffix}")
 
 
 def check_batch(batch: Path) -> Check:
@@ -124,13 +215,14 @@ def check_batch(batch: Path) -> Check:
         check.errors.append("请选择清单文件（CSV 或 JSON，每个扫描件一行）")
         return check
     try:
-        rows = parse_manifest(check.manifest)
+        rows = read_manifest(check.manifest)
     except ManifestError as exc:
         check.errors.append(str(exc))
         return check
     if not rows:
         check.errors.append("清单中没有任何条目")
         return check
+    check.rows = rows
     uploaded = set(scans_in(batch))
     listed: dict[str, int] = {}
     archive_nos: dict[str, int] = {}
@@ -154,6 +246,49 @@ def check_batch(batch: Path) -> Check:
     for name in sorted(uploaded - set(listed)):
         check.errors.append(f"文件“{name}”已上传，但清单中没有对应的条目")
     return check
+
+
+def upload_root() -> Path:
+    return Path(current_app.config["INGEST_UPLOAD_DIR"]).resolve()
+
+
+def is_upload(path: Path) -> bool:
+    """An encrypted scan of an upload batch (as opposed to a file the CLI operator named)."""
+    return path.suffix == SCAN and path.parent.parent == upload_root()
+
+
+def read_scan(path: Path) -> bytes:
+    """The worker's read of an uploaded scan: decrypted in memory, never written out."""
+    try:
+        return _vault().decrypt(path.read_bytes(), aad=_aad("scan", path.parent.name, path.stem))
+    except FileNotFoundError:
+        raise IngestError("上传的文件已不存在（批次已清理），请重新上传") from None
+    except DecryptError:
+        raise IngestError("上传的文件无法解密：它已被改动，或不属于本批次") from None
+
+
+def consumed(path: Path) -> None:
+    """The scan is stored encrypted in the blob store (or failed for good): remove it, and the
+    batch folder with its manifest once no scan is left in it."""
+    (path.parent / f"{path.stem}{NAME}").unlink(missing_ok=True)
+    path.unlink(missing_ok=True)
+    if path.parent.is_dir() and not any(path.parent.glob(f"*{SCAN}")):
+        discard_batch(path.parent)
+
+
+def sweep(root: Path, *, max_age_hours: float, active: set[str]) -> list[str]:
+    """Remove batches untouched for `max_age_hours` that no queued or running file still needs
+    (`active`: batch ids). -> the removed ids"""
+    root = root.resolve()
+    if not root.is_dir():
+        return []
+    cutoff, removed = time.time() - max_age_hours * 3600, []
+    for batch in root.iterdir():
+        if (batch.is_dir() and _BATCH_ID.match(batch.name) and batch.name not in active
+                and batch.stat().st_mtime < cutoff):
+            discard_batch(batch)
+            removed.append(batch.name)
+    return removed
 
 
 def discard_batch(batch: Path) -> None:

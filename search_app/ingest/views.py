@@ -2,7 +2,9 @@
 
 Separation of duties: the system admin runs ingestion but does not read archive content, so no
 page here shows page text or the encrypted manifest fields (names, ID numbers) — only 档号,
-page numbers, states, counts and confidences.
+page numbers, states, counts and confidences. A scan's original file name is part of its
+manifest row (it is often the person's name): only the upload form shows it, to the user who is
+uploading that batch; job pages list files by 档号 and their number in the job.
 """
 from __future__ import annotations
 
@@ -29,12 +31,28 @@ STATE_LABELS = {"queued": "排队中", "running": "处理中", "done": "完成",
 
 
 def _upload_root() -> Path:
-    return Path(current_app.config["INGEST_UPLOAD_DIR"])
+    return uploads.upload_root()
+
+
+def _sweep() -> None:
+    """Abandoned batches go on the next visit (no beat needed): batches untouched for
+    INGEST_BATCH_TTL_HOURS that no queued or running file still reads from."""
+    root = _upload_root()
+    paths = get_session().execute(select(IngestFile.path).where(
+        IngestFile.state.in_(("queued", "running")),
+        IngestFile.path.startswith(str(root) + "/"))).scalars()
+    removed = uploads.sweep(root, max_age_hours=current_app.config["INGEST_BATCH_TTL_HOURS"],
+                            active={Path(p).parent.name for p in paths})
+    if removed:
+        record_event(request_actor(), Event(action="ingest.batches_removed", outcome="allowed",
+                                            result_count=len(removed),
+                                            filters={"batches": removed}))
 
 
 @bp.route("/")
 @requires(Permission.INGEST_RUN)
 def jobs():
+    _sweep()
     page = max(1, request.args.get("page", 1, type=int))
     finished = IngestFile.state.in_(("done", "failed"))
     stmt = (select(IngestJob,
@@ -57,6 +75,7 @@ def jobs():
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Permission.INGEST_RUN)
 def new():
+    _sweep()
     if request.method == "GET":
         return render_template("ingest_new.html", check=None, batch_id="", kept=[])
     root = _upload_root()
@@ -65,7 +84,7 @@ def new():
         batch = uploads.new_batch(root, current_user.id)
     max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     errors = uploads.store_scans(batch, request.files.getlist("files"), max_bytes)
-    manifest_error = uploads.store_manifest(batch, request.files.get("manifest"))
+    manifest_error = uploads.store_manifest(batch, request.files.get("manifest"), max_bytes)
     check = uploads.check_batch(batch)
     check.errors[:0] = errors + ([manifest_error] if manifest_error else [])
     if not check.ok:
@@ -81,7 +100,8 @@ def new():
     from search_app.ingest.jobs import start_job
 
     assert check.manifest is not None
-    job = start_job(check.manifest, base_dir=batch, created_by=current_user.username, queue=True)
+    job = start_job(check.manifest, base_dir=batch, created_by=current_user.username, queue=True,
+                    rows=check.rows, locate=lambda name: uploads.scan_path(batch, name))
     record_event(request_actor(), Event(action="ingest.job_started", outcome="allowed",
                                         result_count=len(job.files),
                                         filters={"job_id": job.id, "batch": batch.name}))
@@ -92,10 +112,10 @@ def new():
 def _file_rows(job_id: int) -> list[dict]:
     files = get_session().execute(select(IngestFile).where(IngestFile.job_id == job_id)
                                   .order_by(IngestFile.id)).scalars()
-    return [{"id": f.id, "name": Path(f.path).name, "archive_no": f.archive_no,
+    return [{"id": f.id, "name": f"文件 {n}", "archive_no": f.archive_no,
              "state": f.state, "state_label": STATE_LABELS.get(f.state, f.state),
              "pages_done": f.pages_done, "pages_total": f.pages_total,
-             "seconds": round(f.seconds or 0.0, 1), "error": f.error} for f in files]
+             "seconds": round(f.seconds or 0.0, 1), "error": f.error} for n, f in enumerate(files, start=1)]
 
 
 def _progress(job_id: int) -> dict:

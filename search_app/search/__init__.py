@@ -6,31 +6,33 @@ OpenSearch or decrypts page text for a user. Views and the API call only these f
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from PIL import Image
 
-from indexer.page_image import watermark
+from indexer.watermark import watermark, watermark_label
 from indexer.redact import mask_value, redact
+from indexer.vocab import LOOKUP_KINDS
 from search_app.accounts.models import User
 from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.ingest.models import PageSecret
 from search_app.blobs import BlobStore
-from search_app.ingest.secrets import decode_secret
-from search_app.search._backend import alias, reader
-from search_app.search._choke import Found, ReadDenied, SearchUnavailable, guarded_read
-from search_app.search._query import MAX_QUERY_CHARS, RESULT_FIELDS, build_query, split_terms
+from search_app.ingest.secrets import decode_secret, page_meta
+from search_app.search._choke import Found, ReadDenied, ScopedIndex, SearchUnavailable, guarded_read
+from search_app.search._lookup_budget import lookup_budget_refusal
+from search_app.search._parse import QuerySyntaxError, parse
+from search_app.search._query import RESULT_FIELDS, SORTS, build_query
 
-__all__ = ["ReadDenied", "SearchUnavailable", "SearchHit", "SearchOutcome", "PageView",
+__all__ = ["ReadDenied", "SearchUnavailable", "QuerySyntaxError", "SORTS", "SearchHit", "SearchOutcome", "PageView",
            "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
            "lookup_pii", "page_image"]
-
-LOOKUP_KINDS = {"id_number": "身份证号", "phone": "手机号", "landline": "固定电话",
-                "bank_card": "银行卡号", "name": "姓名"}
 
 
 @dataclass
@@ -68,29 +70,32 @@ class PageView:
     audit_seq: int
 
 
-def _query_check(query: str) -> str | None:
-    if not split_terms(query):
-        return "请输入查询内容"
-    if len(query) > MAX_QUERY_CHARS:
-        return f"查询内容过长（最多 {MAX_QUERY_CHARS} 字）"
-    return None
+def _parsed(query: str, sort: str):
+    """The query tree, or QuerySyntaxError (a 400 with the reason: bad input, not a refusal)."""
+    if sort not in SORTS:
+        raise QuerySyntaxError(f"排序方式必须是 {'、'.join(SORTS)} 之一")
+    return parse(query)
 
 
-def _run_search(query: str, offset: int, size: int):
-    def run(grant: Grant, filt: dict[str, Any]) -> Found:
-        resp = reader().search(index=alias(), body=build_query(query, filt, offset=offset, size=size))
+def _run_search(parsed, offset: int, size: int, sort: str):
+    def run(grant: Grant, index: ScopedIndex) -> Found:
+        resp = index.search(build_query(parsed, offset=offset, size=size, sort=sort))
         raw = resp["hits"]["hits"]
         return Found(resp, [h["_id"] for h in raw], resp["hits"]["total"]["value"])
     return run
 
 
 def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, page: int = 1,
-                 page_size: int = 20, client_addr: str = "") -> SearchOutcome:
+                 page_size: int | None = None, sort: str = "relevance",
+                 client_addr: str = "") -> SearchOutcome:
+    """One page of hits for the query language of search_app.search._parse."""
+    parsed = _parsed(query, sort)
+    page_size = page_size or current_app.config["SEARCH_PAGE_SIZE"]
     page = max(1, min(page, 10_000 // max(page_size, 1)))
     grant, found, rec = guarded_read(
         user=user, grant_id=grant_id, purpose=purpose, action="search", client_addr=client_addr,
-        query=query, filters={"page": page}, precheck=lambda: _query_check(query),
-        run=_run_search(query, (page - 1) * page_size, page_size))
+        query=query, filters={"page": page, "sort": sort},
+        run=_run_search(parsed, (page - 1) * page_size, page_size, sort))
     resp = found.payload
     facets = {name: [(b["key"], b["doc_count"]) for b in agg["buckets"]]
               for name, agg in resp.get("aggregations", {}).items()}
@@ -101,13 +106,14 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
 
 
 def export_results(*, user: User, grant_id: int | None, purpose: str, query: str,
-                   client_addr: str = "") -> SearchOutcome:
+                   sort: str = "relevance", client_addr: str = "") -> SearchOutcome:
     """Up to EXPORT_MAX_ROWS hits in one go; audited as an export with every id it returns."""
+    parsed = _parsed(query, sort)
     size = current_app.config["EXPORT_MAX_ROWS"]
     grant, found, rec = guarded_read(
         user=user, grant_id=grant_id, purpose=purpose, action="export", client_addr=client_addr,
-        query=query, filters={"max_rows": size}, precheck=lambda: _query_check(query),
-        run=_run_search(query, 0, size))
+        query=query, filters={"max_rows": size, "sort": sort},
+        run=_run_search(parsed, 0, size, sort))
     hits = [_redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(query=query, total=found.total, page=1, page_size=size, hits=hits,
                          facets={}, approval_ref=grant.ref, grant_id=grant.id,
@@ -127,10 +133,10 @@ def _redact_hit(hit: dict[str, Any]) -> SearchHit:
 
 def _fetch_page(doc_id: str):
     """The page, only if the permission filter admits it: outside the scope it does not exist."""
-    def run(grant: Grant, filt: dict[str, Any]) -> Found:
+    def run(grant: Grant, index: ScopedIndex) -> Found:
         body = {"size": 1, "_source": {"includes": [*RESULT_FIELDS, "text_display", "pii_kinds"]},
-                "query": {"bool": {"filter": [filt, {"ids": {"values": [doc_id]}}]}}}
-        hits = reader().search(index=alias(), body=body)["hits"]["hits"]
+                "query": {"ids": {"values": [doc_id]}}}
+        hits = index.search(body)["hits"]["hits"]
         if not hits:
             raise ReadDenied(f"页面 {doc_id} 不存在或不在授权范围内")
         return Found(hits[0]["_source"], [doc_id], 1)
@@ -156,19 +162,22 @@ def view_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
 def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
                 client_addr: str = "") -> PageView:
     """The page's original text with only the kinds the grant unmasks revealed; the rest stays
-    masked exactly as in the index. The record names the kinds revealed."""
+    masked as in the index (and anything today's detectors find that the stored spans miss,
+    e.g. names and addresses on pages stored before spans were kept). The record names the
+    kinds revealed."""
     def allowed(grant: Grant) -> str | None:
         return None if grant.unmask_fields else f"授权 {grant.ref} 未批准显示任何敏感字段"
 
     fetch = _fetch_page(doc_id)
 
-    def run(grant: Grant, filt: dict[str, Any]) -> Found:
-        found = fetch(grant, filt)
+    def run(grant: Grant, index: ScopedIndex) -> Found:
+        found = fetch(grant, index)
         secret = get_session().get(PageSecret, doc_id)
         if secret is None:
             raise ReadDenied(f"页面 {doc_id} 没有存档原文")
         plain = vault_from_config(current_app.config).decrypt(secret.ciphertext, aad=doc_id.encode())
-        text, matches = decode_secret(plain)
+        text, matches = decode_secret(plain, page_meta(get_session(), secret.archive_no,
+                                                       secret.source_sha256))
         shown = sorted({m.kind for m in matches if m.kind in grant.unmask_fields})
         masked = redact(text, [m for m in matches if m.kind not in grant.unmask_fields])
         found.payload = (found.payload, masked, shown)
@@ -182,33 +191,62 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
     return _page_view(grant, source, rec, text, shown)
 
 
-def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, watermark_text: str,
+def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, viewer: str,
                client_addr: str = "") -> bytes:
-    """The page image with PII burned out at ingest, watermarked now with the viewer and time;
-    PNG bytes. Images are never unmasked: only the redacted one is stored."""
+    """The page image with PII burned out at ingest, watermarked now with the viewer, the local
+    time and the number of this read's audit record; PNG bytes. Images are never unmasked: only
+    the redacted one is stored. A stored image larger than the view limit is refused from its
+    header, before any pixel is decoded (and the refusal is audited)."""
     fetch = _fetch_page(doc_id)
+    cap = current_app.config["VIEW_MAX_EDGE_PX"]
 
-    def run(grant: Grant, filt: dict[str, Any]) -> Found:
-        found = fetch(grant, filt)
+    def run(grant: Grant, index: ScopedIndex) -> Found:
+        found = fetch(grant, index)
         secret = get_session().get(PageSecret, doc_id)
         if secret is None or not secret.image_sha256:
             raise ReadDenied(f"页面 {doc_id} 没有可显示的图像")
         vault = vault_from_config(current_app.config)
-        found.payload = BlobStore(current_app.config["BLOB_DIR"], vault).get(secret.image_sha256)
+        data = BlobStore(current_app.config["BLOB_DIR"], vault).get(secret.image_sha256)
+        found.payload = _open_stored(doc_id, data, cap)
         return found
 
-    _, found, _ = guarded_read(user=user, grant_id=grant_id, purpose=purpose, action="page.image",
-                               client_addr=client_addr, query=doc_id, run=run)
-    img = watermark(Image.open(io.BytesIO(found.payload)), watermark_text)
+    _, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
+                                 action="page.image", client_addr=client_addr, query=doc_id,
+                                 run=run)
+    img = found.payload
+    if max(img.size) > cap:  # stored before VIEW_MAX_EDGE_PX: within cap² pixels, scale it
+        img.thumbnail((cap, cap), Image.Resampling.LANCZOS)
+    when = rec.ts.replace(tzinfo=UTC).astimezone(ZoneInfo(current_app.config["AUDIT_TIMEZONE"]))
+    img = watermark(img, watermark_label(viewer, when, rec.seq))
     out = io.BytesIO()
     img.save(out, format="PNG")
     return out.getvalue()
 
 
+def _open_stored(doc_id: str, data: bytes, cap: int) -> Image.Image:
+    """The stored page image, opened lazily, after its size was read from the PNG header: over
+    cap × cap pixels it is refused undecoded (Pillow's own guard would only say "bomb")."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise ReadDenied(f"页面 {doc_id} 的存档图像不是 PNG，未予解码；请管理员重新识别该页")
+    w, h = struct.unpack(">II", data[16:24])
+    if w * h > cap * cap:
+        raise ReadDenied(f"页面 {doc_id} 的存档图像 {w}×{h} 像素超过显示上限（{cap}×{cap} 像素），"
+                         "未予解码；请管理员重新识别该页")
+    try:
+        return Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ReadDenied(f"页面 {doc_id} 的存档图像 {w}×{h} 像素超过图像像素上限，未予解码") from None
+
+
 def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, value: str,
                client_addr: str = "") -> SearchOutcome:
     """Exact look-up by a full identifier through the keyed blind index. The audit record holds
-    the masked value and a prefix of its keyed hash (to count distinct look-ups), never the value."""
+    the masked value and a prefix of its keyed hash (to count distinct look-ups), never the value.
+
+    A hit or a miss tells the reader whether a value is on a page, so a look-up is a way to
+    read the value: it is allowed only for the kinds the grant may unmask, and only for
+    LOOKUP_MAX_DISTINCT_PER_DAY distinct values per grant and day; otherwise guessing candidate
+    ID numbers against a masked `110105********` would recover them one look-up at a time."""
     norm = "".join(value.split()).upper() if kind != "name" else "".join(value.split())
     vault = vault_from_config(current_app.config)
     digest = vault.blind_index(kind, norm) if kind in LOOKUP_KINDS and norm else ""
@@ -219,13 +257,18 @@ def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, val
         return None if norm else "请输入要查找的值"
 
     def allowed(grant: Grant) -> str | None:
-        return None if grant.allow_lookup else f"授权 {grant.ref} 未批准精确查找"
+        if not grant.allow_lookup:
+            return f"授权 {grant.ref} 未批准精确查找"
+        if kind not in grant.unmask_fields:  # a hit would confirm a value the grant may not see
+            return (f"授权 {grant.ref} 未批准显示{LOOKUP_KINDS[kind]}，"
+                    f"因此不能按{LOOKUP_KINDS[kind]}精确查找")
+        return lookup_budget_refusal(grant, digest[:16])
 
-    def run(grant: Grant, filt: dict[str, Any]) -> Found:
+    def run(grant: Grant, index: ScopedIndex) -> Found:
         body = {"size": 50, "track_total_hits": True, "_source": {"includes": RESULT_FIELDS},
-                "query": {"bool": {"filter": [filt, {"bool": {"minimum_should_match": 1, "should": [
-                    {"term": {"pii_hmac": digest}}, {"term": {"subject_hmac": digest}}]}}]}}}
-        resp = reader().search(index=alias(), body=body)
+                "query": {"bool": {"minimum_should_match": 1, "should": [
+                    {"term": {"pii_hmac": digest}}, {"term": {"subject_hmac": digest}}]}}}
+        resp = index.search(body)
         return Found(resp, [h["_id"] for h in resp["hits"]["hits"]], resp["hits"]["total"]["value"])
 
     masked = mask_value(kind, norm) if kind in LOOKUP_KINDS and norm else ""

@@ -64,6 +64,15 @@ def engine(identity: str) -> OpenSearch:
     return clients[identity]
 
 
+def first_identity(*identities: str) -> OpenSearch:
+    """The first of `identities` this process holds (for code that runs in several processes)."""
+    clients = current_app.extensions["opensearch"]
+    for identity in identities:
+        if identity in clients:
+            return clients[identity]
+    return engine(identities[0])  # raises, naming the first one
+
+
 def reader() -> OpenSearch:
     return engine("web")
 

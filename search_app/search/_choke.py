@@ -1,16 +1,19 @@
 """The one path every read on behalf of a user takes (DESIGN.md security rule 2).
 
 `guarded_read` (a) checks the role and purpose and resolves the chosen grant now, (b) builds the
-permission filter from it and the reader's identity, (c) lets the caller run its query with that
-filter, (d) commits the audit record — if that fails the read fails — and only then returns, so
-the caller can apply (e) field redaction for the grant. Denials and engine errors are audited
-too. The public read functions in `search_app.search` are thin shapes over this.
+permission filter from it and the reader's identity, (c) hands the caller a `ScopedIndex` whose
+every query carries that filter as a required clause (the caller never sees the filter, so it
+cannot leave it out), (d) commits the audit record — if that fails the read fails — and only
+then returns, so the caller can apply (e) field redaction for the grant. Denials and failures
+are audited too. The public read functions in `search_app.search` are thin shapes over this.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from opensearchpy.exceptions import TransportError
 
 from search_app.accounts.models import User
 from search_app.audit.models import AuditRecord
@@ -19,6 +22,7 @@ from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.grants.services import GrantDenied, resolve_grant
 from search_app.permissions import Permission, has_permission
+from search_app.search._backend import alias, reader
 from search_app.search._filter import ReaderIdentity, permission_filter
 
 T = TypeVar("T")
@@ -45,10 +49,26 @@ class Found:
     extra: dict[str, Any] = field(default_factory=dict)  # added to the record's filters
 
 
+class ScopedIndex:
+    """The only handle a read gets on the engine: `search(body)` runs the body's query with the
+    grant's permission filter added as a required clause, so scoring, highlights, aggregations and
+    `ids` look-ups only ever see documents the grant covers (paperless wraps every query)."""
+
+    def __init__(self, permission: dict[str, Any]) -> None:
+        self._permission = permission
+
+    def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        scoped = dict(body)
+        inner = scoped.pop("query", {"match_all": {}})
+        scoped["query"] = {"bool": {"must": [inner], "filter": [self._permission]}}
+        return reader().search(index=alias(), body=scoped)
+
+
 def reader_identity(user: User) -> ReaderIdentity:
-    """The reader's own and their relatives' blind-index hashes: their files are never shown."""
-    return ReaderIdentity(tuple(sorted({h for h in [user.id_number_hmac, *(user.relative_hmacs or [])]
-                                        if h})))
+    """The reader's own and their relatives' blind-index hashes, and the reader's (name,
+    birth date) term: their files are never shown, whichever of these a file names them by."""
+    own = [user.id_number_hmac, user.person_hmac, *(user.relative_hmacs or [])]
+    return ReaderIdentity(tuple(sorted({h for h in own if h})))
 
 
 def grant_filters(grant: Grant) -> dict[str, Any]:
@@ -61,9 +81,13 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
                  client_addr: str, query: str = "", filters: dict[str, Any] | None = None,
                  precheck: Callable[[], str | None] | None = None,
                  grant_check: Callable[[Grant], str | None] | None = None,
-                 run: Callable[[Grant, dict[str, Any]], Found]) -> tuple[Grant, Found, AuditRecord]:
-    """`precheck()` / `grant_check(grant)` return a refusal reason or None; `run(grant, filter)`
-    queries with the filter required and may raise ReadDenied (e.g. a page outside the scope)."""
+                 run: Callable[[Grant, ScopedIndex], Found]) -> tuple[Grant, Found, AuditRecord]:
+    """`precheck()` / `grant_check(grant)` return a refusal reason or None; `run(grant, index)`
+    queries through the scoped index and may raise ReadDenied (e.g. a page outside the scope).
+
+    Only engine transport errors become SearchUnavailable (503); anything else — a ciphertext
+    that fails authentication, a bug — is audited as an error and raised as it is, so it is not
+    disguised as a busy engine."""
     actor = Actor(user.id, user.username, user.role, client_addr)
     base: dict[str, Any] = dict(action=action, purpose=purpose.strip(), query=query,
                                 grant_id=grant_id)
@@ -91,15 +115,17 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
     base["approval_ref"] = grant.ref
     record_filters = {**grant_filters(grant), **record_filters}
     try:
-        found = run(grant, permission_filter(grant, reader_identity(user)))
+        found = run(grant, ScopedIndex(permission_filter(grant, reader_identity(user))))
     except ReadDenied as exc:
         raise deny(exc.reason, grant.ref) from None
-    except SearchUnavailable:
-        raise
-    except Exception as exc:
-        record_event(actor, Event(outcome="error", reason=f"search engine: {exc}"[:500],
+    except TransportError as exc:
+        record_event(actor, Event(outcome="error", reason=f"检索服务错误：{exc}"[:500],
                                   filters=record_filters, **base))
         raise SearchUnavailable("检索服务暂时不可用，请稍后再试") from exc
+    except Exception as exc:
+        record_event(actor, Event(outcome="error", reason=f"读取失败：{type(exc).__name__}: {exc}"[:500],
+                                  filters=record_filters, **base))
+        raise
     rec = record_event(actor, Event(outcome="allowed", filters={**record_filters, **found.extra},
                                     result_count=found.total, returned_ids=found.returned_ids,
                                     **base))

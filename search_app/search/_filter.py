@@ -20,7 +20,10 @@ class GrantScope(Protocol):
 
 @dataclass(frozen=True)
 class ReaderIdentity:
-    """Blind-index hashes of the reader's and their relatives' ID numbers (DESIGN rule 5)."""
+    """Blind-index terms of the reader (ID number in canonical 18-digit form, and the (name,
+    birth date) "person" term) and of their relatives' ID numbers (DESIGN rule 5). Documents
+    carry the same kinds of terms in subject_hmac (the manifest subject) and pii_hmac (people a
+    page names), so one must_not over both fields excludes every form."""
 
     hmacs: tuple[str, ...] = ()
 

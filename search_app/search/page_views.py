@@ -6,17 +6,19 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, render_template, request
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import current_user
 
 from search_app.audit.service import AuditWriteError, client_addr
 from search_app.db import get_session
 from search_app.grants.services import active_grants
 from search_app.permissions import Permission, requires
-from search_app.search import (LOOKUP_KINDS, ReadDenied, SearchUnavailable, export_results,
+from search_app.search import (LOOKUP_KINDS, QuerySyntaxError, ReadDenied, SearchUnavailable, export_results,
                                lookup_pii, page_image, unmask_page, view_page)
 from search_app.search.views import int_arg
-from search_app.timeutil import utcnow
 
 bp = Blueprint("pages", __name__)
 
@@ -36,8 +38,15 @@ def refusal(exc: Exception, template: str, **context):
     return render_template(template, error=message, **context), 503
 
 
-def watermark_text() -> str:
-    return f"{current_user.display_name}（{current_user.username}）{utcnow():%Y-%m-%d %H:%M} UTC"
+def viewer_label() -> str:
+    return f"{current_user.display_name}（{current_user.username}）"
+
+
+def watermark_text(seq: int | None = None) -> str:
+    """Who is reading, the local time and (for a page view) the audit record of the read."""
+    now = datetime.now(ZoneInfo(current_app.config["AUDIT_TIMEZONE"]))
+    text = f"{viewer_label()} {now:%Y-%m-%d %H:%M}"
+    return f"{text} 审计记录 #{seq}" if seq is not None else text
 
 
 @bp.route("/pages/<doc_id>", methods=["POST"])
@@ -49,7 +58,7 @@ def view(doc_id: str):
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         return refusal(exc, "page.html", page=None, args=args, doc_id=doc_id)
     return render_template("page.html", page=page, args=args, doc_id=doc_id, error=None,
-                           watermark=watermark_text())
+                           watermark=watermark_text(page.audit_seq))
 
 
 @bp.route("/pages/<doc_id>/image")
@@ -58,7 +67,7 @@ def image(doc_id: str):
     """The redacted page image, watermarked for this viewer (an <img> on the page view)."""
     args = _read_args()
     try:
-        png = page_image(doc_id=doc_id, watermark_text=watermark_text(), **args)
+        png = page_image(doc_id=doc_id, viewer=viewer_label(), **args)
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         status = 403 if isinstance(exc, ReadDenied) else 503
         reason = exc.reason if isinstance(exc, ReadDenied) else str(exc)
@@ -72,7 +81,10 @@ def export():
     """CSV of the hits (redacted), headed by who exported it, when, under which approval."""
     args = _read_args()
     try:
-        out = export_results(query=request.form.get("q", ""), **args)
+        out = export_results(query=request.form.get("q", ""),
+                             sort=request.form.get("sort", "relevance"), **args)
+    except QuerySyntaxError as exc:
+        return Response(f"检索式有误：{exc}\n", status=400, mimetype="text/plain")
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         status = 403 if isinstance(exc, ReadDenied) else 503
         reason = exc.reason if isinstance(exc, ReadDenied) else str(exc)

@@ -8,7 +8,7 @@ from search_app.audit.service import AuditWriteError, client_addr
 from search_app.db import get_session
 from search_app.grants.services import active_grants
 from search_app.permissions import Permission, has_permission, public, requires
-from search_app.search import ReadDenied, SearchUnavailable, search_pages
+from search_app.search import SORTS, QuerySyntaxError, ReadDenied, SearchUnavailable, search_pages
 
 bp = Blueprint("search", __name__)
 
@@ -48,21 +48,27 @@ def int_arg(value: str | None) -> int | None:
 def search():
     grants = active_grants(get_session(), current_user)
     form = {"grant_id": int_arg(request.form.get("grant_id")),
-            "purpose": request.form.get("purpose", ""), "q": request.form.get("q", "")}
+            "purpose": request.form.get("purpose", ""), "q": request.form.get("q", ""),
+            "sort": request.form.get("sort", "relevance")}
     if request.method == "GET":
         if grants:  # a convenience for the form only; a POST must name its grant
             form["grant_id"], form["purpose"] = grants[0].id, grants[0].purpose
-        return render_template("search.html", grants=grants, form=form, outcome=None, error=None)
+        return render_template("search.html", grants=grants, form=form, outcome=None, error=None,
+                               sorts=SORTS)
     page = int_arg(request.form.get("page")) or 1
     try:
         outcome = search_pages(user=current_user, grant_id=form["grant_id"],
                                purpose=form["purpose"], query=form["q"], page=page,
-                               client_addr=client_addr())
+                               sort=form["sort"], client_addr=client_addr())
+    except QuerySyntaxError as exc:  # bad input, not a refusal: nothing was read
+        return render_template("search.html", grants=grants, form=form, outcome=None,
+                               sorts=SORTS, error=f"检索式有误：{exc}"), 400
     except ReadDenied as exc:
         return render_template("search.html", grants=grants, form=form, outcome=None,
-                               error=f"查询被拒绝：{exc.reason}（已记录审计）"), 403
+                               sorts=SORTS, error=f"查询被拒绝：{exc.reason}（已记录审计）"), 403
     except (SearchUnavailable, AuditWriteError) as exc:
         message = ("审计记录无法写入，查询已拒绝" if isinstance(exc, AuditWriteError) else str(exc))
         return render_template("search.html", grants=grants, form=form, outcome=None,
-                               error=message), 503
-    return render_template("search.html", grants=grants, form=form, outcome=outcome, error=None)
+                               sorts=SORTS, error=message), 503
+    return render_template("search.html", grants=grants, form=form, outcome=outcome, error=None,
+                           sorts=SORTS)

@@ -1,0 +1,92 @@
+"""Role words that announce a person's name (户主、申请人、书记员 …), exact or garbled by OCR.
+
+Form labels are where names sit, and where OCR garbles most: 审核人 comes out as 审核入, 经办人 as
+经办亼, 申請人 in a traditional font as anything one stroke away. A garbled label still has the
+shape of a label — a short word right before a colon — so a colon after a word that is one edit
+(substitution, insertion, deletion) away from a cue of three or more characters counts as that
+cue, and so does a colon after any word ending in a character that ends several role cues
+(…人：, …员：, …告：): the label's last character is the one a reader trusts least, the colon the
+one OCR keeps. Both only apply before a colon, so ordinary prose (审核后, 工作人) is not a cue.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+
+from indexer import textview
+
+__all__ = ["POST_CUE", "ROLE_CUES", "cue_regex", "fuzzy_cue_ends"]
+
+ROLE_CUES = (
+    "户主姓名|户主|姓名|本人|申请人|被申请人|被告人|被告|原告|上诉人|被上诉人|第三人|证人|"
+    "经办人|承办人|代理人|委托人|法定代表人|负责人|联系人|监护人|介绍人|证明人|当事人|"
+    "犯罪嫌疑人|嫌疑人|被害人|受害人|审判长|审判员|人民陪审员|陪审员|书记员|执行员|"
+    "民警|警官|父亲|母亲|配偶|妻子|丈夫|之夫|之妻|儿子|女儿|长子|次子|长女|次女|之子|之女|"
+    "哥哥|姐姐|弟弟|妹妹|祖父|祖母|岳父|岳母|公公|婆婆|同户人|户内成员|签字人|签名|"
+    "填表人|审核人|审批人|记录人|调查人|被调查人|谈话人|家庭成员|本户成员|成员|汇入|转给|交给|"
+    "委托|聘请|授权|办案民警|接警员|询问人|讯问人|被询问人|报案人|鉴定人|见证人|保证人|担保人"
+).split("|")
+# Words after a name that say it is one (王芳同志, 李明等人, 张三系本案…).
+POST_CUE = re.compile(
+    r"同志|先生|女士|等人|等同志|之妻|之夫|之子|之女|本人|其人|名下|介绍|签字|签名|证实|陈述|供述|"
+    r"系(?:夫妻|朋友|亲属|同事|邻居|父子|父女|母子|母女|兄弟|姐妹|兄妹|姐弟|同学|战友|本案)"
+)
+_COLON = "：:"
+# Kinship words and verbs (转给, 交给) end in these; a colon after them alone is no role label.
+_NOT_LABEL_END = frozenset("父母子女夫妻兄弟姐妹哥婆公亲偶给")
+_MAX_SKIP = 4  # spaces and colons between a label and the name
+
+
+def cue_regex() -> re.Pattern[str]:
+    """Exact cues, longest first, with the label punctuation after them."""
+    alts = "|".join(sorted(ROLE_CUES, key=len, reverse=True))
+    return re.compile(rf"(?:{alts})[：:\s]{{0,{_MAX_SKIP}}}")
+
+
+@functools.lru_cache(maxsize=1)
+def _index() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """Exact cues, one-substitution keys (with \\0 for the changed character), one-deletion
+    variants, and the role characters that end at least two cues."""
+    exact = frozenset(c for c in ROLE_CUES if len(c) >= 3)
+    subst = frozenset(c[:k] + "\0" + c[k + 1:] for c in exact for k in range(len(c)))
+    dele = frozenset(c[:k] + c[k + 1:] for c in exact if len(c) >= 4 for k in range(len(c)))
+    ends = Counter(c[-1] for c in ROLE_CUES if len(c) >= 2)
+    last = frozenset(ch for ch, n in ends.items() if n >= 2 and ch not in _NOT_LABEL_END)
+    return exact, subst, dele, last
+
+
+def _near_cue(word: str) -> bool:
+    exact, subst, dele, _ = _index()
+    if word in exact or word in dele:
+        return True
+    if any(word[:k] + "\0" + word[k + 1:] in subst for k in range(len(word))):
+        return True
+    return any(word[:k] + word[k + 1:] in exact for k in range(len(word)))
+
+
+def fuzzy_cue_ends(text: str, gaps: frozenset[int] = frozenset()) -> list[int]:
+    """Positions after the colon (and following spaces) of labels that are a cue within one
+    edit, or that end in a role character; text is the folded view (indexer.textview).
+
+    `gaps` are the view positions before which the original had whitespace that the view
+    dropped: a cue within one edit followed by such a gap ("经办亼 李明") counts too, since a
+    space after a label is a layout boundary as much as a colon is."""
+    *_, last = _index()
+    out = []
+    for p, ch in enumerate(text):
+        if p < 2 or not textview.is_cjk(text[p - 1]):
+            continue
+        if ch not in _COLON:
+            if p in gaps and any(p - n >= 0 and _near_cue(text[p - n:p]) for n in range(3, 8)):
+                out.append(p)
+            continue
+        hit = text[p - 1] in last and textview.is_cjk(text[p - 2])
+        if not hit:
+            hit = any(p - n >= 0 and _near_cue(text[p - n:p]) for n in range(2, 8))
+        if hit:
+            end = p + 1
+            while end < len(text) and end - p <= _MAX_SKIP and (text[end].isspace() or text[end] in _COLON):
+                end += 1
+            out.append(end)
+    return out

@@ -1,0 +1,143 @@
+"""Digit folding shared by the number detectors (indexer.pii, indexer.failsafe).
+
+OCR and typists write the same number many ways: full-width digits, groups split by spaces,
+dashes of every width, dots or a line break, or in Chinese numerals. Detection therefore runs on
+one digit per original character, so every span still points into the original text and
+redaction erases the noise too.
+
+Full-width and other Unicode decimal digits are digits. Chinese numerals (〇一二…九, 壹贰叁…玖,
+零, ○, 幺) are digits only in a run of at least three of them with no Arabic digit glued to it:
+一 alone is a word, 一三八一二三四五六七八 is a phone. A single 一 between Arabic digits is OCR's
+reading of a dash (138一1234一5678) and separates groups. 十/拾 are multipliers, not digits, so
+二〇二三年五月十二日 stays a date.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from collections.abc import Callable
+
+__all__ = ["CN_DIGITS", "SEPARATORS", "SPACES", "all_dates", "date_units", "fold", "gap_end"]
+
+CN_DIGITS = {
+    "〇": 0, "○": 0, "零": 0, "一": 1, "幺": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+    "七": 7, "八": 8, "九": 9, "壹": 1, "贰": 2, "貳": 2, "叁": 3, "參": 3, "肆": 4, "伍": 5,
+    "陆": 6, "陸": 6, "柒": 7, "捌": 8, "玖": 9, "叄": 3, "◯": 0, "两": 2, "兩": 2,
+}
+_MIN_CN_RUN = 3
+# What may sit between two digit groups of one number: spaces, hyphens and dashes of every
+# width, dots and middle dots, line breaks (a number wrapped at the end of a line).
+SEPARATORS = frozenset(" \t\r\n\u3000\u00a0-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+                       "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65")
+SPACES = frozenset(" \t\u3000\u00a0")
+_CN = "".join(CN_DIGITS)
+_CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[ \u3000\-—–.·][{_CN}]+)+(?![0-9０-９])")
+# A gap that holds one line break may be longer: the number wrapped onto an indented line.
+_MAX_WRAP = 8
+
+
+def fold(text: str) -> tuple[list[str | None], set[int]]:
+    """Per character: its digit ('0'-'9') or None; plus the positions of 一 read for a dash."""
+    out: list[str | None] = [None] * len(text)
+    dashes: set[int] = set()
+    for i, ch in enumerate(text):
+        d = unicodedata.decimal(ch, None)
+        if d is not None:
+            out[i] = str(d)
+    spaced = _spaced_numerals(text)
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] not in CN_DIGITS:
+            i += 1
+            continue
+        j = i
+        while j < n and text[j] in CN_DIGITS:
+            j += 1
+        if i in spaced:
+            for k in range(i, j):
+                out[k] = str(CN_DIGITS[text[k]])
+            i = j
+            continue
+        before = out[i - 1] if i > 0 else None
+        after = out[j] if j < n else None
+        glued = before is not None or after is not None
+        if before is not None and after is not None and text[i:j] == "一":
+            dashes.add(i)  # 138一1234: a dash read as 一
+        elif (j - i >= _MIN_CN_RUN or (glued and j - i >= 2)
+              or (before is not None and after is not None)):
+            # 138一二三四5678 mixes both scripts; a reader still reads one number.
+            for k in range(i, j):
+                out[k] = str(CN_DIGITS[text[k]])
+        i = j
+    return out, dashes
+
+
+def _spaced_numerals(text: str) -> set[int]:
+    """Starts of Chinese-numeral runs that belong to a longer one spaced out by single
+    separators (一 三 八 一 二 …, as text layers space characters), not glued to Arabic digits."""
+    out: set[int] = set()
+    for m in _CN_SPACED.finditer(text):
+        starts = [k for k in range(m.start(), m.end())
+                  if text[k] in CN_DIGITS and (k == m.start() or text[k - 1] not in CN_DIGITS)]
+        if len(starts) > 1 and sum(ch in CN_DIGITS for ch in m.group()) >= _MIN_CN_RUN:
+            out.update(starts)
+    return out
+
+
+def gap_end(text: str, i: int, is_sep: Callable[[int], bool], max_sep: int) -> int:
+    """End of the separator gap at i if two digit groups may be joined across it, else i.
+
+    Up to max_sep separators join ("139 — 8765"); a gap with one line break may be up to
+    _MAX_WRAP long, so an ID wrapped onto an indented next line stays one number, while a
+    blank line between two numbers (two line breaks) keeps them apart."""
+    j, n = i, len(text)
+    while j < n and j - i < _MAX_WRAP and is_sep(j):
+        j += 1
+    gap = text[i:j]
+    if j - i <= max_sep and gap.count("\n") <= 1:
+        return j
+    return j if gap.replace("\r\n", "\n").count("\n") == 1 else i
+
+
+def _valid_date(y: int, m: int, d: int) -> bool:
+    try:
+        _dt.date(y, m, d)
+    except ValueError:
+        return False
+    return 1800 <= y <= 2100
+
+
+def is_year(g: str) -> bool:
+    return len(g) == 4 and g.isdigit() and 1800 <= int(g) <= 2100
+
+
+def date_units(groups: list[str], seps: list[str], i: int) -> int:
+    """How many groups from i are positively one date: Y-M-D, Y.M, YYYYMMDD or YYYYMM.
+
+    `seps[k]` is the text before groups[k]; a Y-M-D needs the same separator twice, a Y.M a
+    visible one (2012 12 is two numbers, 2012.12 a month)."""
+    g = groups[i]
+    if (i + 2 < len(groups) and is_year(g) and len(groups[i + 1]) <= 2
+            and len(groups[i + 2]) <= 2 and seps[i + 1].strip() == seps[i + 2].strip()
+            and _valid_date(int(g), int(groups[i + 1]), int(groups[i + 2]))):
+        return 3
+    if (i + 1 < len(groups) and is_year(g) and len(groups[i + 1]) <= 2 and seps[i + 1].strip()
+            and 1 <= int(groups[i + 1]) <= 12):
+        return 2
+    if len(g) == 8 and _valid_date(int(g[:4]), int(g[4:6]), int(g[6:])):
+        return 1
+    if len(g) == 6 and is_year(g[:4]) and 1 <= int(g[4:]) <= 12:
+        return 1
+    return 0
+
+
+def all_dates(groups: list[str], seps: list[str]) -> bool:
+    """Whether the groups are a sequence of dates and years and nothing else."""
+    i = 0
+    while i < len(groups):
+        k = date_units(groups, seps, i) or (1 if is_year(groups[i]) else 0)
+        if not k:
+            return False
+        i += k
+    return True

@@ -1,0 +1,44 @@
+"""How many distinct values one grant may look up in a day (issue 8, requirement 3).
+
+Counted from the audit log itself (the allowed pii.lookup records of the grant since local
+midnight in AUDIT_TIMEZONE), so there is no second counter to drift or to reset. A value looked
+up before today is free to look up again; only new values use the budget. Two look-ups racing
+on separate connections may both pass at the limit; the anomaly view still flags the day.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from search_app.audit.anomalies import LOOKUP_LIMIT_REASON
+from search_app.audit.models import AuditRecord
+from search_app.db import get_session
+from search_app.grants.models import Grant
+
+
+def _day_start_utc(tz: ZoneInfo) -> datetime:
+    local = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return local.astimezone(UTC).replace(tzinfo=None)  # audit ts are naive UTC
+
+
+def values_looked_up_today(grant: Grant) -> set[str]:
+    since = _day_start_utc(ZoneInfo(current_app.config["AUDIT_TIMEZONE"]))
+    rows = get_session().execute(
+        select(AuditRecord.filters).where(AuditRecord.action == "pii.lookup",
+                                          AuditRecord.outcome == "allowed",
+                                          AuditRecord.grant_id == grant.id,
+                                          AuditRecord.ts >= since)).scalars()
+    return {(f or {}).get("value_hmac", "") for f in rows} - {""}
+
+
+def lookup_budget_refusal(grant: Grant, value_hmac: str) -> str | None:
+    """A refusal reason (Chinese) when this look-up would exceed the grant's daily budget."""
+    limit = current_app.config["LOOKUP_MAX_DISTINCT_PER_DAY"]
+    seen = values_looked_up_today(grant)
+    if value_hmac in seen or len(seen) < limit:
+        return None
+    return (f"{LOOKUP_LIMIT_REASON}：授权 {grant.ref} 今日已精确查找 {len(seen)} 个不同的值"
+            f"（上限 {limit}），请明日再查或申请新的授权")
