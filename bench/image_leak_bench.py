@@ -52,13 +52,15 @@ from indexer.ocr import ocr_image  # noqa: E402
 from indexer.pages import load_page  # noqa: E402
 from indexer.pipeline import PipelineOptions  # noqa: E402
 from indexer.preprocess import preprocess  # noqa: E402
+from indexer.types import IngestError  # noqa: E402
 from page_truth import fold, squeeze, subject_of  # noqa: E402
-from tests.synth.corpus import Entry, entries, file_bytes, write  # noqa: E402
+from tests.synth.corpus import Entry, file_bytes, formats, make_entry, write  # noqa: E402
 from tests.synth.scan import Truth  # noqa: E402
 
 KINDS = ["id_number", "phone", "landline", "bank_card", "name", "address"]
 NUMERIC = {"id_number", "phone", "landline", "bank_card"}
 BLACK = 40
+OCR_TIMEOUT = 1800
 FULL = 0.995
 PASSWORD = "bench-leak-Pass-9"
 _CN = str.maketrans("〇零一二三四五六七八九", "00123456789")
@@ -84,6 +86,7 @@ def make_app(tmp: Path, redis_db: int):
         "REDIS_URL": re.sub(r"/\d*$", "", local.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
                      + f"/{redis_db}", "BLOB_DIR": str(tmp / "blobs"),
         "INGEST_UPLOAD_DIR": str(tmp / "uploads"), "TESTING": True, "WTF_CSRF_ENABLED": False,
+        "OCR_TIMEOUT_S": OCR_TIMEOUT,  # a loaded machine must not turn slowness into failures
     }
     app = create_app(settings)
     upgrade(settings["DATABASE_URL"])
@@ -249,13 +252,27 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--redis-db", type=int, default=15)
     ap.add_argument("--show", type=int, default=10, help="print up to N readable values per kind")
+    ap.add_argument("--first", type=int, default=0, help="start at page FIRST of the seed's corpus")
     ap.add_argument("--batch", type=int, default=10, help="pages per ingest job (table after each)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the counts here")
+    ap.add_argument("--combine", type=Path, nargs="+", default=None,
+                    help="print the table of several runs' --json files (pages split over processes)")
     ap.add_argument("--dump", type=Path, default=None,
                     help="save each served image with the ground-truth boxes outlined here")
     args = ap.parse_args()
+    if args.combine:
+        total = {k: Counter() for k in [*KINDS, "all"]}
+        for path in args.combine:
+            for kind, counts in json.loads(path.read_text()).items():
+                worst = min(total[kind].get("worst_milli", 1000), counts.pop("worst_milli", 1000))
+                total[kind].update(counts)
+                total[kind]["worst_milli"] = worst
+        print(f"combined {len(args.combine)} runs, {total['all']['pages']} pages:")
+        return 0 if table(total) else 1
     t0 = time.perf_counter()
-    pages = entries(args.seed, args.pages)
-    print(f"{len(pages)} pages (seed {args.seed}): {dict(Counter(e.fmt for e in pages))}, "
+    fmts = formats(args.first + args.pages)
+    pages = [make_entry(args.seed, i, fmts[i]) for i in range(args.first, args.first + args.pages)]
+    print(f"{len(pages)} pages (seed {args.seed}, from {args.first}): {dict(Counter(e.fmt for e in pages))}, "
           f"{sum(e.page.traditional for e in pages)} traditional, "
           f"{sum(len(e.page.truths) for e in pages)} PII values")
     with tempfile.TemporaryDirectory(prefix="image-leak-") as tmp:
@@ -274,6 +291,8 @@ def main() -> int:
                     score(client, grant_id, batch, docs, rows, shown, args.show, args.dump)
                     print(f"after {first + len(batch)} pages, {time.perf_counter() - t0:.0f} s:")
                     ok = table(rows)
+                    if args.json:
+                        args.json.write_text(json.dumps(rows))
         finally:
             from search_app.search._backend import drop_alias_and_indices
             drop_alias_and_indices(make_client(app.config, "admin"), app.config["OPENSEARCH_INDEX"])
@@ -287,6 +306,7 @@ def score(client, grant_id: int, pages: list[Entry], docs: dict[str, str],
     from search_app.ingest.service import options_from_config
     opts = options_from_config()  # the app's OCR dpi and preprocessing, as ingest used them
     for e in pages:
+        rows["all"]["pages"] += 1
         doc_id = docs.get(e.name.rsplit(".", 1)[0])
         if doc_id is None:
             print(f"  {e.name}: not ingested; every value counted readable")
@@ -296,14 +316,19 @@ def score(client, grant_id: int, pages: list[Entry], docs: dict[str, str],
             print(f"  {e.name}: image route answered {resp.status_code} "
                   f"({resp.get_data(as_text=True)[:60]!r}); every value counted readable")
         img = Image.open(io.BytesIO(resp.data)) if resp is not None and resp.status_code == 200 else None
-        read = ocr_image(img.convert("L"), langs=opts.langs, timeout=opts.ocr_timeout).text if img else ""
+        unread = img is None
+        try:
+            read = ocr_image(img.convert("L"), langs=opts.langs, timeout=OCR_TIMEOUT).text if img else ""
+        except IngestError as exc:  # cannot tell what is readable: count the page as leaking
+            print(f"  {e.name}: served image could not be read ({exc}); every value counted readable")
+            read, unread = "", True
         lum = np.asarray(img.convert("L"), dtype=np.float32) if img else None
         boxes = served_boxes(e, img.size, opts) if img else [(t, list(t.boxes)) for t in e.page.truths]
         lines = _digit_lines(read)
         if dump and img:
             _dump(dump / f"{e.name}.png", img, boxes)
         for t, tboxes in boxes:
-            leak = img is None or readable(t, read, lines)
+            leak = unread or readable(t, read, lines)
             for row in (t.kind, "all"):
                 rows[row]["values"] += 1
                 rows[row]["readable"] += leak

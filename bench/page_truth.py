@@ -6,9 +6,9 @@ gives back a slightly different text (dropped spaces, a misread character, tradi
 page, so each label lands on exactly the characters that OCR made of it; a label whose read form
 is too far from the printed value is reported as lost by OCR rather than scored.
 
-`read_pages` runs the product's own page loading, preprocessing and OCR (indexer.pages,
+`read_corpus` runs the product's own page loading, preprocessing and OCR (indexer.pages,
 indexer.pipeline.page_text) and caches the text on disk, keyed by the file's bytes and the
-options, so re-scoring after a detector change takes seconds.
+options and the reading stages' source, so re-scoring after a detector change takes seconds.
 """
 from __future__ import annotations
 
@@ -79,8 +79,12 @@ def carry(truths: list[Truth], printed: str, read: str) -> tuple[list[Gold], lis
     """Labels on `read` for the truths printed in `printed`, and the truths OCR lost."""
     amap = align(printed, read)
     golds, lost = [], []
+    tail = max((j for j in amap if j is not None), default=-1) + 1
     for t in truths:
-        if t.start < 0:  # only in an embedded picture: not in this text at all
+        if t.start < 0:  # only in an embedded picture: found only if its OCR was appended
+            gold = _search(t, read, tail)
+            if gold:
+                golds.append(gold)
             continue
         hits = [amap[i] for i in range(t.start, t.end) if amap[i] is not None and not printed[i].isspace()]
         if not hits:
@@ -96,27 +100,79 @@ def carry(truths: list[Truth], printed: str, read: str) -> tuple[list[Gold], lis
     return golds, lost
 
 
+def _search(t: Truth, read: str, start: int) -> Gold | None:
+    """The closest approximate occurrence of a picture's value in read[start:] (the text the
+    pipeline appended for embedded pictures), or None when nothing is within 40 %."""
+    value = squeeze(t.value)
+    n, best, best_key = len(value), None, (10 ** 9, 0)
+    limit = max(1, int(0.4 * n))
+    for i in range(start, len(read)):
+        if read[i].isspace():
+            continue
+        squeezed = ""
+        for j in range(i, len(read)):
+            if not read[j].isspace():
+                squeezed += fold(read[j])
+            if len(squeezed) > n + 2:
+                break
+            if len(squeezed) >= n - 2 and not read[j].isspace():
+                d = Levenshtein.distance(value, squeezed, score_cutoff=limit)
+                key = (d, abs(len(squeezed) - n))  # ties: the reading of the same length
+                if d <= limit and key < best_key:
+                    best, best_key = Gold(t.kind, t.value, i, j + 1, d), key
+    return best
+
+
 def subject_of(truths: list[Truth]) -> str:
     """The page's main person, as a manifest row would name it: the first name printed."""
     return next((t.value for t in truths if t.kind == "name" and t.start >= 0 and "\n" not in t.value), "")
 
 
-def read_pages(entries: list[Entry], cache_dir: Path, opts: PipelineOptions, *,
-               echo=print) -> list[tuple[Entry, str, str]]:
-    """(entry, text the product read, source) per entry, through the product's OCR; cached."""
+@functools.lru_cache(maxsize=1)
+def _code_version() -> bytes:
+    """The reading stages' source: a changed loader, preprocessing or OCR invalidates the cache."""
+    root = Path(__file__).resolve().parents[1] / "indexer"
+    return hashlib.sha256(b"".join((root / f).read_bytes() for f in
+                                   ("pages.py", "preprocess.py", "ocr.py", "pipeline.py")
+                                   if (root / f).exists())).digest()
+
+
+def read_one(entry: Entry, cache_dir: Path, opts: PipelineOptions) -> tuple[str, str, bool]:
+    """(text the product read, source, whether it came from the cache) for one entry."""
+    data = file_bytes(entry)
+    key = hashlib.sha256(data + _code_version() + repr((opts.preprocess, opts.langs, opts.dpi))
+                         .encode()).hexdigest()[:20]
+    path = cache_dir / f"{key}.json"
+    if path.exists():
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        return cached["text"], cached["source"], True
+    page = load_page(data, 1, dpi=opts.dpi, max_pixels=opts.max_pixels)
+    text = page_text(page, opts)
+    cached = {"name": entry.name, "text": text.text, "source": text.source}
+    path.write_text(json.dumps(cached, ensure_ascii=False), encoding="utf-8")
+    return text.text, text.source, False
+
+
+def _work(job: tuple[int, int, str, Path, PipelineOptions]) -> tuple[Entry, str, str, bool]:
+    from tests.synth.corpus import make_entry
+    seed, index, fmt, cache_dir, opts = job
+    entry = make_entry(seed, index, fmt)
+    return (entry, *read_one(entry, cache_dir, opts))
+
+
+def read_corpus(seed: int, count: int, cache_dir: Path, opts: PipelineOptions, *, jobs: int = 1,
+                echo=print) -> list[tuple[Entry, str, str]]:
+    """Generate the seed's first `count` entries and read each through the product's OCR
+    (cached), in `jobs` processes: (entry, text, source) in corpus order."""
+    from multiprocessing import Pool
+
+    from tests.synth.corpus import formats
     cache_dir.mkdir(parents=True, exist_ok=True)
+    work = [(seed, i, fmt, cache_dir, opts) for i, fmt in enumerate(formats(count))]
     out = []
-    for n, entry in enumerate(entries, 1):
-        data = file_bytes(entry)
-        key = hashlib.sha256(data + repr((opts.preprocess, opts.langs, opts.dpi)).encode()).hexdigest()[:20]
-        path = cache_dir / f"{key}.json"
-        if path.exists():
-            cached = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            page = load_page(data, 1, dpi=opts.dpi, max_pixels=opts.max_pixels)
-            text = page_text(page, opts)
-            cached = {"name": entry.name, "text": text.text, "source": text.source}
-            path.write_text(json.dumps(cached, ensure_ascii=False), encoding="utf-8")
-            echo(f"  read {n}/{len(entries)} {entry.name} ({entry.fmt}, {text.source})")
-        out.append((entry, cached["text"], cached["source"]))
+    with Pool(jobs) as pool:
+        for n, (entry, text, source, hit) in enumerate(pool.imap(_work, work), 1):
+            if not hit:
+                echo(f"  read {n}/{count} {entry.name} ({entry.fmt}, {source})")
+            out.append((entry, text, source))
     return out

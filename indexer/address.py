@@ -18,9 +18,9 @@ from indexer.pii import PiiMatch
 __all__ = ["admin_prefix_len", "find_addresses"]
 
 # Characters that never occur inside a place name but often right before one (住址：…,
-# 现居…, 迁往…, 位于…): they bound a match on the left.
-_STOP = "住址为于在是的到从迁往居现系至经将把被对等及位处称我你他她其该"
-_NAME = rf"[^\W\d_A-Za-z{_STOP}]"
+# 现居…, 迁往…, 由…迁入, 位于…): they bound a match on the left.
+_STOP = "住址为于在是的到从由迁往居现系至经将把被对等及位处称我你他她其该"
+_NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # A house or room number; OCR may split it with one space ("280 1室").
 _NUM = (r"(?:[甲乙丙丁]?(?:[A-Za-z]?\d{1,5}(?: ?\d{1,4})?(?:[-—－]\d{1,5})?[A-Za-z]?"
         r"|[一二三四五六七八九十百零〇两]{1,4}))")
@@ -29,7 +29,8 @@ _PLACE_SUFFIX = (
     r"(?:街道办事处|街道|镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
     r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营)"
 )
-_DETAIL_SUFFIX = r"(?:号院|号楼|号|弄|栋|幢|座|单元|层|楼|室|房|户|组|队|社)[甲乙丙丁]?"
+_DETAIL_SUFFIX = (r"(?:号院|号楼|号|弄|栋|幢|座|单元|门|层|楼|室|房|户|组|队|社)"
+                  r"(?:[甲乙丙丁](?:院|楼)?)?")  # 12号乙, 222号甲院
 # OCR misreads the suffix of a house number (号 as 弓 or 亏, 室 as 窒, 弄 as 丟, 单元 as 单兀): after
 # a named place and an Arabic number, any CJK character that is not a unit, a time or a connective
 # ("中山路3公里", "解放路2年来", "乘2路") stands for the suffix it replaced.
@@ -41,8 +42,21 @@ _PLACE = rf"{_NAME}{{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|[东西南北
 _DETAIL = rf"{_NUM}(?:{_DETAIL_SUFFIX}|(?<=\d){_GARBLED})"
 # Admin levels, then at least one named place followed by numbered parts; places and numbers may
 # alternate (…村3组15号, …小区2号楼3单元402室, …路88号院2号楼).
+# After an administrative level, OCR may garble the road's own suffix too (延安南侍74号 for
+# 延安南路, 建设衛術520弄): a short name ending in any character, then a number with a real
+# detail suffix, still is a road and a house number. Between two numbered parts, up to two
+# garbled characters stand for the place or suffix OCR lost (258号际4号楼).
+# Offices and ordinals are no roads: 公安局第3号令, 本市共有3号.
+_NOT_ROAD = "第共有令局厅委办部所科处院校司会府"
+_ROAD_NAME = rf"[^\W\d_A-Za-z{_STOP}号{_NOT_ROAD}]"
+_GARBLED_PLACE = (rf"{_ROAD_NAME}{{2,7}}?"
+                  rf"(?=[甲乙丙丁]?\d{{1,5}}(?:[-—－]\d{{1,5}})?{_DETAIL_SUFFIX})")
+_NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
+_LINK = (rf"(?:{_PLACE}|(?<=[号弄栋幢座元门层楼室])"
+         rf"[^\W\d_A-Za-z{_STOP}{_NOT_SUFFIX}]{{1,4}})")
 _ADDRESS = re.compile(
-    rf"(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}{_DETAIL}(?:(?:{_PLACE})?{_DETAIL}){{0,5}}"
+    rf"(?:(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}|(?:{_NAMED_ADMIN}){{1,4}}{_GARBLED_PLACE})"
+    rf"{_DETAIL}(?:(?:{_LINK})?{_DETAIL}){{0,5}}"
 )
 _MAX_LEN = 60
 

@@ -25,7 +25,16 @@ ROLE_CUES = (
     "民警|警官|父亲|母亲|配偶|妻子|丈夫|之夫|之妻|儿子|女儿|长子|次子|长女|次女|之子|之女|"
     "哥哥|姐姐|弟弟|妹妹|祖父|祖母|岳父|岳母|公公|婆婆|同户人|户内成员|签字人|签名|"
     "填表人|审核人|审批人|记录人|调查人|被调查人|谈话人|家庭成员|本户成员|成员|汇入|转给|交给|"
-    "委托|聘请|授权|办案民警|接警员|询问人|讯问人|被询问人|报案人|鉴定人|见证人|保证人|担保人"
+    "委托|聘请|授权|办案民警|接警员|询问人|讯问人|被询问人|报案人|鉴定人|见证人|保证人|担保人|"
+    # signature fields and titles a name follows (承办人签章：…, 社区主任石念)
+    "签章|签字|签收|签发人|主任|副主任|书记|副书记|科长|处长|局长|所长|院长|庭长|队长|村长|组长|"
+    "站长|经理|会计|出纳|医生|老师|教师|"
+    # kinship after 其/之 (其母潘翠, 其父石汉长)
+    "其父|其母|其妻|其夫|其子|其女|其兄|其弟|其姐|其妹|之父|之母|其配偶|"
+    # whom a witness is asked about (你认识张三吗)
+    "认识|认得|"
+    # form fields that name a person (户口迁移证, 起诉状, 送达回证)
+    "随迁人|迁移人|具状人|代收人|受送达人|申报人|登记人|办理人"
 ).split("|")
 # Words after a name that say it is one (王芳同志, 李明等人, 张三系本案…).
 POST_CUE = re.compile(
@@ -70,7 +79,7 @@ def fuzzy_cue_ends(text: str, gaps: frozenset[int] = frozenset()) -> list[int]:
     edit, or that end in a role character; text is the folded view (indexer.textview).
 
     `gaps` are the view positions before which the original had whitespace that the view
-    dropped: a cue within one edit followed by such a gap ("经办亼 李明") counts too, since a
+    dropped: a label followed by such a gap ("经办亼 李明", "受送达人 狄胜") counts too, since a
     space after a label is a layout boundary as much as a colon is."""
     *_, last = _index()
     out = []
@@ -78,7 +87,8 @@ def fuzzy_cue_ends(text: str, gaps: frozenset[int] = frozenset()) -> list[int]:
         if p < 2 or not textview.is_cjk(text[p - 1]):
             continue
         if ch not in _COLON:
-            if p in gaps and any(p - n >= 0 and _near_cue(text[p - n:p]) for n in range(3, 8)):
+            if p in gaps and ((text[p - 1] in last and textview.is_cjk(text[p - 2]))
+                              or any(p - n >= 0 and _near_cue(text[p - n:p]) for n in range(3, 8))):
                 out.append(p)
             continue
         hit = text[p - 1] in last and textview.is_cjk(text[p - 2])

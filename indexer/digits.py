@@ -6,9 +6,10 @@ one digit per original character, so every span still points into the original t
 redaction erases the noise too.
 
 Full-width and other Unicode decimal digits are digits. Chinese numerals (〇一二…九, 壹贰叁…玖,
-零, ○, 幺) are digits only in a run of at least three of them with no Arabic digit glued to it:
-一 alone is a word, 一三八一二三四五六七八 is a phone. A single 一 between Arabic digits is OCR's
-reading of a dash (138一1234一5678) and separates groups. 十/拾 are multipliers, not digits, so
+零, ○, 幺, 两) are digits in a run of at least three of them (一三八一二三四五六七八, also spaced
+out: 一 三 八 …), in a run of two or more glued to Arabic digits (138一二三四5678), or alone between
+two Arabic digits; 一 alone is a word. A single 一 between Arabic digits is OCR's reading of a
+dash (138一1234一5678) and separates groups. 十/拾 are multipliers, not digits, so
 二〇二三年五月十二日 stays a date.
 """
 from __future__ import annotations
@@ -27,9 +28,10 @@ CN_DIGITS = {
 }
 _MIN_CN_RUN = 3
 # What may sit between two digit groups of one number: spaces, hyphens and dashes of every
-# width, dots and middle dots, line breaks (a number wrapped at the end of a line).
+# width, dots and middle dots, slashes and underscores, line breaks (a number wrapped at the end
+# of a line).
 SEPARATORS = frozenset(" \t\r\n\u3000\u00a0-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
-                       "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65")
+                       "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65/\uff0f_\uff3f")
 SPACES = frozenset(" \t\u3000\u00a0")
 _CN = "".join(CN_DIGITS)
 _CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[ \u3000\-—–.·][{_CN}]+)+(?![0-9０-９])")

@@ -28,21 +28,46 @@ _TRANSLIT = (
     "塞赛桑色森僧沙莎山善尚绍舍申什史士斯松苏索塔泰太坦汤唐陶特提天廷通图吐托娃瓦万"
     "旺威维伟卫温文翁沃乌吾武西希锡喜夏仙贤香祥肖谢辛新欣兴休秀旭雅亚娅耶叶伊依衣仪"
     "义易艺因银英尤友于余玉元园约岳云扎札泽曾增翟詹张章赵哲珍真正志智朱卓孜兹宗祖佐"
-    "逊顿珠措嘎央次肉再排荪不尕俊琪勒鲁敦娃登买孜努罕汉衣吾热乌图"
+    "逊顿珠措嘎央次肉再排荪不尕俊琪勒鲁敦娃登买孜努罕汉衣吾热乌图素甫"
 )
+# Function words that end the clause before a name (关于依明·买买提, 其父玉素甫·哈斯) are never
+# the first character of one, though some are transliteration characters elsewhere.
+_NOT_FIRST = frozenset("于关和与及的是在对向从为了其父母妻夫子女")
 _PART = f"[{_TRANSLIT}]{{2,6}}"
 _DOTS = "·•・‧∙⋅・."  # "." : OCR's reading of a small dot (NFKC folds ． to it)
-_DOT_NAME = re.compile(rf"(?<![{_TRANSLIT}]){_PART}(?:[{_DOTS}]{_PART}){{1,3}}(?![{_TRANSLIT}])")
+# OCR reads the small dot as anything small: 。 ， , : ' " - or two of them (依明，,买买提).
+_OCR_DOTS = "。，,:：'\"“”‘’-‐–"
+_ANY_DOT = re.escape(_DOTS + _OCR_DOTS)
+_DOT_NAME = re.compile(rf"(?<![{_TRANSLIT}]){_PART}(?:(?:[{re.escape(_DOTS)}]|[{_ANY_DOT}]{{2}})"
+                       rf"{_PART}){{1,3}}(?![{_TRANSLIT}])")
 _PART_RUN = re.compile(_PART)
 
 
 def find_dot_names(text: str) -> list[PiiMatch]:
     """Dotted names in `text`; spans in `text`, values folded without spaces."""
-    if not any(ch in _DOTS or ch == "\uff0e" for ch in text):
-        return []
     view = textview.build(text)
+    offs = view.offsets
+    hard = frozenset(k for k in range(1, len(offs)) if offs[k] - offs[k - 1] > 2)
     out = []
-    for m in _DOT_NAME.finditer(view.text):
-        start, end = view.span(m.start(), m.end())
-        out.append(PiiMatch("name", start, end, m.group()))
+    for a, b in dot_spans(view.text, hard):
+        start, end = view.span(a, b)
+        out.append(PiiMatch("name", start, end, view.text[a:b]))
+    return out
+
+
+def dot_spans(text: str, hard: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
+    """[start, end) of every dotted name in an already folded text (indexer.textview); a name
+    never runs across `hard`, the view positions where the original had a wide gap."""
+    dots = _DOTS + _OCR_DOTS
+    out = []
+    for m in _DOT_NAME.finditer(text):
+        a = m.start()
+        # 其父玉素甫: a function word glued to the name; 其其格 is a name (a doubled character).
+        while text[a] in _NOT_FIRST and text[a + 1] != text[a] and text[a + 2] not in dots:
+            a += 1
+        dot = next(k for k in range(m.start(), m.end()) if text[k] in dots)
+        a = max([k for k in hard if a < k < dot - 1], default=a)  # 签章  艾力·乌兰: after the gap
+        b = min([k for k in hard if dot + 2 < k < m.end()], default=m.end())
+        if b - a >= 5 and any(ch in dots for ch in text[a:b]):
+            out.append((a, b))
     return out

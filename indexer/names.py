@@ -18,18 +18,20 @@ import functools
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import jieba
 import jieba.posseg
 
-from indexer import cues, textview
+from indexer import cues, dotnames, textview
+from indexer.name_data import divisions as _divisions
+from indexer.name_data import is_surname as _is_surname
+from indexer.name_data import stopwords as _stopwords
+from indexer.name_data import surname_len as _surname_len
 from indexer.pii import PiiMatch
 from indexer.tokenize import _tokenizer
 
 __all__ = ["find_person_names"]
 
-_DATA = Path(__file__).resolve().parent / "data"
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt"})
 # Tags a given name may carry when jieba split it off its surname (孙|红梅 nr, 周|建华 nz).
 _GIVEN_TAGS = frozenset({"nr", "nrfg", "nrt", "nz"})
@@ -46,8 +48,15 @@ _PHRASE_FREQ = 1000
 # A given name never contains these: they end the name in "户主王芳与户主关系", "李明于".
 _TERMINATORS = frozenset(
     "男女于在等和与及的是系为任因经向对将把被从同曾已均现等了也都并或即由自到至"
-    "年月日号户之其该此各某某本"
+    "年月日号户之其该此各某某本於與為係從對將吗嗎呢吧啊"
 )
+# Prepositions and conjunctions that are also (rare) surnames: before a surname, they lead
+# the clause rather than start the name.
+_LEADS = frozenset("经由在对被把将从与和及给让叫")
+_LEADS_OR_SURNAME = frozenset("向于经")
+_FIELD_LABEL = re.compile("身份证|性别|出生|住址|电话|关系|民族|籍贯|送达|登记|填表|审核|职业|婚姻|"
+                          "文化程度|联系方式|签收|签章|备注|日期")
+_CLOSERS = frozenset("、，。；：,;:）)")
 # A "name" followed by one of these is the start of a place name (王家庄, 张家口市, 马鞍山路).
 _PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")
 _PLACE_END = frozenset("路街村镇县区市省乡巷庄屯")  # 张家村, 李庄: the place itself
@@ -67,46 +76,12 @@ class _Token:
     end: int
 
 
-def _lines(name: str) -> frozenset[str]:
-    text = (_DATA / name).read_text(encoding="utf-8")
-    return frozenset(s for line in text.splitlines() if (s := line.strip()) and s[0] != "#")
-
-
-@functools.lru_cache(maxsize=1)
-def _surnames() -> tuple[frozenset[str], frozenset[str]]:
-    words = _lines("surnames.txt")
-    return (frozenset(w for w in words if len(w) == 1), frozenset(w for w in words if len(w) == 2))
-
-
-@functools.lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    return _lines("name_stopwords.txt")
-
-
-@functools.lru_cache(maxsize=1)
-def _divisions() -> frozenset[str]:
-    return _lines("admin_divisions.txt")
-
-
 @functools.lru_cache(maxsize=1)
 def _pos() -> jieba.posseg.POSTokenizer:
     """One POS tokenizer per process, sharing the segmenting tokenizer (and its user dictionary,
     whose place and office names keep 派出所 names out of the name tag) with indexer.tokenize."""
     jieba.setLogLevel(logging.WARNING)
     return jieba.posseg.POSTokenizer(_tokenizer())
-
-
-def _surname_len(word: str) -> int:
-    """Length of the surname word starts with (compound first), 0 if none."""
-    single, double = _surnames()
-    if len(word) >= 3 and word[:2] in double:
-        return 2
-    return 1 if word[:1] in single else 0
-
-
-def _is_surname(word: str) -> bool:
-    single, double = _surnames()
-    return word in single or word in double
 
 
 def _all_cjk(word: str) -> bool:
@@ -121,7 +96,8 @@ def _tokens(text: str) -> list[_Token]:
     return out
 
 
-def _cued_name_end(text: str, start: int, bounds: set[int]) -> int | None:
+def _cued_name_end(text: str, start: int, bounds: set[int],
+                   hard: frozenset[int] = frozenset()) -> int | None:
     """End of the name a cue announces at `start`: surname plus one or two given characters,
     ending on a jieba word boundary and before any character that cannot be in a given name."""
     sl = _surname_len(text[start:start + 4])
@@ -133,8 +109,17 @@ def _cued_name_end(text: str, start: int, bounds: set[int]) -> int | None:
     for given in (1, 2):
         end = start + sl + given
         chunk = text[start + sl:end]
-        if len(chunk) < given or not _all_cjk(chunk) or any(ch in _TERMINATORS for ch in chunk):
+        # A name closed by a table gap or punctuation may end in a character that otherwise
+        # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
+        closed = end >= len(text) or end in hard or text[end] in _CLOSERS or text[end].isspace()
+        if len(chunk) < given or not _all_cjk(chunk) or any(start < k < end for k in hard):
             break
+        if chunk[-1] in _TERMINATORS and not (closed and chunk[-1] not in "男女"):
+            if given == 1 and chunk not in "男女于在与和及的是系为":
+                continue  # 计向长: 向 may be inside a two-character given name
+            break
+        if given == 2 and chunk[0] in _TERMINATORS and chunk[0] not in "向均" and not closed:
+            break  # 向/均 often open a given name (邱向红, 张均平)
         if chunk in _stopwords():  # 吴律师, 王同志: a title, not a given name
             return None
         if end in bounds or end == len(text):
@@ -145,11 +130,16 @@ def _cued_name_end(text: str, start: int, bounds: set[int]) -> int | None:
 class _Finder:
     """Candidates over one view text: (start, end, cued)."""
 
-    def __init__(self, text: str, gaps: frozenset[int] = frozenset()) -> None:
+    def __init__(self, text: str, gaps: frozenset[int] = frozenset(),
+                 hard: frozenset[int] = frozenset()) -> None:
         self.text = text
-        self.gaps = gaps
+        self.gaps, self.hard = gaps, hard  # dropped whitespace; of two or more characters
         self.tokens = _tokens(text)
-        self.bounds = {t.start for t in self.tokens} | {len(text)}
+        # A wide gap is a table column: a name may end there, whatever jieba made of the join.
+        self.bounds = {t.start for t in self.tokens} | {len(text)} | set(hard)
+        # OCR drops the spaces between form fields: a field label starts a new word whatever
+        # jieba glued to it (随迁人长孙俊森身份证号).
+        self.bounds |= {m.start() for m in _FIELD_LABEL.finditer(text)}
         self.freq = _pos().tokenizer.FREQ
         self.tags = _pos().word_tag_tab
 
@@ -165,6 +155,8 @@ class _Finder:
             nxt = toks[i + 1] if i + 1 < len(toks) else None
             if nxt is None or not _is_surname(tok.word) or not _all_cjk(nxt.word):
                 continue
+            if tok.word in _LEADS_OR_SURNAME and nxt.flag in _NAME_TAGS and _surname_len(nxt.word):
+                continue  # 张三向李四借款: 向 is the preposition before a whole name
             if _ANON.fullmatch(nxt.word):
                 found.append((tok.start, nxt.end, True))
             elif (nxt.flag in _GIVEN_TAGS and len(nxt.word) <= 2 and nxt.word not in _stopwords()
@@ -176,15 +168,20 @@ class _Finder:
         found = []
         starts = [m.end() for m in _PRE_CUE.finditer(self.text)]
         for start in [*starts, *cues.fuzzy_cue_ends(self.text, self.gaps)]:
-            end = _cued_name_end(self.text, start, self.bounds)
+            end = _cued_name_end(self.text, start, self.bounds, self.hard)
             if end is not None:
                 found.append((start, end, True))
         for m in _POST_CUE.finditer(self.text):
-            for length in (3, 2):
+            for length in (4, 3, 2):  # 4: a compound surname (上官凤兰同志)
                 start = m.start() - length
                 chunk = self.text[max(start, 0):m.start()]
-                if (start >= 0 and start in self.bounds and _all_cjk(chunk)
-                        and _surname_len(chunk)
+                sl = _surname_len(chunk)
+                if chunk[:1] in _LEADS and length > 2 and _surname_len(chunk[1:]):
+                    continue  # 经苏立介绍: 经 is the preposition, 苏立 the name
+                # jieba may glue a preposition to the surname (对成|汉英同志).
+                at_bound = start in self.bounds or (start > 0 and self.text[start - 1] in _LEADS)
+                if (start >= 0 and at_bound and _all_cjk(chunk)
+                        and sl and 1 <= length - sl <= 2
                         and not any(ch in _TERMINATORS for ch in chunk[1:])):
                     found.append((start, m.start(), True))
                     break
@@ -222,7 +219,7 @@ class _Finder:
         word = self.text[start:end]
         if word in _stopwords() or not 2 <= len(word) <= 4 or _PRE_CUE.fullmatch(word):
             return False
-        if not _person_shaped(self, word):
+        if not _person_shaped(self, word, cued) or any(start < k < end for k in self.hard):
             return False
         if end < len(self.text) and self.text[end] in _PLACE_SUFFIX:
             return False
@@ -230,6 +227,8 @@ class _Finder:
             return False
         if not cued:
             given = word[_surname_len(word):]
+            if any(ch in _TERMINATORS for ch in given):  # 關於 tagged as a name
+                return False
             if (self.tags.get(given) in _PHRASE_TAGS
                     and self.freq.get(given, 0) >= _PHRASE_FREQ):
                 return False
@@ -240,11 +239,11 @@ class _Finder:
         return tag is None or tag in _NAME_TAGS or self.freq.get(word, 0) < _MAX_DICT_FREQ
 
 
-def _person_shaped(finder: _Finder, word: str) -> bool:
+def _person_shaped(finder: _Finder, word: str, cued: bool) -> bool:
     """Whole-word checks a cue cannot override: a place (徐汇, 朝阳: data/admin_divisions.txt),
     a surname glued into a frequent verb or function word (支付宝, 发展中), a role word after a
     surname-like character (向原告)."""
-    if word in _divisions():
+    if word in _divisions() and not cued:  # a cue outranks the place list: 户主金凤, 主任田阳
         return False
     sl = _surname_len(word)
     head = word[:sl + 1]
@@ -262,7 +261,7 @@ def _extend_lists(finder: _Finder, chosen: list[tuple[int, int, bool]]) -> list[
         start, end, _ = todo.pop()
         neighbours = []
         if end < len(text) - 2 and text[end] in _JOINERS:
-            nxt = _cued_name_end(text, end + 1, finder.bounds)
+            nxt = _cued_name_end(text, end + 1, finder.bounds, finder.hard)
             if nxt is not None:
                 neighbours.append((end + 1, nxt, True))
         if start >= 3 and text[start - 1] in _JOINERS:
@@ -273,8 +272,11 @@ def _extend_lists(finder: _Finder, chosen: list[tuple[int, int, bool]]) -> list[
                     neighbours.append((s0, start - 1, True))
                     break
         for c in neighbours:
-            if finder.acceptable(*c) and all(c[1] <= o[0] or c[0] >= o[1] for o in taken):
-                taken.append(c)
+            clash = [o for o in taken if o[0] < c[1] and c[0] < o[1]]
+            # The list's cue outranks a shorter uncued guess inside it (韩娟 in 、韩娟汉).
+            if finder.acceptable(*c) and all(not o[2] and c[0] <= o[0] and o[1] <= c[1]
+                                             for o in clash):
+                taken = [o for o in taken if o not in clash] + [c]
                 todo.append(c)
     return taken
 
@@ -284,9 +286,9 @@ def find_person_names(text: str) -> list[PiiMatch]:
     view = textview.build(text)
     if not view.text:
         return []
-    gaps = frozenset(k for k in range(1, len(view.offsets))
-                     if view.offsets[k] - view.offsets[k - 1] > 1)
-    finder = _Finder(view.text, gaps)
+    jumps = [(k, view.offsets[k] - view.offsets[k - 1]) for k in range(1, len(view.offsets))]
+    finder = _Finder(view.text, frozenset(k for k, d in jumps if d > 1),
+                     frozenset(k for k, d in jumps if d > 2))
     raw = finder.from_cues() + finder.from_anon() + finder.from_tags() + finder.from_clauses()
     candidates = [c for c in raw if finder.acceptable(*c)]
     # Cued candidates first (the cue fixes where the name starts), then longer ones.
@@ -295,6 +297,9 @@ def find_person_names(text: str) -> list[PiiMatch]:
     for c in candidates:
         if all(c[1] <= o[0] or c[0] >= o[1] for o in chosen):
             chosen.append(c)
+    # Dotted names (indexer.dotnames) seed lists too: 调查人：哈斯·古丽米拉、宋朝新.
+    for span in dotnames.dot_spans(view.text, finder.hard):
+        chosen = [c for c in chosen if c[1] <= span[0] or c[0] >= span[1]] + [(*span, True)]
     chosen = _extend_lists(finder, chosen)
     out = []
     for start, end, _ in sorted(chosen):

@@ -186,6 +186,12 @@ def _classify(digits: str, groups: list[list[_Unit]]) -> tuple[str, str] | None:
         cut += len(group)
         if _AREA_CODE.fullmatch(digits[:cut]) and _LOCAL_NUMBER.fullmatch(digits[cut:]):
             return "landline", digits
+    # Written without a separator (02327798695): area codes are prefix-free (010 and 02x have
+    # three digits, every other one four), so the cut is unambiguous.
+    if len(groups) == 1 and digits[:1] == "0":
+        cut = 3 if digits[1] in "12" else 4
+        if _AREA_CODE.fullmatch(digits[:cut]) and _LOCAL_NUMBER.fullmatch(digits[cut:]):
+            return "landline", digits
     return None
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
 from indexer import cues
+from indexer.name_data import lines as _lines
 from indexer.pii import PiiMatch
 
 __all__ = ["find_pinyin_names"]
 
-_DATA = Path(__file__).resolve().parent / "data"
 _WORD = r"(?:[A-Z][a-z]{0,11}(?:-[a-z]{1,6})?|[A-Z]{2,12}(?:-[A-Z]{1,6})?)"  # Jian-guo
 _CANDIDATE = re.compile(rf"(?<![A-Za-z]){_WORD}(?:[ \-]{_WORD}){{1,2}}(?![A-Za-z])")
 # English words that are also pinyin syllables (or two): ordinary in English prose.
@@ -30,11 +29,6 @@ _ENGLISH = frozenset(
     "chin china hui lou mini nina lane line dune tune ta bite gene hong kong".split())
 _CUE = re.compile(rf"(?:姓名|名字|拼音|英文名|Name|NAME|name|{'|'.join(cues.ROLE_CUES)})"
                   r"[：:\s(（]{0,3}$")
-
-
-def _lines(name: str) -> frozenset[str]:
-    text = (_DATA / name).read_text(encoding="utf-8")
-    return frozenset(s for line in text.splitlines() if (s := line.strip()) and s[0] != "#")
 
 
 @functools.lru_cache(maxsize=1)

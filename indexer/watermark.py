@@ -29,7 +29,7 @@ WATERMARK_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
 )
-DENSITY = 0.45  # share of the label's glyph pixels that carry ink
+DENSITY = 0.3  # share of the label's glyph pixels that carry ink: visible, yet the page stays readable
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
@@ -56,7 +56,7 @@ def watermark_font_path() -> str:
 
 
 def _font_size(size: tuple[int, int]) -> int:
-    return max(16, min(size) // 25)
+    return max(40, min(size) // 25)
 
 
 @functools.lru_cache(maxsize=2)  # scoring a leaked copy against one label draws it once

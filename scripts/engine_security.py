@@ -160,13 +160,15 @@ def roles(alias: str, *, with_tests: bool) -> dict:
         "_meta": {"type": "roles", "config_version": 2},
         # search/get through the alias, nothing else: no write, no mapping, no alias change
         "archive_web": {
-            "cluster_permissions": ["cluster_composite_ops_ro", "indices:data/read/scroll/clear"],
+            "cluster_permissions": ["cluster_composite_ops_ro", "indices:data/read/scroll/clear",
+                                    "cluster:monitor/health"],  # /readyz
             "index_permissions": [{
                 "index_patterns": read_alias,
                 "allowed_actions": [*READ, "indices:admin/aliases/get"]}, read_checkpoints]},
         # index / delete documents and refresh in the versioned indices (through the alias)
         "archive_worker": {
-            "cluster_permissions": ["cluster_composite_ops", "indices:data/read/scroll/clear"],
+            "cluster_permissions": ["cluster_composite_ops", "indices:data/read/scroll/clear",
+                                    "cluster:monitor/health"],
             "index_permissions": [{
                 "index_patterns": versioned,
                 "allowed_actions": [*READ, "indices:data/write/index", "indices:data/write/bulk*",

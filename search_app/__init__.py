@@ -30,7 +30,7 @@ def init_pillow(max_pixels: int) -> None:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
-    from search_app import api, cli, db, errors
+    from search_app import api, cli, db, errors, headers, ops
     from search_app.accounts import views as auth_views
     from search_app.admin import views as admin_views
     from search_app.audit import views as audit_views
@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from search_app.ingest import views as ingest_views
     from search_app.config import load_settings
     from search_app.permissions import Permission, has_permission
+    from search_app.proxies import TrustedProxies
     from search_app.search import _backend, page_views, views as search_views
     from workers.celery_app import celery_init_app
 
@@ -55,10 +56,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
     init_pillow(app.config["MAX_IMAGE_PIXELS"])
-    if app.config["PROXY_HOPS"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"],
-                                x_proto=app.config["PROXY_HOPS"])
+    # X-Forwarded-* only from TRUSTED_PROXIES (always installed: it also strips the headers
+    # that an untrusted client sent, so nothing downstream reads them).
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"],
+                                  app.config["PROXY_HOPS"])
+    if app.config["PROXY_HOPS"] and not app.config["TRUSTED_PROXIES"]:
+        app.logger.warning("PROXY_HOPS=%s but TRUSTED_PROXIES is empty: X-Forwarded-For is "
+                           "ignored; list the proxies' addresses", app.config["PROXY_HOPS"])
 
     db.init_app(app)
     _backend.init_app(app)
@@ -74,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie
     errors.init_app(app)
+    headers.init_app(app)
 
     @app.context_processor
     def _can() -> dict:
@@ -83,5 +88,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             return current_user.is_authenticated and has_permission(current_user.role, Permission(perm))
         return {"can": can}
 
+    ops.init_app(app)
+    from search_app.timeutil import local_time, zone_label
+    app.add_template_filter(local_time, "localtime")
+    app.add_template_global(zone_label, "zone_label")
     cli.init_app(app)
     return app

@@ -11,7 +11,7 @@ from search_app.errors import render_error
 from search_app.grants.services import active_grants
 from search_app.ingest.service import job_detail
 from search_app.permissions import Permission, requires
-from search_app.search import (SORTS, QuerySyntaxError, ReadDenied, SearchUnavailable, lookup_pii, search_pages,
+from search_app.search import (SORTS, InvalidInput, QuerySyntaxError, ReadDenied, SearchUnavailable, lookup_pii, search_pages,
                                unmask_page, view_page)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -74,6 +74,8 @@ def _read(fn, **kwargs):
         return fn(user=current_user, client_addr=client_addr(), **kwargs), None
     except QuerySyntaxError as exc:
         return None, render_error(400, f"检索式有误：{exc}（排序可选：{'、'.join(SORTS)}）")
+    except InvalidInput as exc:
+        return None, render_error(400, str(exc))
     except ReadDenied as exc:
         return None, render_error(403, f"读取被拒绝：{exc.reason}")
     except AuditWriteError:

@@ -1,10 +1,40 @@
-"""Original scans, encrypted at rest (AES-GCM), addressed by the sha256 of their plaintext."""
+"""Encrypted blobs at rest (AES-GCM): original scans and the redacted page images.
+
+Originals are addressed by the sha256 of their plaintext (aad: that sha). A page image is bound
+to its page as well: it lives under pages/<sha256(doc id)>/<image sha>.bin and its aad names both,
+so swapping `image_sha256` between two page_secrets rows (or copying one page's blob file onto
+another's path) cannot serve one page's image under another page's audit record: the read finds
+nothing or fails authentication, and fails closed. The path alone gives the aad, which is what
+lets key rotation re-encrypt every image without reading the database.
+"""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
-from search_app.crypto import Vault
+from search_app.crypto import DecryptError, Vault
+
+PAGES_DIR = "pages"
+
+
+class BlobMismatch(DecryptError):
+    """A blob is missing, bound to another record, or not the content its record names."""
+
+
+def doc_digest(doc_id: str) -> str:
+    return hashlib.sha256(doc_id.encode()).hexdigest()
+
+
+def page_image_aad(doc_digest_hex: str, sha256: str) -> bytes:
+    return b"page-image:v1:" + doc_digest_hex.encode() + b":" + sha256.encode()
+
+
+def _write(path: Path, blob: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(blob)
+    tmp.replace(path)  # atomic: a crash never leaves a half-written blob under the real name
 
 
 class BlobStore:
@@ -17,13 +47,47 @@ class BlobStore:
 
     def put(self, sha256: str, data: bytes) -> Path:
         path = self.path_for(sha256)
-        if path.exists():
-            return path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(self.vault.encrypt(data, aad=sha256.encode()))
-        tmp.replace(path)  # atomic: a crash never leaves a half-written blob under the real name
+        if not path.exists():
+            _write(path, self.vault.encrypt(data, aad=sha256.encode()))
         return path
 
     def get(self, sha256: str) -> bytes:
         return self.vault.decrypt(self.path_for(sha256).read_bytes(), aad=sha256.encode())
+
+    # --- page images: bound to their page ---
+
+    def page_image_path(self, doc_id: str, sha256: str) -> Path:
+        return self.root / PAGES_DIR / doc_digest(doc_id) / f"{sha256}.bin"
+
+    def put_page_image(self, doc_id: str, data: bytes) -> str:
+        """Store the image for this page; returns its sha256 (what page_secrets records)."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        path = self.page_image_path(doc_id, sha256)
+        if not path.exists():
+            _write(path, self.vault.encrypt(data, aad=page_image_aad(doc_digest(doc_id), sha256)))
+        return sha256
+
+    def get_page_image(self, doc_id: str, sha256: str) -> bytes:
+        """The image, only if it was stored for this page with this content; else BlobMismatch."""
+        path = self.page_image_path(doc_id, sha256)
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            raise BlobMismatch(f"页面 {doc_id} 的图像不存在（记录的图像摘要 {sha256[:12]}… "
+                               "不属于此页面或文件已丢失）") from None
+        try:
+            data = self.vault.decrypt(blob, aad=page_image_aad(doc_digest(doc_id), sha256))
+        except DecryptError:
+            raise BlobMismatch(f"页面 {doc_id} 的图像未通过完整性校验（密文不属于此页面）") from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise BlobMismatch(f"页面 {doc_id} 的图像内容与记录的摘要不符")
+        return data
+
+    def page_image_files(self) -> list[Path]:
+        base = self.root / PAGES_DIR
+        return sorted(base.glob("*/*.bin")) if base.is_dir() else []
+
+
+def page_image_aad_of(path: Path) -> bytes:
+    """The aad of a page-image blob file, from its path (key rotation)."""
+    return page_image_aad(path.parent.name, path.stem)

@@ -62,7 +62,7 @@ def db_upgrade() -> None:
     """Apply the Alembic migrations to DATABASE_URL."""
     from search_app.migrations import upgrade
 
-    upgrade(current_app.config["DATABASE_URL"])
+    upgrade(current_app.config["DATABASE_URL"], settings=current_app.config)
     click.echo("database is at the latest migration")
 
 
@@ -145,15 +145,14 @@ def create_user_cmd(username, role, password, display_name, unit, id_number) -> 
     """Create an account. Administrators and auditors take effect at once (bootstrap); staff and
     approver accounts stay disabled until a security admin confirms them in /admin/pending."""
     from search_app.accounts.dual_control import propose_create
-    from search_app.admin.views import _id_hmacs
+    from search_app.admin.views import _own_identity
 
     session = get_session()
     try:
-        own = _id_hmacs(id_number, "本人身份证号")
-        if len(own) > 1:
-            raise AccountError("本人身份证号只能填写一个")
+        own, person = _own_identity(id_number, display_name or username)
         user = create_user(session, username=username, password=password, role=role,
-                           display_name=display_name, unit=unit, id_number_hmac=own[0] if own else None)
+                           display_name=display_name, unit=unit, id_number_hmac=own)
+        user.person_hmac = person  # the (name, birth date) term, as the admin form stores it
         user.created_by = cli_principal()
         pending = None
         if set(parse_roles(user.role)) & {Role.STAFF, Role.APPROVER}:
@@ -206,7 +205,11 @@ def ensure_index_cmd() -> None:
               help="Where the manifest's file names are resolved (default: next to the manifest).")
 @click.option("--queue/--sync", default=False, help="Send files to the Celery worker, or run here.")
 @click.option("--by", "created_by", default="cli", show_default=True)
-def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: str) -> None:
+@click.option("--confirm-metadata-change", is_flag=True,
+              help="Allow rows that change an existing 档号's unit, category, classification or "
+                   "subject (audited with before/after); without it such rows fail.")
+def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: str,
+               confirm_metadata_change: bool) -> None:
     """Ingest the files listed in MANIFEST (CSV or JSON); a bad file fails alone."""
     from indexer.manifest import ManifestError
     from search_app.ingest.jobs import start_job, wait_for_job
@@ -214,7 +217,8 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
 
     try:
         job = start_job(manifest, base_dir=base_dir or manifest.parent, created_by=created_by,
-                        queue=queue)
+                        queue=queue, confirm_metadata_change=confirm_metadata_change,
+                        actor=Actor(None, cli_principal(), "cli"))
     except (ManifestError, IndexMissingError, EngineIdentityError) as exc:
         _audit("cli.ingest", outcome="denied", reason=str(exc)[:500], manifest=manifest.name)
         raise click.ClickException(str(exc)) from None

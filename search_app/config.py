@@ -7,10 +7,13 @@ refuses to start without them rather than run with a key somebody can read in th
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Union
 from urllib.parse import urlsplit
+
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 # The domain vocabulary lives in indexer.vocab; these names stay importable from here.
 from indexer.vocab import CATEGORIES, CLASSIFICATION_LEVELS, SECOND_APPROVAL_LEVEL  # noqa: F401
@@ -80,6 +83,8 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "AUDIT_BURST_MINUTES": ("int", 5),
     "AUDIT_WORK_HOURS": ("hours", "08-19"),  # local hours [start, end) in AUDIT_TIMEZONE
     "AUDIT_TIMEZONE": ("timezone", "Asia/Shanghai"),
+    # Where times are shown to people (stored times are UTC): every page and message.
+    "DISPLAY_TIMEZONE": ("timezone", "Asia/Shanghai"),
     "AUDIT_LOOKUPS_PER_DAY": ("int", 20),
     # Exact look-ups of distinct values per grant per day (AUDIT_TIMEZONE): above this a look-up
     # is refused, audited and flagged; repeating a value already looked up today is not counted.
@@ -102,13 +107,28 @@ _SPEC: dict[str, tuple[str, Any]] = {
     # plus indexing), or a slow page still running is started a second time.
     "CELERY_VISIBILITY_TIMEOUT_S": ("int", 3600),
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none). The audit
-    # log's client address is only right when this matches the deployment.
+    # log's client address is only right when this matches the deployment. Forwarding headers
+    # are only read from a peer listed in TRUSTED_PROXIES (IP addresses or CIDR networks, comma
+    # separated); from anyone else they are ignored, however PROXY_HOPS is set.
     "PROXY_HOPS": ("int", 0),
+    "TRUSTED_PROXIES": ("networks", ""),
+    # A page task claimed this many times without finishing (its worker died each time, e.g. a
+    # scan that exhausts memory) fails with the reason instead of being processed again.
+    "MAX_PAGE_ATTEMPTS": ("int", 3),
+    # Page images are fetched through a signed URL minted by the page view; it expires after this.
+    "IMAGE_URL_SECONDS": ("int", 120),
     # Where the ingest UI stores uploaded manifests and scans (the worker reads them from there).
     "INGEST_UPLOAD_DIR": ("str", "var/uploads"),
     # An upload batch nobody started or came back to (encrypted scans of a failed check) is
     # removed after this many hours, on the next visit to the ingest pages.
     "INGEST_BATCH_TTL_HOURS": ("int", 24),
+    # Operability (search_app/ops.py): JSON logs with a request id, rotated when LOG_FILE is set.
+    "LOG_LEVEL": ("str", "INFO"),
+    "LOG_FILE": ("str", ""),
+    "LOG_MAX_MB": ("int", 50),
+    "LOG_BACKUPS": ("int", 10),
+    # Addresses allowed to read /metrics (Prometheus scrapers), comma separated.
+    "METRICS_ALLOW": ("list", "127.0.0.1,::1"),
     # OCR pages whose mean word confidence (0-100) is below this are listed for review.
     "OCR_REVIEW_THRESHOLD": ("int", 70),
 }
@@ -149,6 +169,8 @@ def _parse(kind: str, name: str, raw: str) -> Any:
         return parse_timezone(name, raw)
     if kind == "keyring":
         return parse_keyring(name, raw)
+    if kind == "networks":
+        return parse_networks(name, raw)
     raise AssertionError(kind)
 
 
@@ -220,6 +242,19 @@ def parse_key_id(name: str, raw: str) -> str:
     return raw
 
 
+def parse_networks(name: str, raw: str) -> tuple[IPNetwork, ...]:
+    """"127.0.0.1,10.0.0.0/24" -> networks; a bare address is a /32 (or /128)."""
+    out = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not an IP address or network") from None
+    return tuple(out)
+
+
 def parse_keyring(name: str, raw: str) -> dict[str, bytes]:
     """"k1:<base64>,k0:<base64>" -> {key id: key}; an empty string is an empty keyring."""
     ring: dict[str, bytes] = {}
@@ -286,6 +321,9 @@ def load_settings(env: Mapping[str, str] | None = None,
     out.update(overrides)
     _check_keys(out)
     _check_engine(out)
+    for name in ("MAX_PAGE_ATTEMPTS", "IMAGE_URL_SECONDS"):
+        if not isinstance(out[name], int) or out[name] < 1:
+            raise ConfigError(f"{name} must be a whole number of at least 1, got {out[name]!r}")
     if not out["AUDIT_CHECKPOINT_INDEX"]:
         out["AUDIT_CHECKPOINT_INDEX"] = f"{out['OPENSEARCH_INDEX']}-audit-checkpoints"
     _check_login(out)

@@ -22,9 +22,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from search_app.blobs import PAGES_DIR, page_image_aad_of
 from search_app.crypto import DecryptError, Vault, key_id_of
 from search_app.ingest.models import IngestFile, PageSecret, PageVersion
-from search_app.ingest.service import META_AAD
+from search_app.ingest.service import meta_aad
 
 HEADER_BYTES = 40  # b"v1:" + key id (<= 32) + b":" is all the survey needs to read
 UNREADABLE = "<无法识别>"
@@ -46,14 +47,13 @@ class _Table:
 TABLES = (
     _Table("page_secrets", PageSecret, PageSecret.doc_id, PageSecret.ciphertext,
            lambda pk: str(pk).encode(), lambda key_id: {"key_id": key_id}),
-    _Table("ingest_files", IngestFile, IngestFile.id, IngestFile.meta_ciphertext,
-           lambda pk: META_AAD),
+    _Table("ingest_files", IngestFile, IngestFile.id, IngestFile.meta_ciphertext, meta_aad),
     # Earlier versions of a page keep the page's aad (its doc id), not their own row id.
     _Table("page_versions", PageVersion, PageVersion.id, PageVersion.ciphertext,
            lambda did: str(did).encode(), lambda key_id: {"key_id": key_id},
            aad_column=PageVersion.doc_id),
 )
-KINDS = tuple(t.kind for t in TABLES) + ("blobs",)
+KINDS = tuple(t.kind for t in TABLES) + ("blobs", "page_images")
 
 
 @dataclass
@@ -71,7 +71,7 @@ class MissingKeysError(RuntimeError):
         self.missing = missing
         parts = []
         for key_id, kinds in sorted(missing.items()):
-            counts = "、".join(f"{kind} {n} {'个文件' if kind == 'blobs' else '行'}"
+            counts = "、".join(f"{kind} {n} {'个文件' if kind in BLOB_KINDS else '行'}"
                               for kind, n in sorted(kinds.items()))
             parts.append(f"密钥 {key_id!r} 未配置（{counts}）")
         super().__init__("；".join(parts) + "。请把这些旧密钥加入 ARCHIVE_DATA_OLD_KEYS"
@@ -86,8 +86,22 @@ def _header_id(header: bytes) -> str:
 
 
 def _blob_files(blob_dir: Path) -> Iterator[Path]:
+    """Original scans: <sha[:2]>/<sha>.bin, aad = the sha (the file's stem)."""
     if blob_dir.is_dir():
         yield from sorted(blob_dir.glob("*/*.bin"))
+
+
+def _page_image_files(blob_dir: Path) -> Iterator[Path]:
+    """Page images: pages/<sha256(doc id)>/<sha>.bin, aad from the path (blobs.py)."""
+    if (blob_dir / PAGES_DIR).is_dir():
+        yield from sorted((blob_dir / PAGES_DIR).glob("*/*.bin"))
+
+
+# blob kind -> (its files, the aad of one file)
+BLOB_KINDS: dict[str, tuple[Callable[[Path], Iterator[Path]], Callable[[Path], bytes]]] = {
+    "blobs": (_blob_files, lambda path: path.stem.encode()),
+    "page_images": (_page_image_files, page_image_aad_of),
+}
 
 
 def survey(session: Session, blob_dir: Path) -> dict[str, Counter[str]]:
@@ -100,11 +114,12 @@ def survey(session: Session, blob_dir: Path) -> dict[str, Counter[str]]:
         for header, n in session.execute(stmt):
             counts[_header_id(header)] += n
         out[t.kind] = counts
-    blobs: Counter[str] = Counter()
-    for path in _blob_files(blob_dir):
-        with path.open("rb") as fh:
-            blobs[_header_id(fh.read(HEADER_BYTES))] += 1
-    out["blobs"] = blobs
+    for kind, (files, _aad) in BLOB_KINDS.items():
+        blobs: Counter[str] = Counter()
+        for path in files(blob_dir):
+            with path.open("rb") as fh:
+                blobs[_header_id(fh.read(HEADER_BYTES))] += 1
+        out[kind] = blobs
     return out
 
 
@@ -159,28 +174,29 @@ def rotate_table(session: Session, t: _Table, vault: Vault, *, batch: int,
              f"{len(report.failed)} failed")
 
 
-def rotate_blobs(blob_dir: Path, vault: Vault, *, batch: int,
-                 echo: Callable[[str], None]) -> KindReport:
-    report = KindReport("blobs")
+def rotate_blobs(blob_dir: Path, vault: Vault, *, batch: int, echo: Callable[[str], None],
+                 kind: str = "blobs") -> KindReport:
+    report = KindReport(kind)
+    files, aad_of = BLOB_KINDS[kind]
     seen = 0
-    for path in _blob_files(blob_dir):
+    for path in files(blob_dir):
         seen += 1
         data = path.read_bytes()
         if _header_id(data[:HEADER_BYTES]) == vault.current_key_id:
             report.current += 1
         else:
             try:
-                new = _reencrypt(vault, data, path.stem.encode())  # aad: the plaintext's sha256
+                new = _reencrypt(vault, data, aad_of(path))
             except DecryptError as exc:
                 report.failed.append(f"{path.name}: {exc}")
-                echo(f"  ✗ blobs {path.name}: {exc}")
+                echo(f"  ✗ {kind} {path.name}: {exc}")
             else:
                 tmp = path.with_name(path.name + ".rotating")
                 tmp.write_bytes(new)
                 tmp.replace(path)  # atomic: a crash leaves the old or the new blob, never half
                 report.rotated += 1
         if seen % batch == 0:
-            echo(f"blobs: {seen} checked, {report.rotated} re-encrypted, {len(report.failed)} failed")
+            echo(f"{kind}: {seen} checked, {report.rotated} re-encrypted, {len(report.failed)} failed")
     return report
 
 
@@ -194,5 +210,6 @@ def rotate_all(session: Session, vault: Vault, blob_dir: Path, *, batch: int = 2
         echo(f"{kind}: {sum(usage[kind].values())} ciphertexts, {stale} not under "
              f"{vault.current_key_id!r}")
     reports = [rotate_table(session, t, vault, batch=batch, echo=echo) for t in TABLES]
-    reports.append(rotate_blobs(blob_dir, vault, batch=batch, echo=echo))
+    reports.extend(rotate_blobs(blob_dir, vault, batch=batch, echo=echo, kind=kind)
+                   for kind in BLOB_KINDS)
     return reports

@@ -84,9 +84,25 @@ def services(settings) -> None:
         pytest.fail(f"Redis is not reachable with its password ({exc}); run `bash scripts/test.sh`")
 
 
+_SESSION_APP: list = []
+
+
+@pytest.fixture(autouse=True)
+def _session_celery_stays_current():
+    """A test that builds a second app (another config) makes that app's Celery the current
+    one; put the session app's back afterwards, or later tests queue their tasks to the wrong
+    app and their jobs stay 'queued'."""
+    yield
+    if _SESSION_APP:
+        celery = _SESSION_APP[0].extensions["celery"]
+        celery.set_current()
+        celery.set_default()
+
+
 @pytest.fixture(scope="session")
 def app(settings, services):
     app = create_app(settings)
+    _SESSION_APP.append(app)
     upgrade(settings["DATABASE_URL"])
     admin = make_client(app.config, "admin")  # index administration: the admin identity only
     ensure_index(admin, settings["OPENSEARCH_INDEX"])
@@ -167,6 +183,19 @@ def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 
 
+def image_url(client, doc_id: str, grant_id: int, purpose: str = "核实") -> str:
+    """The signed page-image URL that the page view minted for this client's user."""
+    import html
+    import re
+    from urllib.parse import quote
+
+    resp = client.post(f"/pages/{quote(doc_id)}", data={"grant_id": grant_id, "purpose": purpose})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    found = re.search(r'id="page-image"[^>]*src="([^"]+)"', resp.get_data(as_text=True))
+    assert found, "the page view shows no image"
+    return html.unescape(found.group(1))
+
+
 @pytest.fixture()
 def ingest(ctx, tmp_path):
     """Render demo-style specs (see demo/corpus.json) into files and ingest them synchronously."""
@@ -175,7 +204,8 @@ def ingest(ctx, tmp_path):
     from search_app.demo import render_file
     from search_app.ingest.jobs import start_job, wait_for_job
 
-    def run(specs: list[dict], *, extra_files: dict[str, bytes] | None = None, queue: bool = False):
+    def run(specs: list[dict], *, extra_files: dict[str, bytes] | None = None, queue: bool = False,
+            confirm_metadata_change: bool = False):
         folder = tmp_path / f"batch{next(_seq)}"
         folder.mkdir()
         manifest = []
@@ -187,7 +217,8 @@ def ingest(ctx, tmp_path):
         for name, data in (extra_files or {}).items():
             (folder / name).write_bytes(data)
         (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
-        job = start_job(folder / "manifest.json", base_dir=folder, created_by="test", queue=queue)
+        job = start_job(folder / "manifest.json", base_dir=folder, created_by="test", queue=queue,
+                        confirm_metadata_change=confirm_metadata_change)
         return wait_for_job(job.id, echo=lambda _line: None, timeout=300, poll=0.3), job.id
     return run
 

@@ -293,7 +293,7 @@ def _last_login_addr(username: str) -> str:
 
 def test_proxy_hops_takes_the_forwarded_address(make_app, ctx, make_user):
     user = make_user("staff")
-    proxied = make_app(PROXY_HOPS=1)
+    proxied = make_app(PROXY_HOPS=1, TRUSTED_PROXIES="10.0.0.2")
     resp = proxied.test_client().post(
         "/login", data={"username": user.username, "password": PASSWORD},
         headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})

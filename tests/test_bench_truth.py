@@ -75,3 +75,15 @@ def test_mapped_boxes_land_on_the_glyphs_of_the_view() -> None:
             ring = dark[int(top) - pad:int(top), int(left):int(right)]
             assert ring.mean() < 0.02, f"glyphs of {t.value!r} run above its box"
     assert coverage(np.zeros((10, 10)), (2, 2, 8, 8)) == 1.0
+
+
+def test_picture_values_are_found_in_the_appended_text() -> None:
+    printed = "户口迁移证\n迁移人姓名 张建华"
+    truths = [_truth(printed, "name", "张建华"), Truth("id_number", "110105194912310021", -1, -1),
+              Truth("address", "吉林省长春市南关区曹杨路268号", -1, -1, 6)]
+    read = printed.replace(" ", "") + "\n姓名 李四\n住址 吉林省长春市南关区曹\n杨路268號\n公民身份号码 11010519491231002l"
+    golds, _ = carry(truths, printed, read)
+    got = {g.kind: read[g.start:g.end] for g in golds}
+    assert got["id_number"] == "11010519491231002l"
+    assert got["address"] == "吉林省长春市南关区曹\n杨路268號"
+    assert got["name"] == "张建华"

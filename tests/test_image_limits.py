@@ -10,7 +10,6 @@ import io
 import struct
 import warnings
 import zlib
-from urllib.parse import quote
 
 import pymupdf
 import pytest
@@ -19,7 +18,7 @@ from sqlalchemy import select
 
 from indexer.pages import load_page
 from indexer.types import IngestError
-from tests.conftest import login
+from tests.conftest import image_url, login
 
 LINE = "档案检索测试页面：本页文字足够长，使用文本层而不做识别。"
 
@@ -144,8 +143,7 @@ def test_serving_refuses_an_oversized_stored_image_from_its_header(app, ctx, ing
     progress, _ = ingest([meta("LIM-SERVE", fmt="png", pages=[["图像上限测试页"]])])
     assert progress.files_failed == 0, progress.errors
     bomb = _white_png(12_500, 12_500)
-    digest = "b" * 64
-    blob_store().put(digest, bomb)
+    digest = blob_store().put_page_image("LIM-SERVE#p0001", bomb)  # bound to its page
     session = get_session()
     secret = session.get(PageSecret, "LIM-SERVE#p0001")
     secret.image_sha256 = digest
@@ -154,8 +152,7 @@ def test_serving_refuses_an_oversized_stored_image_from_its_header(app, ctx, ing
     grant = make_grant(user)
     client = app.test_client()
     login(client, user.username)
-    resp = client.get(f"/pages/{quote('LIM-SERVE#p0001')}/image",
-                      query_string={"grant_id": grant.id, "purpose": "核实"})
+    resp = client.get(image_url(client, "LIM-SERVE#p0001", grant.id))  # signed by the page view
     body = resp.get_data(as_text=True)
     assert resp.status_code == 403 and "12500×12500" in body and "超过显示上限" in body, \
         f"a 156-Mpx stored image was served (or refused without saying why): {resp.status_code} {body[:200]}"

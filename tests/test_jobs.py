@@ -115,7 +115,8 @@ def test_same_scan_with_a_changed_manifest_row_is_reindexed(app, ingest, count_s
                                  tmp_path)
     ingest([spec], extra_files=files)
     count_stages.clear()
-    _, job_id = ingest([spec | {"classification": "秘密"}], extra_files=files)
+    _, job_id = ingest([spec | {"classification": "秘密"}], extra_files=files,
+                       confirm_metadata_change=True)  # refused without it (test_security_ingest)
     [f] = _files(job_id)
     assert f.note == "" and count_stages == [1], "a changed classification must reach the index"
     assert _docs(app, "J-META-01")["J-META-01#p0001"]["classification"] == "秘密"

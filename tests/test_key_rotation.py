@@ -23,13 +23,14 @@ from search_app.config import ConfigError, load_settings
 from search_app.crypto import DecryptError, Vault, key_id_of, vault_from_config
 from search_app.db import get_session
 from search_app.ingest.models import IngestFile, PageSecret, PageVersion
-from search_app.ingest.service import META_AAD, create_job
+from search_app.ingest.service import create_job, meta_aad
 from search_app.migrations import upgrade
 
 pytestmark = pytest.mark.integration
 K1, K2, K0 = os.urandom(32), os.urandom(32), os.urandom(32)
 PAGES = {f"RT-{i:03d}#p0001": f"第 {i} 页 原文 身份证号 11010519491231002X" for i in range(7)}
 SCANS = [f"扫描件 {i}".encode() * 50 for i in range(3)]
+IMAGE = b"\x89PNG page image" * 20
 
 
 def _b64(key: bytes) -> str:
@@ -73,6 +74,8 @@ def _write_everything(app) -> None:
         blobs = BlobStore(app.config["BLOB_DIR"], vault)
         for data in SCANS:
             blobs.put(hashlib.sha256(data).hexdigest(), data)
+        for did in sorted(PAGES)[:2]:  # page images, bound to their page
+            blobs.put_page_image(did, IMAGE)
 
 
 def _cli(app, *args: str):
@@ -96,10 +99,12 @@ def _read_everything(app) -> None:
             assert vault.decrypt(v.ciphertext, aad=v.doc_id.encode()).decode() == PAGES[v.doc_id]
             assert v.key_id == vault.current_key_id, f"version {v.id}: key_id column not updated"
         for f in session.query(IngestFile):
-            assert json.loads(vault.decrypt(f.meta_ciphertext, aad=META_AAD))["subject_name"] == "王小明"
+            assert json.loads(vault.decrypt(f.meta_ciphertext, aad=meta_aad(f.id)))["subject_name"] == "王小明"
         blobs = BlobStore(app.config["BLOB_DIR"], vault)
         for data in SCANS:
             assert blobs.get(hashlib.sha256(data).hexdigest()) == data
+        for did in sorted(PAGES)[:2]:
+            assert blobs.get_page_image(did, hashlib.sha256(IMAGE).hexdigest()) == IMAGE
 
 
 def test_rotation_moves_everything_to_the_new_key(store):
@@ -110,6 +115,7 @@ def test_rotation_moves_everything_to_the_new_key(store):
     assert "ingest_files: 4 re-encrypted" in result.output
     assert "page_versions: 7 re-encrypted" in result.output
     assert "blobs: 3 re-encrypted" in result.output
+    assert "page_images: 2 re-encrypted" in result.output
     assert "page_secrets: 6 checked" in result.output, "no per-batch progress line"
     # A vault with only k2 reads it all: k1 can now be destroyed.
     _read_everything(_app(store, "k2", K2))
@@ -118,7 +124,8 @@ def test_rotation_moves_everything_to_the_new_key(store):
 
     again = _rotate(_app(store, "k2", K2, {"k1": K1}))
     assert again.exit_code == 0, again.output
-    for kind, n in (("page_secrets", 7), ("ingest_files", 4), ("page_versions", 7), ("blobs", 3)):
+    for kind, n in (("page_secrets", 7), ("ingest_files", 4), ("page_versions", 7), ("blobs", 3),
+                    ("page_images", 2)):
         assert f"{kind}: 0 re-encrypted, {n} already under 'k2'" in again.output, again.output
 
 

@@ -13,7 +13,7 @@ from indexer.normalise import for_search
 from indexer.ocr import ocr_image
 from indexer.page_image import pii_boxes, redact_image
 from indexer.watermark import watermark
-from indexer.pages import load_pages
+from indexer.pages import load_page, load_pages
 from indexer.pii import PiiMatch
 from indexer.pipeline import PipelineOptions, page_text, prepare
 from tests.synth import render_page, write_png, write_text_pdf
@@ -123,3 +123,96 @@ def test_png_page_round_trip_keeps_boxes_on_view(tmp_path) -> None:
     for b in prepared.pii_boxes:
         assert 0 <= b.left < b.right <= prepared.view_image.width
         assert 0 <= b.top < b.bottom <= prepared.view_image.height
+
+
+# --- Geometry of the boxes (issue 8 requirement 1) ---------------------------------------------
+
+def _line_words(text: str, boxes: list[tuple[int, int, int, int]], line: Box,
+                offset: int = 0) -> list[Word]:
+    """Words on one line: each character its own 'word' (as Tesseract splits CJK)."""
+    return [Word(ch, l, t, r - l, b - t, 90.0, offset + i, offset + i + 1, line=line)
+            for i, (ch, (l, t, r, b)) in enumerate(zip(text, boxes))]
+
+
+def test_span_is_one_rectangle_at_the_lines_full_height() -> None:
+    """Finding: a box as tall as a glyph's ink (一 is a thin bar) covered half the line, and each
+    glyph had its own box, with gaps between."""
+    line = Box(0, 100, 400, 140)
+    text = "电话一三八一"
+    glyphs = [(0, 102, 30, 138), (40, 102, 70, 138), (80, 118, 110, 122), (150, 104, 180, 136),
+              (190, 102, 220, 138), (260, 118, 290, 122)]
+    words = _line_words(text, glyphs, line)
+    (box,) = pii_boxes(words, text, [PiiMatch("phone", 2, 6, "一三八一")])
+    assert (box.top, box.bottom) == (100 - 8, 140 + 8), f"not the line's height plus margin: {box}"
+    assert box.left <= 80 - 20 and box.right >= 290 + 20, f"span not covered end to end: {box}"
+
+
+def test_span_over_two_lines_is_one_rectangle_per_line() -> None:
+    first, second = Box(0, 0, 300, 30), Box(0, 40, 300, 70)
+    text = "号码1101\n0519"
+    words = (_line_words("号码1101", [(i * 30, 2, i * 30 + 25, 28) for i in range(6)], first)
+             + _line_words("0519", [(i * 30, 42, i * 30 + 25, 68) for i in range(4)], second, 7))
+    boxes = pii_boxes(words, text, [PiiMatch("id_number", 2, 11, "11010519")])
+    assert len(boxes) == 2, f"expected one rectangle per line, got {boxes}"
+    assert boxes[0].top <= 0 and boxes[0].bottom >= 30 and boxes[1].top <= 40 and boxes[1].bottom >= 70
+
+
+def test_character_without_a_word_widens_to_the_line_not_less() -> None:
+    line = Box(0, 0, 500, 30)
+    text = "电话13812345678"
+    words = _line_words("电话", [(0, 2, 25, 28), (30, 2, 55, 28)], line)  # the digits lost
+    (box,) = pii_boxes(words, text, [PiiMatch("phone", 2, 13, PHONE)],
+                       fallback=Box(0, 0, 800, 600))
+    assert box.left == 0 and box.right >= 500, f"the whole line should be covered: {box}"
+
+
+def test_embedded_picture_that_cannot_be_rendered_is_blacked_out(tmp_path) -> None:
+    """A picture whose OCR render would exceed MAX_IMAGE_PIXELS (or one too small to read) is
+    covered whole, whatever the text layer says."""
+    import io
+
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((50, 60), "本页为电子文件，附身份证复印件如下。" * 2, fontname="china-s", fontsize=11)
+    big, tiny = pymupdf.Rect(50, 100, 550, 500), pymupdf.Rect(50, 600, 58, 606)
+    card = render_page([f"姓名 {NAME}", f"公民身份号码 {ID}"], width_mm=90)
+    buf = io.BytesIO()
+    card.save(buf, format="PNG")
+    page.insert_image(big, stream=buf.getvalue(), keep_proportion=False)
+    page.insert_image(tiny, stream=buf.getvalue(), keep_proportion=False)
+    data = doc.tobytes()
+    loaded = load_page(data, 1, max_pixels=3_000_000)  # view fits, the 300-dpi picture not
+    assert [e.image for e in loaded.embedded] == [None, None], loaded.embedded
+    prepared = prepare(page_text(loaded, PipelineOptions(max_pixels=3_000_000)), META)
+    black = np.asarray(redact_image(prepared.view_image, prepared.pii_boxes).convert("L")) == 0
+    k = prepared.view_image.width / page.rect.width
+    for r in (big, tiny):
+        area = black[int(r.y0 * k) + 1:int(r.y1 * k) - 1, int(r.x0 * k) + 1:int(r.x1 * k) - 1]
+        assert area.mean() == 1.0, f"picture at {r} not blacked out ({area.mean():.1%})"
+
+
+def test_view_is_fitted_to_the_served_size_with_its_boxes() -> None:
+    img = render_page(LINES, width_mm=210, height_mm=100, font_pt=14)  # 2480 px wide
+    text = page_text(PageInput(1, image=img), PipelineOptions(view_max_edge=800,
+                                                               preprocess=("grayscale",)))
+    assert max(text.image.size) == 800
+    prepared = prepare(text, META)
+    redacted = redact_image(prepared.view_image, prepared.pii_boxes)
+    _assert_no_pii(_readable(redacted.resize((redacted.width * 2, redacted.height * 2))))
+
+
+def test_preprocess_geometry_maps_back_to_the_input() -> None:
+    from indexer.preprocess import Preprocessed
+
+    pre = Preprocessed(image=Image.new("L", (10, 10)), view=Image.new("L", (10, 10)), steps=(),
+                       angle=2.0, crop=(30, 40, 1030, 1440), scale=0.5, frame=(1000, 1400))
+    src = Image.new("L", (1100, 1500), 255)
+    src.paste(0, (600, 700, 700, 740))
+    page = src.crop(pre.crop).rotate(pre.angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    page = page.resize((500, 700))
+    ys, xs = np.nonzero(np.asarray(page) < 128)
+    back = pre.to_input(Box(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1))
+    assert back.left <= 600 and back.top <= 700 and back.right >= 700 and back.bottom >= 740, back
+    assert back.right - back.left < 120 and back.bottom - back.top < 80, f"too loose: {back}"

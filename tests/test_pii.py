@@ -172,12 +172,16 @@ def test_phone_next_to_other_numbers_split_by_space() -> None:
 @pytest.mark.parametrize("noisy,value", [
     ("010-62751234", "01062751234"), ("0755 8888 1234", "075588881234"),
     ("021-6275123", "0216275123"), ("0571-8765432", "05718765432"),
+    # Unseparated: area codes are prefix-free, so the cut is known (issue 8: 02327798695 and
+    # 057148782703 were not landlines; the fail-safe now masks such a run whatever it is).
+    ("01062751234", "01062751234"), ("057148782703", "057148782703"),
 ])
 def test_landlines(noisy: str, value: str) -> None:
     assert detect(f"电话{noisy}转") == [PiiMatch("landline", 2, 2 + len(noisy), value)]
 
 
-@pytest.mark.parametrize("text", ["01062751234", "010-627512", "010-627512345", "12-62751234"])
+@pytest.mark.parametrize("text", ["010-627512", "010-627512345", "12-62751234", "0106275123456",
+                                  "01162751234", "01012345678"])
 def test_not_landlines(text: str) -> None:
     assert kinds(f"电话{text}转") == []
 

@@ -62,7 +62,8 @@ def assert_hidden(text: str, value: str, what: str, *, keep: int = 8) -> str:
 
 @pytest.mark.parametrize("written", [
     "139—8765—4321", "139——8765——4321", "139 — 8765 — 4321", "138.1234.5678", "138–1234–5678",
-    "138·1234·5678", "138一1234一5678", "138－1234－5678", "138 1234\n5678",
+    "138·1234·5678", "138一1234一5678", "138－1234－5678", "138 1234\n5678", "138/1234/5678",
+    "138_1234_5678", "138．1234．5678", "138・1234・5678",
 ])
 def test_phone_with_any_separator(written: str) -> None:
     digits = re.sub(r"\D", "", written.replace("一", "-"))
@@ -81,6 +82,13 @@ def test_local_landline_after_phone_cue(cue: str, number: str) -> None:
     assert [m.kind for m in found] == ["landline"], f"landline {number} after {cue}: {found}"
     hidden = visible_digits(out)
     assert len(hidden) <= len(digits) - 5, f"landline {number}: only {hidden!r} hidden in {out!r}"
+
+
+@pytest.mark.parametrize("written", ["02327798695", "057148782703", "075537407020", "01062751234"])
+def test_unseparated_landline(written: str) -> None:
+    out, found = redacted(f"电话 0571-89579003 或 {written}")
+    assert [m.kind for m in found] == ["landline", "landline"], f"landline {written}: {found}"
+    assert_hidden(f"家里座机{written}。", written, "landline", keep=5)
 
 
 # --- bank cards whatever the BIN ----------------------------------------------------------
@@ -167,6 +175,7 @@ def test_unknown_long_number_is_masked_whole(written: str) -> None:
     "2023年5月12日", "2023-05-12", "2023.05.12", "20230512", "二〇二三年五月十二日", "2023-5-2",
     "1985.09—1989.07", "1990年至2000年", "2019 2020 2021", "档号HJ-2023-0001", "档号：2023-D30-0012",
     "（2023）京0108民初1234号", "(2021)沪01民终12345号", "共3页", "1234567元", "12345678页",
+    "2023/05/12", "2023/5/12 2023/6/1",
     "统一社会信用代码91350100M000100Y43", "成绩 85 90 78 92", "2023-05-12 2023-06-01",
 ])
 def test_dates_and_archive_numbers_stay_searchable(harmless: str) -> None:

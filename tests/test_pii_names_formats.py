@@ -71,6 +71,33 @@ def test_garbled_label_then_a_space(label: str) -> None:
         assert not readable(out, name), f"name {name} after {label!r} + space leaked: {out!r} {found}"
 
 
+@pytest.mark.parametrize("text,name", [
+    ("隨遷人 長孫俊森  身份證號 3601", "長孫俊森"), ("询问人 伏森明、程愚生  记录人 唐霞", "程愚生"),
+    ("調查人：尤朝海、韓娟漢    1966-02-", "韓娟漢"), ("受送达人 狄胜  送达地址 渝中区", "狄胜"),
+    ("迁移人姓名 计向长  性别 男", "计向长"), ("；其母秦娟祥，已退休。", "秦娟祥"),
+    ("，\n其父皇甫庚雲，系原公社幹部", "皇甫庚雲"), ("延安路158號；其母\n華鐵，已退休。", "華鐵"),
+    ("代收人 如仙古丽·巴特尔  代收理由 同住成年家属", "如仙古丽·巴特尔"),
+    ("受送达人签收 上官翠  二〇二二年", "上官翠"), ("（2）姓名：路向  与户主关系", "路向"),
+    ("我們於2014年04月對成漢英同志進行了政治審查", "成漢英"),
+    ("問：你認識裴向秋嗎？", "裴向秋"), ("戶主姓名：阮向宗    住址", "阮向宗"),
+    ("承办人签章  艾力·乌兰  登记日期", "艾力·乌兰"),
+    # OCR output: spaces between fields lost, the middle dot read as other punctuation
+    ("隨遷人長孫俊森身份证号36010219", "長孫俊森"), ("随迁人司马淑身份证号37010220", "司马淑"),
+    ("于2007.09.03对依明，,买买提同志进行了政治审查", "依明，,买买提"), ("調查人:依明-.努尔、费燕珍", "依明-.努尔"),
+    ("問：你認識戚屏嗎？", "戚屏"),
+])
+def test_names_in_table_layouts(text: str, name: str) -> None:
+    out, found = run(text)
+    assert not readable(out, name) and name[-1] not in out, \
+        f"name {name} (or its last character) left readable: {out!r} {found}"
+
+
+def test_preposition_before_a_name_is_not_its_surname() -> None:
+    text = "张伟向王建国借款"
+    found = [text[m.start:m.end] for m in find_pii(text, META) if m.kind == "name"]
+    assert found == ["张伟", "王建国"], f"names in {text!r}: {found}"
+
+
 def test_garbled_word_without_colon_is_no_cue() -> None:
     out, _ = run("审核后，时光流逝。")
     assert out == "审核后，时光流逝。", out
@@ -87,6 +114,13 @@ def test_dotted_names(name: str) -> None:
                  .replace("・", "·").split("·")]
         left = [p for p in parts if p in out]
         assert not left, f"name {name}: part(s) {left} left in plaintext: {out!r} {found}"
+
+
+@pytest.mark.parametrize("text,name", [("关于依明·买买提同志的政审", "依明·买买提"),
+                                       ("其父玉素甫·哈斯，系原公社干部", "玉素甫·哈斯")])
+def test_dotted_name_after_function_word(text: str, name: str) -> None:
+    found = [text[m.start:m.end] for m in find_pii(text, META) if m.kind == "name"]
+    assert found == [name], f"dotted name {name}: found {found} in {text!r}"
 
 
 @pytest.mark.parametrize("text", ["中国·北京", "党建·引领发展", "2023·上海", "诗·远方"])
@@ -120,17 +154,27 @@ def test_english_words_are_no_pinyin_names(text: str) -> None:
 # --- fewer false names: ordinary words and places ------------------------------------------
 
 @pytest.mark.parametrize("text", [
-    "汇入支付宝账户", "被告向原告支付欠款", "户主徐汇", "住在徐汇", "经办人：海淀", "户主：朝阳",
+    "汇入支付宝账户", "被告向原告支付欠款", "住在徐汇", "迁往海淀，", "来自朝阳，", "徐汇公安",
     "发展工作稳步推进", "通过微信支付", "支付给商户", "迁往静安", "武侯派出所", "原籍浦东",
+    "关于徐汇的报告",
 ])
 def test_words_and_places_are_no_names(text: str) -> None:
     found = [m for m in find_pii(text, META) if m.kind == "name"]
     assert not found, f"not names, but masked as names in {text!r}: {[text[m.start:m.end] for m in found]}"
 
 
+def test_traditional_preposition_is_no_name() -> None:
+    text = "關於穆學剛同志的政審情況報告"
+    found = [text[m.start:m.end] for m in find_pii(text, META) if m.kind == "name"]
+    assert found == ["穆學剛"], f"names in {text!r}: {found}"
+
+
 def test_real_names_that_contain_place_words_stay_names() -> None:
     out, found = run("户主张朝阳，妻子王海淀。")
     assert "朝阳" not in out and "海淀" not in out, f"names leaked: {out!r} {found}"
+    # A cue outranks the place list: 金凤 and 田阳 are also districts.
+    out, found = run("书记员 金凤\n走访对象：社区主任田阳，电话")
+    assert "凤" not in out and "阳" not in out, f"cued names leaked: {out!r} {found}"
 
 
 # --- addresses ----------------------------------------------------------------------------
@@ -138,6 +182,8 @@ def test_real_names_that_contain_place_words_stay_names() -> None:
 @pytest.mark.parametrize("addr,detail", [
     ("北京市朝阳区朝阳路甲12号", "甲12号"), ("建国路12号乙", "12号乙"),
     ("海淀区中关村大街乙27号院3号楼", "乙27号"), ("西城区官园胡同丙3号", "丙3号"),
+    ("北京市海淀区北土城南巷222号甲院8号楼1门516号", "1门516号"),
+    ("北京市海淀區芳草西路13號甲院2號樓5門169號", "5門169號"),
 ])
 def test_addresses_with_jia_yi_numbers(addr: str, detail: str) -> None:
     out, found = run(f"住址：{addr}，")
@@ -154,8 +200,20 @@ def test_addresses_with_misread_suffix(addr: str, secret: str) -> None:
     assert secret not in out, f"address {addr}: house number {secret} left readable: {out!r} {found}"
 
 
+@pytest.mark.parametrize("addr,secret", [
+    ("昆山市延安南侍74號桂花旱小區26櫥2單元1302室", "1302"), ("鼓樓區滬河北街258號際4號樓盾J311號", "311"),
+    ("湖北省武汉市江岸区文昌南埠123号院1号楼4门513号", "513"),
+    ("北京市东城区解放北街128-6号钢三衍舍9栋1单元823室", "823"),
+    ("西安市新城區朝陽門衛術520弄55號987室", "987"),
+])
+def test_addresses_with_misread_road_and_links(addr: str, secret: str) -> None:
+    out, found = run(f"现住址：{addr}，其父")
+    assert secret not in out, f"address {addr}: {secret} left readable: {out!r} {found}"
+
+
 @pytest.mark.parametrize("text", ["沿中山路3公里", "乘坐中山路3路公交", "人民路100米处", "解放路2年来",
-                                  "建设路3次改造"])
+                                  "建设路3次改造", "上海市公安局第3号令", "本市共有3号",
+                                  "北京市朝阳区人民政府3号文", "国发〔2001〕12号"])
 def test_road_and_a_measure_is_no_address(text: str) -> None:
     found = [m for m in find_pii(text, META) if m.kind == "address"]
     assert not found, f"{text!r} masked as address: {found}"

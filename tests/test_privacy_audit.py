@@ -137,3 +137,17 @@ def test_auditor_finds_everyone_who_searched_one_id(app, ctx, reader, make_user,
 def test_malformed_hash_filter_is_refused_in_chinese(auditor):
     resp = auditor.get("/audit/?pii=110105199003071239")
     assert resp.status_code == 400 and "值哈希的格式不正确" in resp.get_data(as_text=True)
+
+
+def test_machine_values_in_filters_are_kept_as_written(ctx):
+    """Hashes and batch ids may hold long digit runs; masking them would break the matching."""
+    since = _last_seq()
+    digits = "1234567890123456"
+    record_event(Actor(None, "system", "system"),
+                 Event(action="pii.lookup", outcome="allowed",
+                       filters={"value_hmac": digits, "batch": f"20260101-{digits}{digits}",
+                                "target": "bad-12345678", "note": f"电话 {PHONE_A}"}))
+    [rec] = _new_records(since)
+    assert rec.filters["value_hmac"] == digits and rec.filters["batch"].endswith(digits)
+    assert rec.filters["target"] == "bad-12345678", "an account name in filters was masked"
+    assert PHONE_A not in str(rec.filters)

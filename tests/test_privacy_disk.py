@@ -35,6 +35,7 @@ SCAN_NAME = f"{SUBJECT}户口登记表.png"
 def eager(app, monkeypatch):
     celery = app.extensions["celery"]
     celery.set_default()
+    celery.set_current()
     monkeypatch.setitem(celery.conf, "task_always_eager", True)
     return celery
 
@@ -181,6 +182,7 @@ def test_demo_scans_are_not_left_in_plaintext(app, ctx, tmp_path, monkeypatch):
                       "utf-8")
     monkeypatch.setattr(demo, "CORPUS", corpus)
     monkeypatch.setattr(demo, "ROOT", tmp_path)
+    monkeypatch.setitem(app.config, "DEMO_MODE", True)  # setup_demo refuses outside a demo
     demo.setup_demo(queue=False, echo=lambda _line: None)
     from search_app.db import get_session
     assert get_session().get(PageSecret, f"{spec['archive_no']}#p0001") is not None

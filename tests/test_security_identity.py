@@ -23,7 +23,9 @@ from search_app.accounts.models import User
 from search_app.crypto import Vault, vault_from_config
 from search_app.db import get_session
 from search_app.search import ReadDenied, lookup_pii, search_pages, view_page
+from search_app.accounts import dual_control
 from tests.conftest import PASSWORD, meta
+from tests.test_admin_views import confirm_pending
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -106,6 +108,11 @@ def test_blind_index_folds_both_forms_and_keeps_18_digit_hashes_unchanged():
         vault.blind_index("person", NAME)
 
 
+@pytest.fixture()
+def registrar(app, make_user, admin):
+    return app, make_user, admin[1]
+
+
 @pytest.fixture(scope="module")
 def corpus(app, tmp_path_factory):
     from search_app.demo import render_file
@@ -124,8 +131,10 @@ def corpus(app, tmp_path_factory):
     return SPECS
 
 
-def _register(client, *, display_name: str, id_number: str = "", relatives: str = "") -> User:
-    """Through the security admin's form, the path a real registration takes."""
+def _register(registrar, *, display_name: str, id_number: str = "", relatives: str = "") -> User:
+    """Through the security admin's form, the path a real registration takes (and, under dual
+    control, a second security admin's confirmation)."""
+    app, make_user, client = registrar
     username = f"idf-{uuid.uuid4().hex[:8]}"
     resp = client.post("/admin/users/new", data={
         "username": username, "password": PASSWORD, "roles": ["staff"], "unit": UNIT,
@@ -133,7 +142,12 @@ def _register(client, *, display_name: str, id_number: str = "", relatives: str 
     assert resp.status_code == 302, resp.get_data(as_text=True)[-800:]
     session = get_session()
     session.expire_all()
-    return session.execute(select(User).where(User.username == username)).scalar_one()
+    user = session.execute(select(User).where(User.username == username)).scalar_one()
+    if dual_control.pending_of(session, user):
+        confirm_pending(app, make_user, user)
+    session.expire_all()
+    assert user.is_enabled, f"{username} was not enabled after confirmation"
+    return user
 
 
 def _visible(user: User, make_grant) -> set[str]:
@@ -151,9 +165,8 @@ def _check(seen: set[str], hidden: set[str], who: str) -> None:
 
 
 @pytest.mark.integration
-def test_reader_never_sees_files_naming_them_in_any_form(ctx, corpus, admin, make_grant):
-    _, client = admin
-    reader = _register(client, display_name=NAME, id_number=A18)
+def test_reader_never_sees_files_naming_them_in_any_form(ctx, corpus, registrar, make_grant):
+    reader = _register(registrar, display_name=NAME, id_number=A18)
     assert reader.person_hmac, "registration stored no (name, birth date) term"
     hidden = {_doc(n) for n in ("IDF-A15-SUBJ", "IDF-A15-PAGE", "IDF-A15-SCAN", "IDF-PERSON-SUBJ",
                                 "IDF-PERSON-PAGE", "IDF-PERSON-TRAD")}
@@ -166,17 +179,15 @@ def test_reader_never_sees_files_naming_them_in_any_form(ctx, corpus, admin, mak
 
 
 @pytest.mark.integration
-def test_reader_registered_as_15_digits_is_excluded_from_18_digit_files(ctx, corpus, admin,
+def test_reader_registered_as_15_digits_is_excluded_from_18_digit_files(ctx, corpus, registrar,
                                                                        make_grant):
-    _, client = admin
-    reader = _register(client, display_name="李明", id_number=B15)
+    reader = _register(registrar, display_name="李明", id_number=B15)
     _check(_visible(reader, make_grant), {_doc("IDF-B18-SUBJ")}, "reader registered as 15 digits")
 
 
 @pytest.mark.integration
-def test_relative_registered_as_15_digits_is_excluded(ctx, corpus, admin, make_grant):
-    _, client = admin
-    reader = _register(client, display_name="赵敏", relatives=f"{R15}\n")
+def test_relative_registered_as_15_digits_is_excluded(ctx, corpus, registrar, make_grant):
+    reader = _register(registrar, display_name="赵敏", relatives=f"{R15}\n")
     _check(_visible(reader, make_grant), {_doc("IDF-R18-SUBJ")}, "reader with a 15-digit relative")
 
 
@@ -184,7 +195,7 @@ def test_relative_registered_as_15_digits_is_excluded(ctx, corpus, admin, make_g
 def test_lookup_by_either_form_finds_the_same_pages(ctx, corpus, make_user, make_grant):
     other = make_user("staff", unit=UNIT)
     grant = make_grant(other, categories=[CATEGORY], units=[UNIT], classification="秘密",
-                       allow_lookup=True)
+                       allow_lookup=True, unmask_fields=["id_number"])
 
     def found(value: str) -> set[str]:
         out = lookup_pii(user=other, grant_id=grant.id, purpose="核查", kind="id_number",
@@ -213,11 +224,27 @@ def test_grant_about_a_person_covers_their_files_under_either_form(ctx, corpus, 
 
 
 @pytest.mark.integration
-def test_no_number_or_birth_date_is_stored_in_clear(ctx, corpus, admin, app):
-    _, client = admin
-    reader = _register(client, display_name=NAME, id_number=A15)
+def test_no_number_or_birth_date_is_stored_in_clear(ctx, corpus, registrar, app):
+    reader = _register(registrar, display_name=NAME, id_number=A15)
     row = " ".join(str(v) for v in get_session().execute(
         text("SELECT * FROM users WHERE id = :i"), {"i": reader.id}).one())
     for secret in (A15, A18, A18[:17], "19820315", "820315"):
         assert secret not in row, f"LEAK: the users row holds {secret!r} in clear"
     assert reader.id_number_hmac == vault_from_config(app.config).blind_index("id_number", A18)
+
+
+@pytest.mark.integration
+def test_cli_registration_stores_the_same_terms_as_the_admin_form(app, ctx):
+    username = f"idf-cli-{uuid.uuid4().hex[:6]}"
+    result = app.test_cli_runner().invoke(args=[
+        "create-user", username, "--role", "auditor", "--password", PASSWORD,
+        "--display-name", "王建國", "--id-number", A15])
+    assert result.exit_code == 0, result.output
+    session = get_session()
+    session.expire_all()
+    user = session.execute(select(User).where(User.username == username)).scalar_one()
+    vault = vault_from_config(app.config)
+    assert user.id_number_hmac == vault.blind_index("id_number", A18), \
+        "the CLI hashed the 15-digit form differently from its 18-digit form"
+    assert user.person_hmac == vault.person_index(NAME, A18), \
+        "the CLI stored no (or another) (name, birth date) term"

@@ -8,7 +8,6 @@ still readable, or the ground-truth glyph box that is not fully black.
 from __future__ import annotations
 
 import io
-from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ from PIL import Image
 from indexer.normalise import for_search
 from indexer.ocr import ocr_image
 from indexer.preprocess import DEFAULT_STEPS, preprocess
-from tests.conftest import dump_index, login
+from tests.conftest import dump_index, image_url, login
 from tests.synth.pdf import text_layer_page
 from tests.synth.people import id_check_digit
 from tests.synth.scan import Truth, _rotate_point, degrade, draw_page
@@ -65,8 +64,7 @@ def scan(doc: Doc, *, seed: int, skew: float, dpi: int = 300) -> tuple[Image.Ima
 
 
 def served(client, grant, doc_id: str) -> Image.Image:
-    resp = client.get(f"/pages/{quote(doc_id)}/image",
-                      query_string={"grant_id": grant.id, "purpose": "户籍核查"})
+    resp = client.get(image_url(client, doc_id, grant.id, purpose="户籍核查"))  # signed link
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     return Image.open(io.BytesIO(resp.data)).convert("L")
 

@@ -17,8 +17,10 @@ from tests.test_security_permission_filter import (CATEGORIES, LEVELS, PHRASE, S
 
 pytestmark = pytest.mark.integration
 
-QUERIES = {PHRASE: None, "文档编号": "文档编号", "本人": "本人", "家属情况": "家属情况",
-           f"{PHRASE} 内容足够长": "内容足够长"}
+# Every query carries the corpus phrase: other modules' pages share the session's index, and a
+# bare 本人 would match theirs (in scope for the grant, but unknown to this oracle).
+QUERIES = {PHRASE: None, f"{PHRASE} 文档编号": "文档编号", f"{PHRASE} 本人": "本人",
+           f"{PHRASE} 家属情况": "家属情况", f"{PHRASE} 内容足够长": "内容足够长"}
 OTHER_ID = "11010519491231002X"
 
 

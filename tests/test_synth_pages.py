@@ -79,6 +79,8 @@ def test_deterministic_for_a_seed() -> None:
     assert a.text == b.text and a.truths == b.truths
     assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
     assert scanned_page(22).text != a.text
+    pdf = make_entry(9, 0, "pdf_mixed")
+    assert file_bytes(pdf) == file_bytes(make_entry(9, 0, "pdf_mixed"))  # benchmarks cache by hash
 
 
 def test_text_layer_round_trips_and_card_is_only_in_pixels() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import colorsys
 import io
 from datetime import UTC
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,7 +19,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from indexer.watermark import _glyphs, watermark, watermark_label, watermark_score, watermark_mask
-from tests.conftest import login, meta
+from tests.conftest import image_url, login, meta
 from tests.synth.scan import scanned_page
 
 LABEL = "王芳（wangfang） 2026-12-01 16:20 审计记录 #4711"
@@ -135,8 +134,7 @@ def test_served_image_carries_viewer_time_and_audit_record(app, ctx, ingest, mak
     grant = make_grant(user)
     client = app.test_client()
     login(client, user.username)
-    resp = client.get(f"/pages/{quote('WM-0001#p0001')}/image",
-                      query_string={"grant_id": grant.id, "purpose": "核实"})
+    resp = client.get(image_url(client, "WM-0001#p0001", grant.id))  # signed by the page view
     assert resp.status_code == 200, resp.get_data(as_text=True)[:200]
     img = Image.open(io.BytesIO(resp.data))
     rec = get_session().execute(select(AuditRecord).where(AuditRecord.user_id == user.id)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+# Retries of a task that raised. A page whose worker is killed never raises: its redelivery is
+# bounded by MAX_PAGE_ATTEMPTS instead (pagework.run_page counts every claim of the row).
 MAX_RETRIES = 5
 
 

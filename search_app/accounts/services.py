@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from search_app import limits
 from search_app.accounts import throttle
 from search_app.accounts.models import User
 from search_app.accounts.sessions import end_user_sessions
@@ -28,6 +29,16 @@ THROTTLED_MESSAGE = "登录尝试过多，请稍后再试"
 
 class AccountError(ValueError):
     pass
+
+
+def check_lengths(*, username: str | None = None, display_name: str | None = None,
+                  unit: str | None = None) -> None:
+    """Refuse (never shorten) a value longer than its column; the message names the limit."""
+    reason = (limits.too_long("用户名", username, limits.USERNAME)
+              or limits.too_long("姓名", display_name, limits.DISPLAY_NAME)
+              or limits.too_long("单位", unit, limits.UNIT))
+    if reason:
+        raise AccountError(reason)
 
 
 def hash_password(password: str) -> str:
@@ -55,8 +66,9 @@ def create_user(session: Session, *, username: str, password: str, role: str | l
                 display_name: str = "", unit: str = "", id_number_hmac: str | None = None) -> User:
     role = normalise_roles(role)
     username = username.strip()
-    if not username or len(username) > 64 or any(ch.isspace() for ch in username):
-        raise AccountError("用户名不能为空、不能含空格，最长 64 个字符")
+    if not username or any(ch.isspace() for ch in username):
+        raise AccountError(f"用户名不能为空、不能含空格，最长 {limits.USERNAME} 个字符")
+    check_lengths(username=username, display_name=display_name, unit=unit)
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise AccountError(f"用户名 {username} 已存在")
     user = User(username=username, password_hash=hash_password(password), role=role,
@@ -80,10 +92,13 @@ def authenticate(session: Session, username: str, password: str, *, client_addr:
     """The user, or LoginRefused. No lock-out: repeated failures delay further attempts on the
     typed name, the client address and the pair (search_app.accounts.throttle). At an address
     this account signed in from recently only the pair counts: an attacker elsewhere (or
-    other people behind the same NAT) cannot keep the real user out. Unknown and existing names take the same path
-    (a dummy hash is verified) and get the same answers."""
+    other people behind the same NAT) cannot keep the real user out. Unknown and existing
+    names take the same path (a dummy hash is verified) and get the same answers."""
     now = utcnow()
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    # An over-long name cannot exist (create_user refuses it): answered like an unknown one,
+    # without a query for a 20,000-character value.
+    user = (None if len(username) > limits.USERNAME else
+            session.execute(select(User).where(User.username == username)).scalar_one_or_none())
     keys = throttle.keys_for(username, client_addr)
     account, pair, address = keys
     trusted = throttle.is_trusted(session, user.id if user else None, client_addr, policy, now)
@@ -166,6 +181,8 @@ def update_user(session: Session, user: User, *, by: User, role: str | list[str]
     Nobody changes their own roles or disables themselves: that would let one security admin
     grant themselves archive access or lock everyone else out of oversight."""
     changes: list[str] = []
+    check_lengths(display_name=display_name.strip() if display_name else None,
+                  unit=unit.strip() if unit else None)  # before any field changes
     if role is not None:
         new = normalise_roles(role)
         if new != user.role:

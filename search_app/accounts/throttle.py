@@ -14,6 +14,7 @@ guesses cannot all read the same counter and outrun the delay.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -93,7 +94,17 @@ def claim(session: Session, keys: list[Key], policy: ThrottlePolicy,
     waiting. Each count is committed at once, so it survives whatever the check does next.
     Returns each key's count including this attempt (distinct per attempt: compare-and-set)."""
     session.commit()
+    if secrets.randbelow(100) == 0:  # forgotten keys (sprayed names) do not pile up
+        purge(session, policy, now)
     return {key.scope: _claim_one(session, key, policy, now) for key in keys}
+
+
+def purge(session: Session, policy: ThrottlePolicy, now: datetime) -> int:
+    """Delete keys whose failures are forgotten anyway (no failure within the window)."""
+    since = now - timedelta(minutes=policy.window_minutes)
+    n = session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < since)).rowcount
+    session.commit()
+    return n
 
 
 def _claim_one(session: Session, key: Key, policy: ThrottlePolicy, now: datetime) -> int:

@@ -8,6 +8,7 @@ from flask import (Blueprint, Flask, current_app, flash, g, redirect, render_tem
                    session, url_for)
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
+from search_app import limits
 from search_app.accounts.models import User
 from search_app.accounts.services import LoginRefused, authenticate, end_all_sessions, user_for_token
 from search_app.accounts.sessions import end_session, live_session, start_session
@@ -98,7 +99,8 @@ def login():
                                 policy=ThrottlePolicy.from_config(current_app.config))
         except LoginRefused as exc:
             who = exc.user
-            record_event(Actor(who.id if who else None, username, who.role if who else "", addr),
+            record_event(Actor(who.id if who else None, limits.clip(username, limits.USERNAME),
+                               who.role if who else "", addr),
                          Event(action="auth.login", outcome="denied", reason=exc.reason))
             flash(exc.message, "error")
             return render_template("login.html", username=username), 401

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from indexer.pii import valid_id15, valid_id18
+from search_app import limits
 from search_app.accounts import dual_control, throttle
 from search_app.accounts.models import PendingAccountChange, User
 from search_app.accounts.services import (AccountError, create_user, end_all_sessions,
@@ -57,7 +58,7 @@ def _audit_refusal(action: str, target: str, exc: AccountError) -> None:
     """A refused change is accountable too (a security admin trying to break separation of
     duties); written after the rollback, in its own transaction."""
     record_event(request_actor(), Event(action=action, outcome="denied", reason=str(exc),
-                                        filters={"target": target}))
+                                        filters={"target": limits.clip(target, limits.USERNAME)}))
 
 
 def _audit_change(action: str, target: User, changes: list[str],

@@ -16,6 +16,7 @@ class Action(StrEnum):
     LOGIN = "auth.login"
     LOGOUT = "auth.logout"
     LOGOUT_ALL = "auth.logout_all"
+    THROTTLE_LIFT = "auth.throttle_lift"
     GRANT_REQUEST = "grant.request"
     GRANT_APPROVE = "grant.approve"
     GRANT_DENY = "grant.deny"
@@ -44,6 +45,7 @@ class Action(StrEnum):
     INGEST_JOB_STARTED = "ingest.job_started"
     INGEST_PAGE_REVIEWED = "ingest.page_reviewed"
     INGEST_BATCHES_REMOVED = "ingest.batches_removed"
+    INGEST_METADATA_CHANGE = "ingest.metadata_change"  # a re-ingest changing 单位/门类/密级/当事人
 
 
 # A refused route is recorded as "route:<endpoint>" (permissions.requires): the endpoint names it.
@@ -56,9 +58,10 @@ ACTION_LABELS: dict[str, str] = {
     Action.SEARCH: "检索", Action.EXPORT: "导出", Action.PAGE_VIEW: "查看页面",
     Action.PAGE_UNMASK: "显示敏感字段", Action.PAGE_IMAGE: "查看页面图像", Action.PII_LOOKUP: "精确查找",
     Action.LOGIN: "登录", Action.LOGOUT: "退出", Action.LOGOUT_ALL: "全部退出",
+    Action.THROTTLE_LIFT: "解除登录限速",
     Action.GRANT_REQUEST: "申请授权", Action.GRANT_APPROVE: "批准授权", Action.GRANT_DENY: "驳回授权",
     Action.GRANT_REVOKE: "撤销授权", Action.GRANT_WITHDRAW: "撤回申请", Action.GRANT_LAPSE: "申请逾期失效",
-    Action.USER_CREATE: "创建用户", Action.USER_UPDATE: "修改用户", Action.USER_UNLOCK: "解除锁定",
+    Action.USER_CREATE: "创建用户", Action.USER_UPDATE: "修改用户", Action.USER_UNLOCK: "解除登录限速",
     Action.USER_END_SESSIONS: "结束会话", Action.USER_RESET_PASSWORD: "重置密码",
     Action.USER_CLEAR_IDENTITY: "清除身份登记", Action.USER_CONFIRM_CHANGE: "确认账号变更",
     Action.USER_REJECT_CHANGE: "驳回账号变更", Action.USER_ISSUE_TOKEN: "签发 API 令牌",
@@ -68,7 +71,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.AUDIT_USER_VIEW: "查阅用户活动", Action.AUDIT_ANOMALIES: "查阅异常提示",
     Action.AUDIT_EXPORT: "导出审计日志", Action.AUDIT_ALERT: "哈希链告警",
     Action.INGEST_JOB_STARTED: "开始导入", Action.INGEST_PAGE_REVIEWED: "OCR 复核",
-    Action.INGEST_BATCHES_REMOVED: "清理上传批次",
+    Action.INGEST_BATCHES_REMOVED: "清理上传批次", Action.INGEST_METADATA_CHANGE: "修改著录信息",
 }
 OUTCOME_LABELS = {"allowed": "允许", "denied": "拒绝", "error": "错误"}
 

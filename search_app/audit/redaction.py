@@ -26,6 +26,12 @@ from search_app.crypto import vault_from_config
 
 HMAC_CHARS = 16  # as lookup_pii's value_hmac: enough to tell values apart, useless to invert
 PII_HMACS = "pii_hmacs"
+# Filter keys whose values are identifiers, not free text: hashes and batch ids (a hex hash may
+# hold a run of digits the fail-safe number detector would mask, and a masked hash no longer
+# matches), account names (stored in clear in the record's username column anyway: "bad-12345678"
+# must stay findable), document ids and 档号.
+_MACHINE_KEYS = frozenset({PII_HMACS, "value_hmac", "pii", "batch", "batches", "target", "holder",
+                           "proposed_by", "username", "doc_id", "archive_nos", "approval_ref"})
 _NO_META = ArchiveMeta(archive_no="", title="", category="", unit="", year=0, classification="",
                        file="")
 
@@ -71,7 +77,7 @@ def _mask_any(value: Any, found: set[tuple[str, str]]) -> Any:
     if isinstance(value, str):
         return mask_text(value, found)
     if isinstance(value, dict):
-        return {k: (v if k == PII_HMACS else _mask_any(v, found)) for k, v in value.items()}
+        return {k: (v if k in _MACHINE_KEYS else _mask_any(v, found)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_mask_any(v, found) for v in value]
     return value

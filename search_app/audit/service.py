@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from search_app.audit.actions import check_action
 from search_app.audit.models import AuditHead, AuditRecord
+from search_app.ops import count_audit
 from search_app.audit.redaction import scrub
 from search_app.db import fresh_session
 from search_app.timeutil import utcnow
@@ -173,7 +174,8 @@ def _append(session: Session, actor: Actor, event: Event, *, commit: bool) -> Au
     if commit:
         session.commit()
     else:
-        session.flush()
+        session.flush()  # the caller's transaction commits it with the change it records
+    count_audit(rec.action, rec.outcome)
     return rec
 
 

@@ -2,8 +2,6 @@
 exporting it and checking the chain are themselves audited."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -19,9 +17,10 @@ from search_app.audit.anomalies import KIND_LABELS, find_anomalies
 from search_app.audit.models import AuditRecord
 from search_app.audit.redaction import HMAC_CHARS, candidate_hmacs, hashes_of
 from search_app.audit.service import Event, record_event, request_actor, verify_chain
+from search_app.csvsafe import csv_text
 from search_app.db import get_session
 from search_app.permissions import Permission, requires
-from search_app.timeutil import utcnow
+from search_app.timeutil import local_day_start, local_time, utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 bp.add_app_template_filter(action_label, "action_label")
@@ -63,9 +62,10 @@ def _filtered(args: dict[str, str]) -> Select:
         as_text = cast(AuditRecord.filters, Text)
         stmt = stmt.where(or_(*[as_text.contains(f'"{h}"') for h in hashes]))
     if args.get("since", "").strip():
-        stmt = stmt.where(AuditRecord.ts >= _day(args["since"].strip(), "起始日期"))
+        stmt = stmt.where(AuditRecord.ts >= local_day_start(_day(args["since"].strip(), "起始日期")))
     if args.get("until", "").strip():
-        stmt = stmt.where(AuditRecord.ts < _day(args["until"].strip(), "截止日期") + timedelta(days=1))
+        stmt = stmt.where(AuditRecord.ts < local_day_start(_day(args["until"].strip(), "截止日期")
+                                                           + timedelta(days=1)))
     return stmt
 
 
@@ -156,13 +156,9 @@ def export():
     rows = get_session().execute(stmt.order_by(AuditRecord.seq)).scalars().all()
     rec = record_event(request_actor(), Event(action="audit.export", outcome="allowed",
                                               result_count=len(rows), filters=args))
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(CSV_COLUMNS)
-    for r in rows:
-        w.writerow([r.ts.isoformat(timespec="seconds") if c == "ts" else
-                    ",".join(r.returned_ids) if c == "returned_ids" else
-                    ",".join(hashes_of(r.filters)) if c == "pii_hmacs" else
-                    getattr(r, c) for c in CSV_COLUMNS])
-    return Response("\ufeff" + buf.getvalue(), mimetype="text/csv; charset=utf-8",
+    body = csv_text([CSV_COLUMNS, *([local_time(r.ts, "%Y-%m-%d %H:%M:%S") if c == "ts" else
+                                     ",".join(r.returned_ids) if c == "returned_ids" else
+                                     ",".join(hashes_of(r.filters)) if c == "pii_hmacs" else
+                                     getattr(r, c) for c in CSV_COLUMNS] for r in rows)])
+    return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=audit-{rec.seq}.csv"})

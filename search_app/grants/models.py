@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from search_app.accounts.models import User
 from search_app.config import SECOND_APPROVAL_LEVEL
 from search_app.db import Base
-from search_app.timeutil import utcnow
+from search_app.timeutil import local_time, utcnow
 
 
 PENDING = ("pending", "pending_second")
@@ -82,7 +82,7 @@ class Grant(Base):
             return f"授权 {self.ref} 已被撤销" + (f"：{self.decision_reason}" if self.decision_reason else "")
         assert self.valid_from is not None and self.valid_until is not None
         if now + CLOCK_SKEW < self.valid_from:
-            return f"授权 {self.ref} 尚未生效（{self.valid_from:%Y-%m-%d %H:%M} UTC 起）"
+            return f"授权 {self.ref} 尚未生效（{local_time(self.valid_from)} 起）"
         if now >= self.valid_until:
-            return f"授权 {self.ref} 已于 {self.valid_until:%Y-%m-%d %H:%M} UTC 过期"
+            return f"授权 {self.ref} 已于 {local_time(self.valid_until)} 过期"
         return None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, object_session
 
 from indexer.redact import mask_value
 from search_app.accounts.dual_control import puppet_refusal
+from search_app import limits
 from search_app.accounts.models import User
 from search_app.audit.service import Actor, Event, record_event
 from search_app.config import CATEGORIES, CLASSIFICATION_LEVELS, UNMASK_FIELDS
@@ -77,6 +78,8 @@ def _validate(user: User, req: Request) -> None:
         raise GrantError(f"查询事由类别必须是 {'、'.join(cfg['PURPOSE_CATEGORIES'])} 之一")
     if not req.purpose.strip():
         raise GrantError("必须填写查询事由")
+    if too_long := limits.too_long("查询事由", req.purpose.strip(), limits.PURPOSE):
+        raise GrantError(too_long)
     bad = [c for c in req.scope.categories if c not in CATEGORIES]
     if not req.scope.categories or bad:
         raise GrantError(f"档案门类必须从 {'、'.join(CATEGORIES)} 中选择" + (f"，无效：{bad}" if bad else ""))
@@ -197,6 +200,8 @@ def deny(session: Session, grant: Grant, *, approver: User, reason: str, actor: 
     _check_approver(grant, approver)
     if not reason.strip():
         raise GrantError("驳回必须填写理由")
+    if too_long := limits.too_long("驳回理由", reason.strip(), limits.REASON):
+        raise GrantError(too_long)
     grant.status, grant.decided_by_id, grant.decision_reason = "denied", approver.id, reason.strip()
     session.flush()
     _audit(session, actor, "grant.deny", grant, reason=grant.decision_reason)
@@ -211,6 +216,8 @@ def revoke(session: Session, grant: Grant, *, by: User, reason: str, actor: Acto
         raise GrantError("只有审批人或授权持有人可以撤销授权")
     if by.id != grant.user_id and not reason.strip():
         raise GrantError("撤销他人的授权必须填写理由")
+    if too_long := limits.too_long("撤销理由", reason.strip(), limits.REASON):
+        raise GrantError(too_long)
     grant.status, grant.revoked_at, grant.decided_by_id = "revoked", utcnow(), by.id
     grant.decision_reason = reason.strip() or ("持有人主动放弃" if by.id == grant.user_id else "")
     session.flush()

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import current_app
 
 from indexer.manifest import ManifestRow, parse_manifest
+from search_app.audit.service import Actor
 from search_app.db import get_session
 from search_app.ingest.models import IngestJob
 from search_app.ingest.service import JobProgress, create_job, job_progress, mark_failed, run_file
@@ -16,12 +17,14 @@ from search_app.search._backend import alias, reader, require_index, writer
 
 def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
               rows: list[ManifestRow] | None = None,
-              locate: Callable[[str], Path] | None = None) -> IngestJob:
+              locate: Callable[[str], Path] | None = None,
+              confirm_metadata_change: bool = False, actor: Actor | None = None) -> IngestJob:
     """Create the job rows and commit, then hand the files to the worker (or run them here).
 
     Tasks are queued only after the commit, so a worker never looks for a row that isn't there.
     An upload batch passes its rows (read from its encrypted manifest) and `locate`, which maps
-    a row's file name to its encrypted scan in the batch.
+    a row's file name to its encrypted scan in the batch. A row that changes an existing 档号's
+    access fields fails unless `confirm_metadata_change`.
     """
     if rows is None:
         rows = parse_manifest(manifest)  # ManifestError: the whole manifest is unreadable
@@ -30,7 +33,8 @@ def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
     require_index(reader() if queue else writer(), alias())
     session = get_session()
     job = create_job(session, source=str(manifest), created_by=created_by, rows=rows,
-                     base_dir=base_dir, locate=locate)
+                     base_dir=base_dir, locate=locate,
+                     confirm_metadata_change=confirm_metadata_change, actor=actor)
     session.commit()
     file_ids = [f.id for f in job.files if f.state == "queued"]
     if queue:

@@ -9,7 +9,6 @@ sees no open page left, with one conditional UPDATE so exactly one of them does 
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import time
 
@@ -42,6 +41,7 @@ def run_page(page_id: int) -> IngestPage:
     f = session.get(IngestFile, page.file_id)
     if f.state == "running":
         now = utcnow()
+        left_running = page.state == "running"
         claimed = session.execute(
             update(IngestPage).where(IngestPage.id == page_id, IngestPage.state.in_(OPEN))
             .values(state="running", attempts=IngestPage.attempts + 1, started_at=now,
@@ -50,11 +50,33 @@ def run_page(page_id: int) -> IngestPage:
         session.commit()
         if claimed:
             session.refresh(page)
-            _process(session, f, page)
+            limit = current_app.config["MAX_PAGE_ATTEMPTS"]
+            if page.attempts > limit:
+                _give_up_attempts(session, f, page, limit, left_running=left_running)
+            else:
+                _process(session, f, page)
     # Also when the page was already done: a task killed between its commit and this check
     # is redelivered, and must still be able to finish the file.
     finish_file(f.id)
     return page
+
+
+def _give_up_attempts(session: Session, f: IngestFile, page: IngestPage, limit: int, *,
+                      left_running: bool) -> None:
+    """A page claimed more than MAX_PAGE_ATTEMPTS times: each earlier attempt ended without a
+    result (a worker killed mid-page leaves the row 'running' and the message is redelivered), so
+    running it again would most likely kill the next worker too, without end. It fails here with
+    the reason; the file's other pages are unaffected and the file can finish."""
+    why = ("上次处理进程在处理中途退出" if left_running or not page.error
+           else f"上次错误：{page.error}")
+    page.state = "failed"
+    page.error = (f"第 {limit} 次尝试仍未完成，可能导致处理进程崩溃（{why}）；已停止重试（MAX_PAGE_ATTEMPTS="
+                  f"{limit}）：请检查该页扫描件（尺寸、损坏）后重新导入")[:2000]
+    session.flush()
+    _count_progress(session, f.id)
+    session.commit()
+    current_app.logger.error("ingest page %s (file %s, page %s) given up after %s attempts",
+                             page.id, f.id, page.page_no, limit)
 
 
 def _process(session: Session, f: IngestFile, page: IngestPage) -> None:
@@ -109,7 +131,7 @@ def keep_page(session: Session, meta: ArchiveMeta, prepared: PreparedPage, f: In
     secret.ocr_confidence, secret.text_source = prepared.confidence, prepared.source
     secret.source_sha256, secret.updated_at = f.sha256, utcnow()
     secret.pii_kinds = sorted({m.kind for m in prepared.pii})
-    secret.image_sha256 = store_redacted_image(prepared)
+    secret.image_sha256 = store_redacted_image(prepared, did)
     session.flush()
     return build_document(meta, prepared, title=redact_title(meta), page_count=f.pages_total,
                           blind_index=vault.blind_index, source_sha256=f.sha256,
@@ -121,17 +143,14 @@ def index_documents(docs: list[dict]) -> int:
     return bulk_index(writer(), alias(), docs)
 
 
-def store_redacted_image(prepared: PreparedPage) -> str | None:
-    """Burn the PII boxes into the page's view image and keep it encrypted; the unredacted
-    image is never stored (the original scan stays encrypted as a whole)."""
+def store_redacted_image(prepared: PreparedPage, did: str) -> str | None:
+    """Burn the PII boxes into the page's view image and keep it encrypted, bound to its page
+    (blobs.py); the unredacted image is never stored (the original stays encrypted whole)."""
     if prepared.view_image is None:
         return None
     buf = io.BytesIO()
     redact_image(prepared.view_image, prepared.pii_boxes).save(buf, format="PNG", optimize=True)
-    data = buf.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    blob_store().put(digest, data)
-    return digest
+    return blob_store().put_page_image(did, buf.getvalue())
 
 
 def archive_version(session: Session, secret: PageSecret, reason: str) -> PageVersion:

@@ -26,36 +26,74 @@ from indexer.manifest import ManifestRow
 from indexer.pages import checked_page_count
 from indexer.pipeline import PipelineOptions
 from indexer.types import IngestError
+from search_app.audit.actions import Action
+from search_app.audit.service import Actor, Event, record_event
 from search_app.blobs import BlobStore
 from search_app.crypto import vault_from_config
 from search_app.db import get_session
-from search_app.ingest import uploads
+from search_app.ingest import metachange, uploads
 from search_app.ingest.models import IngestFile, IngestJob, IngestPage
 from search_app.timeutil import utcnow
 
-META_AAD = b"ingest-file-meta"
+META_AAD = b"ingest-file-meta"  # + the row id (meta_aad): a row's ciphertext opens on that row only
+
+
+def meta_aad(file_id: int) -> bytes:
+    """Binds a manifest row's ciphertext to its ingest_files row: copied onto another row (say,
+    one whose 档号 another grant covers), it fails authentication instead of decrypting."""
+    return META_AAD + b":" + str(int(file_id)).encode()
+
+
 UNCHANGED_NOTE = "内容未变，跳过（与该档号上次完整导入的文件及著录信息相同，未重新识别）"
 
 
 def create_job(session: Session, *, source: str, created_by: str, rows: list[ManifestRow],
-               base_dir: Path, locate: Callable[[str], Path] | None = None) -> IngestJob:
-    """One job with a file row per manifest row; rows that failed validation start as failed.
+               base_dir: Path, locate: Callable[[str], Path] | None = None,
+               confirm_metadata_change: bool = False, actor: Actor | None = None) -> IngestJob:
+    """One job with a file row per manifest row; rows that failed validation start as failed,
+    and so does a row that changes an existing 档号's unit, category, classification or subject
+    unless `confirm_metadata_change` (ingest/metachange.py). Audit records for those rows are
+    written in `session`: they commit with the job or not at all.
 
     `locate` maps a row's file name to where it is (an upload batch's encrypted scan); by
     default it is the name under `base_dir` (the CLI operator's folder).
     """
     vault = vault_from_config(current_app.config)
+    actor = actor or Actor(None, created_by, "system_admin")
     job = IngestJob(source=source, created_by=created_by)
     session.add(job)
+    metas = []
     for row in rows:
         where = locate(row.file) if locate and row.file else base_dir / row.file
         path = str(where.resolve()) if row.file else ""
-        meta = json.dumps(asdict(row.meta) if row.meta else {}, ensure_ascii=False).encode()
+        meta = asdict(row.meta) if row.meta else {}
+        error = row.error or _metadata_check(session, actor, meta, confirm_metadata_change)
+        metas.append(json.dumps(meta, ensure_ascii=False).encode())
         job.files.append(IngestFile(path=path, archive_no=row.meta.archive_no if row.meta else "",
-                                    meta_ciphertext=vault.encrypt(meta, aad=META_AAD),
-                                    state="failed" if row.error else "queued", error=row.error))
+                                    meta_ciphertext=b"",
+                                    state="failed" if error else "queued", error=error))
+    session.flush()  # row ids first: each row's ciphertext is bound to its own id
+    for f, meta in zip(job.files, metas):
+        f.meta_ciphertext = vault.encrypt(meta, aad=meta_aad(f.id))
     session.flush()
     return job
+
+
+def _metadata_check(session: Session, actor: Actor, meta: dict, confirmed: bool) -> str:
+    """"" when the row may go ahead, else the refusal (both audited when fields change)."""
+    prev = last_complete_file(session, meta.get("archive_no", "")) if meta else None
+    if prev is None:
+        return ""
+    changed = metachange.changes(file_meta(prev), meta)
+    if not changed:
+        return ""
+    reason = "" if confirmed else metachange.refusal(meta["archive_no"], changed)
+    record_event(actor, Event(
+        action=Action.INGEST_METADATA_CHANGE, outcome="allowed" if confirmed else "denied",
+        reason=reason or f"操作员确认修改著录信息：{metachange.describe(changed)}",
+        filters={"archive_no": meta["archive_no"], "previous_file": prev.id,
+                 "changes": changed}), session=session)
+    return reason
 
 
 def options_from_config() -> PipelineOptions:
@@ -67,7 +105,8 @@ def options_from_config() -> PipelineOptions:
 
 
 def file_meta(f: IngestFile) -> dict:
-    return json.loads(vault_from_config(current_app.config).decrypt(f.meta_ciphertext, aad=META_AAD))
+    return json.loads(vault_from_config(current_app.config).decrypt(f.meta_ciphertext,
+                                                                    aad=meta_aad(f.id)))
 
 
 def blob_store() -> BlobStore:

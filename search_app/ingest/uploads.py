@@ -253,8 +253,11 @@ def upload_root() -> Path:
 
 
 def is_upload(path: Path) -> bool:
-    """An encrypted scan of an upload batch (as opposed to a file the CLI operator named)."""
-    return path.suffix == SCAN and path.parent.parent == upload_root()
+    """An encrypted scan of an upload batch (as opposed to a file the CLI operator named).
+
+    Judged by the name alone (web and worker may mount INGEST_UPLOAD_DIR at different paths); a
+    CLI file named like this fails to decrypt, since its associated data is checked."""
+    return path.suffix == SCAN and bool(_BATCH_ID.match(path.parent.name))
 
 
 def read_scan(path: Path) -> bytes:

@@ -16,6 +16,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
 from flask_login import current_user
 from sqlalchemy import case, func, select, update
 
+from search_app.audit.actions import Action
 from search_app.audit.service import Event, record_event, request_actor
 from search_app.db import get_session
 from search_app.ingest import uploads
@@ -44,7 +45,7 @@ def _sweep() -> None:
     removed = uploads.sweep(root, max_age_hours=current_app.config["INGEST_BATCH_TTL_HOURS"],
                             active={Path(p).parent.name for p in paths})
     if removed:
-        record_event(request_actor(), Event(action="ingest.batches_removed", outcome="allowed",
+        record_event(request_actor(), Event(action=Action.INGEST_BATCHES_REMOVED, outcome="allowed",
                                             result_count=len(removed),
                                             filters={"batches": removed}))
 
@@ -101,7 +102,9 @@ def new():
 
     assert check.manifest is not None
     job = start_job(check.manifest, base_dir=batch, created_by=current_user.username, queue=True,
-                    rows=check.rows, locate=lambda name: uploads.scan_path(batch, name))
+                    rows=check.rows, locate=lambda name: uploads.scan_path(batch, name),
+                    confirm_metadata_change=request.form.get("confirm_metadata_change") == "on",
+                    actor=request_actor())
     record_event(request_actor(), Event(action="ingest.job_started", outcome="allowed",
                                         result_count=len(job.files),
                                         filters={"job_id": job.id, "batch": batch.name}))

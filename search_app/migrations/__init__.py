@@ -1,7 +1,9 @@
 """Alembic migrations, driven from code (`flask db-upgrade`), so no alembic.ini is needed."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -16,9 +18,14 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head", *, settings: Mapping[str, Any] | None = None) -> None:
+    """`settings` (the app config) is what data migrations need beyond the schema: 0007
+    re-encrypts with the data keys and reads BLOB_DIR. Without it a data migration that finds
+    rows to convert refuses and says so; on an empty database none is needed."""
     from search_app.db import make_engine
 
     if url.startswith("sqlite:///"):
         make_engine(url).dispose()  # creates the parent directory of the SQLite file
-    command.upgrade(alembic_config(url), revision)
+    cfg = alembic_config(url)
+    cfg.attributes["settings"] = settings
+    command.upgrade(cfg, revision)

@@ -6,6 +6,7 @@ OpenSearch or decrypts page text for a user. Views and the API call only these f
 from __future__ import annotations
 
 import io
+import unicodedata
 import struct
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -17,22 +18,25 @@ from PIL import Image
 
 from indexer.watermark import watermark, watermark_label
 from indexer.redact import mask_value, redact
+from indexer.checksums import luhn_ok, valid_id15, valid_id18
 from indexer.vocab import LOOKUP_KINDS
 from search_app.accounts.models import User
 from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.ingest.models import PageSecret
-from search_app.blobs import BlobStore
+from search_app.blobs import BlobMismatch, BlobStore
 from search_app.ingest.secrets import decode_secret, page_meta
-from search_app.search._choke import Found, ReadDenied, ScopedIndex, SearchUnavailable, guarded_read
+from search_app.search._choke import (Found, ReadDenied, ReadFailed, ScopedIndex, SearchUnavailable,
+                                      guarded_read)
 from search_app.search._lookup_budget import lookup_budget_refusal
-from search_app.search._parse import QuerySyntaxError, parse
+from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
 from search_app.search._query import RESULT_FIELDS, SORTS, build_query
+from search_app.search._signed import mint_image_token, open_image_token, view_record_purpose
 
-__all__ = ["ReadDenied", "SearchUnavailable", "QuerySyntaxError", "SORTS", "SearchHit", "SearchOutcome", "PageView",
+__all__ = ["ReadDenied", "ReadFailed", "SearchUnavailable", "InvalidInput", "QuerySyntaxError", "SORTS", "SearchHit", "SearchOutcome", "PageView",
            "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
-           "lookup_pii", "page_image"]
+           "lookup_pii", "page_image", "image_url_token"]
 
 
 @dataclass
@@ -191,12 +195,21 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
     return _page_view(grant, source, rec, text, shown)
 
 
-def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, viewer: str,
-               client_addr: str = "") -> bytes:
+def page_image(*, user: User, token: str, doc_id: str, viewer: str, client_addr: str = "",
+               link_refusal: str = "") -> bytes:
     """The page image with PII burned out at ingest, watermarked now with the viewer, the local
     time and the number of this read's audit record; PNG bytes. Images are never unmasked: only
     the redacted one is stored. A stored image larger than the view limit is refused from its
-    header, before any pixel is decoded (and the refusal is audited)."""
+    header, before any pixel is decoded (and the refusal is audited).
+
+    `token` is the signed link the page view minted (search._signed): grant and purpose come
+    from it and from the page view's audit record, never from the URL; `link_refusal` is the
+    caller's reason to refuse the link as such (it carried a purpose)."""
+    claims, reason = open_image_token(token, user_id=user.id, doc_id=doc_id)
+    purpose = ""
+    if claims is not None:
+        purpose, reason = view_record_purpose(claims)
+    link_refusal = link_refusal or reason
     fetch = _fetch_page(doc_id)
     cap = current_app.config["VIEW_MAX_EDGE_PX"]
 
@@ -205,14 +218,14 @@ def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, v
         secret = get_session().get(PageSecret, doc_id)
         if secret is None or not secret.image_sha256:
             raise ReadDenied(f"页面 {doc_id} 没有可显示的图像")
-        vault = vault_from_config(current_app.config)
-        data = BlobStore(current_app.config["BLOB_DIR"], vault).get(secret.image_sha256)
+        data = read_page_image(doc_id, secret.image_sha256)
         found.payload = _open_stored(doc_id, data, cap)
+        found.extra = {"page_view_record": claims.view_seq}
         return found
 
-    _, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
-                                 action="page.image", client_addr=client_addr, query=doc_id,
-                                 run=run)
+    _, found, rec = guarded_read(user=user, grant_id=claims.grant_id if claims else None,
+                                 purpose=purpose, action="page.image", client_addr=client_addr,
+                                 query=doc_id, link_check=link_refusal or None, run=run)
     img = found.payload
     if max(img.size) > cap:  # stored before VIEW_MAX_EDGE_PX: within cap² pixels, scale it
         img.thumbnail((cap, cap), Image.Resampling.LANCZOS)
@@ -221,6 +234,22 @@ def page_image(*, user: User, grant_id: int | None, purpose: str, doc_id: str, v
     out = io.BytesIO()
     img.save(out, format="PNG")
     return out.getvalue()
+
+
+def read_page_image(doc_id: str, image_sha256: str) -> bytes:
+    """The stored redacted image of `doc_id`; ReadFailed (audited as an error) when the blob is
+    missing or bound to another page (a swapped image_sha256), never another page's image."""
+    store = BlobStore(current_app.config["BLOB_DIR"], vault_from_config(current_app.config))
+    try:
+        return store.get_page_image(doc_id, image_sha256)
+    except BlobMismatch as exc:
+        raise ReadFailed(f"图像读取失败：{exc}") from None
+
+
+def image_url_token(user: User, page: PageView) -> str:
+    """The signed token for this viewer's <img> of the page they were just shown."""
+    return mint_image_token(user_id=user.id, grant_id=page.grant_id, doc_id=page.doc_id,
+                            view_seq=page.audit_seq)
 
 
 def _open_stored(doc_id: str, data: bytes, cap: int) -> Image.Image:
@@ -238,6 +267,31 @@ def _open_stored(doc_id: str, data: bytes, cap: int) -> Image.Image:
         raise ReadDenied(f"页面 {doc_id} 的存档图像 {w}×{h} 像素超过图像像素上限，未予解码") from None
 
 
+def lookup_value_problem(kind: str, value: str) -> str | None:
+    """Why `value` cannot be a `kind` at all (wrong length, check digit, not a mobile number),
+    or None. Never echoes the value: the message may be logged."""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", value) if ch.isalnum())
+    if kind == "id_number":
+        if len(digits) not in (15, 18):
+            return f"身份证号应为 18 位（或旧式 15 位），输入的是 {len(digits)} 位"
+        if len(digits) == 18 and not valid_id18(digits):
+            return "身份证号校验不通过：校验位、地区码或出生日期不正确，请核对"
+        if len(digits) == 15 and not valid_id15(digits):
+            return "15 位身份证号的地区码或出生日期不正确，请核对"
+    elif kind == "phone" and not (len(digits) == 11 and digits.startswith("1") and digits.isdigit()):
+        return f"手机号应为以 1 开头的 11 位数字，输入的是 {len(digits)} 位"
+    elif kind == "landline" and not (digits.isdigit() and 7 <= len(digits) <= 12):
+        return "固定电话应为 7–12 位数字（可含区号）"
+    elif kind == "bank_card":
+        if not (digits.isdigit() and 16 <= len(digits) <= 19):
+            return f"银行卡号应为 16–19 位数字，输入的是 {len(digits)} 位"
+        if not luhn_ok(digits):
+            return "银行卡号校验位不正确，请核对"
+    elif kind == "name" and not 2 <= len(value) <= 20:
+        return "姓名应为 2–20 个字"
+    return None
+
+
 def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, value: str,
                client_addr: str = "") -> SearchOutcome:
     """Exact look-up by a full identifier through the keyed blind index. The audit record holds
@@ -248,6 +302,10 @@ def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, val
     LOOKUP_MAX_DISTINCT_PER_DAY distinct values per grant and day; otherwise guessing candidate
     ID numbers against a masked `110105********` would recover them one look-up at a time."""
     norm = "".join(value.split()).upper() if kind != "name" else "".join(value.split())
+    if kind in LOOKUP_KINDS and norm:
+        reason = lookup_value_problem(kind, norm)
+        if reason:  # a typo would otherwise be answered 没有找到, as if the value were absent
+            raise InvalidInput(reason)
     vault = vault_from_config(current_app.config)
     digest = vault.blind_index(kind, norm) if kind in LOOKUP_KINDS and norm else ""
 

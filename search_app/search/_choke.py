@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from opensearchpy.exceptions import TransportError
 
+from search_app import limits
 from search_app.accounts.models import User
 from search_app.audit.models import AuditRecord
 from search_app.audit.service import Actor, Event, record_event
@@ -37,6 +38,15 @@ class ReadDenied(PermissionError):
 
 class SearchUnavailable(RuntimeError):
     pass
+
+
+class ReadFailed(SearchUnavailable):
+    """The stored content failed its integrity check (e.g. a ciphertext bound to another
+    record): the read fails closed, is audited as an error, and the reason is shown."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -81,16 +91,23 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
                  client_addr: str, query: str = "", filters: dict[str, Any] | None = None,
                  precheck: Callable[[], str | None] | None = None,
                  grant_check: Callable[[Grant], str | None] | None = None,
+                 link_check: str | None = None,
                  run: Callable[[Grant, ScopedIndex], Found]) -> tuple[Grant, Found, AuditRecord]:
     """`precheck()` / `grant_check(grant)` return a refusal reason or None; `run(grant, index)`
-    queries through the scoped index and may raise ReadDenied (e.g. a page outside the scope).
+    queries through the scoped index and may raise ReadDenied (e.g. a page outside the scope)
+    or ReadFailed (stored content failed its check: audited as an error with its reason).
+    `link_check` is the reason a signed link was refused, if it was: checked first, since
+    without the link there is no purpose.
 
     Only engine transport errors become SearchUnavailable (503); anything else — a ciphertext
     that fails authentication, a bug — is audited as an error and raised as it is, so it is not
     disguised as a busy engine."""
     actor = Actor(user.id, user.username, user.role, client_addr)
-    base: dict[str, Any] = dict(action=action, purpose=purpose.strip(), query=query,
-                                grant_id=grant_id)
+    purpose = purpose.strip()
+    # The record keeps at most the limits' worth of free text: an over-long value is refused
+    # below, and its record holds a shortened copy, never 20,000 characters of it.
+    base: dict[str, Any] = dict(action=action, purpose=limits.clip(purpose, limits.PURPOSE),
+                                query=limits.clip(query, limits.QUERY), grant_id=grant_id)
     record_filters = dict(filters or {})
 
     def deny(reason: str, approval_ref: str = "") -> ReadDenied:
@@ -100,8 +117,14 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
 
     if not has_permission(user.role, Permission.ARCHIVE_SEARCH):
         raise deny("您的角色不能查询档案")
-    if not purpose.strip():
+    if link_check:
+        raise deny(link_check)
+    if not purpose:
         raise deny("必须填写本次查询事由")
+    reason = (limits.too_long("查询事由", purpose, limits.PURPOSE)
+              or limits.too_long("查询内容", query, limits.QUERY))
+    if reason:
+        raise deny(reason)
     reason = precheck() if precheck else None
     if reason:
         raise deny(reason)
@@ -118,6 +141,10 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
         found = run(grant, ScopedIndex(permission_filter(grant, reader_identity(user))))
     except ReadDenied as exc:
         raise deny(exc.reason, grant.ref) from None
+    except ReadFailed as exc:
+        record_event(actor, Event(outcome="error", reason=exc.reason[:500],
+                                  filters=record_filters, **base))
+        raise
     except TransportError as exc:
         record_event(actor, Event(outcome="error", reason=f"检索服务错误：{exc}"[:500],
                                   filters=record_filters, **base))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from search_app.audit.anomalies import LOOKUP_LIMIT_REASON
 from search_app.audit.models import AuditRecord
-from search_app.db import get_session
+from search_app.db import fresh_session
 from search_app.grants.models import Grant
 
 
@@ -26,11 +26,14 @@ def _day_start_utc(tz: ZoneInfo) -> datetime:
 
 def values_looked_up_today(grant: Grant) -> set[str]:
     since = _day_start_utc(ZoneInfo(current_app.config["AUDIT_TIMEZONE"]))
-    rows = get_session().execute(
-        select(AuditRecord.filters).where(AuditRecord.action == "pii.lookup",
-                                          AuditRecord.outcome == "allowed",
-                                          AuditRecord.grant_id == grant.id,
-                                          AuditRecord.ts >= since)).scalars()
+    # A session of its own: the request's session may hold a snapshot older than the look-ups
+    # this reader committed since, which would undercount the budget.
+    with fresh_session() as session:
+        rows = session.execute(
+            select(AuditRecord.filters).where(AuditRecord.action == "pii.lookup",
+                                              AuditRecord.outcome == "allowed",
+                                              AuditRecord.grant_id == grant.id,
+                                              AuditRecord.ts >= since)).scalars().all()
     return {(f or {}).get("value_hmac", "") for f in rows} - {""}
 
 

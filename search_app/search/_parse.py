@@ -32,8 +32,13 @@ YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
 YEAR_RANGE = re.compile(r"(1[89]\d\d|20\d\d)\s*[-~～至到]\s*(1[89]\d\d|20\d\d)")
 
 
-class QuerySyntaxError(ValueError):
-    """The query cannot be read; `str(exc)` says where and why, in words a user can act on."""
+class InvalidInput(ValueError):
+    """What the user typed cannot be used (a 400, not a refusal: nothing was read or audited);
+    `str(exc)` says why, in words a user can act on."""
+
+
+class QuerySyntaxError(InvalidInput):
+    """The query cannot be read; `str(exc)` says where and why."""
 
 
 @dataclass(frozen=True)

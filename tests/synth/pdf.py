@@ -21,6 +21,16 @@ from tests.synth.scan import A4_MM, Page, Truth, _layout
 from tests.synth.templates import page_text
 
 _PT_MM = 72 / 25.4
+# Fixed metadata and no fresh /ID: the same seed gives the same bytes (benchmarks cache by hash).
+_META = {"producer": "tests.synth", "creator": "tests.synth", "creationDate": "D:20200101000000",
+         "modDate": "D:20200101000000"}
+
+
+def _bytes(doc: pymupdf.Document) -> bytes:
+    doc.set_metadata(_META)
+    data = doc.tobytes(garbage=3, deflate=True, no_new_id=True)
+    doc.close()
+    return data
 
 
 def scans_pdf(pages: Sequence[Page]) -> bytes:
@@ -33,9 +43,7 @@ def scans_pdf(pages: Sequence[Page]) -> bytes:
         buf = io.BytesIO()
         p.image.save(buf, format="PNG", dpi=(p.dpi, p.dpi))
         page.insert_image(page.rect, stream=buf.getvalue())
-    data = doc.tobytes(garbage=3, deflate=True)
-    doc.close()
-    return data
+    return _bytes(doc)
 
 
 def id_card(g: People, *, dpi: int = 300, traditional: bool = False
@@ -132,8 +140,7 @@ def text_layer_page(seed: int, *, card: bool = False, traditional: bool | None =
             truths.append(Truth(t.kind, t.value, -1, -1, t.detail, tuple(
                 tuple((rect.x0 + x * k, rect.y0 + y * k) for x, y in q) for q in t.quads)))
     pdf.subset_fonts()
-    data = pdf.tobytes(garbage=3, deflate=True)
-    pdf.close()
+    data = _bytes(pdf)
     return Page(text=text, truths=truths, dpi=72, size=(round(width), round(height)),
                 traditional=traditional, template=("mixed:" if card else "text:") + template,
                 font_pt=font_pt, pdf=data)

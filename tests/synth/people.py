@@ -253,11 +253,16 @@ class People:
         return ("" if tens == 0 else ("十" if tens == 1 else CN_DIGITS[tens] + "十")) + \
             ("" if ones == 0 and tens else CN_DIGITS[ones])
 
-    def file_no(self) -> str:
+    def file_no(self, *, archival: bool = True) -> str:
+        """A 档号 (`archival`), or another document/household number: those never print as one
+        bare run of 7+ digits, which a 档号 cue alone makes safe to show."""
         y = self.r.randint(1985, 2024)
         forms = [f"{self.r.choice(['HJ', 'GB', 'JZ', 'WS'])}·{y}·{self.r.randint(1, 9999):04d}",
                  f"{self.r.randint(1, 99)}-{y}-{self.r.randint(1, 999):03d}",
-                 f"{y}{self.r.randint(1, 99999):05d}", f"A{self.r.randint(10, 99)}-{self.r.randint(1000, 99999)}"]
+                 f"{y}{self.r.randint(1, 99999):05d}",
+                 f"A{self.r.randint(10, 99)}-{self.r.randint(1000, 99999)}"]
+        if not archival:
+            forms[2] = f"{forms[2][2:4]}-{forms[2][4:]}"
         return self.r.choice(forms)
 
     def case_no(self) -> str:

@@ -83,7 +83,7 @@ def household_register(g: People, d: Doc) -> None:
     r = g.r
     head = g.person()
     d.line(r.choice(["常住人口登记卡", "户口登记表", "居民户口簿 常住人口登记"]))
-    d.line("户别 ", r.choice(["家庭户", "非农业家庭户", "农业家庭户"]), "    户号 ", g.file_no())
+    d.line("户别 ", r.choice(["家庭户", "非农业家庭户", "农业家庭户"]), "    户号 ", g.file_no(archival=False))
     d.line("户主姓名", _sep(r), ("name", head.name), "    住址", _sep(r), _addr(head))
     for i, p in enumerate([head, *(g.person() for _ in range(r.randint(1, 3)))]):
         relation = "户主" if i == 0 else r.choice(["妻", "夫", "长子", "次子", "长女", "母亲", "孙女"])
@@ -106,7 +106,7 @@ def migration_certificate(g: People, d: Doc) -> None:
     """户口迁移证 / 准予迁入证明."""
     r = g.r
     p, clerk = g.person(), g.person()
-    d.line(r.choice(["户口迁移证", "准予迁入证明"]), "    编号 No.", g.file_no())
+    d.line(r.choice(["户口迁移证", "准予迁入证明"]), "    编号 No.", g.file_no(archival=False))
     d.line("迁移人姓名", _sep(r), ("name", p.name), "  性别 ", p.sex, "  出生 ", g.date_text())
     d.line("公民身份号码", _sep(r), _id(r, p))
     d.line("原住址", _sep(r), _addr(p))
