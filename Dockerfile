@@ -32,6 +32,8 @@ COPY workers ./workers
 COPY templates ./templates
 COPY mappings ./mappings
 COPY static ./static
+# the compose `engine-setup` one-shot service runs this (certificates, engine users and roles)
+COPY scripts/engine_security.py ./scripts/engine_security.py
 
 # Installed as root so the code stays read-only for the `app` user at run time. PYTHONPATH puts
 # /app first, so templates/, mappings/ and static/ are found next to the code.

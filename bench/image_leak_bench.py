@@ -73,18 +73,24 @@ def _key() -> str:
 def make_app(tmp: Path, redis_db: int):
     from search_app import create_app
     from search_app.migrations import upgrade
-    from search_app.search._backend import ensure_index
+    from search_app.config import read_env_file
+    from search_app.search._backend import ensure_index, make_client
+    # the secured engine and Redis as scripts/services.sh wrote them; the alias is named like the
+    # tests' (`test-pages-<8 hex>`), the form the engine's roles grant (scripts/engine_security.py)
+    local = read_env_file(ROOT / "var" / "local.env")
     settings = {
         "SECRET_KEY": _key(), "ARCHIVE_DATA_KEY": _key(), "ARCHIVE_BLIND_INDEX_KEY": _key(),
-        "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "OPENSEARCH_URL": "http://127.0.0.1:9200",
-        "OPENSEARCH_INDEX": f"bench-leak-{uuid.uuid4().hex[:8]}",
-        "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}", "BLOB_DIR": str(tmp / "blobs"),
+        "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+        **{k: v for k, v in local.items() if k.startswith("OPENSEARCH_") and k != "OPENSEARCH_INDEX"},
+        "OPENSEARCH_INDEX": f"test-pages-{uuid.uuid4().hex[:8]}",
+        "REDIS_URL": re.sub(r"/\d*$", "", local.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+                     + f"/{redis_db}", "BLOB_DIR": str(tmp / "blobs"),
         "INGEST_UPLOAD_DIR": str(tmp / "uploads"), "TESTING": True, "WTF_CSRF_ENABLED": False,
         "OCR_TIMEOUT_S": OCR_TIMEOUT,  # a loaded machine must not turn slowness into failures
     }
     app = create_app(settings)
     upgrade(settings["DATABASE_URL"])
-    ensure_index(app.extensions["opensearch"], settings["OPENSEARCH_INDEX"])
+    ensure_index(make_client(app.config, "admin"), settings["OPENSEARCH_INDEX"])
     return app
 
 
@@ -289,7 +295,7 @@ def main() -> int:
                         args.json.write_text(json.dumps(rows))
         finally:
             from search_app.search._backend import drop_alias_and_indices
-            drop_alias_and_indices(app.extensions["opensearch"], app.config["OPENSEARCH_INDEX"])
+            drop_alias_and_indices(make_client(app.config, "admin"), app.config["OPENSEARCH_INDEX"])
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
     print("RESULT:", "PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command from a fresh machine to a running service with demo data:
-# installs what is missing, starts OpenSearch, Redis and a worker, migrates, loads the demo set
+# installs what is missing, starts OpenSearch (secured) and Redis (password), a worker, migrates, loads the demo set
 # through the worker and serves the app on http://127.0.0.1:${PORT:-5000}. Safe to run twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +27,5 @@ cat <<MSG
   stop the services:       bash scripts/services.sh stop
 
 MSG
-exec .venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - "search_app:create_app()"
+# the web process gets only the web user's engine password, as in compose (docs/security.md)
+exec env -u OPENSEARCH_WORKER_PASSWORD -u OPENSEARCH_ADMIN_PASSWORD .venv/bin/gunicorn --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - "search_app:create_app()"

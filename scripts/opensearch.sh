@@ -1,107 +1,191 @@
 #!/usr/bin/env bash
-# Local single-node OpenSearch for development and tests.
+# Local single-node OpenSearch, secured, for development and tests.
 #   scripts/opensearch.sh install|start|stop|status
-# The distribution zip comes from Maven Central through `mvn dependency:copy` into a cache outside
-# git; it runs as a dedicated non-root system user, bound to 127.0.0.1, with a fixed heap.
+# The distribution zip and the security plugin come from Maven Central through `mvn
+# dependency:copy` into a cache outside git; the node runs as a dedicated non-root system user,
+# bound to 127.0.0.1, with a fixed heap, TLS on HTTP and transport (a private CA made here) and
+# three least-privilege internal users whose passwords are generated at install
+# (docs/security.md). Ports: OPENSEARCH_PORT (9200), OPENSEARCH_TRANSPORT_PORT (9300).
 set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/_paths.sh
 
 OS_VERSION="${OPENSEARCH_VERSION:-2.19.3}"
-OS_PORT="${OPENSEARCH_PORT:-9200}"
+SECURITY_VERSION="${OPENSEARCH_SECURITY_VERSION:-$OS_VERSION.0}"
 OS_HEAP="${OPENSEARCH_HEAP:-1g}"
 OS_USER="${OPENSEARCH_USER:-opensearch}"
-if [ "$(id -u)" -eq 0 ]; then
-  BASE="${ARCHIVE_RUNTIME_DIR:-/var/lib/archive-search}"
-else
-  BASE="${ARCHIVE_RUNTIME_DIR:-$HOME/.local/share/archive-search}"
-fi
-CACHE="${ARCHIVE_CACHE_DIR:-$BASE/cache}"
+OS_INDEX="${OPENSEARCH_INDEX:-archive-pages}"
 HOME_DIR="$BASE/opensearch-$OS_VERSION"
 DATA_DIR="$BASE/opensearch-data"
 LOG_DIR="$BASE/opensearch-logs"
+SNAPSHOT_DIR="$BASE/opensearch-snapshots"
 PID_FILE="$BASE/opensearch.pid"
-URL="http://127.0.0.1:$OS_PORT"
+URL="https://127.0.0.1:$OS_PORT"
+PYTHON="${ARCHIVE_PYTHON:-.venv/bin/python}"
 
 log() { echo "[opensearch] $*"; }
 
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
 run_as_os_user() {
-  if [ "$(id -u)" -eq 0 ]; then
-    runuser -u "$OS_USER" -- "$@"
-  else
-    "$@"
-  fi
+  if is_root; then runuser -u "$OS_USER" -- "$@"; else "$@"; fi
 }
 
-fetch() {
-  local zip="$CACHE/opensearch-$OS_VERSION.zip"
-  if [ -s "$zip" ]; then return 0; fi
+java_home() {
+  echo "${OPENSEARCH_JAVA_HOME:-${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}}"
+}
+
+mvn_fetch() {  # mvn_fetch ARTIFACT FILE
+  local artifact="$1" file="$2"
+  if [ -s "$CACHE/$file" ]; then return 0; fi
   mkdir -p "$CACHE"
-  log "fetching distribution $OS_VERSION with mvn dependency:copy"
+  log "fetching $artifact with mvn dependency:copy"
   local tmp; tmp="$(mktemp -d)"
-  (cd "$tmp" && mvn -q -B dependency:copy \
-      "-Dartifact=org.opensearch.distribution.integ-test-zip:opensearch:$OS_VERSION:zip" \
-      "-DoutputDirectory=$CACHE")
+  (cd "$tmp" && mvn -q -B dependency:copy "-Dartifact=$artifact" "-DoutputDirectory=$CACHE")
   rm -rf "$tmp"
-  [ -s "$zip" ] || { log "download failed: $zip missing"; exit 1; }
+  [ -s "$CACHE/$file" ] || { log "download failed: $CACHE/$file missing"; exit 1; }
 }
 
-install() {
-  if [ -x "$HOME_DIR/bin/opensearch" ]; then configure; return 0; fi
-  fetch
+do_install() {
+  mvn_fetch "org.opensearch.distribution.integ-test-zip:opensearch:$OS_VERSION:zip" "opensearch-$OS_VERSION.zip"
+  mvn_fetch "org.opensearch.plugin:opensearch-security:$SECURITY_VERSION:zip" "opensearch-security-$SECURITY_VERSION.zip"
   mkdir -p "$BASE"
-  log "unpacking into $HOME_DIR"
-  local tmp; tmp="$(mktemp -d "$BASE/unpack.XXXX")"
-  unzip -q "$CACHE/opensearch-$OS_VERSION.zip" -d "$tmp"
-  mv "$tmp/opensearch-$OS_VERSION" "$HOME_DIR"
-  rm -rf "$tmp"
+  if [ ! -x "$HOME_DIR/bin/opensearch" ]; then
+    log "unpacking into $HOME_DIR"
+    local tmp; tmp="$(mktemp -d "$BASE/unpack.XXXX")"
+    unzip -q "$CACHE/opensearch-$OS_VERSION.zip" -d "$tmp"
+    mv "$tmp/opensearch-$OS_VERSION" "$HOME_DIR"
+    rm -rf "$tmp"
+  fi
+  if [ ! -f "$HOME_DIR/plugins/opensearch-security/plugin-descriptor.properties" ]; then
+    log "installing the security plugin $SECURITY_VERSION"
+    mkdir -p "$LOG_DIR"
+    OPENSEARCH_JAVA_HOME="$(java_home)" "$HOME_DIR/bin/opensearch-plugin" install --batch \
+      "file://$CACHE/opensearch-security-$SECURITY_VERSION.zip" > "$LOG_DIR/plugin-install.out" 2>&1 \
+      || { cat "$LOG_DIR/plugin-install.out" >&2; log "plugin install failed"; exit 1; }
+  fi
   configure
 }
 
 configure() {
-  mkdir -p "$DATA_DIR" "$LOG_DIR"
-  cat > "$HOME_DIR/config/opensearch.yml" <<YML
+  [ -x "$PYTHON" ] || PYTHON=python3
+  "$PYTHON" -c "import bcrypt, cryptography" 2>/dev/null || {
+    log "$PYTHON lacks bcrypt/cryptography: run scripts/setup.sh first (it builds .venv)"; exit 1; }
+  mkdir -p "$DATA_DIR" "$LOG_DIR" "$SNAPSHOT_DIR"
+  if is_root; then
+    id -u "$OS_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$OS_USER"
+  fi
+  # certificates: CA, node, admin (kept in $CERTS_DIR, root only but ca.pem); the node's copies
+  # go into its config directory, readable by the node's user only
+  (umask 077; "$PYTHON" scripts/engine_security.py certs "$CERTS_DIR" --hosts localhost,127.0.0.1)
+  chmod 755 "$CERTS_DIR"; chmod 644 "$CERTS_DIR/ca.pem"
+  local cfg="$HOME_DIR/config"
+  mkdir -p "$cfg/certs"
+  install -m 600 "$CERTS_DIR/node.pem" "$CERTS_DIR/node.key" "$cfg/certs/"
+  install -m 644 "$CERTS_DIR/ca.pem" "$cfg/certs/"
+  # the security index is initialised from these files at the node's first start
+  OPENSEARCH_WEB_PASSWORD="$(secret OPENSEARCH_WEB_PASSWORD)" \
+  OPENSEARCH_WORKER_PASSWORD="$(secret OPENSEARCH_WORKER_PASSWORD)" \
+  OPENSEARCH_ADMIN_PASSWORD="$(secret OPENSEARCH_ADMIN_PASSWORD)" \
+    "$PYTHON" scripts/engine_security.py config "$cfg/opensearch-security" --alias "$OS_INDEX" >/dev/null
+  cat > "$cfg/opensearch.yml" <<YML
 cluster.name: archive-search-local
 node.name: local-1
 network.host: 127.0.0.1
 http.port: $OS_PORT
+transport.port: $OS_TRANSPORT_PORT
 discovery.type: single-node
 path.data: $DATA_DIR
 path.logs: $LOG_DIR
+path.repo: ["$SNAPSHOT_DIR"]
 # a development node must not turn indices read-only because the shared disk is busy
 cluster.routing.allocation.disk.threshold_enabled: false
 action.auto_create_index: false
+
+# security plugin: TLS on both layers, internal users only, no demo configuration
+plugins.security.ssl.transport.pemcert_filepath: certs/node.pem
+plugins.security.ssl.transport.pemkey_filepath: certs/node.key
+plugins.security.ssl.transport.pemtrustedcas_filepath: certs/ca.pem
+plugins.security.ssl.transport.enforce_hostname_verification: false
+plugins.security.ssl.http.enabled: true
+plugins.security.ssl.http.pemcert_filepath: certs/node.pem
+plugins.security.ssl.http.pemkey_filepath: certs/node.key
+plugins.security.ssl.http.pemtrustedcas_filepath: certs/ca.pem
+plugins.security.allow_default_init_securityindex: true
+plugins.security.authcz.admin_dn: ["CN=archive-admin,OU=engine,O=archive-search"]
+plugins.security.nodes_dn: ["CN=archive-node,OU=engine,O=archive-search"]
+plugins.security.enable_snapshot_restore_privilege: true
+plugins.security.check_snapshot_restore_write_privileges: true
+plugins.security.audit.type: noop
 YML
-  mkdir -p "$HOME_DIR/config/jvm.options.d"
-  printf -- '-Xms%s\n-Xmx%s\n' "$OS_HEAP" "$OS_HEAP" > "$HOME_DIR/config/jvm.options.d/heap.options"
-  if [ "$(id -u)" -eq 0 ]; then
-    id -u "$OS_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$OS_USER"
+  mkdir -p "$cfg/jvm.options.d"
+  printf -- '-Xms%s\n-Xmx%s\n' "$OS_HEAP" "$OS_HEAP" > "$cfg/jvm.options.d/heap.options"
+  if is_root; then
     chmod 755 "$BASE"
-    chown -R "$OS_USER:" "$HOME_DIR" "$DATA_DIR" "$LOG_DIR"
+    chown -R "$OS_USER:" "$HOME_DIR" "$DATA_DIR" "$LOG_DIR" "$SNAPSHOT_DIR"
   fi
+  chmod 600 "$cfg"/opensearch-security/*.yml "$cfg/certs/node.key"
+}
+
+# Load the YAML files into the running node's security index with the admin certificate, when
+# they differ from what was last applied (roles changed by a new version, rotated passwords).
+# At the very first start the node initialised the index from the same files itself.
+apply_security() {
+  local cfg="$HOME_DIR/config/opensearch-security" applied="$SECRETS_DIR/security.applied.$OS_PORT"
+  local want; want="$(cat "$cfg/.archive-inputs.sha256")"
+  if [ -f "$applied" ] && [ "$(cat "$applied")" = "$want" ]; then return 0; fi
+  log "applying the security configuration (users, roles) with securityadmin.sh"
+  local tmp; tmp="$(mktemp -d)"
+  cp "$CERTS_DIR/admin.pem" "$CERTS_DIR/admin.key" "$CERTS_DIR/ca.pem" "$tmp/"
+  if is_root; then chown -R "$OS_USER:" "$tmp"; fi
+  chmod 700 "$tmp"; chmod 600 "$tmp"/*
+  if ! run_as_os_user env OPENSEARCH_JAVA_HOME="$(java_home)" JAVA_HOME="$(java_home)" \
+      bash "$HOME_DIR/plugins/opensearch-security/tools/securityadmin.sh" \
+      -cd "$cfg" -icl -nhnv -h 127.0.0.1 -p "$OS_PORT" \
+      -cacert "$tmp/ca.pem" -cert "$tmp/admin.pem" -key "$tmp/admin.key" > "$LOG_DIR/securityadmin.out" 2>&1; then
+    rm -rf "$tmp"; tail -n 20 "$LOG_DIR/securityadmin.out" >&2
+    log "securityadmin.sh failed (log: $LOG_DIR/securityadmin.out)"; exit 1
+  fi
+  rm -rf "$tmp"
+  echo "$want" > "$applied"; chmod 600 "$applied"
+}
+
+# curl as the admin identity, password on stdin (never in the process list)
+admin_curl() {
+  local path="$1"; shift
+  printf 'user = "archive_admin:%s"\n' "$(secret OPENSEARCH_ADMIN_PASSWORD)" |
+    curl -fsS -K - --cacert "$CERTS_DIR/ca.pem" "$@" "$URL$path"
 }
 
 healthy() {
-  curl -fsS "$URL/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null 2>&1
+  admin_curl "/_cluster/health?wait_for_status=${1:-yellow}&timeout=1s" >/dev/null 2>&1
+}
+
+open_node_here() {  # something answers plain, unauthenticated HTTP on our port
+  curl -fsS -m 2 "http://127.0.0.1:$OS_PORT/" >/dev/null 2>&1
 }
 
 start() {
-  if healthy; then log "already running at $URL"; return 0; fi
-  install
-  local java_home="${OPENSEARCH_JAVA_HOME:-${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}}"
-  log "starting $OS_VERSION at $URL (heap $OS_HEAP, user $( [ "$(id -u)" -eq 0 ] && echo "$OS_USER" || id -un))"
+  if healthy; then log "already running at $URL (secured)"; configure; apply_security; return 0; fi
+  if open_node_here; then
+    log "an UNSECURED OpenSearch answers plain HTTP on port $OS_PORT (an older install)."
+    log "stop it first (bash scripts/services.sh stop, as its owner); it comes back secured"
+    exit 1
+  fi
+  do_install
+  log "starting $OS_VERSION at $URL (heap $OS_HEAP, user $(is_root && echo "$OS_USER" || id -un))"
   rm -f "$PID_FILE"  # a stale pid from an earlier run would look like a crash during start-up
-  touch "$PID_FILE"; if [ "$(id -u)" -eq 0 ]; then chown "$OS_USER:" "$PID_FILE"; fi
-  run_as_os_user env OPENSEARCH_JAVA_HOME="$java_home" "$HOME_DIR/bin/opensearch" -d -p "$PID_FILE" >"$LOG_DIR/startup.out" 2>&1 || { cat "$LOG_DIR/startup.out" >&2; exit 1; }
+  touch "$PID_FILE"; if is_root; then chown "$OS_USER:" "$PID_FILE"; fi
+  run_as_os_user env OPENSEARCH_JAVA_HOME="$(java_home)" "$HOME_DIR/bin/opensearch" -d -p "$PID_FILE" >"$LOG_DIR/startup.out" 2>&1 || { cat "$LOG_DIR/startup.out" >&2; exit 1; }
   local i
-  for i in $(seq 1 120); do
-    if curl -fsS "$URL/_cluster/health?wait_for_status=green&timeout=1s" >/dev/null 2>&1; then
-      log "green after ${i}s"; return 0
-    fi
+  for i in $(seq 1 180); do
+    if healthy green; then log "green after ${i}s"; apply_security; return 0; fi
     if [ -s "$PID_FILE" ] && ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
       log "process exited during start-up"; break
     fi
     sleep 1
   done
-  log "did not become healthy in 120 s; last log lines:"
+  log "did not become healthy in 180 s; last log lines:"
   tail -n 40 "$LOG_DIR/archive-search-local.log" >&2 || true
   exit 1
 }
@@ -126,13 +210,26 @@ stop() {
 }
 
 status() {
-  if healthy; then curl -fsS "$URL/_cluster/health?pretty"; else log "not reachable at $URL"; exit 3; fi
+  if healthy; then admin_curl "/_cluster/health?pretty"; else log "not reachable at $URL"; exit 3; fi
+}
+
+# the app's settings for this engine, into this checkout's var/local.env
+local_env() {
+  set_local_env OPENSEARCH_URL "$URL"
+  set_local_env OPENSEARCH_CA_CERTS "$CERTS_DIR/ca.pem"
+  local who
+  for who in WEB WORKER ADMIN; do
+    set_local_env "OPENSEARCH_${who}_USER" "archive_$(echo "$who" | tr 'A-Z' 'a-z')"
+    set_local_env "OPENSEARCH_${who}_PASSWORD" "$(secret "OPENSEARCH_${who}_PASSWORD")"
+  done
 }
 
 case "${1:-}" in
-  install) install ;;
-  start) start ;;
+  install) do_install; local_env ;;
+  start) start; local_env ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  # after editing roles or rotating a password in $SECRETS_ENV (docs/security.md)
+  apply-security) configure; apply_security; local_env ;;
+  *) echo "usage: $0 install|start|stop|status|apply-security" >&2; exit 2 ;;
 esac

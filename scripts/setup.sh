@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the project needs on this machine, idempotent: Debian packages, the virtualenv with
-# the project installed (editable, with test extras), the OpenSearch distribution, local keys.
+# the project installed (editable, with test extras), the OpenSearch distribution with its security
+# plugin and certificates, local keys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,12 +23,11 @@ bash scripts/opensearch.sh install
 
 umask 077  # var/ (database, keys, logs, uploads, blobs) owner-only: dirs 0700, files 0600
 mkdir -p var
-if [ ! -s var/local.env ]; then
-  echo "[setup] generating local keys in var/local.env (keep this file private)"
-  umask 077
-  .venv/bin/python - > var/local.env <<'PY'
-import base64, os
-for name in ("SECRET_KEY", "ARCHIVE_DATA_KEY", "ARCHIVE_BLIND_INDEX_KEY"):
-    print(f"{name}={base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip('=')}")
-PY
-fi
+# the app's own keys; scripts/services.sh adds the engine's and Redis's settings to the same file
+(umask 077; touch var/local.env); chmod 600 var/local.env
+for name in SECRET_KEY ARCHIVE_DATA_KEY ARCHIVE_BLIND_INDEX_KEY; do
+  if ! grep -q "^$name=" var/local.env; then
+    echo "[setup] generating $name in var/local.env (keep this file private)"
+    echo "$name=$(.venv/bin/python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))')" >> var/local.env
+  fi
+done

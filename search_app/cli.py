@@ -189,9 +189,12 @@ def issue_token(username) -> None:
 
 @click.command("ensure-index")
 def ensure_index_cmd() -> None:
-    from search_app.search._backend import alias, client, ensure_index
+    from search_app.search._backend import EngineIdentityError, admin, alias, ensure_index
 
-    name = ensure_index(client(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
+    try:
+        name = ensure_index(admin(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
+    except EngineIdentityError as exc:
+        raise click.ClickException(str(exc)) from None
     _audit("cli.ensure_index", alias=alias(), index=name)
     click.echo(f"alias {alias()} -> {name}")
 
@@ -210,12 +213,13 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
     """Ingest the files listed in MANIFEST (CSV or JSON); a bad file fails alone."""
     from indexer.manifest import ManifestError
     from search_app.ingest.jobs import start_job, wait_for_job
+    from search_app.search._backend import EngineIdentityError, IndexMissingError
 
     try:
         job = start_job(manifest, base_dir=base_dir or manifest.parent, created_by=created_by,
                         queue=queue, confirm_metadata_change=confirm_metadata_change,
                         actor=Actor(None, cli_principal(), "cli"))
-    except ManifestError as exc:
+    except (ManifestError, IndexMissingError, EngineIdentityError) as exc:
         _audit("cli.ingest", outcome="denied", reason=str(exc)[:500], manifest=manifest.name)
         raise click.ClickException(str(exc)) from None
     _audit("cli.ingest", manifest=manifest.name, job=job.id, queue=queue, by=created_by)

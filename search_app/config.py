@@ -11,6 +11,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Any, Union
+from urllib.parse import urlsplit
 
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
@@ -28,11 +29,24 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "ARCHIVE_DATA_OLD_KEYS": ("keyring", ""),
     "ARCHIVE_BLIND_INDEX_KEY": ("key", None),
     "DATABASE_URL": ("str", "sqlite:///var/archive.sqlite3"),
-    "OPENSEARCH_URL": ("str", "http://127.0.0.1:9200"),
+    # The engine runs its security plugin everywhere (docs/security.md): https only, the server
+    # certificate checked against OPENSEARCH_CA_CERTS (empty: the system's trust store), and one
+    # internal user per identity. A process gets only the passwords it needs; an empty password
+    # means "this process has no such identity" (search_app/search/_backend.py refuses its use).
+    # Comma-separated URLs name several nodes.
+    "OPENSEARCH_URL": ("https_urls", "https://127.0.0.1:9200"),
+    "OPENSEARCH_CA_CERTS": ("str", ""),
+    "OPENSEARCH_WEB_USER": ("str", "archive_web"),          # search/get through the alias
+    "OPENSEARCH_WEB_PASSWORD": ("str", ""),
+    "OPENSEARCH_WORKER_USER": ("str", "archive_worker"),    # index/delete documents, refresh
+    "OPENSEARCH_WORKER_PASSWORD": ("str", ""),
+    "OPENSEARCH_ADMIN_USER": ("str", "archive_admin"),      # operations CLI: indices, alias, snapshots
+    "OPENSEARCH_ADMIN_PASSWORD": ("str", ""),
     "OPENSEARCH_INDEX": ("str", "archive-pages"),
     "OPENSEARCH_REPLICAS": ("int", 0),
     "OPENSEARCH_TIMEOUT": ("int", 30),
-    "REDIS_URL": ("str", "redis://127.0.0.1:6379/0"),
+    # Redis requires a password: redis://:<password>@host:port/db (scripts/services.sh generates it)
+    "REDIS_URL": ("redis_url", "redis://127.0.0.1:6379/0"),
     "BLOB_DIR": ("str", "var/blobs"),
     "OCR_LANGS": ("str", "chi_sim+chi_tra"),
     "OCR_DPI": ("int", 300),
@@ -139,6 +153,10 @@ def _parse(kind: str, name: str, raw: str) -> Any:
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
     if kind == "key":
         return parse_key(name, raw)
+    if kind == "https_urls":
+        return parse_https_urls(name, raw)
+    if kind == "redis_url":
+        return parse_redis_url(name, raw)
     if kind == "list":
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     if kind == "key_id":
@@ -154,6 +172,34 @@ def _parse(kind: str, name: str, raw: str) -> Any:
     if kind == "networks":
         return parse_networks(name, raw)
     raise AssertionError(kind)
+
+
+def parse_https_urls(name: str, raw: str) -> str:
+    """The engine is never reached over plain HTTP: credentials would cross the wire in clear."""
+    urls = [u.strip() for u in raw.split(",") if u.strip()]
+    if not urls:
+        raise ConfigError(f"{name} is empty")
+    for url in urls:
+        if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+            raise ConfigError(f"{name}: {url!r} must be an https:// URL (the engine runs TLS)")
+    return raw
+
+
+def parse_redis_url(name: str, raw: str) -> str:
+    """Redis is never used without its password; the message must not echo the URL."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ConfigError(f"{name} must be a redis:// or rediss:// URL")
+    if not parts.password:
+        raise ConfigError(f"{name} carries no password (redis://:<password>@{parts.hostname}:"
+                          f"{parts.port or 6379}/...); Redis requires one")
+    return raw
+
+
+def _check_engine(out: dict[str, Any]) -> None:
+    ca = out.get("OPENSEARCH_CA_CERTS")
+    if ca and not os.path.isfile(ca):
+        raise ConfigError(f"OPENSEARCH_CA_CERTS: no file at {ca}")
 
 
 def parse_steps(name: str, raw: str) -> tuple[str, ...]:
@@ -274,12 +320,28 @@ def load_settings(env: Mapping[str, str] | None = None,
                           + " (scripts/dev.sh writes them to var/local.env)")
     out.update(overrides)
     _check_keys(out)
+    _check_engine(out)
     for name in ("MAX_PAGE_ATTEMPTS", "IMAGE_URL_SECONDS"):
         if not isinstance(out[name], int) or out[name] < 1:
             raise ConfigError(f"{name} must be a whole number of at least 1, got {out[name]!r}")
     if not out["AUDIT_CHECKPOINT_INDEX"]:
         out["AUDIT_CHECKPOINT_INDEX"] = f"{out['OPENSEARCH_INDEX']}-audit-checkpoints"
     _check_login(out)
+    return out
+
+
+def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
+    """NAME=VALUE lines of a file like var/local.env (what the scripts write); {} if absent.
+    For the test fixtures, which run under a bare `pytest` that did not source the file."""
+    out: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                name, sep, value = line.strip().partition("=")
+                if sep and name and not name.startswith("#"):
+                    out[name.strip()] = value.strip()
+    except FileNotFoundError:
+        pass
     return out
 
 

@@ -19,7 +19,7 @@ from search_app.grants.services import Scope, active_grants, create_grant
 from search_app.ingest.models import PageSecret
 from search_app.ingest.uploads import private_dir
 from search_app.ingest.jobs import start_job, wait_for_job
-from search_app.search._backend import alias, client, ensure_index
+from search_app.search._backend import admin, alias, ensure_index
 
 CORPUS = ROOT / "demo" / "corpus.json"
 
@@ -84,9 +84,9 @@ def setup_demo(*, queue: bool, echo: Callable[[str], None] = print) -> None:
                                  scope=Scope(g["categories"], g["units"], g["classification"], []))
             echo(f"grant {grant.approval_ref} for {user.username}")
     session.commit()
-    ensure_index(client(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
+    ensure_index(admin(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
     wanted = {f["archive_no"]: len(f["pages"]) for f in data["files"]}
-    count = client().count(index=alias(), body={"query": {"terms": {"archive_no": list(wanted)}}})
+    count = admin().count(index=alias(), body={"query": {"terms": {"archive_no": list(wanted)}}})
     kept = session.execute(select(func.count()).select_from(PageSecret).where(
         PageSecret.archive_no.in_(list(wanted)))).scalar_one()
     if count["count"] == kept == sum(wanted.values()):

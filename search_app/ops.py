@@ -108,7 +108,7 @@ def _ready_checks() -> dict[str, str]:
     from sqlalchemy import text
 
     from search_app.db import fresh_session
-    from search_app.search._backend import client
+    from search_app.search._backend import first_identity
 
     checks: dict[str, str] = {}
     try:
@@ -118,7 +118,8 @@ def _ready_checks() -> dict[str, str]:
     except Exception as exc:  # any failure means not ready; the reason is reported, not raised
         checks["database"] = f"数据库不可用：{type(exc).__name__}"
     try:
-        health = client().cluster.health(request_timeout=3)
+        # as whichever engine identity this process holds (the web one in the web container)
+        health = first_identity("web", "worker", "admin").cluster.health(request_timeout=3)
         checks["opensearch"] = ("ok" if health.get("status") in ("green", "yellow")
                                 else f"检索集群状态为 {health.get('status')}")
     except Exception as exc:

@@ -10,6 +10,7 @@ import base64
 import itertools
 import os
 import random
+import re
 import string
 import uuid
 from collections.abc import Callable
@@ -18,7 +19,6 @@ from pathlib import Path
 import pytest
 import redis
 from flask import g, request_started
-from opensearchpy import OpenSearch
 
 from search_app import create_app
 from search_app.accounts.models import User
@@ -27,14 +27,23 @@ from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.grants.services import Scope, create_grant
 from search_app.migrations import upgrade
-from search_app.search._backend import drop_alias_and_indices, ensure_index
+from search_app.config import load_settings, read_env_file, setting_names
+from search_app.search._backend import drop_alias_and_indices, ensure_index, make_client
 
-OPENSEARCH_URL = "http://127.0.0.1:9200"
 PASSWORD = "correct-horse-9"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+# Connection settings for the secured engine and Redis: what scripts/services.sh wrote into
+# var/local.env, overridden by the environment (CI, another engine).
+_LOCAL = {**read_env_file(ROOT / "var" / "local.env"),
+          **{k: v for k, v in os.environ.items() if k in setting_names()}}
+ENGINE = {k: _LOCAL[k] for k in setting_names() if k in _LOCAL and (
+    k in ("OPENSEARCH_URL", "OPENSEARCH_CA_CERTS") or re.fullmatch(r"OPENSEARCH_\w+_(USER|PASSWORD)", k))}
+OPENSEARCH_URL = ENGINE.get("OPENSEARCH_URL", "https://127.0.0.1:9200")
 # Tests use their own Redis database (never the dev worker's db 0); TEST_REDIS_DB lets two
 # checkouts run their suites side by side without their workers taking each other's tasks.
-REDIS_URL = f"redis://127.0.0.1:6379/{int(os.environ.get('TEST_REDIS_DB', '15'))}"
+REDIS_URL = re.sub(r"/\d*$", "", _LOCAL.get("REDIS_URL", "redis://127.0.0.1:6379/0")) \
+    + f"/{int(os.environ.get('TEST_REDIS_DB', '15'))}"
 
 
 def _key() -> str:
@@ -47,8 +56,12 @@ def settings(tmp_path_factory) -> dict:
     return {
         "SECRET_KEY": _key(), "ARCHIVE_DATA_KEY": _key(), "ARCHIVE_BLIND_INDEX_KEY": _key(),
         "DATABASE_URL": f"sqlite:///{tmp}/test.sqlite3",
-        "OPENSEARCH_URL": OPENSEARCH_URL,
+        **ENGINE,
+        # `test-pages-<8 hex>`: the engine's roles match exactly this form as an alias
+        # (scripts/engine_security.py), so the web user reads it and not its versioned indices
         "OPENSEARCH_INDEX": f"test-pages-{uuid.uuid4().hex[:8]}",
+        # `test-audit-cp-<8 hex>`: the tests' form of `<alias>-audit-checkpoints` in the roles
+        "AUDIT_CHECKPOINT_INDEX": f"test-audit-cp-{uuid.uuid4().hex[:8]}",
         "REDIS_URL": REDIS_URL,
         "BLOB_DIR": str(tmp / "blobs"),
         "INGEST_UPLOAD_DIR": str(tmp / "uploads"),
@@ -59,17 +72,18 @@ def settings(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
-def services() -> None:
+def services(settings) -> None:
     """Fail loudly (not skip) when a real service is missing."""
     try:
-        OpenSearch(hosts=[OPENSEARCH_URL]).cluster.health(wait_for_status="yellow", request_timeout=15)
+        make_client(load_settings(env={}, overrides=settings), "admin").cluster.health(wait_for_status="yellow", request_timeout=15)
     except Exception as exc:
-        pytest.fail(f"OpenSearch is not reachable at {OPENSEARCH_URL} ({exc}); "
-                    "run the suite with `bash scripts/test.sh`, which starts it")
+        pytest.fail(f"OpenSearch is not reachable as {settings.get('OPENSEARCH_ADMIN_USER')} at "
+                    f"{OPENSEARCH_URL} ({exc}); run the suite with `bash scripts/test.sh`, which "
+                    "starts it and writes its credentials into var/local.env")
     try:
         redis.Redis.from_url(REDIS_URL).ping()
     except Exception as exc:
-        pytest.fail(f"Redis is not reachable ({exc}); run `bash scripts/test.sh`")
+        pytest.fail(f"Redis is not reachable with its password ({exc}); run `bash scripts/test.sh`")
 
 
 _SESSION_APP: list = []
@@ -92,12 +106,12 @@ def app(settings, services):
     app = create_app(settings)
     _SESSION_APP.append(app)
     upgrade(settings["DATABASE_URL"])
-    client = app.extensions["opensearch"]
-    ensure_index(client, settings["OPENSEARCH_INDEX"])
+    admin = make_client(app.config, "admin")  # index administration: the admin identity only
+    ensure_index(admin, settings["OPENSEARCH_INDEX"])
     request_started.connect(_forget_login_user, app)
     yield app
-    drop_alias_and_indices(client, settings["OPENSEARCH_INDEX"])
-    client.indices.delete(index=app.config["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
+    drop_alias_and_indices(admin, settings["OPENSEARCH_INDEX"])
+    admin.indices.delete(index=app.config["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
 
 
 def _forget_login_user(_sender, **_extra) -> None:
@@ -227,7 +241,7 @@ def dump_index(app) -> list[dict]:
     """Every document of the test index, as stored (the 'index dump' attacker's view)."""
     from opensearchpy import helpers
 
-    client = app.extensions["opensearch"]
+    client = make_client(app.config, "admin")
     client.indices.refresh(index=app.config["OPENSEARCH_INDEX"])
     return [h["_source"] for h in helpers.scan(client, index=app.config["OPENSEARCH_INDEX"],
                                                query={"query": {"match_all": {}}})]

@@ -21,6 +21,7 @@ from search_app.audit.checkpoints import CheckpointError, engine, write_checkpoi
 from search_app.audit.service import Actor, Event, record_event, verify_and_alert
 from search_app.db import get_session
 from search_app.migrations import upgrade
+from search_app.search._backend import make_client
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,7 @@ def anchored(settings, tmp_path):
     upgrade(app.config["DATABASE_URL"])
     with app.app_context():
         yield app
-    app.extensions["opensearch"].indices.delete(index=app.config["AUDIT_CHECKPOINT_INDEX"],
+    make_client(app.config, "admin").indices.delete(index=app.config["AUDIT_CHECKPOINT_INDEX"],
                                                 ignore_unavailable=True)
 
 
@@ -165,7 +166,9 @@ def test_removed_and_cut_checkpoint_lines_are_detected(anchored):
 def test_checkpoint_deleted_from_the_engine_is_detected(anchored):
     _write(2)
     cp = write_checkpoint(get_session())
-    engine().delete(index=anchored.config["AUDIT_CHECKPOINT_INDEX"], id=cp.mac, refresh=True)
+    # the attacker here holds more than any app identity: no app role may delete a checkpoint
+    make_client(anchored.config, "admin").delete(index=anchored.config["AUDIT_CHECKPOINT_INDEX"],
+                                                 id=cp.mac, refresh=True)
     code, out = _verify(anchored)
     assert code == 1 and "checkpoint seq 2" in out and "deleted from the index" in out, out
 

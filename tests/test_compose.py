@@ -1,4 +1,8 @@
-"""docker-compose.yml and Dockerfile agree with the app: parsed, never run (no Docker needed)."""
+"""docker-compose.yml and Dockerfile agree with the app: parsed, never run (no Docker needed).
+
+Also the deployment's share of "the engine is never open" (DESIGN.md rule 9): the security plugin
+on both nodes, certificates from a one-shot setup service, one engine password per service and
+no more, Redis with a password, and web reachable only through the proxy."""
 from __future__ import annotations
 
 import importlib.util
@@ -11,7 +15,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+APP_SERVICES = ("migrate", "index", "web", "worker", "beat")
 # Environment variables an app service may set that the app itself does not read.
 NON_APP_ALLOWED = {"OMP_THREAD_LIMIT", "PYTHONUNBUFFERED", "FLASK_APP"}
 # Settings without a default in search_app/config.py: the app refuses to start without them.
@@ -191,3 +195,138 @@ def test_dockerfile_installs_chinese_ocr_and_drops_root(dockerfile):
     users = re.findall(r"^\s*USER\s+(\S+)", dockerfile, flags=re.MULTILINE)
     assert users, "Dockerfile has no USER line: the app would run as root"
     assert users[-1] not in {"root", "0", "0:0"}, f"Dockerfile's final USER is {users[-1]}"
+
+
+# --- the engine is never open -----------------------------------------------------------------
+
+ENGINE_PASSWORDS = {"migrate": set(), "beat": set(), "index": {"OPENSEARCH_ADMIN_PASSWORD"},
+                    "web": {"OPENSEARCH_WEB_PASSWORD"}, "worker": {"OPENSEARCH_WORKER_PASSWORD"}}
+
+
+def _mounts(service: dict) -> dict[str, str]:
+    """target -> source of a service's volumes (short syntax)."""
+    out = {}
+    for vol in service.get("volumes") or []:
+        source, _, rest = str(vol).partition(":")
+        out[rest.split(":")[0]] = source
+    return out
+
+
+def _networks(service: dict) -> set[str]:
+    nets = service.get("networks") or []
+    return set(nets if isinstance(nets, list) else nets.keys())
+
+
+@pytest.fixture(scope="module")
+def node_config() -> dict:
+    with open(ROOT / "deploy" / "opensearch.yml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def test_security_plugin_is_on_on_every_node(services, node_config):
+    for name in _opensearch_services(services):
+        svc, env = services[name], _env(services[name])
+        assert "DISABLE_SECURITY_PLUGIN" not in env, f"{name}: DISABLE_SECURITY_PLUGIN is set"
+        assert env.get("DISABLE_INSTALL_DEMO_CONFIG") == "true", \
+            f"{name}: the demo configuration (admin/admin, demo certificates) would be installed"
+        mounts = _mounts(svc)
+        config = "/usr/share/opensearch/config"
+        assert mounts.get(f"{config}/opensearch.yml") == "./deploy/opensearch.yml", \
+            f"{name}: deploy/opensearch.yml is not its opensearch.yml"
+        for target, volume in ((f"{config}/certs", "engine-node-certs"),
+                               (f"{config}/opensearch-security", "engine-security-config")):
+            assert mounts.get(target) == volume, f"{name}: {volume} not mounted at {target}"
+        deps = svc.get("depends_on") or {}
+        assert deps.get("engine-setup", {}).get("condition") == "service_completed_successfully", \
+            f"{name} must start after engine-setup made its certificates"
+        probe = " ".join(svc.get("healthcheck", {}).get("test") or [])
+        assert "https://" in probe and "http://" not in probe, f"{name}: healthcheck {probe!r}"
+    for key in ("plugins.security.ssl.transport.pemcert_filepath",
+                "plugins.security.ssl.transport.pemkey_filepath",
+                "plugins.security.ssl.transport.pemtrustedcas_filepath",
+                "plugins.security.ssl.http.pemcert_filepath",
+                "plugins.security.authcz.admin_dn", "plugins.security.nodes_dn"):
+        assert node_config.get(key), f"deploy/opensearch.yml lacks {key}"
+    assert node_config.get("plugins.security.ssl.http.enabled") is True, "HTTP TLS is off"
+    assert not node_config.get("plugins.security.disabled"), "plugins.security.disabled is set"
+
+
+def test_engine_setup_is_a_one_shot_that_makes_certificates_and_users(services, dockerfile):
+    setup = services.get("engine-setup")
+    assert setup, "no engine-setup service"
+    assert setup.get("restart") == "no", "engine-setup must run once"
+    script = " ".join(_command(setup))
+    assert "engine_security.py certs" in script and "engine_security.py config" in script, script
+    assert "--no-test-aliases" in script, "production roles must not cover the tests' aliases"
+    for host in ("opensearch-1", "opensearch-2"):
+        assert host in script, f"the node certificate does not name {host}"
+    env = _env(setup)
+    for var in ("OPENSEARCH_WEB_PASSWORD", "OPENSEARCH_WORKER_PASSWORD", "OPENSEARCH_ADMIN_PASSWORD"):
+        assert re.fullmatch(rf"\$\{{{var}:\?[^}}]*\}}", env.get(var) or ""), \
+            f"engine-setup: {var} must be ${{{var}:?...}}"
+    assert "scripts/engine_security.py" in dockerfile, "the image lacks scripts/engine_security.py"
+    # the CA key and admin certificate stay in the setup service's own volume
+    holders = sorted(n for n, svc in services.items()
+                     if "engine-admin-certs" in _mounts(svc).values() and n != "engine-setup")
+    assert not holders, f"the CA key / admin certificate volume is mounted in {holders}"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_reaches_the_engine_over_https_with_the_ca(services, name):
+    env = _env(services[name])
+    urls = [u.strip() for u in (env.get("OPENSEARCH_URL") or "").split(",") if u.strip()]
+    plain = [u for u in urls if not u.startswith("https://")]
+    assert not plain, f"{name}: OPENSEARCH_URL is not https: {plain}"
+    ca = env.get("OPENSEARCH_CA_CERTS") or ""
+    assert ca.startswith("/"), f"{name}: OPENSEARCH_CA_CERTS not set"
+    mounts = _mounts(services[name])
+    assert mounts.get(str(Path(ca).parent)) == "engine-ca", \
+        f"{name}: the engine-ca volume is not mounted at {Path(ca).parent}"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_each_service_holds_only_its_own_engine_password(services, name):
+    env = _env(services[name])
+    held = {k for k in env if re.fullmatch(r"OPENSEARCH_\w+_PASSWORD", k)}
+    assert held == ENGINE_PASSWORDS[name], \
+        f"{name} holds engine passwords {sorted(held)}, should hold {sorted(ENGINE_PASSWORDS[name])}"
+    for var in held:
+        assert re.fullmatch(rf"\$\{{{var}:\?[^}}]*\}}", env[var] or ""), \
+            f"{name}: {var} must be ${{{var}:?...}}, got {env[var]!r}"
+
+
+def test_redis_requires_a_password(services):
+    redis_svc = services["redis"]
+    env = _env(redis_svc)
+    assert re.fullmatch(r"\$\{REDIS_PASSWORD:\?[^}]*\}", env.get("REDIS_PASSWORD") or ""), \
+        "redis: REDIS_PASSWORD must be ${REDIS_PASSWORD:?...}"
+    command = " ".join(_command(redis_svc))
+    assert "requirepass" in command and "$$REDIS_PASSWORD" in command, \
+        f"redis-server is not started with requirepass: {command!r}"
+    probe = " ".join(redis_svc.get("healthcheck", {}).get("test") or [])
+    assert "REDISCLI_AUTH" in probe, f"the redis healthcheck does not authenticate: {probe!r}"
+    for name in APP_SERVICES:
+        url = _env(services[name]).get("REDIS_URL") or ""
+        assert re.match(r"redis://:\$\{REDIS_PASSWORD:\?[^}]*\}@redis:", url), \
+            f"{name}: REDIS_URL carries no ${{REDIS_PASSWORD:?...}}: {url!r}"
+
+
+def test_only_the_proxy_reaches_web(services, compose):
+    published = sorted(n for n, svc in services.items() if svc.get("ports"))
+    assert published == ["proxy"], f"services publishing ports: {published} (only the proxy may)"
+    front = sorted(n for n, svc in services.items() if "front" in _networks(svc))
+    assert front == ["proxy", "web"], f"on the front network: {front} (only proxy and web)"
+    assert _networks(services["proxy"]) == {"front"}, "the proxy must not reach the back network"
+    for name, svc in services.items():
+        if name in ("proxy", "engine-setup"):
+            continue
+        assert "back" in _networks(svc), f"{name} is not on the back network"
+    assert svc_network_mode(services["engine-setup"]) == "none", "engine-setup needs no network"
+    networks = compose.get("networks") or {}
+    assert (networks.get("back") or {}).get("internal") is True, "the back network is not internal"
+    proxy_cmd = " ".join(_command(services["proxy"]))
+    assert "web:8000" in proxy_cmd, f"the proxy does not forward to web: {proxy_cmd!r}"
+
+
+def svc_network_mode(service: dict) -> str | None:
+    return service.get("network_mode")

@@ -12,7 +12,9 @@ from search_app.config import ConfigError, load_settings
 
 def _env(**extra: str) -> dict[str, str]:
     key = base64.urlsafe_b64encode(os.urandom(32)).decode()
-    return {"SECRET_KEY": "x", "ARCHIVE_DATA_KEY": key, "ARCHIVE_BLIND_INDEX_KEY": key, **extra}
+    # Redis always needs its password (test_security_engine.py checks the refusal without one)
+    return {"SECRET_KEY": "x", "ARCHIVE_DATA_KEY": key, "ARCHIVE_BLIND_INDEX_KEY": key,
+            "REDIS_URL": "redis://:a-password@127.0.0.1:6379/0", **extra}
 
 
 def test_defaults_are_typed():

@@ -22,8 +22,9 @@ def test_ready_when_database_engine_and_redis_answer(client):
 
 
 def test_not_ready_names_the_dependency_that_is_down(settings, services):
-    down = create_app({**settings, "OPENSEARCH_URL": "http://127.0.0.1:9", "OPENSEARCH_TIMEOUT": 2,
-                       "REDIS_URL": "redis://127.0.0.1:9/0"})
+    # nothing listens on port 9 (the engine is https-only, Redis needs a password everywhere)
+    down = create_app({**settings, "OPENSEARCH_URL": "https://127.0.0.1:9", "OPENSEARCH_TIMEOUT": 2,
+                       "REDIS_URL": "redis://:a-password@127.0.0.1:9/0"})
     resp = down.test_client().get("/readyz")
     body = resp.get_json()
     assert resp.status_code == 503, body

@@ -19,6 +19,7 @@ from search_app.audit.service import Actor, Event, record_event
 from search_app.db import get_session
 from search_app.grants.services import actor_of, revoke
 from search_app.migrations import upgrade
+from search_app.search._backend import make_client
 from search_app.timeutil import utcnow
 from tests.conftest import login, meta
 
@@ -128,7 +129,7 @@ def chain_app(settings, tmp_path):
                                returned_ids=[f"D-{n}#p0001"], result_count=1))
         write_checkpoint(get_session())
         yield app
-    app.extensions["opensearch"].indices.delete(index=app.config["AUDIT_CHECKPOINT_INDEX"],
+    make_client(app.config, "admin").indices.delete(index=app.config["AUDIT_CHECKPOINT_INDEX"],
                                                 ignore_unavailable=True)
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from search_app.audit.models import AuditHead
 from search_app.audit.service import chain_key, head_problem
-from search_app.search._backend import client, index_body
+from search_app.search._backend import first_identity, index_body
 from search_app.timeutil import utcnow
 
 FIRST = "0" * 64  # `prev` of the first line
@@ -67,8 +67,10 @@ def checkpoint_mac(key: bytes, seq: int, hash_: str, ts: str, prev: str) -> str:
 
 
 def engine() -> OpenSearch:
-    """The client checkpoints are written and read with (one place to give it its own identity)."""
-    return client()
+    """The client checkpoints are written and read with: the worker identity where the process
+    has it (beat's task, the CLI), else the web one, which may only read them (the auditor's
+    verify page). Nobody's role may delete a checkpoint (scripts/engine_security.py)."""
+    return first_identity("worker", "admin", "web")
 
 
 def _path() -> Path:

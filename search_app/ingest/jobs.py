@@ -12,7 +12,7 @@ from search_app.audit.service import Actor
 from search_app.db import get_session
 from search_app.ingest.models import IngestJob
 from search_app.ingest.service import JobProgress, create_job, job_progress, mark_failed, run_file
-from search_app.search._backend import alias, client, ensure_index
+from search_app.search._backend import alias, reader, require_index, writer
 
 
 def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
@@ -28,7 +28,9 @@ def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
     """
     if rows is None:
         rows = parse_manifest(manifest)  # ManifestError: the whole manifest is unreadable
-    ensure_index(client(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
+    # creating the index is index administration (`flask ensure-index`, the admin identity);
+    # the web process that queues an upload holds only the reader
+    require_index(reader() if queue else writer(), alias())
     session = get_session()
     job = create_job(session, source=str(manifest), created_by=created_by, rows=rows,
                      base_dir=base_dir, locate=locate,
@@ -46,7 +48,7 @@ def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
             except Exception as exc:  # the batch goes on; the row says what happened
                 current_app.logger.error("ingest file %s failed: %s", fid, exc)
                 mark_failed(fid, f"内部错误：{type(exc).__name__}: {exc}")
-        client().indices.refresh(index=alias())  # one refresh for the batch, not one per file
+        writer().indices.refresh(index=alias())  # one refresh for the batch, not one per file
     return job
 
 

@@ -27,7 +27,7 @@ from search_app.db import get_session
 from search_app.ingest.models import IngestFile, IngestPage, PageSecret, PageVersion
 from search_app.ingest.secrets import encode_secret
 from search_app.ingest.service import blob_store, file_meta, options_from_config
-from search_app.search._backend import alias, bulk_index, client
+from search_app.search._backend import alias, bulk_index, writer
 from search_app.timeutil import utcnow
 
 OPEN = ("queued", "running")
@@ -140,7 +140,7 @@ def keep_page(session: Session, meta: ArchiveMeta, prepared: PreparedPage, f: In
 
 def index_documents(docs: list[dict]) -> int:
     """(Over)write index documents of pages whose PageSecret is already committed."""
-    return bulk_index(client(), alias(), docs)
+    return bulk_index(writer(), alias(), docs)
 
 
 def store_redacted_image(prepared: PreparedPage, did: str) -> str | None:
@@ -219,7 +219,7 @@ def finish_file(file_id: int) -> bool:
     except Exception:
         session.rollback()  # still 'running': the next page task or a retry finishes it
         raise
-    client().indices.refresh(index=alias())
+    writer().indices.refresh(index=alias())
     return True
 
 
@@ -249,12 +249,12 @@ def drop_vanished_pages(session: Session, archive_no: str, pages_total: int) -> 
     session.flush()
     # Found by query, not by the secrets above, in case the index holds a page the database
     # lost. (The minimal OpenSearch distribution has no _delete_by_query: search, then bulk.)
-    found = client().search(index=alias(), size=MAX_PAGES, _source=False, body={"query": {
+    found = writer().search(index=alias(), size=MAX_PAGES, _source=False, body={"query": {
         "bool": {"filter": [{"term": {"archive_no": archive_no}},
                             {"range": {"page_no": {"gt": pages_total}}}]}}})
     ids = [hit["_id"] for hit in found["hits"]["hits"]]
     if ids:
-        _, errors = helpers.bulk(client(), ({"_op_type": "delete", "_index": alias(), "_id": i}
+        _, errors = helpers.bulk(writer(), ({"_op_type": "delete", "_index": alias(), "_id": i}
                                             for i in ids), raise_on_error=False)
         # A document already gone is what we wanted; anything else leaves a stale page
         # searchable, so the file must not be reported finished.

@@ -18,7 +18,7 @@ from search_app.ingest.models import PageSecret
 from search_app.ingest.pagework import index_documents, keep_page
 from search_app.ingest.service import (blob_store, file_meta, last_complete_file,
                                        options_from_config)
-from search_app.search._backend import alias, client
+from search_app.search._backend import alias, writer
 
 
 @dataclass
@@ -59,5 +59,5 @@ def reocr(archive_no: str, *, page_no: int | None = None) -> list[ReocrResult]:
         index_documents([doc])
         results.append(ReocrResult(archive_no, n, old_conf, prepared.confidence, old_source,
                                    time.monotonic() - started))
-    client().indices.refresh(index=alias())
+    writer().indices.refresh(index=alias())
     return results

@@ -1,4 +1,12 @@
-"""The OpenSearch client (built once per app) and index administration.
+"""The OpenSearch clients (built once per app) and index administration.
+
+The engine runs its security plugin (TLS, internal users; docs/security.md), and the app talks to
+it under three identities, each with only the rights its part needs:
+- `reader()`: the web user, search/get through the alias only (the guarded reads);
+- `writer()`: the worker user, index/delete/refresh documents (ingest, re-OCR);
+- `admin()`: the operations identity, index creation, alias swap, snapshots (CLI, fixtures).
+A process is given only the credentials it needs (the web container gets only the web user's);
+asking for an identity it has no credentials for raises EngineIdentityError, before any request.
 
 Indices are versioned (`<alias>-v<timestamp>`) behind an alias; a rebuild creates a fresh index,
 loads it, and swaps the alias, deleting the half-built index if anything fails.
@@ -8,7 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +24,65 @@ from flask import Flask, current_app
 from opensearchpy import OpenSearch, helpers
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
+# identity -> (settings prefix, what it is for, in the refusal message)
+IDENTITIES: dict[str, tuple[str, str]] = {
+    "web": ("OPENSEARCH_WEB", "检索读取"),
+    "worker": ("OPENSEARCH_WORKER", "导入写入"),
+    "admin": ("OPENSEARCH_ADMIN", "索引管理"),
+}
+
+
+class EngineIdentityError(RuntimeError):
+    """This process has no credentials for the engine identity it asked for."""
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["opensearch"] = make_client(app.config["OPENSEARCH_URL"],
-                                               timeout=app.config["OPENSEARCH_TIMEOUT"])
+    app.extensions["opensearch"] = {
+        who: make_client(app.config, who) for who in IDENTITIES
+        if app.config[f"{IDENTITIES[who][0]}_PASSWORD"]}
 
 
-def make_client(url: str, *, timeout: int = 30) -> OpenSearch:
-    return OpenSearch(hosts=[url], timeout=timeout, max_retries=2, retry_on_timeout=True,
-                      http_compress=True)
+def make_client(config: Mapping[str, Any], identity: str) -> OpenSearch:
+    """A client for `identity` ("web", "worker" or "admin"): https, CA-verified, basic auth."""
+    prefix = IDENTITIES[identity][0]
+    return OpenSearch(hosts=[u.strip() for u in config["OPENSEARCH_URL"].split(",") if u.strip()],
+                      http_auth=(config[f"{prefix}_USER"], config[f"{prefix}_PASSWORD"]),
+                      use_ssl=True, verify_certs=True, ssl_show_warn=True,
+                      ca_certs=config["OPENSEARCH_CA_CERTS"] or None,
+                      timeout=config["OPENSEARCH_TIMEOUT"], max_retries=2,
+                      retry_on_timeout=True, http_compress=True)
 
 
-def client() -> OpenSearch:
-    return current_app.extensions["opensearch"]
+def engine(identity: str) -> OpenSearch:
+    clients = current_app.extensions["opensearch"]
+    if identity not in clients:
+        prefix, purpose = IDENTITIES[identity]
+        raise EngineIdentityError(
+            f"此进程没有 OpenSearch {identity} 身份（{purpose}）的凭据："
+            f"未设置 {prefix}_PASSWORD。该操作须由持有此身份的进程执行"
+            + ("（索引管理请用 `flask ensure-index`）" if identity == "admin" else ""))
+    return clients[identity]
+
+
+def first_identity(*identities: str) -> OpenSearch:
+    """The first of `identities` this process holds (for code that runs in several processes)."""
+    clients = current_app.extensions["opensearch"]
+    for identity in identities:
+        if identity in clients:
+            return clients[identity]
+    return engine(identities[0])  # raises, naming the first one
+
+
+def reader() -> OpenSearch:
+    return engine("web")
+
+
+def writer() -> OpenSearch:
+    return engine("worker")
+
+
+def admin() -> OpenSearch:
+    return engine("admin")
 
 
 def alias() -> str:
@@ -49,10 +102,27 @@ def create_versioned_index(os_client: OpenSearch, alias_name: str, *, replicas: 
     return name
 
 
+def alias_exists(os_client: OpenSearch, alias_name: str) -> bool:
+    """Asked about the alias itself (`/<alias>/_alias/<alias>`), not across all indices: the
+    engine's roles grant alias look-ups only on the project's own names."""
+    return bool(os_client.indices.exists_alias(index=alias_name, name=alias_name))
+
+
+def require_index(os_client: OpenSearch, alias_name: str) -> None:
+    """Refuse before any work when the alias is missing: creating it is the admin's job."""
+    if not alias_exists(os_client, alias_name):
+        raise IndexMissingError(f"检索索引 {alias_name} 尚未建立：请运维人员先执行 "
+                                "`flask --app search_app ensure-index`")
+
+
+class IndexMissingError(RuntimeError):
+    """The alias does not exist yet (the message says which command creates it)."""
+
+
 def ensure_index(os_client: OpenSearch, alias_name: str, *, replicas: int = 0) -> str:
     """The index behind `alias_name`, created (versioned, alias attached) if there is none."""
-    if os_client.indices.exists_alias(name=alias_name):
-        return next(iter(os_client.indices.get_alias(name=alias_name)))
+    if alias_exists(os_client, alias_name):
+        return next(iter(os_client.indices.get_alias(index=alias_name, name=alias_name)))
     name = create_versioned_index(os_client, alias_name, replicas=replicas)
     try:
         os_client.indices.put_alias(index=name, name=alias_name)
@@ -65,8 +135,8 @@ def ensure_index(os_client: OpenSearch, alias_name: str, *, replicas: int = 0) -
 
 def swap_alias(os_client: OpenSearch, alias_name: str, new_index: str) -> list[str]:
     """Point the alias at `new_index` atomically; returns the indices it used to point at."""
-    old = list(os_client.indices.get_alias(name=alias_name)) if os_client.indices.exists_alias(
-        name=alias_name) else []
+    old = list(os_client.indices.get_alias(index=alias_name, name=alias_name)) if alias_exists(
+        os_client, alias_name) else []
     actions = [{"remove": {"index": i, "alias": alias_name}} for i in old]
     actions.append({"add": {"index": new_index, "alias": alias_name}})
     os_client.indices.update_aliases(body={"actions": actions})
@@ -74,8 +144,8 @@ def swap_alias(os_client: OpenSearch, alias_name: str, new_index: str) -> list[s
 
 
 def drop_alias_and_indices(os_client: OpenSearch, alias_name: str) -> None:
-    if os_client.indices.exists_alias(name=alias_name):
-        for name in list(os_client.indices.get_alias(name=alias_name)):
+    if alias_exists(os_client, alias_name):
+        for name in list(os_client.indices.get_alias(index=alias_name, name=alias_name)):
             os_client.indices.delete(index=name, ignore_unavailable=True)
 
 

@@ -23,7 +23,7 @@ from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.grants.services import GrantDenied, resolve_grant
 from search_app.permissions import Permission, has_permission
-from search_app.search._backend import alias, client
+from search_app.search._backend import alias, reader
 from search_app.search._filter import ReaderIdentity, permission_filter
 
 T = TypeVar("T")
@@ -71,7 +71,7 @@ class ScopedIndex:
         scoped = dict(body)
         inner = scoped.pop("query", {"match_all": {}})
         scoped["query"] = {"bool": {"must": [inner], "filter": [self._permission]}}
-        return client().search(index=alias(), body=scoped)
+        return reader().search(index=alias(), body=scoped)
 
 
 def reader_identity(user: User) -> ReaderIdentity:
