@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-__all__ = ["luhn_ok", "plausible_id18", "valid_id15", "valid_id18"]
+__all__ = ["id_check_char", "luhn_ok", "plausible_id18", "valid_id15", "valid_id18"]
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -25,6 +25,11 @@ def _valid_date(year: int, month: int, day: int) -> bool:
     return _dt.date(1900, 1, 1) <= born <= _dt.date.today()
 
 
+def id_check_char(body17: str) -> str:
+    """The GB 11643-1999 check character of the first 17 digits of an ID number."""
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(body17, _ID_WEIGHTS)) % 11]
+
+
 def valid_id18(value: str) -> bool:
     """GB 11643-1999 check: the checksum catches most OCR misreads, region and date the rest."""
     if len(value) != 18 or not value[:17].isascii() or not value[:17].isdigit():
@@ -36,8 +41,7 @@ def valid_id18(value: str) -> bool:
         return False
     if not _valid_date(int(value[6:10]), int(value[10:12]), int(value[12:14])):
         return False
-    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS))
-    return _ID_CHECK[total % 11] == check
+    return id_check_char(value[:17]) == check
 
 
 def plausible_id18(value: str) -> bool:

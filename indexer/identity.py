@@ -15,13 +15,12 @@ import unicodedata
 from collections.abc import Iterable
 
 from indexer import normalise
+from indexer.checksums import id_check_char
 from indexer.pii import PiiMatch
 
 __all__ = ["canonical_id", "id15_to_id18", "birth_date", "fold_name", "person_value",
            "page_person_pairs"]
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
 # A name "next to" an ID number: at most this many characters before it ("姓名：李四 性别：男
 # 民族：汉 公民身份号码：…"), or right after it on the same line ("110105… 李四").
 _NAME_BEFORE = 32
@@ -39,7 +38,7 @@ def id15_to_id18(id15: str) -> str:
     if len(id15) != 15 or not id15.isascii() or not id15.isdigit():
         raise ValueError("not a 15-digit ID number")
     body = id15[:6] + "19" + id15[6:]
-    return body + _CHECK[sum(int(d) * w for d, w in zip(body, _WEIGHTS)) % 11]
+    return body + id_check_char(body)
 
 
 def canonical_id(value: str) -> str:
