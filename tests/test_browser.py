@@ -75,6 +75,10 @@ def test_staff_logs_in_and_searches(server, browser, ctx, ingest, make_user, mak
     submit(browser, "button.primary")
     assert browser.current_url.endswith("/search")
     assert grant.approval_ref in browser.find_element(By.ID, "grant_id").text
+    purpose = browser.find_element(By.ID, "purpose")
+    assert purpose.get_attribute("value") == "", \
+        f"查询事由 was pre-filled from the grant: {purpose.get_attribute('value')!r}"
+    purpose.send_keys("核实户口迁移登记")
     browser.find_element(By.ID, "q").send_keys("户口迁移")
     submit(browser, "#search-form button.primary")
     results = browser.find_element(By.ID, "results")

@@ -52,7 +52,9 @@ def search():
             "sort": request.form.get("sort", "relevance")}
     if request.method == "GET":
         if grants:  # a convenience for the form only; a POST must name its grant
-            form["grant_id"], form["purpose"] = grants[0].id, grants[0].purpose
+            # the grant only: the purpose of this reading is typed by the reader, never taken
+            # from the grant (DESIGN rule 3), or reads would go through with nobody stating one
+            form["grant_id"] = grants[0].id
         return render_template("search.html", grants=grants, form=form, outcome=None, error=None,
                                sorts=SORTS)
     page = int_arg(request.form.get("page")) or 1
