@@ -184,6 +184,21 @@ def admin(app, ctx, make_user):
     return user, client
 
 
+def audit_records(action: str, **where):
+    """The audit records of `action` (fresh from the database), oldest first, narrowed by
+    column values (username=…, outcome=…)."""
+    from sqlalchemy import select
+
+    from search_app.audit.models import AuditRecord
+
+    session = get_session()
+    session.expire_all()
+    stmt = select(AuditRecord).where(AuditRecord.action == action)
+    for k, v in where.items():
+        stmt = stmt.where(getattr(AuditRecord, k) == v)
+    return list(session.execute(stmt.order_by(AuditRecord.seq)).scalars())
+
+
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 

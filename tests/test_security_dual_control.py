@@ -14,10 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from search_app.accounts.models import PendingAccountChange, User
-from search_app.audit.models import AuditRecord
 from search_app.db import get_session
 from search_app.grants.models import Grant
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, audit_records, login
 
 pytestmark = pytest.mark.integration
 UNIT = "市委组织部"
@@ -35,13 +34,6 @@ def _by_name(username: str) -> User | None:
     return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
 
 
-def _records(action: str, **where) -> list[AuditRecord]:
-    session = get_session()
-    session.expire_all()
-    stmt = select(AuditRecord).where(AuditRecord.action == action)
-    for k, v in where.items():
-        stmt = stmt.where(getattr(AuditRecord, k) == v)
-    return list(session.execute(stmt.order_by(AuditRecord.seq)).scalars())
 
 
 def _pending(user: User) -> list[PendingAccountChange]:
@@ -131,7 +123,7 @@ def test_puppets_wait_for_a_second_admin_and_cannot_log_in(app, two_admins):
     told = _attempt_secret_grant(app, staff, [p1, p2])
     assert "login refused" in told[0], told
     _assert_no_grant(_by_name(staff[0]), "nobody confirmed the accounts")
-    rec = _records("user.create", username=a.username)[-1]
+    rec = audit_records("user.create", username=a.username)[-1]
     assert "待另一名安全管理员确认" in rec.reason and rec.filters["pending_changes"], rec.reason
 
 
@@ -146,7 +138,7 @@ def test_puppet_scenario_with_an_innocent_second_admin_ends_with_no_grant(app, t
     _assert_no_grant(user, "accounts confirmed by an innocent second admin")
     assert "审批被拒绝" in told[0] and a.username in told[0], \
         f"the approver was not told why the approval was refused: {told[0][-800:]}"
-    denied = _records("grant.approve", outcome="denied", username=p1[0])
+    denied = audit_records("grant.approve", outcome="denied", username=p1[0])
     assert denied and a.username in denied[-1].reason and denied[-1].filters["rule"] == "puppet", \
         "the refused approval was not audited with its reason"
 
@@ -180,7 +172,7 @@ def test_proposer_cannot_confirm_own_change(app, two_admins):
     assert resp.status_code == 303
     assert "由您本人提出" in ca.get(resp.location).get_data(as_text=True)
     assert not _by_name(staff).is_enabled, "LEAK: the proposer confirmed their own account"
-    rec = _records("user.confirm_change", outcome="denied", username=a.username)
+    rec = audit_records("user.confirm_change", outcome="denied", username=a.username)
     assert rec and "由您本人提出" in rec[-1].reason, "the refused confirmation was not audited"
 
 
@@ -215,7 +207,7 @@ def test_role_change_and_re_enable_wait_for_confirmation(app, two_admins, make_u
     _confirm_all(cb, auditor)
     _confirm_all(cb, staff)
     assert _fresh(auditor.id).role == "approver" and _fresh(staff.id).is_enabled
-    confirmed = _records("user.confirm_change", outcome="allowed", username=b.username)
+    confirmed = audit_records("user.confirm_change", outcome="allowed", username=b.username)
     assert {r.filters["kind"] for r in confirmed[-2:]} == {"role", "enable"}
 
 
@@ -228,7 +220,7 @@ def test_rejected_account_stays_disabled(app, two_admins):
     cb.post(f"/admin/pending/{change.id}", data={"decision": "reject", "reason": "无此人员"})
     assert not _by_name(staff).is_enabled
     assert _signed_in(app, staff, password)[1].status_code != 302
-    rec = _records("user.reject_change", username=b.username)[-1]
+    rec = audit_records("user.reject_change", username=b.username)[-1]
     assert rec.outcome == "allowed" and "无此人员" in rec.reason
     page = cb.get("/admin/pending").get_data(as_text=True)
     assert f"#{change.id}" in page and "已驳回" in page
@@ -268,7 +260,7 @@ def test_cli_staff_account_waits_for_a_security_admin_and_is_audited(app, ctx, t
     user = _by_name(username)
     assert not user.is_enabled and _pending(user), "LEAK: a CLI-made staff account took effect at once"
     assert _signed_in(app, username)[1].status_code != 302, "LEAK: the pending CLI account logged in"
-    rec = _records("user.create", username=cli_principal())[-1]
+    rec = audit_records("user.create", username=cli_principal())[-1]
     assert rec.role == "cli" and rec.filters["target"] == username and rec.filters["pending_changes"]
     _confirm_all(ca, user)  # any security admin may confirm an operator's proposal
     assert _fresh(user.id).is_enabled and _fresh(user.id).created_by == cli_principal()
@@ -290,7 +282,7 @@ def test_cli_refuses_invalid_id_numbers_like_the_admin_form(app, ctx):
                   "--id-number", "110108199001011235")  # wrong check digit
     assert result.exit_code == 1 and "本人身份证号第 1 个无效" in result.output, result.output
     assert _by_name(username) is None, "LEAK: user created with an invalid ID number"
-    rec = _records("user.create", outcome="denied", username=cli_principal())[-1]
+    rec = audit_records("user.create", outcome="denied", username=cli_principal())[-1]
     assert rec.filters["target"] == username and "无效" in rec.reason
     assert "110108199001011235" not in str(rec.filters) + rec.reason, "the refused number was audited"
 
@@ -301,7 +293,7 @@ def test_cli_token_issue_is_audited(app, ctx, make_user):
     user = make_user("staff")
     result = _cli(app, "issue-token", user.username)
     assert result.exit_code == 0 and result.output.startswith("ast_")
-    rec = _records("user.issue_token", username=cli_principal())[-1]
+    rec = audit_records("user.issue_token", username=cli_principal())[-1]
     assert rec.filters["target"] == user.username and result.output.strip() not in str(rec.filters)
 
 
@@ -313,7 +305,7 @@ def test_demo_refuses_outside_a_demo_deployment(app, ctx):
     assert result.exit_code == 1 and "DEMO_MODE=true" in result.output, result.output
     for username in ("zhangsan", "shenpi", "anquan"):
         assert _by_name(username) is None, f"LEAK: demo account {username} (public password) created"
-    assert _records("cli.demo", outcome="denied", username=cli_principal())
+    assert audit_records("cli.demo", outcome="denied", username=cli_principal())
 
 
 def test_a_puppet_security_admin_does_not_launder_accounts(app, two_admins):

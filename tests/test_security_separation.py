@@ -17,7 +17,7 @@ from search_app.accounts.services import AccountError, create_user
 from search_app.audit.models import AuditRecord
 from search_app.db import get_session
 from search_app.permissions import Role
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, audit_records, login
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,13 +36,6 @@ def _exists(username: str) -> bool:
     return session.execute(select(User).where(User.username == username)).scalar_one_or_none() is not None
 
 
-def _audit(action: str, **where) -> list[AuditRecord]:
-    session = get_session()
-    session.expire_all()
-    stmt = select(AuditRecord).where(AuditRecord.action == action)
-    for k, v in where.items():
-        stmt = stmt.where(getattr(AuditRecord, k) == v)
-    return list(session.execute(stmt.order_by(AuditRecord.seq)).scalars())
 
 
 @pytest.mark.parametrize("roles", REFUSED, ids=_name)
@@ -99,15 +92,15 @@ def test_staff_and_approver_may_be_combined(ctx):
 def test_admin_ui_refuses_conflicting_roles_and_writes_nothing(roles, admin):
     _, client = admin
     username = f"ui-sod-{uuid.uuid4().hex[:8]}"
-    before = len(_audit("user.create", outcome="allowed"))
+    before = len(audit_records("user.create", outcome="allowed"))
     resp = client.post("/admin/users/new", data={"username": username, "password": PASSWORD,
                                                  "roles": [r.value for r in roles]})
     body = resp.get_data(as_text=True)
     assert resp.status_code == 400, f"LEAK: {_name(roles)} accepted by the admin UI ({resp.status_code})"
     assert "未创建" in body and "三员分立" in body, "the admin UI does not show why it refused"
     assert not _exists(username), f"LEAK: {_name(roles)} account created through the admin UI"
-    assert len(_audit("user.create", outcome="allowed")) == before, "a refused creation was audited as done"
-    refusal = _audit("user.create", outcome="denied")[-1]
+    assert len(audit_records("user.create", outcome="allowed")) == before, "a refused creation was audited as done"
+    refusal = audit_records("user.create", outcome="denied")[-1]
     assert refusal.filters["target"] == username and "三员分立" in refusal.reason, \
         "the refused creation was not audited with its reason"
 
@@ -131,7 +124,7 @@ def test_security_admin_cannot_change_own_roles(admin):
     session.expire_all()
     assert session.get(User, me.id).role == "security_admin", \
         "LEAK: a security admin changed their own roles (could grant themselves archive access)"
-    assert _audit("user.update", outcome="denied", username=me.username), "self role change not audited"
+    assert audit_records("user.update", outcome="denied", username=me.username), "self role change not audited"
 
 
 def test_security_admin_cannot_disable_themselves(admin):
