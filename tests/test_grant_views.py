@@ -113,3 +113,31 @@ def test_bad_requests_are_refused_with_a_reason(field, value, message, app, ctx,
     assert resp.status_code == 400 and "申请未提交" in body and message in body, \
         f"{field}={value!r}: {resp.status_code}, reason {message!r} not shown"
     assert _latest(staff) is None, f"a request with a bad {field} was stored"
+
+
+
+def test_irreversible_actions_need_an_explicit_confirmation(app, ctx, make_user, make_grant, admin):
+    """放弃授权, 立即撤销 and 清除身份登记 cannot be undone: one stray click must not do them."""
+    staff, approver = make_user("staff"), make_user("approver")
+    grant = make_grant(staff)
+    holder, boss = app.test_client(), app.test_client()
+    login(holder, staff.username)
+    login(boss, approver.username)
+    session = get_session()
+    for client, url, back in ((holder, f"/grants/{grant.id}/end", "/grants/"),
+                              (boss, f"/grants/{grant.id}/revoke", "/grants/inbox")):
+        client.post(url, data={"reason": "误点"})
+        session.expire_all()
+        assert session.get(Grant, grant.id).status == "active", f"{url} acted without confirmation"
+        assert "请勾选“确认”" in client.get(back).get_data(as_text=True), f"{url}: no reason shown"
+    assert holder.post(f"/grants/{grant.id}/end", data={"confirm": "yes"}).status_code == 303
+    session.expire_all()
+    assert session.get(Grant, grant.id).status == "revoked"
+    _, sec = admin
+    target = make_user("staff", id_number="110105198001011238")
+    sec.post(f"/admin/users/{target.id}/action", data={"action": "clear_identity"})
+    session.expire_all()
+    assert session.get(type(target), target.id).id_number_hmac, "identity cleared without confirmation"
+    sec.post(f"/admin/users/{target.id}/action", data={"action": "clear_identity", "confirm": "yes"})
+    session.expire_all()
+    assert session.get(type(target), target.id).id_number_hmac is None

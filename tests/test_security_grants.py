@@ -125,7 +125,7 @@ def test_revocation_takes_effect_on_the_next_read(app, ctx, make_user, make_gran
     # The revocation comes from another request (the approver's browser), not this session.
     client = app.test_client()
     login(client, approver.username)
-    resp = client.post(f"/grants/{grant.id}/revoke", data={"reason": "案件已办结"})
+    resp = client.post(f"/grants/{grant.id}/revoke", data={"reason": "案件已办结", "confirm": "yes"})
     assert resp.status_code == 303, resp.get_data(as_text=True)
     with pytest.raises(ReadDenied, match="已被撤销：案件已办结"):
         search_pages(user=staff, grant_id=grant.id, purpose="核实", query=PHRASE)

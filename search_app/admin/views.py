@@ -212,6 +212,8 @@ def user_action(user_id: int):
             user.last_reset_by = current_user.username
             message = "已重置密码并结束其全部会话"
         elif action == "clear_identity":
+            if request.form.get("confirm") != "yes":  # irreversible: the numbers are not kept
+                raise AccountError("清除身份登记不可撤回（身份证号只以哈希保存，须重新录入）：请勾选“确认”后再提交")
             set_identity(user, own_hmac=None, relative_hmacs=[], person_hmac=None)
             message = "已清除本人及亲属身份登记"
         else:

@@ -154,6 +154,8 @@ def _end(grant_id: int, *, back: str, holder_only: bool):
         abort(404, description=f"授权 #{grant_id} 不存在")
     actor = actor_of(current_user, client_addr())
     try:
+        if request.form.get("confirm") != "yes":  # irreversible: never on one stray click
+            raise GrantError("此操作不可撤回：请勾选“确认”后再提交")
         if grant.status in ("pending", "pending_second"):
             withdraw(session, grant, by=current_user, actor=actor)
         else:
