@@ -199,6 +199,15 @@ def audit_records(action: str, **where):
     return list(session.execute(stmt.order_by(AuditRecord.seq)).scalars())
 
 
+def signed_in(client) -> bool:
+    """A page only a signed-in user reaches; a redirect to /login means the session is gone."""
+    resp = client.get("/grants/")
+    if resp.status_code == 302 and "/login" in resp.location:
+        return False
+    assert resp.status_code == 200, f"/grants/ answered {resp.status_code}"
+    return True
+
+
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 

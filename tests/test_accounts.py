@@ -14,7 +14,7 @@ from search_app.accounts.models import LoginThrottle, User
 from search_app.accounts.services import issue_api_token
 from search_app.audit.models import AuditRecord
 from search_app.db import get_session
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, login, signed_in
 
 pytestmark = pytest.mark.integration
 WRONG = "not-the-password"
@@ -32,15 +32,6 @@ def _login_records(username: str) -> list[AuditRecord]:
     return list(session.execute(select(AuditRecord).where(AuditRecord.username == username,
                                                           AuditRecord.action == "auth.login")
                                 .order_by(AuditRecord.seq)).scalars())
-
-
-def _signed_in(client) -> bool:
-    """A page only a signed-in user reaches; a redirect to /login means the session is gone."""
-    resp = client.get("/grants/")
-    if resp.status_code == 302 and "/login" in resp.location:
-        return False
-    assert resp.status_code == 200, f"/grants/ answered {resp.status_code}"
-    return True
 
 
 def _admin_client(app, make_user):
@@ -85,7 +76,7 @@ def test_failures_delay_even_the_right_password_until_the_delay_has_passed(app, 
     body = resp.get_data(as_text=True)
     assert resp.status_code == 401 and "请稍后再试" in body, \
         "LEAK: the right password was checked (and logged in) during the delay"
-    assert not _signed_in(app.test_client())
+    assert not signed_in(app.test_client())
 
     records = _login_records(user.username)
     assert len(records) == n + 1, f"expected {n + 1} audited login attempts, got {len(records)}"
@@ -99,7 +90,7 @@ def test_failures_delay_even_the_right_password_until_the_delay_has_passed(app, 
     client = app.test_client()
     assert _login_at(app, "192.0.2.11", user.username, client=client).status_code == 302, \
         "the right password does not work once the delay has passed (that is a lock-out)"
-    assert _signed_in(client)
+    assert signed_in(client)
     assert _pair_failures(user.username, "192.0.2.11") == (0, None), \
         "a successful login kept the failures"
 
@@ -159,7 +150,7 @@ def test_security_admin_lifts_the_delay(app, ctx, make_user):
     client = app.test_client()
     assert _login_at(app, "192.0.2.13", user.username, client=client).status_code == 302, \
         "lifting did not re-enable login"
-    assert _signed_in(client)
+    assert signed_in(client)
     session = get_session()
     rec = session.execute(select(AuditRecord).where(AuditRecord.action == "user.unlock")
                           .order_by(AuditRecord.seq.desc())).scalars().first()
@@ -170,7 +161,7 @@ def test_idle_session_times_out_on_the_server(app, ctx, make_user):
     user = make_user("staff")
     client = app.test_client()
     login(client, user.username)
-    assert _signed_in(client)
+    assert signed_in(client)
     with client.session_transaction() as sess:
         sess["seen"] = time.time() - ctx.config["SESSION_MINUTES"] * 60 - 5
     resp = client.get("/grants/")
@@ -178,7 +169,7 @@ def test_idle_session_times_out_on_the_server(app, ctx, make_user):
         "LEAK: a session idle longer than SESSION_MINUTES was still accepted"
     page = client.get(resp.location).get_data(as_text=True)
     assert "会话已超时" in page, "the login page does not say the session timed out"
-    assert not _signed_in(client), "the timed-out session came back"
+    assert not signed_in(client), "the timed-out session came back"
 
 
 def test_activity_keeps_the_session_alive(app, ctx, make_user):
@@ -187,7 +178,7 @@ def test_activity_keeps_the_session_alive(app, ctx, make_user):
     login(client, user.username)
     with client.session_transaction() as sess:
         sess["seen"] = time.time() - ctx.config["SESSION_MINUTES"] * 60 + 30
-    assert _signed_in(client), "a session active within SESSION_MINUTES was ended"
+    assert signed_in(client), "a session active within SESSION_MINUTES was ended"
     with client.session_transaction() as sess:
         assert time.time() - sess["seen"] < 10, "a request did not refresh the idle clock"
 
@@ -197,13 +188,13 @@ def test_logout_all_ends_other_browsers(app, ctx, make_user):
     laptop, desktop = app.test_client(), app.test_client()
     login(laptop, user.username)
     login(desktop, user.username)
-    assert _signed_in(laptop) and _signed_in(desktop)
+    assert signed_in(laptop) and signed_in(desktop)
     resp = desktop.post("/logout-all")
     assert resp.status_code == 302 and "/login" in resp.location
-    assert not _signed_in(laptop), "LEAK: /logout-all left another browser's session working"
-    assert not _signed_in(desktop)
+    assert not signed_in(laptop), "LEAK: /logout-all left another browser's session working"
+    assert not signed_in(desktop)
     fresh = app.test_client()
-    assert login(fresh, user.username).status_code == 302 and _signed_in(fresh), \
+    assert login(fresh, user.username).status_code == 302 and signed_in(fresh), \
         "a new login after logout-all does not work"
 
 
@@ -213,7 +204,7 @@ def test_logout_ends_only_this_session(app, ctx, make_user):
     login(one, user.username)
     login(two, user.username)
     one.post("/logout")
-    assert not _signed_in(one) and _signed_in(two)
+    assert not signed_in(one) and signed_in(two)
 
 
 @pytest.mark.parametrize("change", ["role", "disable"])
@@ -224,7 +215,7 @@ def test_admin_change_ends_sessions_and_clears_the_api_token(change, app, ctx, m
     bearer = {"Authorization": f"Bearer {token}"}
     client = app.test_client()
     login(client, user.username)
-    assert _signed_in(client)
+    assert signed_in(client)
     assert app.test_client().get("/api/v1/grants", headers=bearer).status_code == 200
     _, admin = _admin_client(app, make_user)
     form = {"roles": ["staff", "approver"] if change == "role" else ["staff"],
@@ -239,7 +230,7 @@ def test_admin_change_ends_sessions_and_clears_the_api_token(change, app, ctx, m
     after = _user(user.id)
     assert after.role == ("staff,approver" if change == "role" else "staff")
     assert after.is_enabled == (change == "role")
-    assert not _signed_in(client), f"LEAK: the session survived the security admin's {change}"
+    assert not signed_in(client), f"LEAK: the session survived the security admin's {change}"
     assert after.api_token_hash is None, f"LEAK: the API token survived the {change}"
     assert app.test_client().get("/api/v1/grants", headers=bearer).status_code == 401, \
         f"LEAK: the old API token still works after the {change}"

@@ -12,24 +12,11 @@ from indexer.digits import CN_DIGITS
 from indexer.pipeline import find_pii
 from indexer.redact import mask_value, redact
 from indexer.types import ArchiveMeta
+from tests.test_pii import id18, luhn_complete  # the independent check-digit oracles
 
 META = ArchiveMeta("HJ-2023-0001", "户籍档案", "户籍档案", "海淀分局", 2023, "内部", "a.pdf")
 CN = {v: k for k, v in CN_DIGITS.items() if k in "〇一二三四五六七八九"}
 FIN = {v: k for k, v in CN_DIGITS.items() if k in "零壹贰叁肆伍陆柒捌玖"}
-
-
-def id18(body17: str) -> str:
-    total = sum(int(d) * pow(2, 17 - i, 11) for i, d in enumerate(body17))
-    check = (12 - total % 11) % 11
-    return body17 + ("X" if check == 10 else str(check))
-
-
-def luhn_complete(body: str) -> str:
-    for d in "0123456789":
-        digits = [int(c) for c in reversed(body + d)]
-        if (sum(digits[0::2]) + sum(sum(divmod(2 * x, 10)) for x in digits[1::2])) % 10 == 0:
-            return body + d
-    raise AssertionError("unreachable")
 
 
 def visible_digits(text: str) -> str:

@@ -69,6 +69,15 @@ def served(client, grant, doc_id: str) -> Image.Image:
     return Image.open(io.BytesIO(resp.data)).convert("L")
 
 
+def served_to_new_staff(app, make_user, make_grant, doc_id: str) -> Image.Image:
+    """The page image as a staff member with a plain grant, signed in, is served it."""
+    user = make_user("staff")
+    grant = make_grant(user)
+    client = app.test_client()
+    login(client, user.username)
+    return served(client, grant, doc_id)
+
+
 def ocr_lines(img: Image.Image) -> list[str]:
     """What a reader of the served copy gets back: OCR lines, folded to simplified, no spaces."""
     return ["".join(for_search(line).split()) for line in ocr_image(img).text.split("\n")]
@@ -156,11 +165,7 @@ def test_skewed_scan_served_image_shows_no_pii(app, ctx, ingest, make_user, make
                            "file": f"{no}.png", "subject_name": HEAD, "subject_id": ID1}],
                          extra_files={f"{no}.png": buf.getvalue()})
     assert progress.files_failed == 0, progress.errors
-    user = make_user("staff")
-    grant = make_grant(user)
-    client = ctx.test_client()
-    login(client, user.username)
-    img = served(client, grant, f"{no}#p0001")
+    img = served_to_new_staff(ctx, make_user, make_grant, f"{no}#p0001")
     lines = ocr_lines(img)
     assert any("登记" in line or "文化程度" in line for line in lines), \
         f"the served page itself should stay readable (else this test proves nothing): {lines}"
@@ -180,11 +185,7 @@ def test_mixed_pdf_id_card_picture_is_redacted_and_indexed(app, ctx, ingest, mak
                            "unit": UNIT, "year": 2016, "classification": "内部",
                            "file": f"{no}.pdf"}], extra_files={f"{no}.pdf": page.pdf})
     assert progress.files_failed == 0, progress.errors
-    user = make_user("staff")
-    grant = make_grant(user)
-    client = ctx.test_client()
-    login(client, user.username)
-    img = served(client, grant, f"{no}#p0001")
+    img = served_to_new_staff(ctx, make_user, make_grant, f"{no}#p0001")
     k = img.width / (210 * 72 / 25.4)  # PDF points → served pixels (the view is rendered whole)
     assert_nothing_readable(img, [card["name"], card["id_number"]], lambda x, y: (x * k, y * k),
                             "ID card inside a text-layer PDF")

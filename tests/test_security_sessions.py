@@ -20,10 +20,9 @@ from sqlalchemy import select
 from search_app.accounts.models import LoginThrottle, User, UserSession
 from search_app.accounts.services import issue_api_token
 from search_app.accounts.throttle import keys_for
-from search_app.audit.models import AuditRecord
 from search_app.db import get_session
 from search_app.timeutil import utcnow
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, audit_records, login, signed_in
 from tests.test_admin_views import confirm_pending
 
 pytestmark = pytest.mark.integration
@@ -45,27 +44,10 @@ def _at(app, addr: str, username: str, password: str = PASSWORD, client=None):
         environ_base={"REMOTE_ADDR": addr})
 
 
-def _signed_in(client) -> bool:
-    resp = client.get("/grants/")
-    if resp.status_code == 302 and "/login" in resp.location:
-        return False
-    assert resp.status_code == 200, f"/grants/ answered {resp.status_code}"
-    return True
-
-
 def _fresh(user_id: int) -> User:
     session = get_session()
     session.expire_all()
     return session.get(User, user_id)
-
-
-def _records(action: str, **where) -> list[AuditRecord]:
-    session = get_session()
-    session.expire_all()
-    q = select(AuditRecord).where(AuditRecord.action == action)
-    for name, value in where.items():
-        q = q.where(getattr(AuditRecord, name) == value)
-    return list(session.execute(q.order_by(AuditRecord.seq)).scalars())
 
 
 def _message(resp) -> str:
@@ -83,18 +65,18 @@ def test_cookie_copied_before_logout_is_refused_afterwards(app, ctx, make_user):
     stolen = browser.get_cookie("session").value
     thief = app.test_client()
     thief.set_cookie("session", stolen)
-    assert _signed_in(thief), "the copied cookie did not work even before logout (test is void)"
+    assert signed_in(thief), "the copied cookie did not work even before logout (test is void)"
     assert browser.post("/logout").status_code == 302
     replay = app.test_client()
     replay.set_cookie("session", stolen)
-    assert not _signed_in(replay), \
+    assert not signed_in(replay), \
         f"LEAK: a session cookie copied before POST /logout still signs in as {user.username}"
     session = get_session()
     session.expire_all()
     rows = session.execute(select(UserSession).where(UserSession.user_id == user.id)).scalars().all()
     assert [(r.ended_at is not None, r.end_reason) for r in rows] == [(True, "logout")], \
         f"the server session row was not ended by logout: {[(r.ended_at, r.end_reason) for r in rows]}"
-    assert _records("auth.logout", user_id=user.id), "logout was not audited"
+    assert audit_records("auth.logout", user_id=user.id), "logout was not audited"
 
 
 def test_cookie_copied_before_a_password_reset_is_refused(app, ctx, make_user, admin):
@@ -108,7 +90,7 @@ def test_cookie_copied_before_a_password_reset_is_refused(app, ctx, make_user, a
     confirm_pending(app, make_user, user)  # dual control: the reset acts once confirmed
     replay = app.test_client()
     replay.set_cookie("session", stolen)
-    assert not _signed_in(replay), "LEAK: a cookie copied before the reset still works"
+    assert not signed_in(replay), "LEAK: a cookie copied before the reset still works"
 
 
 def test_logout_ends_only_that_server_session(app, ctx, make_user):
@@ -117,7 +99,7 @@ def test_logout_ends_only_that_server_session(app, ctx, make_user):
     login(one, user.username)
     login(two, user.username)
     one.post("/logout")
-    assert not _signed_in(one) and _signed_in(two), "logout in one browser ended another"
+    assert not signed_in(one) and signed_in(two), "logout in one browser ended another"
 
 
 # --- API tokens -------------------------------------------------------------------------------
@@ -187,11 +169,11 @@ def test_strangers_failures_cannot_keep_the_real_user_out(app, ctx, make_user, c
         "the attacker's address is not being delayed at all"
     own = app.test_client()
     resp = _at(app, desk, user.username, client=own)
-    assert resp.status_code == 302 and _signed_in(own), \
+    assert resp.status_code == 302 and signed_in(own), \
         (f"LOCK-OUT: after 40 wrong passwords from other addresses the real user cannot sign in "
          f"from their own desk: {_message(resp)}")
     # and the attacker's guesses did get slower: most were refused unchecked
-    checked = [r for r in _records("auth.login", username=user.username)
+    checked = [r for r in audit_records("auth.login", username=user.username)
                if r.reason.startswith("用户名或密码错误")]
     assert len(checked) <= 2 * app.config["LOGIN_MAX_FAILURES"] + 2, \
         f"LEAK: {len(checked)} of 41 guesses were checked against the password"
@@ -269,7 +251,7 @@ def test_security_admin_lists_and_lifts_delays(app, ctx, make_user, admin):
     for name in (user.username, ghost):
         for _ in range(app.config["LOGIN_MAX_FAILURES"]):
             _at(app, addr, name, WRONG)
-    throttled = _records("auth.login", username=user.username)
+    throttled = audit_records("auth.login", username=user.username)
     assert all(r.outcome == "denied" and r.client_addr == addr for r in throttled) and \
         len(throttled) == app.config["LOGIN_MAX_FAILURES"], "failed attempts were not all audited"
     _, sec = admin
@@ -283,7 +265,7 @@ def test_security_admin_lists_and_lifts_delays(app, ctx, make_user, admin):
     key = keys_for(user.username, addr)[1]
     assert sec.post("/admin/throttles/lift", data={"key": key.id}).status_code == 302
     assert get_session().get(LoginThrottle, key.id) is None, "lifting left the delay"
-    lifted = _records("auth.throttle_lift")
+    lifted = audit_records("auth.throttle_lift")
     assert lifted and lifted[-1].filters["target"] == user.username \
         and lifted[-1].filters["scope"] == "pair" and "client_addr" in lifted[-1].filters, \
         f"lifting was not audited with its target: {lifted[-1].filters if lifted else None}"
