@@ -22,13 +22,9 @@ def _is_cjk(ch: str) -> bool:
     return bool(_CJK.match(ch)) or unicodedata.category(ch).startswith("P") and ord(ch) > 0x2000
 
 
-def _join(words: list[str]) -> str:
-    """Tesseract splits CJK lines into many 'words'; re-join without the spaces it invents."""
-    return _join_with_offsets(words)[0]
-
-
 def _join_with_offsets(words: list[str]) -> tuple[str, list[int]]:
-    """The joined line and where each word starts in it (so a text span maps back to boxes)."""
+    """Tesseract splits CJK lines into many 'words': the line re-joined without the spaces it
+    invents, and where each word starts in it (so a text span maps back to boxes)."""
     out, starts = "", []
     for w in words:
         if out and not (_is_cjk(out[-1]) or _is_cjk(w[0])):
