@@ -38,6 +38,8 @@ def celery_init_app(app: Flask) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # one page process per CPU unless set (a `--concurrency` on the command line wins)
+        worker_concurrency=app.config["WORKER_CONCURRENCY"],
         task_always_eager=app.config["CELERY_ALWAYS_EAGER"],
         broker_connection_retry_on_startup=True,
         broker_transport_options=_transport_options(app.config["CELERY_VISIBILITY_TIMEOUT_S"]),
