@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.signals import worker_init
 from flask import Flask
 
 
@@ -20,6 +21,14 @@ def _transport_options(visibility_timeout: int) -> dict:
             "unacked_restore_interval": max(1, min(60, visibility_timeout // 10)),
             "unacked_restore_throttle": 1,
             "unacked_mutex_expire": max(2, min(300, visibility_timeout // 2))}
+
+
+def _warm_stages(**_kwargs: object) -> None:
+    """In the worker's main process, before the pool forks: the text stages' dictionaries are
+    loaded once and inherited, not loaded again by each child on its first page."""
+    from search_app.ingest.pagework import warm_up
+
+    warm_up()
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -54,5 +63,6 @@ def celery_init_app(app: Flask) -> Celery:
         },
     )
     celery.set_default()
+    worker_init.connect(_warm_stages, weak=False, dispatch_uid="archive-search-warm-stages")
     app.extensions["celery"] = celery
     return celery

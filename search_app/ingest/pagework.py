@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from indexer.pages import load_page
 from indexer.pipeline import page_text, prepare
-from indexer.types import ArchiveMeta, IngestError
+from indexer.types import ArchiveMeta, IngestError, PageText
 from search_app.db import get_session
 from search_app.ingest.finish import (OPEN, count_progress, finish_file, give_up_page,  # noqa: F401
                                       mark_page_failed)
@@ -69,6 +69,19 @@ def batches(page_ids: Sequence[int], *, processes: int, size: int) -> list[list[
         out.append(list(page_ids[start:end]))
         start = end
     return out
+
+
+_WARM_META = ArchiveMeta("预热-0001", "预热", "户籍档案", "海淀分局", 2020, "内部", "", "王建国")
+_WARM_TEXT = ("户主姓名王建国 與戶主關係 本人 公民身份号码11010519491231002X 联系电话13800138000\n"
+              "住址北京市海淀区中关村大街27号3单元502室 开户银行卡号6222020200112233445")
+
+
+def warm_up() -> None:
+    """Load what the text stages load on first use (jieba's dictionary and POS model, the name
+    and script tables) in a parent process before it forks its page processes: otherwise every
+    child loads its own copy on its first page (a second or so each, per job for the CLI pool),
+    and forked children share these pages copy-on-write."""
+    prepare(PageText(page_no=1, text=_WARM_TEXT, source="text_layer"), _WARM_META)
 
 
 def run_page(page_id: int) -> IngestPage:

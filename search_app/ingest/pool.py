@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from flask import Flask, current_app
 
 from search_app.db import get_session
-from search_app.ingest.pagework import PageOutcome, batches, run_pages
+from search_app.ingest.pagework import PageOutcome, batches, run_pages, warm_up
 
 _APP: list[Flask] = []  # the forked child's app (set by _child_start)
 # What the child inherited from its parent and must neither use nor close: dropping the last
@@ -37,6 +37,7 @@ def run_in_pool(page_ids: Sequence[int], *, processes: int, size: int) -> list[P
     if processes <= 1 or len(chunks) <= 1:
         return [o for chunk in chunks for o in run_pages(chunk)]
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    warm_up()  # once here, inherited by every child
     get_session().commit()  # hold no transaction (no SQLite lock) while the children write
     outcomes, broken = _round(app, chunks, processes)
     for chunk in broken:  # one at a time, so a crashing page takes no other batch with it
