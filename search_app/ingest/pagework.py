@@ -28,6 +28,7 @@ from search_app.ingest.models import IngestFile, IngestPage, PageSecret, PageVer
 from search_app.ingest.secrets import encode_secret
 from search_app.ingest.service import blob_store, file_meta, options_from_config
 from search_app.search._backend import alias, bulk_index, writer
+from search_app.search._files import refresh_file_docs
 from search_app.timeutil import utcnow
 
 OPEN = ("queued", "running")
@@ -236,6 +237,7 @@ def _close_file(session: Session, file_id: int) -> None:
     if f.started_at:
         f.seconds = (utcnow() - f.started_at).total_seconds()
     drop_vanished_pages(session, f.archive_no, f.pages_total)
+    refresh_file_docs(f.archive_no)  # the grouped search's file-level documents
 
 
 def drop_vanished_pages(session: Session, archive_no: str, pages_total: int) -> int:
