@@ -197,3 +197,67 @@ def test_one_misread_character_still_finds_the_page_below_exact(ctx, corpus, mak
         "a quoted phrase is exact"
     for q in ("常住登记人口卡", "人口登记常住卡", "常住人口户籍卡片副"):
         assert _pages(user, grant, f"{q} 档号:SG-") == [], f"noise hit for {q!r}"
+
+
+@pytest.mark.integration
+def test_results_page_grouped_with_chips_facets_and_pager(ctx, corpus, make_user, make_grant,
+                                                          monkeypatch):
+    import html
+    import re
+
+    from tests.conftest import login
+    user = make_user("staff")
+    grant = make_grant(user)
+    client = ctx.test_client()
+    assert login(client, user.username).status_code == 302
+    form = {"grant_id": grant.id, "purpose": "分组测试", "q": "档号:SG- 分组检索 -调解书",
+            "sort": "archive_no", "group": "file", "page": 1}
+    resp = client.post("/search", data=form)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200, page[:500]
+    assert 'data-group="file"' in page and "个案卷命中" in page
+    shown = re.findall(r'data-archive-no="([^"]+)"', page)
+    assert shown == ["SG-2018-0008", "SG-2019-0001", "SG-2020-0006", "SG-2020-0007",
+                     "SG-2021-0002"], f"grouped files on the page: {shown}"
+    assert "SG-2022-0003" not in shown, "NOT 调解书 kept a file holding it"
+    # chips: each removable, the remove button re-searches the query without it
+    chips = html.unescape(page[page.index('id="filter-chips"'):page.index('id="export"')])
+    assert "档号：SG-" in chips and "排除 调解书" in chips
+    assert 'name="q" value="档号:SG- 分组检索"' in chips, "the 排除 chip does not remove the exclusion"
+    # facets are re-search buttons narrowing the query, counted in files
+    facets = html.unescape(page[page.index('id="facets"'):page.index('class="hits"')])
+    assert 'name="q" value="档号:SG- 分组检索 -调解书 年度:2020"' in facets
+    assert "2020（2）" in facets, "the 年度 facet does not count files"
+    # the toggle and sort carry every field; the flat mode is one click away
+    assert re.search(r'name="group" value="page"', page)
+    assert '按页' in page and '相关度' in page and '档号' in page
+    monkeypatch.setitem(ctx.config, "SEARCH_PAGE_SIZE", 4)
+    resp = client.post("/search", data={**form, "q": "档号:SG- 分组检索", "group": "page",
+                                        "page": 2})
+    flat = resp.get_data(as_text=True)
+    assert 'data-group="page"' in flat and "页命中" in flat
+    pager = html.unescape(flat[flat.index('id="pager"'):])
+    assert "第 2/" in pager and "上一页" in pager and "下一页" in pager, "no pagination"
+    assert 'name="page" value="3"' in pager and 'name="q" value="档号:SG- 分组检索"' in pager
+
+
+@pytest.mark.integration
+def test_api_search_grouped(ctx, corpus, make_user, make_grant):
+    from search_app.accounts.services import issue_api_token
+    from search_app.db import get_session
+    user = make_user("staff")
+    grant = make_grant(user)
+    token = issue_api_token(get_session(), user)
+    get_session().commit()
+    client = ctx.test_client()
+    body = {"grant_id": grant.id, "purpose": "分组测试", "q": "档号:SG- 被告人 判决书", "group": "file"}
+    resp = client.post("/api/v1/search", json=body, headers={"Authorization": f"Bearer {token}"})
+    data = resp.get_json()
+    assert resp.status_code == 200, data
+    assert data["group"] == "file" and data["total"] == 2
+    spread = next(f for f in data["files"] if f["archive_no"] == "SG-2019-0001")
+    assert [p["page_no"] for p in spread["pages"]] in ([1, 3], [3, 1])
+    assert all("<mark>" in "".join(p["snippets"]) for p in spread["pages"])
+    resp = client.post("/api/v1/search", json={**body, "group": "volume"},
+                       headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 400 and "结果分组" in resp.get_json()["message"]

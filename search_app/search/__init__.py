@@ -32,6 +32,7 @@ from search_app.search._choke import (Found, ReadDenied, ReadFailed, ScopedIndex
 from search_app.search._lookup_budget import lookup_budget_refusal
 from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
 from search_app.search._hits import FileHit, SearchHit, facets_of, grouped_run, redact_hit
+from search_app.search._refine import chips, refinements
 from search_app.search._query import GROUPS, RESULT_FIELDS, SORTS, build_query
 from search_app.search._signed import mint_image_token, open_image_token, view_record_purpose
 
@@ -56,6 +57,8 @@ class SearchOutcome:
     filters: dict[str, Any] = field(default_factory=dict)
     group: str = "page"  # "file": `files` holds the files, each with its best pages
     files: list[FileHit] = field(default_factory=list)
+    chips: list[dict[str, Any]] = field(default_factory=list)  # {label, without}: removable
+    refine: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> value -> query
 
 
 @dataclass
@@ -108,10 +111,12 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
                   filters=rec.filters, group=group)
     if group == "file":
         files, facets, _ = found.payload
-        return SearchOutcome(hits=[], files=files, facets=facets, **common)
-    resp = found.payload
-    return SearchOutcome(hits=[redact_hit(h) for h in resp["hits"]["hits"]],
-                         facets=facets_of(resp), **common)
+        hits: list[SearchHit] = []
+    else:
+        files, facets = [], facets_of(found.payload)
+        hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
+    return SearchOutcome(hits=hits, files=files, facets=facets, chips=chips(query),
+                         refine=refinements(query, facets), **common)
 
 
 def export_results(*, user: User, grant_id: int | None, purpose: str, query: str,
