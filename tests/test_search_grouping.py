@@ -17,6 +17,7 @@ from tests.conftest import dump_index, meta
 
 HAIDIAN, CHAOYANG = "北京市公安局海淀分局", "北京市公安局朝阳分局"
 PAD = "页面内容足够长以使用文本层"
+READER_ID = "110108198503121233"  # the reader of the self-exclusion test (valid check digit)
 
 
 def _page(*lines: str) -> list[str]:
@@ -52,6 +53,11 @@ def corpus(app):
         meta("SG-2020-0007", year=2020, pages=[_page("分组检索 常住人口登讫卡 副本")]),
         # the page dropped on re-ingest below carries 撤销
         meta("SG-2018-0008", year=2018, pages=[_page("分组检索 申请书"), _page("分组检索 撤销决定")]),
+        # about the reader (subject), and naming the reader's ID number on its page 2
+        meta("SG-2017-0010", year=2017, subject_id=READER_ID,
+             pages=[_page("本人档案 自查词甲"), _page("本人档案 自查词乙")]),
+        meta("SG-2017-0011", year=2017, pages=[_page("提及档案 自查词甲"),
+                                                _page(f"提及档案 自查词乙 身份证号 {READER_ID}")]),
     ]
     with app.app_context(), tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -261,3 +267,67 @@ def test_api_search_grouped(ctx, corpus, make_user, make_grant):
     resp = client.post("/api/v1/search", json={**body, "group": "volume"},
                        headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 400 and "结果分组" in resp.get_json()["message"]
+
+
+@pytest.mark.integration
+def test_self_exclusion_on_both_levels(ctx, corpus, make_user, make_grant):
+    """The reader's own file is hidden on both levels; a file with one page naming the reader's
+    ID number is hidden as a file (its file document carries every page's blind-index terms:
+    narrower than the pages, never wider), while its other page stays findable page by page."""
+    me = make_user("staff", id_number=READER_ID)
+    other = make_user("staff")
+    mine, theirs = make_grant(me), make_grant(other)
+    leaked = set(_files(me, mine, "自查词甲 自查词乙")) | set(_files(me, mine, "自查词甲"))
+    assert not leaked, f"LEAKED to the reader through the file level: {sorted(leaked)}"
+    flat = set(_pages(me, mine, "自查词甲 OR 自查词乙"))
+    assert flat == {"SG-2017-0011#p0001"}, f"flat mode for the reader: {sorted(flat)}"
+    assert set(_files(other, theirs, "自查词甲 自查词乙")) == {"SG-2017-0010", "SG-2017-0011"}
+
+
+@pytest.mark.integration
+def test_a_stale_file_document_alone_never_shows_a_file(ctx, corpus, make_user, make_grant):
+    """The page changed after its file document was built (a crash between the two writes):
+    the grouped search checks the pages the grant covers, so the file is not shown for the word
+    the page no longer holds."""
+    page = {"doc_id": "SG-2024-0012#p0001", "archive_no": "SG-2024-0012", "title": "陈旧",
+            "category": "户籍档案", "unit": HAIDIAN, "year": 2024, "classification": "内部",
+            "classification_level": 1, "page_no": 1, "page_count": 1, "pii_kinds": [],
+            "pii_hmac": [], "subject_hmac": [], "text": "陈旧检索 旧词原文", "text_jieba": ""}
+    bulk_index(writer(), alias(), [page], refresh=True)
+    refresh_file_docs("SG-2024-0012")
+    user = make_user("staff")
+    grant = make_grant(user)
+    assert _files(user, grant, "旧词原文") == ["SG-2024-0012"]
+    bulk_index(writer(), alias(), [{**page, "text": "陈旧检索 新词改写"}], refresh=True)
+    out = _search(user, grant, "旧词原文", group="file")
+    assert out.files == [] and out.total == 0, "shown from the stale file document alone"
+    refresh_file_docs("SG-2024-0012")
+    assert _files(user, grant, "新词改写") == ["SG-2024-0012"]
+
+
+@pytest.mark.integration
+def test_ensure_index_backfills_file_documents_of_an_older_index(ctx):
+    """An index built before the grouped search (no doc_kind field): `flask ensure-index` adds
+    the field and the file documents of every 档号 already in it."""
+    import uuid
+
+    from search_app.search._backend import ensure_index, index_body, make_client
+    client = make_client(ctx.config, "admin")  # index administration, as ensure-index runs
+    name = f"test-pages-{uuid.uuid4().hex[:8]}"
+    body = index_body()
+    del body["mappings"]["properties"]["doc_kind"]
+    client.indices.create(index=f"{name}-v1", body=body)
+    try:
+        client.indices.put_alias(index=f"{name}-v1", name=name)
+        pages = [{"doc_id": f"SG-OLD-0001#p000{n}", "archive_no": "SG-OLD-0001", "title": "旧",
+                  "category": "户籍档案", "unit": HAIDIAN, "year": 2010, "classification": "内部",
+                  "classification_level": 1, "page_no": n, "page_count": 2, "text": t}
+                 for n, t in ((1, "旧索引甲"), (2, "旧索引乙"))]
+        bulk_index(client, name, pages, refresh=True)
+        ensure_index(client, name)
+        client.indices.refresh(index=name)
+        docs = client.search(index=name, body={"query": {"term": {"doc_kind": FILE_KIND}}})
+        (doc,) = [h["_source"] for h in docs["hits"]["hits"]]
+        assert doc["archive_no"] == "SG-OLD-0001" and doc["text"] == ["旧索引甲", "旧索引乙"]
+    finally:
+        client.indices.delete(index=f"{name}-v1", ignore_unavailable=True)

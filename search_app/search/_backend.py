@@ -145,6 +145,9 @@ def add_new_fields(os_client: OpenSearch, index_name: str) -> None:
     missing = {k: v for k, v in wanted.items() if k not in have}
     if missing:
         os_client.indices.put_mapping(index=index_name, body={"properties": missing})
+    if "doc_kind" in missing:  # built before the grouped search: give every 档号 its file docs
+        from search_app.search._files import backfill_file_docs
+        backfill_file_docs(os_client, index_name)
 
 
 def swap_alias(os_client: OpenSearch, alias_name: str, new_index: str) -> list[str]:

@@ -5,20 +5,21 @@ retry or a second call only rewrites the same documents.
 """
 from __future__ import annotations
 
-from opensearchpy import helpers
+from opensearchpy import OpenSearch, helpers
 
 from indexer.index import FILE_KIND, PAGE_SOURCE_FIELDS, build_file_documents
 from indexer.pages import MAX_PAGES
 from search_app.search._backend import alias, bulk_index, writer
 
-__all__ = ["refresh_file_docs"]
+__all__ = ["refresh_file_docs", "backfill_file_docs"]
 
 
-def refresh_file_docs(archive_no: str) -> int:
+def refresh_file_docs(archive_no: str, *, client: OpenSearch | None = None,
+                      index: str | None = None) -> int:
     """Rewrite the file-level documents of `archive_no` from its page documents as indexed now
     (refreshed first, so the pages just written count); deletes the ones no page supports any
     more (all pages gone, or a scope that no page has now). Returns how many were written."""
-    client, index = writer(), alias()
+    client, index = client or writer(), index or alias()
     client.indices.refresh(index=index)
     found = client.search(index=index, size=MAX_PAGES, body={
         "_source": {"includes": PAGE_SOURCE_FIELDS},
@@ -40,3 +41,21 @@ def refresh_file_docs(archive_no: str) -> int:
                                f"deleted from the index: {real[:3]}")
     client.indices.refresh(index=index)
     return written
+
+
+def backfill_file_docs(client: OpenSearch, index: str) -> int:
+    """File-level documents for every 档号 of an index built before they existed (run by
+    `flask ensure-index` when it adds the doc_kind field); returns the number of 档号."""
+    done, after = 0, None
+    while True:
+        comp: dict = {"size": 200, "sources": [{"no": {"terms": {"field": "archive_no"}}}]}
+        if after:
+            comp["after"] = after
+        resp = client.search(index=index, size=0, body={"aggs": {"nos": {"composite": comp}}})
+        buckets = resp["aggregations"]["nos"]["buckets"]
+        for b in buckets:
+            refresh_file_docs(b["key"]["no"], client=client, index=index)
+            done += 1
+        after = resp["aggregations"]["nos"].get("after_key")
+        if not buckets or not after:
+            return done
