@@ -135,10 +135,23 @@ def _ready_checks() -> dict[str, str]:
     return checks
 
 
+def _database_unavailable(exc: Exception):
+    """The database is down or refuses writes: nothing can be checked or audited, so nothing is
+    answered (fail closed), and the reader is told why instead of a bare 500."""
+    from search_app.errors import render_error
+
+    current_app.logger.error("database unavailable: %s", type(exc).__name__)
+    return render_error(503, "数据库暂时不可用（无法核验授权或写入审计记录），请求已拒绝，未返回任何数据")
+
+
 def init_app(app: Flask) -> None:
+    from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
+
     from search_app.permissions import public
 
     _configure_logging(app)
+    for exc_class in (OperationalError, InterfaceError, InternalError):
+        app.register_error_handler(exc_class, _database_unavailable)
 
     @app.before_request
     def _request_id() -> None:
