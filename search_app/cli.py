@@ -213,13 +213,14 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
     """Ingest the files listed in MANIFEST (CSV or JSON); a bad file fails alone."""
     from indexer.manifest import ManifestError
     from search_app.ingest.jobs import start_job, wait_for_job
+    from search_app.ops import QueueUnavailable
     from search_app.search._backend import EngineIdentityError, IndexMissingError
 
     try:
         job = start_job(manifest, base_dir=base_dir or manifest.parent, created_by=created_by,
                         queue=queue, confirm_metadata_change=confirm_metadata_change,
                         actor=Actor(None, cli_principal(), "cli"))
-    except (ManifestError, IndexMissingError, EngineIdentityError) as exc:
+    except (ManifestError, IndexMissingError, EngineIdentityError, QueueUnavailable) as exc:
         _audit("cli.ingest", outcome="denied", reason=str(exc)[:500], manifest=manifest.name)
         raise click.ClickException(str(exc)) from None
     _audit("cli.ingest", manifest=manifest.name, job=job.id, queue=queue, by=created_by)

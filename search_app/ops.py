@@ -103,6 +103,23 @@ def _configure_logging(app: Flask) -> None:
     app.logger.setLevel(app.config["LOG_LEVEL"])
 
 
+class QueueUnavailable(RuntimeError):
+    """The task queue (Redis) does not answer: work that needs the worker is refused up front,
+    before any job row exists, so nothing waits forever for a task that was never sent."""
+
+
+def require_queue() -> None:
+    """Ping the broker with a short timeout; QueueUnavailable (Chinese reason) if it is down."""
+    import redis
+
+    try:
+        redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2,
+                             socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        raise QueueUnavailable(f"任务队列（Redis）不可用（{type(exc).__name__}），导入未开始，没有创建任何"
+                               "导入任务；检索不受影响。请在 Redis 恢复后重新提交") from None
+
+
 def _ready_checks() -> dict[str, str]:
     """Dependency -> "ok" or the reason it is not ready (in Chinese, no secrets)."""
     from sqlalchemy import text
