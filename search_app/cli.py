@@ -28,7 +28,7 @@ from search_app.permissions import Role, parse_roles
 def init_app(app: Flask) -> None:
     for command in (db_upgrade, gen_keys, rotate_keys, create_user_cmd, issue_token,
                     ensure_index_cmd, ingest_cmd, reocr_cmd, audit_verify, audit_checkpoint,
-                    demo_cmd):
+                    demo_cmd, backup_cmd, restore_cmd):
         app.cli.add_command(command)
 
 
@@ -213,6 +213,7 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
     """Ingest the files listed in MANIFEST (CSV or JSON); a bad file fails alone."""
     from indexer.manifest import ManifestError
     from search_app.ingest.jobs import start_job, wait_for_job
+    from search_app.ops import QueueUnavailable
     from search_app.search._backend import EngineIdentityError, IndexMissingError
 
     if not queue:
@@ -222,7 +223,7 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
         job = start_job(manifest, base_dir=base_dir or manifest.parent, created_by=created_by,
                         queue=queue, confirm_metadata_change=confirm_metadata_change,
                         actor=Actor(None, cli_principal(), "cli"))
-    except (ManifestError, IndexMissingError, EngineIdentityError) as exc:
+    except (ManifestError, IndexMissingError, EngineIdentityError, QueueUnavailable) as exc:
         _audit("cli.ingest", outcome="denied", reason=str(exc)[:500], manifest=manifest.name)
         raise click.ClickException(str(exc)) from None
     _audit("cli.ingest", manifest=manifest.name, job=job.id, queue=queue, by=created_by)
@@ -302,3 +303,36 @@ def demo_cmd(queue: bool) -> None:
         _audit("cli.demo", outcome="denied", reason=str(exc))
         raise click.ClickException(str(exc)) from None
     _audit("cli.demo", queue=queue)
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+def backup_cmd(dest: Path) -> None:
+    """Write one checksummed backup set into DEST (a new or empty directory): database, blobs,
+    index snapshot, checkpoint file, manifest. Keys are not in it (docs/operations.md)."""
+    from search_app.backup import BackupError, run_backup
+
+    try:
+        report = run_backup(dest, actor=Actor(None, cli_principal(), "cli"))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    counts = report.manifest["counts"]
+    click.echo(f"backup written to {report.path}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+               + f"; audit head seq {report.manifest['audit']['head']['seq']}")
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database, blob store and index that are not empty.")
+def restore_cmd(src: Path, force: bool) -> None:
+    """Check every file and the audit chain of the backup in SRC, then restore it."""
+    from search_app.backup import BackupError, run_restore
+
+    try:
+        report = run_restore(src, force=force, actor=Actor(None, cli_principal(), "cli"))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {src}: {report.documents} index documents, audit chain intact at seq "
+               f"{report.manifest['audit']['head']['seq']}"
+               + (f"; the replaced checkpoint file is kept at {report.replaced_checkpoints}"
+                  if report.replaced_checkpoints else ""))

@@ -44,7 +44,14 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "OPENSEARCH_ADMIN_PASSWORD": ("str", ""),
     "OPENSEARCH_INDEX": ("str", "archive-pages"),
     "OPENSEARCH_REPLICAS": ("int", 0),
-    "OPENSEARCH_TIMEOUT": ("int", 30),
+    # Per engine request (seconds) and how many times a timed-out or refused request is tried
+    # again: a hung engine costs a reader at most OPENSEARCH_TIMEOUT x (OPENSEARCH_RETRIES + 1),
+    # which start-up checks is well inside WEB_TIMEOUT_S, the web worker's own limit (gunicorn
+    # --timeout, read by gunicorn.conf.py), so the reader gets the JSON 503 and its audit record
+    # instead of the worker being killed mid-request.
+    "OPENSEARCH_TIMEOUT": ("int", 10),
+    "OPENSEARCH_RETRIES": ("int", 1),
+    "WEB_TIMEOUT_S": ("int", 60),
     # Redis requires a password: redis://:<password>@host:port/db (scripts/services.sh generates it)
     "REDIS_URL": ("redis_url", "redis://127.0.0.1:6379/0"),
     "BLOB_DIR": ("str", "var/blobs"),
@@ -129,6 +136,14 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "LOG_BACKUPS": ("int", 10),
     # Addresses allowed to read /metrics (Prometheus scrapers), comma separated.
     "METRICS_ALLOW": ("list", "127.0.0.1,::1"),
+    # Backups (search_app/backup): the engine writes its snapshot into BACKUP_SNAPSHOT_DIR, which
+    # must be a directory in the engine's path.repo as this process sees it (scripts/opensearch.sh
+    # writes it into var/local.env). Beat backs up into BACKUP_DIR every BACKUP_INTERVAL_HOURS
+    # (0: no scheduled backups) and keeps the newest BACKUP_KEEP sets.
+    "BACKUP_SNAPSHOT_DIR": ("str", ""),
+    "BACKUP_DIR": ("str", "var/backups"),
+    "BACKUP_INTERVAL_HOURS": ("int", 0),
+    "BACKUP_KEEP": ("int", 7),
     # OCR pages whose mean word confidence (0-100) is below this are listed for review.
     "OCR_REVIEW_THRESHOLD": ("int", 70),
     # Page processes on one machine: the Celery worker's concurrency and the size of the
@@ -360,7 +375,30 @@ def load_settings(env: Mapping[str, str] | None = None,
     if not out["AUDIT_CHECKPOINT_INDEX"]:
         out["AUDIT_CHECKPOINT_INDEX"] = f"{out['OPENSEARCH_INDEX']}-audit-checkpoints"
     _check_login(out)
+    _check_timeouts(out)
     return out
+
+
+def _check_timeouts(out: dict[str, Any]) -> None:
+    """A read must be answered (503 and its audit record) before the web worker is killed."""
+    timeout, retries, web = (int(out["OPENSEARCH_TIMEOUT"]), int(out["OPENSEARCH_RETRIES"]),
+                             int(out["WEB_TIMEOUT_S"]))
+    if timeout < 1 or retries < 0:
+        raise ConfigError("OPENSEARCH_TIMEOUT must be at least 1 and OPENSEARCH_RETRIES at least 0")
+    worst = timeout * (retries + 1)
+    if worst + 5 > web:  # 5 s for the audit write and the answer itself
+        raise ConfigError(f"OPENSEARCH_TIMEOUT x (OPENSEARCH_RETRIES + 1) = {worst} s must stay at "
+                          f"least 5 s under WEB_TIMEOUT_S ({web} s), or a hung engine gets the web "
+                          "worker killed before the reader is told (and before the audit record)")
+    for name in ("BACKUP_INTERVAL_HOURS", "BACKUP_KEEP"):
+        if int(out[name]) < 0:
+            raise ConfigError(f"{name} must not be negative, got {out[name]}")
+
+
+def web_timeout(env: Mapping[str, str] | None = None) -> int:
+    """WEB_TIMEOUT_S alone, for gunicorn.conf.py (which runs before the app and its secrets)."""
+    raw = (os.environ if env is None else env).get("WEB_TIMEOUT_S", "") or str(_SPEC["WEB_TIMEOUT_S"][1])
+    return _parse("int", "WEB_TIMEOUT_S", raw)
 
 
 def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -102,13 +102,22 @@ def test_refused_reads_are_audited_as_denied(case, staff, client, make_user, mak
 def test_read_fails_closed_when_the_audit_record_cannot_be_written(staff, client):
     user, grant = staff
     session = get_session()
-    session.execute(text("CREATE TRIGGER audit_down BEFORE INSERT ON audit_records "
-                         "BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
+    pg = session.get_bind().dialect.name == "postgresql"  # TEST_DATABASE=postgresql
+    for sql in ([
+            "CREATE FUNCTION audit_down() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; "
+            "END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_records FOR EACH ROW "
+            "EXECUTE FUNCTION audit_down()"] if pg else [
+            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_records "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END"]):
+        session.execute(text(sql))
     session.commit()
     try:
         resp = _post(client, grant.id)
     finally:
-        session.execute(text("DROP TRIGGER audit_down"))
+        for sql in (["DROP TRIGGER audit_down ON audit_records", "DROP FUNCTION audit_down()"]
+                    if pg else ["DROP TRIGGER audit_down"]):
+            session.execute(text(sql))
         session.commit()
     assert resp.status_code == 503
     assert "AU-0001" not in resp.get_data(as_text=True), "results returned without an audit record"

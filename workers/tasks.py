@@ -152,3 +152,11 @@ def expire_pending_requests() -> int:
     count = expire_pending(session)
     session.commit()
     return count
+
+
+@shared_task
+def scheduled_backup() -> dict:
+    """A backup set under BACKUP_DIR with retention (search_app.backup.scheduled_backup)."""
+    from search_app.backup import scheduled_backup as run
+
+    return run()

@@ -30,6 +30,9 @@ def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
     """
     if rows is None:
         rows = parse_manifest(manifest)  # ManifestError: the whole manifest is unreadable
+    if queue:
+        from search_app.ops import require_queue
+        require_queue()  # QueueUnavailable: refused before any row is written
     # creating the index is index administration (`flask ensure-index`, the admin identity);
     # the web process that queues an upload holds only the reader
     require_index(reader() if queue else writer(), alias())

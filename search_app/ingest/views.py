@@ -99,12 +99,18 @@ def new():
                                kept=kept), 400
 
     from search_app.ingest.jobs import start_job
+    from search_app.ops import QueueUnavailable
 
     assert check.manifest is not None
-    job = start_job(check.manifest, base_dir=batch, created_by=current_user.username, queue=True,
-                    rows=check.rows, locate=lambda name: uploads.scan_path(batch, name),
-                    confirm_metadata_change=request.form.get("confirm_metadata_change") == "on",
-                    actor=request_actor())
+    try:
+        job = start_job(check.manifest, base_dir=batch, created_by=current_user.username, queue=True,
+                        rows=check.rows, locate=lambda name: uploads.scan_path(batch, name),
+                        confirm_metadata_change=request.form.get("confirm_metadata_change") == "on",
+                        actor=request_actor())
+    except QueueUnavailable as exc:
+        check.errors.append(str(exc))
+        return render_template("ingest_new.html", check=check, batch_id=batch.name,
+                               kept=uploads.scans_in(batch)), 503
     record_event(request_actor(), Event(action="ingest.job_started", outcome="allowed",
                                         result_count=len(job.files),
                                         filters={"job_id": job.id, "batch": batch.name}))
