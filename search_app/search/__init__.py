@@ -33,6 +33,7 @@ from search_app.search._lookup_budget import lookup_budget_refusal
 from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
 from search_app.search._query import RESULT_FIELDS, SORTS, build_query
 from search_app.search._signed import mint_image_token, open_image_token, view_record_purpose
+from search_app.audit.actions import Action
 
 __all__ = ["ReadDenied", "ReadFailed", "SearchUnavailable", "InvalidInput", "QuerySyntaxError", "SORTS", "SearchHit", "SearchOutcome", "PageView",
            "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
@@ -97,7 +98,7 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
     page_size = page_size or current_app.config["SEARCH_PAGE_SIZE"]
     page = max(1, min(page, 10_000 // max(page_size, 1)))
     grant, found, rec = guarded_read(
-        user=user, grant_id=grant_id, purpose=purpose, action="search", client_addr=client_addr,
+        user=user, grant_id=grant_id, purpose=purpose, action=Action.SEARCH, client_addr=client_addr,
         query=query, filters={"page": page, "sort": sort},
         run=_run_search(parsed, (page - 1) * page_size, page_size, sort))
     resp = found.payload
@@ -115,7 +116,7 @@ def export_results(*, user: User, grant_id: int | None, purpose: str, query: str
     parsed = _parsed(query, sort)
     size = current_app.config["EXPORT_MAX_ROWS"]
     grant, found, rec = guarded_read(
-        user=user, grant_id=grant_id, purpose=purpose, action="export", client_addr=client_addr,
+        user=user, grant_id=grant_id, purpose=purpose, action=Action.EXPORT, client_addr=client_addr,
         query=query, filters={"max_rows": size, "sort": sort},
         run=_run_search(parsed, 0, size, sort))
     hits = [_redact_hit(h) for h in found.payload["hits"]["hits"]]
@@ -158,7 +159,7 @@ def _page_view(grant: Grant, source: dict[str, Any], rec, text: str, unmasked: l
 def view_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
               client_addr: str = "") -> PageView:
     grant, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
-                                     action="page.view", client_addr=client_addr, query=doc_id,
+                                     action=Action.PAGE_VIEW, client_addr=client_addr, query=doc_id,
                                      run=_fetch_page(doc_id))
     return _page_view(grant, found.payload, rec, found.payload.get("text_display", ""), [])
 
@@ -189,7 +190,7 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
         return found
 
     grant, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
-                                     action="page.unmask", client_addr=client_addr, query=doc_id,
+                                     action=Action.PAGE_UNMASK, client_addr=client_addr, query=doc_id,
                                      grant_check=allowed, run=run)
     source, text, shown = found.payload
     return _page_view(grant, source, rec, text, shown)
@@ -224,7 +225,7 @@ def page_image(*, user: User, token: str, doc_id: str, viewer: str, client_addr:
         return found
 
     _, found, rec = guarded_read(user=user, grant_id=claims.grant_id if claims else None,
-                                 purpose=purpose, action="page.image", client_addr=client_addr,
+                                 purpose=purpose, action=Action.PAGE_IMAGE, client_addr=client_addr,
                                  query=doc_id, link_check=link_refusal or None, run=run)
     img = found.payload
     if max(img.size) > cap:  # stored before VIEW_MAX_EDGE_PX: within cap² pixels, scale it
@@ -331,7 +332,7 @@ def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, val
 
     masked = mask_value(kind, norm) if kind in LOOKUP_KINDS and norm else ""
     grant, found, rec = guarded_read(
-        user=user, grant_id=grant_id, purpose=purpose, action="pii.lookup",
+        user=user, grant_id=grant_id, purpose=purpose, action=Action.PII_LOOKUP,
         client_addr=client_addr, query=f"{LOOKUP_KINDS.get(kind, kind)}：{masked}",
         filters={"kind": kind, "value_hmac": digest[:16]}, precheck=precheck,
         grant_check=allowed, run=run)
