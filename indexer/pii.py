@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from indexer import digits as _digits
 from indexer.checksums import luhn_ok, plausible_id18, valid_id15, valid_id18
+from indexer.vocab import OVERLAP_PRECEDENCE
 
 __all__ = ["PiiMatch", "detect", "valid_id18", "valid_id15", "plausible_id18", "luhn_ok"]
 
@@ -51,7 +52,7 @@ _CUE_WINDOW = 8
 _CUED_MAX_GROUPS = 10
 _CUED_MAX_LONE_DIGIT_GROUPS = 4
 # Among overlapping candidates the longer one wins; on equal length, the more specific kind.
-_KIND_RANK = {"id_number": 0, "bank_card": 1, "phone": 2, "landline": 3}
+_KIND_RANK = {kind: rank for rank, kind in enumerate(OVERLAP_PRECEDENCE)}
 _SHORT_LOCAL = re.compile(r"[2-9]\d{6,7}")
 
 

@@ -17,11 +17,13 @@ from PIL import Image, ImageFilter
 from indexer.types import Box
 
 STEPS = ("grayscale", "crop", "deskew", "scale", "denoise", "binarise")
-# All of them: on the benchmark's noisy scans each step lowered the error rate and together they
-# took it from 2.3 % to about 0.1 %, with clean pages improving too (docs/benchmarks.md).
+# All of them: on the OCR benchmark's noisy scans each step lowered the character error rate and
+# clean pages did not get worse (bench/ocr_bench.py; the figures of its latest run, with their
+# date, are in docs/benchmarks.md, not repeated here where they would go stale).
 DEFAULT_STEPS = STEPS
-# Tesseract's Chinese LSTM models read 12 pt text best at about half of 300 dpi: measured on the
-# benchmark pages, 50-px glyphs gave 0.6-1.3 % CER on clean pages, 25-px glyphs 0-0.2 %.
+# Tesseract's Chinese LSTM models read 12 pt text better at about half of 300 dpi (glyphs of
+# ~25 px) than at full size (~50 px): the benchmark pages showed a lower error rate for the
+# smaller glyphs (figures in docs/benchmarks.md).
 TARGET_GLYPH_PX = 26
 _DARK = 0.5  # a row or column more than half dark at the page edge is scanner bed, not text
 

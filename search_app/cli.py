@@ -23,6 +23,7 @@ from search_app.accounts.services import AccountError, create_user, issue_api_to
 from search_app.audit.service import Actor, Event, record_event, verify_chain
 from search_app.db import get_session
 from search_app.permissions import Role, parse_roles
+from search_app.audit.actions import Action
 
 
 def init_app(app: Flask) -> None:
@@ -121,7 +122,7 @@ def rotate_keys(batch: int) -> None:
                              batch=batch, echo=click.echo)
     except MissingKeysError as exc:
         raise click.ClickException(str(exc)) from None
-    _audit("cli.rotate_keys", key_id=vault.current_key_id,
+    _audit(Action.CLI_ROTATE_KEYS, key_id=vault.current_key_id,
            rotated={r.kind: r.rotated for r in reports},
            failed={r.kind: len(r.failed) for r in reports})
     for r in reports:
@@ -157,7 +158,7 @@ def create_user_cmd(username, role, password, display_name, unit, id_number) -> 
         pending = None
         if set(parse_roles(user.role)) & {Role.STAFF, Role.APPROVER}:
             pending = propose_create(session, user, proposer=cli_principal())
-        _audit("user.create", session=session, target=user.username,
+        _audit(Action.USER_CREATE, session=session, target=user.username,
                changes=[f"角色 {user.role}", f"单位 {user.unit}",
                         f"本人身份 {'已登记' if own else '未登记'}"],
                reason=f"待安全管理员确认后生效（变更 #{pending.id}）" if pending else "",
@@ -165,7 +166,7 @@ def create_user_cmd(username, role, password, display_name, unit, id_number) -> 
         session.commit()
     except AccountError as exc:
         session.rollback()
-        _audit("user.create", outcome="denied", reason=str(exc), target=username.strip())
+        _audit(Action.USER_CREATE, outcome="denied", reason=str(exc), target=username.strip())
         raise click.ClickException(str(exc)) from None
     if pending:
         click.echo(f"proposed user {user.username} (id {user.id}, role {user.role}): disabled until "
@@ -181,7 +182,7 @@ def issue_token(username) -> None:
     session = get_session()
     user = _user(username)
     token = issue_api_token(session, user)
-    _audit("user.issue_token", session=session, target=user.username,
+    _audit(Action.USER_ISSUE_TOKEN, session=session, target=user.username,
            changes=["签发新的 API 令牌（旧令牌作废）"])
     session.commit()
     click.echo(token)
@@ -195,7 +196,7 @@ def ensure_index_cmd() -> None:
         name = ensure_index(admin(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
     except EngineIdentityError as exc:
         raise click.ClickException(str(exc)) from None
-    _audit("cli.ensure_index", alias=alias(), index=name)
+    _audit(Action.CLI_ENSURE_INDEX, alias=alias(), index=name)
     click.echo(f"alias {alias()} -> {name}")
 
 
@@ -224,9 +225,9 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
                         queue=queue, confirm_metadata_change=confirm_metadata_change,
                         actor=Actor(None, cli_principal(), "cli"))
     except (ManifestError, IndexMissingError, EngineIdentityError, QueueUnavailable) as exc:
-        _audit("cli.ingest", outcome="denied", reason=str(exc)[:500], manifest=manifest.name)
+        _audit(Action.CLI_INGEST, outcome="denied", reason=str(exc)[:500], manifest=manifest.name)
         raise click.ClickException(str(exc)) from None
-    _audit("cli.ingest", manifest=manifest.name, job=job.id, queue=queue, by=created_by)
+    _audit(Action.CLI_INGEST, manifest=manifest.name, job=job.id, queue=queue, by=created_by)
     progress = wait_for_job(job.id, echo=click.echo)
     for name, error in progress.errors:
         click.echo(f"  ✗ {name}: {error}", err=True)
@@ -245,7 +246,7 @@ def reocr_cmd(archive_no: str, page_no: int | None, queue: bool) -> None:
     from indexer.types import IngestError
     from search_app.ingest.reocr import reocr
 
-    _audit("cli.reocr", archive_no=archive_no, page=page_no, queue=queue)
+    _audit(Action.CLI_REOCR, archive_no=archive_no, page=page_no, queue=queue)
     if queue:
         from workers.tasks import reocr_page
         result = reocr_page.delay(archive_no, page_no)
@@ -300,9 +301,9 @@ def demo_cmd(queue: bool) -> None:
     try:
         setup_demo(queue=queue, echo=click.echo)
     except DemoRefused as exc:
-        _audit("cli.demo", outcome="denied", reason=str(exc))
+        _audit(Action.CLI_DEMO, outcome="denied", reason=str(exc))
         raise click.ClickException(str(exc)) from None
-    _audit("cli.demo", queue=queue)
+    _audit(Action.CLI_DEMO, queue=queue)
 
 
 @click.command("backup")

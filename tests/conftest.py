@@ -155,6 +155,21 @@ def _session_celery_stays_current():
         celery.set_default()
 
 
+@pytest.fixture(autouse=True)
+def _tesseract_needs_the_integration_marker(request, monkeypatch):
+    """A test that runs Tesseract must carry @pytest.mark.integration (the project's marker for
+    "needs Tesseract, OpenSearch or Redis"), so that `-m "not integration"` really runs without
+    them: an unmarked test that reaches Tesseract fails, naming itself."""
+    if request.node.get_closest_marker("integration"):
+        return
+    import pytesseract.pytesseract as engine
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError(f"{request.node.nodeid} runs Tesseract but is not marked "
+                             "@pytest.mark.integration")
+    monkeypatch.setattr(engine, "run_tesseract", refuse)
+
+
 @pytest.fixture(scope="session")
 def app(settings, services):
     app = create_app(settings)

@@ -33,6 +33,7 @@ from search_app.ops import count_audit
 from search_app.audit.redaction import scrub
 from search_app.db import fresh_session
 from search_app.timeutil import utcnow
+from search_app.audit.actions import Action
 
 GENESIS = "0" * 64
 _HASHED = ("seq", "ts", "user_id", "username", "role", "action", "outcome", "reason", "purpose",
@@ -239,7 +240,7 @@ def verify_and_alert(session: Session) -> ChainReport:
     report = verify_chain(session)
     if not report.ok:
         record_event(Actor(None, "system", "system"),
-                     Event(action="audit.alert", outcome="error",
+                     Event(action=Action.AUDIT_ALERT, outcome="error",
                            reason="审计哈希链校验失败：" + "；".join(report.problems)[:1500],
                            result_count=report.records))
     return report

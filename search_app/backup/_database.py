@@ -6,6 +6,7 @@ line (the process list is readable by every local user)."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -32,13 +33,18 @@ def _sqlite_path(url: str) -> Path:
 
 def _pg_args(url: URL) -> tuple[list[str], dict[str, str]]:
     args = ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or ""]
-    env = {**os.environ, "PGPASSWORD": url.password or "", "PGCONNECT_TIMEOUT": "10"}
+    # Only what the client needs (the password never on its command line); the program itself is
+    # found on PATH by _run, so the child needs no copy of this process's environment.
+    env = {"PGPASSWORD": url.password or "", "PGCONNECT_TIMEOUT": "10", "LC_ALL": "C.UTF-8"}
     return args, env
 
 
 def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
+    program = shutil.which(cmd[0])
+    if program is None:
+        raise BackupError(f"{what}失败：找不到 {cmd[0]}（请安装 postgresql-client）")
     try:
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
+        done = subprocess.run([program, *cmd[1:]], env=env, capture_output=True, text=True, timeout=3600)
     except FileNotFoundError:
         raise BackupError(f"{what}失败：找不到 {cmd[0]}（请安装 postgresql-client）") from None
     if done.returncode != 0:

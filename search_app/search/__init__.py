@@ -35,6 +35,7 @@ from search_app.search._hits import FileHit, SearchHit, facets_of, grouped_run, 
 from search_app.search._refine import chips, refinements
 from search_app.search._query import GROUPS, RESULT_FIELDS, SORTS, build_query
 from search_app.search._signed import mint_image_token, open_image_token, view_record_purpose
+from search_app.audit.actions import Action
 
 FILE_PAGES_SHOWN = 3  # best pages shown under each file of a grouped search
 
@@ -104,7 +105,7 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
            if group == "file" else _run_search(parsed, offset, page_size, sort))
     filters = {"page": page, "sort": sort, **({"group": group} if group != "page" else {})}
     grant, found, rec = guarded_read(
-        user=user, grant_id=grant_id, purpose=purpose, action="search", client_addr=client_addr,
+        user=user, grant_id=grant_id, purpose=purpose, action=Action.SEARCH, client_addr=client_addr,
         query=query, filters=filters, run=run)
     common = dict(query=query, total=found.total, page=page, page_size=page_size,
                   approval_ref=grant.ref, grant_id=grant.id, audit_seq=rec.seq,
@@ -125,7 +126,7 @@ def export_results(*, user: User, grant_id: int | None, purpose: str, query: str
     parsed = _parsed(query, sort)
     size = current_app.config["EXPORT_MAX_ROWS"]
     grant, found, rec = guarded_read(
-        user=user, grant_id=grant_id, purpose=purpose, action="export", client_addr=client_addr,
+        user=user, grant_id=grant_id, purpose=purpose, action=Action.EXPORT, client_addr=client_addr,
         query=query, filters={"max_rows": size, "sort": sort},
         run=_run_search(parsed, 0, size, sort))
     hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
@@ -157,7 +158,7 @@ def _page_view(grant: Grant, source: dict[str, Any], rec, text: str, unmasked: l
 def view_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
               client_addr: str = "") -> PageView:
     grant, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
-                                     action="page.view", client_addr=client_addr, query=doc_id,
+                                     action=Action.PAGE_VIEW, client_addr=client_addr, query=doc_id,
                                      run=_fetch_page(doc_id))
     return _page_view(grant, found.payload, rec, found.payload.get("text_display", ""), [])
 
@@ -188,7 +189,7 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
         return found
 
     grant, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
-                                     action="page.unmask", client_addr=client_addr, query=doc_id,
+                                     action=Action.PAGE_UNMASK, client_addr=client_addr, query=doc_id,
                                      grant_check=allowed, run=run)
     source, text, shown = found.payload
     return _page_view(grant, source, rec, text, shown)
@@ -223,7 +224,7 @@ def page_image(*, user: User, token: str, doc_id: str, viewer: str, client_addr:
         return found
 
     _, found, rec = guarded_read(user=user, grant_id=claims.grant_id if claims else None,
-                                 purpose=purpose, action="page.image", client_addr=client_addr,
+                                 purpose=purpose, action=Action.PAGE_IMAGE, client_addr=client_addr,
                                  query=doc_id, link_check=link_refusal or None, run=run)
     img = found.payload
     if max(img.size) > cap:  # stored before VIEW_MAX_EDGE_PX: within cap² pixels, scale it
@@ -330,7 +331,7 @@ def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, val
 
     masked = mask_value(kind, norm) if kind in LOOKUP_KINDS and norm else ""
     grant, found, rec = guarded_read(
-        user=user, grant_id=grant_id, purpose=purpose, action="pii.lookup",
+        user=user, grant_id=grant_id, purpose=purpose, action=Action.PII_LOOKUP,
         client_addr=client_addr, query=f"{LOOKUP_KINDS.get(kind, kind)}：{masked}",
         filters={"kind": kind, "value_hmac": digest[:16]}, precheck=precheck,
         grant_check=allowed, run=run)
