@@ -164,7 +164,9 @@ def test_restore_drill_gives_back_the_same_reads_and_the_same_chain(drill):
     result = _cli(app, "backup", str(dest))
     assert result.exit_code == 0, result.output
     manifest = json.loads((dest / "manifest.json").read_text())
-    assert manifest["counts"]["page_secrets"] == 3 and manifest["counts"]["index_documents"] == 3
+    files = len({spec["archive_no"] for spec in SPECS})  # one file-level document per 档号
+    assert manifest["counts"]["page_secrets"] == 3, manifest["counts"]
+    assert manifest["counts"]["index_documents"] == 3 + files, manifest["counts"]
     with app.app_context():
         s = get_session()
         head_at_backup = manifest["audit"]["head"]["seq"]
