@@ -5,15 +5,16 @@ Neither jieba nor the surname rule sees these: the parts are not Han surnames an
 dictionary words, so the name detector found at most one half (艾力) and left the rest readable.
 What marks them is the dot between two runs of characters used for transliteration; the same dot
 in 中国·北京 or 党建·引领 joins ordinary words, which the character set excludes.
+indexer.names masks them (dot_spans); after a role label, indexer.cued_names also takes a dot
+OCR misread as one other mark and a misread character in each part (part_end, part_ends).
 """
 from __future__ import annotations
 
 import re
 
 from indexer import textview
-from indexer.pii import PiiMatch
 
-__all__ = ["find_dot_names"]
+__all__ = ["ANY_DOTS", "TRANSLIT", "dot_spans", "part_end", "part_ends"]
 
 # Characters of standard transliterations of minority names (新华社 naming usage); ordinary
 # words and places are rarely made only of these.
@@ -41,17 +42,37 @@ _ANY_DOT = re.escape(_DOTS + _OCR_DOTS)
 _DOT_NAME = re.compile(rf"(?<![{_TRANSLIT}]){_PART}(?:(?:[{re.escape(_DOTS)}]|[{_ANY_DOT}]{{2}})"
                        rf"{_PART}){{1,3}}(?![{_TRANSLIT}])")
 _PART_RUN = re.compile(_PART)
+TRANSLIT = frozenset(_TRANSLIT)
+ANY_DOTS = frozenset(_DOTS + _OCR_DOTS)
+_MAX_PART = 6
+_MAX_MISREAD = 1  # characters per part outside the transliteration set (OCR misreads)
 
 
-def find_dot_names(text: str) -> list[PiiMatch]:
-    """Dotted names in `text`; spans in `text`, values folded without spaces."""
-    view = textview.build(text)
-    offs = view.offsets
-    hard = frozenset(k for k in range(1, len(offs)) if offs[k] - offs[k - 1] > 2)
+def _part_ok(chunk: str) -> bool:
+    return (all(textview.is_cjk(ch) for ch in chunk)
+            and sum(ch not in TRANSLIT for ch in chunk) <= _MAX_MISREAD < len(chunk))
+
+
+def part_end(text: str, start: int) -> int | None:
+    """End of a first name part at `start` that a dot mark follows (2-6 characters, at most one
+    of them outside the transliteration set), or None."""
+    for end in range(start + 2, min(start + _MAX_PART, len(text)) + 1):
+        if end < len(text) and text[end] in ANY_DOTS and _part_ok(text[start:end]):
+            return end
+        if not textview.is_cjk(text[end - 1]):
+            return None
+    return None
+
+
+def part_ends(text: str, start: int) -> list[int]:
+    """Possible ends of a second name part at `start`, shortest first."""
     out = []
-    for a, b in dot_spans(view.text, hard):
-        start, end = view.span(a, b)
-        out.append(PiiMatch("name", start, end, view.text[a:b]))
+    for end in range(start + 2, min(start + _MAX_PART, len(text)) + 1):
+        if not _part_ok(text[start:end]):
+            if not all(textview.is_cjk(ch) for ch in text[start:end]):
+                break
+            continue
+        out.append(end)
     return out
 
 
