@@ -100,6 +100,8 @@ def free_name_end(finder, start: int, kind: str) -> int | None:
             return None
         if not _closed(finder, end, kind):
             continue
+        if end < len(text) and text[end] in "：:":
+            return None  # the rest of a misread label (承办人笠章:), not a name
         foreign = all(ch in translit for ch in chunk) and length > 2
         sexed = _SEX.match(text, end) is not None  # 原告：明朝，男， — a person whatever the word
         if ((not foreign and any(ch in TERMINATORS for ch in chunk[1:])) or chunk in stopwords()

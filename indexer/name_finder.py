@@ -43,10 +43,16 @@ class Finder:
         self.cues = [(a, b, max(k, min(ends.get(a, "never"), "weak" if k == "never" else "label",
                                        key=rank.get), key=rank.get))
                      for a, b, k in self.cues]
+        # A colon a few characters after a label ends a longer, misread label (承办人笠章:).
+        for a, b, k in list(self.cues):
+            colon = next((c for c in range(b, min(b + 4, len(text))) if text[c] in "：:"), None)
+            if a is not None and colon and colon > b and all_cjk(text[b:colon]):
+                self.cues.append((None, colon + 1, k))
         # Where a field or the next label begins: a name ends there and never runs across it.
         self.field_starts = ({m.start() for m in FIELD_LABEL.finditer(text)}
                              | {a for a, _, _ in self.cues if a is not None})
         self.closed = frozenset(hard | self.field_starts)
+        self.name_starts = frozenset(b for _, b, _ in self.cues)
         self.bounds |= self.closed
         self.free: list[tuple[int, int]] = []  # surname-less names a label vouches for
 
@@ -138,6 +144,8 @@ class Finder:
         word = self.text[start:end]
         if word in stopwords() or not 2 <= len(word) <= 4 or PRE_CUE.fullmatch(word):
             return False
+        if end < len(self.text) and self.text[end] in "：:" and start in self.name_starts:
+            return False  # between a label and a colon: the rest of a misread label (承办人從章:)
         if not person_shaped(self, word, cued) or any(start < k < end for k in self.hard):
             return False
         if end < len(self.text) and self.text[end] in PLACE_SUFFIX:
