@@ -1,7 +1,7 @@
 """Names a form label vouches for even when they do not start with a known surname.
 
-OCR misreads the surname as often as any other character (赵 as 起, 俞 as 命, 张 as 長), archives
-name people whose surname is in no list (丛, 苟, 战), and Uyghur, Kazakh or Tibetan names come
+OCR misreads the surname as often as any other character (赵 as 起, 俞 as 命, 张 as 長: 原告 起文彬), archives
+name people whose surname is in no list (a rare or minority surname), and Uyghur, Kazakh or Tibetan names come
 without a Han surname, their middle dot lost or read as a comma, a quote or a hyphen. The
 surname rule (indexer.name_rules.cued_name_end) misses all of them, and what it misses is
 served readable. What still marks such a name is its place: right after a role label
@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import re
 
-from indexer import dotnames
+from indexer import cues, dotnames
 from indexer.name_data import divisions, stopwords
 from indexer.name_rules import FIELD_LABEL, NAME_TAGS, PRE_CUE, TERMINATORS, all_cjk
 
-__all__ = ["comrade_spans", "free_name_end", "loose_dotted_end", "strength"]
+__all__ = ["comrade_spans", "free_name_end", "labels", "loose_dotted_end", "strength"]
+
+Label = tuple[int | None, int, str]  # (where the label starts if known, where its name starts, strength)
+_RANK = {"never": 0, "weak": 1, "label": 2}
 
 # Cues that introduce prose as often as a field: their name needs a layout close.
 _WEAK = frozenset(
@@ -39,12 +42,12 @@ _WORD_FREQ = 20
 _VERBISH = frozenset({"v", "vd", "vn", "d", "ad", "p", "c", "u", "f", "r", "t"})
 _INNER_FREQ = 300  # a frequent word inside the run (见附件)
 _MAX_HAN = 4  # surname-less run: up to four characters (a garbled compound surname + two)
-_MAX_TRANSLIT = 8  # a transliterated name whose dot was lost (热合曼艾力)
+_MAX_TRANSLIT = 8  # a transliterated name whose dot was lost (努尔兰别克)
 _NOT_FIRST = frozenset("的是在于和与及将把被从对向由自系乃即之其该此各本男女年月日号为已曾均并或")
 _SEX = re.compile(r"[，,]\s*[男女](?:[，,。；;\s]|$)")
 _CLOSE_MARKS = frozenset("，,。；;、：:（()）“”\"'")
 _LIST_MARKS = frozenset("，,、。")
-_MAX_GLUED = 3  # after a label glued to the run (判令被告修生借丈…): a short name only
+_MAX_GLUED = 3  # after a label glued to the run (判令被告偿还借款…): a short name only
 
 
 def strength(cue: str) -> str:
@@ -52,6 +55,27 @@ def strength(cue: str) -> str:
     if cue in _NEVER:
         return "never"
     return "weak" if cue in _WEAK else "label"
+
+
+def labels(text: str, gaps: frozenset[int], breaks: frozenset[int]) -> list[Label]:
+    """Every role label of a view text: exact cues, cues garbled before a colon or gap, garbled
+    cues glued to the name (indexer.cues), and misread labels closed by a nearby colon."""
+    found: list[Label] = [(m.start(), m.end(), strength(m.group().rstrip("：:”“\"' \t")))
+                          for m in PRE_CUE.finditer(text)]
+    # A joined line break is no gap after a label: "…登记表⏎户别" has no name.
+    found += [(None, end, "label") for end in cues.fuzzy_cue_ends(text, gaps - breaks)]
+    found += [(a, b, "label") for a, b in cues.glued_cue_spans(text)]
+    # Chained labels (受送达人签收 …, 承办人签章 …) lend the first one's strength to the last,
+    # but a verb after a role (经办人签字后生效) vouches for a layout-closed name only.
+    ends = {b: k for a, b, k in found if a is not None}
+    found = [(a, b, max(k, min(ends.get(a, "never"), "weak" if k == "never" else "label",
+                               key=_RANK.get), key=_RANK.get)) for a, b, k in found]
+    # A colon a few characters after a label ends a longer, misread label (代理人笠章:).
+    for a, b, k in list(found):
+        colon = next((c for c in range(b, min(b + 4, len(text))) if text[c] in "：:"), None)
+        if a is not None and colon and colon > b and all_cjk(text[b:colon]):
+            found.append((None, colon + 1, k))
+    return found
 
 
 def _closed(finder, end: int, kind: str) -> bool:
@@ -63,15 +87,16 @@ def _closed(finder, end: int, kind: str) -> bool:
     return text[end] in (_CLOSE_MARKS if kind == "label" else "，,")
 
 
-def _wordlike(finder, chunk: str, *, inner: bool = True) -> bool:
+def _wordlike(finder, chunk: str, *, foreign: bool = False) -> bool:
     """Prose, not a person: a dictionary word opens the run (诉称, 去世, 认为) or sits inside it
     (见附件), or the run is one. Names are rarely dictionary words; a garbled one even less."""
     for k in range(len(chunk), 1, -1):
         word = chunk[:k]
         freq, tag = finder.freq.get(word, 0), finder.tags.get(word)
-        if tag not in NAME_TAGS and (freq >= _WORD_FREQ or (freq and tag in _VERBISH)):
+        # Rare dictionary verbs count too, but not in a transliterated run (热合 is one).
+        if tag not in NAME_TAGS and (freq >= _WORD_FREQ or (freq and tag in _VERBISH and not foreign)):
             return True
-    return inner and any(finder.freq.get(chunk[i:j], 0) >= _INNER_FREQ
+    return not foreign and any(finder.freq.get(chunk[i:j], 0) >= _INNER_FREQ
                and finder.tags.get(chunk[i:j]) not in NAME_TAGS
                for i in range(1, len(chunk) - 1) for j in range(i + 2, len(chunk) + 1))
 
@@ -92,7 +117,7 @@ def free_name_end(finder, start: int, kind: str) -> int | None:
             return None
         if length > _MAX_HAN and not all(ch in translit for ch in chunk):
             return None
-        # A glued label vouches for four characters only up to the next field (审核人學侯樂博填表).
+        # A glued label vouches for four characters only up to the next field (审核人X侯晓岚填表: a misread compound surname).
         if (glued and length > _MAX_GLUED and not all(ch in translit for ch in chunk)
                 and end < len(text) and end not in finder.field_starts and end not in finder.hard):
             continue
@@ -101,20 +126,20 @@ def free_name_end(finder, start: int, kind: str) -> int | None:
         if not _closed(finder, end, kind):
             continue
         if end < len(text) and text[end] in "：:":
-            return None  # the rest of a misread label (承办人笠章:), not a name
+            return None  # the rest of a misread label (代理人笠章:), not a name
         foreign = all(ch in translit for ch in chunk) and length > 2
-        sexed = _SEX.match(text, end) is not None  # 原告：明朝，男， — a person whatever the word
+        sexed = _SEX.match(text, end) is not None  # 原告：金星，男， — a person whatever the word
         if ((not foreign and any(ch in TERMINATORS for ch in chunk[1:])) or chunk in stopwords()
                 or chunk in divisions() or PRE_CUE.match(chunk) or FIELD_LABEL.match(chunk)
-                or (not sexed and _wordlike(finder, chunk, inner=not foreign))):
+                or (not sexed and _wordlike(finder, chunk, foreign=foreign))):
             return None
         return end
     return None
 
 
 def loose_dotted_end(finder, start: int, kind: str) -> int | None:
-    """End of a dotted name after a cue whose dot OCR read as one other mark (依明-热合曼,
-    乌兰，依明, 其其格'巴特尔) and whose parts may each carry one misread character."""
+    """End of a dotted name after a cue whose dot OCR read as one other mark (努尔兰-别克,
+    托合提，艾山江, 古丽娜尔'托合提) and whose parts may each carry one misread character."""
     text = finder.text
     if kind == "never" or start in finder.field_starts:
         return None
@@ -133,7 +158,7 @@ def loose_dotted_end(finder, start: int, kind: str) -> int | None:
         if not any(translit) or (text[a] in _LIST_MARKS and max(len(first), len(second)) < 3):
             continue
         if first[0] not in dotnames.TRANSLIT and len(first) > 2:
-            return None  # 书记只如仙古丽: the misread character is the label's, not the name's
+            return None  # 书记贝古丽娜尔 (员 misread as 贝): the misread character is the label's, not the name's
         inside = finder.hard | finder.field_starts
         if any(start < k < end for k in inside if k not in (a, b)) or not _closed(finder, end, "label"):
             continue
@@ -141,7 +166,7 @@ def loose_dotted_end(finder, start: int, kind: str) -> int | None:
     return best
 
 
-# "对/关于 … 同志" (对略保东同志进行了政治审查): the report names whom it is about; a misread
+# "对/关于 … 同志" (对趄文彬同志进行了考察): the report names whom it is about; a misread
 # surname there leaves the person's whole name readable.
 _COMRADE = re.compile(r"(?:对|关于|于)([\u4e00-\u9fff]{3,4})(?=同志)")
 

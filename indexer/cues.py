@@ -109,7 +109,7 @@ _GLUED_END = frozenset("人员")
 
 def glued_cue_spans(text: str) -> list[tuple[int, int]]:
     """[start, end) of garbled role labels glued to what follows, with neither colon nor gap
-    (审又人霍堂建, 隨因人諸葛琪德, 送達人房金秋: OCR dropped the space and misread the label).
+    (申诘人邝立新, 审棱人蒲晓岚: OCR dropped the space and misread the label).
 
     Only labels of three to five characters that end in 人 or 员 and are one edit from a cue
     count: that ending is what makes a word a role, and the name detectors still need a name
@@ -120,7 +120,7 @@ def glued_cue_spans(text: str) -> list[tuple[int, int]]:
         if text[p - 1] not in _GLUED_END or not textview.is_cjk(text[p]):
             continue
         if any(text[max(0, p - n):p] in exact for n in range(2, 8)):
-            continue  # an exact cue ends here (记录人 in 崔向记录人): the cue pattern has it
+            continue  # an exact cue ends here (记录人 in 蒲向记录人): the cue pattern has it
         for n in (3, 4, 5):
             word = text[p - n:p] if p >= n else ""
             if len(word) == n and all(textview.is_cjk(ch) for ch in word) and word not in exact \

@@ -5,7 +5,8 @@ Neither jieba nor the surname rule sees these: the parts are not Han surnames an
 dictionary words, so the name detector found at most one half (艾力) and left the rest readable.
 What marks them is the dot between two runs of characters used for transliteration; the same dot
 in 中国·北京 or 党建·引领 joins ordinary words, which the character set excludes.
-indexer.names masks them (dot_spans); after a role label, indexer.cued_names also takes a dot
+The pipeline masks them (find_dot_names) before the other name detectors, indexer.names uses
+the same spans in lists; after a role label, indexer.cued_names also takes a dot
 OCR misread as one other mark and a misread character in each part (part_end, part_ends).
 """
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 import re
 
 from indexer import textview
+from indexer.pii import PiiMatch
 
-__all__ = ["ANY_DOTS", "TRANSLIT", "dot_spans", "part_end", "part_ends"]
+__all__ = ["ANY_DOTS", "TRANSLIT", "dot_spans", "find_dot_names", "part_end", "part_ends"]
 
 # Characters of standard transliterations of minority names (新华社 naming usage); ordinary
 # words and places are rarely made only of these.
@@ -53,6 +55,25 @@ def _part_ok(chunk: str) -> bool:
             and sum(ch not in TRANSLIT for ch in chunk) <= _MAX_MISREAD < len(chunk))
 
 
+# Sentence particles and connectives right after a name (你认识艾力·努尔吗): never its tail.
+_PARTICLES = frozenset("吗呢吧啊呀的了是在等和与及同系为于说称被把向对")
+
+
+def _misread_tail(text: str, dot: int, b: int, hard: frozenset[int]) -> int:
+    """The end of the last part, taking one or two more characters when OCR misread one of them
+    and the layout closes the name right after (托合堤⏎, 古丽娜示2016): else half a name stays."""
+    if b >= len(text) or b in hard:
+        return b
+    last = max(k for k in range(dot, b) if text[k] in ANY_DOTS) + 1
+    best = b
+    for end in part_ends(text, last):
+        if end <= b or end - b > 2 or any(b < k < end for k in hard) or text[b] in _PARTICLES:
+            continue
+        if end >= len(text) or end in hard or not textview.is_cjk(text[end]):
+            best = end
+    return best
+
+
 def part_end(text: str, start: int) -> int | None:
     """End of a first name part at `start` that a dot mark follows (2-6 characters, at most one
     of them outside the transliteration set), or None."""
@@ -76,6 +97,18 @@ def part_ends(text: str, start: int) -> list[int]:
     return out
 
 
+def find_dot_names(text: str) -> list[PiiMatch]:
+    """Dotted names in `text`; spans in `text`, values folded without spaces."""
+    view = textview.build(text)
+    offs = view.offsets
+    hard = frozenset(k for k in range(1, len(offs)) if offs[k] - offs[k - 1] > 2)
+    out = []
+    for a, b in dot_spans(view.text, hard):
+        start, end = view.span(a, b)
+        out.append(PiiMatch("name", start, end, view.text[a:b]))
+    return out
+
+
 def dot_spans(text: str, hard: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
     """[start, end) of every dotted name in an already folded text (indexer.textview); a name
     never runs across `hard`, the view positions where the original had a wide gap."""
@@ -89,6 +122,7 @@ def dot_spans(text: str, hard: frozenset[int] = frozenset()) -> list[tuple[int, 
         dot = next(k for k in range(m.start(), m.end()) if text[k] in dots)
         a = max([k for k in hard if a < k < dot - 1], default=a)  # 签章  艾力·乌兰: after the gap
         b = min([k for k in hard if dot + 2 < k < m.end()], default=m.end())
+        b = _misread_tail(text, dot, b, hard)
         if b - a >= 5 and any(ch in dots for ch in text[a:b]):
             out.append((a, b))
     return out

@@ -4,7 +4,7 @@ and the checks a candidate must pass before it is masked (indexer.names chooses 
 """
 from __future__ import annotations
 
-from indexer import cued_names, cues
+from indexer import cued_names
 from indexer.name_data import divisions, is_surname, stopwords, surname_len
 from indexer.name_rules import (ANON, ANON_NOT, CLAUSE_START, CLAUSE_VERB, FIELD_LABEL, GIVEN_TAGS,
                                 LEADS, LEADS_OR_SURNAME, MAX_DICT_FREQ, NAME_TAGS, PHRASE_FREQ,
@@ -31,23 +31,7 @@ class Finder:
         self.freq = pos_tokenizer().tokenizer.FREQ
         self.tags = pos_tokenizer().word_tag_tab
         # Role labels: (where the label starts or None, where its name starts, strength).
-        self.cues = [(m.start(), m.end(), cued_names.strength(m.group().rstrip("：: \t")))
-                     for m in PRE_CUE.finditer(text)]
-        # A joined line break is no gap after a label: "…登记表⏎户别" has no name.
-        self.cues += [(None, end, "label") for end in cues.fuzzy_cue_ends(text, gaps - breaks)]
-        self.cues += [(a, b, "label") for a, b in cues.glued_cue_spans(text)]
-        # Chained labels (受送达人签收 …, 承办人签章 …) lend the first one's strength to the
-        # last, but a verb after a role (经办人签字后生效) vouches for a layout-closed name only.
-        rank = {"never": 0, "weak": 1, "label": 2}
-        ends = {b: k for a, b, k in self.cues if a is not None}
-        self.cues = [(a, b, max(k, min(ends.get(a, "never"), "weak" if k == "never" else "label",
-                                       key=rank.get), key=rank.get))
-                     for a, b, k in self.cues]
-        # A colon a few characters after a label ends a longer, misread label (承办人笠章:).
-        for a, b, k in list(self.cues):
-            colon = next((c for c in range(b, min(b + 4, len(text))) if text[c] in "：:"), None)
-            if a is not None and colon and colon > b and all_cjk(text[b:colon]):
-                self.cues.append((None, colon + 1, k))
+        self.cues = cued_names.labels(text, gaps, breaks)
         # Where a field or the next label begins: a name ends there and never runs across it.
         self.field_starts = ({m.start() for m in FIELD_LABEL.finditer(text)}
                              | {a for a, _, _ in self.cues if a is not None})
@@ -80,13 +64,13 @@ class Finder:
     def from_cues(self) -> list[tuple[int, int, bool]]:
         found = []
         for _, start, kind in self.cues:
-            # A dotted name whose dot OCR misread (乌兰'依明) before its first part alone.
+            # A dotted name whose dot OCR misread (古丽娜尔'托合提) before its first part alone.
             end = cued_names.loose_dotted_end(self, start, kind)
             if end is not None:
                 self.free.append((start, end))
                 continue
             end = cued_name_end(self.text, start, self.bounds, self.closed)
-            # A "name" right before a colon is the rest of a garbled label (承办人從章:史桂).
+            # A "name" right before a colon is the rest of a garbled label (代理人笠章:阙明远).
             labelled = end is not None and end < len(self.text) and self.text[end] in "：:"
             if end is not None and not labelled and self.acceptable(start, end, True):
                 found.append((start, end, True))
@@ -145,7 +129,7 @@ class Finder:
         if word in stopwords() or not 2 <= len(word) <= 4 or PRE_CUE.fullmatch(word):
             return False
         if end < len(self.text) and self.text[end] in "：:" and start in self.name_starts:
-            return False  # between a label and a colon: the rest of a misread label (承办人從章:)
+            return False  # between a label and a colon: the rest of a misread label (代理人笠章:)
         if not person_shaped(self, word, cued) or any(start < k < end for k in self.hard):
             return False
         if end < len(self.text) and self.text[end] in PLACE_SUFFIX:
@@ -163,7 +147,7 @@ class Finder:
             return not (len(word) == 3 and self.freq.get(word[:2], 0) >= MAX_DICT_FREQ)
         # A cue vouches for a name, not for a frequent ordinary word sitting where one could be.
         tag = self.tags.get(word)
-        # Closed by the layout (a gap, a line end, a digit: 审判员卫铁⏎), a rarer word is a name.
+        # Closed by the layout (a gap, a line end, a digit: 审判员 金石⏎), a rarer word is a name.
         limit = MAX_DICT_FREQ * (10 if self.layout_closed(end) else 1)
         return tag is None or tag in NAME_TAGS or self.freq.get(word, 0) < limit
 

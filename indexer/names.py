@@ -34,13 +34,13 @@ def _extend_lists(finder: Finder, chosen: list[tuple[int, int, bool]]) -> list[t
         if end < len(text) - 2 and text[end] in JOINERS:
             nxt = cued_name_end(text, end + 1, finder.bounds, finder.closed)
             loose = loose_dotted_end(finder, end + 1, "label") if text[end] == "、" else None
-            if loose is not None:  # 吴跃家、其其格“阿里木: a dotted list item
+            if loose is not None:  # 蒲晓岚、努尔兰-别克: a dotted list item
                 neighbours.append((end + 1, loose, True))
                 free.add((end + 1, loose))
             elif nxt is not None and finder.acceptable(end + 1, nxt, True):
                 neighbours.append((end + 1, nxt, True))
             elif text[end] == "、" and (nxt := free_name_end(finder, end + 1, "label")):
-                neighbours.append((end + 1, nxt, True))  # 房金秋、自明: a list item
+                neighbours.append((end + 1, nxt, True))  # 蒲晓岚、苠秀芝: a list item
                 free.add((end + 1, nxt))
         if start >= 3 and text[start - 1] in JOINERS:
             for length in (3, 2):
@@ -66,7 +66,7 @@ def find_person_names(text: str) -> list[PiiMatch]:
     if not view.text:
         return []
     jumps = [(k, view.offsets[k] - view.offsets[k - 1]) for k in range(1, len(view.offsets))]
-    # A name never runs across a line break, though a label may (其⏎母潘翠).
+    # A name never runs across a line break, though a label may (其⏎父邝立新).
     finder = Finder(view.text, frozenset(k for k, d in jumps if d > 1),
                     frozenset(k for k, d in jumps if d > 2) | view.breaks, breaks=view.breaks)
     raw = finder.from_cues() + finder.from_anon() + finder.from_tags() + finder.from_clauses()
@@ -80,8 +80,8 @@ def find_person_names(text: str) -> list[PiiMatch]:
     # Dotted names (indexer.dotnames) seed lists too: 调查人：哈斯·古丽米拉、宋朝新.
     for span in dotnames.dot_spans(view.text, finder.hard):
         chosen = [c for c in chosen if c[1] <= span[0] or c[0] >= span[1]] + [(*span, True)]
-    # A label's surname-less name (indexer.cued_names) outranks guesses inside it (都努尔 in
-    # 阿不都努尔) but not a cued name it merely overlaps.
+    # A label's surname-less name (indexer.cued_names) outranks guesses inside it (尔兰别 in
+    # 努尔兰别克) but not a cued name it merely overlaps.
     for a, b in sorted(finder.free, key=lambda f: f[0] - f[1]):
         clash = [c for c in chosen if c[0] < b and a < c[1]]
         if all(not c[2] or (a <= c[0] and c[1] <= b) for c in clash):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from indexer import (address, failsafe, names, normalise, pii, pinyin_names, redact,
+from indexer import (address, dotnames, failsafe, names, normalise, pii, pinyin_names, redact,
                      textview, tokenize)
 from indexer.ocr import ocr_image
 from indexer.page_image import fit_view, pii_boxes
@@ -131,9 +131,8 @@ def suspect_ids(text: str) -> list[pii.PiiMatch]:
 
 def find_pii(text: str, meta: ArchiveMeta) -> list[pii.PiiMatch]:
     """Pattern detectors, near-miss ID numbers, the subject's own name from the manifest, then
-    addresses, pinyin names, other person names (dotted ones included: indexer.names weighs a
-    strict dotted span against a label's longer reading of it), and last the fail-safe for
-    long digit runs.
+    addresses, dotted and pinyin names, other person names, and last the fail-safe for long
+    digit runs.
 
     Earlier detectors win overlaps: validated numbers are the most certain, the manifest name
     is known to be a person, and an address beats a name inside it (张家村 is a village). The
@@ -142,7 +141,8 @@ def find_pii(text: str, meta: ArchiveMeta) -> list[pii.PiiMatch]:
     """
     found = pii.detect(text)
     for m in [*suspect_ids(text), *find_names(text, meta.subject_name),
-              *address.find_addresses(text), *pinyin_names.find_pinyin_names(text), *names.find_person_names(text)]:
+              *address.find_addresses(text), *dotnames.find_dot_names(text),
+              *pinyin_names.find_pinyin_names(text), *names.find_person_names(text)]:
         if not any(o.start < m.end and m.start < o.end for o in found):
             found.append(m)
     for m in failsafe.find_numbers(text, found):

@@ -64,7 +64,7 @@ def build(text: str, *, join_lines: bool = False) -> FoldedView:
 
     With `join_lines`, one line break (with any indentation round it) between two such
     characters is dropped too and its position kept in `breaks`: narrow form cells wrap an
-    address ("市南区小⏎营街道…24⏎号") or a label ("其⏎母") onto the next line, and a detector
+    address ("西湖区文三⏎路478号2幢⏎301室") or a label ("其⏎母") onto the next line, and a detector
     that stops at the break leaves the rest readable."""
     chars = fold_chars(text)
     out: list[str] = []

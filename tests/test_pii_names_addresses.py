@@ -183,3 +183,16 @@ def test_card_number_split_by_ocr_is_found_after_a_card_label_only() -> None:
         f"LEAK: the card number split by OCR after 卡号 was not detected: {cued}"
     assert not [m for m in detect(f"成绩 {split} 分") if m.kind == "bank_card"], \
         "a row of short numbers without a card label became a card"
+
+
+@pytest.mark.parametrize("text,value", [
+    ("我的手机是一五九二一四五六六七，", "1592145667"), ("手機：1592145667", "1592145667"),
+])
+def test_mobile_with_a_digit_lost_after_a_phone_cue(text: str, value: str) -> None:
+    got = [(m.kind, m.value) for m in detect(text)]
+    assert got == [("phone", value)], f"LEAK: a mobile OCR dropped a digit of, {value}, gave {got}"
+
+
+def test_ten_digits_without_a_phone_cue_are_no_phone() -> None:
+    got = [m.kind for m in detect("工号1592145667")]
+    assert "phone" not in got, f"a staff number without a phone cue became a phone: {got}"
