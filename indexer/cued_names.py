@@ -18,12 +18,16 @@ characters at most. Verbs among the cues (认识、委托 …) never vouch for a
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from indexer import cues, dotnames
 from indexer.name_data import divisions, stopwords
 from indexer.name_rules import FIELD_LABEL, NAME_TAGS, PRE_CUE, TERMINATORS, all_cjk
 
 __all__ = ["comrade_spans", "free_name_end", "labels", "loose_dotted_end", "strength"]
+
+if TYPE_CHECKING:
+    from indexer.name_finder import Finder
 
 Label = tuple[int | None, int, str]  # (where the label starts if known, where its name starts, strength)
 _RANK = {"never": 0, "weak": 1, "label": 2}
@@ -78,7 +82,7 @@ def labels(text: str, gaps: frozenset[int], breaks: frozenset[int]) -> list[Labe
     return found
 
 
-def _closed(finder, end: int, kind: str) -> bool:
+def _closed(finder: Finder, end: int, kind: str) -> bool:
     text = finder.text
     if end >= len(text) or end in finder.hard or end in finder.gaps or end in finder.field_starts:
         return True
@@ -87,7 +91,7 @@ def _closed(finder, end: int, kind: str) -> bool:
     return text[end] in (_CLOSE_MARKS if kind == "label" else "，,")
 
 
-def _wordlike(finder, chunk: str, *, foreign: bool = False) -> bool:
+def _wordlike(finder: Finder, chunk: str, *, foreign: bool = False) -> bool:
     """Prose, not a person: a dictionary word opens the run (诉称, 去世, 认为) or sits inside it
     (见附件), or the run is one. Names are rarely dictionary words; a garbled one even less."""
     for k in range(len(chunk), 1, -1):
@@ -101,7 +105,7 @@ def _wordlike(finder, chunk: str, *, foreign: bool = False) -> bool:
                for i in range(1, len(chunk) - 1) for j in range(i + 2, len(chunk) + 1))
 
 
-def free_name_end(finder, start: int, kind: str) -> int | None:
+def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
     """End of a surname-less name right after a cue of strength `kind` at `start`, or None."""
     text = finder.text
     if kind == "never" or start >= len(text) or start in finder.field_starts:
@@ -137,7 +141,7 @@ def free_name_end(finder, start: int, kind: str) -> int | None:
     return None
 
 
-def loose_dotted_end(finder, start: int, kind: str) -> int | None:
+def loose_dotted_end(finder: Finder, start: int, kind: str) -> int | None:
     """End of a dotted name after a cue whose dot OCR read as one other mark (努尔兰-别克,
     托合提，艾山江, 古丽娜尔'托合提) and whose parts may each carry one misread character."""
     text = finder.text
@@ -171,7 +175,7 @@ def loose_dotted_end(finder, start: int, kind: str) -> int | None:
 _COMRADE = re.compile(r"(?:对|关于|于)([\u4e00-\u9fff]{3,4})(?=同志)")
 
 
-def comrade_spans(finder) -> list[tuple[int, int]]:
+def comrade_spans(finder: Finder) -> list[tuple[int, int]]:
     """Three or four characters between 对/关于 and 同志 that read as no ordinary words."""
     out = []
     for m in _COMRADE.finditer(finder.text):
