@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from indexer import cues, dotnames
 from indexer.name_data import divisions, stopwords
-from indexer.name_rules import FIELD_LABEL, NAME_TAGS, PRE_CUE, TERMINATORS, all_cjk
+from indexer.name_rules import FIELD_LABEL, NAME_TAGS, PRE_CUE, TERMINATORS, all_cjk, numeral_at
 
 __all__ = ["comrade_spans", "free_name_end", "labels", "loose_dotted_end", "strength"]
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from indexer.name_finder import Finder
 
 Label = tuple[int | None, int, str]  # (where the label starts if known, where its name starts, strength)
-_RANK = {"never": 0, "weak": 1, "label": 2}
+_RANK = {"never": 0, "ask": 0, "weak": 1, "label": 2}
 
 # Cues that introduce prose as often as a field: their name needs a layout close.
 _WEAK = frozenset(
@@ -39,7 +39,10 @@ _WEAK = frozenset(
     "主任|副主任|书记|副书记|科长|处长|局长|所长|院长|庭长|队长|村长|组长|站长|经理|会计|出纳|医生|老师|"
     "教师|民警|警官".split("|"))
 # Verbs and words that are not labels: no surname-less name after them.
-_NEVER = frozenset("认识|认得|委托|聘请|授权|汇入|转给|交给|本人|成员|签字|签名|签收|签章".split("|"))
+# Whom a witness is asked about (你认识…吗): a name only when the question closes right after it.
+_ASK = frozenset(("认识", "认得"))
+_ASK_CLOSE = frozenset("吗嗎呢吧?？")
+_NEVER = frozenset("委托|聘请|授权|汇入|转给|交给|本人|成员|签字|签名|签收|签章".split("|"))
 # A dictionary word opening the run at or above this frequency, not tagged as a name, makes it
 # prose (辩称 25, 早逝 49, 到庭 21); garbled or rare names are not dictionary words.
 _WORD_FREQ = 20
@@ -55,9 +58,11 @@ _MAX_GLUED = 3  # after a label glued to the run (判令被告偿还借款…): 
 
 
 def strength(cue: str) -> str:
-    """'label', 'weak' or 'never': how far the cue vouches for a surname-less name."""
+    """'label', 'weak', 'ask' or 'never': how far the cue vouches for a surname-less name."""
     if cue in _NEVER:
         return "never"
+    if cue in _ASK:
+        return "ask"
     return "weak" if cue in _WEAK else "label"
 
 
@@ -68,7 +73,7 @@ def labels(text: str, gaps: frozenset[int], breaks: frozenset[int]) -> list[Labe
                           for m in PRE_CUE.finditer(text)]
     # A joined line break is no gap after a label: "…登记表⏎户别" has no name.
     found += [(None, end, "label") for end in cues.fuzzy_cue_ends(text, gaps - breaks)]
-    found += [(a, b, "label") for a, b in cues.glued_cue_spans(text)]
+    found += [(a, b, "label") for a, b in cues.glued_cue_spans(text, breaks)]
     # Chained labels (受送达人签收 …, 承办人签章 …) lend the first one's strength to the last,
     # but a verb after a role (经办人签字后生效) vouches for a layout-closed name only.
     ends = {b: k for a, b, k in found if a is not None}
@@ -84,9 +89,11 @@ def labels(text: str, gaps: frozenset[int], breaks: frozenset[int]) -> list[Labe
 
 def _closed(finder: Finder, end: int, kind: str) -> bool:
     text = finder.text
+    if kind == "ask":
+        return end < len(text) and text[end] in _ASK_CLOSE
     if end >= len(text) or end in finder.hard or end in finder.gaps or end in finder.field_starts:
         return True
-    if text[end].isdigit() or _SEX.match(text, end):
+    if text[end].isdigit() or numeral_at(text, end) or _SEX.match(text, end):
         return True
     return text[end] in (_CLOSE_MARKS if kind == "label" else "，,")
 
@@ -119,10 +126,13 @@ def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
         chunk = text[start:end]
         if len(chunk) < length or not all_cjk(chunk) or any(start < k < end for k in finder.hard):
             return None
-        if length > _MAX_HAN and not all(ch in translit for ch in chunk):
+        # A long run is a transliterated name, one character of it perhaps misread (…别壳).
+        misread = sum(ch not in translit for ch in chunk[1:]) + (chunk[0] not in translit) * 2
+        if length > _MAX_HAN and misread > 1:
             return None
-        # A glued label vouches for four characters only up to the next field (审核人X侯晓岚填表: a misread compound surname).
-        if (glued and length > _MAX_GLUED and not all(ch in translit for ch in chunk)
+        # A glued label vouches for four Han characters only up to the next field (审核人X侯晓岚
+        # 填表: a misread compound surname); a transliterated run needs no such close.
+        if (glued and length > _MAX_GLUED and not (length > _MAX_HAN or misread == 0)
                 and end < len(text) and end not in finder.field_starts and end not in finder.hard):
             continue
         if any(start < k < end for k in finder.field_starts):
@@ -131,7 +141,7 @@ def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
             continue
         if end < len(text) and text[end] in "：:":
             return None  # the rest of a misread label (代理人笠章:), not a name
-        foreign = all(ch in translit for ch in chunk) and length > 2
+        foreign = sum(ch not in translit for ch in chunk) <= (length > _MAX_HAN) and length > 2
         sexed = _SEX.match(text, end) is not None  # 原告：金星，男， — a person whatever the word
         if ((not foreign and any(ch in TERMINATORS for ch in chunk[1:])) or chunk in stopwords()
                 or chunk in divisions() or PRE_CUE.match(chunk) or FIELD_LABEL.match(chunk)
@@ -172,6 +182,7 @@ def loose_dotted_end(finder: Finder, start: int, kind: str) -> int | None:
 
 # "对/关于 … 同志" (对趄文彬同志进行了考察): the report names whom it is about; a misread
 # surname there leaves the person's whole name readable.
+_ABOUT = re.compile(r"对|关于")
 _COMRADE = re.compile(r"(?:对|关于|于)([\u4e00-\u9fff]{3,4})(?=同志)")
 
 
@@ -186,4 +197,8 @@ def comrade_spans(finder: Finder) -> list[tuple[int, int]]:
                 or (finder.freq.get(given, 0) >= _WORD_FREQ and finder.tags.get(given) not in NAME_TAGS)):
             continue
         out.append((a, b))
+    for m in _ABOUT.finditer(finder.text):  # a dotted name, its dot or a character misread
+        end = loose_dotted_end(finder, m.end(), "label")
+        if end is not None and finder.text.startswith("同志", end):
+            out.append((m.end(), end))
     return out

@@ -107,7 +107,7 @@ def fuzzy_cue_ends(text: str, gaps: frozenset[int] = frozenset()) -> list[int]:
 _GLUED_END = frozenset("人员")
 
 
-def glued_cue_spans(text: str) -> list[tuple[int, int]]:
+def glued_cue_spans(text: str, breaks: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
     """[start, end) of garbled role labels glued to what follows, with neither colon nor gap
     (申诘人邝立新, 审棱人蒲晓岚: OCR dropped the space and misread the label).
 
@@ -117,7 +117,7 @@ def glued_cue_spans(text: str) -> list[tuple[int, int]]:
     exact = set(ROLE_CUES)
     out = []
     for p in range(3, len(text)):
-        if text[p - 1] not in _GLUED_END or not textview.is_cjk(text[p]):
+        if text[p - 1] not in _GLUED_END or not textview.is_cjk(text[p]) or p in breaks:
             continue
         if any(text[max(0, p - n):p] in exact for n in range(2, 8)):
             continue  # an exact cue ends here (记录人 in 蒲向记录人): the cue pattern has it

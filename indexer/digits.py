@@ -29,9 +29,9 @@ CN_DIGITS = {
 _MIN_CN_RUN = 3
 # What may sit between two digit groups of one number: spaces, hyphens and dashes of every
 # width, dots and middle dots, slashes and underscores, line breaks (a number wrapped at the end
-# of a line), and the marks OCR makes of a smudge or a dot between digits (@ # ~ ^ `).
+# of a line), and the marks OCR makes of a smudge or a dot between digits (@ # ~ ^ ` =).
 SEPARATORS = frozenset(" \t\r\n\u3000\u00a0-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
-                       "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65/\uff0f_\uff3f@#~^`\uff20\uff03\uff5e")
+                       "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65/\uff0f_\uff3f@#~^`=\uff20\uff03\uff5e\uff1d")
 SPACES = frozenset(" \t\u3000\u00a0")
 _CN = "".join(CN_DIGITS)
 _CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[ \u3000\-—–.·][{_CN}]+)+(?![0-9０-９])")

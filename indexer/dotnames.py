@@ -59,6 +59,9 @@ def _part_ok(chunk: str) -> bool:
 _PARTICLES = frozenset("吗呢吧啊呀的了是在等和与及同系为于说称被把向对")
 
 
+_TITLES = ("同志", "先生", "女士")  # …托合堤同志: a title closes the name as a gap does
+
+
 def _misread_tail(text: str, dot: int, b: int, hard: frozenset[int]) -> int:
     """The end of the last part, taking one or two more characters when OCR misread one of them
     and the layout closes the name right after (托合堤⏎, 古丽娜示2016): else half a name stays."""
@@ -69,7 +72,8 @@ def _misread_tail(text: str, dot: int, b: int, hard: frozenset[int]) -> int:
     for end in part_ends(text, last):
         if end <= b or end - b > 2 or any(b < k < end for k in hard) or text[b] in _PARTICLES:
             continue
-        if end >= len(text) or end in hard or not textview.is_cjk(text[end]):
+        if (end >= len(text) or end in hard or not textview.is_cjk(text[end])
+                or text.startswith(_TITLES, end)):
             best = end
     return best
 

@@ -72,6 +72,11 @@ class Finder:
             end = cued_name_end(self.text, start, self.bounds, self.closed)
             # A "name" right before a colon is the rest of a garbled label (代理人笠章:阙明远).
             labelled = end is not None and end < len(self.text) and self.text[end] in "：:"
+            # A transliterated name outranks the Han surname that happens to open it (哈斯…).
+            foreign = cued_names.free_name_end(self, start, kind)
+            if foreign is not None and foreign - start > 3 and (end is None or foreign > end):
+                self.free.append((start, foreign))
+                continue
             if end is not None and not labelled and self.acceptable(start, end, True):
                 found.append((start, end, True))
                 continue

@@ -83,6 +83,15 @@ def tokens(text: str) -> list[Token]:
     return out
 
 
+_NUMERALS = frozenset("〇○零一二三四五六七八九")
+
+
+def numeral_at(text: str, pos: int) -> bool:
+    """A number in Chinese numerals starts at pos (一九六四年, 二〇二一): a name ends before it."""
+    return (pos + 1 < len(text) and text[pos] in _NUMERALS
+            and (text[pos + 1] in _NUMERALS or text[pos + 1] == "年"))
+
+
 def cued_name_end(text: str, start: int, bounds: set[int],
                    hard: frozenset[int] = frozenset()) -> int | None:
     """End of the name a cue announces at `start`: surname plus one or two given characters,
@@ -99,7 +108,7 @@ def cued_name_end(text: str, start: int, bounds: set[int],
         # A name closed by a table gap or punctuation may end in a character that otherwise
         # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
         closed = (end >= len(text) or end in hard or text[end] in CLOSERS or text[end].isspace()
-                  or text[end].isdigit())
+                  or text[end].isdigit() or numeral_at(text, end))
         if len(chunk) < given or not all_cjk(chunk) or any(start < k < end for k in hard):
             break
         if chunk[-1] in TERMINATORS and not (closed and chunk[-1] not in "男女"):

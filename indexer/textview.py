@@ -81,7 +81,7 @@ def build(text: str, *, join_lines: bool = False) -> FoldedView:
             lines = "".join(chars[i:j]).replace("\r\n", "\n").count("\n")
             wide = j - i - lines > (_MAX_INDENT if lines else _MAX_GAP)
             if (not wide and lines <= 1 and nxt and _wordish(prev) and _wordish(nxt)
-                    and (is_cjk(prev) or is_cjk(nxt))):
+                    and (is_cjk(prev) or is_cjk(nxt) or lines)):
                 if lines:
                     breaks.add(len(out))
                 i = j

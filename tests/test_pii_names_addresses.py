@@ -57,6 +57,10 @@ def spans(text: str, kind: str) -> list[str]:
     ("其\n父邝立新，已退休。", "邝立新"),
     # a report about someone, surname misread
     ("我们对趄文彬同志进行了考察。", "趄文彬"),
+    # closed by a date in Chinese numerals
+    ("被询问人：苠秀芝二〇二一年三月", "苠秀芝"),
+    # whom a witness is asked about
+    ("问：你认识趄文彬吗？", "趄文彬"),
 ])
 def test_name_after_label(text: str, name: str) -> None:
     out, found = run(text)
@@ -68,6 +72,9 @@ def test_name_after_label(text: str, name: str) -> None:
     ("经办人：古丽娜尔'托合提", "古丽娜尔'托合提"),  # the dot read as a quote
     ("调查人：努尔兰-别克、蒲晓岚", "努尔兰-别克"),  # read as a hyphen, in a list
     ("被询问人：托合提，艾山江 性别 男", "托合提，艾山江"),  # read as a comma
+    ("原告努尔兰别壳，男，1980年生", "努尔兰别壳"),  # no dot, one character misread
+    ("问：你认识努尔兰别克吗？", "努尔兰别克"),
+    ("关于古丽娜尔.托合堤同志的考察报告", "古丽娜尔.托合堤"),
 ])
 def test_transliterated_name_after_label(text: str, name: str) -> None:
     out, found = run(text)
@@ -89,7 +96,7 @@ def test_garbled_label_tail_is_no_name() -> None:
     "原告诉称，被告拒不还款。", "经办人：见附件", "父亲早逝，由祖母抚养。", "证人证言与事实相符。",
     "审判员认为原告的请求成立。", "申请人：同上", "配偶：不详", "被告辩称其未收到款项。",
     "主任指出，要加强管理。", "户口登记表\n户别 家庭户", "对全体党员同志进行教育。",
-    "对广大青年同志提出要求。", "联系人：无", "审批人：同意",
+    "对广大青年同志提出要求。", "联系人：无", "审批人：同意", "问：你认识这个人吗？", "他认识到错误。",
     "该同志政治立场坚定，荣获文明单位称号。", "王府井大街、张家口市的派出所。",
 ])
 def test_prose_after_a_label_is_no_name(text: str) -> None:
@@ -112,6 +119,7 @@ def test_name_masked_in_every_indexed_field() -> None:
     ("住址：文一西路9号5 ]1201室", "1201"),  # 门 misread as a space and a bracket
     ("住址：文一西路9号9本2单元101室", "101"),  # 栋 misread as another character
     ("住址：余杭塘路8号从善苑12幢3单元501室", "501"),  # a compound named with 从
+    ("住址：余杭区良渚路2\n16号3幢", "216"),  # a house number wrapped between its digits
 ])
 def test_address_with_ocr_damage(text: str, secret: str) -> None:
     out, found = run(text)
@@ -167,7 +175,7 @@ def test_bracketed_and_split_landlines(noisy: str, value: str) -> None:
 
 
 @pytest.mark.parametrize("noisy,value", [
-    ("一五九@二一四五@六六七八", "15921456678"), ("159#2145#6678", "15921456678"),
+    ("一五九@二一四五@六六七八", "15921456678"), ("159#2145#6678", "15921456678"), ("159=2145=6678", "15921456678"),
 ])
 def test_mobile_with_ocr_marks_between_digits(noisy: str, value: str) -> None:
     got = [(m.kind, m.value) for m in detect(f"手机{noisy}，")]
