@@ -204,3 +204,15 @@ def test_mobile_with_a_digit_lost_after_a_phone_cue(text: str, value: str) -> No
 def test_ten_digits_without_a_phone_cue_are_no_phone() -> None:
     got = [m.kind for m in detect("工号1592145667")]
     assert "phone" not in got, f"a staff number without a phone cue became a phone: {got}"
+
+
+@pytest.mark.parametrize("text", ["我的手机是一五九二一四信人五六六七八，", "手机一五九二一四五麦六六七，"])
+def test_mobile_in_numerals_with_misread_characters_inside(text: str) -> None:
+    out, found = run(text)
+    assert "一四" not in out and "六七" not in out, f"LEAK: a mobile in numerals readable in {out!r} {found}"
+
+
+@pytest.mark.parametrize("text", ["一九八三年五月二十日", "二〇二一年三月一二三四五", "共一二三人四五六"])
+def test_numerals_split_by_units_stay_apart(text: str) -> None:
+    out, found = run(text)
+    assert out == text, f"{text!r} masked as a number: {out!r} {found}"
