@@ -331,3 +331,25 @@ def test_ensure_index_backfills_file_documents_of_an_older_index(ctx):
         assert doc["archive_no"] == "SG-OLD-0001" and doc["text"] == ["旧索引甲", "旧索引乙"]
     finally:
         client.indices.delete(index=f"{name}-v1", ignore_unavailable=True)
+
+
+@pytest.mark.integration
+def test_reocr_rewrites_the_file_document(ctx, ingest, make_user, make_grant):
+    """Re-OCR (search_app.ingest.reocr) rebuilds the file's file-level document: deleted here
+    first, it is back after the re-OCR, with the page's new text."""
+    from search_app.ingest.reocr import reocr
+    progress, _ = ingest([meta("SG-2016-0013", year=2016,
+                               pages=[_page("重新识别 档案材料 复核")])])
+    assert progress.files_failed == 0, progress.errors
+
+    def file_docs():
+        return [d for d in dump_index(ctx, files=True)
+                if d["archive_no"] == "SG-2016-0013" and d.get("doc_kind") == FILE_KIND]
+
+    (doc,) = file_docs()
+    writer().delete(index=alias(), id=doc["doc_id"], refresh=True)
+    assert file_docs() == []
+    reocr("SG-2016-0013", page_no=1)
+    (again,) = file_docs()
+    page = next(d for d in dump_index(ctx) if d["doc_id"] == "SG-2016-0013#p0001")
+    assert again["text"] == [page["text"]], "the file document does not hold the re-read text"
