@@ -14,7 +14,7 @@ Query kinds (each query has one known answer: a page for flat kinds, a file for 
 phrase (quoted and unquoted), words2/words3 (words spread over pages of one file, group=file),
 archive_no (档号:X, bare X, prefix + word), year (年度:Y word, bare Y word), or, not,
 traditional (simplified query, traditional page), trad_query (traditional query, simplified
-page), ocr_slip (printed phrase, one character
+page), ocr_slip (printed phrase, a third of them quoted, one character
 misread in the index), and none (queries that must find nothing: false-hit rate). Extra checks:
 slip_below_exact (the exact page ranks above the misread one) and not_leak (a NOT query
 returning a page holding the excluded word). Words are drawn from jieba's dictionary at random
@@ -132,7 +132,7 @@ def baseline(corpus: "Corpus") -> dict[str, tuple[int, int]]:
         good = 0
         for q in qs:
             resp = reader().search(index=alias(), body={"size": 10, "_source": False, "query": {
-                "bool": {"must": [baseline_clause(for_search(q.text))],
+                "bool": {"must": [baseline_clause(for_search(q.text.strip('"')))],
                          "must_not": [{"exists": {"field": "doc_kind"}}]}}})
             ids = [h["_id"] for h in resp["hits"]["hits"]]
             good += (not ids) if kind == "none" else (q.target in ids)

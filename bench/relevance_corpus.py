@@ -122,7 +122,8 @@ class Corpus:
             pg = p()
             self.plant(no, pg, slip)
             self.slips.setdefault((no, pg), []).append(slip)
-            self.queries.append(Q("ocr_slip", slip, f"{no}#p{pg:04d}"))
+            self.queries.append(Q("ocr_slip", f'"{slip}"' if r.random() < 0.3 else slip,
+                                  f"{no}#p{pg:04d}"))
             # OR: the answer's phrase or a phrase found nowhere
             absent = self.phrase(2)
             self.queries.append(Q("or", f"{absent} OR {phr}" if r.random() < 0.5

@@ -201,6 +201,12 @@ def test_one_misread_character_still_finds_the_page_below_exact(ctx, corpus, mak
             f"{group}: exact first, then the page with one character misread: {got}"
     assert _pages(user, grant, '"常住人口登记卡" 档号:SG-') == ["SG-2020-0006#p0001"], \
         "a quoted phrase is exact"
+    out = _search(user, grant, '"常住人口登己卡" 档号:SG-')  # exact nowhere: one slip, said so
+    assert out.relaxed and {h.doc_id for h in out.hits} == {"SG-2020-0006#p0001",
+                                                          "SG-2020-0007#p0001"}
+    assert out.filters.get("relaxed") is True, "the audit record does not say the phrase was relaxed"
+    out = _search(user, grant, '"常住人口户籍卡片副" 档号:SG-')
+    assert out.total == 0 and not out.relaxed
     for q in ("常住登记人口卡", "人口登记常住卡", "常住人口户籍卡片副"):
         assert _pages(user, grant, f"{q} 档号:SG-") == [], f"noise hit for {q!r}"
 

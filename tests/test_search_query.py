@@ -152,3 +152,12 @@ def test_facets_narrow_the_query_once():
         "year": {"2020": "户口 年度:2020", "2021": "户口 年度:2021"}}
     long = "户" * 190
     assert facet_query(long, "unit", "北京市公安局海淀分局") is None, "would be over the length limit"
+
+
+def test_relaxed_loosens_only_long_quoted_phrases():
+    from search_app.search._query import relaxed
+    q = parse('"常住人口登记卡" "户口" 迁移 -"迁移证明书"')
+    loose = relaxed(q)
+    assert loose.groups == [[Term("常住人口登记卡")], [Term("户口", phrase=True)], [Term("迁移")]]
+    assert loose.excluded == q.excluded, "an exclusion must stay exact"
+    assert relaxed(parse('"户口" 迁移')) is None

@@ -33,7 +33,7 @@ from search_app.search._lookup_budget import lookup_budget_refusal
 from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
 from search_app.search._hits import FileHit, SearchHit, facets_of, grouped_run, redact_hit
 from search_app.search._refine import chips, refinements
-from search_app.search._query import GROUPS, RESULT_FIELDS, SORTS, build_query
+from search_app.search._query import GROUPS, RESULT_FIELDS, SORTS, build_query, relaxed
 from search_app.search._signed import mint_image_token, open_image_token, view_record_purpose
 
 FILE_PAGES_SHOWN = 3  # best pages shown under each file of a grouped search
@@ -59,6 +59,7 @@ class SearchOutcome:
     files: list[FileHit] = field(default_factory=list)
     chips: list[dict[str, Any]] = field(default_factory=list)  # {label, without}: removable
     refine: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> value -> query
+    relaxed: bool = False  # nothing matched the quoted phrases exactly: one-slip matches shown
 
 
 @dataclass
@@ -100,8 +101,10 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
     page_size = page_size or current_app.config["SEARCH_PAGE_SIZE"]
     page = max(1, min(page, 10_000 // max(page_size, 1)))
     offset = (page - 1) * page_size
-    run = (grouped_run(parsed, offset=offset, size=page_size, sort=sort, per_file=FILE_PAGES_SHOWN)
-           if group == "file" else _run_search(parsed, offset, page_size, sort))
+    def make(q):
+        return (grouped_run(q, offset=offset, size=page_size, sort=sort, per_file=FILE_PAGES_SHOWN)
+                if group == "file" else _run_search(q, offset, page_size, sort))
+    run = _or_relaxed(parsed, make)
     filters = {"page": page, "sort": sort, **({"group": group} if group != "page" else {})}
     grant, found, rec = guarded_read(
         user=user, grant_id=grant_id, purpose=purpose, action="search", client_addr=client_addr,
@@ -116,7 +119,23 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
         files, facets = [], facets_of(found.payload)
         hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(hits=hits, files=files, facets=facets, chips=chips(query),
-                         refine=refinements(query, facets), **common)
+                         refine=refinements(query, facets),
+                         relaxed=bool(found.extra.get("relaxed")), **common)
+
+
+def _or_relaxed(parsed, make):
+    """Run the query; if it found nothing and has long quoted phrases, run it again with one
+    OCR slip allowed in them (within the same read: one audit record, which says so)."""
+    exact, loose = make(parsed), relaxed(parsed)
+
+    def run(grant: Grant, index: ScopedIndex) -> Found:
+        found = exact(grant, index)
+        if found.total == 0 and loose is not None:
+            near = make(loose)(grant, index)
+            if near.total:
+                found, near.extra = near, {**near.extra, "relaxed": True}
+        return found
+    return run
 
 
 def export_results(*, user: User, grant_id: int | None, purpose: str, query: str,
