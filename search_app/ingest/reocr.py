@@ -15,7 +15,7 @@ from indexer.pipeline import page_text, prepare
 from indexer.types import ArchiveMeta, IngestError
 from search_app.db import get_session
 from search_app.ingest.models import PageSecret
-from search_app.ingest.pagework import index_documents, keep_page
+from search_app.ingest.keep import index_documents, keep_page
 from search_app.ingest.service import (blob_store, file_meta, last_complete_file,
                                        options_from_config)
 from search_app.search._backend import alias, writer
