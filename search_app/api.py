@@ -61,7 +61,7 @@ def search():
     if error:
         return error
     return {
-        "group": out.group, "chips": out.chips, "refine": out.refine,
+        "group": out.group, "chips": out.chips, "refine": out.refine, "relaxed": out.relaxed,
         "files": [{"archive_no": f.archive_no, **f.fields, "matched_pages": f.matched_pages,
                    "score": f.score,
                    "pages": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}

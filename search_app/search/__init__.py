@@ -31,9 +31,10 @@ from search_app.search._choke import (Found, ReadDenied, ReadFailed, ScopedIndex
                                       guarded_read)
 from search_app.search._lookup_budget import lookup_budget_refusal
 from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
-from search_app.search._hits import FileHit, SearchHit, facets_of, grouped_run, redact_hit
+from search_app.search._hits import (FileHit, SearchHit, facets_of, flat_run, grouped_run,
+                                     or_relaxed, redact_hit)
 from search_app.search._refine import chips, refinements
-from search_app.search._query import GROUPS, RESULT_FIELDS, SORTS, build_query
+from search_app.search._query import GROUPS, RESULT_FIELDS, SORTS
 from search_app.search._signed import mint_image_token, open_image_token, view_record_purpose
 from search_app.audit.actions import Action
 
@@ -60,6 +61,7 @@ class SearchOutcome:
     files: list[FileHit] = field(default_factory=list)
     chips: list[dict[str, Any]] = field(default_factory=list)  # {label, without}: removable
     refine: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> value -> query
+    relaxed: bool = False  # nothing matched the quoted phrases exactly: one-slip matches shown
 
 
 @dataclass
@@ -84,14 +86,6 @@ def _parsed(query: str, sort: str, group: str = "page"):
     return parse(query)
 
 
-def _run_search(parsed, offset: int, size: int, sort: str):
-    def run(grant: Grant, index: ScopedIndex) -> Found:
-        resp = index.search(build_query(parsed, offset=offset, size=size, sort=sort))
-        raw = resp["hits"]["hits"]
-        return Found(resp, [h["_id"] for h in raw], resp["hits"]["total"]["value"])
-    return run
-
-
 def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, page: int = 1,
                  page_size: int | None = None, sort: str = "relevance", group: str = "page",
                  client_addr: str = "") -> SearchOutcome:
@@ -101,8 +95,11 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
     page_size = page_size or current_app.config["SEARCH_PAGE_SIZE"]
     page = max(1, min(page, 10_000 // max(page_size, 1)))
     offset = (page - 1) * page_size
-    run = (grouped_run(parsed, offset=offset, size=page_size, sort=sort, per_file=FILE_PAGES_SHOWN)
-           if group == "file" else _run_search(parsed, offset, page_size, sort))
+
+    def make(q):
+        return (grouped_run(q, offset=offset, size=page_size, sort=sort, per_file=FILE_PAGES_SHOWN)
+                if group == "file" else flat_run(q, offset, page_size, sort))
+    run = or_relaxed(parsed, make)
     filters = {"page": page, "sort": sort, **({"group": group} if group != "page" else {})}
     grant, found, rec = guarded_read(
         user=user, grant_id=grant_id, purpose=purpose, action=Action.SEARCH, client_addr=client_addr,
@@ -117,7 +114,8 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
         files, facets = [], facets_of(found.payload)
         hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(hits=hits, files=files, facets=facets, chips=chips(query),
-                         refine=refinements(query, facets), **common)
+                         refine=refinements(query, facets),
+                         relaxed=bool(found.extra.get("relaxed")), **common)
 
 
 def export_results(*, user: User, grant_id: int | None, purpose: str, query: str,
@@ -128,7 +126,7 @@ def export_results(*, user: User, grant_id: int | None, purpose: str, query: str
     grant, found, rec = guarded_read(
         user=user, grant_id=grant_id, purpose=purpose, action=Action.EXPORT, client_addr=client_addr,
         query=query, filters={"max_rows": size, "sort": sort},
-        run=_run_search(parsed, 0, size, sort))
+        run=flat_run(parsed, 0, size, sort))
     hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(query=query, total=found.total, page=1, page_size=size, hits=hits,
                          facets={}, approval_ref=grant.ref, grant_id=grant.id,

@@ -20,7 +20,7 @@ from indexer.tokenize import pretokenized
 from search_app.search._parse import MAX_QUERY_CHARS, YEAR, Filter, Query, Term, parse
 
 __all__ = ["RESULT_FIELDS", "FILE_FIELDS", "FACETS", "MAX_QUERY_CHARS", "SORTS", "GROUPS",
-           "build_query", "build_file_query", "build_file_pages_query", "parse"]
+           "build_query", "build_file_query", "build_file_pages_query", "parse", "relaxed"]
 
 # Fields a hit may show. Keyed hashes (pii_hmac, subject_hmac) never leave the service.
 RESULT_FIELDS = ["doc_id", "archive_no", "title", "category", "unit", "year", "classification",
@@ -80,6 +80,18 @@ def match_clauses(term: Term) -> list[dict[str, Any]]:
         if YEAR.fullmatch(term.text):  # a bare 2023: the page text or the file's 年度
             out.append({"term": {"year": {"value": int(term.text), "boost": 2}}})
     return out
+
+
+def relaxed(q: Query) -> Query | None:
+    """`q` with its long quoted phrases matched with one OCR slip too, or None if it has none:
+    asked only when the exact query found nothing (the result says so), so a quoted phrase
+    keeps meaning "exactly this" whenever an exact page exists. Exclusions stay exact."""
+    def loosen(atom: Term | Filter) -> Term | Filter:
+        if isinstance(atom, Term) and atom.phrase and slip_variants(atom.text.replace(" ", "")):
+            return Term(atom.text.replace(" ", ""), phrase=False)
+        return atom
+    groups = [[loosen(a) for a in g] for g in q.groups]
+    return Query(groups=groups, excluded=list(q.excluded)) if groups != q.groups else None
 
 
 def term_clause(term: Term) -> dict[str, Any]:
