@@ -195,7 +195,7 @@ def targets(cfg, token: str, grant_id: int, port: int, permission: dict, page_si
             nos = [h["_source"]["archive_no"] for h in resp["hits"]["hits"]]
             if nos:
                 engine_search(scoped_body(permission, build_file_pages_query(q, nos, per_file=3)))
-        return resp["hits"]["total"]["value"]
+        return resp["hits"].get("total", {}).get("value", 0)
 
     return Target("API", api), Target("raw", raw), raw
 

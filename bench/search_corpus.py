@@ -157,4 +157,5 @@ def load(client: OpenSearch, index: str, n_pages: int, *, seed: int, blind_index
     client.indices.refresh(index=index, request_timeout=300)
     t = time.monotonic()
     client.indices.forcemerge(index=index, max_num_segments=1, request_timeout=1800)
+    client.indices.refresh(index=index, request_timeout=300)  # the merged segment in the stats
     return {"documents": done, "load_s": load_s, "merge_s": time.monotonic() - t}
