@@ -126,3 +126,25 @@ def test_scoped_index_separates_pages_from_file_documents(monkeypatch):
     assert page_q["must_not"] == [{"exists": {"field": "doc_kind"}}], "a page read can hit a file doc"
     assert {"term": {"unit": "甲"}} in page_q["filter"] and {"term": {"unit": "甲"}} in file_q["filter"]
     assert {"term": {"doc_kind": FILE_KIND}} in file_q["filter"]
+
+
+def test_totals_are_counted_exactly_only_up_to_the_deepest_page():
+    """Exact counting of every match costs engine time on common words; past TOTAL_HITS_CAP
+    (as deep as a reader can page) the total is a lower bound, flagged as such."""
+    from search_app.search import _run_search
+    from search_app.search._parse import parse as parse_query
+    from search_app.search._query import TOTAL_HITS_CAP, build_file_query, build_query
+
+    assert build_query("档案", offset=0, size=20)["track_total_hits"] == TOTAL_HITS_CAP == 10_000
+    assert build_file_query(parse_query("档案"), offset=0, size=20)["track_total_hits"] is False
+
+    class Index:  # a unit-level stand-in for the scoped index: what the engine answers
+        def __init__(self, relation):
+            self.relation = relation
+
+        def search(self, body):
+            return {"hits": {"total": {"value": 10_000, "relation": self.relation}, "hits": []}}
+
+    run = _run_search(parse_query("档案"), 0, 20, "relevance")
+    assert run(None, Index("gte")).extra == {"total_at_least": True}
+    assert run(None, Index("eq")).extra == {}

@@ -59,6 +59,7 @@ class SearchOutcome:
     files: list[FileHit] = field(default_factory=list)
     chips: list[dict[str, Any]] = field(default_factory=list)  # {label, without}: removable
     refine: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> value -> query
+    total_exact: bool = True  # False: `total` is a lower bound (TOTAL_HITS_CAP or more)
 
 
 @dataclass
@@ -87,7 +88,10 @@ def _run_search(parsed, offset: int, size: int, sort: str):
     def run(grant: Grant, index: ScopedIndex) -> Found:
         resp = index.search(build_query(parsed, offset=offset, size=size, sort=sort))
         raw = resp["hits"]["hits"]
-        return Found(resp, [h["_id"] for h in raw], resp["hits"]["total"]["value"])
+        found = Found(resp, [h["_id"] for h in raw], resp["hits"]["total"]["value"])
+        if resp["hits"]["total"].get("relation") == "gte":  # at least TOTAL_HITS_CAP
+            found.extra = {"total_at_least": True}
+        return found
     return run
 
 
@@ -116,7 +120,8 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
         files, facets = [], facets_of(found.payload)
         hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(hits=hits, files=files, facets=facets, chips=chips(query),
-                         refine=refinements(query, facets), **common)
+                         refine=refinements(query, facets),
+                         total_exact=not found.extra.get("total_at_least"), **common)
 
 
 def export_results(*, user: User, grant_id: int | None, purpose: str, query: str,
