@@ -13,7 +13,9 @@ Then: a catch-up pass for documents written to the old index meanwhile (ingested
 the replicas the settings ask for, a force-merge, and the swap. Any error deletes the half-built
 index and re-raises: the old index keeps serving. A run that is killed (no chance to clean up)
 leaves its index with a checkpoint in the index's `_meta` (the last document id loaded, in id
-order), and the next run resumes from there (`--restart` drops it instead).
+order), and the next run resumes from there (`--restart` drops it instead). The new index must
+hold exactly as many documents as the old one before the swap: a page deleted from the old
+index while the copy ran makes the run fail (and be deleted), to be run again.
 """
 from __future__ import annotations
 
