@@ -66,7 +66,8 @@ def search():
                    "score": f.score,
                    "pages": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}
                              for h in f.pages]} for f in out.files],
-        "query": out.query, "total": out.total, "page": out.page, "page_size": out.page_size,
+        "query": out.query, "total": out.total, "total_exact": out.total_exact,
+        "page": out.page, "page_size": out.page_size,
         "approval_ref": out.approval_ref, "grant_id": out.grant_id, "audit_seq": out.audit_seq,
         "hits": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}
                  for h in out.hits],

@@ -62,6 +62,7 @@ class SearchOutcome:
     chips: list[dict[str, Any]] = field(default_factory=list)  # {label, without}: removable
     refine: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> value -> query
     relaxed: bool = False  # nothing matched the quoted phrases exactly: one-slip matches shown
+    total_exact: bool = True  # False: `total` is a lower bound (TOTAL_HITS_CAP or more)
 
 
 @dataclass
@@ -115,7 +116,8 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
         hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(hits=hits, files=files, facets=facets, chips=chips(query),
                          refine=refinements(query, facets),
-                         relaxed=bool(found.extra.get("relaxed")), **common)
+                         relaxed=bool(found.extra.get("relaxed")),
+                         total_exact=not found.extra.get("total_at_least"), **common)
 
 
 def export_results(*, user: User, grant_id: int | None, purpose: str, query: str,

@@ -89,7 +89,10 @@ def flat_run(parsed: Query, offset: int, size: int, sort: str):
     def run(grant, index: ScopedIndex) -> Found:
         resp = index.search(build_query(parsed, offset=offset, size=size, sort=sort))
         raw = resp["hits"]["hits"]
-        return Found(resp, [h["_id"] for h in raw], resp["hits"]["total"]["value"])
+        found = Found(resp, [h["_id"] for h in raw], resp["hits"]["total"]["value"])
+        if resp["hits"]["total"].get("relation") == "gte":  # at least TOTAL_HITS_CAP
+            found.extra = {"total_at_least": True}
+        return found
     return run
 
 
