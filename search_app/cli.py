@@ -216,7 +216,7 @@ def reindex_cmd(workers: int, chunk: int, restart: bool, keep_old: bool) -> None
         client = admin()
         total = client.count(index=current_index(client, alias()))["count"]
     except (EngineIdentityError, IndexMissingError, RuntimeError) as exc:
-        _audit("cli.reindex", outcome="denied", reason=str(exc)[:500], alias=alias())
+        _audit(Action.CLI_REINDEX, outcome="denied", reason=str(exc)[:500], alias=alias())
         raise click.ClickException(str(exc)) from None
     workers = workers or os.cpu_count() or 1
     click.echo(f"reindex {alias()}: {total} documents, {workers} bulk workers")
@@ -226,10 +226,10 @@ def reindex_cmd(workers: int, chunk: int, restart: bool, keep_old: bool) -> None
                              workers=workers, chunk=chunk, restart=restart,
                              drop_old=not keep_old, progress=bar.update)
     except Exception as exc:
-        _audit("cli.reindex", outcome="error", reason=f"{type(exc).__name__}: {exc}"[:500],
+        _audit(Action.CLI_REINDEX, outcome="error", reason=f"{type(exc).__name__}: {exc}"[:500],
                alias=alias())
         raise click.ClickException(f"重建失败，原索引继续服务，新索引已删除：{exc}") from None
-    _audit("cli.reindex", alias=alias(), old_index=report.old_index, new_index=report.new_index,
+    _audit(Action.CLI_REINDEX, alias=alias(), old_index=report.old_index, new_index=report.new_index,
            documents=report.documents, resumed_from=report.resumed_from,
            docs_per_second=round(report.docs_per_second))
     click.echo(f"alias {alias()} -> {report.new_index} (was {report.old_index}): "

@@ -161,10 +161,12 @@ def test_relaxed_loosens_only_long_quoted_phrases():
     assert loose.groups == [[Term("常住人口登记卡")], [Term("户口", phrase=True)], [Term("迁移")]]
     assert loose.excluded == q.excluded, "an exclusion must stay exact"
     assert relaxed(parse('"户口" 迁移')) is None
+
+
 def test_totals_are_counted_exactly_only_up_to_the_deepest_page():
     """Exact counting of every match costs engine time on common words; past TOTAL_HITS_CAP
     (as deep as a reader can page) the total is a lower bound, flagged as such."""
-    from search_app.search import _run_search
+    from search_app.search._hits import flat_run
     from search_app.search._parse import parse as parse_query
     from search_app.search._query import TOTAL_HITS_CAP, build_file_query, build_query
 
@@ -178,6 +180,6 @@ def test_totals_are_counted_exactly_only_up_to_the_deepest_page():
         def search(self, body):
             return {"hits": {"total": {"value": 10_000, "relation": self.relation}, "hits": []}}
 
-    run = _run_search(parse_query("档案"), 0, 20, "relevance")
+    run = flat_run(parse_query("档案"), 0, 20, "relevance")
     assert run(None, Index("gte")).extra == {"total_at_least": True}
     assert run(None, Index("eq")).extra == {}
