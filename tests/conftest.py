@@ -267,11 +267,13 @@ def meta(archive_no: str, *, category: str = "户籍档案", unit: str = "北京
             "format": fmt, "pages": pages or [["档案检索测试页面 第一行内容足够长以使用文本层"]], **extra}
 
 
-def dump_index(app) -> list[dict]:
-    """Every document of the test index, as stored (the 'index dump' attacker's view)."""
+def dump_index(app, *, files: bool = False) -> list[dict]:
+    """Every page document of the test index, as stored (the 'index dump' attacker's view);
+    with files=True the file-level documents of the grouped search too."""
     from opensearchpy import helpers
 
     client = make_client(app.config, "admin")
     client.indices.refresh(index=app.config["OPENSEARCH_INDEX"])
-    return [h["_source"] for h in helpers.scan(client, index=app.config["OPENSEARCH_INDEX"],
+    docs = [h["_source"] for h in helpers.scan(client, index=app.config["OPENSEARCH_INDEX"],
                                                query={"query": {"match_all": {}}})]
+    return docs if files else [d for d in docs if "doc_kind" not in d]

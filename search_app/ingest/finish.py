@@ -12,6 +12,7 @@ from search_app.db import get_session
 from search_app.ingest.keep import archive_version
 from search_app.ingest.models import IngestFile, IngestPage, PageSecret
 from search_app.search._backend import alias, writer
+from search_app.search._files import refresh_file_docs
 from search_app.timeutil import utcnow
 
 OPEN = ("queued", "running")
@@ -89,6 +90,7 @@ def _close_file(session: Session, file_id: int) -> None:
     if f.started_at:
         f.seconds = (utcnow() - f.started_at).total_seconds()
     drop_vanished_pages(session, f.archive_no, f.pages_total)
+    refresh_file_docs(f.archive_no)  # the grouped search's file-level documents
 
 
 def drop_vanished_pages(session: Session, archive_no: str, pages_total: int) -> int:
