@@ -17,13 +17,12 @@ from PIL import Image, ImageFilter
 from indexer.types import Box
 
 STEPS = ("grayscale", "crop", "deskew", "scale", "denoise", "binarise")
-# All of them. Measured with `bench/ocr_bench.py --steps 4` on 2026-12-01 (4 realistic scans of
-# tests/synth, docs/benchmarks.md): 2.86 % CER with no step, 2.13 % with all; leaving deskew out
-# gave 3.15 %, leaving out crop, scale or binarise changed nothing measurable, leaving out denoise
-# gave 1.68 %. Too few pages to change the default on; measure on more before dropping a step.
+# All of them. Measured with `bench/ocr_bench.py --steps 8` on 2026-12-01 (8 realistic scans of
+# tests/synth, docs/benchmarks.md): 3.12 % CER with no step, 2.02 % with all; leaving out deskew
+# gave 14.31 %, crop 2.27 %, scale 2.22 %, but denoise 1.76 % and binarise 1.74 %. Too few pages
+# (and redaction not measured) to change the default on; measure on more before dropping a step.
 DEFAULT_STEPS = STEPS
-# Text lines are scaled down towards this height (px) before OCR; the benchmark above found no
-# difference on its 200/300-dpi pages with the step left out (2.13 % either way).
+# Text lines are scaled down towards this height (px) before OCR (the `scale` step above).
 TARGET_GLYPH_PX = 26
 _DARK = 0.5  # a row or column more than half dark at the page edge is scanner bed, not text
 
