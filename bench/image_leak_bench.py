@@ -40,6 +40,7 @@ import json
 import math
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -317,6 +318,8 @@ def main() -> int:
                 total[kind]["worst_milli"] = worst
         print(f"combined {len(args.combine)} runs, {total['all']['pages']} pages:")
         return 0 if table(total) else 1
+    # a stopped run (kill, deadline) still drops its index alias in the finally below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.perf_counter()
     fmts = formats(args.first + args.pages)
     pages = [make_entry(args.seed, i, fmts[i]) for i in range(args.first, args.first + args.pages)]
@@ -331,7 +334,7 @@ def main() -> int:
                 client, grant_id, viewer = staff_client(app)
                 rows = {k: Counter() for k in [*KINDS, "all"]}
                 shown: Counter = Counter()
-                pending = []
+                pending, done = [], 0
                 from search_app.ingest.service import options_from_config
                 opts = options_from_config()  # the app's OCR dpi and preprocessing, as ingest uses
                 with ThreadPoolExecutor(max_workers=1) as pool:  # OCR while the next batch ingests
@@ -346,13 +349,9 @@ def main() -> int:
                                                        args.dump))
                         print(f"ingested {first + len(batch)} pages, "
                               f"{time.perf_counter() - t0:.0f} s", flush=True)
-                    for done, future in enumerate(pending, 1):
-                        merge(rows, shown, args.show, future.result())
-                        if done % args.batch == 0 or done == len(pending):
-                            print(f"scored {done} pages, {time.perf_counter() - t0:.0f} s:")
-                            ok = table(rows)
-                            if args.json:
-                                args.json.write_text(json.dumps(rows))
+                        done = collect(pending, done, rows, shown, args, t0, wait=False)
+                    collect(pending, done, rows, shown, args, t0, wait=True)
+                    ok = table(rows)
         finally:
             from search_app.search._backend import drop_alias_and_indices, make_client
             drop_alias_and_indices(make_client(app.config, "admin"), app.config["OPENSEARCH_INDEX"])
@@ -433,6 +432,21 @@ def evaluate(e: Entry, served, opts: PipelineOptions, full_ocr: bool, dump: Path
                 s["full"] += share >= FULL
                 s["worst_milli"] = min(s.get("worst_milli", 1000), int(share * 1000))
     return out
+
+
+def collect(pending: list, done: int, rows, shown: Counter, args, t0: float, *, wait: bool) -> int:
+    """Merge the scored pages in order (all of them when `wait`, else those already scored),
+    print the table and write --json, so a run stopped early still leaves its counts."""
+    start = done
+    while done < len(pending) and (wait or pending[done].done()):
+        merge(rows, shown, args.show, pending[done].result())
+        done += 1
+    if done > start:
+        print(f"scored {done} pages, {time.perf_counter() - t0:.0f} s:")
+        table(rows)
+        if args.json:
+            args.json.write_text(json.dumps(rows))
+    return done
 
 
 def merge(rows: dict[str, Counter], shown: Counter, show: int, page: dict) -> None:
