@@ -80,6 +80,10 @@ def _add_picture(page: PageText, picture: EmbeddedImage, opts: PipelineOptions) 
         return
     if region.words and (region.confidence or 0.0) < MIN_PICTURE_CONFIDENCE:
         page.blackout.append(picture.box)
+    elif _shows_an_id_number(region.text):
+        # An identity document (ID card, 户口簿 page): its photo is personal data no detector
+        # boxes, and its address and name are laid out in fields a line-wise detector misses.
+        page.blackout.append(picture.box)
     if not region.text.strip():
         return
 
@@ -93,6 +97,10 @@ def _add_picture(page: PageText, picture: EmbeddedImage, opts: PipelineOptions) 
         page.words.append(replace(w, left=b.left, top=b.top, width=b.right - b.left,
                                   height=b.bottom - b.top, start=w.start + offset,
                                   end=w.end + offset, line=to_view(w.line) if w.line else None))
+
+
+def _shows_an_id_number(text: str) -> bool:
+    return any(m.kind == "id_number" for m in [*pii.detect(text), *suspect_ids(text)])
 
 
 def find_names(text: str, name: str) -> list[pii.PiiMatch]:

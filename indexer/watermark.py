@@ -1,14 +1,17 @@
 """The watermark on every served page image: viewer, local time and the audit record of the read.
 
-A single coloured overlay was removed by one colour threshold, leaving a clean copy. Here every
-watermark pixel is a copy of a real ink pixel of the same page (its colour and luminance), laid
-sparsely along the glyphs of the label (dithered: semi-transparent to the eye, but each pixel is
-page ink) and blended "darken" (ink only ever darkens paper, black boxes stay black). A per-pixel
-rule — colour or hue threshold, luminance threshold, one channel alone — sorts watermark pixels
-exactly as it sorts the page's own text, so whatever removes the watermark removes the text.
-
-The dither pattern is keyed by the label, so `watermark_score` tells which label, and therefore
-which audit record, a leaked copy carries (an auditor scores the candidate records' labels).
+A single coloured overlay was removed by one colour threshold, leaving a clean copy, and a fine
+dither of 3 px cells by one 5×5 median filter. Here every watermark pixel is a copy of a real
+ink pixel of the same page (its colour and luminance), blended "darken" (ink only ever darkens
+paper, black boxes stay black), in solid squares at least 6 px wide (wider than the page's text
+strokes), so what cleans the mark away — colour, hue or luminance threshold, one channel alone,
+median filter, morphological opening, blur + threshold, JPEG — cleans the page's text away too.
+Two marks share that ink:
+* the label (viewer, time, 审计记录 #n) tiled diagonally, in squares switched on at random
+  (semi-transparent to the eye); the pattern is keyed by the label, so `watermark_score` tells
+  which label a leaked copy carries when an auditor scores the candidate records' labels;
+* the audit record number as a dot code on a fixed grid (indexer.watermark_code), which
+  `read_audit_seq` reads back from a copy alone, without candidates.
 """
 from __future__ import annotations
 
@@ -16,11 +19,14 @@ import functools
 import hashlib
 import math
 import os
+import re
 import subprocess
 from datetime import datetime
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from indexer import watermark_code
 
 WATERMARK_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
@@ -30,6 +36,7 @@ WATERMARK_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
 )
 DENSITY = 0.3  # share of the label's glyph pixels that carry ink: visible, yet the page stays readable
+_SEQ = re.compile(r"#(\d+)\s*$")
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
@@ -85,17 +92,36 @@ def _rng(text: str) -> np.random.Generator:
 
 
 def _cells(size: tuple[int, int], text: str, density: float) -> np.ndarray:
-    """The label's dither: square cells (a few pixels, so they survive mild resampling) switched
-    on at random with probability `density`, keyed by the label."""
+    """The label's dither: square cells switched on at random with probability `density`, keyed
+    by the label."""
     w, h = size
-    cell = max(2, _font_size(size) // 16)
+    cell = watermark_code.geometry(size)[0]  # as wide as a code dot: survives a 5×5 median
     grid = _rng(text).random((h // cell + 1, w // cell + 1)) < density
     return np.repeat(np.repeat(grid, cell, axis=0), cell, axis=1)[:h, :w]
 
 
-def watermark_mask(size: tuple[int, int], text: str, *, density: float = DENSITY) -> np.ndarray:
-    """Which pixels of an image of `size` the watermark for `text` inks."""
-    return _glyphs(size, text) & _cells(size, text, density)
+def label_seq(text: str) -> int | None:
+    """The audit record number a label ends with (watermark_label's "审计记录 #n"), if any."""
+    m = _SEQ.search(text)
+    return int(m.group(1)) if m else None
+
+
+def watermark_mask(size: tuple[int, int], text: str, *, density: float = DENSITY,
+                   seq: int | None = None, text_ink: np.ndarray | None = None) -> np.ndarray:
+    """Which pixels of an image of `size` the watermark for `text` inks: the label's cells and,
+    when the label names an audit record (or `seq` is given), that record's code dots, which
+    keep off the page's `text_ink` when it is given."""
+    mask = _glyphs(size, text) & _cells(size, text, density)
+    seq = label_seq(text) if seq is None else seq
+    if seq is None:
+        return mask
+    return mask | watermark_code.code_mask(size, seq, keep_clear=text_ink)
+
+
+def read_audit_seq(img: Image.Image) -> int | None:
+    """The audit record number a (leaked, possibly cleaned) copy of a served image carries, or
+    None when its code cannot be read with certainty (then score the candidate labels)."""
+    return watermark_code.decode(img).seq
 
 
 def _otsu(lum: np.ndarray) -> float:
@@ -108,6 +134,20 @@ def _otsu(lum: np.ndarray) -> float:
     return float(np.argmax(between))
 
 
+def _text_ink(lum: np.ndarray) -> np.ndarray:
+    """The page's ink (darker than Otsu's cut) outside solid dark areas (boxes, scanner bed),
+    where the code's dots keep off: on a glyph a dot costs a stroke."""
+    dark = lum <= _otsu(lum)
+    return dark & ~_solid(dark)
+
+
+def _solid(dark: np.ndarray, k: int = 7) -> np.ndarray:
+    """Dark pixels whose whole k×k neighbourhood is dark: not a stroke of text."""
+    pad = np.pad(dark.astype(np.int32), ((k // 2 + 1, k // 2), (k // 2 + 1, k // 2)))
+    integral = pad.cumsum(0).cumsum(1)
+    return (integral[k:, k:] - integral[:-k, k:] - integral[k:, :-k] + integral[:-k, :-k]) == k * k
+
+
 def _ink(rgb: np.ndarray, lum: np.ndarray) -> np.ndarray:
     """The page's text ink (RGB rows): the darker half of what is darker than Otsu's threshold
     (stroke cores, not their anti-aliased edges, which a saturation cut can tell apart), and
@@ -116,20 +156,18 @@ def _ink(rgb: np.ndarray, lum: np.ndarray) -> np.ndarray:
     dark = lum <= _otsu(lum)
     if dark.any():
         dark &= lum <= np.median(lum[dark])
-    k = 7  # a dark pixel whose whole 7×7 neighbourhood is dark is not a stroke of text
-    pad = np.pad(dark.astype(np.int32), ((k // 2 + 1, k // 2), (k // 2 + 1, k // 2)))
-    integral = pad.cumsum(0).cumsum(1)
-    solid = (integral[k:, k:] - integral[:-k, k:] - integral[k:, :-k] + integral[:-k, :-k]) == k * k
-    ink = rgb[dark & ~solid]
+    ink = rgb[dark & ~_solid(dark)]
     return ink if len(ink) >= 50 else np.array([[60, 60, 60]], dtype=np.uint8)
 
 
-def watermark(img: Image.Image, text: str, *, density: float = DENSITY) -> Image.Image:
-    """`img` with the label for `text` inked in the page's own text colour. Returns a new RGB
-    image of the same size."""
+def watermark(img: Image.Image, text: str, *, density: float = DENSITY,
+              seq: int | None = None) -> Image.Image:
+    """`img` with the label for `text` and the code of its audit record (`seq`, else the number
+    the label ends with) inked in the page's own text colour. Returns a new RGB image of the
+    same size."""
     rgb = np.array(img.convert("RGB"), dtype=np.uint8)
     lum = rgb.astype(np.float32) @ _LUMA
-    mask = watermark_mask(img.size, text, density=density)
+    mask = watermark_mask(img.size, text, density=density, seq=seq, text_ink=_text_ink(lum))
     ink = _ink(rgb, lum)
     samples = ink[_rng(text + "\x00ink").integers(0, len(ink), int(mask.sum()))]
     current = rgb[mask]

@@ -245,3 +245,20 @@ def test_span_covers_its_first_glyph_when_ocr_places_it_late() -> None:
     (box,) = pii_boxes(words, text, [PiiMatch("address", 2, 6, "黑龙江省")])
     assert box.left <= true_left, f"黑's left part ({true_left}..{box.left}) is not covered: {box}"
     assert box.right >= true_right, f"省's right part is not covered: {box}"
+
+
+def test_embedded_picture_showing_an_id_number_is_blacked_out_whole() -> None:
+    """Finding (realistic mixed PDFs): on an ID card pasted into a text-layer page the number and
+    name were boxed, but the address (split over the card's two address lines) and the photo
+    stayed visible. A picture that shows an ID number is an identity document: all of it goes."""
+    from tests.synth.pdf import text_layer_page
+
+    page = text_layer_page(5, card=True, traditional=False)
+    loaded = load_page(page.pdf, 1)
+    assert loaded.embedded, "the mixed PDF has no embedded picture: this test proves nothing"
+    text = page_text(loaded, PipelineOptions())
+    card = loaded.embedded[0].box
+    f = text.image.width / loaded.view_image.width
+    assert any(b.left <= card.left * f + 1 and b.top <= card.top * f + 1 and
+               b.right >= card.right * f - 1 and b.bottom >= card.bottom * f - 1
+               for b in text.blackout), f"the ID card {card} is not blacked out: {text.blackout}"
