@@ -1,14 +1,21 @@
-"""Search pages for staff: pick a grant, state a purpose, query; every result set is audited."""
+"""Search pages for staff: open a reading session (a grant and a typed purpose), then search in
+it by GET links; every new result page is audited, one already shown comes from the cache."""
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from search_app.audit.service import AuditWriteError, client_addr
+from search_app.audit.service import AuditWriteError, client_addr, request_actor
 from search_app.db import get_session
-from search_app.grants.services import active_grants
+from search_app.grants.services import GrantDenied, active_grants
+from search_app.reading import cache
+from search_app.reading.services import SessionRefused, count_read, open_session
+from search_app.reading.web import ask_to_open, plain, resolve
 from search_app.permissions import Permission, has_permission, public, requires
-from search_app.search import SORTS, QuerySyntaxError, ReadDenied, SearchUnavailable, search_pages
+from search_app.search import (SORTS, InvalidInput, QuerySyntaxError, ReadDenied,
+                               SearchUnavailable, search_pages)
 
 bp = Blueprint("search", __name__)
 
@@ -46,31 +53,87 @@ def int_arg(value: str | None) -> int | None:
 @bp.route("/search", methods=["GET", "POST"])
 @requires(Permission.ARCHIVE_SEARCH)
 def search():
-    grants = active_grants(get_session(), current_user)
-    form = {"grant_id": int_arg(request.form.get("grant_id")),
-            "purpose": request.form.get("purpose", ""), "q": request.form.get("q", ""),
-            "sort": request.form.get("sort", "relevance")}
-    if request.method == "GET":
-        if grants:  # a convenience for the form only; a POST must name its grant
-            # the grant only: the purpose of this reading is typed by the reader, never taken
-            # from the grant (DESIGN rule 3), or reads would go through with nobody stating one
-            form["grant_id"] = grants[0].id
-        return render_template("search.html", grants=grants, form=form, outcome=None, error=None,
-                               sorts=SORTS)
-    page = int_arg(request.form.get("page")) or 1
+    """GET /search asks to open a reading session; GET /search?s=<session>&q=… searches in it
+    (a normal link: bookmarkable, reloadable, Back works). A page of results already read in the
+    session comes from its cache, so Back and paging back read (and audit) nothing new."""
+    if request.method == "POST":
+        return _posted_search()
+    sid = request.args.get("s")
+    if not sid:
+        return ask_to_open("", status=200)
     try:
-        outcome = search_pages(user=current_user, grant_id=form["grant_id"],
-                               purpose=form["purpose"], query=form["q"], page=page,
-                               sort=form["sort"], client_addr=client_addr())
-    except QuerySyntaxError as exc:  # bad input, not a refusal: nothing was read
-        return render_template("search.html", grants=grants, form=form, outcome=None,
-                               sorts=SORTS, error=f"检索式有误：{exc}"), 400
-    except ReadDenied as exc:
-        return render_template("search.html", grants=grants, form=form, outcome=None,
-                               sorts=SORTS, error=f"查询被拒绝：{exc.reason}（已记录审计）"), 403
-    except (SearchUnavailable, AuditWriteError) as exc:
-        message = ("审计记录无法写入，查询已拒绝" if isinstance(exc, AuditWriteError) else str(exc))
-        return render_template("search.html", grants=grants, form=form, outcome=None,
-                               sorts=SORTS, error=message), 503
-    return render_template("search.html", grants=grants, form=form, outcome=outcome, error=None,
-                           sorts=SORTS)
+        rs = resolve(sid, "search", request.args.get("q", ""))
+    except SessionRefused as exc:
+        return ask_to_open(exc.reason)
+    form = {"q": request.args.get("q", ""), "sort": request.args.get("sort", "relevance"),
+            "page": int_arg(request.args.get("page")) or 1}
+    if not form["q"].strip():
+        return _render(rs, form, None)
+    name = cache.key(rs.id, "results", sorted((k, v) for k, v in request.args.items(multi=True)
+                                              if k != "s"))
+    data = cache.get_json(name)
+    if data is not None:
+        return _render(rs, form, data, cached=True)
+    try:
+        outcome = search_pages(user=current_user, grant_id=rs.grant_id, purpose=rs.purpose,
+                               query=form["q"], page=form["page"], sort=form["sort"],
+                               client_addr=client_addr())
+    except Exception as exc:  # noqa: BLE001 - _refused re-raises what it does not know
+        return _refused(exc, rs=rs, form=form)
+    data = plain(outcome)
+    cache.put_json(name, data)
+    count_read(get_session(), rs.row)
+    return _render(rs, form, data)
+
+
+def _render(rs, form: dict, outcome, *, cached: bool = False, status: int = 200):
+    back = urlencode(sorted((k, v) for k, v in request.args.items(multi=True) if k != "s"))
+    return render_template("search.html", rs=rs, form=form, outcome=outcome, error=None,
+                           sorts=SORTS, cached=cached, back=back), status
+
+
+def _refused(exc: Exception, *, rs, form: dict, grants=None):
+    """The search page with the reason: 400 bad query, 403 refusal (audited), 503 unavailable."""
+    context = dict(rs=rs, form=form, outcome=None, sorts=SORTS, cached=False, back="",
+                   grants=grants or [])
+    if isinstance(exc, QuerySyntaxError):  # bad input, not a refusal: nothing was read
+        return render_template("search.html", error=f"检索式有误：{exc}", **context), 400
+    if isinstance(exc, ReadDenied):
+        return render_template("search.html", error=f"查询被拒绝：{exc.reason}（已记录审计）",
+                               **context), 403
+    if isinstance(exc, (SearchUnavailable, AuditWriteError)):
+        message = "审计记录无法写入，查询已拒绝" if isinstance(exc, AuditWriteError) else str(exc)
+        return render_template("search.html", error=message, **context), 503
+    raise exc
+
+
+def _posted_search():
+    """The one-step form (grant, typed purpose and query posted together, as API-less clients
+    and older bookmarks of the form do): it opens a reading session and searches in it, so the
+    results link to session pages. A post that cannot open one (no purpose, no valid grant) is
+    refused by the read itself, as before, with its audit record."""
+    form = {"grant_id": int_arg(request.form.get("grant_id")), "q": request.form.get("q", ""),
+            "sort": request.form.get("sort", "relevance"),
+            "page": int_arg(request.form.get("page")) or 1}
+    purpose = request.form.get("purpose", "")
+    rs = None
+    try:
+        row = open_session(get_session(), user=current_user, grant_id=form["grant_id"],
+                           purpose=purpose, actor=request_actor())
+        rs = resolve(row.id, "search", form["q"])
+    except (InvalidInput, GrantDenied, SessionRefused):
+        pass  # the read below refuses with its own reason and audit record
+    grant_id, purpose = (rs.grant_id, rs.purpose) if rs else (form["grant_id"], purpose)
+    try:
+        outcome = search_pages(user=current_user, grant_id=grant_id, purpose=purpose,
+                               query=form["q"], page=form["page"], sort=form["sort"],
+                               client_addr=client_addr())
+    except Exception as exc:  # noqa: BLE001 - _refused re-raises what it does not know
+        return _refused(exc, rs=rs, form=form,
+                        grants=active_grants(get_session(), current_user))
+    if rs is not None:
+        count_read(get_session(), rs.row)
+    return render_template("search.html", rs=rs, form=form, outcome=plain(outcome), error=None,
+                           sorts=SORTS, cached=False,
+                           back=urlencode({"q": form["q"], "sort": form["sort"],
+                                           "page": form["page"]}))
