@@ -73,10 +73,12 @@ def ends_at(row: ReadingSession) -> datetime:
 
 
 def open_session(db: Session, *, user: User, grant_id: int | None, purpose: str,
-                 actor: Actor) -> ReadingSession:
+                 actor: Actor, audited: bool = True) -> ReadingSession:
     """A new session under `grant_id` for the typed `purpose`. InvalidInput (400) for a missing or
     over-long purpose; GrantDenied (403, audited) for a grant that is not the user's or not
-    active. The opening is audited with the purpose, like every read."""
+    active. The opening is audited with the purpose, like every read; `audited=False` is for the
+    one-step form, whose read follows at once and names the session with the same purpose (so
+    that a form post stays one record, and a refused grant is recorded by the read itself)."""
     purpose = (purpose or "").strip()
     if not purpose:
         raise InvalidInput("必须填写本次查询事由（每次开启阅读会话时自行填写）")
@@ -86,6 +88,8 @@ def open_session(db: Session, *, user: User, grant_id: int | None, purpose: str,
     try:
         grant = resolve_grant(db, user, grant_id)
     except GrantDenied as exc:
+        if not audited:
+            raise
         record_event(actor, Event(action=Action.READING_OPEN, outcome="denied", reason=exc.reason,
                                   purpose=purpose, grant_id=grant_id,
                                   approval_ref=exc.grant.ref if exc.grant else ""))
@@ -98,11 +102,12 @@ def open_session(db: Session, *, user: User, grant_id: int | None, purpose: str,
                          purpose_ciphertext=vault_from_config(current_app.config).encrypt(
                              purpose.encode(), aad=_aad(sid)))
     db.add(row)
-    record_event(actor, Event(action=Action.READING_OPEN, outcome="allowed", purpose=purpose,
-                              grant_id=grant.id, approval_ref=grant.ref,
-                              filters={"reading_session": sid,
-                                       "expires_at": hard_end.isoformat(timespec="seconds")}),
-                 session=db)
+    if audited:
+        record_event(actor, Event(action=Action.READING_OPEN, outcome="allowed", purpose=purpose,
+                                  grant_id=grant.id, approval_ref=grant.ref,
+                                  filters={"reading_session": sid,
+                                           "expires_at": hard_end.isoformat(timespec="seconds")}),
+                     session=db)
     db.commit()
     return row
 

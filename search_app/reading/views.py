@@ -17,10 +17,13 @@ from search_app.permissions import Permission, requires
 from search_app.reading import cache, web
 from search_app.reading.highlight import highlight
 from search_app.reading.services import (SessionRefused, close_session, count_read, open_session)
-from search_app.reading.web import ask_to_open, plain, refusal_message, resolve, results_url
+from search_app.reading.services import Live
+from search_app.reading.web import (ask_to_open, cached_read, plain, refusal_message, resolve,
+                                    results_url)
 from search_app.search import (InvalidInput, ReadDenied, SearchUnavailable, page_image_for,
                                unmask_page, view_page)
 from search_app.search.export_pdf import export_pdf
+from search_app.search.page_views import watermark_text
 from indexer.vocab import PII_KINDS
 
 bp = Blueprint("reading", __name__)
@@ -79,28 +82,12 @@ def page(doc_id: str):
     except SessionRefused as exc:
         return ask_to_open(exc.reason)
     back = request.args.get("back", "")
-    name = cache.key(rs.id, "page", doc_id)
-    data = cache.get_json(name)
-    fresh = False
     try:
-        if unmask:
-            view = plain(unmask_page(user=current_user, grant_id=rs.grant_id, purpose=rs.purpose,
-                                     doc_id=doc_id, client_addr=client_addr()))
-            view["file_pages"] = (data or {}).get("file_pages", [])
-            fresh = True
-        elif data is None:
-            view = plain(view_page(user=current_user, grant_id=rs.grant_id, purpose=rs.purpose,
-                                   doc_id=doc_id, client_addr=client_addr(), with_file=True))
-            cache.put_json(name, view)
-            fresh = True
-        else:
-            view = data
+        view, fresh = page_data(rs, doc_id, unmask=unmask)
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         message, status = refusal_message(exc)
         return render_template("page.html", page=None, error=message, rs=rs, back=back,
                                back_url=results_url(back, rs.id)), status
-    if fresh:
-        count_read(get_session(), rs.row)
     files = view.get("file_pages") or []
     ids = [p["doc_id"] for p in files]
     at = ids.index(doc_id) if doc_id in ids else -1
@@ -115,15 +102,31 @@ def page(doc_id: str):
         image_url=url_for("pages.image", doc_id=doc_id, s=rs.id),
         mask_url=link(doc_id), unmask_url=url_for("reading.page", doc_id=doc_id, s=rs.id,
                                                   back=back, unmask=1),
-        cached=not fresh)
+        cached=not fresh, watermark=watermark_text(view["audit_seq"]))
 
 
-def session_image(doc_id: str) -> Response:
+def page_data(rs: Live, doc_id: str, *, unmask: bool = False) -> tuple[dict, bool]:
+    """(the page as shown, fresh). Masked: from the session's cache, or read once (with the
+    file's pages). Unmasked: always a new read, never cached; it keeps the file's pages."""
+    def masked():
+        return view_page(user=current_user, grant_id=rs.grant_id, purpose=rs.purpose,
+                         doc_id=doc_id, client_addr=client_addr(), with_file=True)
+    if not unmask:
+        return cached_read(rs, "page", doc_id, masked)
+    view = plain(unmask_page(user=current_user, grant_id=rs.grant_id, purpose=rs.purpose,
+                             doc_id=doc_id, client_addr=client_addr()))
+    known = cache.get_json(cache.key(rs.id, "page", doc_id)) or {}
+    view["file_pages"] = known.get("file_pages", [])
+    count_read(get_session(), rs.row)
+    return view, True
+
+
+def session_image(doc_id: str, sid: str | None = None) -> Response:
     """The page's served image in session `s` (`thumb=1`: a small one for the file strip). One
     audited read per page and session: later requests, thumbnails included, come from the cache."""
     thumb = request.args.get("thumb") == "1"
     try:
-        rs = resolve(request.args.get("s"), "page.image", doc_id)
+        rs = resolve(sid or request.args.get("s"), "page.image", doc_id)
     except SessionRefused as exc:
         return Response(f"图像读取被拒绝：{exc.reason}\n", status=403, mimetype="text/plain")
     full_key, thumb_key = cache.key(rs.id, "image", doc_id), cache.key(rs.id, "thumb", doc_id)

@@ -2,6 +2,7 @@
 session, with the refusal audited through the choke point), cache keys, and the links back."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -12,7 +13,8 @@ from flask_login import current_user
 from search_app.audit.service import AuditWriteError, client_addr
 from search_app.db import get_session
 from search_app.grants.services import active_grants
-from search_app.reading.services import Live, SessionRefused, live, open_sessions
+from search_app.reading import cache
+from search_app.reading.services import Live, SessionRefused, count_read, live, open_sessions
 from search_app.search import ReadDenied
 from search_app.search._choke import Found, guarded_read
 
@@ -62,6 +64,19 @@ def plain(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [plain(v) for v in obj]
     return obj
+
+
+def cached_read(rs: Live, kind: str, params: Any, read: Callable[[], Any]) -> tuple[Any, bool]:
+    """(what the reader was shown, fresh): from the session's cache when this session already
+    read it, else `read()` — a new read, audited by the choke point — stored for the next time."""
+    name = cache.key(rs.id, kind, params)
+    data = cache.get_json(name)
+    if data is not None:
+        return data, False
+    data = plain(read())
+    cache.put_json(name, data)
+    count_read(get_session(), rs.row)
+    return data, True
 
 
 def results_args(back: str, sid: str) -> dict[str, str]:

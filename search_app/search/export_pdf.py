@@ -25,6 +25,7 @@ from search_app.search import load_page_image, served_image
 from search_app.search._choke import Found, ReadDenied, ScopedIndex, guarded_read
 from search_app.search._parse import InvalidInput
 from search_app.search._query import RESULT_FIELDS
+from search_app.timeutil import zone_label
 
 A4 = (595.0, 842.0)  # points
 MAX_SELECTED = 1000
@@ -99,10 +100,11 @@ def export_pdf(*, user: User, grant_id: int | None, purpose: str, viewer: str,
         page = doc.new_page(width=A4[0], height=A4[1])
         page.insert_image(pymupdf.Rect(24, 24, A4[0] - 24, A4[1] - 40), stream=buf.getvalue(),
                           keep_proportion=True)
-        footer = (f"审批编号 {grant.ref} · 阅读会话 {session_label or '—'} · 审计记录 #{rec.seq} · "
-                  f"{meta.get('archive_no')} 第 {meta.get('page_no')} 页 · 导出 {n}/{total} · "
-                  f"{viewer} {when:%Y-%m-%d %H:%M}")
-        page.insert_text((24, A4[1] - 20), footer, fontname="china-s", fontsize=7)
+        lines = (f"审批编号 {grant.ref} · 阅读会话 {session_label or '—'} · 审计记录 #{rec.seq}",
+                 f"{meta.get('archive_no')} 第 {meta.get('page_no')} 页 · 导出第 {n}/{total} 页 · "
+                 f"导出人 {viewer} · {when:%Y-%m-%d %H:%M}（{zone_label(when.tzinfo, when)}）")
+        for row, line in enumerate(lines):
+            page.insert_text((24, A4[1] - 26 + 10 * row), line, fontname="china-s", fontsize=7)
     doc.set_metadata({"title": f"导出 {grant.ref} #{rec.seq}", "producer": "档案检索系统"})
     pdf = doc.tobytes(garbage=3, deflate=True)
     doc.close()

@@ -10,9 +10,8 @@ from flask_login import current_user
 from search_app.audit.service import AuditWriteError, client_addr, request_actor
 from search_app.db import get_session
 from search_app.grants.services import GrantDenied, active_grants
-from search_app.reading import cache
 from search_app.reading.services import SessionRefused, count_read, open_session
-from search_app.reading.web import ask_to_open, plain, resolve
+from search_app.reading.web import ask_to_open, cached_read, plain, resolve
 from search_app.permissions import Permission, has_permission, public, requires
 from search_app.search import (SORTS, InvalidInput, QuerySyntaxError, ReadDenied,
                                SearchUnavailable, search_pages)
@@ -69,21 +68,14 @@ def search():
             "page": int_arg(request.args.get("page")) or 1}
     if not form["q"].strip():
         return _render(rs, form, None)
-    name = cache.key(rs.id, "results", sorted((k, v) for k, v in request.args.items(multi=True)
-                                              if k != "s"))
-    data = cache.get_json(name)
-    if data is not None:
-        return _render(rs, form, data, cached=True)
+    params = sorted((k, v) for k, v in request.args.items(multi=True) if k != "s")
     try:
-        outcome = search_pages(user=current_user, grant_id=rs.grant_id, purpose=rs.purpose,
-                               query=form["q"], page=form["page"], sort=form["sort"],
-                               client_addr=client_addr())
+        data, fresh = cached_read(rs, "results", params, lambda: search_pages(
+            user=current_user, grant_id=rs.grant_id, purpose=rs.purpose, query=form["q"],
+            page=form["page"], sort=form["sort"], client_addr=client_addr()))
     except Exception as exc:  # noqa: BLE001 - _refused re-raises what it does not know
         return _refused(exc, rs=rs, form=form)
-    data = plain(outcome)
-    cache.put_json(name, data)
-    count_read(get_session(), rs.row)
-    return _render(rs, form, data)
+    return _render(rs, form, data, cached=not fresh)
 
 
 def _render(rs, form: dict, outcome, *, cached: bool = False, status: int = 200):
@@ -119,7 +111,7 @@ def _posted_search():
     rs = None
     try:
         row = open_session(get_session(), user=current_user, grant_id=form["grant_id"],
-                           purpose=purpose, actor=request_actor())
+                           purpose=purpose, actor=request_actor(), audited=False)
         rs = resolve(row.id, "search", form["q"])
     except (InvalidInput, GrantDenied, SessionRefused):
         pass  # the read below refuses with its own reason and audit record
