@@ -63,7 +63,8 @@ def test_session_api_journey(app, ctx, corpus, make_user, make_grant):
     assert int(pdf.headers["X-Audit-Seq"]) == audit_records("export.pdf", user_id=user.id)[0].seq
 
     other = _bearer(app, make_user("staff"))
-    for url in (f"/api/v1/sessions/{sid}/search?q=x", f"/api/v1/sessions/{sid}/pages/{quote(FILE + '#p0001')}"):
+    for url in (f"/api/v1/sessions/{sid}/search?q=x", f"/api/v1/sessions/{sid}/pages/{quote(FILE + '#p0001')}",
+                page.json["image_url"]):
         resp = other.get(url)
         assert resp.status_code == 403 and "不属于您" in resp.json["message"], \
             f"another user's token read {url} in the session"

@@ -12,6 +12,7 @@ from PIL import Image
 
 from search_app.audit.service import AuditWriteError, client_addr, request_actor
 from search_app.db import get_session
+from search_app.errors import render_error
 from search_app.grants.services import GrantDenied
 from search_app.permissions import Permission, requires
 from search_app.reading import cache, web
@@ -128,7 +129,7 @@ def session_image(doc_id: str, sid: str | None = None) -> Response:
     try:
         rs = resolve(sid or request.args.get("s"), "page.image", doc_id)
     except SessionRefused as exc:
-        return Response(f"图像读取被拒绝：{exc.reason}\n", status=403, mimetype="text/plain")
+        return _image_refused(exc.reason, 403)
     full_key, thumb_key = cache.key(rs.id, "image", doc_id), cache.key(rs.id, "thumb", doc_id)
     if thumb:
         png = cache.get_bytes(thumb_key)
@@ -141,8 +142,7 @@ def session_image(doc_id: str, sid: str | None = None) -> Response:
                                  doc_id=doc_id, viewer=viewer_label(), client_addr=client_addr(),
                                  extra={"thumbnail": True} if thumb else {})
         except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
-            message, status = refusal_message(exc)
-            return Response(f"图像读取被拒绝：{message}\n", status=status, mimetype="text/plain")
+            return _image_refused(*refusal_message(exc))
         cache.put_bytes(full_key, png)
         count_read(get_session(), rs.row)
     if not thumb:
@@ -153,6 +153,13 @@ def session_image(doc_id: str, sid: str | None = None) -> Response:
     img.save(out, format="PNG")
     cache.put_bytes(thumb_key, out.getvalue())
     return _png(out.getvalue())
+
+
+def _image_refused(message: str, status: int):
+    """Plain text for an <img> on a page, the JSON error under /api/v1."""
+    if request.path.startswith("/api/"):
+        return render_error(status, f"图像读取被拒绝：{message}")
+    return Response(f"图像读取被拒绝：{message}\n", status=status, mimetype="text/plain")
 
 
 def _png(data: bytes) -> Response:
@@ -173,10 +180,10 @@ def export():
                          archive_no=request.form.get("archive_no", "").strip(),
                          client_addr=client_addr(), session_label=rs.id)
     except InvalidInput as exc:
-        return Response(f"导出有误：{exc}\n", status=400, mimetype="text/plain")
+        return render_error(400, f"导出有误：{exc}")
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         message, status = refusal_message(exc)
-        return Response(f"导出被拒绝：{message}\n", status=status, mimetype="text/plain")
+        return render_error(status, f"导出被拒绝：{message}")
     count_read(get_session(), rs.row)
     name = f"export-{out.approval_ref}-{out.audit_seq}.pdf"
     return Response(out.pdf, mimetype="application/pdf",
