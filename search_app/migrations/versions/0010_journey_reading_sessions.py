@@ -15,6 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Idempotent: a database stamped back to an earlier revision (and re-upgraded) keeps its table.
+    if sa.inspect(op.get_bind()).has_table('reading_sessions'):
+        return
     op.create_table(
         'reading_sessions',
         sa.Column('id', sa.String(length=32), nullable=False),
