@@ -244,3 +244,34 @@ def test_lookup_in_session_links_to_page_and_reposts_nothing(app, ctx, ingest, m
     back = html.unescape(re.search(r'href="([^"]+)" id="back-to-results"',
                                    page.get_data(as_text=True)).group(1))
     assert back.startswith("/lookup?") and client.get(back).status_code == 200
+
+
+def test_every_link_of_the_session_pages_is_a_get_that_answers(app, ctx, corpus, make_user,
+                                                              make_grant):
+    """What Back, reload, a new tab or a colleague's bookmark does: GET the URL again. Every link
+    on the results and page views answers 200 (never 405), and every form they post answers
+    with a redirect (open, close: 303, tested above) or a download, never a page that a reload
+    would post again."""
+    user = make_user("staff")
+    client = _client(app, user)
+    sid = open_session(client, make_grant(user).id)
+    start = f"/search?s={sid}&q={quote(PHRASE)}"
+    seen, todo, posts = set(), [start], set()
+    while todo:
+        url = todo.pop()
+        if url in seen or not (url.startswith("/search") or url.startswith("/pages/")):
+            continue
+        seen.add(url)
+        resp = client.get(url)
+        assert resp.status_code == 200, f"GET {url} answered {resp.status_code}"
+        if resp.mimetype == "text/html":
+            body = resp.get_data(as_text=True)
+            posts |= set(re.findall(r'<form method="post" action="([^"]+)"', body))
+            todo += [html.unescape(u) for u in re.findall(r'(?:href|src)="([^"]*)"', body)
+                     if "unmask=1" not in u]
+    assert any(u.startswith("/pages/") and "image" not in u for u in seen), "no page view reached"
+    assert posts <= {"/reading/open", "/reading/close", "/reading/export.pdf", "/search/export", "/logout",
+                     "/logout-all"}, f"a session page posts to {posts}"
+    exported = client.post("/reading/export.pdf", data={"s": sid, "doc": f"{FILE}#p0001"})
+    assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
+    assert client.post("/reading/close", data={"s": sid}).status_code == 303
