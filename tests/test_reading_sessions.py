@@ -275,3 +275,25 @@ def test_every_link_of_the_session_pages_is_a_get_that_answers(app, ctx, corpus,
     exported = client.post("/reading/export.pdf", data={"s": sid, "doc": f"{FILE}#p0001"})
     assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
     assert client.post("/reading/close", data={"s": sid}).status_code == 303
+
+
+def test_a_cache_entry_moved_to_another_session_is_not_served(app, ctx, corpus, make_user,
+                                                              make_grant):
+    """Someone with Redis access copies user A's cached results under user B's session key:
+    the entry is bound to its key (AES-GCM associated data), so B's request reads afresh under
+    B's own grant and audit record instead of being shown A's results."""
+    from search_app.reading import cache
+
+    a, b = make_user("staff"), make_user("staff")
+    ca, cb = _client(app, a), _client(app, b)
+    sa, sb = open_session(ca, make_grant(a).id), open_session(cb, make_grant(b).id)
+    url = f"/search?q={quote(PHRASE)}"
+    assert FILE in ca.get(f"{url}&s={sa}").get_data(as_text=True)
+    params = sorted([("q", PHRASE)])
+    stolen = cache._client().get(cache.key(sa, "results", params))
+    assert stolen and PHRASE.encode() not in stolen, "the cached results are stored in clear"
+    cache._client().set(cache.key(sb, "results", params), stolen, ex=60)
+    body = cb.get(f"{url}&s={sb}").get_data(as_text=True)
+    assert 'id="from-cache"' not in body, "an entry copied from another session was served"
+    [rec] = audit_records("search", user_id=b.id)
+    assert rec.filters["reading_session"] == sb
