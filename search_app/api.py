@@ -52,14 +52,20 @@ def search():
     grant_id, page = body.get("grant_id"), body.get("page", 1)
     if not isinstance(grant_id, int) or not isinstance(page, int) or page < 1:
         return render_error(400, "grant_id 必须是整数，page 必须是正整数")
-    if not all(isinstance(body.get(k, ""), str) for k in ("q", "purpose", "sort")) \
+    if not all(isinstance(body.get(k, ""), str) for k in ("q", "purpose", "sort", "group")) \
             or "q" not in body:
-        return render_error(400, "q、purpose 和 sort 必须是字符串")
+        return render_error(400, "q、purpose、sort 和 group 必须是字符串")
     out, error = _read(search_pages, grant_id=grant_id, purpose=body.get("purpose", ""),
-                       query=body["q"], page=page, sort=body.get("sort") or "relevance")
+                       query=body["q"], page=page, sort=body.get("sort") or "relevance",
+                       group=body.get("group") or "page")
     if error:
         return error
     return {
+        "group": out.group, "chips": out.chips, "refine": out.refine,
+        "files": [{"archive_no": f.archive_no, **f.fields, "matched_pages": f.matched_pages,
+                   "score": f.score,
+                   "pages": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}
+                             for h in f.pages]} for f in out.files],
         "query": out.query, "total": out.total, "page": out.page, "page_size": out.page_size,
         "approval_ref": out.approval_ref, "grant_id": out.grant_id, "audit_seq": out.audit_seq,
         "hits": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}

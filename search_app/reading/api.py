@@ -90,7 +90,8 @@ def search(sid: str):
     try:
         data, fresh = cached_read(rs, "results", params, lambda: search_pages(
             user=current_user, grant_id=rs.grant_id, purpose=rs.purpose, query=q,
-            page=max(page, 1), sort=sort, client_addr=client_addr()))
+            page=max(page, 1), sort=sort, group=request.args.get("group", "page"),
+            client_addr=client_addr()))
     except InvalidInput as exc:
         return render_error(400, f"检索式有误：{exc}（排序可选：{'、'.join(SORTS)}）")
     except Exception as exc:  # noqa: BLE001 - _failed re-raises what it does not know

@@ -65,14 +65,14 @@ def search():
     except SessionRefused as exc:
         return ask_to_open(exc.reason)
     form = {"q": request.args.get("q", ""), "sort": request.args.get("sort", "relevance"),
-            "page": int_arg(request.args.get("page")) or 1}
+            "group": request.args.get("group", "page"), "page": int_arg(request.args.get("page")) or 1}
     if not form["q"].strip():
         return _render(rs, form, None)
     params = sorted((k, v) for k, v in request.args.items(multi=True) if k != "s")
     try:
         data, fresh = cached_read(rs, "results", params, lambda: search_pages(
             user=current_user, grant_id=rs.grant_id, purpose=rs.purpose, query=form["q"],
-            page=form["page"], sort=form["sort"], client_addr=client_addr()))
+            page=form["page"], sort=form["sort"], group=form["group"], client_addr=client_addr()))
     except Exception as exc:  # noqa: BLE001 - _refused re-raises what it does not know
         return _refused(exc, rs=rs, form=form)
     return _render(rs, form, data, cached=not fresh)
@@ -105,7 +105,7 @@ def _posted_search():
     results link to session pages. A post that cannot open one (no purpose, no valid grant) is
     refused by the read itself, as before, with its audit record."""
     form = {"grant_id": int_arg(request.form.get("grant_id")), "q": request.form.get("q", ""),
-            "sort": request.form.get("sort", "relevance"),
+            "sort": request.form.get("sort", "relevance"), "group": request.form.get("group", "page"),
             "page": int_arg(request.form.get("page")) or 1}
     purpose = request.form.get("purpose", "")
     rs = None
@@ -119,7 +119,7 @@ def _posted_search():
     try:
         outcome = search_pages(user=current_user, grant_id=grant_id, purpose=purpose,
                                query=form["q"], page=form["page"], sort=form["sort"],
-                               client_addr=client_addr())
+                               group=form["group"], client_addr=client_addr())
     except Exception as exc:  # noqa: BLE001 - _refused re-raises what it does not know
         return _refused(exc, rs=rs, form=form,
                         grants=active_grants(get_session(), current_user))
@@ -128,4 +128,4 @@ def _posted_search():
     return render_template("search.html", rs=rs, form=form, outcome=plain(outcome), error=None,
                            sorts=SORTS, cached=False,
                            back=urlencode({"q": form["q"], "sort": form["sort"],
-                                           "page": form["page"]}))
+                                           "group": form["group"], "page": form["page"]}))
