@@ -7,14 +7,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from search_app.audit.service import AuditWriteError, client_addr, request_actor
+from search_app.audit.service import AuditWriteError, client_addr
 from search_app.db import get_session
-from search_app.grants.services import GrantDenied, active_grants
-from search_app.reading.services import SessionRefused, count_read, open_session
-from search_app.reading.web import ask_to_open, cached_read, plain, resolve
+from search_app.grants.services import active_grants
+from search_app.reading.services import SessionRefused
+from search_app.reading.web import ask_to_open, cached_read, resolve
 from search_app.permissions import Permission, has_permission, public, requires
-from search_app.search import (SORTS, InvalidInput, QuerySyntaxError, ReadDenied,
-                               SearchUnavailable, search_pages)
+from search_app.search import (SORTS, QuerySyntaxError, ReadDenied, SearchUnavailable,
+                               search_pages)
 
 bp = Blueprint("search", __name__)
 
@@ -100,32 +100,19 @@ def _refused(exc: Exception, *, rs, form: dict, grants=None):
 
 
 def _posted_search():
-    """The one-step form (grant, typed purpose and query posted together, as API-less clients
-    and older bookmarks of the form do): it opens a reading session and searches in it, so the
-    results link to session pages. A post that cannot open one (no purpose, no valid grant) is
-    refused by the read itself, as before, with its audit record."""
-    form = {"grant_id": int_arg(request.form.get("grant_id")), "q": request.form.get("q", ""),
+    """The one-step form (grant, typed purpose and query posted together), kept for clients of
+    that form: it reads without a reading session, as before, and its results re-search and
+    open pages by posting the same fields. The UI opens a session instead (reading.open_)."""
+    form = {"grant_id": int_arg(request.form.get("grant_id")),
+            "purpose": request.form.get("purpose", ""), "q": request.form.get("q", ""),
             "sort": request.form.get("sort", "relevance"), "group": request.form.get("group", "page"),
             "page": int_arg(request.form.get("page")) or 1}
-    purpose = request.form.get("purpose", "")
-    rs = None
     try:
-        row = open_session(get_session(), user=current_user, grant_id=form["grant_id"],
-                           purpose=purpose, actor=request_actor(), audited=False)
-        rs = resolve(row.id, "search", form["q"])
-    except (InvalidInput, GrantDenied, SessionRefused):
-        pass  # the read below refuses with its own reason and audit record
-    grant_id, purpose = (rs.grant_id, rs.purpose) if rs else (form["grant_id"], purpose)
-    try:
-        outcome = search_pages(user=current_user, grant_id=grant_id, purpose=purpose,
-                               query=form["q"], page=form["page"], sort=form["sort"],
-                               group=form["group"], client_addr=client_addr())
+        outcome = search_pages(user=current_user, grant_id=form["grant_id"],
+                               purpose=form["purpose"], query=form["q"], page=form["page"],
+                               sort=form["sort"], group=form["group"], client_addr=client_addr())
     except Exception as exc:  # noqa: BLE001 - _refused re-raises what it does not know
-        return _refused(exc, rs=rs, form=form,
+        return _refused(exc, rs=None, form=form,
                         grants=active_grants(get_session(), current_user))
-    if rs is not None:
-        count_read(get_session(), rs.row)
-    return render_template("search.html", rs=rs, form=form, outcome=plain(outcome), error=None,
-                           sorts=SORTS, cached=False,
-                           back=urlencode({"q": form["q"], "sort": form["sort"],
-                                           "group": form["group"], "page": form["page"]}))
+    return render_template("search.html", rs=None, form=form, outcome=outcome, error=None,
+                           sorts=SORTS, cached=False, back="")
