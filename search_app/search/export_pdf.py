@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from search_app.accounts.models import User
+from search_app.audit.actions import Action
 from search_app.audit.models import AuditRecord
 from search_app.db import get_session
 from search_app.grants.models import Grant
@@ -87,7 +88,7 @@ def export_pdf(*, user: User, grant_id: int | None, purpose: str, viewer: str,
                      extra={"archive_no": archive_no} if archive_no else {})
 
     grant, found, rec = guarded_read(
-        user=user, grant_id=grant_id, purpose=purpose, action="export.pdf",
+        user=user, grant_id=grant_id, purpose=purpose, action=Action.EXPORT_PDF,
         client_addr=client_addr, query=archive_no or f"{len(doc_ids)} 页",
         filters={"format": "pdf", "selection": "file" if archive_no else "pages"}, run=run)
     when = rec.ts.replace(tzinfo=UTC).astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
