@@ -118,6 +118,14 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "MAX_PAGE_ATTEMPTS": ("int", 3),
     # Page images are fetched through a signed URL minted by the page view; it expires after this.
     "IMAGE_URL_SECONDS": ("int", 120),
+    # Reading sessions (search_app/reading): a session ends after READING_IDLE_MINUTES without a
+    # read, after READING_MAX_HOURS, or when its grant expires, whichever is first. Result pages
+    # and page views are cached (encrypted, in Redis) for READING_CACHE_SECONDS, so Back and
+    # paging do not read again. EXPORT_PAGES_PER_GRANT caps the PDF pages exported per grant.
+    "READING_IDLE_MINUTES": ("int", 30),
+    "READING_MAX_HOURS": ("int", 8),
+    "READING_CACHE_SECONDS": ("int", 900),
+    "EXPORT_PAGES_PER_GRANT": ("int", 200),
     # Where the ingest UI stores uploaded manifests and scans (the worker reads them from there).
     "INGEST_UPLOAD_DIR": ("str", "var/uploads"),
     # An upload batch nobody started or came back to (encrypted scans of a failed check) is

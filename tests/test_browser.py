@@ -80,7 +80,7 @@ def test_staff_logs_in_and_searches(server, browser, ctx, ingest, make_user, mak
         f"查询事由 was pre-filled from the grant: {purpose.get_attribute('value')!r}"
     purpose.send_keys("核实户口迁移登记")
     browser.find_element(By.ID, "q").send_keys("户口迁移")
-    submit(browser, "#search-form button.primary")
+    submit(browser, "#open-form button.primary")  # opens the reading session and searches in it
     results = browser.find_element(By.ID, "results")
     _shot(browser, "search-results")
     page = browser.page_source
@@ -99,6 +99,7 @@ def test_search_without_grant_is_refused_with_reason(server, browser, ctx, make_
     assert "没有有效的查询授权" in browser.find_element(By.ID, "no-grant").text
     browser.find_element(By.ID, "purpose").send_keys("测试")
     browser.find_element(By.ID, "q").send_keys("户籍")
-    submit(browser, "#search-form button.primary")
+    submit(browser, "#open-form button.primary")
     _shot(browser, "search-refused")
-    assert "查询被拒绝" in browser.find_element(By.ID, "search-error").text
+    refusal = browser.find_element(By.ID, "session-required").text
+    assert "不能开启阅读会话" in refusal and "未选择查询授权" in refusal, refusal

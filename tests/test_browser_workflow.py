@@ -102,7 +102,7 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     purpose.clear()
     purpose.send_keys("核实户口迁移登记")
     browser.find_element(By.ID, "q").send_keys(phrase)
-    submit(browser, "#search-form button.primary")
+    submit(browser, "#open-form button.primary")
     results = browser.find_element(By.ID, "results")
     _shot(browser, "workflow-5-search-results")
     assert archive_no in results.text, "the approved grant does not find the ingested file"

@@ -13,6 +13,9 @@ class Action(StrEnum):
     PAGE_UNMASK = "page.unmask"
     PAGE_IMAGE = "page.image"
     PII_LOOKUP = "pii.lookup"
+    EXPORT_PDF = "export.pdf"
+    READING_OPEN = "reading.open"
+    READING_CLOSE = "reading.close"
     LOGIN = "auth.login"
     LOGOUT = "auth.logout"
     LOGOUT_ALL = "auth.logout_all"
@@ -55,11 +58,12 @@ class Action(StrEnum):
 ROUTE_PREFIX = "route:"
 
 READ_ACTIONS = frozenset({Action.SEARCH, Action.EXPORT, Action.PAGE_VIEW, Action.PAGE_UNMASK,
-                          Action.PAGE_IMAGE, Action.PII_LOOKUP})
+                          Action.PAGE_IMAGE, Action.PII_LOOKUP, Action.EXPORT_PDF})
 
 ACTION_LABELS: dict[str, str] = {
     Action.SEARCH: "检索", Action.EXPORT: "导出", Action.PAGE_VIEW: "查看页面",
     Action.PAGE_UNMASK: "显示敏感字段", Action.PAGE_IMAGE: "查看页面图像", Action.PII_LOOKUP: "精确查找",
+    Action.EXPORT_PDF: "导出 PDF", Action.READING_OPEN: "开启阅读会话", Action.READING_CLOSE: "结束阅读会话",
     Action.LOGIN: "登录", Action.LOGOUT: "退出", Action.LOGOUT_ALL: "全部退出",
     Action.THROTTLE_LIFT: "解除登录限速",
     Action.GRANT_REQUEST: "申请授权", Action.GRANT_APPROVE: "批准授权", Action.GRANT_DENY: "驳回授权",

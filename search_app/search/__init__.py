@@ -42,7 +42,8 @@ FILE_PAGES_SHOWN = 3  # best pages shown under each file of a grouped search
 
 __all__ = ["ReadDenied", "ReadFailed", "SearchUnavailable", "InvalidInput", "QuerySyntaxError", "SORTS", "GROUPS", "SearchHit", "FileHit", "SearchOutcome", "PageView",
            "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
-           "lookup_pii", "page_image", "image_url_token"]
+           "lookup_pii", "page_image", "page_image_for", "load_page_image", "served_image",
+           "image_url_token"]
 
 
 @dataclass
@@ -76,6 +77,8 @@ class PageView:
     approval_ref: str
     grant_id: int
     audit_seq: int
+    # the pages of the same file (档号) the grant covers, in order: [{"doc_id", "page_no"}]
+    file_pages: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _parsed(query: str, sort: str, group: str = "page"):
@@ -155,12 +158,33 @@ def _page_view(grant: Grant, source: dict[str, Any], rec, text: str, unmasked: l
                     approval_ref=grant.ref, grant_id=grant.id, audit_seq=rec.seq)
 
 
+def _file_pages(index: ScopedIndex, archive_no: str) -> list[dict[str, Any]]:
+    """The pages of one file that the grant's filter admits (for thumbnails and previous/next)."""
+    body = {"size": 1000, "_source": {"includes": ["doc_id", "page_no"]},
+            "query": {"term": {"archive_no": archive_no}}, "sort": [{"page_no": "asc"}]}
+    return [{"doc_id": h["_source"]["doc_id"], "page_no": h["_source"]["page_no"]}
+            for h in index.search(body)["hits"]["hits"]]
+
+
 def view_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
-              client_addr: str = "") -> PageView:
+              client_addr: str = "", with_file: bool = False) -> PageView:
+    """One page, masked; `with_file` also lists the file's pages in the grant's scope (their
+    ids only: reading one of them is a read of its own)."""
+    fetch = _fetch_page(doc_id)
+
+    def run(grant: Grant, index: ScopedIndex) -> Found:
+        found = fetch(grant, index)
+        if with_file:
+            found.payload = {**found.payload,
+                             "_file": _file_pages(index, found.payload.get("archive_no", ""))}
+        return found
+
     grant, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
                                      action=Action.PAGE_VIEW, client_addr=client_addr, query=doc_id,
-                                     run=_fetch_page(doc_id))
-    return _page_view(grant, found.payload, rec, found.payload.get("text_display", ""), [])
+                                     run=run)
+    view = _page_view(grant, found.payload, rec, found.payload.get("text_display", ""), [])
+    view.file_pages = found.payload.get("_file", [])
+    return view
 
 
 def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
@@ -197,43 +221,61 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
 
 def page_image(*, user: User, token: str, doc_id: str, viewer: str, client_addr: str = "",
                link_refusal: str = "") -> bytes:
-    """The page image with PII burned out at ingest, watermarked now with the viewer, the local
-    time and the number of this read's audit record; PNG bytes. Images are never unmasked: only
-    the redacted one is stored. A stored image larger than the view limit is refused from its
-    header, before any pixel is decoded (and the refusal is audited).
-
-    `token` is the signed link the page view minted (search._signed): grant and purpose come
-    from it and from the page view's audit record, never from the URL; `link_refusal` is the
-    caller's reason to refuse the link as such (it carried a purpose)."""
+    """The page image by the signed link a (form-posted) page view minted (search._signed):
+    grant and purpose come from the token and the page view's audit record, never from the URL;
+    `link_refusal` is the caller's reason to refuse the link as such (it carried a purpose)."""
     claims, reason = open_image_token(token, user_id=user.id, doc_id=doc_id)
     purpose = ""
     if claims is not None:
         purpose, reason = view_record_purpose(claims)
-    link_refusal = link_refusal or reason
+    return page_image_for(user=user, grant_id=claims.grant_id if claims else None,
+                          purpose=purpose, doc_id=doc_id, viewer=viewer, client_addr=client_addr,
+                          link_refusal=link_refusal or reason,
+                          extra={"page_view_record": claims.view_seq} if claims else {})
+
+
+def page_image_for(*, user: User, grant_id: int | None, purpose: str, doc_id: str, viewer: str,
+                   client_addr: str = "", link_refusal: str = "",
+                   extra: dict[str, Any] | None = None) -> bytes:
+    """The page image with PII burned out at ingest, watermarked now with the viewer, the local
+    time and the number of this read's audit record; PNG bytes. Images are never unmasked: only
+    the redacted one is stored. A stored image larger than the view limit is refused from its
+    header, before any pixel is decoded (and the refusal is audited). Grant and purpose are the
+    caller's: a signed link's (page_image) or a reading session's."""
     fetch = _fetch_page(doc_id)
-    cap = current_app.config["VIEW_MAX_EDGE_PX"]
 
     def run(grant: Grant, index: ScopedIndex) -> Found:
         found = fetch(grant, index)
-        secret = get_session().get(PageSecret, doc_id)
-        if secret is None or not secret.image_sha256:
-            raise ReadDenied(f"页面 {doc_id} 没有可显示的图像")
-        data = read_page_image(doc_id, secret.image_sha256)
-        found.payload = _open_stored(doc_id, data, cap)
-        found.extra = {"page_view_record": claims.view_seq}
+        found.payload = load_page_image(doc_id)
+        found.extra = dict(extra or {})
         return found
 
-    _, found, rec = guarded_read(user=user, grant_id=claims.grant_id if claims else None,
-                                 purpose=purpose, action=Action.PAGE_IMAGE, client_addr=client_addr,
-                                 query=doc_id, link_check=link_refusal or None, run=run)
-    img = found.payload
+    _, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
+                                 action=Action.PAGE_IMAGE, client_addr=client_addr, query=doc_id,
+                                 link_check=link_refusal or None, run=run)
+    out = io.BytesIO()
+    served_image(found.payload, viewer, rec).save(out, format="PNG")
+    return out.getvalue()
+
+
+def load_page_image(doc_id: str) -> Image.Image:
+    """The stored redacted image of a page the caller's scoped query just admitted, opened
+    lazily after its header was checked (ReadDenied when there is none or it is too large)."""
+    secret = get_session().get(PageSecret, doc_id)
+    if secret is None or not secret.image_sha256:
+        raise ReadDenied(f"页面 {doc_id} 没有可显示的图像")
+    return _open_stored(doc_id, read_page_image(doc_id, secret.image_sha256),
+                        current_app.config["VIEW_MAX_EDGE_PX"])
+
+
+def served_image(img: Image.Image, viewer: str, rec) -> Image.Image:
+    """What is served of a stored image: within VIEW_MAX_EDGE_PX, watermarked with the viewer,
+    the read's local time and its audit record (the one place this is done: view and export)."""
+    cap = current_app.config["VIEW_MAX_EDGE_PX"]
     if max(img.size) > cap:  # stored before VIEW_MAX_EDGE_PX: within cap² pixels, scale it
         img.thumbnail((cap, cap), Image.Resampling.LANCZOS)
     when = rec.ts.replace(tzinfo=UTC).astimezone(ZoneInfo(current_app.config["AUDIT_TIMEZONE"]))
-    img = watermark(img, watermark_label(viewer, when, rec.seq))
-    out = io.BytesIO()
-    img.save(out, format="PNG")
-    return out.getvalue()
+    return watermark(img, watermark_label(viewer, when, rec.seq))
 
 
 def read_page_image(doc_id: str, image_sha256: str) -> bytes:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from flask import g, has_app_context
 from opensearchpy.exceptions import TransportError
 
 from indexer.index import FILE_KIND
@@ -130,6 +131,9 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
     base: dict[str, Any] = dict(action=action, purpose=limits.clip(purpose, limits.PURPOSE),
                                 query=limits.clip(query, limits.QUERY), grant_id=grant_id)
     record_filters = dict(filters or {})
+    session_id = g.get("reading_session") if has_app_context() else None
+    if session_id:  # the reading session this request reads in (search_app.reading) names itself
+        record_filters["reading_session"] = session_id
 
     def deny(reason: str, approval_ref: str = "") -> ReadDenied:
         fields = {**base, "approval_ref": approval_ref}

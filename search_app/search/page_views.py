@@ -3,20 +3,25 @@ only parses the form and calls the read function in `search_app.search`; refusal
 are already audited there."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import (Blueprint, Response, current_app, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user
 
-from search_app.audit.service import AuditWriteError, client_addr
+from search_app.audit.service import AuditWriteError, client_addr, request_actor
 from search_app.csvsafe import csv_text
 from search_app.db import get_session
-from search_app.grants.services import active_grants
+from search_app.grants.services import GrantDenied, active_grants
 from search_app.permissions import Permission, requires
 from search_app.search import (LOOKUP_KINDS, InvalidInput, QuerySyntaxError, ReadDenied,
                                SearchUnavailable, export_results, image_url_token, lookup_pii,
                                page_image, unmask_page, view_page)
+from search_app.reading import cache
+from search_app.reading.services import SessionRefused, count_read, open_session
+from search_app.reading.web import ask_to_open, plain, resolve
 from search_app.search.views import int_arg
 
 bp = Blueprint("pages", __name__)
@@ -69,6 +74,11 @@ def image(doc_id: str):
     """The redacted page image, watermarked for this viewer (an <img> on the page view), by
     the signed link the view minted (`t`). A link that carries its own grant or purpose is
     refused outright: whoever wrote it would be choosing the purpose of an audited read."""
+    if "s" in request.args and "t" not in request.args:  # by reading session (search_app.reading)
+        extra = "、".join(sorted(set(request.args) - {"s", "thumb"}))
+        if not extra:
+            from search_app.reading.views import session_image
+            return session_image(doc_id)
     extra = "、".join(sorted(set(request.args) - {"t"}))
     refused = f"链接中不得包含 {extra}；图像只能从页面查看中打开" if extra else ""
     try:
@@ -84,8 +94,15 @@ def image(doc_id: str):
 @bp.route("/search/export", methods=["POST"])
 @requires(Permission.ARCHIVE_SEARCH)
 def export():
-    """CSV of the hits (redacted), headed by who exported it, when, under which approval."""
+    """CSV of the hits (redacted), headed by who exported it, when, under which approval; in a
+    reading session (`s`) under its grant and purpose, else under the posted ones."""
     args = _read_args()
+    if request.form.get("s"):
+        try:
+            rs = resolve(request.form["s"], "export", request.form.get("q", ""))
+        except SessionRefused as exc:
+            return Response(f"导出被拒绝：{exc.reason}\n", status=403, mimetype="text/plain")
+        args.update(grant_id=rs.grant_id, purpose=rs.purpose)
     try:
         out = export_results(query=request.form.get("q", ""),
                              sort=request.form.get("sort", "relevance"), **args)
@@ -111,15 +128,49 @@ def export():
 @bp.route("/lookup", methods=["GET", "POST"])
 @requires(Permission.ARCHIVE_SEARCH)
 def lookup():
+    """Exact look-up in a reading session: the value is posted (never in a URL), the answer is
+    kept in the session's cache and shown by a GET (`r`), so Back and reload never repost it;
+    its hits link to the session's page viewer. A post carrying grant and purpose instead opens
+    a session for it first (the one-step form)."""
+    sid = request.values.get("s", "")
     grants = [g for g in active_grants(get_session(), current_user) if g.allow_lookup]
-    form = {"grant_id": int_arg(request.form.get("grant_id")), "kind": request.form.get("kind", "id_number"),
-            "purpose": request.form.get("purpose", "")}
-    context = dict(grants=grants, form=form, kinds=LOOKUP_KINDS, outcome=None)
+    form = {"kind": request.form.get("kind", "id_number")}
+    if not sid and request.method == "GET":
+        return ask_to_open("", status=200, next_view="lookup")
+    one_step = not sid
+    rs = None
+    if one_step:  # the one-step form: open a session for this look-up, then read in it
+        try:
+            sid = open_session(get_session(), user=current_user,
+                               grant_id=int_arg(request.form.get("grant_id")),
+                               purpose=request.form.get("purpose", ""), actor=request_actor(),
+                               audited=False).id
+        except (InvalidInput, GrantDenied):
+            sid = ""  # the read below refuses with its own reason and audit record
+    if sid:
+        try:
+            rs = resolve(sid, "pii.lookup")
+        except SessionRefused as exc:
+            return ask_to_open(exc.reason, next_view="lookup")
+    context = dict(rs=rs, grants=grants, form=form, kinds=LOOKUP_KINDS, outcome=None)
     if request.method == "GET":
+        if request.args.get("r"):
+            context["outcome"] = cache.get_json(cache.key(rs.id, "lookup", request.args["r"]))
+            if context["outcome"] is None:
+                return render_template("lookup.html", error="查找结果已过期，请重新查找", **context)
         return render_template("lookup.html", error=None, **context)
+    grant_id, purpose = ((rs.grant_id, rs.purpose) if rs else
+                         (int_arg(request.form.get("grant_id")), request.form.get("purpose", "")))
     try:
-        context["outcome"] = lookup_pii(kind=form["kind"], value=request.form.get("value", ""),
-                                        **_read_args())
+        outcome = lookup_pii(kind=form["kind"], value=request.form.get("value", ""),
+                             user=current_user, grant_id=grant_id, purpose=purpose,
+                             client_addr=client_addr())
     except (InvalidInput, ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         return refusal(exc, "lookup.html", **context)
-    return render_template("lookup.html", error=None, **context)
+    if rs is not None:
+        count_read(get_session(), rs.row)
+    if one_step:  # answered in place, as that form always was
+        return render_template("lookup.html", error=None, **{**context, "outcome": plain(outcome)})
+    ref = secrets.token_urlsafe(8)
+    cache.put_json(cache.key(rs.id, "lookup", ref), plain(outcome))
+    return redirect(url_for("pages.lookup", s=rs.id, r=ref), code=303)

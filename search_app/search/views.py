@@ -1,5 +1,8 @@
-"""Search pages for staff: pick a grant, state a purpose, query; every result set is audited."""
+"""Search pages for staff: open a reading session (a grant and a typed purpose), then search in
+it by GET links; every new result page is audited, one already shown comes from the cache."""
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -7,8 +10,11 @@ from flask_login import current_user
 from search_app.audit.service import AuditWriteError, client_addr
 from search_app.db import get_session
 from search_app.grants.services import active_grants
+from search_app.reading.services import SessionRefused
+from search_app.reading.web import ask_to_open, cached_read, resolve
 from search_app.permissions import Permission, has_permission, public, requires
-from search_app.search import SORTS, QuerySyntaxError, ReadDenied, SearchUnavailable, search_pages
+from search_app.search import (SORTS, QuerySyntaxError, ReadDenied, SearchUnavailable,
+                               search_pages)
 
 bp = Blueprint("search", __name__)
 
@@ -46,33 +52,67 @@ def int_arg(value: str | None) -> int | None:
 @bp.route("/search", methods=["GET", "POST"])
 @requires(Permission.ARCHIVE_SEARCH)
 def search():
-    grants = active_grants(get_session(), current_user)
+    """GET /search asks to open a reading session; GET /search?s=<session>&q=… searches in it
+    (a normal link: bookmarkable, reloadable, Back works). A page of results already read in the
+    session comes from its cache, so Back and paging back read (and audit) nothing new."""
+    if request.method == "POST":
+        return _posted_search()
+    sid = request.args.get("s")
+    if not sid:
+        return ask_to_open("", status=200)
+    try:
+        rs = resolve(sid, "search", request.args.get("q", ""))
+    except SessionRefused as exc:
+        return ask_to_open(exc.reason)
+    form = {"q": request.args.get("q", ""), "sort": request.args.get("sort", "relevance"),
+            "group": request.args.get("group", "page"), "page": int_arg(request.args.get("page")) or 1}
+    if not form["q"].strip():
+        return _render(rs, form, None)
+    params = sorted((k, v) for k, v in request.args.items(multi=True) if k != "s")
+    try:
+        data, fresh = cached_read(rs, "results", params, lambda: search_pages(
+            user=current_user, grant_id=rs.grant_id, purpose=rs.purpose, query=form["q"],
+            page=form["page"], sort=form["sort"], group=form["group"], client_addr=client_addr()))
+    except Exception as exc:  # noqa: BLE001 - _refused re-raises what it does not know
+        return _refused(exc, rs=rs, form=form)
+    return _render(rs, form, data, cached=not fresh)
+
+
+def _render(rs, form: dict, outcome, *, cached: bool = False, status: int = 200):
+    back = urlencode(sorted((k, v) for k, v in request.args.items(multi=True) if k != "s"))
+    return render_template("search.html", rs=rs, form=form, outcome=outcome, error=None,
+                           sorts=SORTS, cached=cached, back=back), status
+
+
+def _refused(exc: Exception, *, rs, form: dict, grants=None):
+    """The search page with the reason: 400 bad query, 403 refusal (audited), 503 unavailable."""
+    context = dict(rs=rs, form=form, outcome=None, sorts=SORTS, cached=False, back="",
+                   grants=grants or [])
+    if isinstance(exc, QuerySyntaxError):  # bad input, not a refusal: nothing was read
+        return render_template("search.html", error=f"检索式有误：{exc}", **context), 400
+    if isinstance(exc, ReadDenied):
+        return render_template("search.html", error=f"查询被拒绝：{exc.reason}（已记录审计）",
+                               **context), 403
+    if isinstance(exc, (SearchUnavailable, AuditWriteError)):
+        message = "审计记录无法写入，查询已拒绝" if isinstance(exc, AuditWriteError) else str(exc)
+        return render_template("search.html", error=message, **context), 503
+    raise exc
+
+
+def _posted_search():
+    """The one-step form (grant, typed purpose and query posted together), kept for clients of
+    that form: it reads without a reading session, as before, and its results re-search and
+    open pages by posting the same fields. The UI opens a session instead (reading.open_)."""
     form = {"grant_id": int_arg(request.form.get("grant_id")),
             "purpose": request.form.get("purpose", ""), "q": request.form.get("q", ""),
-            "sort": request.form.get("sort", "relevance"),
-            "group": request.form.get("group", "page")}
-    if request.method == "GET":
-        if grants:  # a convenience for the form only; a POST must name its grant
-            # the grant only: the purpose of this reading is typed by the reader, never taken
-            # from the grant (DESIGN rule 3), or reads would go through with nobody stating one
-            form["grant_id"] = grants[0].id
-        return render_template("search.html", grants=grants, form=form, outcome=None, error=None,
-                               sorts=SORTS)
-    page = int_arg(request.form.get("page")) or 1
+            "sort": request.form.get("sort", "relevance"), "group": request.form.get("group", "page"),
+            "page": int_arg(request.form.get("page")) or 1}
     try:
         outcome = search_pages(user=current_user, grant_id=form["grant_id"],
-                               purpose=form["purpose"], query=form["q"], page=page,
-                               sort=form["sort"], group=form["group"],
-                               client_addr=client_addr())
-    except QuerySyntaxError as exc:  # bad input, not a refusal: nothing was read
-        return render_template("search.html", grants=grants, form=form, outcome=None,
-                               sorts=SORTS, error=f"检索式有误：{exc}"), 400
-    except ReadDenied as exc:
-        return render_template("search.html", grants=grants, form=form, outcome=None,
-                               sorts=SORTS, error=f"查询被拒绝：{exc.reason}（已记录审计）"), 403
-    except (SearchUnavailable, AuditWriteError) as exc:
-        message = ("审计记录无法写入，查询已拒绝" if isinstance(exc, AuditWriteError) else str(exc))
-        return render_template("search.html", grants=grants, form=form, outcome=None,
-                               sorts=SORTS, error=message), 503
-    return render_template("search.html", grants=grants, form=form, outcome=outcome, error=None,
-                           sorts=SORTS)
+                               purpose=form["purpose"], query=form["q"], page=form["page"],
+                               sort=form["sort"], group=form["group"], client_addr=client_addr())
+    except Exception as exc:  # noqa: BLE001 - _refused re-raises what it does not know
+        return _refused(exc, rs=None, form=form,
+                        grants=active_grants(get_session(), current_user))
+    return render_template("search.html", rs=None, form=form, outcome=outcome, error=None,
+                           sorts=SORTS, cached=False, back="")

@@ -1,0 +1,167 @@
+"""JSON API for reading sessions (/api/v1/sessions…): open and close a session, search in it,
+read a page (with its image URL), fetch the image and export a PDF. Bearer tokens only, as the
+rest of /api/v1 (search_app.api); the purpose is sent once, in the body that opens the session."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, request, url_for
+from flask_login import current_user
+
+from search_app import api
+from search_app.audit.service import AuditWriteError, client_addr, request_actor
+from search_app.db import get_session
+from search_app.errors import render_error
+from search_app.grants.services import GrantDenied
+from search_app.permissions import Permission, requires
+from search_app.reading.services import SessionRefused, close_session, count_read, open_session
+from search_app.reading.views import page_data, session_image, viewer_label
+from search_app.reading.web import cached_read, refusal_message, resolve
+from search_app.search import SORTS, InvalidInput, ReadDenied, SearchUnavailable, search_pages
+from search_app.search.export_pdf import export_pdf
+
+bp = Blueprint("api_reading", __name__, url_prefix="/api/v1")
+bp.before_request(api.authenticate)
+
+
+def _session_json(row, live=None) -> dict:
+    return {"id": row.id, "grant_id": row.grant_id, "approval_ref": row.grant.ref,
+            "opened_at": row.opened_at.isoformat() + "Z",
+            "expires_at": (live.expires_at if live else row.expires_at).isoformat() + "Z",
+            "closed_at": row.closed_at.isoformat() + "Z" if row.closed_at else None}
+
+
+def _live(sid: str, action: str, query: str = ""):
+    try:
+        return resolve(sid, action, query), None
+    except SessionRefused as exc:
+        return None, render_error(403, exc.reason)
+
+
+def _failed(exc: Exception):
+    if isinstance(exc, InvalidInput):
+        return render_error(400, str(exc))
+    if isinstance(exc, (ReadDenied, SearchUnavailable, AuditWriteError)):
+        message, status = refusal_message(exc)
+        return render_error(status, message)
+    raise exc
+
+
+@bp.post("/sessions")
+@requires(Permission.ARCHIVE_SEARCH)
+def open_():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("grant_id"), int) \
+            or not isinstance(body.get("purpose", ""), str):
+        return render_error(400, "请求体必须是 JSON 对象：{grant_id（整数）, purpose（字符串）}")
+    try:
+        row = open_session(get_session(), user=current_user, grant_id=body["grant_id"],
+                           purpose=body.get("purpose", ""), actor=request_actor())
+    except InvalidInput as exc:
+        return render_error(400, str(exc))
+    except GrantDenied as exc:
+        return render_error(403, f"不能开启阅读会话：{exc.reason}")
+    except AuditWriteError:
+        return render_error(503, "审计记录无法写入，未开启阅读会话")
+    return _session_json(row), 201
+
+
+@bp.post("/sessions/<sid>/close")
+@requires(Permission.ARCHIVE_SEARCH)
+def close(sid: str):
+    row = close_session(get_session(), user=current_user, sid=sid, actor=request_actor())
+    if row is None:
+        return render_error(404, "阅读会话不存在或不属于您")
+    return _session_json(row)
+
+
+@bp.get("/sessions/<sid>/search")
+@requires(Permission.ARCHIVE_SEARCH)
+def search(sid: str):
+    """One page of hits in the session; a page already read in it comes from its cache
+    (`"cached": true`) and is not audited again."""
+    q, sort = request.args.get("q", ""), request.args.get("sort", "relevance")
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        return render_error(400, "page 必须是正整数")
+    rs, error = _live(sid, "search", q)
+    if error:
+        return error
+    params = sorted((k, v) for k, v in request.args.items(multi=True))
+    try:
+        data, fresh = cached_read(rs, "results", params, lambda: search_pages(
+            user=current_user, grant_id=rs.grant_id, purpose=rs.purpose, query=q,
+            page=max(page, 1), sort=sort, group=request.args.get("group", "page"),
+            client_addr=client_addr()))
+    except InvalidInput as exc:
+        return render_error(400, f"检索式有误：{exc}（排序可选：{'、'.join(SORTS)}）")
+    except Exception as exc:  # noqa: BLE001 - _failed re-raises what it does not know
+        return _failed(exc)
+    return {**{k: data[k] for k in ("query", "total", "page", "page_size", "approval_ref",
+                                    "grant_id", "audit_seq")},
+            "session": rs.id, "cached": not fresh,
+            "hits": [{"id": h["doc_id"], **h["fields"], "snippets": h["snippets"],
+                      "score": h["score"]} for h in data["hits"]],
+            "facets": {k: [{"value": v, "count": c} for v, c in vals]
+                       for k, vals in data["facets"].items()}}
+
+
+@bp.get("/sessions/<sid>/pages/<doc_id>")
+@requires(Permission.ARCHIVE_SEARCH)
+def page(sid: str, doc_id: str):
+    """The page (masked; `?unmask=1` for what the grant unmasks), the file's pages, previous and
+    next, and the URL of its image in this session."""
+    unmask = request.args.get("unmask") == "1"
+    rs, error = _live(sid, "page.unmask" if unmask else "page.view", doc_id)
+    if error:
+        return error
+    try:
+        view, fresh = page_data(rs, doc_id, unmask=unmask)
+    except Exception as exc:  # noqa: BLE001
+        return _failed(exc)
+    ids = [p["doc_id"] for p in view.get("file_pages") or []]
+    at = ids.index(doc_id) if doc_id in ids else -1
+    return {"id": view["doc_id"], **view["fields"], "text": view["text"],
+            "pii_kinds": view["pii_kinds"], "unmaskable": view["unmaskable"],
+            "unmasked": view["unmasked"], "approval_ref": view["approval_ref"],
+            "audit_seq": view["audit_seq"], "session": rs.id, "cached": not fresh,
+            "file_pages": view.get("file_pages") or [],
+            "previous": ids[at - 1] if at > 0 else None,
+            "next": ids[at + 1] if 0 <= at < len(ids) - 1 else None,
+            "image_url": url_for("api_reading.image", sid=rs.id, doc_id=doc_id)}
+
+
+@bp.get("/sessions/<sid>/pages/<doc_id>/image")
+@requires(Permission.ARCHIVE_SEARCH)
+def image(sid: str, doc_id: str) -> Response:
+    """The served page image (PNG; `?thumb=1` for a small one), once audited per session."""
+    return session_image(doc_id, sid)
+
+
+@bp.post("/sessions/<sid>/export")
+@requires(Permission.ARCHIVE_SEARCH)
+def export(sid: str):
+    """{doc_ids: [...]} or {archive_no: "..."} → the PDF (application/pdf)."""
+    body = request.get_json(silent=True)
+    doc_ids = body.get("doc_ids", []) if isinstance(body, dict) else None
+    archive_no = body.get("archive_no", "") if isinstance(body, dict) else None
+    if not isinstance(doc_ids, list) or not all(isinstance(d, str) for d in doc_ids) \
+            or not isinstance(archive_no, str):
+        return render_error(400, "请求体必须是 JSON 对象：{doc_ids: [页面 id…]} 或 {archive_no: 档号}")
+    rs, error = _live(sid, "export.pdf")
+    if error:
+        return error
+    try:
+        out = export_pdf(user=current_user, grant_id=rs.grant_id, purpose=rs.purpose,
+                         viewer=viewer_label(), doc_ids=doc_ids, archive_no=archive_no.strip(),
+                         client_addr=client_addr(), session_label=rs.id)
+    except Exception as exc:  # noqa: BLE001
+        return _failed(exc)
+    count_read(get_session(), rs.row)
+    return Response(out.pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=export-{out.approval_ref}-{out.audit_seq}.pdf",
+        "X-Audit-Seq": str(out.audit_seq)})
+
+
+def init_app(app: Flask, csrf) -> None:
+    app.register_blueprint(bp)
+    csrf.exempt(bp)  # bearer tokens only, never the session cookie
