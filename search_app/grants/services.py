@@ -29,6 +29,15 @@ class GrantError(ValueError):
     """A request or decision is invalid; the message says why."""
 
 
+class GrantRefused(GrantError):
+    """The rules forbid this person this change (self-approval, the same approver twice, a
+    puppet account, someone else's request): a refusal (API 403), not a typing mistake (400)."""
+
+
+class GrantStateError(GrantError):
+    """The request or grant is no longer in a state that allows this change (API 409)."""
+
+
 class GrantDenied(PermissionError):
     """No usable grant for this read; `reason` is shown to the user and written to the audit log."""
 
@@ -73,7 +82,7 @@ def _mask_id(value: str) -> str:
 def _validate(user: User, req: Request) -> None:
     cfg = current_app.config
     if not has_permission(user.role, Permission.GRANT_REQUEST):
-        raise GrantError(f"{user.username} 的角色不能查询档案，不能申请查询授权")
+        raise GrantRefused(f"{user.username} 的角色不能查询档案，不能申请查询授权")
     if req.purpose_category not in cfg["PURPOSE_CATEGORIES"]:
         raise GrantError(f"查询事由类别必须是 {'、'.join(cfg['PURPOSE_CATEGORIES'])} 之一")
     if not req.purpose.strip():
@@ -150,21 +159,21 @@ def _refuse_puppet(grant: Grant | None, requester: User, approver: User, actor: 
                               grant_id=grant.id if grant else None,
                               filters={"holder": requester.username, "approver": approver.username,
                                        "rule": "puppet"}))
-    raise GrantError(reason)
+    raise GrantRefused(reason)
 
 
 def _check_approver(grant: Grant, approver: User) -> None:
     puppet = _puppet_refusal(grant.user, approver) if grant.user is not None else None
     if puppet:
-        raise GrantError(puppet)
+        raise GrantRefused(puppet)
     if approver.id == grant.user_id:
-        raise GrantError("授权不能由申请人本人批准")
+        raise GrantRefused("授权不能由申请人本人批准")
     if not has_permission(approver.role, Permission.GRANT_APPROVE):
-        raise GrantError(f"{approver.username} 不是审批人，不能审批授权")
+        raise GrantRefused(f"{approver.username} 不是审批人，不能审批授权")
     if grant.status == "pending_second" and grant.approved_by_id == approver.id:
-        raise GrantError("秘密及以上密级须由另一名审批人复核，不能由同一人两次批准")
+        raise GrantRefused("秘密及以上密级须由另一名审批人复核，不能由同一人两次批准")
     if grant.status not in PENDING:
-        raise GrantError(f"授权申请 {grant.request_no} 当前状态为 {STATUS_LABELS[grant.status]}，不能审批")
+        raise GrantStateError(f"授权申请 {grant.request_no} 当前状态为 {STATUS_LABELS[grant.status]}，不能审批")
 
 
 def approve(session: Session, grant: Grant, *, approver: User, actor: Actor,
@@ -211,9 +220,9 @@ def deny(session: Session, grant: Grant, *, approver: User, reason: str, actor: 
 def revoke(session: Session, grant: Grant, *, by: User, reason: str, actor: Actor) -> Grant:
     """Takes effect on the next read: resolve_grant checks the status every time."""
     if grant.status != "active":
-        raise GrantError(f"授权 {grant.ref} 当前状态为 {STATUS_LABELS[grant.status]}，不能撤销")
+        raise GrantStateError(f"授权 {grant.ref} 当前状态为 {STATUS_LABELS[grant.status]}，不能撤销")
     if not (has_permission(by.role, Permission.GRANT_APPROVE) or by.id == grant.user_id):
-        raise GrantError("只有审批人或授权持有人可以撤销授权")
+        raise GrantRefused("只有审批人或授权持有人可以撤销授权")
     if by.id != grant.user_id and not reason.strip():
         raise GrantError("撤销他人的授权必须填写理由")
     if too_long := limits.too_long("撤销理由", reason.strip(), limits.REASON):
@@ -226,8 +235,11 @@ def revoke(session: Session, grant: Grant, *, by: User, reason: str, actor: Acto
 
 
 def withdraw(session: Session, grant: Grant, *, by: User, actor: Actor) -> Grant:
-    if by.id != grant.user_id or grant.status not in PENDING:
-        raise GrantError("只能撤回本人尚未审批的申请")
+    if by.id != grant.user_id:
+        raise GrantRefused("只能撤回本人尚未审批的申请")
+    if grant.status not in PENDING:
+        raise GrantStateError(f"申请 {grant.request_no} 当前状态为 {STATUS_LABELS[grant.status]}，"
+                              "只能撤回尚未审批的申请")
     grant.status, grant.decided_by_id = "withdrawn", by.id
     session.flush()
     _audit(session, actor, "grant.withdraw", grant)
@@ -280,7 +292,7 @@ def create_grant(session: Session, *, user: User, approver: User, purpose: str, 
                   unmask_fields=tuple(unmask_fields or ()), allow_lookup=allow_lookup,
                   subject_id=subject_id)
     if approver.id == user.id:  # refuse before anything is written
-        raise GrantError("授权不能由申请人本人批准")
+        raise GrantRefused("授权不能由申请人本人批准")
     for someone in (approver, second_approver):
         if someone is not None:
             _refuse_puppet(None, user, someone, actor_of(someone))

@@ -29,6 +29,7 @@ from search_app.blobs import BlobMismatch, BlobStore
 from search_app.ingest.secrets import decode_secret, page_meta
 from search_app.search._choke import (Found, ReadDenied, ReadFailed, ScopedIndex, SearchUnavailable,
                                       guarded_read)
+from search_app.search._catalogue import Catalogue, catalogue
 from search_app.search._lookup_budget import lookup_budget_refusal
 from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
 from search_app.search._query import RESULT_FIELDS, SORTS, build_query
@@ -36,7 +37,7 @@ from search_app.search._signed import mint_image_token, open_image_token, view_r
 
 __all__ = ["ReadDenied", "ReadFailed", "SearchUnavailable", "InvalidInput", "QuerySyntaxError", "SORTS", "SearchHit", "SearchOutcome", "PageView",
            "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
-           "lookup_pii", "page_image", "image_url_token"]
+           "lookup_pii", "page_image", "image_url_token", "Catalogue", "catalogue"]
 
 
 @dataclass
