@@ -12,19 +12,20 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from sqlalchemy import Select, Text, cast, func, or_, select
 
 from search_app.accounts.models import User
-from search_app.audit.actions import OUTCOME_LABELS, action_label
+from search_app.audit.actions import ACTION_LABELS, OUTCOME_LABELS, action_label
 from search_app.audit.anomalies import KIND_LABELS, find_anomalies
 from search_app.audit.models import AuditRecord
 from search_app.audit.redaction import HMAC_CHARS, candidate_hmacs, hashes_of
 from search_app.audit.service import Event, record_event, request_actor, verify_chain
 from search_app.csvsafe import csv_text
 from search_app.db import get_session
-from search_app.permissions import Permission, requires
+from search_app.permissions import Permission, requires, role_labels
 from search_app.timeutil import local_day_start, local_time, utcnow
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 bp.add_app_template_filter(action_label, "action_label")
 bp.add_app_template_filter(lambda outcome: OUTCOME_LABELS.get(outcome, outcome), "outcome_label")
+bp.add_app_template_filter(lambda role: role_labels(role) if role else "—", "role_label")
 PAGE = 50
 EXACT = ("username", "action", "outcome", "approval_ref")
 CSV_COLUMNS = ("seq", "ts", "username", "role", "action", "outcome", "reason", "purpose",
@@ -113,7 +114,8 @@ def match():
 @requires(Permission.AUDIT_READ)
 def log():
     units = sorted({u for (u,) in get_session().execute(select(User.unit)) if u})
-    return _render("audit.html", args=_args(), action="audit.view", units=units)
+    return _render("audit.html", args=_args(), action="audit.view", units=units,
+                   action_labels=ACTION_LABELS, outcome_labels=OUTCOME_LABELS)
 
 
 @bp.route("/users/<username>")
