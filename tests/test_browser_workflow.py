@@ -118,7 +118,7 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     _login(browser, server, auditor.username)
     browser.get(server + "/audit/")
     browser.find_element(By.ID, "f-username").send_keys(staff.username)
-    Select(browser.find_element(By.ID, "f-action")).select_by_visible_text("search")
+    Select(browser.find_element(By.ID, "f-action")).select_by_visible_text("检索")  # labels, not codes
     submit(browser, "#audit-filter button.primary:not([name])")
     rows = browser.find_elements(By.CSS_SELECTOR, "#audit-rows tr")[1:]
     _shot(browser, "workflow-6-audit")
