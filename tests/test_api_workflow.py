@@ -220,6 +220,39 @@ def test_auditor_queries_are_filtered_paginated_masked_and_audited(files, make_u
     assert au.get("/api/v1/audit/records", query_string={"colour": "red"}).status_code == 400
 
 
+def test_revoke_and_give_up(files, make_user, make_grant, api):
+    staff, other, approver = make_user("staff"), make_user("staff"), make_user("approver")
+    s, o, a = api(staff), api(other), api(approver)
+    kept, dropped = make_grant(staff, archive_nos=[FILE]), make_grant(staff, archive_nos=[FILE])
+    listed = {r["id"] for r in a.get("/api/v1/grants/active").get_json()["requests"]}
+    assert {kept.id, dropped.id} <= listed
+    no_reason = a.post(f"/api/v1/grants/{kept.id}/revoke", json={"confirm": True})
+    assert no_reason.status_code == 400 and "理由" in no_reason.get_json()["message"]
+    stray = a.post(f"/api/v1/grants/{kept.id}/revoke", json={"reason": "越权"})
+    assert stray.status_code == 400 and "confirm" in stray.get_json()["message"], "revoked on one stray call"
+    done = a.post(f"/api/v1/grants/{kept.id}/revoke", json={"confirm": True, "reason": "核查结束"})
+    assert done.status_code == 200 and done.get_json()["status"] == "revoked"
+    read = s.post("/api/v1/search", json={"grant_id": kept.id, "purpose": "核查", "q": PHRASE})
+    assert read.status_code == 403 and "已被撤销" in read.get_json()["message"], \
+        "a revoked grant still reads"
+    assert a.post(f"/api/v1/grants/{kept.id}/revoke", json={"confirm": True, "reason": "再次"}).status_code == 409
+    theirs = o.post(f"/api/v1/grant-requests/{dropped.id}/withdraw", json={"confirm": True})
+    assert theirs.status_code == 404, "another user gave up someone else's grant"
+    mine = s.post(f"/api/v1/grant-requests/{dropped.id}/withdraw", json={"confirm": True})
+    assert mine.status_code == 200 and mine.get_json()["status"] == "revoked"
+    assert dropped.id not in {r["id"] for r in a.get("/api/v1/grants/active").get_json()["requests"]}
+    assert s.post("/api/v1/grants/1/revoke", json={"confirm": True, "reason": "x"}).status_code == 403
+
+
+def test_auditor_anomalies_and_chain(make_user, api):
+    auditor = api(make_user("auditor"))
+    flags = auditor.get("/api/v1/audit/anomalies", query_string={"days": 3}).get_json()
+    assert flags["days"] == 3 and all(f["label"] for f in flags["flags"])
+    assert auditor.get("/api/v1/audit/anomalies", query_string={"days": 365}).status_code == 400
+    report = auditor.post("/api/v1/audit/verify").get_json()
+    assert report["ok"] is True and report["records"] > 0 and "哈希链完整" in report["summary"], report
+
+
 def test_whoami_and_ingest_job(files, make_user, api):
     both, admin = make_user("staff,approver"), make_user("system_admin")
     client = api(both)

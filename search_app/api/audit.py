@@ -6,6 +6,9 @@ hashes, as in the web view.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import current_app
 from sqlalchemy import func, select
 
 from search_app.api import bp, iso
@@ -14,12 +17,13 @@ from search_app.api._doc import documented
 from search_app.audit.actions import OUTCOME_LABELS, action_label
 from search_app.audit.models import AuditRecord
 from search_app.audit.redaction import candidate_hmacs, hashes_of
-from search_app.audit.service import Event, record_event, request_actor
+from search_app.audit.anomalies import find_anomalies
+from search_app.audit.service import Event, record_event, request_actor, verify_chain
 from search_app.audit.views import FilterError, filtered_records
 from search_app.db import get_session
 from search_app.errors import render_error
 from search_app.permissions import Permission, requires, role_labels
-from search_app.timeutil import local_time
+from search_app.timeutil import local_time, utcnow
 
 
 def record_json(r: AuditRecord) -> dict:
@@ -67,3 +71,34 @@ def audit_records(query: s.AuditQuery):
             description="值只在服务器上计算哈希，不写入任何记录；放在请求体里，不进地址与访问日志。")
 def audit_match(body: s.MatchBody):
     return {"pii": candidate_hmacs(body.value)}
+
+
+@bp.get("/audit/anomalies")
+@requires(Permission.AUDIT_READ)
+@documented("异常提示（短时间大量查询、非工作时间、精确查找过多、多次被拒、哈希链告警）",
+            query=s.AnomalyQuery, ok=s.AnomalyList, tag="审计")
+def audit_anomalies(query: s.AnomalyQuery):
+    recs = get_session().execute(select(AuditRecord).where(
+        AuditRecord.ts >= utcnow() - timedelta(days=query.days))).scalars()
+    flags = find_anomalies(recs, current_app.config)
+    record_event(request_actor(), Event(action="audit.anomalies", outcome="allowed",
+                                        result_count=len(flags), filters={"days": query.days, "api": True}))
+    return {"days": query.days, "flags": [
+        {"kind": f.kind, "label": f.label, "username": f.username, "detail": f.detail,
+         "first_ts": iso(f.first_ts), "first_ts_local": local_time(f.first_ts), "seqs": f.seqs}
+        for f in flags]}
+
+
+@bp.post("/audit/verify")
+@requires(Permission.AUDIT_READ)
+@documented("校验审计日志的哈希链（含库外检查点）", ok=s.ChainReportOut, tag="审计",
+            description="发现任何修改、删除、重排或截断时 ok 为 false，problems 逐条说明。本次校验写入一条 audit.view 记录。")
+def audit_verify():
+    report = verify_chain(get_session())
+    record_event(request_actor(), Event(action="audit.view", outcome="allowed",
+                                        result_count=report.records,
+                                        filters={"verify": True, "ok": report.ok, "api": True}))
+    summary = (f"哈希链完整：共校验 {report.records} 条" if report.ok
+               else f"哈希链已被破坏：共校验 {report.records} 条，发现 {len(report.problems)} 处问题")
+    return {"ok": report.ok, "records": report.records, "checkpoints": report.checkpoints,
+            "problems": report.problems, "summary": summary}

@@ -18,9 +18,10 @@ from search_app.db import get_session
 from search_app.errors import render_error
 from search_app.grants.catalogue_check import check_scope_exists
 from search_app.grants.models import Grant
-from search_app.grants.services import (STATUS_LABELS, GrantError, GrantRefused, GrantStateError,
-                                        Request, Scope, actor_of, approve, deny, expire_pending,
-                                        grants_of, inbox, request_grant, withdraw)
+from search_app.grants.services import (PENDING, STATUS_LABELS, GrantError, GrantRefused,
+                                        GrantStateError, Request, Scope, actor_of, approve, deny,
+                                        expire_pending, grants_of, inbox, request_grant, revoke,
+                                        withdraw)
 from search_app.permissions import Permission, requires
 from search_app.search import SearchUnavailable, catalogue
 from search_app.timeutil import utcnow
@@ -115,15 +116,20 @@ def create_request(body: s.GrantRequestBody):
 
 @bp.post("/grant-requests/<int:grant_id>/withdraw")
 @requires(Permission.GRANT_READ_OWN)
-@documented("撤回本人尚未审批的申请（不可撤回，须 confirm: true）", body=s.ConfirmBody,
-            ok=s.GrantRequestOut, errors=(404, 409), tag="授权")
+@documented("撤回本人的申请，或放弃本人的有效授权（不可撤回，须 confirm: true）", body=s.ConfirmBody,
+            ok=s.GrantRequestOut, errors=(404, 409), tag="授权",
+            description="同网页“撤回申请 / 放弃授权”：待审批的申请被撤回，有效授权被撤销，下一次读取即生效。")
 def withdraw_request(grant_id: int, body: s.ConfirmBody):
     grant = _load(grant_id, own=True)
     if grant is None:
         return render_error(404, f"申请 #{grant_id} 不存在")
     session = get_session()
+    actor = actor_of(current_user, client_addr())
     try:
-        withdraw(session, grant, by=current_user, actor=actor_of(current_user, client_addr()))
+        if grant.status in PENDING:
+            withdraw(session, grant, by=current_user, actor=actor)
+        else:
+            revoke(session, grant, by=current_user, reason=body.reason, actor=actor)
         session.commit()
     except GrantError as exc:
         session.rollback()
@@ -158,6 +164,37 @@ def decide(grant_id: int, body: s.DecisionBody):
                     hours=body.days * 24 if body.days is not None else None)
         else:
             deny(session, grant, approver=current_user, reason=body.reason, actor=actor)
+        session.commit()
+    except GrantError as exc:
+        session.rollback()
+        return _refused(exc)
+    return request_json(grant)
+
+
+@bp.get("/grants/active")
+@requires(Permission.GRANT_APPROVE)
+@documented("全部有效授权（供审批人复查、撤销）", ok=s.GrantRequestList, tag="审批")
+def active_grants_all():
+    from sqlalchemy import select
+
+    now = utcnow()
+    rows = get_session().execute(select(Grant).where(Grant.status == "active")
+                                 .order_by(Grant.valid_until)).scalars()
+    return {"requests": [request_json(g, now) for g in rows if g.inactive_reason(now) is None]}
+
+
+@bp.post("/grants/<int:grant_id>/revoke")
+@requires(Permission.GRANT_APPROVE)
+@documented("立即撤销一项有效授权（不可撤回，须 confirm: true；撤销他人的授权须填写理由）",
+            body=s.RevokeBody, ok=s.GrantRequestOut, errors=(404, 409), tag="审批")
+def revoke_grant(grant_id: int, body: s.RevokeBody):
+    grant = _load(grant_id, own=False)
+    if grant is None:
+        return render_error(404, f"授权 #{grant_id} 不存在")
+    session = get_session()
+    try:
+        revoke(session, grant, by=current_user, reason=body.reason,
+               actor=actor_of(current_user, client_addr()))
         session.commit()
     except GrantError as exc:
         session.rollback()

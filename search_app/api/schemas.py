@@ -121,6 +121,11 @@ class ConfirmBody(Input):
     reason: str = ""
 
 
+class RevokeBody(Input):
+    confirm: Literal[True] = Field(description="不可撤回的操作必须显式确认：true")
+    reason: str = Field(default="", max_length=limits.REASON, description="撤销他人的授权必须填写理由")
+
+
 class Catalogue(Output):
     units: list[str]
     archive_nos: list[str]
@@ -282,6 +287,34 @@ class AuditPage(Output):
     next_page: int | None
     audit_seq: int = Field(description="本次查阅写入的审计记录")
     records: list[AuditRecordOut]
+
+
+class AnomalyQuery(Input):
+    model_config = ConfigDict(strict=False, extra="forbid")
+    days: int = Field(default=7, ge=1, le=90)
+
+
+class FlagOut(Output):
+    kind: str
+    label: str
+    username: str
+    detail: str
+    first_ts: str
+    first_ts_local: str
+    seqs: list[int]
+
+
+class AnomalyList(Output):
+    days: int
+    flags: list[FlagOut]
+
+
+class ChainReportOut(Output):
+    ok: bool
+    records: int
+    checkpoints: int
+    problems: list[str]
+    summary: str
 
 
 class MatchBody(Input):
