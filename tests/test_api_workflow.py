@@ -249,7 +249,7 @@ def test_auditor_anomalies_and_chain(make_user, api):
     flags = auditor.get("/api/v1/audit/anomalies", query_string={"days": 3}).get_json()
     assert flags["days"] == 3 and all(f["label"] for f in flags["flags"])
     assert auditor.get("/api/v1/audit/anomalies", query_string={"days": 365}).status_code == 400
-    report = auditor.post("/api/v1/audit/verify").get_json()
+    report = auditor.get("/api/v1/audit/verify").get_json()
     assert report["ok"] is True and report["records"] > 0 and "哈希链完整" in report["summary"], report
 
 

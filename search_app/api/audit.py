@@ -89,7 +89,7 @@ def audit_anomalies(query: s.AnomalyQuery):
         for f in flags]}
 
 
-@bp.post("/audit/verify")
+@bp.get("/audit/verify")
 @requires(Permission.AUDIT_READ)
 @documented("校验审计日志的哈希链（含库外检查点）", ok=s.ChainReportOut, tag="审计",
             description="发现任何修改、删除、重排或截断时 ok 为 false，problems 逐条说明。本次校验写入一条 audit.view 记录。")

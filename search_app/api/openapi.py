@@ -58,7 +58,7 @@ def _operation(endpoint: str, view: Any, op: Operation, path_params: list[dict])
     public = getattr(view, "is_public", False)
     out: dict[str, Any] = {
         "operationId": endpoint, "summary": op.summary, "tags": [op.tag or "api"],
-        "description": op.description + (f"\n\n权限：`{perm.value}`" if perm else ""),
+        "description": (op.description + (f"\n\n权限：`{perm.value}`" if perm else "")).strip(),
         "parameters": path_params + (_query_params(op.query) if op.query else []),
         "responses": {str(code): {"description": "成功", "content": _json(model)}
                       for code, model in op.responses.items()},
