@@ -65,3 +65,35 @@ def test_error_bodies_are_chinese_and_match_the_schema(app):
         body = resp.get_json()
         assert resp.status_code in (401, status) and set(body) == {"error", "message", "status"}, body
         assert any("\u4e00" <= ch <= "\u9fff" for ch in body["message"]), body
+
+
+@pytest.mark.parametrize("body,expected", [
+    ({}, ["字段 grant_id：缺少此字段", "字段 q：缺少此字段"]),
+    ({"grant_id": "1", "q": "x"}, ["字段 grant_id：必须是整数"]),
+    ({"grant_id": 1, "q": 5}, ["字段 q：必须是字符串"]),
+    ({"grant_id": 1, "q": "x", "page": 0}, ["字段 page：必须不小于 1"]),
+    ({"grant_id": 1, "q": "x", "grnat": 1}, ["字段 grnat：不认识的字段"]),
+])
+def test_validation_messages_are_chinese_and_name_the_field(body, expected):
+    """pydantic's English errors never reach a person: each becomes a Chinese phrase."""
+    from pydantic import ValidationError
+
+    from search_app.api import schemas as s
+    from search_app.api._doc import validation_message
+
+    with pytest.raises(ValidationError) as err:
+        s.SearchBody.model_validate(body)
+    message = validation_message(err.value)
+    assert message.startswith("请求参数有误：") and all(e in message for e in expected), message
+    assert not any(w in message for w in ("Field required", "Input should", "Extra inputs")), message
+
+
+def test_decision_literal_is_explained():
+    from pydantic import ValidationError
+
+    from search_app.api import schemas as s
+    from search_app.api._doc import validation_message
+
+    with pytest.raises(ValidationError) as err:
+        s.DecisionBody.model_validate({"decision": "maybe"})
+    assert "字段 decision：必须是 'approve'、'deny' 之一" in validation_message(err.value)

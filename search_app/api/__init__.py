@@ -1,7 +1,7 @@
 """JSON API, version 1. Bearer tokens only (`flask issue-token`); see docs/api.md.
 
 This module holds the blueprint, its authentication and the archive reads; grant requests and
-decisions (`grants`), audit queries (`audit`), who-am-I (`account`) and the OpenAPI document
+decisions (`grant_requests`), audit queries (`audit`), who-am-I (`account`) and the OpenAPI document
 (`openapi`) register their routes on the same blueprint. Every route is declared with
 `@documented` (search_app.api._doc) and its models live in search_app.api.schemas.
 """
@@ -41,7 +41,7 @@ def iso(ts) -> str | None:
     return ts.isoformat(timespec="seconds") + "Z" if ts is not None else None
 
 
-def _grant_json(grant) -> dict:
+def grant_json(grant) -> dict:
     return {"id": grant.id, "approval_ref": grant.approval_ref, "purpose": grant.purpose,
             "purpose_category": grant.purpose_category, "unmask_fields": grant.unmask_fields,
             "allow_lookup": grant.allow_lookup,
@@ -55,7 +55,7 @@ def _grant_json(grant) -> dict:
 @requires(Permission.GRANT_READ_OWN)
 @documented("本人当前有效的查询授权", ok=s.GrantList, tag="授权")
 def grants():
-    return {"grants": [_grant_json(gr) for gr in active_grants(get_session(), current_user)]}
+    return {"grants": [grant_json(gr) for gr in active_grants(get_session(), current_user)]}
 
 
 @bp.post("/search")

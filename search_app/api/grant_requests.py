@@ -8,9 +8,10 @@ longer in a state that allows the change.
 from __future__ import annotations
 
 from flask_login import current_user
+from sqlalchemy import select
 
 from indexer.vocab import LEVEL_NAMES
-from search_app.api import bp, iso
+from search_app.api import bp, grant_json, iso
 from search_app.api import schemas as s
 from search_app.api._doc import documented
 from search_app.audit.service import client_addr
@@ -28,10 +29,8 @@ from search_app.timeutil import utcnow
 
 
 def request_json(grant: Grant, now=None) -> dict:
-    from search_app.api import _grant_json
-
     now = now or utcnow()
-    return {**_grant_json(grant), "request_no": grant.request_no, "status": grant.status,
+    return {**grant_json(grant), "request_no": grant.request_no, "status": grant.status,
             "status_label": STATUS_LABELS[grant.status],
             "inactive_reason": grant.inactive_reason(now),
             "classification_label": LEVEL_NAMES.get(grant.classification_ceiling,
@@ -175,8 +174,6 @@ def decide(grant_id: int, body: s.DecisionBody):
 @requires(Permission.GRANT_APPROVE)
 @documented("全部有效授权（供审批人复查、撤销）", ok=s.GrantRequestList, tag="审批")
 def active_grants_all():
-    from sqlalchemy import select
-
     now = utcnow()
     rows = get_session().execute(select(Grant).where(Grant.status == "active")
                                  .order_by(Grant.valid_until)).scalars()

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of /api/v1, built from the app's URL map and each route's
-`@documented` declaration (search_app.api._doc) with the pydantic models' JSON Schemas as
-components. apispec assembles and checks the document's structure. A route under /api/v1 with no
+`@documented` declaration (search_app.api._doc), with the JSON Schemas of the pydantic models
+those declarations name as components (a model may live in any module). apispec assembles and checks the document's structure. A route under /api/v1 with no
 declaration is left out here and fails tests/test_api_openapi.py, which is how a new route is
 kept from going undocumented.
 """
@@ -24,14 +24,19 @@ _PARAM_TYPES = {"int": {"type": "integer"}, "float": {"type": "number"}}
 _REF = "#/components/schemas/{model}"
 
 
-def _models() -> list[type[BaseModel]]:
-    return [obj for obj in vars(schemas).values() if isinstance(obj, type)
-            and issubclass(obj, BaseModel) and obj not in (schemas.Input, schemas.Output, BaseModel)]
+def _models(operations: list[Operation]) -> list[type[BaseModel]]:
+    """The models the routes declare (nested ones follow as $defs), and the error body."""
+    found: dict[str, type[BaseModel]] = {"ErrorBody": schemas.ErrorBody}
+    for op in operations:
+        for model in (op.body, op.query, *op.responses.values()):
+            if model is not None:
+                found[model.__name__] = model
+    return [found[name] for name in sorted(found)]
 
 
-def component_schemas() -> dict[str, Any]:
-    """Every model of search_app.api.schemas as a JSON Schema, refs pointing into components."""
-    _, top = models_json_schema([(m, "validation") for m in _models()], ref_template=_REF)
+def component_schemas(operations: list[Operation]) -> dict[str, Any]:
+    """Those models as JSON Schemas, refs pointing into components."""
+    _, top = models_json_schema([(m, "validation") for m in _models(operations)], ref_template=_REF)
     return top.get("$defs", {})
 
 
@@ -90,16 +95,18 @@ def build_document(app: Flask) -> dict[str, Any]:
                                         "`{error, message, status}`，message 为中文原因。见 docs/api.md。"},
                    servers=[{"url": PREFIX}])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for name, schema in sorted(component_schemas().items()):
-        spec.components.schema(name, schema)
     paths: dict[str, dict[str, Any]] = {}
+    declared: list[Operation] = []
     for rule, view in sorted(api_rules(app), key=lambda rv: rv[0].rule):
         op = getattr(view, "api_operation", None)
         if op is None:
             continue
+        declared.append(op)
         path, params = _path_and_params(rule.rule[len(PREFIX):])
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, view, op, params)
+    for name, schema in sorted(component_schemas(declared).items()):
+        spec.components.schema(name, schema)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
