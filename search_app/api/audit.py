@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from search_app.api import bp, iso
 from search_app.api import schemas as s
 from search_app.api._doc import documented
-from search_app.audit.actions import OUTCOME_LABELS, action_label
+from search_app.audit.actions import OUTCOME_LABELS, Action, action_label
 from search_app.audit.models import AuditRecord
 from search_app.audit.redaction import candidate_hmacs, hashes_of
 from search_app.audit.anomalies import find_anomalies
@@ -48,14 +48,14 @@ def audit_records(query: s.AuditQuery):
     try:
         stmt = filtered_records(args)
     except FilterError as exc:
-        record_event(request_actor(), Event(action="audit.view", outcome="denied", reason=str(exc),
+        record_event(request_actor(), Event(action=Action.AUDIT_VIEW, outcome="denied", reason=str(exc),
                                             filters=args))
         return render_error(400, str(exc))
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(stmt.order_by(AuditRecord.seq.desc())
                            .offset((query.page - 1) * query.page_size)
                            .limit(query.page_size)).scalars().all()
-    rec = record_event(request_actor(), Event(action="audit.view", outcome="allowed",
+    rec = record_event(request_actor(), Event(action=Action.AUDIT_VIEW, outcome="allowed",
                                               result_count=total,
                                               filters={**args, "page": query.page, "api": True}))
     more = total > query.page * query.page_size
@@ -81,7 +81,7 @@ def audit_anomalies(query: s.AnomalyQuery):
     recs = get_session().execute(select(AuditRecord).where(
         AuditRecord.ts >= utcnow() - timedelta(days=query.days))).scalars()
     flags = find_anomalies(recs, current_app.config)
-    record_event(request_actor(), Event(action="audit.anomalies", outcome="allowed",
+    record_event(request_actor(), Event(action=Action.AUDIT_ANOMALIES, outcome="allowed",
                                         result_count=len(flags), filters={"days": query.days, "api": True}))
     return {"days": query.days, "flags": [
         {"kind": f.kind, "label": f.label, "username": f.username, "detail": f.detail,
@@ -95,7 +95,7 @@ def audit_anomalies(query: s.AnomalyQuery):
             description="发现任何修改、删除、重排或截断时 ok 为 false，problems 逐条说明。本次校验写入一条 audit.view 记录。")
 def audit_verify():
     report = verify_chain(get_session())
-    record_event(request_actor(), Event(action="audit.view", outcome="allowed",
+    record_event(request_actor(), Event(action=Action.AUDIT_VIEW, outcome="allowed",
                                         result_count=report.records,
                                         filters={"verify": True, "ok": report.ok, "api": True}))
     summary = (f"哈希链完整：共校验 {report.records} 条" if report.ok
