@@ -57,13 +57,22 @@ class Gold:
 
 
 def align(printed: str, read: str) -> list[int | None]:
-    """For each printed character, the index of the read character it became (None: lost)."""
+    """For each printed character, the index of the read character it became (None: lost).
+
+    The alignment runs on the two texts without whitespace: OCR drops and adds spaces freely,
+    and an alignment over the raw texts may pair a dropped space with a misread character next
+    to it ("员  赵浩然" read "员起浩然": 赵 is lost and 起 is the space), which would shrink a
+    label to the characters read right. Whitespace itself maps to nothing."""
+    p_idx = [i for i, ch in enumerate(printed) if not ch.isspace()]
+    r_idx = [j for j, ch in enumerate(read) if not ch.isspace()]
+    p_text = "".join(printed[i] for i in p_idx)
+    r_text = "".join(read[j] for j in r_idx)
     out: list[int | None] = [None] * len(printed)
-    for op in Levenshtein.opcodes(fold(printed), fold(read)):
+    for op in Levenshtein.opcodes(fold(p_text), fold(r_text)):
         if op.tag in ("equal", "replace"):
             n_src, n_dst = op.src_end - op.src_start, op.dest_end - op.dest_start
             for k in range(n_src):
-                out[op.src_start + k] = op.dest_start + min(n_dst - 1, k * n_dst // n_src)
+                out[p_idx[op.src_start + k]] = r_idx[op.dest_start + min(n_dst - 1, k * n_dst // n_src)]
     return out
 
 

@@ -1,7 +1,8 @@
 """The index stage: turn a prepared page into the OpenSearch document (redacted fields only)."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,7 +10,13 @@ from indexer.identity import page_person_pairs, person_value
 from indexer.types import ArchiveMeta, PreparedPage
 from indexer.vocab import CLASSIFICATION_LEVELS, doc_id
 
-__all__ = ["build_document", "doc_id"]
+__all__ = ["FILE_KIND", "PAGE_SOURCE_FIELDS", "build_document", "build_file_documents", "doc_id"]
+
+FILE_KIND = "file"  # doc_kind of a file-level document; page documents carry no doc_kind
+# What a file-level document is built from (the page documents as indexed, redacted already).
+PAGE_SOURCE_FIELDS = ["doc_id", "archive_no", "title", "category", "unit", "year",
+                      "classification", "classification_level", "page_no", "page_count", "text",
+                      "text_jieba", "pii_kinds", "pii_hmac", "subject_hmac"]
 
 
 def build_document(meta: ArchiveMeta, page: PreparedPage, *, title: str, page_count: int,
@@ -54,3 +61,53 @@ def build_document(meta: ArchiveMeta, page: PreparedPage, *, title: str, page_co
         "ingest_file_id": ingest_file_id,
         "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def _scope_key(page: dict[str, Any]) -> tuple[Any, ...]:
+    """What decides who may read a page: pages that differ in it never share a file document."""
+    return (page["category"], page["unit"], int(page["classification_level"]),
+            tuple(sorted(page.get("subject_hmac") or [])))
+
+
+def file_doc_id(archive_no: str, scope: tuple[Any, ...]) -> str:
+    digest = hashlib.sha256(repr(scope).encode("utf-8")).hexdigest()[:12]
+    return f"{archive_no}#file-{digest}"
+
+
+def build_file_documents(pages: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The file-level documents of one 档号, from its page documents: the grouped search matches
+    a file when every query term occurs on some page of it, which no single page document can
+    answer.
+
+    A file document must never let a grant reach more than the pages would, so it is built
+    per access scope: pages that differ in 门类, 单位, 密级 or 当事人 (a file being re-ingested
+    under changed metadata, two sources under one 档号) get one document each, carrying exactly
+    those single values. The blind-index terms of every page are united, so self-exclusion hides
+    the whole file document if any of its pages names the reader (narrower, never wider). Page
+    texts stay separate values of a multi-valued field: the position gap between values keeps a
+    phrase from matching across a page boundary. Only the redacted fields are used."""
+    scopes: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for page in sorted(pages, key=lambda p: p["page_no"]):
+        scopes.setdefault(_scope_key(page), []).append(page)
+    docs = []
+    for scope, members in scopes.items():
+        first = members[0]
+        docs.append({
+            "doc_id": file_doc_id(first["archive_no"], scope),
+            "doc_kind": FILE_KIND,
+            "archive_no": first["archive_no"],
+            "title": first["title"],
+            "category": first["category"],
+            "unit": first["unit"],
+            "year": first["year"],
+            "classification": first["classification"],
+            "classification_level": int(first["classification_level"]),
+            "page_count": max(p.get("page_count") or 0 for p in members),
+            "text": [p.get("text") or "" for p in members],
+            "text_jieba": [p.get("text_jieba") or "" for p in members],
+            "pii_kinds": sorted({k for p in members for k in p.get("pii_kinds") or []}),
+            "pii_hmac": sorted({h for p in members for h in p.get("pii_hmac") or []}),
+            "subject_hmac": list(scope[3]),
+            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        })
+    return docs

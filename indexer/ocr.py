@@ -1,11 +1,12 @@
 """Tesseract through pytesseract, one thread per process: parallelism comes from pages.
 
 Measured here (DESIGN.md): one A4 page at 300 dpi took 13.4 s with Tesseract's own threading on
-2 cores and 2.1 s with OMP_THREAD_LIMIT=1, same text.
+2 cores and 2.1 s with OMP_THREAD_LIMIT=1, same text. That limit is process set-up, not this
+stage's business: `search_app.config.init_process` sets it when web, worker or CLI start (the
+benchmarks set it in their own start-up), and each tesseract child inherits it.
 """
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import replace
@@ -40,7 +41,6 @@ def _word_box(w: Word) -> Box:
 
 def ocr_image(img: Image, *, langs: str = "chi_sim+chi_tra", timeout: int = 120,
               page_no: int = 1) -> PageText:
-    os.environ["OMP_THREAD_LIMIT"] = "1"  # inherited by the tesseract child process
     try:
         data = pytesseract.image_to_data(img, lang=langs, config="--psm 6",
                                          output_type=pytesseract.Output.DICT, timeout=timeout)

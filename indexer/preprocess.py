@@ -169,9 +169,30 @@ def scale_factor(img: Image.Image, *, target: int = TARGET_GLYPH_PX) -> float:
     return round(target / height, 3)
 
 
+# Paeth's 19 compare-exchanges that leave the median of 9 values in position 4.
+_MEDIAN9 = ((1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8), (0, 3),
+            (5, 8), (4, 7), (3, 6), (1, 4), (2, 5), (4, 7), (4, 2), (6, 4), (4, 2))
+_STRIP = 256  # rows per strip: the nine shifted copies stay small and in cache
+
+
 def denoise(img: Image.Image) -> Image.Image:
-    """3×3 median: removes isolated dust/sensor speckle, which costs Tesseract more than blur."""
-    return img.filter(ImageFilter.MedianFilter(3))
+    """3×3 median: removes isolated dust/sensor speckle, which costs Tesseract more than blur.
+
+    The same pixels as Pillow's MedianFilter(3) (edges replicated), computed as a sorting network
+    over the nine shifted neighbours with numpy min/max, a strip of rows at a time: Pillow's rank
+    filter sorts each pixel's window and took about ten times as long on an A4 page at 300 dpi.
+    """
+    arr = np.asarray(grayscale(img))
+    padded = np.pad(arr, 1, mode="edge")
+    out = np.empty_like(arr)
+    h, w = arr.shape
+    for top in range(0, h, _STRIP):
+        rows = min(_STRIP, h - top)
+        v = [padded[top + dy:top + dy + rows, dx:dx + w] for dy in range(3) for dx in range(3)]
+        for i, j in _MEDIAN9:
+            v[i], v[j] = np.minimum(v[i], v[j]), np.maximum(v[i], v[j])
+        out[top:top + rows] = v[4]
+    return Image.fromarray(out, mode="L")
 
 
 def binarise(img: Image.Image) -> Image.Image:

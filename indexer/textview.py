@@ -18,6 +18,7 @@ __all__ = ["FoldedView", "build", "fold_chars", "is_cjk"]
 
 _HSPACE = frozenset(" \t\u3000\u00a0")
 _MAX_GAP = 3  # wider gaps are layout (table columns) and stay as word boundaries
+_MAX_INDENT = 8  # spaces round a dropped line break: the next line may be indented
 
 
 def is_cjk(ch: str) -> bool:
@@ -34,6 +35,8 @@ class FoldedView:
 
     text: str
     offsets: tuple[int, ...]
+    # View positions before which a line break was dropped (build(..., join_lines=True)).
+    breaks: frozenset[int] = frozenset()
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) covering view characters [start, end)."""
@@ -54,26 +57,36 @@ def fold_chars(text: str) -> list[str]:
     return [s if len(s := normalise.to_simplified(ch)) == 1 else ch for ch in widths]
 
 
-def build(text: str) -> FoldedView:
+def build(text: str, *, join_lines: bool = False) -> FoldedView:
     """Fold every character and drop horizontal whitespace runs (up to _MAX_GAP long) that sit
     between two word characters of which at least one is CJK; other whitespace is kept as a
-    boundary so digits in "3 15" never fuse into one number."""
+    boundary so digits in "3 15" never fuse into one number.
+
+    With `join_lines`, one line break (with any indentation round it) between two such
+    characters is dropped too and its position kept in `breaks`: narrow form cells wrap an
+    address ("市南区小⏎营街道…24⏎号") or a label ("其⏎母") onto the next line, and a detector
+    that stops at the break leaves the rest readable."""
     chars = fold_chars(text)
     out: list[str] = []
     offsets: list[int] = []
+    breaks: set[int] = set()
     i, n = 0, len(chars)
     while i < n:
         ch = chars[i]
-        if ch in _HSPACE and out:
+        if (ch in _HSPACE or (join_lines and ch in "\r\n")) and out:
             j = i
-            while j < n and chars[j] in _HSPACE:
+            while j < n and (chars[j] in _HSPACE or (join_lines and chars[j] in "\r\n")):
                 j += 1
             prev, nxt = out[-1], chars[j] if j < n else ""
-            if (j - i <= _MAX_GAP and nxt and _wordish(prev) and _wordish(nxt)
+            lines = "".join(chars[i:j]).replace("\r\n", "\n").count("\n")
+            wide = j - i - lines > (_MAX_INDENT if lines else _MAX_GAP)
+            if (not wide and lines <= 1 and nxt and _wordish(prev) and _wordish(nxt)
                     and (is_cjk(prev) or is_cjk(nxt))):
+                if lines:
+                    breaks.add(len(out))
                 i = j
                 continue
         out.append(ch)
         offsets.append(i)
         i += 1
-    return FoldedView("".join(out), tuple(offsets))
+    return FoldedView("".join(out), tuple(offsets), frozenset(breaks))

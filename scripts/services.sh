@@ -49,10 +49,11 @@ worker_start() {
   fi
   set -a; . var/local.env; set +a
   # --beat: one machine runs the schedule (audit chain check, lapsing requests) in the worker.
-  # the worker indexes (worker user); index administration is not its business
-  OMP_THREAD_LIMIT=1 nohup env -u OPENSEARCH_ADMIN_PASSWORD .venv/bin/celery -A workers.worker worker --beat --loglevel=INFO \
-    --schedule="$PWD/var/run/celerybeat-schedule" \
-    --concurrency="${WORKER_CONCURRENCY:-2}" --pidfile="$PWD/var/run/worker.pid" \
+  # the worker indexes (worker user); index administration is not its business.
+  # Its concurrency is WORKER_CONCURRENCY (search_app/config.py; default: one process per CPU),
+  # and Tesseract's thread limit is OCR_THREADS (default 1), both set by the app at start-up.
+  nohup env -u OPENSEARCH_ADMIN_PASSWORD .venv/bin/celery -A workers.worker worker --beat --loglevel=INFO \
+    --schedule="$PWD/var/run/celerybeat-schedule" --pidfile="$PWD/var/run/worker.pid" \
     > var/log/worker.log 2>&1 &
   for _ in $(seq 1 60); do
     grep -q "ready" var/log/worker.log 2>/dev/null && { echo "[worker] started (log: var/log/worker.log)"; return; }

@@ -36,7 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from search_app.audit import views as audit_views
     from search_app.grants import views as grant_views
     from search_app.ingest import views as ingest_views
-    from search_app.config import load_settings
+    from search_app.config import init_process, load_settings
     from search_app.permissions import Permission, has_permission
     from search_app.proxies import TrustedProxies
     from search_app.search import _backend, page_views, views as search_views
@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
     init_pillow(app.config["MAX_IMAGE_PIXELS"])
+    init_process(app.config)  # OMP_THREAD_LIMIT for Tesseract (stages never set it)
     # X-Forwarded-* only from TRUSTED_PROXIES (always installed: it also strips the headers
     # that an untrusted client sent, so nothing downstream reads them).
     app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"],

@@ -215,6 +215,9 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
     from search_app.ingest.jobs import start_job, wait_for_job
     from search_app.search._backend import EngineIdentityError, IndexMissingError
 
+    if not queue:
+        click.echo(f"pages run here in {current_app.config['WORKER_CONCURRENCY']} processes "
+                   "(WORKER_CONCURRENCY)")
     try:
         job = start_job(manifest, base_dir=base_dir or manifest.parent, created_by=created_by,
                         queue=queue, confirm_metadata_change=confirm_metadata_change,

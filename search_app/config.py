@@ -131,6 +131,14 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "METRICS_ALLOW": ("list", "127.0.0.1,::1"),
     # OCR pages whose mean word confidence (0-100) is below this are listed for review.
     "OCR_REVIEW_THRESHOLD": ("int", 70),
+    # Page processes on one machine: the Celery worker's concurrency and the size of the
+    # `flask ingest` (synchronous) process pool. "auto": the CPUs this process may run on.
+    "WORKER_CONCURRENCY": ("processes", "auto"),
+    # Pages one page task (or one pool batch) processes in turn and indexes with one bulk request.
+    "INGEST_BATCH_PAGES": ("int", 8),
+    # Threads per Tesseract process (OMP_THREAD_LIMIT, set at start-up by init_process):
+    # parallelism comes from pages; DESIGN.md measured 13.4 s vs 2.1 s for one 300-dpi page.
+    "OCR_THREADS": ("int", 1),
 }
 # Key ids are written into every ciphertext header between ":" separators and into
 # page_secrets.key_id (32 characters): letters, digits, "_", "-", "." only.
@@ -171,6 +179,8 @@ def _parse(kind: str, name: str, raw: str) -> Any:
         return parse_keyring(name, raw)
     if kind == "networks":
         return parse_networks(name, raw)
+    if kind == "processes":
+        return parse_processes(name, raw)
     raise AssertionError(kind)
 
 
@@ -212,6 +222,28 @@ def parse_steps(name: str, raw: str) -> tuple[str, ...]:
     if unknown:
         raise ConfigError(f"{name}: unknown step(s) {', '.join(unknown)}; known: {', '.join(STEPS)}")
     return steps
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. a container's cpuset), not the
+    machine's: more page processes than that only share the same cores."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def parse_processes(name: str, raw: str) -> int:
+    """"auto" -> cpu_count(), else a whole number of at least 1."""
+    if raw.strip().lower() == "auto":
+        return cpu_count()
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ConfigError(f"{name} must be 'auto' or a whole number of at least 1, got {raw!r}")
+    return n
 
 
 def parse_hours(name: str, raw: str) -> tuple[int, int]:
@@ -321,7 +353,8 @@ def load_settings(env: Mapping[str, str] | None = None,
     out.update(overrides)
     _check_keys(out)
     _check_engine(out)
-    for name in ("MAX_PAGE_ATTEMPTS", "IMAGE_URL_SECONDS"):
+    for name in ("MAX_PAGE_ATTEMPTS", "IMAGE_URL_SECONDS", "INGEST_BATCH_PAGES", "OCR_THREADS",
+                 "WORKER_CONCURRENCY"):
         if not isinstance(out[name], int) or out[name] < 1:
             raise ConfigError(f"{name} must be a whole number of at least 1, got {out[name]!r}")
     if not out["AUDIT_CHECKPOINT_INDEX"]:
@@ -353,6 +386,13 @@ def _check_login(out: dict[str, Any]) -> None:
     if int(out["LOGIN_FAILURE_WINDOW_MINUTES"]) * 60 <= int(out["LOGIN_MAX_DELAY_S"]):
         raise ConfigError("LOGIN_FAILURE_WINDOW_MINUTES must be longer than LOGIN_MAX_DELAY_S, "
                           "or failures would be forgotten while an attempt still waits")
+
+
+def init_process(settings: Mapping[str, Any]) -> None:
+    """Process-wide set-up that stages must not do themselves (web, worker and CLI all start
+    through create_app): Tesseract's thread count, inherited by every tesseract child process
+    that pytesseract starts."""
+    os.environ["OMP_THREAD_LIMIT"] = str(settings["OCR_THREADS"])
 
 
 def setting_names() -> list[str]:

@@ -27,7 +27,7 @@ from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.grants.services import Scope, create_grant
 from search_app.migrations import upgrade
-from search_app.config import load_settings, read_env_file, setting_names
+from search_app.config import init_process, load_settings, read_env_file, setting_names
 from search_app.search._backend import drop_alias_and_indices, ensure_index, make_client
 
 PASSWORD = "correct-horse-9"
@@ -44,6 +44,12 @@ OPENSEARCH_URL = ENGINE.get("OPENSEARCH_URL", "https://127.0.0.1:9200")
 # checkouts run their suites side by side without their workers taking each other's tasks.
 REDIS_URL = re.sub(r"/\d*$", "", _LOCAL.get("REDIS_URL", "redis://127.0.0.1:6379/0")) \
     + f"/{int(os.environ.get('TEST_REDIS_DB', '15'))}"
+
+
+def pytest_configure(config) -> None:
+    """The app's process start-up (search_app.config.init_process) for tests that call the OCR
+    stage without an app: Tesseract single-threaded, as in web, worker and CLI."""
+    init_process({"OCR_THREADS": 1})
 
 
 def _key() -> str:
@@ -287,11 +293,13 @@ def meta(archive_no: str, *, category: str = "户籍档案", unit: str = "北京
             "format": fmt, "pages": pages or [["档案检索测试页面 第一行内容足够长以使用文本层"]], **extra}
 
 
-def dump_index(app) -> list[dict]:
-    """Every document of the test index, as stored (the 'index dump' attacker's view)."""
+def dump_index(app, *, files: bool = False) -> list[dict]:
+    """Every page document of the test index, as stored (the 'index dump' attacker's view);
+    with files=True the file-level documents of the grouped search too."""
     from opensearchpy import helpers
 
     client = make_client(app.config, "admin")
     client.indices.refresh(index=app.config["OPENSEARCH_INDEX"])
-    return [h["_source"] for h in helpers.scan(client, index=app.config["OPENSEARCH_INDEX"],
+    docs = [h["_source"] for h in helpers.scan(client, index=app.config["OPENSEARCH_INDEX"],
                                                query={"query": {"match_all": {}}})]
+    return docs if files else [d for d in docs if "doc_kind" not in d]

@@ -31,14 +31,43 @@ def _plain(app, secret) -> str:
     return vault_from_config(app.config).decrypt(secret.ciphertext, aad=secret.doc_id.encode()).decode()
 
 
+class _Calls:
+    """Page numbers appended to a file: counts from every process of the ingest pool (forked
+    children inherit the patched stage, but not a list in this process's memory)."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+        path.write_text("")
+
+    def add(self, page_no: int) -> None:
+        with self.path.open("a") as fh:
+            fh.write(f"{page_no}\n")
+
+    def _read(self) -> list[int]:
+        return [int(line) for line in self.path.read_text().split()]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __eq__(self, other) -> bool:
+        return self._read() == list(other)
+
+    def __repr__(self) -> str:
+        return repr(self._read())
+
+    def clear(self) -> None:
+        self.path.write_text("")
+
+
 @pytest.fixture()
-def count_stages(monkeypatch):
-    """Counts pipeline text extractions (OCR or text layer) done by page tasks in this process."""
-    calls: list[int] = []
+def count_stages(monkeypatch, tmp_path):
+    """Counts pipeline text extractions (OCR or text layer) done by the page loop, in this
+    process or in the pool's."""
+    calls = _Calls(tmp_path / "stage-calls.txt")
     real = pagework.page_text
 
     def counting(page, opts):
-        calls.append(page.page_no)
+        calls.add(page.page_no)
         return real(page, opts)
     monkeypatch.setattr(pagework, "page_text", counting)
     return calls

@@ -88,8 +88,8 @@ def test_unplaceable_match_blacks_out_the_whole_page() -> None:
 def test_partly_covered_word_is_boxed_whole() -> None:
     words = [Word("电话13812345678号", 10, 5, 200, 20, 90.0, 0, 14)]
     match = PiiMatch("phone", 2, 13, PHONE)
-    # plus the margins: half the line's height (20 px) to the sides, a fifth above and below
-    assert pii_boxes(words, "电话13812345678号", [match]) == [Box(0, 1, 220, 29)]
+    # plus the margins: the line's height (20 px, one glyph) to the sides, a fifth above and below
+    assert pii_boxes(words, "电话13812345678号", [match]) == [Box(-10, 1, 230, 29)]
 
 
 def test_text_layer_pdf_page_gets_view_image_and_boxes(tmp_path) -> None:
@@ -216,3 +216,18 @@ def test_preprocess_geometry_maps_back_to_the_input() -> None:
     back = pre.to_input(Box(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1))
     assert back.left <= 600 and back.top <= 700 and back.right >= 700 and back.bottom >= 740, back
     assert back.right - back.left < 120 and back.bottom - back.top < 80, f"too loose: {back}"
+
+
+def test_span_covers_its_first_glyph_when_ocr_places_it_late() -> None:
+    """Finding (realistic scans): Tesseract gave the left part of 黑 in 住黑龙江… to the word
+    before, so the address's box started a glyph late and 黑's left strokes stayed visible. The
+    true glyphs here are 30 px wide at 40 px pitch; OCR puts the span's boxes 30 px right of them."""
+    line = Box(0, 100, 600, 140)
+    text = "住址黑龙江省"
+    true_left, true_right = 80, 240  # 黑 … 省 as printed
+    ocr = [(0, 102, 30, 138), (40, 102, 100, 138)] + [(110 + 40 * i, 102, 140 + 40 * i, 138)
+                                                     for i in range(4)]
+    words = _line_words(text, ocr, line)
+    (box,) = pii_boxes(words, text, [PiiMatch("address", 2, 6, "黑龙江省")])
+    assert box.left <= true_left, f"黑's left part ({true_left}..{box.left}) is not covered: {box}"
+    assert box.right >= true_right, f"省's right part is not covered: {box}"

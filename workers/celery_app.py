@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.signals import worker_init
 from flask import Flask
 
 
@@ -22,6 +23,14 @@ def _transport_options(visibility_timeout: int) -> dict:
             "unacked_mutex_expire": max(2, min(300, visibility_timeout // 2))}
 
 
+def _warm_stages(**_kwargs: object) -> None:
+    """In the worker's main process, before the pool forks: the text stages' dictionaries are
+    loaded once and inherited, not loaded again by each child on its first page."""
+    from search_app.ingest.pagework import warm_up
+
+    warm_up()
+
+
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
@@ -38,6 +47,8 @@ def celery_init_app(app: Flask) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # one page process per CPU unless set (a `--concurrency` on the command line wins)
+        worker_concurrency=app.config["WORKER_CONCURRENCY"],
         task_always_eager=app.config["CELERY_ALWAYS_EAGER"],
         broker_connection_retry_on_startup=True,
         broker_transport_options=_transport_options(app.config["CELERY_VISIBILITY_TIMEOUT_S"]),
@@ -52,5 +63,6 @@ def celery_init_app(app: Flask) -> Celery:
         },
     )
     celery.set_default()
+    worker_init.connect(_warm_stages, weak=False, dispatch_uid="archive-search-warm-stages")
     app.extensions["celery"] = celery
     return celery

@@ -8,7 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 
 # Retries of a task that raised. A page whose worker is killed never raises: its redelivery is
-# bounded by MAX_PAGE_ATTEMPTS instead (pagework.run_page counts every claim of the row).
+# bounded by MAX_PAGE_ATTEMPTS instead (pagework.run_pages counts every claim of a row).
 MAX_RETRIES = 5
 
 
@@ -16,27 +16,45 @@ def _backoff(retries: int) -> int:
     return min(60, 2 ** retries)
 
 
-def _retry_or_give_up(task, exc: Exception, give_up) -> None:
-    """Raise Celery's Retry with back-off; after MAX_RETRIES record why on the row
-    (`give_up(reason)`) and return, so the caller re-raises the original error."""
+def _retry_or_give_up(task, exc: Exception, give_up, *, args: list | None = None) -> None:
+    """Raise Celery's Retry with back-off (with `args` instead of the task's own, when given);
+    after MAX_RETRIES record why on the row (`give_up(reason)`) and return, so the caller
+    re-raises the original error."""
     if task.request.retries >= MAX_RETRIES:
         give_up(f"重试 {MAX_RETRIES} 次后仍失败：{type(exc).__name__}: {exc}")
         return
-    raise task.retry(exc=exc, countdown=_backoff(task.request.retries))
+    raise task.retry(exc=exc, args=args, countdown=_backoff(task.request.retries))
 
 
 def _dispatch_pages(page_ids: list[int]) -> None:
-    for pid in page_ids:
-        ingest_page.delay(pid)
+    """A file's pages in page-loop batches: one bulk index request per batch, and at least
+    WORKER_CONCURRENCY batches when the file has that many pages, so every process gets some."""
+    from flask import current_app
+
+    from search_app.ingest.pagework import batches
+
+    cfg = current_app.config
+    for batch in batches(page_ids, processes=cfg["WORKER_CONCURRENCY"],
+                         size=cfg["INGEST_BATCH_PAGES"]):
+        ingest_pages.delay(batch)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def ingest_file(self, file_id: int) -> dict:
-    """File phase: store the original, create page rows, queue one ingest_page per page."""
+    """File phase: store the original, create page rows, queue the page batches."""
+    from search_app.ingest.finish import finish_file
     from search_app.ingest.service import mark_failed, run_file
 
+    sent: list[int] = []
+
+    def dispatch(page_ids: list[int]) -> None:
+        sent.extend(page_ids)
+        _dispatch_pages(page_ids)
+
     try:
-        f = run_file(file_id, dispatch=_dispatch_pages)
+        f = run_file(file_id, dispatch=dispatch)
+        if f.state == "running" and not sent:  # redelivered after every page had run
+            finish_file(f.id)
     except Exception as exc:
         _retry_or_give_up(self, exc, lambda reason: mark_failed(file_id, reason))
         raise
@@ -44,7 +62,33 @@ def ingest_file(self, file_id: int) -> dict:
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def ingest_pages(self, page_ids: list[int]) -> list[dict]:
+    """One batch through the page loop; pages that ended queued (a possibly transient error)
+    are retried alone, and given up with the reason after MAX_RETRIES."""
+    from dataclasses import asdict
+
+    from search_app.ingest.pagework import PagesPending, give_up_page, run_pages
+
+    def give_up(ids: list[int]):
+        return lambda reason: [give_up_page(pid, reason) for pid in ids]
+
+    try:
+        outcomes = run_pages(page_ids)
+    except Exception as exc:
+        _retry_or_give_up(self, exc, give_up(page_ids))
+        raise
+    again = [o for o in outcomes if o.state == "queued"]
+    if again:
+        exc = PagesPending(f"{len(again)} 页待重试；第 {again[0].page_no} 页：{again[0].error}")
+        ids = [o.page_id for o in again]
+        _retry_or_give_up(self, exc, give_up(ids), args=[ids])
+        raise exc
+    return [asdict(o) for o in outcomes]
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def ingest_page(self, page_id: int) -> dict:
+    """A single page (messages queued before page batches existed)."""
     from search_app.ingest.pagework import give_up_page, run_page
 
     try:

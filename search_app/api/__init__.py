@@ -60,14 +60,20 @@ def grants():
 
 @bp.post("/search")
 @requires(Permission.ARCHIVE_SEARCH)
-@documented("在一项授权下检索（检索式语法见 docs/api.md）", body=s.SearchBody, ok=s.SearchResult,
-            tag="检索")
+@documented("在一项授权下检索（检索式语法见 docs/api.md；group=file 按案卷归并）", body=s.SearchBody,
+            ok=s.SearchResult, tag="检索")
 def search(body: s.SearchBody):
     out, error = _read(search_pages, grant_id=body.grant_id, purpose=body.purpose,
-                       query=body.q, page=body.page, sort=body.sort or "relevance")
+                       query=body.q, page=body.page, sort=body.sort or "relevance",
+                       group=body.group or "page")
     if error:
         return error
     return {
+        "group": out.group, "chips": out.chips, "refine": out.refine,
+        "files": [{"archive_no": f.archive_no, **f.fields, "matched_pages": f.matched_pages,
+                   "score": f.score,
+                   "pages": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}
+                             for h in f.pages]} for f in out.files],
         "query": out.query, "total": out.total, "page": out.page, "page_size": out.page_size,
         "approval_ref": out.approval_ref, "grant_id": out.grant_id, "audit_seq": out.audit_seq,
         "hits": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}

@@ -11,6 +11,8 @@ from indexer.manifest import ManifestRow, parse_manifest
 from search_app.audit.service import Actor
 from search_app.db import get_session
 from search_app.ingest.models import IngestJob
+from search_app.ingest.finish import finish_file, mark_page_failed
+from search_app.ingest.pool import run_in_pool
 from search_app.ingest.service import JobProgress, create_job, job_progress, mark_failed, run_file
 from search_app.search._backend import alias, reader, require_index, writer
 
@@ -42,14 +44,33 @@ def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
         for fid in file_ids:
             ingest_file.delay(fid)
     else:
-        for fid in file_ids:
-            try:
-                run_file(fid)
-            except Exception as exc:  # the batch goes on; the row says what happened
-                current_app.logger.error("ingest file %s failed: %s", fid, exc)
-                mark_failed(fid, f"内部错误：{type(exc).__name__}: {exc}")
-        writer().indices.refresh(index=alias())  # one refresh for the batch, not one per file
+        _run_here(file_ids)
     return job
+
+
+def _run_here(file_ids: list[int]) -> None:
+    """The synchronous path: every file's file phase, then all their pages at once through the
+    page loop in a pool of WORKER_CONCURRENCY processes (so a job of many one-page files uses
+    every core too). There is no retry here: a page that failed, even transiently, fails with
+    the reason on its row, and the batch goes on."""
+    cfg = current_app.config
+    page_ids: list[int] = []
+    started: list[int] = []
+    for fid in file_ids:
+        try:
+            run_file(fid, dispatch=page_ids.extend)
+            started.append(fid)
+        except Exception as exc:  # the batch goes on; the row says what happened
+            current_app.logger.error("ingest file %s failed: %s", fid, exc)
+            mark_failed(fid, f"内部错误：{type(exc).__name__}: {exc}")
+    for outcome in run_in_pool(page_ids, processes=cfg["WORKER_CONCURRENCY"],
+                               size=cfg["INGEST_BATCH_PAGES"]):
+        if outcome.state == "queued":
+            current_app.logger.error("ingest page %s failed: %s", outcome.page_id, outcome.error)
+            mark_page_failed(outcome.page_id, f"内部错误：{outcome.error}")
+    for fid in started:  # those whose last page failed just now, or had no page left to run
+        finish_file(fid)
+    writer().indices.refresh(index=alias())  # one refresh for the batch, not one per file
 
 
 def wait_for_job(job_id: int, *, echo: Callable[[str], None] = print, timeout: float = 3600,

@@ -15,10 +15,11 @@ from indexer.pipeline import page_text, prepare
 from indexer.types import ArchiveMeta, IngestError
 from search_app.db import get_session
 from search_app.ingest.models import PageSecret
-from search_app.ingest.pagework import index_documents, keep_page
+from search_app.ingest.keep import index_documents, keep_page
 from search_app.ingest.service import (blob_store, file_meta, last_complete_file,
                                        options_from_config)
 from search_app.search._backend import alias, writer
+from search_app.search._files import refresh_file_docs
 
 
 @dataclass
@@ -60,4 +61,5 @@ def reocr(archive_no: str, *, page_no: int | None = None) -> list[ReocrResult]:
         results.append(ReocrResult(archive_no, n, old_conf, prepared.confidence, old_source,
                                    time.monotonic() - started))
     writer().indices.refresh(index=alias())
+    refresh_file_docs(archive_no)
     return results

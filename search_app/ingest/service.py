@@ -2,9 +2,10 @@
 
 `run_file` is the file phase (called by the Celery file task and by the synchronous CLI): it
 reads the upload once, stores the encrypted original in the blob store, creates one page row
-per page and hands the page ids on. Every page is then processed by `pagework.run_page` (a
-Celery task per page, or inline), reading its page back from the blob store, so nothing depends
-on the upload path after this phase. The file finishes when its last page does.
+per page and hands the page ids to its caller's `dispatch`. The pages are then processed by the
+page loop (`pagework.run_pages`: Celery page tasks, or the CLI's process pool), which reads each
+page back from the blob store, so nothing depends on the upload path after this phase. The file
+finishes when its last page does. This module knows nothing of the page loop; the loop uses it.
 
 Re-running any step is safe: document ids are deterministic (档号 + page), page rows are unique
 per (file, page), and a file whose content and manifest row match the archive's last complete
@@ -116,8 +117,8 @@ def blob_store() -> BlobStore:
 Dispatch = Callable[[list[int]], None]
 
 
-def run_file(file_id: int, *, dispatch: Dispatch | None = None) -> IngestFile:
-    """File phase, then the pages: `dispatch(page_ids)` queues them; None runs them here.
+def run_file(file_id: int, *, dispatch: Dispatch) -> IngestFile:
+    """File phase, then `dispatch(page_ids)` hands the pages still queued to the page loop.
 
     Safe to run again: a file already 'running' (a redelivered file task) only re-sends the pages
     that no task has picked up yet.
@@ -157,20 +158,8 @@ def run_file(file_id: int, *, dispatch: Dispatch | None = None) -> IngestFile:
     page_ids = list(session.execute(
         select(IngestPage.id).where(IngestPage.file_id == f.id, IngestPage.state == "queued")
         .order_by(IngestPage.page_no)).scalars())
-    if dispatch is not None:
-        dispatch(page_ids)
-        return f
-    from search_app.ingest.pagework import finish_file, mark_page_failed, run_page
-
-    for pid in page_ids:
-        try:
-            run_page(pid)
-        except Exception as exc:  # synchronous path: no retry, the page row says why
-            current_app.logger.error("ingest page %s failed: %s", pid, exc)
-            mark_page_failed(pid, f"内部错误：{type(exc).__name__}: {exc}")
-    finish_file(f.id)
-    session.expire_all()
-    return session.get(IngestFile, f.id)
+    dispatch(page_ids)
+    return f
 
 
 def _prepare(session: Session, f: IngestFile) -> bool:

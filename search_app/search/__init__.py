@@ -32,20 +32,16 @@ from search_app.search._choke import (Found, ReadDenied, ReadFailed, ScopedIndex
 from search_app.search._catalogue import Catalogue, catalogue
 from search_app.search._lookup_budget import lookup_budget_refusal
 from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
-from search_app.search._query import RESULT_FIELDS, SORTS, build_query
+from search_app.search._hits import FileHit, SearchHit, facets_of, grouped_run, redact_hit
+from search_app.search._refine import chips, refinements
+from search_app.search._query import GROUPS, RESULT_FIELDS, SORTS, build_query
 from search_app.search._signed import mint_image_token, open_image_token, view_record_purpose
 
-__all__ = ["ReadDenied", "ReadFailed", "SearchUnavailable", "InvalidInput", "QuerySyntaxError", "SORTS", "SearchHit", "SearchOutcome", "PageView",
+FILE_PAGES_SHOWN = 3  # best pages shown under each file of a grouped search
+
+__all__ = ["ReadDenied", "ReadFailed", "SearchUnavailable", "InvalidInput", "QuerySyntaxError", "SORTS", "GROUPS", "SearchHit", "FileHit", "SearchOutcome", "PageView",
            "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
            "lookup_pii", "page_image", "image_url_token", "Catalogue", "catalogue"]
-
-
-@dataclass
-class SearchHit:
-    doc_id: str
-    fields: dict[str, Any]
-    snippets: list[str]  # HTML-escaped by OpenSearch, with <mark> around matches
-    score: float | None
 
 
 @dataclass
@@ -60,6 +56,10 @@ class SearchOutcome:
     grant_id: int
     audit_seq: int
     filters: dict[str, Any] = field(default_factory=dict)
+    group: str = "page"  # "file": `files` holds the files, each with its best pages
+    files: list[FileHit] = field(default_factory=list)
+    chips: list[dict[str, Any]] = field(default_factory=list)  # {label, without}: removable
+    refine: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> value -> query
 
 
 @dataclass
@@ -75,10 +75,12 @@ class PageView:
     audit_seq: int
 
 
-def _parsed(query: str, sort: str):
+def _parsed(query: str, sort: str, group: str = "page"):
     """The query tree, or QuerySyntaxError (a 400 with the reason: bad input, not a refusal)."""
     if sort not in SORTS:
         raise QuerySyntaxError(f"排序方式必须是 {'、'.join(SORTS)} 之一")
+    if group not in GROUPS:
+        raise QuerySyntaxError(f"结果分组必须是 {'、'.join(GROUPS)} 之一（page 按页，file 按案卷）")
     return parse(query)
 
 
@@ -91,23 +93,31 @@ def _run_search(parsed, offset: int, size: int, sort: str):
 
 
 def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, page: int = 1,
-                 page_size: int | None = None, sort: str = "relevance",
+                 page_size: int | None = None, sort: str = "relevance", group: str = "page",
                  client_addr: str = "") -> SearchOutcome:
-    """One page of hits for the query language of search_app.search._parse."""
-    parsed = _parsed(query, sort)
+    """One page of hits for the query language of search_app.search._parse: pages, or with
+    group="file" files (档号) matching every word across their pages, best pages underneath."""
+    parsed = _parsed(query, sort, group)
     page_size = page_size or current_app.config["SEARCH_PAGE_SIZE"]
     page = max(1, min(page, 10_000 // max(page_size, 1)))
+    offset = (page - 1) * page_size
+    run = (grouped_run(parsed, offset=offset, size=page_size, sort=sort, per_file=FILE_PAGES_SHOWN)
+           if group == "file" else _run_search(parsed, offset, page_size, sort))
+    filters = {"page": page, "sort": sort, **({"group": group} if group != "page" else {})}
     grant, found, rec = guarded_read(
         user=user, grant_id=grant_id, purpose=purpose, action="search", client_addr=client_addr,
-        query=query, filters={"page": page, "sort": sort},
-        run=_run_search(parsed, (page - 1) * page_size, page_size, sort))
-    resp = found.payload
-    facets = {name: [(b["key"], b["doc_count"]) for b in agg["buckets"]]
-              for name, agg in resp.get("aggregations", {}).items()}
-    return SearchOutcome(query=query, total=found.total, page=page, page_size=page_size,
-                         hits=[_redact_hit(h) for h in resp["hits"]["hits"]], facets=facets,
-                         approval_ref=grant.ref, grant_id=grant.id, audit_seq=rec.seq,
-                         filters=rec.filters)
+        query=query, filters=filters, run=run)
+    common = dict(query=query, total=found.total, page=page, page_size=page_size,
+                  approval_ref=grant.ref, grant_id=grant.id, audit_seq=rec.seq,
+                  filters=rec.filters, group=group)
+    if group == "file":
+        files, facets, _ = found.payload
+        hits: list[SearchHit] = []
+    else:
+        files, facets = [], facets_of(found.payload)
+        hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
+    return SearchOutcome(hits=hits, files=files, facets=facets, chips=chips(query),
+                         refine=refinements(query, facets), **common)
 
 
 def export_results(*, user: User, grant_id: int | None, purpose: str, query: str,
@@ -119,21 +129,10 @@ def export_results(*, user: User, grant_id: int | None, purpose: str, query: str
         user=user, grant_id=grant_id, purpose=purpose, action="export", client_addr=client_addr,
         query=query, filters={"max_rows": size, "sort": sort},
         run=_run_search(parsed, 0, size, sort))
-    hits = [_redact_hit(h) for h in found.payload["hits"]["hits"]]
+    hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(query=query, total=found.total, page=1, page_size=size, hits=hits,
                          facets={}, approval_ref=grant.ref, grant_id=grant.id,
                          audit_seq=rec.seq, filters=rec.filters)
-
-
-def _redact_hit(hit: dict[str, Any]) -> SearchHit:
-    """The index holds masked text already; fields outside the result whitelist are dropped
-    here too, so a mapping change cannot widen what a hit shows."""
-    source = {k: v for k, v in hit.get("_source", {}).items() if k in RESULT_FIELDS}
-    hl = hit.get("highlight", {})
-    exact, by_pairs = hl.get("text.uni", []), hl.get("text", [])
-    marked = [s for s in exact if "<mark>" in s]
-    snippets = [s.replace("</mark><mark>", "") for s in (marked or by_pairs or exact)]
-    return SearchHit(doc_id=hit["_id"], fields=source, snippets=snippets, score=hit.get("_score"))
 
 
 def _fetch_page(doc_id: str):
@@ -336,7 +335,7 @@ def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, val
         client_addr=client_addr, query=f"{LOOKUP_KINDS.get(kind, kind)}：{masked}",
         filters={"kind": kind, "value_hmac": digest[:16]}, precheck=precheck,
         grant_check=allowed, run=run)
-    hits = [_redact_hit(h) for h in found.payload["hits"]["hits"]]
+    hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(query=masked, total=found.total, page=1, page_size=50, hits=hits,
                          facets={}, approval_ref=grant.ref, grant_id=grant.id,
                          audit_seq=rec.seq, filters=rec.filters)

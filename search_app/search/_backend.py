@@ -122,7 +122,9 @@ class IndexMissingError(RuntimeError):
 def ensure_index(os_client: OpenSearch, alias_name: str, *, replicas: int = 0) -> str:
     """The index behind `alias_name`, created (versioned, alias attached) if there is none."""
     if alias_exists(os_client, alias_name):
-        return next(iter(os_client.indices.get_alias(index=alias_name, name=alias_name)))
+        name = next(iter(os_client.indices.get_alias(index=alias_name, name=alias_name)))
+        add_new_fields(os_client, name)
+        return name
     name = create_versioned_index(os_client, alias_name, replicas=replicas)
     try:
         os_client.indices.put_alias(index=name, name=alias_name)
@@ -131,6 +133,21 @@ def ensure_index(os_client: OpenSearch, alias_name: str, *, replicas: int = 0) -
         raise
     os_client.cluster.health(index=name, wait_for_status="yellow", request_timeout=35)
     return name
+
+
+def add_new_fields(os_client: OpenSearch, index_name: str) -> None:
+    """Fields the mapping file gained since `index_name` was built (e.g. doc_kind for the
+    file-level documents), added in place: adding a field is the one mapping change an
+    existing index accepts; anything else needs a rebuild and an alias swap."""
+    wanted = index_body()["mappings"]["properties"]
+    have = os_client.indices.get_mapping(index=index_name)[index_name]["mappings"].get(
+        "properties", {})
+    missing = {k: v for k, v in wanted.items() if k not in have}
+    if missing:
+        os_client.indices.put_mapping(index=index_name, body={"properties": missing})
+    if "doc_kind" in missing:  # built before the grouped search: give every 档号 its file docs
+        from search_app.search._files import backfill_file_docs
+        backfill_file_docs(os_client, index_name)
 
 
 def swap_alias(os_client: OpenSearch, alias_name: str, new_index: str) -> list[str]:

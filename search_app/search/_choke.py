@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from opensearchpy.exceptions import TransportError
 
+from indexer.index import FILE_KIND
 from search_app import limits
 from search_app.accounts.models import User
 from search_app.audit.models import AuditRecord
@@ -68,9 +69,21 @@ class ScopedIndex:
         self._permission = permission
 
     def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Page documents only: a file-level document is never a page (no `ids` look-up, hit
+        or facet of a page read can be one)."""
+        return self._run(body, {"must_not": [{"exists": {"field": "doc_kind"}}]})
+
+    def search_files(self, body: dict[str, Any]) -> dict[str, Any]:
+        """File-level documents only (the grouped search), under the same permission filter."""
+        return self._run(body, {"filter": [{"term": {"doc_kind": FILE_KIND}}]})
+
+    def _run(self, body: dict[str, Any], kind: dict[str, Any]) -> dict[str, Any]:
         scoped = dict(body)
         inner = scoped.pop("query", {"match_all": {}})
-        scoped["query"] = {"bool": {"must": [inner], "filter": [self._permission]}}
+        clause = {"must": [inner], "filter": [self._permission, *kind.get("filter", [])]}
+        if "must_not" in kind:
+            clause["must_not"] = kind["must_not"]
+        scoped["query"] = {"bool": clause}
         return reader().search(index=alias(), body=scoped)
 
 

@@ -53,7 +53,8 @@ def search():
     grants = active_grants(get_session(), current_user)
     form = {"grant_id": int_arg(request.form.get("grant_id")),
             "purpose": request.form.get("purpose", ""), "q": request.form.get("q", ""),
-            "sort": request.form.get("sort", "relevance")}
+            "sort": request.form.get("sort", "relevance"),
+            "group": request.form.get("group", "page")}
     if request.method == "GET":
         if grants:  # a convenience for the form only; a POST must name its grant
             # the grant only: the purpose of this reading is typed by the reader, never taken
@@ -65,7 +66,8 @@ def search():
     try:
         outcome = search_pages(user=current_user, grant_id=form["grant_id"],
                                purpose=form["purpose"], query=form["q"], page=page,
-                               sort=form["sort"], client_addr=client_addr())
+                               sort=form["sort"], group=form["group"],
+                               client_addr=client_addr())
     except QuerySyntaxError as exc:  # bad input, not a refusal: nothing was read
         return render_template("search.html", grants=grants, form=form, outcome=None,
                                sorts=SORTS, error=f"检索式有误：{exc}"), 400

@@ -20,7 +20,8 @@ from search_app.api.schemas.grants import (  # noqa: F401
     GrantOut, GrantList, GrantRequestOut, GrantRequestList, GrantRequestBody, DecisionBody,
     ConfirmBody, RevokeBody, Catalogue)
 from search_app.api.schemas.reads import (  # noqa: F401
-    SearchBody, Hit, FacetValue, SearchResult, PageBody, PageOut, LookupBody, LookupResult)
+    SearchBody, Hit, FacetValue, Chip, FileResult, SearchResult, PageBody, PageOut, LookupBody,
+    LookupResult)
 from search_app.api.schemas.ingest import (  # noqa: F401
     IngestPageOut, IngestFileOut, IngestJob)
 from search_app.api.schemas.audit import (  # noqa: F401

@@ -12,6 +12,7 @@ class SearchBody(Input):
     q: str
     page: int = Field(default=1, ge=1)
     sort: str = "relevance"
+    group: str = Field(default="page", description="page：按页；file：按案卷（档号）归并，最佳页面在其下")
 
 
 class Hit(Output):
@@ -33,7 +34,24 @@ class FacetValue(Output):
     count: int
 
 
+class Chip(Output):
+    label: str
+    without: str = Field(description="去掉此筛选后的检索式；为空表示去掉后无可检索内容")
+
+
+class FileResult(Output):
+    archive_no: str
+    matched_pages: int
+    score: float | None = None
+    pages: list[Hit]
+
+
 class SearchResult(Output):
+    group: str = "page"
+    chips: list[Chip] = []
+    refine: dict[str, dict[str, str]] = Field(default_factory=dict,
+                                              description="分面 → 值 → 加上该筛选的检索式")
+    files: list[FileResult] = Field(default_factory=list, description="group=file 时的案卷")
     query: str
     total: int
     page: int

@@ -1,0 +1,142 @@
+"""Candidate person names over one folded view text (indexer.textview): from jieba's person
+tags, from role cues before and after a name, from pseudonyms (陈某某) and from clause starts;
+and the checks a candidate must pass before it is masked (indexer.names chooses among them).
+"""
+from __future__ import annotations
+
+from indexer import cues
+from indexer.name_data import divisions, is_surname, stopwords, surname_len
+from indexer.name_rules import (ANON, ANON_NOT, CLAUSE_START, CLAUSE_VERB, FIELD_LABEL, GIVEN_TAGS,
+                                LEADS, LEADS_OR_SURNAME, MAX_DICT_FREQ, NAME_TAGS, PHRASE_FREQ,
+                                PHRASE_TAGS, PLACE_END, PLACE_SUFFIX, POST_CUE, PRE_CUE, TERMINATORS,
+                                all_cjk, cued_name_end, pos_tokenizer, tokens)
+
+__all__ = ["Finder", "person_shaped"]
+
+
+class Finder:
+    """Candidates over one view text: (start, end, cued)."""
+
+    def __init__(self, text: str, gaps: frozenset[int] = frozenset(),
+                 hard: frozenset[int] = frozenset()) -> None:
+        self.text = text
+        self.gaps, self.hard = gaps, hard  # dropped whitespace; of two or more characters
+        self.tokens = tokens(text)
+        # A wide gap is a table column: a name may end there, whatever jieba made of the join.
+        self.bounds = {t.start for t in self.tokens} | {len(text)} | set(hard)
+        # OCR drops the spaces between form fields: a field label starts a new word whatever
+        # jieba glued to it (随迁人长孙俊森身份证号).
+        self.bounds |= {m.start() for m in FIELD_LABEL.finditer(text)}
+        self.freq = pos_tokenizer().tokenizer.FREQ
+        self.tags = pos_tokenizer().word_tag_tab
+
+    def from_tags(self) -> list[tuple[int, int, bool]]:
+        found = []
+        toks = self.tokens
+        for i, tok in enumerate(toks):
+            if tok.flag in NAME_TAGS and 2 <= len(tok.word) <= 4 and all_cjk(tok.word):
+                sl = surname_len(tok.word)
+                if sl and 1 <= len(tok.word) - sl <= 2 and self.freq.get(tok.word, 0) < MAX_DICT_FREQ:
+                    found.append((tok.start, tok.end, False))
+                    continue
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if nxt is None or not is_surname(tok.word) or not all_cjk(nxt.word):
+                continue
+            if tok.word in LEADS_OR_SURNAME and nxt.flag in NAME_TAGS and surname_len(nxt.word):
+                continue  # 张三向李四借款: 向 is the preposition before a whole name
+            if ANON.fullmatch(nxt.word):
+                found.append((tok.start, nxt.end, True))
+            elif (nxt.flag in GIVEN_TAGS and len(nxt.word) <= 2 and nxt.word not in stopwords()
+                  and not any(ch in TERMINATORS for ch in nxt.word)):
+                found.append((tok.start, nxt.end, False))
+        return found
+
+    def from_cues(self) -> list[tuple[int, int, bool]]:
+        found = []
+        starts = [m.end() for m in PRE_CUE.finditer(self.text)]
+        for start in [*starts, *cues.fuzzy_cue_ends(self.text, self.gaps)]:
+            end = cued_name_end(self.text, start, self.bounds, self.hard)
+            if end is not None:
+                found.append((start, end, True))
+        for m in POST_CUE.finditer(self.text):
+            for length in (4, 3, 2):  # 4: a compound surname (上官凤兰同志)
+                start = m.start() - length
+                chunk = self.text[max(start, 0):m.start()]
+                sl = surname_len(chunk)
+                if chunk[:1] in LEADS and length > 2 and surname_len(chunk[1:]):
+                    continue  # 经苏立介绍: 经 is the preposition, 苏立 the name
+                # jieba may glue a preposition to the surname (对成|汉英同志).
+                at_bound = start in self.bounds or (start > 0 and self.text[start - 1] in LEADS)
+                if (start >= 0 and at_bound and all_cjk(chunk)
+                        and sl and 1 <= length - sl <= 2
+                        and not any(ch in TERMINATORS for ch in chunk[1:])):
+                    found.append((start, m.start(), True))
+                    break
+        return found
+
+    def from_anon(self) -> list[tuple[int, int, bool]]:
+        """Surname + 某/某某 (陈某某): court documents pseudonymise, the surname still points."""
+        found = []
+        for m in ANON.finditer(self.text):
+            if ANON_NOT.match(self.text, m.start()):
+                continue
+            for sl in (2, 1):
+                start = m.start() - sl
+                if start >= 0 and start in self.bounds and is_surname(self.text[start:m.start()]):
+                    found.append((start, m.end(), True))
+                    break
+        return found
+
+    def from_clauses(self) -> list[tuple[int, int, bool]]:
+        found = []
+        for m in CLAUSE_VERB.finditer(self.text):
+            for length in (2, 3, 4):
+                start = m.start() - length
+                if start < 0 or (start > 0 and self.text[start - 1] not in CLAUSE_START):
+                    continue
+                chunk = self.text[start:m.start()]
+                sl = surname_len(chunk)
+                if (sl and start in self.bounds and m.start() in self.bounds and all_cjk(chunk)
+                        and 1 <= length - sl <= 2
+                        and not any(ch in TERMINATORS for ch in chunk[sl:])):
+                    found.append((start, m.start(), True))
+        return found
+
+    def acceptable(self, start: int, end: int, cued: bool) -> bool:
+        word = self.text[start:end]
+        if word in stopwords() or not 2 <= len(word) <= 4 or PRE_CUE.fullmatch(word):
+            return False
+        if not person_shaped(self, word, cued) or any(start < k < end for k in self.hard):
+            return False
+        if end < len(self.text) and self.text[end] in PLACE_SUFFIX:
+            return False
+        if word[-1] in PLACE_END:
+            return False
+        if not cued:
+            given = word[surname_len(word):]
+            if any(ch in TERMINATORS for ch in given):  # 關於 tagged as a name
+                return False
+            if (self.tags.get(given) in PHRASE_TAGS
+                    and self.freq.get(given, 0) >= PHRASE_FREQ):
+                return False
+            # 文明办, 常青藤: a frequent word plus one character, not a surname plus a name.
+            return not (len(word) == 3 and self.freq.get(word[:2], 0) >= MAX_DICT_FREQ)
+        # A cue vouches for a name, not for a frequent ordinary word sitting where one could be.
+        tag = self.tags.get(word)
+        return tag is None or tag in NAME_TAGS or self.freq.get(word, 0) < MAX_DICT_FREQ
+
+
+def person_shaped(finder: Finder, word: str, cued: bool) -> bool:
+    """Whole-word checks a cue cannot override: a place (徐汇, 朝阳: data/admin_divisions.txt),
+    a surname glued into a frequent verb or function word (支付宝, 发展中), a role word after a
+    surname-like character (向原告)."""
+    if word in divisions() and not cued:  # a cue outranks the place list: 户主金凤, 主任田阳
+        return False
+    sl = surname_len(word)
+    head = word[:sl + 1]
+    if (len(word) > sl + 1 and finder.tags.get(head) in PHRASE_TAGS
+            and finder.freq.get(head, 0) >= PHRASE_FREQ):
+        return False
+    return not PRE_CUE.fullmatch(word[sl:])
+
+

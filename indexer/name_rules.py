@@ -1,0 +1,116 @@
+"""The shared vocabulary of the Han-name detectors (indexer.names, indexer.name_finder,
+indexer.cued_names): which characters end or cannot be in a given name, which words lead a
+clause, jieba's tokens over a view text, and where a name announced by a cue ends.
+
+Kept apart from the finders so each detector reads as its rule and the character classes are
+defined once; the word lists themselves are data (indexer.name_data).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass
+
+import jieba
+import jieba.posseg
+
+from indexer import cues, textview
+from indexer.name_data import stopwords, surname_len
+from indexer.tokenize import _tokenizer
+
+NAME_TAGS = frozenset({"nr", "nrfg", "nrt"})
+# Tags a given name may carry when jieba split it off its surname (孙|红梅 nr, 周|建华 nz).
+GIVEN_TAGS = frozenset({"nr", "nrfg", "nrt", "nz"})
+# jieba dictionary words tagged nr at or above this frequency are treated as ordinary words
+# unless a cue vouches for them; below it they are mostly real (historical) people.
+MAX_DICT_FREQ = 100
+PRE_CUE = cues.cue_regex()
+POST_CUE = cues.POST_CUE
+# Names in a list share their cue: 本户成员：聂豪凯、齐静、曹仁建 / 武福铁与葛萱力系朋友关系.
+JOINERS = frozenset("、与和及")
+# Uncued, a jieba "name" whose given part is a frequent verb or adverb is a phrase (经|审查).
+PHRASE_TAGS = frozenset({"v", "vn", "vd", "d", "p", "c", "ad", "u", "f", "r"})
+PHRASE_FREQ = 1000
+# A given name never contains these: they end the name in "户主王芳与户主关系", "李明于".
+TERMINATORS = frozenset(
+    "男女于在等和与及的是系为任因经向对将把被从同曾已均现等了也都并或即由自到至"
+    "年月日号户之其该此各某某本於與為係從對將吗嗎呢吧啊"
+)
+# Prepositions and conjunctions that are also (rare) surnames: before a surname, they lead
+# the clause rather than start the name.
+LEADS = frozenset("经由在对被把将从与和及给让叫")
+LEADS_OR_SURNAME = frozenset("向于经")
+FIELD_LABEL = re.compile("身份证|性别|出生|住址|电话|关系|民族|籍贯|送达|登记|填表|审核|职业|婚姻|"
+                          "文化程度|联系方式|签收|签章|备注|日期")
+CLOSERS = frozenset("、，。；：,;:）)")
+# A "name" followed by one of these is the start of a place name (王家庄, 张家口市, 马鞍山路).
+PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")
+PLACE_END = frozenset("路街村镇县区市省乡巷庄屯")  # 张家村, 李庄: the place itself
+ANON = re.compile(r"某某?")  # 陈某某, 王某: already pseudonymised but still a person
+ANON_NOT = re.compile(r"某某?(?:[日月年时地处部些种个项次村镇县市区厂]|单位|公司)")
+# A clause that opens with a surname and a short word ended by one of these is about a person:
+# "，戴磊永曾于…", "，周晨承在…期间".
+CLAUSE_START = frozenset("，。；：、\n,;:")
+CLAUSE_VERB = re.compile(r"[于在曾因已将是系为到从向对经被把]")
+
+
+@dataclass(frozen=True)
+class Token:
+    word: str
+    flag: str
+    start: int
+    end: int
+
+
+@functools.lru_cache(maxsize=1)
+def pos_tokenizer() -> jieba.posseg.POSTokenizer:
+    """One POS tokenizer per process, sharing the segmenting tokenizer (and its user dictionary,
+    whose place and office names keep 派出所 names out of the name tag) with indexer.tokenize."""
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.posseg.POSTokenizer(_tokenizer())
+
+
+def all_cjk(word: str) -> bool:
+    return bool(word) and all(textview.is_cjk(ch) for ch in word)
+
+
+def tokens(text: str) -> list[Token]:
+    out, pos = [], 0
+    for pair in pos_tokenizer().cut(text):
+        out.append(Token(pair.word, pair.flag, pos, pos + len(pair.word)))
+        pos += len(pair.word)
+    return out
+
+
+def cued_name_end(text: str, start: int, bounds: set[int],
+                   hard: frozenset[int] = frozenset()) -> int | None:
+    """End of the name a cue announces at `start`: surname plus one or two given characters,
+    ending on a jieba word boundary and before any character that cannot be in a given name."""
+    sl = surname_len(text[start:start + 4])
+    if not sl:
+        return None
+    if text.startswith("某", start + sl):
+        return start + sl + (2 if text.startswith("某某", start + sl) else 1)
+    best = None
+    for given in (1, 2):
+        end = start + sl + given
+        chunk = text[start + sl:end]
+        # A name closed by a table gap or punctuation may end in a character that otherwise
+        # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
+        closed = end >= len(text) or end in hard or text[end] in CLOSERS or text[end].isspace()
+        if len(chunk) < given or not all_cjk(chunk) or any(start < k < end for k in hard):
+            break
+        if chunk[-1] in TERMINATORS and not (closed and chunk[-1] not in "男女"):
+            if given == 1 and chunk not in "男女于在与和及的是系为":
+                continue  # 计向长: 向 may be inside a two-character given name
+            break
+        if given == 2 and chunk[0] in TERMINATORS and chunk[0] not in "向均" and not closed:
+            break  # 向/均 often open a given name (邱向红, 张均平)
+        if chunk in stopwords():  # 吴律师, 王同志: a title, not a given name
+            return None
+        if end in bounds or end == len(text):
+            best = end
+    return best
+
+

@@ -1,0 +1,134 @@
+"""Keeping a prepared page: its secret and redacted image (database, blob store) and its index
+document (engine), in that order.
+
+The page loop (pagework) and re-OCR both commit what `keep_page` flushed before they index: the
+index never holds a page the database could lose. Indexing checks the engine's answer for every
+document of a bulk request, so a refused page is reported, never taken for done.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import current_app
+from opensearchpy import helpers
+from sqlalchemy.orm import Session
+
+from indexer.index import build_document, doc_id
+from indexer.page_image import redact_image
+from indexer.pipeline import redact_title
+from indexer.types import ArchiveMeta, PreparedPage
+from search_app.crypto import vault_from_config
+from search_app.ingest.models import IngestFile, PageSecret, PageVersion
+from search_app.ingest.secrets import encode_secret
+from search_app.ingest.service import blob_store
+from search_app.search._backend import alias, writer
+from search_app.timeutil import utcnow
+
+# Bulk item statuses worth another attempt later: the engine was busy or failing, not the page.
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class IndexRefusal:
+    """The engine's answer for one document it did not take."""
+
+    status: int
+    reason: str
+
+    @property
+    def transient(self) -> bool:
+        return self.status in TRANSIENT_STATUS
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status} {self.reason}"
+
+
+def keep_page(session: Session, meta: ArchiveMeta, prepared: PreparedPage, f: IngestFile, *,
+              reason: str) -> dict:
+    """Encrypt the unredacted text into PageSecret (flushed, not committed) and return the page's
+    index document; the caller commits, then indexes it (`index_pages`).
+
+    The replaced secret goes to PageVersion on re-OCR, or when it came from other file content;
+    a retry of the same content just overwrites it (no history entry per attempt).
+    """
+    vault = vault_from_config(current_app.config)
+    did = doc_id(meta.archive_no, prepared.page_no)
+    secret = session.get(PageSecret, did)
+    if secret is not None and (reason == "reocr" or secret.source_sha256 != f.sha256):
+        archive_version(session, secret, reason)
+    if secret is None:
+        secret = PageSecret(doc_id=did)
+        session.add(secret)
+    secret.archive_no, secret.page_no = meta.archive_no, prepared.page_no
+    secret.key_id = vault.current_key_id
+    secret.ciphertext = vault.encrypt(encode_secret(prepared), aad=did.encode())
+    secret.ocr_confidence, secret.text_source = prepared.confidence, prepared.source
+    secret.source_sha256, secret.updated_at = f.sha256, utcnow()
+    secret.pii_kinds = sorted({m.kind for m in prepared.pii})
+    secret.image_sha256 = store_redacted_image(prepared, did)
+    session.flush()
+    return build_document(meta, prepared, title=redact_title(meta), page_count=f.pages_total,
+                          blind_index=vault.blind_index, source_sha256=f.sha256,
+                          ingest_file_id=f.id)
+
+
+def store_redacted_image(prepared: PreparedPage, did: str) -> str | None:
+    """Burn the PII boxes into the page's view image and keep it encrypted, bound to its page
+    (blobs.py); the unredacted image is never stored (the original stays encrypted whole)."""
+    if prepared.view_image is None:
+        return None
+    buf = io.BytesIO()
+    # zlib level 1: measured on an A4 view (bench/ocr_bench.py profile) about 9x faster to encode
+    # than optimize=True for ~15 % more bytes; a scan's grain compresses poorly at any level.
+    redact_image(prepared.view_image, prepared.pii_boxes).save(buf, format="PNG", compress_level=1)
+    return blob_store().put_page_image(did, buf.getvalue())
+
+
+def archive_version(session: Session, secret: PageSecret, reason: str) -> PageVersion:
+    version = PageVersion(
+        doc_id=secret.doc_id, archive_no=secret.archive_no, page_no=secret.page_no,
+        key_id=secret.key_id, ciphertext=secret.ciphertext, ocr_confidence=secret.ocr_confidence,
+        text_source=secret.text_source or "", pii_kinds=list(secret.pii_kinds or []),
+        source_sha256=secret.source_sha256, recorded_at=secret.updated_at or utcnow(),
+        replaced_at=utcnow(), replaced_by=reason)
+    session.add(version)
+    return version
+
+
+def index_pages(docs: Sequence[dict]) -> dict[str, IndexRefusal]:
+    """(Over)write the documents of pages whose PageSecret is committed, in one bulk request,
+    and check every item: the refusals by doc id (empty when the engine took them all).
+
+    A refusal for one page does not stop the others (each page's row says what happened to it);
+    a transport failure raises, as then no page of the request is known to be searchable.
+    """
+    if not docs:
+        return {}
+    actions = ({"_op_type": "index", "_index": alias(), "_id": d["doc_id"], "_source": d}
+               for d in docs)
+    refused: dict[str, IndexRefusal] = {}
+    answered = 0
+    for ok, item in helpers.streaming_bulk(writer(), actions, chunk_size=max(len(docs), 1),
+                                           max_retries=3, raise_on_error=False,
+                                           raise_on_exception=True):
+        answered += 1
+        if not ok:
+            info = next(iter(item.values()), {}) if isinstance(item, dict) else {}
+            error = info.get("error", {})
+            reason = (f"{error.get('type', '')}: {error.get('reason', '')}"
+                      if isinstance(error, dict) else str(error))
+            refused[str(info.get("_id"))] = IndexRefusal(int(info.get("status") or 0),
+                                                         reason[:500])
+    if answered != len(docs):  # every document must have an answer, or none is trusted
+        raise RuntimeError(f"bulk request answered {answered} of {len(docs)} documents")
+    return refused
+
+
+def index_documents(docs: Sequence[dict]) -> None:
+    """Index documents whose pages must all be taken (re-OCR): any refusal raises, naming it."""
+    refused = index_pages(docs)
+    if refused:
+        first = next(iter(refused.items()))
+        raise RuntimeError(f"搜索引擎拒绝索引 {len(refused)} 页：{first[0]}：{first[1]}")
