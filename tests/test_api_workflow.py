@@ -78,6 +78,11 @@ def test_request_approve_search_read(app, files, make_user, make_grant, api):
     hits = found.get_json()["hits"]
     assert found.status_code == 200 and [h["archive_no"] for h in hits] == [FILE], \
         f"the grant names {FILE} only, got {[h['archive_no'] for h in hits]}"
+    by_file = s.post("/api/v1/search", json={"grant_id": req["id"], "purpose": "核查", "q": PHRASE,
+                                             "group": "file"}).get_json()
+    assert by_file["group"] == "file" and [f["archive_no"] for f in by_file["files"]] == [FILE], by_file
+    assert s.post("/api/v1/search", json={"grant_id": req["id"], "purpose": "核查", "q": PHRASE,
+                                          "group": "卷"}).status_code == 400
     page = s.post(f"/api/v1/pages/{quote(hits[0]['id'])}", json={"grant_id": req["id"], "purpose": "核查"})
     assert page.status_code == 200 and ID not in page.get_json()["text"]
     looked = s.post("/api/v1/lookup", json={"grant_id": req["id"], "purpose": "核查",
