@@ -126,3 +126,60 @@ def test_scoped_index_separates_pages_from_file_documents(monkeypatch):
     assert page_q["must_not"] == [{"exists": {"field": "doc_kind"}}], "a page read can hit a file doc"
     assert {"term": {"unit": "甲"}} in page_q["filter"] and {"term": {"unit": "甲"}} in file_q["filter"]
     assert {"term": {"doc_kind": FILE_KIND}} in file_q["filter"]
+
+
+def test_chips_remove_one_condition_each():
+    from search_app.search._refine import chips
+    got = {c["label"]: c["without"] for c in chips("户口 -迁移 档号:HJ-2023 年度:2010-2015")}
+    assert got == {"排除 迁移": "户口 档号:HJ-2023 年度:2010-2015",
+                   "档号：HJ-2023": "户口 -迁移 年度:2010-2015",
+                   "年度：2010-2015": "户口 -迁移 档号:HJ-2023"}
+    got = {c["label"]: c["without"] for c in chips('年度:2020 OR 年度:2023 户口 NOT "迁移证明"')}
+    assert got == {"年度：2020": '年度:2023 户口 NOT "迁移证明"',
+                   "年度：2023": '年度:2020 户口 NOT "迁移证明"',
+                   "排除 迁移证明": "年度:2020 OR 年度:2023 户口"}
+    assert chips("HJ-2023-0001") == [{"label": "档号：HJ-2023-0001", "without": ""}], \
+        "removing the only condition leaves nothing to search"
+    assert chips('"未闭合') == [], "a query that does not parse has no chips"
+
+
+def test_facets_narrow_the_query_once():
+    from search_app.search._refine import facet_query, refinements
+    assert facet_query("户口", "unit", "北京市公安局海淀分局") == "户口 单位:北京市公安局海淀分局"
+    assert facet_query("户口 年度:2020", "year", 2020) is None, "already filtered on"
+    assert facet_query("户口", "category", "户籍档案") == "户口 门类:户籍档案"
+    assert refinements("户口", {"year": [(2020, 3), (2021, 1)]}) == {
+        "year": {"2020": "户口 年度:2020", "2021": "户口 年度:2021"}}
+    long = "户" * 190
+    assert facet_query(long, "unit", "北京市公安局海淀分局") is None, "would be over the length limit"
+
+
+def test_relaxed_loosens_only_long_quoted_phrases():
+    from search_app.search._query import relaxed
+    q = parse('"常住人口登记卡" "户口" 迁移 -"迁移证明书"')
+    loose = relaxed(q)
+    assert loose.groups == [[Term("常住人口登记卡")], [Term("户口", phrase=True)], [Term("迁移")]]
+    assert loose.excluded == q.excluded, "an exclusion must stay exact"
+    assert relaxed(parse('"户口" 迁移')) is None
+
+
+def test_totals_are_counted_exactly_only_up_to_the_deepest_page():
+    """Exact counting of every match costs engine time on common words; past TOTAL_HITS_CAP
+    (as deep as a reader can page) the total is a lower bound, flagged as such."""
+    from search_app.search._hits import flat_run
+    from search_app.search._parse import parse as parse_query
+    from search_app.search._query import TOTAL_HITS_CAP, build_file_query, build_query
+
+    assert build_query("档案", offset=0, size=20)["track_total_hits"] == TOTAL_HITS_CAP == 10_000
+    assert build_file_query(parse_query("档案"), offset=0, size=20)["track_total_hits"] is False
+
+    class Index:  # a unit-level stand-in for the scoped index: what the engine answers
+        def __init__(self, relation):
+            self.relation = relation
+
+        def search(self, body):
+            return {"hits": {"total": {"value": 10_000, "relation": self.relation}, "hits": []}}
+
+    run = flat_run(parse_query("档案"), 0, 20, "relevance")
+    assert run(None, Index("gte")).extra == {"total_at_least": True}
+    assert run(None, Index("eq")).extra == {}

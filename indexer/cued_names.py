@@ -1,0 +1,204 @@
+"""Names a form label vouches for even when they do not start with a known surname.
+
+OCR misreads the surname as often as any other character (赵 as 起, 俞 as 命, 张 as 長: 原告 起文彬), archives
+name people whose surname is in no list (a rare or minority surname), and Uyghur, Kazakh or Tibetan names come
+without a Han surname, their middle dot lost or read as a comma, a quote or a hyphen. The
+surname rule (indexer.name_rules.cued_name_end) misses all of them, and what it misses is
+served readable. What still marks such a name is its place: right after a role label
+(申请人、审核人、姓名、原告 …, exact or garbled, indexer.cues) and closed by the end of the field —
+a table gap, a line end, a digit, punctuation, the next label. So after a label, a short run of
+characters closed like that is a name unless it reads as an ordinary word: a dictionary word
+opening it (诉称, 去世, 认为 …), a function word before it, a title or a place.
+
+Kinship words and titles (父亲、主任 …) also introduce prose ("父亲早逝，"), so after them the
+field must be closed by layout (gap, line end, digit, next label), a comma or the sex that forms
+print after a name (，男，); a label glued to the run without colon or gap vouches for three
+characters at most. Verbs among the cues (认识、委托 …) never vouch for a surname-less name.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from indexer import cues, dotnames
+from indexer.name_data import divisions, stopwords
+from indexer.name_rules import FIELD_LABEL, NAME_TAGS, PRE_CUE, TERMINATORS, all_cjk, numeral_at
+
+__all__ = ["comrade_spans", "free_name_end", "labels", "loose_dotted_end", "strength"]
+
+if TYPE_CHECKING:
+    from indexer.name_finder import Finder
+
+Label = tuple[int | None, int, str]  # (where the label starts if known, where its name starts, strength)
+_RANK = {"never": 0, "ask": 0, "weak": 1, "label": 2}
+
+# Cues that introduce prose as often as a field: their name needs a layout close.
+_WEAK = frozenset(
+    "父亲|母亲|配偶|妻子|丈夫|之夫|之妻|儿子|女儿|长子|次子|长女|次女|之子|之女|哥哥|姐姐|弟弟|妹妹|"
+    "祖父|祖母|岳父|岳母|公公|婆婆|其父|其母|其妻|其夫|其子|其女|其兄|其弟|其姐|其妹|之父|之母|其配偶|"
+    "主任|副主任|书记|副书记|科长|处长|局长|所长|院长|庭长|队长|村长|组长|站长|经理|会计|出纳|医生|老师|"
+    "教师|民警|警官".split("|"))
+# Verbs and words that are not labels: no surname-less name after them.
+# Whom a witness is asked about (你认识…吗): a name only when the question closes right after it.
+_ASK = frozenset(("认识", "认得"))
+_ASK_CLOSE = frozenset("吗嗎呢吧?？")
+_NEVER = frozenset("委托|聘请|授权|汇入|转给|交给|本人|成员|签字|签名|签收|签章".split("|"))
+# A dictionary word opening the run at or above this frequency, not tagged as a name, makes it
+# prose (辩称 25, 早逝 49, 到庭 21); garbled or rare names are not dictionary words.
+_WORD_FREQ = 20
+_VERBISH = frozenset({"v", "vd", "vn", "d", "ad", "p", "c", "u", "f", "r", "t"})
+_INNER_FREQ = 300  # a frequent word inside the run (见附件)
+_MAX_HAN = 4  # surname-less run: up to four characters (a garbled compound surname + two)
+_MAX_TRANSLIT = 8  # a transliterated name whose dot was lost (努尔兰别克)
+_NOT_FIRST = frozenset("的是在于和与及将把被从对向由自系乃即之其该此各本男女年月日号为已曾均并或")
+_SEX = re.compile(r"[，,]\s*[男女](?:[，,。；;\s]|$)")
+_CLOSE_MARKS = frozenset("，,。；;、：:（()）“”\"'")
+_LIST_MARKS = frozenset("，,、。")
+_MAX_GLUED = 3  # after a label glued to the run (判令被告偿还借款…): a short name only
+
+
+def strength(cue: str) -> str:
+    """'label', 'weak', 'ask' or 'never': how far the cue vouches for a surname-less name."""
+    if cue in _NEVER:
+        return "never"
+    if cue in _ASK:
+        return "ask"
+    return "weak" if cue in _WEAK else "label"
+
+
+def labels(text: str, gaps: frozenset[int], breaks: frozenset[int]) -> list[Label]:
+    """Every role label of a view text: exact cues, cues garbled before a colon or gap, garbled
+    cues glued to the name (indexer.cues), and misread labels closed by a nearby colon."""
+    found: list[Label] = [(m.start(), m.end(), strength(m.group().rstrip("：:”“\"' \t")))
+                          for m in PRE_CUE.finditer(text)]
+    # A joined line break is no gap after a label: "…登记表⏎户别" has no name.
+    found += [(None, end, "label") for end in cues.fuzzy_cue_ends(text, gaps - breaks)]
+    found += [(a, b, "label") for a, b in cues.glued_cue_spans(text, breaks)]
+    # Chained labels (受送达人签收 …, 承办人签章 …) lend the first one's strength to the last,
+    # but a verb after a role (经办人签字后生效) vouches for a layout-closed name only.
+    ends = {b: k for a, b, k in found if a is not None}
+    found = [(a, b, max(k, min(ends.get(a, "never"), "weak" if k == "never" else "label",
+                               key=_RANK.get), key=_RANK.get)) for a, b, k in found]
+    # A colon a few characters after a label ends a longer, misread label (代理人笠章:).
+    for a, b, k in list(found):
+        colon = next((c for c in range(b, min(b + 4, len(text))) if text[c] in "：:"), None)
+        if a is not None and colon and colon > b and all_cjk(text[b:colon]):
+            found.append((None, colon + 1, k))
+    return found
+
+
+def _closed(finder: Finder, end: int, kind: str) -> bool:
+    text = finder.text
+    if kind == "ask":
+        return end < len(text) and text[end] in _ASK_CLOSE
+    if end >= len(text) or end in finder.hard or end in finder.gaps or end in finder.field_starts:
+        return True
+    if text[end].isdigit() or numeral_at(text, end) or _SEX.match(text, end):
+        return True
+    return text[end] in (_CLOSE_MARKS if kind == "label" else "，,")
+
+
+def _wordlike(finder: Finder, chunk: str, *, foreign: bool = False) -> bool:
+    """Prose, not a person: a dictionary word opens the run (诉称, 去世, 认为) or sits inside it
+    (见附件), or the run is one. Names are rarely dictionary words; a garbled one even less."""
+    for k in range(len(chunk), 1, -1):
+        word = chunk[:k]
+        freq, tag = finder.freq.get(word, 0), finder.tags.get(word)
+        # Rare dictionary verbs count too, but not in a transliterated run (热合 is one).
+        if tag not in NAME_TAGS and (freq >= _WORD_FREQ or (freq and tag in _VERBISH and not foreign)):
+            return True
+    return not foreign and any(finder.freq.get(chunk[i:j], 0) >= _INNER_FREQ
+               and finder.tags.get(chunk[i:j]) not in NAME_TAGS
+               for i in range(1, len(chunk) - 1) for j in range(i + 2, len(chunk) + 1))
+
+
+def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
+    """End of a surname-less name right after a cue of strength `kind` at `start`, or None."""
+    text = finder.text
+    if kind == "never" or start >= len(text) or start in finder.field_starts:
+        return None
+    if text[start] in _NOT_FIRST or not all_cjk(text[start]):
+        return None
+    translit = dotnames.TRANSLIT
+    glued = start > 0 and all_cjk(text[start - 1]) and start not in finder.gaps
+    for length in range(2, _MAX_TRANSLIT + 1):
+        end = start + length
+        chunk = text[start:end]
+        if len(chunk) < length or not all_cjk(chunk) or any(start < k < end for k in finder.hard):
+            return None
+        # A long run is a transliterated name, one character of it perhaps misread (…别壳).
+        misread = sum(ch not in translit for ch in chunk[1:]) + (chunk[0] not in translit) * 2
+        if length > _MAX_HAN and misread > 1:
+            return None
+        # A glued label vouches for four Han characters only up to the next field (审核人X侯晓岚
+        # 填表: a misread compound surname); a transliterated run needs no such close.
+        if (glued and length > _MAX_GLUED and not (length > _MAX_HAN or misread == 0)
+                and end < len(text) and end not in finder.field_starts and end not in finder.hard):
+            continue
+        if any(start < k < end for k in finder.field_starts):
+            return None
+        if not _closed(finder, end, kind):
+            continue
+        if end < len(text) and text[end] in "：:":
+            return None  # the rest of a misread label (代理人笠章:), not a name
+        foreign = sum(ch not in translit for ch in chunk) <= (length > _MAX_HAN) and length > 2
+        sexed = _SEX.match(text, end) is not None  # 原告：金星，男， — a person whatever the word
+        if ((not foreign and any(ch in TERMINATORS for ch in chunk[1:])) or chunk in stopwords()
+                or chunk in divisions() or PRE_CUE.match(chunk) or FIELD_LABEL.match(chunk)
+                or (not sexed and _wordlike(finder, chunk, foreign=foreign))):
+            return None
+        return end
+    return None
+
+
+def loose_dotted_end(finder: Finder, start: int, kind: str) -> int | None:
+    """End of a dotted name after a cue whose dot OCR read as one other mark (努尔兰-别克,
+    托合提，艾山江, 古丽娜尔'托合提) and whose parts may each carry one misread character."""
+    text = finder.text
+    if kind == "never" or start in finder.field_starts:
+        return None
+    a = dotnames.part_end(text, start)
+    if a is None or a >= len(text) or text[a] not in dotnames.ANY_DOTS:
+        return None
+    b = a + 1
+    if b < len(text) and text[b] in dotnames.ANY_DOTS:
+        b += 1
+    best = None
+    for end in dotnames.part_ends(text, b):
+        first, second = text[start:a], text[b:end]
+        translit = [all(ch in dotnames.TRANSLIT for ch in p) for p in (first, second)]
+        # One part must be wholly transliteration; after a list comma (李明，马丽) one part must
+        # also be longer than a Han given name.
+        if not any(translit) or (text[a] in _LIST_MARKS and max(len(first), len(second)) < 3):
+            continue
+        if first[0] not in dotnames.TRANSLIT and len(first) > 2:
+            return None  # 书记贝古丽娜尔 (员 misread as 贝): the misread character is the label's, not the name's
+        inside = finder.hard | finder.field_starts
+        if any(start < k < end for k in inside if k not in (a, b)) or not _closed(finder, end, "label"):
+            continue
+        best = end
+    return best
+
+
+# "对/关于 … 同志" (对趄文彬同志进行了考察): the report names whom it is about; a misread
+# surname there leaves the person's whole name readable.
+_ABOUT = re.compile(r"对|关于")
+_COMRADE = re.compile(r"(?:对|关于|于)([\u4e00-\u9fff]{3,4})(?=同志)")
+
+
+def comrade_spans(finder: Finder) -> list[tuple[int, int]]:
+    """Three or four characters between 对/关于 and 同志 that read as no ordinary words."""
+    out = []
+    for m in _COMRADE.finditer(finder.text):
+        run, (a, b) = m.group(1), m.span(1)
+        given = run[-2:]
+        if (run[0] in _NOT_FIRST or any(ch in TERMINATORS for ch in run[1:])
+                or _wordlike(finder, run) or run in stopwords()
+                or (finder.freq.get(given, 0) >= _WORD_FREQ and finder.tags.get(given) not in NAME_TAGS)):
+            continue
+        out.append((a, b))
+    for m in _ABOUT.finditer(finder.text):  # a dotted name, its dot or a character misread
+        end = loose_dotted_end(finder, m.end(), "label")
+        if end is not None and finder.text.startswith("同志", end):
+            out.append((m.end(), end))
+    return out

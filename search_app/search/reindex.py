@@ -1,0 +1,206 @@
+"""Bulk rebuild of the index behind the alias (`flask reindex`): a fresh versioned index with the
+current mappings/pages.json, loaded from the stored prepared documents, then an atomic alias
+swap (warehouse's zero-downtime reindex).
+
+The stored prepared documents are the page and file-level documents of the index the alias
+points at now: they are the output of the text stages (redacted, folded, segmented), so a
+mapping or settings change (another analyzer, a dropped sub-field, more shards) rebuilds from
+them without decrypting or re-running anything, at bulk speed. (A detector or dictionary fix that
+changes the text itself goes through `flask reocr`/re-ingest, which re-run the text stages.)
+
+During the load the new index has refresh off and no replicas; parallel bulk workers write it.
+Then: a catch-up pass for documents written to the old index meanwhile (ingested_at), refresh,
+the replicas the settings ask for, a force-merge, and the swap. Any error deletes the half-built
+index and re-raises: the old index keeps serving. A run that is killed (no chance to clean up)
+leaves its index with a checkpoint in the index's `_meta` (the last document id loaded, in id
+order), and the next run resumes from there (`--restart` drops it instead). The new index must
+hold exactly as many documents as the old one before the swap: a page deleted from the old
+index while the copy ran makes the run fail (and be deleted), to be run again.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from opensearchpy import OpenSearch, helpers
+
+from search_app.search._backend import (alias_exists, create_versioned_index, index_body,
+                                        require_index, swap_alias)
+
+__all__ = ["ReindexReport", "reindex", "unfinished"]
+
+CHECKPOINT_EVERY = 10  # bulk chunks between checkpoints in the new index's _meta
+
+
+@dataclass
+class ReindexReport:
+    old_index: str
+    new_index: str
+    documents: int
+    resumed_from: int
+    load_seconds: float
+    total_seconds: float
+    caught_up: int
+
+    @property
+    def docs_per_second(self) -> float:
+        return (self.documents - self.resumed_from) / max(self.load_seconds, 1e-9)
+
+
+def current_index(client: OpenSearch, alias: str) -> str:
+    require_index(client, alias)
+    names = sorted(client.indices.get_alias(index=alias, name=alias))
+    if len(names) != 1:
+        raise RuntimeError(f"别名 {alias} 指向 {len(names)} 个索引（{'、'.join(names)}），无法重建")
+    return names[0]
+
+
+def _meta(client: OpenSearch, index: str) -> dict[str, Any]:
+    mapping = client.indices.get_mapping(index=index)[index]["mappings"]
+    return dict(mapping.get("_meta", {}).get("reindex", {}))
+
+
+def _set_meta(client: OpenSearch, index: str, **values: Any) -> None:
+    client.indices.put_mapping(index=index, body={"_meta": {"reindex": values}})
+
+
+def unfinished(client: OpenSearch, alias: str) -> list[str]:
+    """Versioned indices of `alias` left by a killed reindex (loading, not behind the alias)."""
+    found = client.indices.get(index=f"{alias}-v*", ignore_unavailable=True,
+                               allow_no_indices=True)
+    return sorted(name for name, body in found.items()
+                  if not body.get("aliases")
+                  and body["mappings"].get("_meta", {}).get("reindex", {}).get("state") == "loading")
+
+
+def _source_docs(client: OpenSearch, index: str, *, after: str | None, chunk: int,
+                 since: str | None = None, op: str = "index") -> Iterator[dict[str, Any]]:
+    """Every document of `index` in doc_id order (search_after), from after `after`; with
+    `since`, only those ingested at or after it (the catch-up pass)."""
+    query: dict[str, Any] = ({"range": {"ingested_at": {"gte": since}}} if since
+                             else {"match_all": {}})
+    while True:
+        body: dict[str, Any] = {"size": chunk, "sort": [{"doc_id": "asc"}], "query": query,
+                                "track_total_hits": False}
+        if after is not None:
+            body["search_after"] = [after]
+        hits = client.search(index=index, body=body, request_timeout=120)["hits"]["hits"]
+        if not hits:
+            return
+        for h in hits:
+            yield {"_op_type": op, "_index": None, "_id": h["_id"], "_source": h["_source"]}
+        after = hits[-1]["sort"][0]
+
+
+def _already_there(item: dict[str, Any]) -> bool:
+    """A `create` answered 409: a resumed load met a document the killed run had written
+    (the same source document: nothing to do, and no deleted copy skewing term statistics)."""
+    return item.get("create", {}).get("status") == 409
+
+
+def _load(client: OpenSearch, source: Iterator[dict[str, Any]], target: str, *, workers: int,
+          chunk: int, on_chunk: Callable[[int, str], None]) -> int:
+    """parallel_bulk into `target`; yields in input order, so after the k-th answer every
+    earlier document is in: `on_chunk(count, last id)` checkpoints that point."""
+    ids: list[str] = []
+
+    def actions() -> Iterator[dict[str, Any]]:
+        for a in source:
+            a["_index"] = target
+            ids.append(a["_id"])
+            yield a
+
+    done = 0
+    for ok, item in helpers.parallel_bulk(client, actions(), thread_count=workers,
+                                          chunk_size=chunk, raise_on_error=False,
+                                          raise_on_exception=True, request_timeout=120):
+        if not ok and not _already_there(item):
+            raise RuntimeError(f"新索引 {target} 拒绝了文档：{str(item)[:500]}")
+        done += 1
+        if done % chunk == 0:
+            on_chunk(done, ids[done - 1])
+    if done != len(ids):
+        raise RuntimeError(f"批量写入只确认了 {done} / {len(ids)} 个文档")
+    if done % chunk:
+        on_chunk(done, ids[done - 1] if done else "")
+    return done
+
+
+def reindex(client: OpenSearch, alias: str, *, replicas: int = 0, workers: int = 2,
+            chunk: int = 500, restart: bool = False, drop_old: bool = True,
+            progress: Callable[[int], None] | None = None) -> ReindexReport:
+    """Rebuild the index behind `alias` (admin identity) and swap the alias to it; see the
+    module docstring. `progress(n)` gets the number of documents written since its last call
+    (a progress bar), and may raise: that is an error like any other (the new index goes)."""
+    started = time.monotonic()
+    old = current_index(client, alias)
+    leftovers = unfinished(client, alias)
+    target, after, resumed = None, None, 0
+    for name in leftovers:
+        meta = _meta(client, name)
+        if not restart and target is None and meta.get("source") == old:
+            target, after, resumed = name, meta.get("after") or None, int(meta.get("done") or 0)
+        else:
+            client.indices.delete(index=name, ignore_unavailable=True)
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    if target is None:
+        target = create_versioned_index(client, alias, replicas=0)
+        since_s = since.isoformat(timespec="seconds")
+        client.indices.put_settings(index=target, body={"index": {"refresh_interval": "-1"}})
+        _set_meta(client, target, state="loading", source=old, after=None, done=0,
+                  since=since_s)
+    else:
+        since_s = _meta(client, target).get("since") or since.isoformat(timespec="seconds")
+    try:
+        state = {"done": resumed, "chunks": 0}
+
+        def checkpoint(count: int, last: str) -> None:
+            total = resumed + count
+            if progress:
+                progress(total - state["done"])
+            state["done"] = total
+            state["chunks"] += 1
+            if state["chunks"] % CHECKPOINT_EVERY == 0:
+                _set_meta(client, target, state="loading", source=old, after=last, done=total,
+                          since=since_s)
+
+        t0 = time.monotonic()
+        loaded = _load(client, _source_docs(client, old, after=after, chunk=chunk, op="create"),
+                       target,
+                       workers=workers, chunk=chunk, on_chunk=checkpoint)
+        load_s = time.monotonic() - t0
+        # documents the ingest path wrote to the old index since the copy began
+        late = (datetime.now(UTC) - timedelta(seconds=1)).isoformat(timespec="seconds")
+        caught = _load(client, _source_docs(client, old, after=None, chunk=chunk, since=since_s),
+                       target, workers=workers, chunk=chunk, on_chunk=lambda n, last: None)
+        client.indices.put_settings(index=target, body={"index": {
+            "refresh_interval": index_body()["settings"]["index"]["refresh_interval"],
+            "number_of_replicas": replicas}})
+        client.indices.refresh(index=target, request_timeout=600)
+        want = client.count(index=old)["count"]
+        have = client.count(index=target)["count"]
+        if have != want:
+            raise RuntimeError(f"新索引 {target} 有 {have} 个文档，原索引 {old} 有 {want} 个")
+        # one segment, no deleted documents (a resumed load rewrote some): term statistics,
+        # hence scores and rankings, are those of an index loaded once; the merged segment is
+        # searched only after a refresh
+        client.indices.forcemerge(index=target, max_num_segments=1, request_timeout=3600)
+        client.indices.refresh(index=target, request_timeout=600)
+        client.cluster.health(index=target, wait_for_status="yellow" if replicas else "green",
+                              request_timeout=120)
+        _set_meta(client, target, state="done", source=old, after=None, done=have, since=since_s)
+        swap_alias(client, alias, target)
+    except Exception:
+        client.indices.delete(index=target, ignore_unavailable=True)
+        raise
+    # after the swap: writes that reached the old index between the catch-up and the swap
+    _load(client, _source_docs(client, old, after=None, chunk=chunk, since=late), target,
+          workers=workers, chunk=chunk, on_chunk=lambda n, last: None)
+    if drop_old and alias_exists(client, alias):
+        client.indices.delete(index=old, ignore_unavailable=True)
+    return ReindexReport(old_index=old, new_index=target, documents=resumed + loaded,
+                         resumed_from=resumed, load_seconds=load_s,
+                         total_seconds=time.monotonic() - started, caught_up=caught)

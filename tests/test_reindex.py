@@ -1,0 +1,130 @@
+"""`flask reindex`: a fresh versioned index from the stored documents, alias swapped only when
+complete; any error deletes the half-built index (the old one keeps serving); a killed run
+resumes from its checkpoint. Runs on an alias of its own, so the session index is untouched."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from search_app.search import search_pages
+from search_app.search._backend import (bulk_index, drop_alias_and_indices, ensure_index,
+                                        make_client)
+from search_app.search._files import refresh_file_docs
+from search_app.search.reindex import reindex, unfinished
+from tests.conftest import audit_records
+
+HAIDIAN = "北京市公安局海淀分局"
+WORDS = ["重建甲词", "重建乙词", "重建丙词", "重建丁词"]
+
+
+@pytest.fixture()
+def own_alias(ctx, monkeypatch):
+    """An alias of this module's own with 4 files × 6 pages and their file documents."""
+    client = make_client(ctx.config, "admin")
+    name = f"test-pages-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setitem(ctx.config, "OPENSEARCH_INDEX", name)
+    ensure_index(client, name)
+    docs = []
+    for f in range(4):
+        no = f"RX-2024-{f:04d}"
+        for n in range(1, 7):
+            text = f"重建索引测试 {WORDS[(f + n) % 4]} 第{n}页 {WORDS[f]}档案"
+            docs.append({"doc_id": f"{no}#p{n:04d}", "archive_no": no, "title": f"重建{f}",
+                         "category": "户籍档案", "unit": HAIDIAN, "year": 2020 + f,
+                         "classification": "内部", "classification_level": 1, "page_no": n,
+                         "page_count": 6, "text": text, "text_display": text,
+                         "text_jieba": " ".join(text.split()), "pii_kinds": [], "pii_hmac": [],
+                         "subject_hmac": [], "ingested_at": "2024-01-01T00:00:00+00:00"})
+    bulk_index(client, name, docs, refresh=True)
+    for f in range(4):
+        refresh_file_docs(f"RX-2024-{f:04d}", client=client, index=name)
+    yield client, name
+    drop_alias_and_indices(client, name)
+    for left in unfinished(client, name):
+        client.indices.delete(index=left, ignore_unavailable=True)
+
+
+def _behind(client, name: str) -> list[str]:
+    return sorted(client.indices.get_alias(index=name, name=name))
+
+
+def _versions(client, name: str) -> list[str]:
+    return sorted(client.indices.get(index=f"{name}-v*", allow_no_indices=True))
+
+
+def _results(user, grant) -> list:
+    out = []
+    for q in [*WORDS, "重建甲词 重建乙词", '"重建索引测试"']:
+        for group in ("page", "file"):
+            r = search_pages(user=user, grant_id=grant.id, purpose="重建核对", query=q, group=group)
+            out.append((q, group, r.total, [h.doc_id for h in r.hits],
+                        [(f.archive_no, [p.doc_id for p in f.pages]) for f in r.files],
+                        sorted((k, tuple(v)) for k, v in r.facets.items())))
+    return out
+
+
+@pytest.mark.integration
+def test_reindex_gives_the_same_results_and_is_audited(ctx, own_alias, make_user, make_grant):
+    client, name = own_alias
+    user = make_user("staff")
+    grant = make_grant(user)
+    before, old = _results(user, grant), _behind(client, name)
+    assert before[0][2] > 0, "the fixture's pages are not searchable"
+    result = ctx.test_cli_runner().invoke(args=["reindex", "--chunk", "5", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    new = _behind(client, name)
+    assert new != old and len(new) == 1, f"alias not swapped: {old} -> {new}"
+    assert _versions(client, name) == new, "the old index was not dropped after the swap"
+    assert _results(user, grant) == before, "search results differ after the reindex"
+    (rec,) = audit_records("cli.reindex", outcome="allowed")[-1:]
+    assert {"old_index", "new_index", "docs_per_second"} <= set(rec.filters), rec.filters
+    assert rec.filters["documents"] == client.count(index=name)["count"]
+
+
+@pytest.mark.integration
+def test_a_failure_mid_way_leaves_the_old_index_serving(ctx, own_alias, make_user, make_grant):
+    client, name = own_alias
+    user = make_user("staff")
+    grant = make_grant(user)
+    before, old = _results(user, grant), _behind(client, name)
+    calls = []
+
+    def fail(n: int) -> None:
+        calls.append(n)
+        if len(calls) == 2:  # some documents are in the new index by now
+            raise RuntimeError("injected failure mid-way")
+
+    with pytest.raises(RuntimeError, match="injected failure"):
+        reindex(client, name, chunk=4, progress=fail)
+    assert _behind(client, name) == old, "the alias moved although the rebuild failed"
+    assert _versions(client, name) == old, \
+        f"a half-built index was LEFT BEHIND: {sorted(set(_versions(client, name)) - set(old))}"
+    assert _results(user, grant) == before, "the old index no longer answers as before"
+
+
+@pytest.mark.integration
+def test_a_killed_run_resumes_from_its_checkpoint(ctx, own_alias, make_user, make_grant):
+    client, name = own_alias
+    user = make_user("staff")
+    grant = make_grant(user)
+    before, old = _results(user, grant), _behind(client, name)
+    calls = []
+
+    def killed(n: int) -> None:  # a process killed outside Python's error handling
+        calls.append(n)
+        if len(calls) == 12:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        reindex(client, name, chunk=2, progress=killed)
+    (left,) = unfinished(client, name)
+    assert _behind(client, name) == old
+    report = reindex(client, name, chunk=2)
+    assert report.new_index == left and report.resumed_from == 20, \
+        f"did not resume at the checkpoint (10 chunks of 2): {report}"
+    assert report.documents == client.count(index=name)["count"]
+    after = _results(user, grant)
+    diff = [(b, a) for b, a in zip(before, after) if a != b]
+    assert not diff, f"search results differ after the resumed reindex: {diff[:1]}"
+    assert unfinished(client, name) == []
