@@ -119,6 +119,12 @@ def _audit_denial(endpoint: str, reason: str) -> None:
     record_event(request_actor(), Event(action=f"route:{endpoint}", outcome="denied", reason=reason))
 
 
+def signed_in(view: F) -> F:
+    """Open to every signed-in user whatever the role (logout, who-am-I); the route test checks it."""
+    view.any_signed_in = True  # type: ignore[attr-defined]
+    return login_required(view)  # type: ignore[return-value]
+
+
 def public(view: F) -> F:
     """Marks a view as deliberately open (login page, health); the route audit test checks it."""
     view.is_public = True  # type: ignore[attr-defined]

@@ -321,6 +321,32 @@ def ingest(ctx, tmp_path):
     return run
 
 
+@pytest.fixture(scope="session")
+def catalogued(app, tmp_path_factory) -> str:
+    """One small file per 门类 in each unit the form tests request (北京市公安局海淀分局,
+    市委组织部), so that grant requests, which may only name units and 档号 that exist
+    (grants.catalogue_check), can name them. Returns the first unit."""
+    import json
+
+    from search_app.demo import render_file
+    from search_app.ingest.jobs import start_job, wait_for_job
+
+    unit = "北京市公安局海淀分局"
+    folder = tmp_path_factory.mktemp("catalogued")
+    specs = [meta(f"CAT-{j}{i:03d}", category=c, unit=u, pages=[[f"目录样本 {c} 第一页文本层内容足够长"]])
+             for j, u in enumerate((unit, "市委组织部"), 1)
+             for i, c in enumerate(("户籍档案", "干部人事档案", "电子卷宗"), 1)]
+    with app.app_context():
+        for spec in specs:
+            render_file(spec, folder)
+        manifest = [{k: v for k, v in s.items() if k not in ("format", "pages")} for s in specs]
+        (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+        job = start_job(folder / "manifest.json", base_dir=folder, created_by="test", queue=False)
+        progress = wait_for_job(job.id, echo=lambda _line: None, timeout=300, poll=0.3)
+        assert progress.files_failed == 0, progress.errors
+    return unit
+
+
 def meta(archive_no: str, *, category: str = "户籍档案", unit: str = "北京市公安局海淀分局",
          classification: str = "内部", year: int = 2020, fmt: str = "pdf_text",
          pages: list[list[str]] | None = None, **extra) -> dict:

@@ -61,9 +61,9 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     Select(browser.find_element(By.ID, "purpose_category")).select_by_visible_text("户籍核查")
     browser.find_element(By.ID, "purpose").send_keys("核实户口迁移登记（浏览器流程测试）")
     browser.find_element(By.CSS_SELECTOR, "input[name=categories][value='户籍档案']").click()
-    units = browser.find_element(By.ID, "units")
-    units.clear()
-    units.send_keys(UNIT)
+    units = Select(browser.find_element(By.ID, "units"))  # picked from the catalogue, not typed
+    units.deselect_all()
+    units.select_by_visible_text(UNIT)
     Select(browser.find_element(By.ID, "classification")).select_by_visible_text("内部")
     days = browser.find_element(By.ID, "days")
     days.clear()
@@ -118,7 +118,7 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     _login(browser, server, auditor.username)
     browser.get(server + "/audit/")
     browser.find_element(By.ID, "f-username").send_keys(staff.username)
-    Select(browser.find_element(By.ID, "f-action")).select_by_visible_text("search")
+    Select(browser.find_element(By.ID, "f-action")).select_by_visible_text("检索")  # labels, not codes
     submit(browser, "#audit-filter button.primary:not([name])")
     rows = browser.find_elements(By.CSS_SELECTOR, "#audit-rows tr")[1:]
     _shot(browser, "workflow-6-audit")

@@ -112,7 +112,7 @@ def two_admins(app, ctx, make_user):
     return (a, ca), (b, cb)
 
 
-def test_puppets_wait_for_a_second_admin_and_cannot_log_in(app, two_admins):
+def test_puppets_wait_for_a_second_admin_and_cannot_log_in(app, two_admins, catalogued):
     (a, ca), _ = two_admins
     staff, p1, p2 = (_create_via_ui(ca, r) for r in ("staff", "approver", "approver"))
     for username, password in (staff, p1, p2):
@@ -127,7 +127,7 @@ def test_puppets_wait_for_a_second_admin_and_cannot_log_in(app, two_admins):
     assert "待另一名安全管理员确认" in rec.reason and rec.filters["pending_changes"], rec.reason
 
 
-def test_puppet_scenario_with_an_innocent_second_admin_ends_with_no_grant(app, two_admins):
+def test_puppet_scenario_with_an_innocent_second_admin_ends_with_no_grant(app, two_admins, catalogued):
     (a, ca), (b, cb) = two_admins
     staff, p1, p2 = (_create_via_ui(ca, r) for r in ("staff", "approver", "approver"))
     for username, _ in (staff, p1, p2):
@@ -143,7 +143,7 @@ def test_puppet_scenario_with_an_innocent_second_admin_ends_with_no_grant(app, t
         "the refused approval was not audited with its reason"
 
 
-def test_reset_passwords_of_real_staff_and_approvers_do_not_give_a_grant(app, two_admins, make_user):
+def test_reset_passwords_of_real_staff_and_approvers_do_not_give_a_grant(app, two_admins, catalogued, make_user):
     (a, ca), (b, cb) = two_admins
     real_staff = make_user("staff", unit=UNIT)
     real_approvers = [make_user("approver"), make_user("approver")]
@@ -308,7 +308,7 @@ def test_demo_refuses_outside_a_demo_deployment(app, ctx):
     assert audit_records("cli.demo", outcome="denied", username=cli_principal())
 
 
-def test_a_puppet_security_admin_does_not_launder_accounts(app, two_admins):
+def test_a_puppet_security_admin_does_not_launder_accounts(app, two_admins, catalogued):
     """A makes a second security admin Z (B confirms it), lets Z make the staff account (B
     confirms) and makes the approvers themself (B confirms): S's account is Z's, the approvers'
     are A's, but Z is A's, so the approval is still refused; and A cannot confirm Z's proposals."""

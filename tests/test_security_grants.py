@@ -148,17 +148,17 @@ def test_expired_and_revoked_grants_stay_in_the_history(app, ctx, make_user, mak
     assert gone.approval_ref in html and "已撤销" in html
 
 
-def test_request_and_decision_through_the_ui(app, ctx, make_user):
+def test_request_and_decision_through_the_ui(app, ctx, make_user, catalogued):
     staff, a1, a2 = make_user("staff"), make_user("approver"), make_user("approver")
     c_staff, c_a1, c_a2 = app.test_client(), app.test_client(), app.test_client()
     for c, u in ((c_staff, staff), (c_a1, a1), (c_a2, a2)):
         login(c, u.username)
     bad = c_staff.post("/grants/new", data={"purpose_category": "户籍核查", "purpose": "",
-                                            "categories": ["户籍档案"], "units": "海淀分局",
+                                            "categories": ["户籍档案"], "units": "北京市公安局海淀分局",
                                             "classification": "机密", "days": "1"})
     assert bad.status_code == 400 and "必须填写查询事由" in bad.get_data(as_text=True)
     ok = c_staff.post("/grants/new", data={"purpose_category": "政审", "purpose": "政审核实",
-                                           "categories": ["户籍档案"], "units": "海淀分局",
+                                           "categories": ["户籍档案"], "units": "北京市公安局海淀分局",
                                            "classification": "机密", "days": "2",
                                            "unmask_fields": ["phone"]})
     assert ok.status_code == 302

@@ -12,20 +12,21 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from sqlalchemy import Select, Text, cast, func, or_, select
 
 from search_app.accounts.models import User
-from search_app.audit.actions import OUTCOME_LABELS, action_label
+from search_app.audit.actions import ACTION_LABELS, OUTCOME_LABELS, action_label
 from search_app.audit.anomalies import KIND_LABELS, find_anomalies
 from search_app.audit.models import AuditRecord
 from search_app.audit.redaction import HMAC_CHARS, candidate_hmacs, hashes_of
 from search_app.audit.service import Event, record_event, request_actor, verify_chain
 from search_app.csvsafe import csv_text
 from search_app.db import get_session
-from search_app.permissions import Permission, requires
+from search_app.permissions import Permission, requires, role_labels
 from search_app.timeutil import local_day_start, local_time, utcnow
 from search_app.audit.actions import Action
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 bp.add_app_template_filter(action_label, "action_label")
 bp.add_app_template_filter(lambda outcome: OUTCOME_LABELS.get(outcome, outcome), "outcome_label")
+bp.add_app_template_filter(lambda role: role_labels(role) if role else "—", "role_label")
 PAGE = 50
 EXACT = ("username", "action", "outcome", "approval_ref")
 CSV_COLUMNS = ("seq", "ts", "username", "role", "action", "outcome", "reason", "purpose",
@@ -46,7 +47,8 @@ def _day(value: str, name: str) -> datetime:
         raise FilterError(f"{name} 的日期格式应为 YYYY-MM-DD，收到 {value!r}") from None
 
 
-def _filtered(args: dict[str, str]) -> Select:
+def filtered_records(args: dict[str, str]) -> Select:
+    """The records matching the auditor's filters (the web view, its CSV and the API use this)."""
     stmt = select(AuditRecord)
     for name in EXACT:
         if args.get(name, "").strip():
@@ -77,7 +79,7 @@ def _args() -> dict[str, str]:
 def _render(template: str, *, args: dict[str, str], action: str, **extra: Any):
     session = get_session()
     try:
-        stmt = _filtered(args)
+        stmt = filtered_records(args)
     except FilterError as exc:
         record_event(request_actor(), Event(action=action, outcome="denied", reason=str(exc), filters=args))
         return render_template(template, rows=[], total=0, page=1, args=args, report=None,
@@ -113,7 +115,8 @@ def match():
 @requires(Permission.AUDIT_READ)
 def log():
     units = sorted({u for (u,) in get_session().execute(select(User.unit)) if u})
-    return _render("audit.html", args=_args(), action=Action.AUDIT_VIEW, units=units)
+    return _render("audit.html", args=_args(), action=Action.AUDIT_VIEW, units=units,
+                   action_labels=ACTION_LABELS, outcome_labels=OUTCOME_LABELS)
 
 
 @bp.route("/users/<username>")
@@ -150,7 +153,7 @@ def anomalies():
 def export():
     args = _args()
     try:
-        stmt = _filtered(args)
+        stmt = filtered_records(args)
     except FilterError as exc:
         record_event(request_actor(), Event(action=Action.AUDIT_EXPORT, outcome="denied", reason=str(exc), filters=args))
         return Response(f"{exc}\n", status=400, mimetype="text/plain")

@@ -31,6 +31,15 @@ from search_app.grants.scope import (GrantDenied, GrantError, Request, Scope,  #
                                      validate_request)
 
 
+class GrantRefused(GrantError):
+    """The rules forbid this person this change (self-approval, the same approver twice, a
+    puppet account, someone else's request): a refusal (API 403), not a typing mistake (400)."""
+
+
+class GrantStateError(GrantError):
+    """The request or grant is no longer in a state that allows this change (API 409)."""
+
+
 def actor_of(user: User, client_addr: str = "") -> Actor:
     return Actor(user.id, user.username, user.role, client_addr)
 
@@ -93,21 +102,21 @@ def _refuse_puppet(grant: Grant | None, requester: User, approver: User, actor: 
                               grant_id=grant.id if grant else None,
                               filters={"holder": requester.username, "approver": approver.username,
                                        "rule": "puppet"}))
-    raise GrantError(reason)
+    raise GrantRefused(reason)
 
 
 def _check_approver(grant: Grant, approver: User) -> None:
     puppet = _puppet_refusal(grant.user, approver) if grant.user is not None else None
     if puppet:
-        raise GrantError(puppet)
+        raise GrantRefused(puppet)
     if approver.id == grant.user_id:
-        raise GrantError("授权不能由申请人本人批准")
+        raise GrantRefused("授权不能由申请人本人批准")
     if not has_permission(approver.role, Permission.GRANT_APPROVE):
-        raise GrantError(f"{approver.username} 不是审批人，不能审批授权")
+        raise GrantRefused(f"{approver.username} 不是审批人，不能审批授权")
     if grant.status == "pending_second" and grant.approved_by_id == approver.id:
-        raise GrantError("秘密及以上密级须由另一名审批人复核，不能由同一人两次批准")
+        raise GrantRefused("秘密及以上密级须由另一名审批人复核，不能由同一人两次批准")
     if grant.status not in PENDING:
-        raise GrantError(f"授权申请 {grant.request_no} 当前状态为 {STATUS_LABELS[grant.status]}，不能审批")
+        raise GrantStateError(f"授权申请 {grant.request_no} 当前状态为 {STATUS_LABELS[grant.status]}，不能审批")
 
 
 def approve(session: Session, grant: Grant, *, approver: User, actor: Actor,
@@ -154,9 +163,9 @@ def deny(session: Session, grant: Grant, *, approver: User, reason: str, actor: 
 def revoke(session: Session, grant: Grant, *, by: User, reason: str, actor: Actor) -> Grant:
     """Takes effect on the next read: resolve_grant checks the status every time."""
     if grant.status != "active":
-        raise GrantError(f"授权 {grant.ref} 当前状态为 {STATUS_LABELS[grant.status]}，不能撤销")
+        raise GrantStateError(f"授权 {grant.ref} 当前状态为 {STATUS_LABELS[grant.status]}，不能撤销")
     if not (has_permission(by.role, Permission.GRANT_APPROVE) or by.id == grant.user_id):
-        raise GrantError("只有审批人或授权持有人可以撤销授权")
+        raise GrantRefused("只有审批人或授权持有人可以撤销授权")
     if by.id != grant.user_id and not reason.strip():
         raise GrantError("撤销他人的授权必须填写理由")
     if too_long := limits.too_long("撤销理由", reason.strip(), limits.REASON):
@@ -169,8 +178,11 @@ def revoke(session: Session, grant: Grant, *, by: User, reason: str, actor: Acto
 
 
 def withdraw(session: Session, grant: Grant, *, by: User, actor: Actor) -> Grant:
-    if by.id != grant.user_id or grant.status not in PENDING:
-        raise GrantError("只能撤回本人尚未审批的申请")
+    if by.id != grant.user_id:
+        raise GrantRefused("只能撤回本人尚未审批的申请")
+    if grant.status not in PENDING:
+        raise GrantStateError(f"申请 {grant.request_no} 当前状态为 {STATUS_LABELS[grant.status]}，"
+                              "只能撤回尚未审批的申请")
     grant.status, grant.decided_by_id = "withdrawn", by.id
     session.flush()
     _audit(session, actor, Action.GRANT_WITHDRAW, grant)
@@ -206,7 +218,7 @@ def create_grant(session: Session, *, user: User, approver: User, purpose: str, 
                   unmask_fields=tuple(unmask_fields or ()), allow_lookup=allow_lookup,
                   subject_id=subject_id)
     if approver.id == user.id:  # refuse before anything is written
-        raise GrantError("授权不能由申请人本人批准")
+        raise GrantRefused("授权不能由申请人本人批准")
     for someone in (approver, second_approver):
         if someone is not None:
             _refuse_puppet(None, user, someone, actor_of(someone))

@@ -10,11 +10,13 @@ from indexer.vocab import CATEGORIES, CLASSIFICATION_LEVELS, LEVEL_NAMES
 from indexer.vocab import PII_KINDS as UNMASK_FIELDS
 from search_app.audit.service import client_addr
 from search_app.db import get_session
+from search_app.grants.catalogue_check import check_scope_exists
 from search_app.grants.models import Grant
 from search_app.grants.services import (STATUS_LABELS, GrantError, Request, Scope, actor_of,
                                         approve, decided_by_me, deny, expire_pending, grants_of,
                                         inbox, request_grant, revoke, withdraw)
 from search_app.permissions import Permission, requires
+from search_app.search import SearchUnavailable, catalogue
 from search_app.timeutil import utcnow
 
 bp = Blueprint("grants", __name__, url_prefix="/grants")
@@ -28,6 +30,11 @@ def _labels() -> dict:
 
 def _split(raw: str) -> list[str]:
     return [p.strip() for p in raw.replace("，", ",").replace("\n", ",").split(",") if p.strip()]
+
+
+def _picked(form, name: str) -> list[str]:
+    """The values chosen in a multiple select (a comma-separated value is split, for scripts)."""
+    return [v for raw in form.getlist(name) for v in _split(raw)]
 
 
 def _float(raw: str | None) -> float | None:
@@ -60,15 +67,19 @@ def new():
             return _form(form), 400
         req = Request(purpose_category=form.get("purpose_category", ""),
                       purpose=form.get("purpose", ""),
-                      scope=Scope(form.getlist("categories"), _split(form.get("units", "")),
-                                  form.get("classification", ""), _split(form.get("archive_nos", ""))),
+                      scope=Scope(form.getlist("categories"), _picked(form, "units"),
+                                  form.get("classification", ""), _picked(form, "archive_nos")),
                       hours=days * 24, unmask_fields=tuple(form.getlist("unmask_fields")),
                       allow_lookup=form.get("allow_lookup") == "on",
                       subject_id=form.get("subject_id", "").strip())
         try:
+            check_scope_exists(req.scope)
             grant = request_grant(session, user=current_user, req=req,
                                   actor=actor_of(current_user, client_addr()))
             session.commit()
+        except SearchUnavailable as exc:
+            flash(f"申请未提交：{exc}", "error")
+            return _form(form), 503
         except GrantError as exc:
             session.rollback()
             flash(f"申请未提交：{exc}", "error")
@@ -76,13 +87,31 @@ def new():
         flash(f"申请 {grant.request_no} 已提交，等待审批"
               + ("（秘密及以上密级需两名审批人）" if grant.needs_second_approval else ""), "info")
         return redirect(url_for("grants.mine"))
-    return _form({"units": current_user.unit, "days": "1"})
+    return _form(None)
 
 
 def _form(form):
-    return render_template("grant_new.html", form=form, categories=CATEGORIES,
+    """The request form; units and 档号 are chosen from the catalogue (what exists), never typed."""
+    try:
+        known, unavailable = catalogue(), None
+    except SearchUnavailable as exc:
+        known, unavailable = None, str(exc)
+    if form is None:  # a new form: the requester's own unit, if the archive holds it
+        chosen = {"units": [current_user.unit] if current_user.unit else [], "archive_nos": [],
+                  "categories": [], "unmask_fields": []}
+        form = {"days": "1"}
+    else:
+        chosen = {"units": _picked(form, "units"), "archive_nos": _picked(form, "archive_nos"),
+                  "categories": form.getlist("categories"),
+                  "unmask_fields": form.getlist("unmask_fields")}
+    files_by_unit: dict[str, list] = {}
+    for entry in (known.files if known else []):
+        files_by_unit.setdefault(entry.unit, []).append(entry)
+    return render_template("grant_new.html", form=form, chosen=chosen, categories=CATEGORIES,
                            purposes=current_app.config["PURPOSE_CATEGORIES"],
-                           levels=list(CLASSIFICATION_LEVELS), unmask=UNMASK_FIELDS)
+                           levels=list(CLASSIFICATION_LEVELS), unmask=UNMASK_FIELDS,
+                           units=known.units if known else [], files_by_unit=files_by_unit,
+                           catalogue_error=unavailable)
 
 
 @bp.route("/inbox")

@@ -29,6 +29,7 @@ from search_app.blobs import BlobMismatch, BlobStore
 from search_app.ingest.secrets import decode_secret, page_meta
 from search_app.search._choke import (Found, ReadDenied, ReadFailed, ScopedIndex, SearchUnavailable,
                                       guarded_read)
+from search_app.search._catalogue import Catalogue, catalogue
 from search_app.search._lookup_budget import lookup_budget_refusal
 from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
 from search_app.search._hits import (FileHit, SearchHit, facets_of, flat_run, grouped_run,
@@ -43,7 +44,7 @@ FILE_PAGES_SHOWN = 3  # best pages shown under each file of a grouped search
 __all__ = ["ReadDenied", "ReadFailed", "SearchUnavailable", "InvalidInput", "QuerySyntaxError", "SORTS", "GROUPS", "SearchHit", "FileHit", "SearchOutcome", "PageView",
            "LOOKUP_KINDS", "search_pages", "export_results", "view_page", "unmask_page",
            "lookup_pii", "page_image", "page_image_for", "load_page_image", "served_image",
-           "image_url_token"]
+           "image_url_token", "Catalogue", "catalogue"]
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from search_app.audit.service import AuditWriteError, client_addr
@@ -32,7 +32,11 @@ def index():
         return redirect(url_for("audit.log"))
     if has_permission(current_user.role, Permission.USER_MANAGE):
         return redirect(url_for("admin.users"))
-    return render_template("home.html")
+    from search_app.admin.overview import overview
+    from search_app.timeutil import utcnow
+
+    return render_template("home.html", now=utcnow(), overview=overview(
+        get_session(), low_confidence=current_app.config["OCR_REVIEW_THRESHOLD"]))
 
 
 @bp.route("/healthz")

@@ -1,16 +1,24 @@
-"""JSON API, version 1. Bearer tokens only (`flask issue-token`); see docs/api.md."""
+"""JSON API, version 1. Bearer tokens only (`flask issue-token`); see docs/api.md.
+
+This module holds the blueprint, its authentication and the archive reads; grant requests and
+decisions (`grant_requests`), audit queries (`audit`), who-am-I (`account`) and the OpenAPI document
+(`openapi`) register their routes on the same blueprint. Every route is declared with
+`@documented` (search_app.api._doc) and its models live in search_app.api.schemas.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, g, request
 from flask_login import current_user
 
 from search_app.accounts.views import load_bearer_user
+from search_app.api import schemas as s
+from search_app.api._doc import documented
 from search_app.audit.service import AuditWriteError, client_addr
 from search_app.db import get_session
 from search_app.errors import render_error
 from search_app.grants.services import active_grants
 from search_app.ingest.service import job_detail
-from search_app.permissions import Permission, requires
+from search_app.permissions import Permission, public, requires
 from search_app.search import (SORTS, InvalidInput, QuerySyntaxError, ReadDenied, SearchUnavailable, lookup_pii, search_pages,
                                unmask_page, view_page)
 
@@ -19,6 +27,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.before_request
 def authenticate():
+    if request.endpoint == "api.openapi_document":  # the description of the API is public
+        return None
     user = load_bearer_user()
     if user is None:
         return render_error(401, "需要有效的 API 令牌：请求头 Authorization: Bearer <令牌>（令牌过期、"
@@ -26,38 +36,36 @@ def authenticate():
     g._login_user = user  # flask-login's current_user for this request; no session is created
 
 
-def _grant_json(grant) -> dict:
+def iso(ts) -> str | None:
+    """Stored times are naive UTC; the API says so (`Z`). People read local time in the UI."""
+    return ts.isoformat(timespec="seconds") + "Z" if ts is not None else None
+
+
+def grant_json(grant) -> dict:
     return {"id": grant.id, "approval_ref": grant.approval_ref, "purpose": grant.purpose,
             "purpose_category": grant.purpose_category, "unmask_fields": grant.unmask_fields,
             "allow_lookup": grant.allow_lookup,
             "categories": grant.categories, "units": grant.units,
             "classification_ceiling": grant.classification_ceiling,
             "archive_nos": grant.archive_nos,
-            "valid_from": grant.valid_from.isoformat() + "Z",
-            "valid_until": grant.valid_until.isoformat() + "Z"}
+            "valid_from": iso(grant.valid_from), "valid_until": iso(grant.valid_until)}
 
 
 @bp.get("/grants")
 @requires(Permission.GRANT_READ_OWN)
+@documented("本人当前有效的查询授权", ok=s.GrantList, tag="授权")
 def grants():
-    return {"grants": [_grant_json(gr) for gr in active_grants(get_session(), current_user)]}
+    return {"grants": [grant_json(gr) for gr in active_grants(get_session(), current_user)]}
 
 
 @bp.post("/search")
 @requires(Permission.ARCHIVE_SEARCH)
-def search():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return render_error(400, "请求体必须是 JSON 对象：{grant_id, purpose, q, page}")
-    grant_id, page = body.get("grant_id"), body.get("page", 1)
-    if not isinstance(grant_id, int) or not isinstance(page, int) or page < 1:
-        return render_error(400, "grant_id 必须是整数，page 必须是正整数")
-    if not all(isinstance(body.get(k, ""), str) for k in ("q", "purpose", "sort", "group")) \
-            or "q" not in body:
-        return render_error(400, "q、purpose、sort 和 group 必须是字符串")
-    out, error = _read(search_pages, grant_id=grant_id, purpose=body.get("purpose", ""),
-                       query=body["q"], page=page, sort=body.get("sort") or "relevance",
-                       group=body.get("group") or "page")
+@documented("在一项授权下检索（检索式语法见 docs/api.md；group=file 按案卷归并）", body=s.SearchBody,
+            ok=s.SearchResult, tag="检索")
+def search(body: s.SearchBody):
+    out, error = _read(search_pages, grant_id=body.grant_id, purpose=body.purpose,
+                       query=body.q, page=body.page, sort=body.sort or "relevance",
+                       group=body.group or "page")
     if error:
         return error
     return {
@@ -91,24 +99,14 @@ def _read(fn, **kwargs):
         return None, render_error(503, str(exc))
 
 
-def _body(*names: str) -> tuple[dict, object]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("grant_id"), int) \
-            or not all(isinstance(body.get(n, ""), str) for n in names):
-        return {}, render_error(400, "请求体必须是 JSON 对象：grant_id 为整数，"
-                                     + "、".join(names) + " 为字符串")
-    return body, None
-
-
 @bp.post("/pages/<doc_id>")
 @requires(Permission.ARCHIVE_SEARCH)
-def page(doc_id: str):
+@documented("一页（遮蔽文本；unmask 为 true 时显示授权允许的字段）", body=s.PageBody, ok=s.PageOut,
+            tag="检索", description="页面 id 中的 `#` 写作 `%23`。范围外的页面答 403（已审计）。")
+def page(doc_id: str, body: s.PageBody):
     """One page under a grant: masked text, or with `"unmask": true` the kinds the grant unmasks."""
-    body, error = _body("purpose")
-    if error:
-        return error
-    fn = unmask_page if body.get("unmask") is True else view_page
-    out, error = _read(fn, grant_id=body["grant_id"], purpose=body.get("purpose", ""), doc_id=doc_id)
+    fn = unmask_page if body.unmask else view_page
+    out, error = _read(fn, grant_id=body.grant_id, purpose=body.purpose, doc_id=doc_id)
     if error:
         return error
     return {"id": out.doc_id, **out.fields, "text": out.text, "pii_kinds": out.pii_kinds,
@@ -118,12 +116,11 @@ def page(doc_id: str):
 
 @bp.post("/lookup")
 @requires(Permission.ARCHIVE_SEARCH)
-def lookup():
-    body, error = _body("purpose", "kind", "value")
-    if error:
-        return error
-    out, error = _read(lookup_pii, grant_id=body["grant_id"], purpose=body.get("purpose", ""),
-                       kind=body.get("kind", ""), value=body.get("value", ""))
+@documented("按身份证号、电话、卡号或姓名精确查找（授权须允许）", body=s.LookupBody,
+            ok=s.LookupResult, tag="检索")
+def lookup(body: s.LookupBody):
+    out, error = _read(lookup_pii, grant_id=body.grant_id, purpose=body.purpose,
+                       kind=body.kind, value=body.value)
     if error:
         return error
     return {"query": out.query, "total": out.total, "approval_ref": out.approval_ref,
@@ -132,8 +129,22 @@ def lookup():
 
 @bp.get("/ingest/jobs/<int:job_id>")
 @requires(Permission.INGEST_RUN)
+@documented("导入任务的进度、文件与页面状态", ok=s.IngestJob, errors=(404,), tag="导入")
 def ingest_job(job_id: int):
     detail = job_detail(get_session(), job_id)
     if detail is None:
         return render_error(404, f"导入任务 {job_id} 不存在")
     return detail
+
+
+@bp.get("/openapi.json")
+@public
+@documented("本 API 的 OpenAPI 3.1 文档（由代码生成）", ok=s.OpenApiDocument, tag="文档")
+def openapi_document():
+    from search_app.api.openapi import document
+
+    return document()
+
+
+# The other areas register their routes on `bp` (imported last: they import `bp` from here).
+from search_app.api import account, audit, grant_requests  # noqa: E402,F401

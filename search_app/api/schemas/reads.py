@@ -1,0 +1,97 @@
+"""Search, page, look-up."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from search_app.api.schemas._base import Input, Output
+
+
+class SearchBody(Input):
+    grant_id: int
+    purpose: str = ""
+    q: str
+    page: int = Field(default=1, ge=1)
+    sort: str = "relevance"
+    group: str = Field(default="page", description="page：按页；file：按案卷（档号）归并，最佳页面在其下")
+
+
+class Hit(Output):
+    id: str
+    archive_no: str
+    title: str
+    category: str
+    unit: str
+    year: int
+    classification: str
+    page_no: int
+    page_count: int | None = None
+    snippets: list[str] = []
+    score: float | None = None
+
+
+class FacetValue(Output):
+    value: str | int
+    count: int
+
+
+class Chip(Output):
+    label: str
+    without: str = Field(description="去掉此筛选后的检索式；为空表示去掉后无可检索内容")
+
+
+class FileResult(Output):
+    archive_no: str
+    matched_pages: int
+    score: float | None = None
+    pages: list[Hit]
+
+
+class SearchResult(Output):
+    group: str = "page"
+    chips: list[Chip] = []
+    refine: dict[str, dict[str, str]] = Field(default_factory=dict,
+                                              description="分面 → 值 → 加上该筛选的检索式")
+    files: list[FileResult] = Field(default_factory=list, description="group=file 时的案卷")
+    query: str
+    total: int
+    page: int
+    page_size: int
+    approval_ref: str
+    grant_id: int
+    audit_seq: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+
+
+class PageBody(Input):
+    grant_id: int
+    purpose: str = ""
+    unmask: bool = False
+
+
+class PageOut(Output):
+    id: str
+    archive_no: str
+    title: str
+    page_no: int
+    text: str
+    pii_kinds: list[str]
+    unmaskable: list[str]
+    unmasked: list[str]
+    approval_ref: str
+    audit_seq: int
+
+
+class LookupBody(Input):
+    grant_id: int
+    purpose: str = ""
+    kind: str = Field(description="id_number、phone、landline、bank_card、name")
+    value: str
+
+
+class LookupResult(Output):
+    query: str
+    total: int
+    approval_ref: str
+    audit_seq: int
+    hits: list[Hit]
