@@ -21,7 +21,11 @@ ID = "110105197806201237"
 PHRASE = "接口测试户口登记簿"
 _SEEN: set[tuple[str, str, int]] = set()
 # Operations whose responses other modules validate with ApiClient (operationId -> module).
-ELSEWHERE: dict[str, str] = {}
+# Reading-session routes are exercised (statuses, bodies, refusals) in tests/test_reading_api.py
+# and tests/test_reading_export.py; their JSON answers are validated there against this document.
+ELSEWHERE: dict[str, str] = {
+    f"api_reading.{name}": "tests/test_reading_api.py"
+    for name in ("open_", "close", "search", "page", "image", "export")}
 
 
 @pytest.fixture()

@@ -9,6 +9,7 @@ import pytest
 
 from search_app.accounts.services import issue_api_token
 from search_app.db import get_session
+from tests.api_check import check_response
 from tests.conftest import audit_records, meta
 
 pytestmark = pytest.mark.integration
@@ -74,3 +75,11 @@ def test_session_api_journey(app, ctx, corpus, make_user, make_grant):
     assert closed.status_code == 200 and closed.json["closed_at"]
     after = api.get(f"/api/v1/sessions/{sid}/pages/{quote(FILE + '#p0001')}")
     assert after.status_code == 403 and "开启阅读会话" in after.json["message"]
+
+    # every JSON answer above matches the OpenAPI document (/api/v1/openapi.json)
+    page_path = f"/api/v1/sessions/{sid}/pages/{FILE}#p0001"
+    for method, path, resp in [
+            ("POST", "/api/v1/sessions", bad), ("POST", "/api/v1/sessions", opened),
+            ("GET", f"/api/v1/sessions/{sid}/search", found), ("GET", page_path, page),
+            ("POST", f"/api/v1/sessions/{sid}/close", closed), ("GET", page_path, after)]:
+        check_response(app, method, path, resp.status_code, resp.json)

@@ -28,19 +28,26 @@ class Operation:
     description: str = ""
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
-    responses: dict[int, type[BaseModel]] = field(default_factory=dict)
+    responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     tag: str = ""
+    # The success body's media type: JSON (described by the `ok` model) or a file such as
+    # image/png or application/pdf (ok=None: a binary body). Errors are always JSON ErrorBody.
+    media: str = "application/json"
 
 
-def documented(summary: str, *, ok: type[BaseModel], status: int = 200,
+def documented(summary: str, *, ok: type[BaseModel] | None, status: int = 200,
                body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-               errors: tuple[int, ...] = (), description: str = "", tag: str = "") -> Callable[[F], F]:
+               errors: tuple[int, ...] = (), description: str = "", tag: str = "",
+               media: str = "application/json") -> Callable[[F], F]:
     """Declare an API route. With `body` (JSON) or `query` (query string), the parsed model is
     passed to the view as the keyword argument `body` or `query`. Every route may answer 401 and
     403 (token, role) and 503; list the other error statuses it gives in `errors`."""
     op = Operation(summary=summary, description=description or "", body=body, query=query,
-                   responses={status: ok}, errors=tuple(sorted({401, 403, *errors})), tag=tag)
+                   responses={status: ok}, errors=tuple(sorted({401, 403, *errors})), tag=tag,
+                   media=media)
+    if (ok is None) != (media != "application/json"):
+        raise TypeError(f"{summary}: a JSON answer names its model, a file answer (media) has none")
 
     def decorator(view: F) -> F:
         @wraps(view)

@@ -65,7 +65,8 @@ def _operation(endpoint: str, view: Any, op: Operation, path_params: list[dict])
         "operationId": endpoint, "summary": op.summary, "tags": [op.tag or "api"],
         "description": (op.description + (f"\n\n权限：`{perm.value}`" if perm else "")).strip(),
         "parameters": path_params + (_query_params(op.query) if op.query else []),
-        "responses": {str(code): {"description": "成功", "content": _json(model)}
+        "responses": {str(code): {"description": "成功", "content": _json(model) if model else
+                                  {op.media: {"schema": {"type": "string", "format": "binary"}}}}
                       for code, model in op.responses.items()},
     }
     if perm:

@@ -7,6 +7,8 @@ from flask import Blueprint, Flask, Response, request, url_for
 from flask_login import current_user
 
 from search_app import api
+from search_app.api import schemas as s
+from search_app.api._doc import documented
 from search_app.audit.service import AuditWriteError, client_addr, request_actor
 from search_app.db import get_session
 from search_app.errors import render_error
@@ -47,14 +49,12 @@ def _failed(exc: Exception):
 
 @bp.post("/sessions")
 @requires(Permission.ARCHIVE_SEARCH)
-def open_():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("grant_id"), int) \
-            or not isinstance(body.get("purpose", ""), str):
-        return render_error(400, "请求体必须是 JSON 对象：{grant_id（整数）, purpose（字符串）}")
+@documented("开启阅读会话（选择授权并填写查询事由）", body=s.SessionOpenBody, ok=s.SessionOut,
+            status=201, tag="阅读会话")
+def open_(body: s.SessionOpenBody):
     try:
-        row = open_session(get_session(), user=current_user, grant_id=body["grant_id"],
-                           purpose=body.get("purpose", ""), actor=request_actor())
+        row = open_session(get_session(), user=current_user, grant_id=body.grant_id,
+                           purpose=body.purpose, actor=request_actor())
     except InvalidInput as exc:
         return render_error(400, str(exc))
     except GrantDenied as exc:
@@ -66,6 +66,7 @@ def open_():
 
 @bp.post("/sessions/<sid>/close")
 @requires(Permission.ARCHIVE_SEARCH)
+@documented("结束阅读会话", ok=s.SessionOut, errors=(404,), tag="阅读会话")
 def close(sid: str):
     row = close_session(get_session(), user=current_user, sid=sid, actor=request_actor())
     if row is None:
@@ -75,7 +76,9 @@ def close(sid: str):
 
 @bp.get("/sessions/<sid>/search")
 @requires(Permission.ARCHIVE_SEARCH)
-def search(sid: str):
+@documented("在阅读会话中检索（已读过的结果页取自缓存）", query=s.SessionSearchQuery,
+            ok=s.SessionSearchResult, tag="阅读会话")
+def search(sid: str, query: s.SessionSearchQuery):
     """One page of hits in the session; a page already read in it comes from its cache
     (`"cached": true`) and is not audited again."""
     q, sort = request.args.get("q", ""), request.args.get("sort", "relevance")
@@ -107,7 +110,9 @@ def search(sid: str):
 
 @bp.get("/sessions/<sid>/pages/<doc_id>")
 @requires(Permission.ARCHIVE_SEARCH)
-def page(sid: str, doc_id: str):
+@documented("在阅读会话中阅读一页（遮蔽后的文本、同卷页面、图像地址）", query=s.SessionPageQuery,
+            ok=s.SessionPageOut, errors=(404,), tag="阅读会话")
+def page(sid: str, doc_id: str, query: s.SessionPageQuery):
     """The page (masked; `?unmask=1` for what the grant unmasks), the file's pages, previous and
     next, and the URL of its image in this session."""
     unmask = request.args.get("unmask") == "1"
@@ -132,21 +137,20 @@ def page(sid: str, doc_id: str):
 
 @bp.get("/sessions/<sid>/pages/<doc_id>/image")
 @requires(Permission.ARCHIVE_SEARCH)
-def image(sid: str, doc_id: str) -> Response:
+@documented("页面图像（已遮蔽、带水印的 PNG）", query=s.SessionImageQuery, ok=None, media="image/png",
+            errors=(404,), tag="阅读会话")
+def image(sid: str, doc_id: str, query: s.SessionImageQuery) -> Response:
     """The served page image (PNG; `?thumb=1` for a small one), once audited per session."""
     return session_image(doc_id, sid)
 
 
 @bp.post("/sessions/<sid>/export")
 @requires(Permission.ARCHIVE_SEARCH)
-def export(sid: str):
+@documented("导出所选页面或整卷为 PDF（每页水印，页脚注明授权与会话）", body=s.ExportBody, ok=None,
+            media="application/pdf", errors=(404,), tag="阅读会话")
+def export(sid: str, body: s.ExportBody):
     """{doc_ids: [...]} or {archive_no: "..."} → the PDF (application/pdf)."""
-    body = request.get_json(silent=True)
-    doc_ids = body.get("doc_ids", []) if isinstance(body, dict) else None
-    archive_no = body.get("archive_no", "") if isinstance(body, dict) else None
-    if not isinstance(doc_ids, list) or not all(isinstance(d, str) for d in doc_ids) \
-            or not isinstance(archive_no, str):
-        return render_error(400, "请求体必须是 JSON 对象：{doc_ids: [页面 id…]} 或 {archive_no: 档号}")
+    doc_ids, archive_no = body.doc_ids, body.archive_no
     rs, error = _live(sid, "export.pdf")
     if error:
         return error

@@ -27,3 +27,6 @@ from search_app.api.schemas.ingest import (  # noqa: F401
 from search_app.api.schemas.audit import (  # noqa: F401
     AuditQuery, AuditRecordOut, AuditPage, AnomalyQuery, FlagOut, AnomalyList, ChainReportOut,
     MatchBody, MatchOut)
+from search_app.api.schemas.sessions import (  # noqa: F401
+    SessionOpenBody, SessionOut, SessionSearchQuery, SessionSearchResult, SessionPageQuery,
+    SessionPageOut, SessionImageQuery, ExportBody)
