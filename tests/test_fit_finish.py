@@ -104,3 +104,17 @@ def test_audit_pages_show_labels_not_codes(app, ctx, make_user, make_grant):
         for outcome in ("allowed", "denied"):
             assert not re.search(rf"\b{outcome}\b", text), f"{url} shows the outcome code {outcome!r}"
         assert "查询人员" in text and "允许" in text and "UTC+8" in text
+
+
+def test_catalogue_is_read_from_the_database_not_the_index(app, ctx, catalogued, monkeypatch):
+    """DESIGN.md rule 2: only the choke point talks to OpenSearch for a user. The grant form's
+    catalogue must still answer with every client to the engine refused."""
+    from search_app.search import _backend, _catalogue
+
+    def refused(*_a, **_k):
+        raise AssertionError("the catalogue talked to OpenSearch outside the choke point")
+    for name in ("reader", "writer", "admin", "make_client"):
+        monkeypatch.setattr(_backend, name, refused)
+    got = _catalogue.catalogue(fresh=True)
+    assert catalogued in got.units and {"CAT-1001", "CAT-2001"} <= set(got.archive_nos), got
+    assert got.file("CAT-1001").category, "each 档号 carries its 门类 for the scope check"

@@ -3,23 +3,23 @@ file's unit and 门类), never a page's text, title or subject.
 
 A requester must name units and 档号 that exist (a free-text unit that matches nothing gave a
 grant that reads nothing, and a typo went unnoticed until the first search), and an approver
-decides on the same list. It is an aggregation over keyword fields only (size 0: no document
-is returned), run as the web identity through the alias; the values are catalogue metadata,
-the same for every user, so it carries no grant and writes no audit record. Cached briefly:
-the form is opened far more often than files are ingested.
+decides on the same list. It is read from the ingest records in the database (each file's
+encrypted manifest row, latest complete ingest per 档号), not from the index: nothing but the
+choke point talks to OpenSearch on behalf of a user (DESIGN.md rule 2), and a request is made
+before there is a grant to filter by. The values are catalogue metadata, the same for every
+user. Cached until the ingest records change: the form is opened far more often than files are
+ingested.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from opensearchpy import TransportError
+from sqlalchemy import func, or_, select
 
-from search_app.search._backend import alias, reader
-from search_app.search._choke import SearchUnavailable
+from search_app.db import get_session
+from search_app.ingest.models import IngestFile
 
-TTL_SECONDS = 30.0
 MAX_FILES = 10_000
 
 
@@ -44,28 +44,31 @@ class Catalogue:
 
 
 def _query() -> Catalogue:
-    body = {"size": 0, "aggs": {
-        "units": {"terms": {"field": "unit", "size": 1000, "order": {"_key": "asc"}}},
-        "files": {"terms": {"field": "archive_no", "size": MAX_FILES, "order": {"_key": "asc"}},
-                  "aggs": {"unit": {"terms": {"field": "unit", "size": 1}},
-                           "category": {"terms": {"field": "category", "size": 1}}}}}}
-    try:
-        aggs = reader().search(index=alias(), body=body)["aggregations"]
-    except TransportError as exc:
-        raise SearchUnavailable("检索服务暂时不可用，无法读取档案目录，请稍后再试") from exc
+    from search_app.ingest.service import file_meta  # ingest imports search at start-up
 
-    def first(bucket: dict, name: str) -> str:
-        inner = bucket[name]["buckets"]
-        return inner[0]["key"] if inner else ""
+    rows = get_session().execute(
+        select(IngestFile).where(IngestFile.archive_no != "", IngestFile.sha256 != "",
+                                 or_(IngestFile.state == "done",
+                                     (IngestFile.state == "failed") & (IngestFile.pages_done > 0)))
+        .order_by(IngestFile.id)).scalars()
+    latest = {f.archive_no: f for f in rows}  # the newest complete ingest of each 档号
+    files = []
+    for archive_no in sorted(latest)[:MAX_FILES]:
+        meta = file_meta(latest[archive_no])
+        files.append(FileEntry(archive_no, meta.get("unit", ""), meta.get("category", "")))
+    return Catalogue(units=sorted({f.unit for f in files if f.unit}), files=files)
 
-    return Catalogue(units=[b["key"] for b in aggs["units"]["buckets"]],
-                     files=[FileEntry(b["key"], first(b, "unit"), first(b, "category"))
-                            for b in aggs["files"]["buckets"]])
+
+def _fingerprint() -> tuple:
+    """One aggregate over the ingest records: it changes whenever a file is added or finishes, in
+    whichever process (web, worker, CLI), so the cache is never stale and costs one query."""
+    return tuple(get_session().execute(
+        select(func.count(IngestFile.id), func.max(IngestFile.updated_at))).one())
 
 
 def catalogue(*, fresh: bool = False) -> Catalogue:
     cache = current_app.extensions.setdefault("catalogue_cache", {})
-    hit = cache.get("value")
-    if fresh or hit is None or time.monotonic() - hit[0] > TTL_SECONDS:
-        hit = cache["value"] = (time.monotonic(), _query())
+    hit, mark = cache.get("value"), _fingerprint()
+    if fresh or hit is None or hit[0] != mark:
+        hit = cache["value"] = (mark, _query())
     return hit[1]
