@@ -43,7 +43,7 @@ class PdfExport:
 def exported_pages(grant_id: int) -> int:
     """Pages this grant has exported so far, from its allowed export.pdf audit records."""
     total = get_session().execute(select(func.coalesce(func.sum(AuditRecord.result_count), 0)).where(
-        AuditRecord.action == "export.pdf", AuditRecord.outcome == "allowed",
+        AuditRecord.action == Action.EXPORT_PDF, AuditRecord.outcome == "allowed",
         AuditRecord.grant_id == grant_id)).scalar_one()
     return int(total)
 
