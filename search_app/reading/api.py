@@ -81,11 +81,7 @@ def close(sid: str):
 def search(sid: str, query: s.SessionSearchQuery):
     """One page of hits in the session; a page already read in it comes from its cache
     (`"cached": true`) and is not audited again."""
-    q, sort = request.args.get("q", ""), request.args.get("sort", "relevance")
-    try:
-        page = int(request.args.get("page", "1"))
-    except ValueError:
-        return render_error(400, "page 必须是正整数")
+    q, sort, page = query.q, query.sort, query.page  # checked by @documented (400 before here)
     rs, error = _live(sid, "search", q)
     if error:
         return error
@@ -93,7 +89,7 @@ def search(sid: str, query: s.SessionSearchQuery):
     try:
         data, fresh = cached_read(rs, "results", params, lambda: search_pages(
             user=current_user, grant_id=rs.grant_id, purpose=rs.purpose, query=q,
-            page=max(page, 1), sort=sort, group=request.args.get("group", "page"),
+            page=page, sort=sort, group=query.group,
             client_addr=client_addr()))
     except InvalidInput as exc:
         return render_error(400, f"检索式有误：{exc}（排序可选：{'、'.join(SORTS)}）")
@@ -115,7 +111,7 @@ def search(sid: str, query: s.SessionSearchQuery):
 def page(sid: str, doc_id: str, query: s.SessionPageQuery):
     """The page (masked; `?unmask=1` for what the grant unmasks), the file's pages, previous and
     next, and the URL of its image in this session."""
-    unmask = request.args.get("unmask") == "1"
+    unmask = query.unmask == "1"
     rs, error = _live(sid, "page.unmask" if unmask else "page.view", doc_id)
     if error:
         return error
