@@ -5,6 +5,7 @@ password reset ends sessions, and the list shows who is locked or disabled."""
 from __future__ import annotations
 
 import random
+import subprocess
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -67,8 +68,6 @@ def _db_bytes(app) -> bytes:
     (TEST_DATABASE=postgresql) a plain pg_dump of the whole database."""
     url = app.config["DATABASE_URL"]
     if not url.startswith("sqlite:///"):
-        import subprocess
-
         from sqlalchemy.engine import make_url
 
         from search_app.backup._database import _pg_args
@@ -79,9 +78,14 @@ def _db_bytes(app) -> bytes:
         assert b"COPY public.users" in dump.stdout, "pg_dump did not dump the users table"
         return dump.stdout
     path = Path(url.removeprefix("sqlite:///"))
-    raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
-    assert raw, f"no database file at {path}"
-    return raw
+    # Read by another process (cat), never open()ed here: closing any descriptor of the
+    # database file drops every POSIX lock this process holds on it (SQLite's documented
+    # hazard), so the next other process to close its connection believes it is the last one,
+    # checkpoints and deletes the WAL under this process, whose later commits vanish
+    # ('disk I/O error', a token another process cannot see).
+    files = [str(p) for p in (path, Path(f"{path}-wal")) if p.exists()]
+    assert files, f"no database file at {path}"
+    return subprocess.run(["cat", *files], capture_output=True, check=True).stdout
 
 
 def _leaks(numbers: list[str], haystack: str) -> list[str]:
