@@ -19,9 +19,7 @@ each side read with the page's printed text (whitespace removed, both folded wid
 traditional→simplified), so a speed-up that costs accuracy shows.
 
 `--profile N` runs the same page loop in this process on N pages with every stage timed (where
-the remaining time goes); the profile is not part of the headline. `--steps N` measures what the
-preprocessing steps buy: CER on N of the pages with no preprocessing, with all default steps, and
-with all but one (each step left out in turn), one process per core.
+the remaining time goes); the profile is not part of the headline.
 """
 from __future__ import annotations
 
@@ -47,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from indexer.normalise import for_search  # noqa: E402
 from indexer.pages import load_page  # noqa: E402
 from indexer.pipeline import PipelineOptions  # noqa: E402
-from indexer.preprocess import DEFAULT_STEPS, preprocess  # noqa: E402
+from indexer.preprocess import preprocess  # noqa: E402
 
 OPTS = PipelineOptions()
 
@@ -271,9 +269,6 @@ def profile(app, pages: list[dict], folder: Path) -> None:
     manifest = folder / "manifest-profile.json"
     manifest.write_text(json.dumps(rows, ensure_ascii=False), "utf-8")
     app.config["WORKER_CONCURRENCY"] = 1  # in this process, where the wrappers are
-    t = time.perf_counter()
-    pagework.warm_up()  # what the pool's parent does once before forking
-    warm = time.perf_counter() - t
     try:
         t = time.perf_counter()
         start_job(manifest, base_dir=folder, created_by="bench", queue=False)
@@ -282,42 +277,11 @@ def profile(app, pages: list[dict], folder: Path) -> None:
         for owner, name, real in originals:
             setattr(owner, name, real)
     n = len(pages)
-    print(f"\nprofile: the page loop in one process, {n} pages, {total / n:.2f} s/page in all "
-          f"(after {warm:.2f} s loading the text stages' dictionaries once per process tree)")
+    print(f"\nprofile: the page loop in one process, {n} pages, {total / n:.2f} s/page in all")
     print(f"{'stage':<52} {'s/page':>7} {'share':>6}")
     for label, sec in spent.items():
         print(f"{label:<52} {sec / n:>7.3f} {100 * sec / total:>5.1f}%")
     _ = page_image  # imported for the reader: fit_view and redact_image live there
-
-
-def _steps_case(args: tuple[str, tuple[str, ...] | None, str]) -> tuple[str, float, float]:
-    from indexer.ocr import ocr_image
-
-    scan, steps, truth = args
-    img = load_page(Path(scan).read_bytes(), 1, dpi=OPTS.dpi, max_pixels=OPTS.max_pixels,
-                    view_max_edge=OPTS.view_max_edge).image
-    t = time.perf_counter()
-    if steps is not None:
-        img = preprocess(img, steps=steps).image
-    seconds = time.perf_counter() - t
-    return scan, cer(truth, ocr_image(img, langs=OPTS.langs).text), seconds
-
-
-def steps_table(pages: list[dict], processes: int) -> None:
-    """CER with no preprocessing, all default steps, and all but one step."""
-    configs: list[tuple[str, tuple[str, ...] | None]] = [("none (the page as loaded)", None),
-                                                         ("all: " + ",".join(DEFAULT_STEPS), DEFAULT_STEPS)]
-    configs += [(f"all but {s}", tuple(x for x in DEFAULT_STEPS if x != s))
-                for s in DEFAULT_STEPS if s != "grayscale"]
-    cases = [(str(p["scan"]), steps, p["text"]) for _, steps in configs for p in pages]
-    with ProcessPoolExecutor(processes) as pool:
-        results = list(pool.map(_steps_case, cases))
-    print(f"\npreprocessing steps, {len(pages)} pages: CER (mean) and preprocessing s/page\n"
-          "| steps | CER | preprocess s/page |\n|---|---|---|")
-    for i, (name, _) in enumerate(configs):
-        chunk = results[i * len(pages):(i + 1) * len(pages)]
-        print(f"| {name} | {100 * statistics.mean(r[1] for r in chunk):.2f}% | "
-              f"{statistics.mean(r[2] for r in chunk):.2f} |", flush=True)
 
 
 def spread(values: list[float]) -> str:
@@ -329,7 +293,6 @@ def main() -> int:
     ap.add_argument("--pages", type=int, default=8)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--profile", type=int, default=2, help="pages for the per-stage profile (0: none)")
-    ap.add_argument("--steps", type=int, default=0, help="pages for the preprocessing-steps CER table")
     args = ap.parse_args()
     from search_app.config import cpu_count
 
@@ -360,11 +323,8 @@ def main() -> int:
                         rss[k] = max(rss[k], v)
                     print(f"run {run + 1}: tesseract {b:.3f} pages/s, pipeline {p:.3f} pages/s "
                           f"= {100 * p / b:.0f}%", flush=True)
-                if args.steps:
-                    steps_table(pages[:args.steps], cores)
                 if not args.runs:
-                    if args.profile:
-                        profile(app, pages[:args.profile], folder)
+                    profile(app, pages[:args.profile], folder)
                     return 0
                 print(f"\n| figure ({args.runs} runs) | min / median / max |\n|---|---|")
                 print(f"| plain tesseract on the prepared images, {cores} processes, pages/s | {spread(tess)} |")

@@ -84,52 +84,29 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-@dataclass
-class Carried:
-    """Every truth of a page, accounted for: scored (golds), lost by OCR with the reason and
-    where its remains were read (so a prediction on them is neither right nor a false hit), or
-    only in an embedded picture whose OCR the page text does not hold."""
-
-    golds: list[Gold]
-    lost: list[tuple[Truth, str, tuple[int, int] | None]]
-    unplaced: list[Truth]
-
-
-LOST_NOTHING_READ = "no character read"
-LOST_GARBLED = "more than 40 % of the characters misread"
-
-
-def carry_all(truths: list[Truth], printed: str, read: str) -> Carried:
-    """Labels on `read` for the truths printed in `printed`, and what became of the others."""
+def carry(truths: list[Truth], printed: str, read: str) -> tuple[list[Gold], list[Truth]]:
+    """Labels on `read` for the truths printed in `printed`, and the truths OCR lost."""
     amap = align(printed, read)
-    out = Carried([], [], [])
+    golds, lost = [], []
     tail = max((j for j in amap if j is not None), default=-1) + 1
     for t in truths:
         if t.start < 0:  # only in an embedded picture: found only if its OCR was appended
             gold = _search(t, read, tail)
             if gold:
-                out.golds.append(gold)
-            else:
-                out.unplaced.append(t)
+                golds.append(gold)
             continue
         hits = [amap[i] for i in range(t.start, t.end) if amap[i] is not None and not printed[i].isspace()]
         if not hits:
-            out.lost.append((t, LOST_NOTHING_READ, None))
+            lost.append(t)
             continue
         start, end = _trim(read, min(hits), max(hits) + 1)
         value = squeeze(t.value)
         dist = Levenshtein.distance(value, squeeze(read[start:end]))
         if dist > max(1, int(0.4 * len(value))):
-            out.lost.append((t, LOST_GARBLED, (start, end)))
+            lost.append(t)
         else:
-            out.golds.append(Gold(t.kind, t.value, start, end, dist))
-    return out
-
-
-def carry(truths: list[Truth], printed: str, read: str) -> tuple[list[Gold], list[Truth]]:
-    """Labels on `read` for the truths printed in `printed`, and the truths OCR lost."""
-    done = carry_all(truths, printed, read)
-    return done.golds, [t for t, _, _ in done.lost]
+            golds.append(Gold(t.kind, t.value, start, end, dist))
+    return golds, lost
 
 
 def _search(t: Truth, read: str, start: int) -> Gold | None:

@@ -24,13 +24,6 @@ Strict scoring, per kind:
 * precision: predictions whose trimmed span is exactly a label's span, over all predictions.
 * over-masked: non-space characters inside predictions of that kind that lie in no label of
   any kind (searchable text hidden for nothing).
-* masked (any detector): labels whose every character lies in some prediction of any kind
-  (what stays hidden, e.g. a phone OCR lost a digit of, masked whole by the fail-safe); shown
-  beside the strict recall, never instead of it.
-* with --ocr, values OCR destroyed (lost by OCR, with the reason) and picture values the text
-  does not hold are listed apart, and a prediction on the remains of a lost value (it overlaps
-  where they were read, same kind) is counted as "on lost values", outside precision: it hides
-  what is left of a real value, so it is neither a hit nor a false hit.
 Targets: recall >= 99.5 % for id_number, phone, landline and bank_card, >= 98 % for name and
 address; precision >= 97 % for every kind.
 """
@@ -65,9 +58,7 @@ class Item:
     text: str
     golds: list[tuple[str, int, int]]
     subject: str = ""
-    lost: Counter = field(default_factory=Counter)  # (kind, reason) -> values lost by OCR
-    lost_spans: list[tuple[str, int, int]] = field(default_factory=list)  # where their remains are
-    unplaced: Counter = field(default_factory=Counter)  # picture values not in the page text
+    lost: Counter = field(default_factory=Counter)
 
 
 def meta(subject: str) -> ArchiveMeta:
@@ -102,28 +93,16 @@ def score(items: list[Item], *, show: int) -> dict[str, Counter]:
         preds = [(p.kind, *trim(text, p.start, p.end)) for p in find_pii(text, meta(item.subject))]
         golds = [(k, *trim(text, s, e)) for k, s, e in item.golds]
         labelled = set().union(*[range(s, e) for _, s, e in golds]) if golds else set()
-        for (kind, reason), n in item.lost.items():
+        for kind, n in item.lost.items():
             stats[kind]["lost"] += n
-            stats[kind]["lost: " + reason] += n
-        for kind, n in item.unplaced.items():
-            stats[kind]["unplaced"] += n
-        covered = set().union(*[range(ps, pe) for _, ps, pe in preds]) if preds else set()
         for kind, s, e in golds:
             stats[kind]["gold"] += 1
-            if all(i in covered for i in range(s, e) if not text[i].isspace()):
-                stats[kind]["masked"] += 1  # hidden, by whatever detector and span
             if any(ps == s and pe == e and _same_kind(kind, pk) for pk, ps, pe in preds):
                 stats[kind]["found"] += 1
             else:
                 note("MISS", kind, text, s, e)
         for pk, ps, pe in preds:
             if pk not in stats:
-                continue
-            # A prediction on the remains of a value OCR destroyed is neither a hit nor a false
-            # hit: it hides what is left of a real value. Counted apart, never as precision.
-            if not any(ps == s and pe == e for _, s, e in golds) and any(
-                    ps < le and ls < pe and _same_kind(lk, pk) for lk, ls, le in item.lost_spans):
-                stats[pk]["on_lost"] += 1
                 continue
             stats[pk]["pred"] += 1
             if any(ps == s and pe == e and _same_kind(k, pk) for k, s, e in golds):
@@ -138,38 +117,24 @@ def score(items: list[Item], *, show: int) -> dict[str, Counter]:
 def table(stats: dict[str, Counter], label: str, *, ocr: bool) -> bool:
     ok = True
     lost_col = " lost by OCR |" if ocr else ""
-    lost_pred = " on lost values |" if ocr else ""
-    print(f"\n{label}\n| kind | labelled |{lost_col} recall (strict) | masked (any detector) | "
-          f"predicted |{lost_pred} precision | over-masked chars | target | result |")
-    print("|---" * (11 if ocr else 9) + "|")
+    print(f"\n{label}\n| kind | labelled |{lost_col} recall | predicted | precision | "
+          f"over-masked chars | target | result |")
+    print("|---" * (9 if ocr else 8) + "|")
     for kind in KINDS:
         s = stats[kind]
         recall = s["found"] / s["gold"] if s["gold"] else 1.0
-        masked = s["masked"] / s["gold"] if s["gold"] else 1.0
         precision = s["tp"] / s["pred"] if s["pred"] else 1.0
         passed = recall >= RECALL_TARGET[kind] and precision >= PRECISION_TARGET
         ok &= passed
         lost = f" {s['lost']} |" if ocr else ""
-        on_lost = f" {s['on_lost']} |" if ocr else ""
-        print(f"| {kind} | {s['gold']} |{lost} {recall:.2%} | {masked:.2%} | {s['pred']} |{on_lost} "
-              f"{precision:.2%} | {s['over']} | R≥{RECALL_TARGET[kind]:.1%}, P≥{PRECISION_TARGET:.0%} | "
+        print(f"| {kind} | {s['gold']} |{lost} {recall:.2%} | {s['pred']} | {precision:.2%} | "
+              f"{s['over']} | R≥{RECALL_TARGET[kind]:.1%}, P≥{PRECISION_TARGET:.0%} | "
               f"{'PASS' if passed else 'FAIL'} |")
-    if ocr:
-        print("\nNot scored (no detector can be right or wrong on them):")
-        for kind in KINDS:
-            s = stats[kind]
-            reasons = ", ".join(f"{n} {key[6:]}" for key, n in sorted(s.items())
-                                if key.startswith("lost: ") and n)
-            if s["lost"] or s["unplaced"]:
-                print(f"  {kind}: {s['lost']} lost by OCR ({reasons or '-'}); "
-                      f"{s['unplaced']} only in an embedded picture whose OCR the text lacks")
-        print("  Predictions on the remains of lost values are listed as 'on lost values', "
-              "outside precision.")
     return ok
 
 
 def page_items(seed: int, count: int, *, ocr: bool, cache: Path, jobs: int) -> list[Item]:
-    from page_truth import carry_all, read_corpus, subject_of
+    from page_truth import carry, read_corpus, subject_of
 
     from tests.synth.corpus import entries
     t0 = time.perf_counter()
@@ -187,11 +152,9 @@ def page_items(seed: int, count: int, *, ocr: bool, cache: Path, jobs: int) -> l
                 for e in pages]
     items = []
     for e, text, _source in read:
-        done = carry_all(e.page.truths, e.page.text, text)
-        items.append(Item(e.name, text, [(g.kind, g.start, g.end) for g in done.golds],
-                          subject_of(e.page.truths), Counter((t.kind, why) for t, why, _ in done.lost),
-                          [(t.kind, *span) for t, _, span in done.lost if span],
-                          Counter(t.kind for t in done.unplaced)))
+        golds, lost = carry(e.page.truths, e.page.text, text)
+        items.append(Item(e.name, text, [(g.kind, g.start, g.end) for g in golds],
+                          subject_of(e.page.truths), Counter(t.kind for t in lost)))
     return items
 
 

@@ -22,7 +22,7 @@ __all__ = ["admin_prefix_len", "find_addresses"]
 _STOP = "住址为于在是的到从由迁往居现系至经将把被对等及位处称我你他她其该"
 _NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # A house or room number; OCR may split it with one space ("280 1室").
-# OCR reads a 1 as ] or | inside a number (4]8号 for 418号).
+# OCR reads a 1 as ] or | inside a number (1]号 for 11号).
 _NUM = (r"(?:[甲乙丙丁]?(?:[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?(?:[-—－]\d{1,5})?[A-Za-z]?"
         r"|[一二三四五六七八九十百零〇两]{1,4}))")
 _ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
@@ -40,8 +40,8 @@ _NOT_SUFFIX = ("公米千万百十年月日天周时分秒点岁次个位名人�
 _GARBLED = rf"[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])(?:[\u4e00-\u9fff](?=\d))?"
 _ADMIN = rf"{_NAME}{{1,8}}?{_ADMIN_SUFFIX}"
 _PLACE = rf"{_NAME}{{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|[东西南北中](?=[甲乙丙丁]?\d))?"
-# Between two numbered parts the suffix may be misread as any character (9本2单元 for 9栋2单元)
-# or as one or two marks (7y)302室, 5 ]1201室 for 7号302室, 5门1201室): the next number and
+# Between two numbered parts the suffix may be misread as any character (6本5单元 for 6栋5单元)
+# or as one or two marks (494y)969室, 4 ]375室 for 494号969室, 4门375室): the next number and
 # its suffix say a numbered part ended there.
 _JUNK = r" ?[^\s\d\u4e00-\u9fff，。；：、,;:]{1,2} ?(?=\d)"
 _DETAIL = (rf"{_NUM}(?:{_DETAIL_SUFFIX}|(?<=\d){_GARBLED}|(?<=\d){_JUNK}"
@@ -59,12 +59,11 @@ _GARBLED_PLACE = (rf"{_ROAD_NAME}{{2,7}}?"
                   rf"(?=[甲乙丙丁]?\d{{1,5}}(?:[-—－]\d{{1,5}})?{_DETAIL_SUFFIX})")
 _NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
 # After a numbered part, the name of a compound or building may hold any character but the
-# few connectives that start a new clause (…8号从善苑12幢: 从 is part of the name here), as
+# few connectives that start a new clause (…229号从湖湾6栋: 从 is part of the name here), as
 # long as a numbered part follows it (not a label and a phone: …室联系方式180-…).
 _LINK_NOT = "的和与及或是为于在到至往"
-_NUMBERED_NEXT = rf"(?={_NUM}(?:[\u4e00-\u9fff]{_NUM})?{_DETAIL_SUFFIX})"
 _LINK = (rf"(?:{_PLACE}|(?<=[号弄栋幢座元门层楼室])"
-         rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}]{{1,4}}{_NUMBERED_NEXT})")
+         rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}]{{1,4}}(?={_NUM}(?:[\u4e00-\u9fff]{_NUM})?{_DETAIL_SUFFIX}))")
 _ADDRESS = re.compile(
     rf"(?:(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}|(?:{_NAMED_ADMIN}){{1,4}}{_GARBLED_PLACE})"
     rf"{_DETAIL}(?:(?:{_LINK})?{_DETAIL}){{0,5}}"

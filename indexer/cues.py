@@ -16,7 +16,7 @@ from collections import Counter
 
 from indexer import textview
 
-__all__ = ["POST_CUE", "ROLE_CUES", "cue_regex", "fuzzy_cue_ends", "glued_cue_spans"]
+__all__ = ["POST_CUE", "ROLE_CUES", "cue_regex", "fuzzy_cue_ends"]
 
 ROLE_CUES = (
     "户主姓名|户主|姓名|本人|申请人|被申请人|被告人|被告|原告|上诉人|被上诉人|第三人|证人|"
@@ -42,8 +42,6 @@ POST_CUE = re.compile(
     r"系(?:夫妻|朋友|亲属|同事|邻居|父子|父女|母子|母女|兄弟|姐妹|兄妹|姐弟|同学|战友|本案)"
 )
 _COLON = "：:"
-# What may follow a label: a colon, or what OCR makes of one (住址” 姓名“).
-LABEL_MARKS = "：:”“\"'"
 # Kinship words and verbs (转给, 交给) end in these; a colon after them alone is no role label.
 _NOT_LABEL_END = frozenset("父母子女夫妻兄弟姐妹哥婆公亲偶给")
 _MAX_SKIP = 4  # spaces and colons between a label and the name
@@ -52,7 +50,7 @@ _MAX_SKIP = 4  # spaces and colons between a label and the name
 def cue_regex() -> re.Pattern[str]:
     """Exact cues, longest first, with the label punctuation after them."""
     alts = "|".join(sorted(ROLE_CUES, key=len, reverse=True))
-    return re.compile(rf"(?:{alts})[{LABEL_MARKS}\s]{{0,{_MAX_SKIP}}}")
+    return re.compile(rf"(?:{alts})[：:\s]{{0,{_MAX_SKIP}}}")
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,30 +99,4 @@ def fuzzy_cue_ends(text: str, gaps: frozenset[int] = frozenset()) -> list[int]:
             while end < len(text) and end - p <= _MAX_SKIP and (text[end].isspace() or text[end] in _COLON):
                 end += 1
             out.append(end)
-    return out
-
-
-_GLUED_END = frozenset("人员")
-
-
-def glued_cue_spans(text: str, breaks: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
-    """[start, end) of garbled role labels glued to what follows, with neither colon nor gap
-    (申诘人邝立新, 审棱人蒲晓岚: OCR dropped the space and misread the label).
-
-    Only labels of three to five characters that end in 人 or 员 and are one edit from a cue
-    count: that ending is what makes a word a role, and the name detectors still need a name
-    closed by the end of its field right after it."""
-    exact = set(ROLE_CUES)
-    out = []
-    for p in range(3, len(text)):
-        if text[p - 1] not in _GLUED_END or not textview.is_cjk(text[p]) or p in breaks:
-            continue
-        if any(text[max(0, p - n):p] in exact for n in range(2, 8)):
-            continue  # an exact cue ends here (记录人 in 蒲向记录人): the cue pattern has it
-        for n in (3, 4, 5):
-            word = text[p - n:p] if p >= n else ""
-            if len(word) == n and all(textview.is_cjk(ch) for ch in word) and word not in exact \
-                    and _near_cue(word):
-                out.append((p - n, p))
-                break
     return out

@@ -27,13 +27,11 @@ CN_DIGITS = {
     "陆": 6, "陸": 6, "柒": 7, "捌": 8, "玖": 9, "叄": 3, "◯": 0, "两": 2, "兩": 2,
 }
 _MIN_CN_RUN = 3
-_MAX_MISREAD = 2
-_UNITS = frozenset("年月日号號时時分秒岁歲元圆万萬千仟百佰亿億十拾点點个個次期届屆页頁度")
 # What may sit between two digit groups of one number: spaces, hyphens and dashes of every
 # width, dots and middle dots, slashes and underscores, line breaks (a number wrapped at the end
-# of a line), and the marks OCR makes of a smudge or a dot between digits (@ # ~ ^ ` =).
+# of a line).
 SEPARATORS = frozenset(" \t\r\n\u3000\u00a0-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
-                       "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65/\uff0f_\uff3f@#~^`=\uff20\uff03\uff5e\uff1d")
+                       "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65/\uff0f_\uff3f")
 SPACES = frozenset(" \t\u3000\u00a0")
 _CN = "".join(CN_DIGITS)
 _CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[ \u3000\-—–.·][{_CN}]+)+(?![0-9０-９])")
@@ -74,36 +72,7 @@ def fold(text: str) -> tuple[list[str | None], set[int]]:
             for k in range(i, j):
                 out[k] = str(CN_DIGITS[text[k]])
         i = j
-    dashes |= _misread_inside(text, out)
     return out, dashes
-
-
-def _misread_inside(text: str, out: list[str | None]) -> set[int]:
-    """Positions of one or two characters OCR misread inside a number written in Chinese
-    numerals (一七七六四八信人六一八三, 一七六六零麦九七): read as a separator, so the number stays one
-    run that the detectors (and the fail-safe) see whole. Both sides must be numeral runs of
-    three or more, and the characters no unit (年, 月, 号, 元 …) that ends a number in prose."""
-    found: set[int] = set()
-    n = len(text)
-    i = 0
-    while i < n:
-        if out[i] is None or text[i] not in CN_DIGITS:
-            i += 1
-            continue
-        j = i
-        while j < n and out[j] is not None and text[j] in CN_DIGITS:
-            j += 1
-        gap = j
-        while gap < n and gap - j < _MAX_MISREAD and out[gap] is None and text[gap] not in _UNITS \
-                and not text[gap].isspace() and text[gap] not in SEPARATORS and text[gap] not in "，。；：、,;:":
-            gap += 1
-        k = gap
-        while k < n and out[k] is not None and text[k] in CN_DIGITS:
-            k += 1
-        if j - i >= _MIN_CN_RUN and gap > j and k - gap >= _MIN_CN_RUN:
-            found.update(range(j, gap))
-        i = j if gap == j else gap
-    return found
 
 
 def _spaced_numerals(text: str) -> set[int]:

@@ -5,9 +5,6 @@ Neither jieba nor the surname rule sees these: the parts are not Han surnames an
 dictionary words, so the name detector found at most one half (艾力) and left the rest readable.
 What marks them is the dot between two runs of characters used for transliteration; the same dot
 in 中国·北京 or 党建·引领 joins ordinary words, which the character set excludes.
-The pipeline masks them (find_dot_names) before the other name detectors, indexer.names uses
-the same spans in lists; after a role label, indexer.cued_names also takes a dot
-OCR misread as one other mark and a misread character in each part (part_end, part_ends).
 """
 from __future__ import annotations
 
@@ -16,7 +13,7 @@ import re
 from indexer import textview
 from indexer.pii import PiiMatch
 
-__all__ = ["ANY_DOTS", "TRANSLIT", "dot_spans", "find_dot_names", "part_end", "part_ends"]
+__all__ = ["find_dot_names"]
 
 # Characters of standard transliterations of minority names (新华社 naming usage); ordinary
 # words and places are rarely made only of these.
@@ -44,61 +41,6 @@ _ANY_DOT = re.escape(_DOTS + _OCR_DOTS)
 _DOT_NAME = re.compile(rf"(?<![{_TRANSLIT}]){_PART}(?:(?:[{re.escape(_DOTS)}]|[{_ANY_DOT}]{{2}})"
                        rf"{_PART}){{1,3}}(?![{_TRANSLIT}])")
 _PART_RUN = re.compile(_PART)
-TRANSLIT = frozenset(_TRANSLIT)
-ANY_DOTS = frozenset(_DOTS + _OCR_DOTS)
-_MAX_PART = 6
-_MAX_MISREAD = 1  # characters per part outside the transliteration set (OCR misreads)
-
-
-def _part_ok(chunk: str) -> bool:
-    return (all(textview.is_cjk(ch) for ch in chunk)
-            and sum(ch not in TRANSLIT for ch in chunk) <= _MAX_MISREAD < len(chunk))
-
-
-# Sentence particles and connectives right after a name (你认识艾力·努尔吗): never its tail.
-_PARTICLES = frozenset("吗呢吧啊呀的了是在等和与及同系为于说称被把向对")
-
-
-_TITLES = ("同志", "先生", "女士")  # …托合堤同志: a title closes the name as a gap does
-
-
-def _misread_tail(text: str, dot: int, b: int, hard: frozenset[int]) -> int:
-    """The end of the last part, taking one or two more characters when OCR misread one of them
-    and the layout closes the name right after (托合堤⏎, 古丽娜示2016): else half a name stays."""
-    if b >= len(text) or b in hard:
-        return b
-    last = max(k for k in range(dot, b) if text[k] in ANY_DOTS) + 1
-    best = b
-    for end in part_ends(text, last):
-        if end <= b or end - b > 2 or any(b < k < end for k in hard) or text[b] in _PARTICLES:
-            continue
-        if (end >= len(text) or end in hard or not textview.is_cjk(text[end])
-                or text.startswith(_TITLES, end)):
-            best = end
-    return best
-
-
-def part_end(text: str, start: int) -> int | None:
-    """End of a first name part at `start` that a dot mark follows (2-6 characters, at most one
-    of them outside the transliteration set), or None."""
-    for end in range(start + 2, min(start + _MAX_PART, len(text)) + 1):
-        if end < len(text) and text[end] in ANY_DOTS and _part_ok(text[start:end]):
-            return end
-        if not textview.is_cjk(text[end - 1]):
-            return None
-    return None
-
-
-def part_ends(text: str, start: int) -> list[int]:
-    """Possible ends of a second name part at `start`, shortest first."""
-    out = []
-    for end in range(start + 2, min(start + _MAX_PART, len(text)) + 1):
-        if not _part_ok(text[start:end]):
-            if not all(textview.is_cjk(ch) for ch in text[start:end]):
-                break
-            continue
-        out.append(end)
-    return out
 
 
 def find_dot_names(text: str) -> list[PiiMatch]:
@@ -126,7 +68,6 @@ def dot_spans(text: str, hard: frozenset[int] = frozenset()) -> list[tuple[int, 
         dot = next(k for k in range(m.start(), m.end()) if text[k] in dots)
         a = max([k for k in hard if a < k < dot - 1], default=a)  # 签章  艾力·乌兰: after the gap
         b = min([k for k in hard if dot + 2 < k < m.end()], default=m.end())
-        b = _misread_tail(text, dot, b, hard)
         if b - a >= 5 and any(ch in dots for ch in text[a:b]):
             out.append((a, b))
     return out

@@ -4,7 +4,7 @@ and the checks a candidate must pass before it is masked (indexer.names chooses 
 """
 from __future__ import annotations
 
-from indexer import cued_names
+from indexer import cues
 from indexer.name_data import divisions, is_surname, stopwords, surname_len
 from indexer.name_rules import (ANON, ANON_NOT, CLAUSE_START, CLAUSE_VERB, FIELD_LABEL, GIVEN_TAGS,
                                 LEADS, LEADS_OR_SURNAME, MAX_DICT_FREQ, NAME_TAGS, PHRASE_FREQ,
@@ -18,9 +18,8 @@ class Finder:
     """Candidates over one view text: (start, end, cued)."""
 
     def __init__(self, text: str, gaps: frozenset[int] = frozenset(),
-                 hard: frozenset[int] = frozenset(), *, breaks: frozenset[int] = frozenset()) -> None:
+                 hard: frozenset[int] = frozenset()) -> None:
         self.text = text
-        self.breaks = breaks  # line starts the view joined to the line before
         self.gaps, self.hard = gaps, hard  # dropped whitespace; of two or more characters
         self.tokens = tokens(text)
         # A wide gap is a table column: a name may end there, whatever jieba made of the join.
@@ -30,15 +29,6 @@ class Finder:
         self.bounds |= {m.start() for m in FIELD_LABEL.finditer(text)}
         self.freq = pos_tokenizer().tokenizer.FREQ
         self.tags = pos_tokenizer().word_tag_tab
-        # Role labels: (where the label starts or None, where its name starts, strength).
-        self.cues = cued_names.labels(text, gaps, breaks)
-        # Where a field or the next label begins: a name ends there and never runs across it.
-        self.field_starts = ({m.start() for m in FIELD_LABEL.finditer(text)}
-                             | {a for a, _, _ in self.cues if a is not None})
-        self.closed = frozenset(hard | self.field_starts)
-        self.name_starts = frozenset(b for _, b, _ in self.cues)
-        self.bounds |= self.closed
-        self.free: list[tuple[int, int]] = []  # surname-less names a label vouches for
 
     def from_tags(self) -> list[tuple[int, int, bool]]:
         found = []
@@ -63,27 +53,11 @@ class Finder:
 
     def from_cues(self) -> list[tuple[int, int, bool]]:
         found = []
-        for _, start, kind in self.cues:
-            # A dotted name whose dot OCR misread (古丽娜尔'托合提) before its first part alone.
-            end = cued_names.loose_dotted_end(self, start, kind)
+        starts = [m.end() for m in PRE_CUE.finditer(self.text)]
+        for start in [*starts, *cues.fuzzy_cue_ends(self.text, self.gaps)]:
+            end = cued_name_end(self.text, start, self.bounds, self.hard)
             if end is not None:
-                self.free.append((start, end))
-                continue
-            end = cued_name_end(self.text, start, self.bounds, self.closed)
-            # A "name" right before a colon is the rest of a garbled label (代理人笠章:阙明远).
-            labelled = end is not None and end < len(self.text) and self.text[end] in "：:"
-            # A transliterated name outranks the Han surname that happens to open it (哈斯…).
-            foreign = cued_names.free_name_end(self, start, kind)
-            if foreign is not None and foreign - start > 3 and (end is None or foreign > end):
-                self.free.append((start, foreign))
-                continue
-            if end is not None and not labelled and self.acceptable(start, end, True):
                 found.append((start, end, True))
-                continue
-            end = cued_names.free_name_end(self, start, kind)
-            if end is not None:
-                self.free.append((start, end))
-        self.free += cued_names.comrade_spans(self)
         for m in POST_CUE.finditer(self.text):
             for length in (4, 3, 2):  # 4: a compound surname (上官凤兰同志)
                 start = m.start() - length
@@ -118,8 +92,7 @@ class Finder:
         for m in CLAUSE_VERB.finditer(self.text):
             for length in (2, 3, 4):
                 start = m.start() - length
-                if start < 0 or (start > 0 and self.text[start - 1] not in CLAUSE_START
-                                 and start not in self.breaks):
+                if start < 0 or (start > 0 and self.text[start - 1] not in CLAUSE_START):
                     continue
                 chunk = self.text[start:m.start()]
                 sl = surname_len(chunk)
@@ -133,8 +106,6 @@ class Finder:
         word = self.text[start:end]
         if word in stopwords() or not 2 <= len(word) <= 4 or PRE_CUE.fullmatch(word):
             return False
-        if end < len(self.text) and self.text[end] in "：:" and start in self.name_starts:
-            return False  # between a label and a colon: the rest of a misread label (代理人笠章:)
         if not person_shaped(self, word, cued) or any(start < k < end for k in self.hard):
             return False
         if end < len(self.text) and self.text[end] in PLACE_SUFFIX:
@@ -152,13 +123,7 @@ class Finder:
             return not (len(word) == 3 and self.freq.get(word[:2], 0) >= MAX_DICT_FREQ)
         # A cue vouches for a name, not for a frequent ordinary word sitting where one could be.
         tag = self.tags.get(word)
-        # Closed by the layout (a gap, a line end, a digit: 审判员 金石⏎), a rarer word is a name.
-        limit = MAX_DICT_FREQ * (10 if self.layout_closed(end) else 1)
-        return tag is None or tag in NAME_TAGS or self.freq.get(word, 0) < limit
-
-    def layout_closed(self, end: int) -> bool:
-        return (end >= len(self.text) or end in self.hard or end in self.gaps
-                or self.text[end].isdigit())
+        return tag is None or tag in NAME_TAGS or self.freq.get(word, 0) < MAX_DICT_FREQ
 
 
 def person_shaped(finder: Finder, word: str, cued: bool) -> bool:

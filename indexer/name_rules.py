@@ -41,8 +41,8 @@ TERMINATORS = frozenset(
 # the clause rather than start the name.
 LEADS = frozenset("经由在对被把将从与和及给让叫")
 LEADS_OR_SURNAME = frozenset("向于经")
-FIELD_LABEL = re.compile("身份证|性别|出生|住址|电话|与户主|关系|民族|籍贯|送达|登记|填表|审核|职业|婚姻|"
-                          "文化程度|联系方式|签收|签章|备注|日期|档号")
+FIELD_LABEL = re.compile("身份证|性别|出生|住址|电话|关系|民族|籍贯|送达|登记|填表|审核|职业|婚姻|"
+                          "文化程度|联系方式|签收|签章|备注|日期")
 CLOSERS = frozenset("、，。；：,;:）)")
 # A "name" followed by one of these is the start of a place name (王家庄, 张家口市, 马鞍山路).
 PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")
@@ -83,15 +83,6 @@ def tokens(text: str) -> list[Token]:
     return out
 
 
-_NUMERALS = frozenset("〇○零一二三四五六七八九")
-
-
-def numeral_at(text: str, pos: int) -> bool:
-    """A number in Chinese numerals starts at pos (一九六四年, 二〇二一): a name ends before it."""
-    return (pos + 1 < len(text) and text[pos] in _NUMERALS
-            and (text[pos + 1] in _NUMERALS or text[pos + 1] == "年"))
-
-
 def cued_name_end(text: str, start: int, bounds: set[int],
                    hard: frozenset[int] = frozenset()) -> int | None:
     """End of the name a cue announces at `start`: surname plus one or two given characters,
@@ -107,8 +98,7 @@ def cued_name_end(text: str, start: int, bounds: set[int],
         chunk = text[start + sl:end]
         # A name closed by a table gap or punctuation may end in a character that otherwise
         # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
-        closed = (end >= len(text) or end in hard or text[end] in CLOSERS or text[end].isspace()
-                  or text[end].isdigit() or numeral_at(text, end))
+        closed = end >= len(text) or end in hard or text[end] in CLOSERS or text[end].isspace()
         if len(chunk) < given or not all_cjk(chunk) or any(start < k < end for k in hard):
             break
         if chunk[-1] in TERMINATORS and not (closed and chunk[-1] not in "男女"):

@@ -15,7 +15,6 @@ measured in bench/pii_bench.py.
 from __future__ import annotations
 
 from indexer import dotnames, textview
-from indexer.cued_names import free_name_end, loose_dotted_end
 from indexer.name_finder import Finder
 from indexer.name_rules import JOINERS, cued_name_end
 from indexer.pii import PiiMatch
@@ -26,22 +25,14 @@ __all__ = ["find_person_names"]
 def _extend_lists(finder: Finder, chosen: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
     """Neighbours of a found name across a list joiner are names too, when they look like one."""
     text, todo = finder.text, list(chosen)
-    free: set[tuple[int, int]] = set()
     taken = list(chosen)
     while todo:
         start, end, _ = todo.pop()
         neighbours = []
         if end < len(text) - 2 and text[end] in JOINERS:
-            nxt = cued_name_end(text, end + 1, finder.bounds, finder.closed)
-            loose = loose_dotted_end(finder, end + 1, "label") if text[end] == "、" else None
-            if loose is not None:  # 蒲晓岚、努尔兰-别克: a dotted list item
-                neighbours.append((end + 1, loose, True))
-                free.add((end + 1, loose))
-            elif nxt is not None and finder.acceptable(end + 1, nxt, True):
+            nxt = cued_name_end(text, end + 1, finder.bounds, finder.hard)
+            if nxt is not None:
                 neighbours.append((end + 1, nxt, True))
-            elif text[end] == "、" and (nxt := free_name_end(finder, end + 1, "label")):
-                neighbours.append((end + 1, nxt, True))  # 蒲晓岚、苠秀芝: a list item
-                free.add((end + 1, nxt))
         if start >= 3 and text[start - 1] in JOINERS:
             for length in (3, 2):
                 s0 = start - 1 - length
@@ -51,10 +42,9 @@ def _extend_lists(finder: Finder, chosen: list[tuple[int, int, bool]]) -> list[t
                     break
         for c in neighbours:
             clash = [o for o in taken if o[0] < c[1] and c[0] < o[1]]
-            # The list's cue outranks a shorter guess inside it (韩娟 in 、韩娟汉, a dotted
-            # name's first part).
-            if (c[:2] in free or finder.acceptable(*c)) and all(
-                    (not o[2] or c[:2] in free) and c[0] <= o[0] and o[1] <= c[1] for o in clash):
+            # The list's cue outranks a shorter uncued guess inside it (韩娟 in 、韩娟汉).
+            if finder.acceptable(*c) and all(not o[2] and c[0] <= o[0] and o[1] <= c[1]
+                                             for o in clash):
                 taken = [o for o in taken if o not in clash] + [c]
                 todo.append(c)
     return taken
@@ -62,13 +52,12 @@ def _extend_lists(finder: Finder, chosen: list[tuple[int, int, bool]]) -> list[t
 
 def find_person_names(text: str) -> list[PiiMatch]:
     """Person names in `text`, spans in `text`, values folded (simplified, no spaces)."""
-    view = textview.build(text, join_lines=True)
+    view = textview.build(text)
     if not view.text:
         return []
     jumps = [(k, view.offsets[k] - view.offsets[k - 1]) for k in range(1, len(view.offsets))]
-    # A name never runs across a line break, though a label may (其⏎父邝立新).
     finder = Finder(view.text, frozenset(k for k, d in jumps if d > 1),
-                    frozenset(k for k, d in jumps if d > 2) | view.breaks, breaks=view.breaks)
+                     frozenset(k for k, d in jumps if d > 2))
     raw = finder.from_cues() + finder.from_anon() + finder.from_tags() + finder.from_clauses()
     candidates = [c for c in raw if finder.acceptable(*c)]
     # Cued candidates first (the cue fixes where the name starts), then longer ones.
@@ -80,12 +69,6 @@ def find_person_names(text: str) -> list[PiiMatch]:
     # Dotted names (indexer.dotnames) seed lists too: 调查人：哈斯·古丽米拉、宋朝新.
     for span in dotnames.dot_spans(view.text, finder.hard):
         chosen = [c for c in chosen if c[1] <= span[0] or c[0] >= span[1]] + [(*span, True)]
-    # A label's surname-less name (indexer.cued_names) outranks guesses inside it (尔兰别 in
-    # 努尔兰别克) but not a cued name it merely overlaps.
-    for a, b in sorted(finder.free, key=lambda f: f[0] - f[1]):
-        clash = [c for c in chosen if c[0] < b and a < c[1]]
-        if all(not c[2] or (a <= c[0] and c[1] <= b) for c in clash):
-            chosen = [c for c in chosen if c not in clash] + [(a, b, True)]
     chosen = _extend_lists(finder, chosen)
     out = []
     for start, end, _ in sorted(chosen):

@@ -19,10 +19,7 @@ from indexer.types import Box, IngestError, PageText, Word
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
-def _joins_tight(ch: str) -> bool:
-    """No space is put next to this character when a line is re-joined: CJK ideographs, CJK and
-    full-width punctuation and forms. (Wider than indexer.textview.is_cjk, which is about
-    ideographs only: here "，" or "（" must not gain a space either.)"""
+def _is_cjk(ch: str) -> bool:
     return bool(_CJK.match(ch)) or unicodedata.category(ch).startswith("P") and ord(ch) > 0x2000
 
 
@@ -31,7 +28,7 @@ def _join_with_offsets(words: list[str]) -> tuple[str, list[int]]:
     invents, and where each word starts in it (so a text span maps back to boxes)."""
     out, starts = "", []
     for w in words:
-        if out and not (_joins_tight(out[-1]) or _joins_tight(w[0])):
+        if out and not (_is_cjk(out[-1]) or _is_cjk(w[0])):
             out += " "
         starts.append(len(out))
         out += w

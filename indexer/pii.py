@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from indexer import digits as _digits
 from indexer.checksums import luhn_ok, plausible_id18, valid_id15, valid_id18
-from indexer.vocab import OVERLAP_PRECEDENCE
 
 __all__ = ["PiiMatch", "detect", "valid_id18", "valid_id15", "plausible_id18", "luhn_ok"]
 
@@ -39,7 +38,7 @@ _MIN_DIGITS = 10  # shortest: a 3-digit area code plus a 7-digit local number
 # without one the fail-safe (indexer.failsafe) still masks it as a bare number.
 _PHONE_CUE = re.compile(
     r"(?:电话|電話|宅电|宅電|座机|座機|固话|固話|传真|傳真|手机|手機|分机|分機|tel|TEL|Tel|"
-    r"Phone|phone)(?:号码|號碼|号|號)?(?:是|为|為)?[：:\s()（）]{0,3}$")
+    r"Phone|phone)(?:号码|號碼|号|號)?[：:\s()（）]{0,3}$")
 # Real groupings have 2-5 groups ("6222 0212 3456 7890 123"); OCR adds the odd stray space.
 # Rows of single digits or many short numbers ("1 3 8 1 2 ...", a table of scores) are not one
 # number, so a candidate may span at most this many groups, of which one may be a lone digit.
@@ -52,9 +51,8 @@ _CUE_WINDOW = 8
 _CUED_MAX_GROUPS = 10
 _CUED_MAX_LONE_DIGIT_GROUPS = 4
 # Among overlapping candidates the longer one wins; on equal length, the more specific kind.
-_KIND_RANK = {kind: rank for rank, kind in enumerate(OVERLAP_PRECEDENCE)}
+_KIND_RANK = {"id_number": 0, "bank_card": 1, "phone": 2, "landline": 3}
 _SHORT_LOCAL = re.compile(r"[2-9]\d{6,7}")
-_SHORT_MOBILE = re.compile(r"1[3-9]\d{8}")
 
 
 @dataclass(frozen=True)
@@ -258,16 +256,14 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
 
 
 def _cued_local(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
-    """A whole run of 7-8 digits right after a phone cue is a local landline (宅电 62751234);
-    a whole run of ten that reads like a mobile there is one OCR dropped a digit of (手机
-    1391234567): masked as the phone it was, not as an anonymous number."""
+    """A whole run of 7-8 digits right after a phone cue is a local landline (宅电 62751234)."""
     units = [u for g in groups for u in g]
     digits = "".join(u.char for u in units)
     start = units[0].pos
-    kind = "landline" if _SHORT_LOCAL.fullmatch(digits) else "phone" if _SHORT_MOBILE.fullmatch(digits) else ""
-    if not kind or not _PHONE_CUE.search(text, max(0, start - 12), start):
+    if not _SHORT_LOCAL.fullmatch(digits) or not _PHONE_CUE.search(text, max(0, start - 12), start):
         return []
-    return [(len(digits), _KIND_RANK[kind], PiiMatch(kind, start, units[-1].pos + 1, digits))]
+    return [(len(digits), _KIND_RANK["landline"],
+             PiiMatch("landline", start, units[-1].pos + 1, digits))]
 
 
 def detect(text: str) -> list[PiiMatch]:

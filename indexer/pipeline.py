@@ -56,8 +56,7 @@ def page_text(page: PageInput, opts: PipelineOptions) -> PageText:
         for picture in page.embedded:
             _add_picture(out, picture, opts)
         return fit_view(out, opts.view_max_edge)
-    if page.image is None:
-        raise IngestError(f"第 {page.page_no} 页既没有文本层也没有图像，无法识别")
+    assert page.image is not None
     pre = preprocess(page.image, steps=opts.preprocess)
     text = ocr_image(pre.image, langs=opts.langs, timeout=opts.ocr_timeout, page_no=page.page_no)
     text.image = pre.view  # same geometry as what was OCR'd, without the binarisation

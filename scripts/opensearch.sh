@@ -222,8 +222,6 @@ local_env() {
     set_local_env "OPENSEARCH_${who}_USER" "archive_$(echo "$who" | tr 'A-Z' 'a-z')"
     set_local_env "OPENSEARCH_${who}_PASSWORD" "$(secret "OPENSEARCH_${who}_PASSWORD")"
   done
-  # `flask backup` has the engine snapshot into this directory (the node's path.repo)
-  set_local_env BACKUP_SNAPSHOT_DIR "$SNAPSHOT_DIR"
 }
 
 case "${1:-}" in

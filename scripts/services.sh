@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
-# Local Redis, OpenSearch, PostgreSQL and one Celery worker:
-#   scripts/services.sh start|backends|postgres|stop|status
+# Local Redis, OpenSearch and one Celery worker:  scripts/services.sh start|backends|stop|status
 # Both backends require authentication (docs/security.md): Redis a password generated on first
 # start (requirepass), OpenSearch its security plugin. Each start writes the app's connection
 # settings (URLs, CA, credentials) into this checkout's var/local.env (0600).
-# Ports: REDIS_PORT (6379), OPENSEARCH_PORT (9200), PG_PORT (5432). Skips any service whose URL
-# points elsewhere (OPENSEARCH_URL / REDIS_URL set by the caller). PostgreSQL is Debian's cluster
-# (`postgresql` package, installed here when missing and we are root), run as the postgres user;
-# the project role (CREATEDB: each test session makes its own database) gets a generated
-# password, its URL goes into var/local.env as DATABASE_URL_PG (the app's DATABASE_URL stays
-# SQLite unless the caller points it there).
+# Ports: REDIS_PORT (6379), OPENSEARCH_PORT (9200). Skips any service whose URL points elsewhere
+# (OPENSEARCH_URL / REDIS_URL set by the caller).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_paths.sh
@@ -46,51 +41,6 @@ CONF
   redis-server var/run/redis.conf
   for _ in $(seq 1 50); do [ "$(rcli ping 2>/dev/null)" = "PONG" ] && { echo "[redis] started on port $REDIS_PORT (password required)"; return; }; sleep 0.1; done
   echo "[redis] failed to start; see var/log/redis.log" >&2; exit 1
-}
-
-PG_PORT="${PG_PORT:-5432}"
-PG_ROLE="${PG_ROLE:-archive}"
-PG_DB="${PG_DB:-archive}"
-
-# psql as the cluster's superuser (the postgres OS user, peer authentication on the socket)
-pg_super() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" "$@"; }
-
-postgres_start() {
-  if ! command -v pg_lsclusters >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
-    if [ "$(id -u)" -ne 0 ]; then
-      echo "[postgres] the postgresql package is missing; install it as root (apt-get install postgresql)" >&2; exit 1
-    fi
-    echo "[postgres] installing Debian's postgresql"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql \
-      > var/log/postgres-install.log 2>&1 || { apt-get update -q >/dev/null 2>&1 &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql \
-      >> var/log/postgres-install.log 2>&1; } || { tail -20 var/log/postgres-install.log >&2; exit 1; }
-  fi
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "[postgres] starting Debian's cluster needs root (it runs as the postgres user)" >&2; exit 1
-  fi
-  local version cluster
-  version="$(ls /usr/lib/postgresql | sort -V | tail -n 1)"
-  cluster="${PG_CLUSTER:-main}"
-  if ! pg_lsclusters -h | awk '{print $1"/"$2}' | grep -qx "$version/$cluster"; then
-    pg_createcluster -p "$PG_PORT" "$version" "$cluster" >/dev/null
-  fi
-  if ! pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1==v && $2==c {print $4}' | grep -q online; then
-    pg_ctlcluster "$version" "$cluster" start
-    echo "[postgres] started $version/$cluster on port $PG_PORT"
-  else
-    echo "[postgres] already running ($version/$cluster, port $PG_PORT)"
-  fi
-  local password; password="$(secret PG_PASSWORD)"
-  # role and database, idempotent; the password travels on stdin, never in the process list
-  pg_super -d postgres <<SQL
-SELECT format('CREATE ROLE %I LOGIN CREATEDB', '$PG_ROLE')
-  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PG_ROLE') \gexec
-ALTER ROLE "$PG_ROLE" WITH LOGIN CREATEDB PASSWORD '$password';
-SELECT format('CREATE DATABASE %I OWNER %I', '$PG_DB', '$PG_ROLE')
-  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$PG_DB') \gexec
-SQL
-  set_local_env DATABASE_URL_PG "postgresql+psycopg://$PG_ROLE:$password@127.0.0.1:$PG_PORT/$PG_DB"
 }
 
 worker_start() {
@@ -133,19 +83,13 @@ case "${1:-}" in
     worker_start ;;
   backends)  # the tests start their own worker, on their own Redis database
     local_url "${REDIS_URL:-}" && redis_start
-    local_url "${OPENSEARCH_URL:-}" && bash scripts/opensearch.sh start
-    postgres_start ;;
-  postgres) postgres_start ;;
+    local_url "${OPENSEARCH_URL:-}" && bash scripts/opensearch.sh start ;;
   stop)
     stop_pidfile worker var/run/worker.pid
     if local_url "${REDIS_URL:-}"; then redis_stop; fi
-    if local_url "${OPENSEARCH_URL:-}"; then bash scripts/opensearch.sh stop; fi
-    if [ "$(id -u)" -eq 0 ] && command -v pg_lsclusters >/dev/null 2>&1; then
-      pg_lsclusters -h | awk -v p="$PG_PORT" '$3==p && $4=="online" {print $1, $2}' |
-        while read -r v c; do pg_ctlcluster "$v" "$c" stop && echo "[postgres] stopped $v/$c"; done
-    fi ;;
+    if local_url "${OPENSEARCH_URL:-}"; then bash scripts/opensearch.sh stop; fi ;;
   status)
     rcli ping || true
     bash scripts/opensearch.sh status || true ;;
-  *) echo "usage: $0 start|backends|postgres|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|backends|stop|status" >&2; exit 2 ;;
 esac

@@ -3,7 +3,6 @@
 # Tesseract), started here if they are not running. Extra arguments go to pytest.
 # The fixtures read the services' URLs and credentials from var/local.env (written by
 # scripts/services.sh), so a bare `.venv/bin/python -m pytest` works as well.
-# TEST_DATABASE=postgresql runs it on the local PostgreSQL (services.sh starts it; .ci/run does both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -61,13 +61,12 @@ def search():
     if error:
         return error
     return {
-        "group": out.group, "chips": out.chips, "refine": out.refine, "relaxed": out.relaxed,
+        "group": out.group, "chips": out.chips, "refine": out.refine,
         "files": [{"archive_no": f.archive_no, **f.fields, "matched_pages": f.matched_pages,
                    "score": f.score,
                    "pages": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}
                              for h in f.pages]} for f in out.files],
-        "query": out.query, "total": out.total, "total_exact": out.total_exact,
-        "page": out.page, "page_size": out.page_size,
+        "query": out.query, "total": out.total, "page": out.page, "page_size": out.page_size,
         "approval_ref": out.approval_ref, "grant_id": out.grant_id, "audit_seq": out.audit_seq,
         "hits": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}
                  for h in out.hits],

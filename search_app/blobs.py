@@ -9,8 +9,6 @@ lets key rotation re-encrypt every image without reading the database.
 """
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
 import os
 from pathlib import Path
@@ -32,26 +30,11 @@ def page_image_aad(doc_digest_hex: str, sha256: str) -> bytes:
     return b"page-image:v1:" + doc_digest_hex.encode() + b":" + sha256.encode()
 
 
-class BlobWriteError(OSError):
-    """The blob store refused a write (full, read-only, not writable). An OSError still, so the
-    ingest treats it as possibly transient (the worker retries); the message says which."""
-
-
-_WHY = {errno.ENOSPC: "存储空间已满", errno.EDQUOT: "存储配额已满", errno.EROFS: "存储为只读",
-        errno.EACCES: "目录无写权限", errno.EPERM: "目录无写权限", errno.ENOTDIR: "路径不是目录"}
-
-
 def _write(path: Path, blob: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(blob)
-        tmp.replace(path)  # atomic: a crash never leaves a half-written blob under the real name
-    except OSError as exc:
-        with contextlib.suppress(OSError):  # best effort: on a read-only store there is none
-            tmp.unlink(missing_ok=True)  # nothing partial stays behind
-        why = _WHY.get(exc.errno or 0, exc.strerror or type(exc).__name__)
-        raise BlobWriteError(exc.errno, f"加密文件库写入失败：{why}（{path.parent}）") from exc
+    tmp.write_bytes(blob)
+    tmp.replace(path)  # atomic: a crash never leaves a half-written blob under the real name
 
 
 class BlobStore:

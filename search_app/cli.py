@@ -23,13 +23,12 @@ from search_app.accounts.services import AccountError, create_user, issue_api_to
 from search_app.audit.service import Actor, Event, record_event, verify_chain
 from search_app.db import get_session
 from search_app.permissions import Role, parse_roles
-from search_app.audit.actions import Action
 
 
 def init_app(app: Flask) -> None:
     for command in (db_upgrade, gen_keys, rotate_keys, create_user_cmd, issue_token,
                     ensure_index_cmd, ingest_cmd, reocr_cmd, audit_verify, audit_checkpoint,
-                    demo_cmd, backup_cmd, restore_cmd, reindex_cmd):
+                    demo_cmd):
         app.cli.add_command(command)
 
 
@@ -122,7 +121,7 @@ def rotate_keys(batch: int) -> None:
                              batch=batch, echo=click.echo)
     except MissingKeysError as exc:
         raise click.ClickException(str(exc)) from None
-    _audit(Action.CLI_ROTATE_KEYS, key_id=vault.current_key_id,
+    _audit("cli.rotate_keys", key_id=vault.current_key_id,
            rotated={r.kind: r.rotated for r in reports},
            failed={r.kind: len(r.failed) for r in reports})
     for r in reports:
@@ -158,7 +157,7 @@ def create_user_cmd(username, role, password, display_name, unit, id_number) -> 
         pending = None
         if set(parse_roles(user.role)) & {Role.STAFF, Role.APPROVER}:
             pending = propose_create(session, user, proposer=cli_principal())
-        _audit(Action.USER_CREATE, session=session, target=user.username,
+        _audit("user.create", session=session, target=user.username,
                changes=[f"角色 {user.role}", f"单位 {user.unit}",
                         f"本人身份 {'已登记' if own else '未登记'}"],
                reason=f"待安全管理员确认后生效（变更 #{pending.id}）" if pending else "",
@@ -166,7 +165,7 @@ def create_user_cmd(username, role, password, display_name, unit, id_number) -> 
         session.commit()
     except AccountError as exc:
         session.rollback()
-        _audit(Action.USER_CREATE, outcome="denied", reason=str(exc), target=username.strip())
+        _audit("user.create", outcome="denied", reason=str(exc), target=username.strip())
         raise click.ClickException(str(exc)) from None
     if pending:
         click.echo(f"proposed user {user.username} (id {user.id}, role {user.role}): disabled until "
@@ -182,7 +181,7 @@ def issue_token(username) -> None:
     session = get_session()
     user = _user(username)
     token = issue_api_token(session, user)
-    _audit(Action.USER_ISSUE_TOKEN, session=session, target=user.username,
+    _audit("user.issue_token", session=session, target=user.username,
            changes=["签发新的 API 令牌（旧令牌作废）"])
     session.commit()
     click.echo(token)
@@ -196,46 +195,8 @@ def ensure_index_cmd() -> None:
         name = ensure_index(admin(), alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"])
     except EngineIdentityError as exc:
         raise click.ClickException(str(exc)) from None
-    _audit(Action.CLI_ENSURE_INDEX, alias=alias(), index=name)
+    _audit("cli.ensure_index", alias=alias(), index=name)
     click.echo(f"alias {alias()} -> {name}")
-
-
-@click.command("reindex")
-@click.option("--workers", type=int, default=0, help="Parallel bulk workers (default: CPU count).")
-@click.option("--chunk", type=int, default=500, show_default=True, help="Documents per bulk request.")
-@click.option("--restart", is_flag=True, help="Drop a half-built index left by a killed run "
-                                              "instead of resuming it.")
-@click.option("--keep-old", is_flag=True, help="Keep the previous index after the swap.")
-def reindex_cmd(workers: int, chunk: int, restart: bool, keep_old: bool) -> None:
-    """Rebuild the index behind the alias from its stored documents with the current mapping,
-    then swap the alias (the old index serves until then; on any error the new one is deleted)."""
-    from search_app.search._backend import EngineIdentityError, IndexMissingError, admin, alias
-    from search_app.search.reindex import current_index, reindex
-
-    try:
-        client = admin()
-        total = client.count(index=current_index(client, alias()))["count"]
-    except (EngineIdentityError, IndexMissingError, RuntimeError) as exc:
-        _audit(Action.CLI_REINDEX, outcome="denied", reason=str(exc)[:500], alias=alias())
-        raise click.ClickException(str(exc)) from None
-    workers = workers or os.cpu_count() or 1
-    click.echo(f"reindex {alias()}: {total} documents, {workers} bulk workers")
-    try:
-        with click.progressbar(length=total, label="重建索引") as bar:
-            report = reindex(client, alias(), replicas=current_app.config["OPENSEARCH_REPLICAS"],
-                             workers=workers, chunk=chunk, restart=restart,
-                             drop_old=not keep_old, progress=bar.update)
-    except Exception as exc:
-        _audit(Action.CLI_REINDEX, outcome="error", reason=f"{type(exc).__name__}: {exc}"[:500],
-               alias=alias())
-        raise click.ClickException(f"重建失败，原索引继续服务，新索引已删除：{exc}") from None
-    _audit(Action.CLI_REINDEX, alias=alias(), old_index=report.old_index, new_index=report.new_index,
-           documents=report.documents, resumed_from=report.resumed_from,
-           docs_per_second=round(report.docs_per_second))
-    click.echo(f"alias {alias()} -> {report.new_index} (was {report.old_index}): "
-               f"{report.documents} documents, {report.docs_per_second:.0f} documents/s loading"
-               + (f", resumed at {report.resumed_from}" if report.resumed_from else "")
-               + f", {report.caught_up} caught up, {report.total_seconds:.1f} s in all")
 
 
 @click.command("ingest")
@@ -252,7 +213,6 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
     """Ingest the files listed in MANIFEST (CSV or JSON); a bad file fails alone."""
     from indexer.manifest import ManifestError
     from search_app.ingest.jobs import start_job, wait_for_job
-    from search_app.ops import QueueUnavailable
     from search_app.search._backend import EngineIdentityError, IndexMissingError
 
     if not queue:
@@ -262,10 +222,10 @@ def ingest_cmd(manifest: Path, base_dir: Path | None, queue: bool, created_by: s
         job = start_job(manifest, base_dir=base_dir or manifest.parent, created_by=created_by,
                         queue=queue, confirm_metadata_change=confirm_metadata_change,
                         actor=Actor(None, cli_principal(), "cli"))
-    except (ManifestError, IndexMissingError, EngineIdentityError, QueueUnavailable) as exc:
-        _audit(Action.CLI_INGEST, outcome="denied", reason=str(exc)[:500], manifest=manifest.name)
+    except (ManifestError, IndexMissingError, EngineIdentityError) as exc:
+        _audit("cli.ingest", outcome="denied", reason=str(exc)[:500], manifest=manifest.name)
         raise click.ClickException(str(exc)) from None
-    _audit(Action.CLI_INGEST, manifest=manifest.name, job=job.id, queue=queue, by=created_by)
+    _audit("cli.ingest", manifest=manifest.name, job=job.id, queue=queue, by=created_by)
     progress = wait_for_job(job.id, echo=click.echo)
     for name, error in progress.errors:
         click.echo(f"  ✗ {name}: {error}", err=True)
@@ -284,7 +244,7 @@ def reocr_cmd(archive_no: str, page_no: int | None, queue: bool) -> None:
     from indexer.types import IngestError
     from search_app.ingest.reocr import reocr
 
-    _audit(Action.CLI_REOCR, archive_no=archive_no, page=page_no, queue=queue)
+    _audit("cli.reocr", archive_no=archive_no, page=page_no, queue=queue)
     if queue:
         from workers.tasks import reocr_page
         result = reocr_page.delay(archive_no, page_no)
@@ -339,39 +299,6 @@ def demo_cmd(queue: bool) -> None:
     try:
         setup_demo(queue=queue, echo=click.echo)
     except DemoRefused as exc:
-        _audit(Action.CLI_DEMO, outcome="denied", reason=str(exc))
+        _audit("cli.demo", outcome="denied", reason=str(exc))
         raise click.ClickException(str(exc)) from None
-    _audit(Action.CLI_DEMO, queue=queue)
-
-
-@click.command("backup")
-@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
-def backup_cmd(dest: Path) -> None:
-    """Write one checksummed backup set into DEST (a new or empty directory): database, blobs,
-    index snapshot, checkpoint file, manifest. Keys are not in it (docs/operations.md)."""
-    from search_app.backup import BackupError, run_backup
-
-    try:
-        report = run_backup(dest, actor=Actor(None, cli_principal(), "cli"))
-    except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
-    counts = report.manifest["counts"]
-    click.echo(f"backup written to {report.path}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
-               + f"; audit head seq {report.manifest['audit']['head']['seq']}")
-
-
-@click.command("restore")
-@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace a database, blob store and index that are not empty.")
-def restore_cmd(src: Path, force: bool) -> None:
-    """Check every file and the audit chain of the backup in SRC, then restore it."""
-    from search_app.backup import BackupError, run_restore
-
-    try:
-        report = run_restore(src, force=force, actor=Actor(None, cli_principal(), "cli"))
-    except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"restored {src}: {report.documents} index documents, audit chain intact at seq "
-               f"{report.manifest['audit']['head']['seq']}"
-               + (f"; the replaced checkpoint file is kept at {report.replaced_checkpoints}"
-                  if report.replaced_checkpoints else ""))
+    _audit("cli.demo", queue=queue)

@@ -6,12 +6,18 @@ refuses to start without them rather than run with a key somebody can read in th
 """
 from __future__ import annotations
 
+import base64
+import ipaddress
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Union
+from urllib.parse import urlsplit
 
-# The parsers; ConfigError and IPNetwork stay importable from here.
-from search_app.config_parsers import ConfigError, IPNetwork, _parse, cpu_count  # noqa: F401
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+# The domain vocabulary lives in indexer.vocab; these names stay importable from here.
+from indexer.vocab import CATEGORIES, CLASSIFICATION_LEVELS, SECOND_APPROVAL_LEVEL  # noqa: F401
+from indexer.vocab import PII_KINDS as UNMASK_FIELDS  # noqa: F401  (field kinds a grant may unmask)
 
 # name -> (parser, default); a default of None means "required".
 _SPEC: dict[str, tuple[str, Any]] = {
@@ -38,14 +44,7 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "OPENSEARCH_ADMIN_PASSWORD": ("str", ""),
     "OPENSEARCH_INDEX": ("str", "archive-pages"),
     "OPENSEARCH_REPLICAS": ("int", 0),
-    # Per engine request (seconds) and how many times a timed-out or refused request is tried
-    # again: a hung engine costs a reader at most OPENSEARCH_TIMEOUT x (OPENSEARCH_RETRIES + 1),
-    # which start-up checks is well inside WEB_TIMEOUT_S, the web worker's own limit (gunicorn
-    # --timeout, read by gunicorn.conf.py), so the reader gets the JSON 503 and its audit record
-    # instead of the worker being killed mid-request.
-    "OPENSEARCH_TIMEOUT": ("int", 10),
-    "OPENSEARCH_RETRIES": ("int", 1),
-    "WEB_TIMEOUT_S": ("int", 60),
+    "OPENSEARCH_TIMEOUT": ("int", 30),
     # Redis requires a password: redis://:<password>@host:port/db (scripts/services.sh generates it)
     "REDIS_URL": ("redis_url", "redis://127.0.0.1:6379/0"),
     "BLOB_DIR": ("str", "var/blobs"),
@@ -130,14 +129,6 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "LOG_BACKUPS": ("int", 10),
     # Addresses allowed to read /metrics (Prometheus scrapers), comma separated.
     "METRICS_ALLOW": ("list", "127.0.0.1,::1"),
-    # Backups (search_app/backup): the engine writes its snapshot into BACKUP_SNAPSHOT_DIR, which
-    # must be a directory in the engine's path.repo as this process sees it (scripts/opensearch.sh
-    # writes it into var/local.env). Beat backs up into BACKUP_DIR every BACKUP_INTERVAL_HOURS
-    # (0: no scheduled backups) and keeps the newest BACKUP_KEEP sets.
-    "BACKUP_SNAPSHOT_DIR": ("str", ""),
-    "BACKUP_DIR": ("str", "var/backups"),
-    "BACKUP_INTERVAL_HOURS": ("int", 0),
-    "BACKUP_KEEP": ("int", 7),
     # OCR pages whose mean word confidence (0-100) is below this are listed for review.
     "OCR_REVIEW_THRESHOLD": ("int", 70),
     # Page processes on one machine: the Celery worker's concurrency and the size of the
@@ -149,10 +140,167 @@ _SPEC: dict[str, tuple[str, Any]] = {
     # parallelism comes from pages; DESIGN.md measured 13.4 s vs 2.1 s for one 300-dpi page.
     "OCR_THREADS": ("int", 1),
 }
+# Key ids are written into every ciphertext header between ":" separators and into
+# page_secrets.key_id (32 characters): letters, digits, "_", "-", "." only.
+_KEY_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+
+
+def _parse(kind: str, name: str, raw: str) -> Any:
+    if kind == "str":
+        return raw
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if kind == "bool":
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    if kind == "key":
+        return parse_key(name, raw)
+    if kind == "https_urls":
+        return parse_https_urls(name, raw)
+    if kind == "redis_url":
+        return parse_redis_url(name, raw)
+    if kind == "list":
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if kind == "key_id":
+        return parse_key_id(name, raw)
+    if kind == "steps":
+        return parse_steps(name, raw)
+    if kind == "hours":
+        return parse_hours(name, raw)
+    if kind == "timezone":
+        return parse_timezone(name, raw)
+    if kind == "keyring":
+        return parse_keyring(name, raw)
+    if kind == "networks":
+        return parse_networks(name, raw)
+    if kind == "processes":
+        return parse_processes(name, raw)
+    raise AssertionError(kind)
+
+
+def parse_https_urls(name: str, raw: str) -> str:
+    """The engine is never reached over plain HTTP: credentials would cross the wire in clear."""
+    urls = [u.strip() for u in raw.split(",") if u.strip()]
+    if not urls:
+        raise ConfigError(f"{name} is empty")
+    for url in urls:
+        if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+            raise ConfigError(f"{name}: {url!r} must be an https:// URL (the engine runs TLS)")
+    return raw
+
+
+def parse_redis_url(name: str, raw: str) -> str:
+    """Redis is never used without its password; the message must not echo the URL."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ConfigError(f"{name} must be a redis:// or rediss:// URL")
+    if not parts.password:
+        raise ConfigError(f"{name} carries no password (redis://:<password>@{parts.hostname}:"
+                          f"{parts.port or 6379}/...); Redis requires one")
+    return raw
+
+
 def _check_engine(out: dict[str, Any]) -> None:
     ca = out.get("OPENSEARCH_CA_CERTS")
     if ca and not os.path.isfile(ca):
         raise ConfigError(f"OPENSEARCH_CA_CERTS: no file at {ca}")
+
+
+def parse_steps(name: str, raw: str) -> tuple[str, ...]:
+    """OCR preprocessing step names, checked now: a misspelt step must stop start-up, not fail
+    every page of the next batch."""
+    from indexer.preprocess import STEPS
+
+    steps = tuple(part.strip() for part in raw.split(",") if part.strip())
+    unknown = sorted(set(steps) - set(STEPS))
+    if unknown:
+        raise ConfigError(f"{name}: unknown step(s) {', '.join(unknown)}; known: {', '.join(STEPS)}")
+    return steps
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. a container's cpuset), not the
+    machine's: more page processes than that only share the same cores."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def parse_processes(name: str, raw: str) -> int:
+    """"auto" -> cpu_count(), else a whole number of at least 1."""
+    if raw.strip().lower() == "auto":
+        return cpu_count()
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ConfigError(f"{name} must be 'auto' or a whole number of at least 1, got {raw!r}")
+    return n
+
+
+def parse_hours(name: str, raw: str) -> tuple[int, int]:
+    """"08-19" -> (8, 19): local hours [start, end)."""
+    start, sep, end = raw.partition("-")
+    try:
+        hours = (int(start), int(end))
+    except ValueError:
+        hours = (-1, -1)
+    if not sep or not 0 <= hours[0] < hours[1] <= 24:
+        raise ConfigError(f"{name} must be HH-HH with 0 <= start < end <= 24, got {raw!r}")
+    return hours
+
+
+def parse_timezone(name: str, raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}: unknown time zone {raw!r} (e.g. Asia/Shanghai)") from None
+    return raw
+
+
+def parse_key_id(name: str, raw: str) -> str:
+    if not raw or len(raw) > 32 or not set(raw) <= _KEY_ID_CHARS:
+        raise ConfigError(f"{name}: key id {raw!r} must be 1-32 letters, digits, '_', '-' or '.'")
+    return raw
+
+
+def parse_networks(name: str, raw: str) -> tuple[IPNetwork, ...]:
+    """"127.0.0.1,10.0.0.0/24" -> networks; a bare address is a /32 (or /128)."""
+    out = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not an IP address or network") from None
+    return tuple(out)
+
+
+def parse_keyring(name: str, raw: str) -> dict[str, bytes]:
+    """"k1:<base64>,k0:<base64>" -> {key id: key}; an empty string is an empty keyring."""
+    ring: dict[str, bytes] = {}
+    for n, item in enumerate((part.strip() for part in raw.split(",")), start=1):
+        if not item:
+            continue
+        key_id, sep, encoded = item.partition(":")
+        if not sep:  # the message must not echo the entry: it may be a bare key
+            raise ConfigError(f"{name}: entry {n} is not <key id>:<base64 key>")
+        key_id = parse_key_id(name, key_id.strip())
+        if key_id in ring:
+            raise ConfigError(f"{name}: key id {key_id!r} is listed twice")
+        ring[key_id] = parse_key(f"{name} ({key_id})", encoded.strip())
+    return ring
 
 
 def _check_keys(out: dict[str, Any]) -> None:
@@ -163,6 +311,21 @@ def _check_keys(out: dict[str, Any]) -> None:
     if current in old and old[current] != out.get("ARCHIVE_DATA_KEY"):
         raise ConfigError(f"ARCHIVE_DATA_OLD_KEYS lists the current key id {current!r} with a "
                           "different key; give the new key a new ARCHIVE_DATA_KEY_ID")
+
+
+def parse_key(name: str, raw: str) -> bytes:
+    """Keys are 32 random bytes, written as url-safe base64 (what `flask gen-keys` prints)."""
+    try:
+        key = base64.urlsafe_b64decode(raw.encode() + b"=" * (-len(raw) % 4))
+    except (ValueError, TypeError):
+        raise ConfigError(f"{name} is not base64") from None
+    if len(key) != 32:
+        raise ConfigError(f"{name} must decode to 32 bytes, got {len(key)}")
+    return key
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names it."""
 
 
 def load_settings(env: Mapping[str, str] | None = None,
@@ -197,30 +360,7 @@ def load_settings(env: Mapping[str, str] | None = None,
     if not out["AUDIT_CHECKPOINT_INDEX"]:
         out["AUDIT_CHECKPOINT_INDEX"] = f"{out['OPENSEARCH_INDEX']}-audit-checkpoints"
     _check_login(out)
-    _check_timeouts(out)
     return out
-
-
-def _check_timeouts(out: dict[str, Any]) -> None:
-    """A read must be answered (503 and its audit record) before the web worker is killed."""
-    timeout, retries, web = (int(out["OPENSEARCH_TIMEOUT"]), int(out["OPENSEARCH_RETRIES"]),
-                             int(out["WEB_TIMEOUT_S"]))
-    if timeout < 1 or retries < 0:
-        raise ConfigError("OPENSEARCH_TIMEOUT must be at least 1 and OPENSEARCH_RETRIES at least 0")
-    worst = timeout * (retries + 1)
-    if worst + 5 > web:  # 5 s for the audit write and the answer itself
-        raise ConfigError(f"OPENSEARCH_TIMEOUT x (OPENSEARCH_RETRIES + 1) = {worst} s must stay at "
-                          f"least 5 s under WEB_TIMEOUT_S ({web} s), or a hung engine gets the web "
-                          "worker killed before the reader is told (and before the audit record)")
-    for name in ("BACKUP_INTERVAL_HOURS", "BACKUP_KEEP"):
-        if int(out[name]) < 0:
-            raise ConfigError(f"{name} must not be negative, got {out[name]}")
-
-
-def web_timeout(env: Mapping[str, str] | None = None) -> int:
-    """WEB_TIMEOUT_S alone, for gunicorn.conf.py (which runs before the app and its secrets)."""
-    raw = (os.environ if env is None else env).get("WEB_TIMEOUT_S", "") or str(_SPEC["WEB_TIMEOUT_S"][1])
-    return _parse("int", "WEB_TIMEOUT_S", raw)
 
 
 def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:

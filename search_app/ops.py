@@ -103,23 +103,6 @@ def _configure_logging(app: Flask) -> None:
     app.logger.setLevel(app.config["LOG_LEVEL"])
 
 
-class QueueUnavailable(RuntimeError):
-    """The task queue (Redis) does not answer: work that needs the worker is refused up front,
-    before any job row exists, so nothing waits forever for a task that was never sent."""
-
-
-def require_queue() -> None:
-    """Ping the broker with a short timeout; QueueUnavailable (Chinese reason) if it is down."""
-    import redis
-
-    try:
-        redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2,
-                             socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        raise QueueUnavailable(f"任务队列（Redis）不可用（{type(exc).__name__}），导入未开始，没有创建任何"
-                               "导入任务；检索不受影响。请在 Redis 恢复后重新提交") from None
-
-
 def _ready_checks() -> dict[str, str]:
     """Dependency -> "ok" or the reason it is not ready (in Chinese, no secrets)."""
     from sqlalchemy import text
@@ -152,23 +135,10 @@ def _ready_checks() -> dict[str, str]:
     return checks
 
 
-def _database_unavailable(exc: Exception):
-    """The database is down or refuses writes: nothing can be checked or audited, so nothing is
-    answered (fail closed), and the reader is told why instead of a bare 500."""
-    from search_app.errors import render_error
-
-    current_app.logger.error("database unavailable: %s", type(exc).__name__)
-    return render_error(503, "数据库暂时不可用（无法核验授权或写入审计记录），请求已拒绝，未返回任何数据")
-
-
 def init_app(app: Flask) -> None:
-    from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
-
     from search_app.permissions import public
 
     _configure_logging(app)
-    for exc_class in (OperationalError, InterfaceError, InternalError):
-        app.register_error_handler(exc_class, _database_unavailable)
 
     @app.before_request
     def _request_id() -> None:

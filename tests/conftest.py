@@ -13,8 +13,7 @@ import random
 import re
 import string
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,61 +52,16 @@ def pytest_configure(config) -> None:
     init_process({"OCR_THREADS": 1})
 
 
-# TEST_DATABASE=postgresql runs the suite on the PostgreSQL that scripts/services.sh starts
-# (DATABASE_URL_PG in var/local.env): each session creates its own database and drops it after.
-TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite").strip().lower()
-if TEST_DATABASE not in ("sqlite", "postgresql"):
-    raise pytest.UsageError(f"TEST_DATABASE must be sqlite or postgresql, not {TEST_DATABASE!r}")
-
-
-def _pg_admin_url() -> str:
-    url = _LOCAL.get("DATABASE_URL_PG", "")
-    if not url:
-        pytest.fail("TEST_DATABASE=postgresql but DATABASE_URL_PG is not in var/local.env; run "
-                    "`bash scripts/services.sh backends` (it starts PostgreSQL and writes it)")
-    return url
-
-
-@contextmanager
-def fresh_database(folder: Path) -> Iterator[str]:
-    """A new, empty database of the session's kind (TEST_DATABASE): a SQLite file in `folder`,
-    or a PostgreSQL database of its own, dropped afterwards. For tests that need a second app."""
-    if TEST_DATABASE == "sqlite":
-        yield f"sqlite:///{folder}/test-{uuid.uuid4().hex[:8]}.sqlite3"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(_pg_admin_url())
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin_engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin_engine.connect() as conn:  # FORCE: the app's pooled connections go too
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    """The session's own database: a SQLite file, or a fresh PostgreSQL database."""
-    with fresh_database(tmp_path_factory.mktemp("db")) as url:
-        yield url
-
-
 def _key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory, database_url) -> dict:
+def settings(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("app")
     return {
         "SECRET_KEY": _key(), "ARCHIVE_DATA_KEY": _key(), "ARCHIVE_BLIND_INDEX_KEY": _key(),
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": f"sqlite:///{tmp}/test.sqlite3",
         **ENGINE,
         # `test-pages-<8 hex>`: the engine's roles match exactly this form as an alias
         # (scripts/engine_security.py), so the web user reads it and not its versioned indices
@@ -115,8 +69,6 @@ def settings(tmp_path_factory, database_url) -> dict:
         # `test-audit-cp-<8 hex>`: the tests' form of `<alias>-audit-checkpoints` in the roles
         "AUDIT_CHECKPOINT_INDEX": f"test-audit-cp-{uuid.uuid4().hex[:8]}",
         "REDIS_URL": REDIS_URL,
-        # the engine's path.repo (scripts/opensearch.sh writes it): backups snapshot into it
-        "BACKUP_SNAPSHOT_DIR": _LOCAL.get("BACKUP_SNAPSHOT_DIR", ""),
         "BLOB_DIR": str(tmp / "blobs"),
         "INGEST_UPLOAD_DIR": str(tmp / "uploads"),
         "AUDIT_CHECKPOINT_FILE": str(tmp / "audit-checkpoints.log"),
@@ -153,21 +105,6 @@ def _session_celery_stays_current():
         celery = _SESSION_APP[0].extensions["celery"]
         celery.set_current()
         celery.set_default()
-
-
-@pytest.fixture(autouse=True)
-def _tesseract_needs_the_integration_marker(request, monkeypatch):
-    """A test that runs Tesseract must carry @pytest.mark.integration (the project's marker for
-    "needs Tesseract, OpenSearch or Redis"), so that `-m "not integration"` really runs without
-    them: an unmarked test that reaches Tesseract fails, naming itself."""
-    if request.node.get_closest_marker("integration"):
-        return
-    import pytesseract.pytesseract as engine
-
-    def refuse(*_args, **_kwargs):
-        raise AssertionError(f"{request.node.nodeid} runs Tesseract but is not marked "
-                             "@pytest.mark.integration")
-    monkeypatch.setattr(engine, "run_tesseract", refuse)
 
 
 @pytest.fixture(scope="session")

@@ -63,25 +63,8 @@ def _rows_text(table: str) -> str:
 
 
 def _db_bytes(app) -> bytes:
-    """Everything the database holds, as bytes: the SQLite file and its WAL, or on PostgreSQL
-    (TEST_DATABASE=postgresql) a plain pg_dump of the whole database."""
-    url = app.config["DATABASE_URL"]
-    if not url.startswith("sqlite:///"):
-        import subprocess
-
-        from sqlalchemy.engine import make_url
-
-        from search_app.backup._database import _pg_args
-        parsed = make_url(url)
-        args, env = _pg_args(parsed)
-        dump = subprocess.run(["pg_dump", "-Fp", *args, parsed.database], env=env,
-                              capture_output=True, check=True)
-        assert b"COPY public.users" in dump.stdout, "pg_dump did not dump the users table"
-        return dump.stdout
-    path = Path(url.removeprefix("sqlite:///"))
-    raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
-    assert raw, f"no database file at {path}"
-    return raw
+    path = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
 def _leaks(numbers: list[str], haystack: str) -> list[str]:

@@ -42,20 +42,3 @@ def test_tesseract_threads_are_set_at_start_up_not_by_the_stage(monkeypatch):
 
     from indexer import ocr
     assert "environ" not in inspect.getsource(ocr), "the OCR stage writes the environment again"
-
-
-def test_the_page_loop_has_one_owner():
-    """pagework owns the page loop and uses the file phase (service); service, the file phase,
-    imports nothing of the loop back (it hands page ids to its caller's dispatch)."""
-    import ast
-    from pathlib import Path
-
-    src = Path(__file__).resolve().parents[1] / "search_app" / "ingest" / "service.py"
-    imported = set()
-    for node in ast.walk(ast.parse(src.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
-        elif isinstance(node, ast.Import):
-            imported.update(a.name for a in node.names)
-    loop = {f"search_app.ingest.{m}" for m in ("pagework", "pool", "finish", "keep")}
-    assert not imported & loop, f"ingest/service.py imports the page loop back: {imported & loop}"

@@ -196,39 +196,3 @@ def test_sync_cli_ingest_indexes_end_to_end_and_surfaces_a_refused_document(app,
         f"REFUSED PAGE TAKEN FOR DONE: {refused.state} {refused.error!r}"
     # The secret was committed before indexing (durable first); a re-ingest redoes the page.
     assert session.get(PageSecret, "PL-CLI-03#p0002") is not None
-
-
-def test_a_page_that_kills_its_pool_process_gives_up_and_the_others_are_kept(app, ctx, tmp_path,
-                                                                             monkeypatch):
-    """A page whose processing kills the process running it (out of memory, a crashing decoder;
-    here os._exit in the pool child) breaks the pool: its batch runs again alone, the page is
-    claimed again until MAX_PAGE_ATTEMPTS and then fails with the reason, and every other page of
-    the job, in its batch or the other, is indexed."""
-    from search_app.ingest.jobs import start_job
-
-    monkeypatch.setitem(app.config, "WORKER_CONCURRENCY", 2)
-    parent = os.getpid()
-    real = pagework.page_text
-
-    def killer(page, opts):
-        if page.page_no == 2 and os.getpid() != parent:
-            os._exit(137)  # as the kernel's OOM killer would leave it: no exception, no cleanup
-        return real(page, opts)
-    monkeypatch.setattr(pagework, "page_text", killer)
-    spec = meta("PL-KILL-01", pages=_pages("崩溃", 6))
-    folder = tmp_path / "kill"
-    folder.mkdir()
-    from search_app.demo import render_file
-    render_file(spec, folder)
-    row = {k: v for k, v in spec.items() if k not in ("format", "pages")}
-    (folder / "manifest.json").write_text(json.dumps([row], ensure_ascii=False), "utf-8")
-    job = start_job(folder / "manifest.json", base_dir=folder, created_by="test", queue=False)
-    [file_id] = [f.id for f in job.files]
-    rows = {no: (state, err) for no, state, _, _, err in _rows(file_id)}
-    assert [rows[i][0] for i in range(1, 7)] == ["done", "failed", "done", "done", "done", "done"], rows
-    assert "可能导致处理进程崩溃" in rows[2][1], rows[2]
-    assert sorted(_docs(app, "PL-KILL-01")) == [1, 3, 4, 5, 6], "a page was lost with the crash"
-    session = get_session()
-    session.expire_all()
-    f = session.get(IngestFile, file_id)
-    assert f.state == "failed" and "第 2 页" in f.error, (f.state, f.error)

@@ -201,12 +201,6 @@ def test_one_misread_character_still_finds_the_page_below_exact(ctx, corpus, mak
             f"{group}: exact first, then the page with one character misread: {got}"
     assert _pages(user, grant, '"常住人口登记卡" 档号:SG-') == ["SG-2020-0006#p0001"], \
         "a quoted phrase is exact"
-    out = _search(user, grant, '"常住人口登己卡" 档号:SG-')  # exact nowhere: one slip, said so
-    assert out.relaxed and {h.doc_id for h in out.hits} == {"SG-2020-0006#p0001",
-                                                          "SG-2020-0007#p0001"}
-    assert out.filters.get("relaxed") is True, "the audit record does not say the phrase was relaxed"
-    out = _search(user, grant, '"常住人口户籍卡片副" 档号:SG-')
-    assert out.total == 0 and not out.relaxed
     for q in ("常住登记人口卡", "人口登记常住卡", "常住人口户籍卡片副"):
         assert _pages(user, grant, f"{q} 档号:SG-") == [], f"noise hit for {q!r}"
 
@@ -337,25 +331,3 @@ def test_ensure_index_backfills_file_documents_of_an_older_index(ctx):
         assert doc["archive_no"] == "SG-OLD-0001" and doc["text"] == ["旧索引甲", "旧索引乙"]
     finally:
         client.indices.delete(index=f"{name}-v1", ignore_unavailable=True)
-
-
-@pytest.mark.integration
-def test_reocr_rewrites_the_file_document(ctx, ingest, make_user, make_grant):
-    """Re-OCR (search_app.ingest.reocr) rebuilds the file's file-level document: deleted here
-    first, it is back after the re-OCR, with the page's new text."""
-    from search_app.ingest.reocr import reocr
-    progress, _ = ingest([meta("SG-2016-0013", year=2016,
-                               pages=[_page("重新识别 档案材料 复核")])])
-    assert progress.files_failed == 0, progress.errors
-
-    def file_docs():
-        return [d for d in dump_index(ctx, files=True)
-                if d["archive_no"] == "SG-2016-0013" and d.get("doc_kind") == FILE_KIND]
-
-    (doc,) = file_docs()
-    writer().delete(index=alias(), id=doc["doc_id"], refresh=True)
-    assert file_docs() == []
-    reocr("SG-2016-0013", page_no=1)
-    (again,) = file_docs()
-    page = next(d for d in dump_index(ctx) if d["doc_id"] == "SG-2016-0013#p0001")
-    assert again["text"] == [page["text"]], "the file document does not hold the re-read text"

@@ -113,16 +113,10 @@ def test_worker_killed_mid_page_loses_no_page(app, ctx, settings, tmp_path):
     try:
         # Redelivery comes after the visibility timeout; 180 s also catches a stalled restore
         # sweep (kombu's 300 s lock expiry after a kill, see workers/celery_app.py).
-        try:
-            progress = wait_for_job(job.id, echo=lambda _l: None, timeout=180, poll=0.5)
-        except TimeoutError as exc:
-            pytest.fail(f"pages {killed_mid_page} killed mid-run were never redelivered to the "
-                        f"fresh worker ({exc})")
+        progress = wait_for_job(job.id, echo=lambda _l: None, timeout=180, poll=0.5)
     finally:
         stop_worker(second)
     recovered_s = time.monotonic() - killed_at
-    print(f"recovered {recovered_s:.0f} s after the kill (visibility timeout "
-          f"{KILL_TEST_VISIBILITY_S} s)")  # the figure docs/operations.md quotes (run with -s)
     assert progress.files_done == 1, (f"not recovered {recovered_s:.0f}s after the kill",
                                       progress.errors, (tmp_path / "second.log").read_text()[-3000:])
 

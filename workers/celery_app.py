@@ -62,14 +62,6 @@ def celery_init_app(app: Flask) -> Celery:
                                         "schedule": 3600.0},
         },
     )
-    if app.config["BACKUP_INTERVAL_HOURS"]:
-        # on the `ops` queue: only a worker holding the engine's admin identity (snapshots) takes
-        # it, never the ingest worker (docs/operations.md, *Scheduled backups*)
-        celery.conf.beat_schedule["scheduled-backup"] = {
-            "task": "workers.tasks.scheduled_backup",
-            "schedule": 3600.0 * app.config["BACKUP_INTERVAL_HOURS"],
-            "options": {"queue": "ops"}}
-        celery.conf.task_routes = {"workers.tasks.scheduled_backup": {"queue": "ops"}}
     celery.set_default()
     worker_init.connect(_warm_stages, weak=False, dispatch_uid="archive-search-warm-stages")
     app.extensions["celery"] = celery

@@ -6,7 +6,6 @@ mid-page leaves the message to be redelivered (see docs/operations.md, visibilit
 from __future__ import annotations
 
 from celery import shared_task
-from search_app.audit.actions import Action
 
 # Retries of a task that raised. A page whose worker is killed never raises: its redelivery is
 # bounded by MAX_PAGE_ATTEMPTS instead (pagework.run_pages counts every claim of a row).
@@ -138,7 +137,7 @@ def write_audit_checkpoint() -> dict:
         cp = write_checkpoint(get_session())
     except CheckpointError as exc:
         record_event(Actor(None, "system", "system"),
-                     Event(action=Action.AUDIT_ALERT, outcome="error", reason=str(exc)[:1500]))
+                     Event(action="audit.alert", outcome="error", reason=str(exc)[:1500]))
         return {"ok": False, "reason": str(exc)}
     return {"ok": True, "seq": cp.seq, "ts": cp.ts}
 
@@ -153,11 +152,3 @@ def expire_pending_requests() -> int:
     count = expire_pending(session)
     session.commit()
     return count
-
-
-@shared_task
-def scheduled_backup() -> dict:
-    """A backup set under BACKUP_DIR with retention (search_app.backup.scheduled_backup)."""
-    from search_app.backup import scheduled_backup as run
-
-    return run()

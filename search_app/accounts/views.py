@@ -17,7 +17,6 @@ from search_app.audit.service import Actor, Event, client_addr, record_event, re
 from search_app.db import get_session
 from search_app.errors import render_error
 from search_app.permissions import public
-from search_app.audit.actions import Action
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -102,7 +101,7 @@ def login():
             who = exc.user
             record_event(Actor(who.id if who else None, limits.clip(username, limits.USERNAME),
                                who.role if who else "", addr),
-                         Event(action=Action.LOGIN, outcome="denied", reason=exc.reason))
+                         Event(action="auth.login", outcome="denied", reason=exc.reason))
             flash(exc.message, "error")
             return render_template("login.html", username=username), 401
         session.clear()  # no fixation: a fresh session for the new identity
@@ -113,7 +112,7 @@ def login():
         session["epoch"], session["seen"], session["sid"] = user.session_epoch, time.time(), sid
         session.permanent = True  # the cookie expires after SESSION_MINUTES too
         record_event(Actor(user.id, user.username, user.role, client_addr()),
-                     Event(action=Action.LOGIN, outcome="allowed"))
+                     Event(action="auth.login", outcome="allowed"))
         return redirect(_safe_next(request.args.get("next")) or url_for("search.index"))
     return render_template("login.html", username="")
 
@@ -123,7 +122,7 @@ def login():
 def logout():
     db = get_session()
     end_session(db, session.get("sid"), "logout")
-    record_event(request_actor(), Event(action=Action.LOGOUT, outcome="allowed"), session=db)
+    record_event(request_actor(), Event(action="auth.logout", outcome="allowed"), session=db)
     db.commit()  # the server session ends with its audit record: a copied cookie is dead now
     logout_user()
     session.clear()
@@ -136,7 +135,7 @@ def logout():
 def logout_all():
     """Ends this user's sessions in every browser (a lost laptop, a shared terminal)."""
     end_all_sessions(current_user)  # every session row, the epoch and the API token
-    record_event(request_actor(), Event(action=Action.LOGOUT_ALL, outcome="allowed"),
+    record_event(request_actor(), Event(action="auth.logout_all", outcome="allowed"),
                  session=get_session())
     get_session().commit()
     logout_user()

@@ -21,7 +21,6 @@ from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.permissions import ROLE_LABELS, Permission, Role, requires
 from search_app.timeutil import utcnow
-from search_app.audit.actions import Action
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -120,14 +119,14 @@ def new_user():
             user.created_by = current_user.username
             pending = ([dual_control.propose_create(session, user, proposer=current_user.username)]
                        if dual_control.needs_second_admin(user.role) else [])
-            _audit_change(Action.USER_CREATE, user, [f"角色 {user.role}", f"单位 {user.unit}",
+            _audit_change("user.create", user, [f"角色 {user.role}", f"单位 {user.unit}",
                                                 f"本人身份 {'已登记' if own else '未登记'}"
                                                 f"{'（含姓名+出生日期）' if person else ''}",
                                                 f"亲属 {len(user.relative_hmacs)} 人"], pending)
             session.commit()
         except AccountError as exc:
             session.rollback()
-            _audit_refusal(Action.USER_CREATE, form.get("username", "").strip(), exc)
+            _audit_refusal("user.create", form.get("username", "").strip(), exc)
             flash(f"未创建：{exc}", "error")
             return render_template("admin_user_form.html", user=None, form=form, roles=list(Role),
                                    role_labels=ROLE_LABELS), 400
@@ -173,11 +172,11 @@ def edit_user(user_id: int):
                              relative_hmacs=[*user.relative_hmacs, *relatives])
                 changes.append(f"自我回避身份更新（亲属共 {len(user.relative_hmacs)} 人）")
             if changes:
-                _audit_change(Action.USER_UPDATE, user, changes, pending)
+                _audit_change("user.update", user, changes, pending)
             session.commit()
         except AccountError as exc:
             session.rollback()
-            _audit_refusal(Action.USER_UPDATE, user.username, exc)
+            _audit_refusal("user.update", user.username, exc)
             flash(f"未保存：{exc}", "error")
             return render_template("admin_user_form.html", user=user, form=form, roles=list(Role),
                                    role_labels=ROLE_LABELS), 400
@@ -298,7 +297,7 @@ def lift_throttle():
         return redirect(url_for("admin.throttles"))
     label = f"{throttle.SCOPE_LABELS[row.scope]} {row.username or ''} {row.client_addr or ''}".strip()
     record_event(request_actor(), Event(
-        action=Action.THROTTLE_LIFT, outcome="allowed",
+        action="auth.throttle_lift", outcome="allowed",
         filters={"target": row.username, "scope": row.scope, "client_addr": row.client_addr,
                  "failures": row.failures}), session=session)
     session.commit()

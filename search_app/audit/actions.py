@@ -37,9 +37,6 @@ class Action(StrEnum):
     CLI_REOCR = "cli.reocr"
     CLI_ROTATE_KEYS = "cli.rotate_keys"
     CLI_DEMO = "cli.demo"
-    BACKUP_CREATE = "backup.create"  # flask backup, or beat's scheduled backup
-    BACKUP_RESTORE = "backup.restore"
-    CLI_REINDEX = "cli.reindex"
     AUDIT_VIEW = "audit.view"
     AUDIT_USER_VIEW = "audit.user_view"
     AUDIT_ANOMALIES = "audit.anomalies"
@@ -70,9 +67,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.USER_REJECT_CHANGE: "驳回账号变更", Action.USER_ISSUE_TOKEN: "签发 API 令牌",
     Action.CLI_ENSURE_INDEX: "命令行：建立索引", Action.CLI_INGEST: "命令行：导入",
     Action.CLI_REOCR: "命令行：重新 OCR", Action.CLI_ROTATE_KEYS: "命令行：轮换密钥",
-    Action.CLI_DEMO: "命令行：演示数据",
-    Action.BACKUP_CREATE: "备份", Action.BACKUP_RESTORE: "从备份恢复",
-    Action.CLI_REINDEX: "命令行：重建索引", Action.AUDIT_VIEW: "查阅审计日志",
+    Action.CLI_DEMO: "命令行：演示数据", Action.AUDIT_VIEW: "查阅审计日志",
     Action.AUDIT_USER_VIEW: "查阅用户活动", Action.AUDIT_ANOMALIES: "查阅异常提示",
     Action.AUDIT_EXPORT: "导出审计日志", Action.AUDIT_ALERT: "哈希链告警",
     Action.INGEST_JOB_STARTED: "开始导入", Action.INGEST_PAGE_REVIEWED: "OCR 复核",

@@ -12,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from search_app.audit.actions import READ_ACTIONS
-from search_app.audit.actions import Action
 
 KIND_LABELS = {"burst": "短时间大量查询", "off_hours": "非工作时间查询",
                "lookups": "大量精确查找", "lookup_refused": "精确查找超限被拒",
@@ -63,7 +62,7 @@ def find_anomalies(records: Iterable[Any], cfg: Mapping[str, Any]) -> list[Flag]
     flags: list[Flag] = []
     for rec in sorted(records, key=lambda r: r.seq):
         by_user[rec.username].append(rec)
-        if rec.action == Action.AUDIT_ALERT:
+        if rec.action == "audit.alert":
             flags.append(Flag("chain", rec.username, rec.reason, rec.ts, [rec.seq]))
     for user, recs in by_user.items():
         reads = [r for r in recs if r.action in READ_ACTIONS and r.outcome == "allowed"]
@@ -77,7 +76,7 @@ def find_anomalies(records: Iterable[Any], cfg: Mapping[str, Any]) -> list[Flag]
                               late[0].ts, [r.seq for r in late]))
         per_day: dict[str, dict[str, int]] = defaultdict(dict)
         for r in recs:
-            if r.action == Action.PII_LOOKUP and r.outcome == "allowed":
+            if r.action == "pii.lookup" and r.outcome == "allowed":
                 per_day[f"{_local(r.ts, tz):%Y-%m-%d}"].setdefault(
                     (r.filters or {}).get("value_hmac", ""), r.seq)
         for day, values in sorted(per_day.items()):
@@ -85,7 +84,7 @@ def find_anomalies(records: Iterable[Any], cfg: Mapping[str, Any]) -> list[Flag]
                 seqs = sorted(values.values())
                 flags.append(Flag("lookups", user, f"{day} 精确查找了 {len(values)} 个不同的值",
                                   next(r.ts for r in recs if r.seq == seqs[0]), seqs))
-        over = [r for r in recs if r.action == Action.PII_LOOKUP and r.outcome == "denied"
+        over = [r for r in recs if r.action == "pii.lookup" and r.outcome == "denied"
                 and (r.reason or "").startswith(LOOKUP_LIMIT_REASON)]
         if over:
             flags.append(Flag("lookup_refused", user, f"{len(over)} 次精确查找因超过每日上限被拒绝",

@@ -21,7 +21,7 @@ from flask import current_app
 from indexer.pipeline import find_pii
 from indexer.redact import redact
 from indexer.types import ArchiveMeta
-from indexer.vocab import PII_KINDS
+from search_app.config import UNMASK_FIELDS
 from search_app.crypto import vault_from_config
 
 HMAC_CHARS = 16  # as lookup_pii's value_hmac: enough to tell values apart, useless to invert
@@ -52,7 +52,7 @@ def candidate_hmacs(typed: str) -> list[str]:
     if not typed:
         return []
     found = {value_hmac(m.kind, m.value) for m in find_pii(typed, _NO_META)}
-    found |= {value_hmac(kind, typed) for kind in PII_KINDS}
+    found |= {value_hmac(kind, typed) for kind in UNMASK_FIELDS}
     return sorted(found)
 
 

@@ -33,7 +33,6 @@ from search_app.ops import count_audit
 from search_app.audit.redaction import scrub
 from search_app.db import fresh_session
 from search_app.timeutil import utcnow
-from search_app.audit.actions import Action
 
 GENESIS = "0" * 64
 _HASHED = ("seq", "ts", "user_id", "username", "role", "action", "outcome", "reason", "purpose",
@@ -153,14 +152,12 @@ def record_event(actor: Actor, event: Event, *, session: Session | None = None) 
 
 def _append(session: Session, actor: Actor, event: Event, *, commit: bool) -> AuditRecord:
     check_action(event.action)  # an undeclared name is a bug: refuse before anything is written
-    # Taking the head's write lock first serialises concurrent writers on both SQLite and
-    # PostgreSQL; RETURNING reads the head in the same statement (one round trip, not two).
-    head = session.execute(update(AuditHead).where(AuditHead.id == 1)
-                           .values(last_seq=AuditHead.last_seq)
-                           .returning(AuditHead.last_seq, AuditHead.last_hash)
-                           .execution_options(synchronize_session=False)).first()
-    if head is None:  # migration 0001 creates the head; its absence means tampering
+    # Taking the head's write lock first serialises concurrent writers on both SQLite and PostgreSQL.
+    locked = session.execute(update(AuditHead).where(AuditHead.id == 1)
+                             .values(last_seq=AuditHead.last_seq)).rowcount
+    if not locked:  # migration 0001 creates the head; its absence means tampering
         raise AuditWriteError("audit chain head is missing; run `flask audit-verify`")
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
     rec = AuditRecord(
         seq=head.last_seq + 1, ts=utcnow(), user_id=actor.user_id, username=actor.username,
         role=actor.role, client_addr=actor.client_addr, action=event.action,
@@ -172,10 +169,8 @@ def _append(session: Session, actor: Actor, event: Event, *, commit: bool) -> Au
     rec.filters = json.loads(_canonical(rec.filters))
     key = chain_key()
     rec.hash = record_hash(rec.prev_hash, _values(rec), key)
+    head.last_seq, head.last_hash, head.mac = rec.seq, rec.hash, head_mac(key, rec.seq, rec.hash)
     session.add(rec)
-    session.execute(update(AuditHead).where(AuditHead.id == 1)
-                    .values(last_seq=rec.seq, last_hash=rec.hash,
-                            mac=head_mac(key, rec.seq, rec.hash)))
     if commit:
         session.commit()
     else:
@@ -244,7 +239,7 @@ def verify_and_alert(session: Session) -> ChainReport:
     report = verify_chain(session)
     if not report.ok:
         record_event(Actor(None, "system", "system"),
-                     Event(action=Action.AUDIT_ALERT, outcome="error",
+                     Event(action="audit.alert", outcome="error",
                            reason="审计哈希链校验失败：" + "；".join(report.problems)[:1500],
                            result_count=report.records))
     return report

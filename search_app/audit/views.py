@@ -21,7 +21,6 @@ from search_app.csvsafe import csv_text
 from search_app.db import get_session
 from search_app.permissions import Permission, requires
 from search_app.timeutil import local_day_start, local_time, utcnow
-from search_app.audit.actions import Action
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 bp.add_app_template_filter(action_label, "action_label")
@@ -113,7 +112,7 @@ def match():
 @requires(Permission.AUDIT_READ)
 def log():
     units = sorted({u for (u,) in get_session().execute(select(User.unit)) if u})
-    return _render("audit.html", args=_args(), action=Action.AUDIT_VIEW, units=units)
+    return _render("audit.html", args=_args(), action="audit.view", units=units)
 
 
 @bp.route("/users/<username>")
@@ -129,7 +128,7 @@ def user_activity(username: str):
                              .where(AuditRecord.ts >= utcnow() - timedelta(days=30))).scalars()
     flags = find_anomalies(recent, current_app.config)
     return _render("audit_user.html", args={**_args(), "username": username},
-                   action=Action.AUDIT_USER_VIEW, person=user, summary=summary, user_flags=flags,
+                   action="audit.user_view", person=user, summary=summary, user_flags=flags,
                    kind_labels=KIND_LABELS)
 
 
@@ -140,7 +139,7 @@ def anomalies():
     recs = get_session().execute(select(AuditRecord)
                                  .where(AuditRecord.ts >= utcnow() - timedelta(days=days))).scalars()
     flags = find_anomalies(recs, current_app.config)
-    record_event(request_actor(), Event(action=Action.AUDIT_ANOMALIES, outcome="allowed",
+    record_event(request_actor(), Event(action="audit.anomalies", outcome="allowed",
                                         result_count=len(flags), filters={"days": days}))
     return render_template("audit_anomalies.html", flags=flags, days=days, cfg=current_app.config)
 
@@ -152,10 +151,10 @@ def export():
     try:
         stmt = _filtered(args)
     except FilterError as exc:
-        record_event(request_actor(), Event(action=Action.AUDIT_EXPORT, outcome="denied", reason=str(exc), filters=args))
+        record_event(request_actor(), Event(action="audit.export", outcome="denied", reason=str(exc), filters=args))
         return Response(f"{exc}\n", status=400, mimetype="text/plain")
     rows = get_session().execute(stmt.order_by(AuditRecord.seq)).scalars().all()
-    rec = record_event(request_actor(), Event(action=Action.AUDIT_EXPORT, outcome="allowed",
+    rec = record_event(request_actor(), Event(action="audit.export", outcome="allowed",
                                               result_count=len(rows), filters=args))
     body = csv_text([CSV_COLUMNS, *([local_time(r.ts, "%Y-%m-%d %H:%M:%S") if c == "ts" else
                                      ",".join(r.returned_ids) if c == "returned_ids" else

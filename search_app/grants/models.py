@@ -6,15 +6,12 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from search_app.accounts.models import User
-from indexer.vocab import SECOND_APPROVAL_LEVEL
+from search_app.config import SECOND_APPROVAL_LEVEL
 from search_app.db import Base
 from search_app.timeutil import local_time, utcnow
 
 
 PENDING = ("pending", "pending_second")
-STATUS_LABELS = {"pending": "待审批", "pending_second": "待第二审批人复核", "active": "已批准",
-                 "denied": "已驳回", "lapsed": "逾期未审批", "withdrawn": "已撤回",
-                 "revoked": "已撤销"}
 # App servers' clocks may differ by a moment: a grant approved on one node is usable on another
 # whose clock is slightly behind, rather than refused as "not yet valid".
 CLOCK_SKEW = timedelta(seconds=5)
@@ -83,8 +80,7 @@ class Grant(Base):
             return f"授权申请 {self.request_no} 已由申请人撤回"
         if self.status == "revoked":
             return f"授权 {self.ref} 已被撤销" + (f"：{self.decision_reason}" if self.decision_reason else "")
-        if self.valid_from is None or self.valid_until is None:  # active without a period: refuse
-            return f"授权 {self.ref} 没有记录有效期，不能使用，请联系审批人"
+        assert self.valid_from is not None and self.valid_until is not None
         if now + CLOCK_SKEW < self.valid_from:
             return f"授权 {self.ref} 尚未生效（{local_time(self.valid_from)} 起）"
         if now >= self.valid_until:

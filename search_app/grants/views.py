@@ -6,9 +6,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from indexer.vocab import CATEGORIES, CLASSIFICATION_LEVELS, LEVEL_NAMES
-from indexer.vocab import PII_KINDS as UNMASK_FIELDS
+from indexer.vocab import LEVEL_NAMES
+
 from search_app.audit.service import client_addr
+from search_app.config import CATEGORIES, CLASSIFICATION_LEVELS, UNMASK_FIELDS
 from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.grants.services import (STATUS_LABELS, GrantError, Request, Scope, actor_of,

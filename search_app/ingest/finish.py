@@ -115,6 +115,6 @@ def drop_vanished_pages(session: Session, archive_no: str, pages_total: int) -> 
         # searchable, so the file must not be reported finished.
         real = [e for e in errors if e.get("delete", {}).get("status") != 404]
         if real:
-            raise RuntimeError(f"{archive_no} 已不存在的 {len(real)} 页未能从索引删除，仍可被检索，"
-                               f"文件不能完成：{real[:3]}")
+            raise RuntimeError(f"{len(real)} stale pages of {archive_no} could not be deleted "
+                               f"from the index: {real[:3]}")
     return len(stale)

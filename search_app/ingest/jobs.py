@@ -30,9 +30,6 @@ def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
     """
     if rows is None:
         rows = parse_manifest(manifest)  # ManifestError: the whole manifest is unreadable
-    if queue:
-        from search_app.ops import require_queue
-        require_queue()  # QueueUnavailable: refused before any row is written
     # creating the index is index administration (`flask ensure-index`, the admin identity);
     # the web process that queues an upload holds only the reader
     require_index(reader() if queue else writer(), alias())
@@ -84,8 +81,7 @@ def wait_for_job(job_id: int, *, echo: Callable[[str], None] = print, timeout: f
         session = get_session()
         session.expire_all()
         progress = job_progress(session, job_id)
-        if progress is None:
-            raise LookupError(f"导入任务 {job_id} 不存在")
+        assert progress is not None
         done = progress.files_done + progress.files_failed
         pct = 100 * done // max(progress.files_total, 1)
         line = (f"[{'#' * (pct // 5):<20}] {pct:3d}%  files {done}/{progress.files_total}  "

@@ -80,8 +80,8 @@ def store_redacted_image(prepared: PreparedPage, did: str) -> str | None:
     if prepared.view_image is None:
         return None
     buf = io.BytesIO()
-    # zlib level 1: on a 1240x1754 view of a 300-dpi A4 scan (2026-12-01, loaded machine) 0.16 s
-    # and 1.27 MB against optimize=True's 1.48 s and 1.10 MB; a scan's grain compresses poorly.
+    # zlib level 1: measured on an A4 view (bench/ocr_bench.py profile) about 9x faster to encode
+    # than optimize=True for ~15 % more bytes; a scan's grain compresses poorly at any level.
     redact_image(prepared.view_image, prepared.pii_boxes).save(buf, format="PNG", compress_level=1)
     return blob_store().put_page_image(did, buf.getvalue())
 

@@ -99,20 +99,13 @@ def new():
                                kept=kept), 400
 
     from search_app.ingest.jobs import start_job
-    from search_app.ops import QueueUnavailable
 
-    if check.manifest is None:  # check.ok without a manifest would be a bug in the check
-        abort(500, description="导入清单未通过检查，任务未启动")
-    try:
-        job = start_job(check.manifest, base_dir=batch, created_by=current_user.username, queue=True,
-                        rows=check.rows, locate=lambda name: uploads.scan_path(batch, name),
-                        confirm_metadata_change=request.form.get("confirm_metadata_change") == "on",
-                        actor=request_actor())
-    except QueueUnavailable as exc:
-        check.errors.append(str(exc))
-        return render_template("ingest_new.html", check=check, batch_id=batch.name,
-                               kept=uploads.scans_in(batch)), 503
-    record_event(request_actor(), Event(action=Action.INGEST_JOB_STARTED, outcome="allowed",
+    assert check.manifest is not None
+    job = start_job(check.manifest, base_dir=batch, created_by=current_user.username, queue=True,
+                    rows=check.rows, locate=lambda name: uploads.scan_path(batch, name),
+                    confirm_metadata_change=request.form.get("confirm_metadata_change") == "on",
+                    actor=request_actor())
+    record_event(request_actor(), Event(action="ingest.job_started", outcome="allowed",
                                         result_count=len(job.files),
                                         filters={"job_id": job.id, "batch": batch.name}))
     flash(f"导入任务 {job.id} 已开始：{len(job.files)} 个文件已排队", "info")
@@ -198,7 +191,7 @@ def mark_reviewed():
         return redirect(url_for("ingest.review"))
     # Audit first (fail closed): if the record cannot be written, the review is not stored.
     record_event(request_actor(), Event(
-        action=Action.INGEST_PAGE_REVIEWED, outcome="allowed",
+        action="ingest.page_reviewed", outcome="allowed",
         filters={"doc_id": doc_id, "ocr_confidence": page.ocr_confidence,
                  "threshold": current_app.config["OCR_REVIEW_THRESHOLD"]}))
     session.execute(update(PageSecret).where(PageSecret.doc_id == doc_id).values(

@@ -31,12 +31,10 @@ from search_app.search._choke import (Found, ReadDenied, ReadFailed, ScopedIndex
                                       guarded_read)
 from search_app.search._lookup_budget import lookup_budget_refusal
 from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
-from search_app.search._hits import (FileHit, SearchHit, facets_of, flat_run, grouped_run,
-                                     or_relaxed, redact_hit)
+from search_app.search._hits import FileHit, SearchHit, facets_of, grouped_run, redact_hit
 from search_app.search._refine import chips, refinements
-from search_app.search._query import GROUPS, RESULT_FIELDS, SORTS
+from search_app.search._query import GROUPS, RESULT_FIELDS, SORTS, build_query
 from search_app.search._signed import mint_image_token, open_image_token, view_record_purpose
-from search_app.audit.actions import Action
 
 FILE_PAGES_SHOWN = 3  # best pages shown under each file of a grouped search
 
@@ -61,8 +59,6 @@ class SearchOutcome:
     files: list[FileHit] = field(default_factory=list)
     chips: list[dict[str, Any]] = field(default_factory=list)  # {label, without}: removable
     refine: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> value -> query
-    relaxed: bool = False  # nothing matched the quoted phrases exactly: one-slip matches shown
-    total_exact: bool = True  # False: `total` is a lower bound (TOTAL_HITS_CAP or more)
 
 
 @dataclass
@@ -87,6 +83,14 @@ def _parsed(query: str, sort: str, group: str = "page"):
     return parse(query)
 
 
+def _run_search(parsed, offset: int, size: int, sort: str):
+    def run(grant: Grant, index: ScopedIndex) -> Found:
+        resp = index.search(build_query(parsed, offset=offset, size=size, sort=sort))
+        raw = resp["hits"]["hits"]
+        return Found(resp, [h["_id"] for h in raw], resp["hits"]["total"]["value"])
+    return run
+
+
 def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, page: int = 1,
                  page_size: int | None = None, sort: str = "relevance", group: str = "page",
                  client_addr: str = "") -> SearchOutcome:
@@ -96,14 +100,11 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
     page_size = page_size or current_app.config["SEARCH_PAGE_SIZE"]
     page = max(1, min(page, 10_000 // max(page_size, 1)))
     offset = (page - 1) * page_size
-
-    def make(q):
-        return (grouped_run(q, offset=offset, size=page_size, sort=sort, per_file=FILE_PAGES_SHOWN)
-                if group == "file" else flat_run(q, offset, page_size, sort))
-    run = or_relaxed(parsed, make)
+    run = (grouped_run(parsed, offset=offset, size=page_size, sort=sort, per_file=FILE_PAGES_SHOWN)
+           if group == "file" else _run_search(parsed, offset, page_size, sort))
     filters = {"page": page, "sort": sort, **({"group": group} if group != "page" else {})}
     grant, found, rec = guarded_read(
-        user=user, grant_id=grant_id, purpose=purpose, action=Action.SEARCH, client_addr=client_addr,
+        user=user, grant_id=grant_id, purpose=purpose, action="search", client_addr=client_addr,
         query=query, filters=filters, run=run)
     common = dict(query=query, total=found.total, page=page, page_size=page_size,
                   approval_ref=grant.ref, grant_id=grant.id, audit_seq=rec.seq,
@@ -115,9 +116,7 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
         files, facets = [], facets_of(found.payload)
         hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(hits=hits, files=files, facets=facets, chips=chips(query),
-                         refine=refinements(query, facets),
-                         relaxed=bool(found.extra.get("relaxed")),
-                         total_exact=not found.extra.get("total_at_least"), **common)
+                         refine=refinements(query, facets), **common)
 
 
 def export_results(*, user: User, grant_id: int | None, purpose: str, query: str,
@@ -126,9 +125,9 @@ def export_results(*, user: User, grant_id: int | None, purpose: str, query: str
     parsed = _parsed(query, sort)
     size = current_app.config["EXPORT_MAX_ROWS"]
     grant, found, rec = guarded_read(
-        user=user, grant_id=grant_id, purpose=purpose, action=Action.EXPORT, client_addr=client_addr,
+        user=user, grant_id=grant_id, purpose=purpose, action="export", client_addr=client_addr,
         query=query, filters={"max_rows": size, "sort": sort},
-        run=flat_run(parsed, 0, size, sort))
+        run=_run_search(parsed, 0, size, sort))
     hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(query=query, total=found.total, page=1, page_size=size, hits=hits,
                          facets={}, approval_ref=grant.ref, grant_id=grant.id,
@@ -158,7 +157,7 @@ def _page_view(grant: Grant, source: dict[str, Any], rec, text: str, unmasked: l
 def view_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
               client_addr: str = "") -> PageView:
     grant, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
-                                     action=Action.PAGE_VIEW, client_addr=client_addr, query=doc_id,
+                                     action="page.view", client_addr=client_addr, query=doc_id,
                                      run=_fetch_page(doc_id))
     return _page_view(grant, found.payload, rec, found.payload.get("text_display", ""), [])
 
@@ -189,7 +188,7 @@ def unmask_page(*, user: User, grant_id: int | None, purpose: str, doc_id: str,
         return found
 
     grant, found, rec = guarded_read(user=user, grant_id=grant_id, purpose=purpose,
-                                     action=Action.PAGE_UNMASK, client_addr=client_addr, query=doc_id,
+                                     action="page.unmask", client_addr=client_addr, query=doc_id,
                                      grant_check=allowed, run=run)
     source, text, shown = found.payload
     return _page_view(grant, source, rec, text, shown)
@@ -224,7 +223,7 @@ def page_image(*, user: User, token: str, doc_id: str, viewer: str, client_addr:
         return found
 
     _, found, rec = guarded_read(user=user, grant_id=claims.grant_id if claims else None,
-                                 purpose=purpose, action=Action.PAGE_IMAGE, client_addr=client_addr,
+                                 purpose=purpose, action="page.image", client_addr=client_addr,
                                  query=doc_id, link_check=link_refusal or None, run=run)
     img = found.payload
     if max(img.size) > cap:  # stored before VIEW_MAX_EDGE_PX: within cap² pixels, scale it
@@ -331,7 +330,7 @@ def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, val
 
     masked = mask_value(kind, norm) if kind in LOOKUP_KINDS and norm else ""
     grant, found, rec = guarded_read(
-        user=user, grant_id=grant_id, purpose=purpose, action=Action.PII_LOOKUP,
+        user=user, grant_id=grant_id, purpose=purpose, action="pii.lookup",
         client_addr=client_addr, query=f"{LOOKUP_KINDS.get(kind, kind)}：{masked}",
         filters={"kind": kind, "value_hmac": digest[:16]}, precheck=precheck,
         grant_check=allowed, run=run)

@@ -49,8 +49,7 @@ def make_client(config: Mapping[str, Any], identity: str) -> OpenSearch:
                       http_auth=(config[f"{prefix}_USER"], config[f"{prefix}_PASSWORD"]),
                       use_ssl=True, verify_certs=True, ssl_show_warn=True,
                       ca_certs=config["OPENSEARCH_CA_CERTS"] or None,
-                      timeout=config["OPENSEARCH_TIMEOUT"],
-                      max_retries=config.get("OPENSEARCH_RETRIES", 1),
+                      timeout=config["OPENSEARCH_TIMEOUT"], max_retries=2,
                       retry_on_timeout=True, http_compress=True)
 
 

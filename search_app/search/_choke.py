@@ -71,28 +71,20 @@ class ScopedIndex:
     def search(self, body: dict[str, Any]) -> dict[str, Any]:
         """Page documents only: a file-level document is never a page (no `ids` look-up, hit
         or facet of a page read can be one)."""
-        return reader().search(index=alias(), body=scoped_body(self._permission, body))
+        return self._run(body, {"must_not": [{"exists": {"field": "doc_kind"}}]})
 
     def search_files(self, body: dict[str, Any]) -> dict[str, Any]:
         """File-level documents only (the grouped search), under the same permission filter."""
-        return reader().search(index=alias(),
-                               body=scoped_body(self._permission, body, files=True))
+        return self._run(body, {"filter": [{"term": {"doc_kind": FILE_KIND}}]})
 
-
-def scoped_body(permission: dict[str, Any], body: dict[str, Any], *,
-                files: bool = False) -> dict[str, Any]:
-    """`body` with its query wrapped: the permission filter as a required (non-scoring, cached)
-    clause, and only page documents, or with `files` only file-level documents. Pure, so the
-    search bench sends the engine exactly what a guarded read sends."""
-    scoped = dict(body)
-    inner = scoped.pop("query", {"match_all": {}})
-    clause: dict[str, Any] = {"must": [inner], "filter": [permission]}
-    if files:
-        clause["filter"].append({"term": {"doc_kind": FILE_KIND}})
-    else:
-        clause["must_not"] = [{"exists": {"field": "doc_kind"}}]
-    scoped["query"] = {"bool": clause}
-    return scoped
+    def _run(self, body: dict[str, Any], kind: dict[str, Any]) -> dict[str, Any]:
+        scoped = dict(body)
+        inner = scoped.pop("query", {"match_all": {}})
+        clause = {"must": [inner], "filter": [self._permission, *kind.get("filter", [])]}
+        if "must_not" in kind:
+            clause["must_not"] = kind["must_not"]
+        scoped["query"] = {"bool": clause}
+        return reader().search(index=alias(), body=scoped)
 
 
 def reader_identity(user: User) -> ReaderIdentity:

@@ -11,7 +11,7 @@ from typing import Any
 from search_app.search._choke import Found, ScopedIndex
 from search_app.search._parse import Query
 from search_app.search._query import (FILE_FIELDS, RESULT_FIELDS, build_file_pages_query,
-                                      build_file_query, build_query, relaxed)
+                                      build_file_query)
 
 
 @dataclass
@@ -80,32 +80,5 @@ def grouped_run(q: Query, *, offset: int, size: int, sort: str, per_file: int):
         shown = [d for f in files for d in f.doc_ids]
         found = Found((files, facets_of(resp), max(total, len(files))), shown, max(total, len(files)))
         found.extra = {"group": "file", "files": [f.archive_no for f in files]}
-        return found
-    return run
-
-
-def flat_run(parsed: Query, offset: int, size: int, sort: str):
-    """The `run` of a page-by-page search."""
-    def run(grant, index: ScopedIndex) -> Found:
-        resp = index.search(build_query(parsed, offset=offset, size=size, sort=sort))
-        raw = resp["hits"]["hits"]
-        found = Found(resp, [h["_id"] for h in raw], resp["hits"]["total"]["value"])
-        if resp["hits"]["total"].get("relation") == "gte":  # at least TOTAL_HITS_CAP
-            found.extra = {"total_at_least": True}
-        return found
-    return run
-
-
-def or_relaxed(parsed: Query, make):
-    """Run the query; if it found nothing and has long quoted phrases, run it again with one
-    OCR slip allowed in them (within the same read: one audit record, which says so)."""
-    exact, loose = make(parsed), relaxed(parsed)
-
-    def run(grant, index: ScopedIndex) -> Found:
-        found = exact(grant, index)
-        if found.total == 0 and loose is not None:
-            near = make(loose)(grant, index)
-            if near.total:
-                found, near.extra = near, {**near.extra, "relaxed": True}
         return found
     return run

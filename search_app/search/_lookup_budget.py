@@ -17,7 +17,6 @@ from search_app.audit.anomalies import LOOKUP_LIMIT_REASON
 from search_app.audit.models import AuditRecord
 from search_app.db import fresh_session
 from search_app.grants.models import Grant
-from search_app.audit.actions import Action
 
 
 def _day_start_utc(tz: ZoneInfo) -> datetime:
@@ -31,7 +30,7 @@ def values_looked_up_today(grant: Grant) -> set[str]:
     # this reader committed since, which would undercount the budget.
     with fresh_session() as session:
         rows = session.execute(
-            select(AuditRecord.filters).where(AuditRecord.action == Action.PII_LOOKUP,
+            select(AuditRecord.filters).where(AuditRecord.action == "pii.lookup",
                                               AuditRecord.outcome == "allowed",
                                               AuditRecord.grant_id == grant.id,
                                               AuditRecord.ts >= since)).scalars().all()

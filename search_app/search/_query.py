@@ -19,8 +19,8 @@ from typing import Any
 from indexer.tokenize import pretokenized
 from search_app.search._parse import MAX_QUERY_CHARS, YEAR, Filter, Query, Term, parse
 
-__all__ = ["TOTAL_HITS_CAP", "RESULT_FIELDS", "FILE_FIELDS", "FACETS", "MAX_QUERY_CHARS", "SORTS",
-           "GROUPS", "build_query", "build_file_query", "build_file_pages_query", "parse", "relaxed"]
+__all__ = ["RESULT_FIELDS", "FILE_FIELDS", "FACETS", "MAX_QUERY_CHARS", "SORTS", "GROUPS",
+           "build_query", "build_file_query", "build_file_pages_query", "parse"]
 
 # Fields a hit may show. Keyed hashes (pii_hmac, subject_hmac) never leave the service.
 RESULT_FIELDS = ["doc_id", "archive_no", "title", "category", "unit", "year", "classification",
@@ -29,10 +29,6 @@ FILE_FIELDS = ["doc_id", "archive_no", "title", "category", "unit", "year", "cla
                "page_count"]
 GROUPS = {"page": "按页", "file": "按案卷"}
 FACETS = {"category": "category", "unit": "unit", "year": "year", "classification": "classification"}
-# Hits are counted exactly up to this many (the deepest a reader can page, max_result_window):
-# beyond it the total is a lower bound ("10000+"). Counting every match exactly cost about a
-# fifth of the engine time of a common word's search in bench/search_bench.py --ablation.
-TOTAL_HITS_CAP = 10_000
 SORTS = {"relevance": "相关度", "year_desc": "年度（新→旧）", "year_asc": "年度（旧→新）",
          "archive_no": "档号"}
 _SORT_BODY: dict[str, list[Any]] = {
@@ -84,18 +80,6 @@ def match_clauses(term: Term) -> list[dict[str, Any]]:
         if YEAR.fullmatch(term.text):  # a bare 2023: the page text or the file's 年度
             out.append({"term": {"year": {"value": int(term.text), "boost": 2}}})
     return out
-
-
-def relaxed(q: Query) -> Query | None:
-    """`q` with its long quoted phrases matched with one OCR slip too, or None if it has none:
-    asked only when the exact query found nothing (the result says so), so a quoted phrase
-    keeps meaning "exactly this" whenever an exact page exists. Exclusions stay exact."""
-    def loosen(atom: Term | Filter) -> Term | Filter:
-        if isinstance(atom, Term) and atom.phrase and slip_variants(atom.text.replace(" ", "")):
-            return Term(atom.text.replace(" ", ""), phrase=False)
-        return atom
-    groups = [[loosen(a) for a in g] for g in q.groups]
-    return Query(groups=groups, excluded=list(q.excluded)) if groups != q.groups else None
 
 
 def term_clause(term: Term) -> dict[str, Any]:
@@ -177,7 +161,7 @@ def build_query(query: Query | str, *, offset: int, size: int,
     return {
         "from": offset,
         "size": size,
-        "track_total_hits": TOTAL_HITS_CAP,
+        "track_total_hits": True,
         "sort": _SORT_BODY.get(sort, _SORT_BODY["relevance"]),
         "_source": {"includes": RESULT_FIELDS},
         "query": query_clause(q),
@@ -193,7 +177,7 @@ def build_file_query(q: Query, *, offset: int, size: int, sort: str = "relevance
     return {
         "from": offset,
         "size": size,
-        "track_total_hits": False,  # files are counted by the cardinality of 档号 below
+        "track_total_hits": True,
         "sort": _FILE_SORT.get(sort, _FILE_SORT["relevance"]),
         "_source": {"includes": FILE_FIELDS},
         "query": query_clause(q),
