@@ -53,12 +53,7 @@ cl_configure_node() {  # the config directory of node N, from scratch each time 
   printf -- '-Xms%s\n-Xmx%s\n' "$CL_HEAP" "$CL_HEAP" > "$cfg/jvm.options.d/heap.options"
   install -m 600 "$CERTS_DIR/node.pem" "$CERTS_DIR/node.key" "$cfg/certs/"
   install -m 644 "$CERTS_DIR/ca.pem" "$cfg/certs/"
-  # the plugin's default files (audit.yml, ...) first, then our users and roles over them
-  cp -n "$HOME_DIR/config/opensearch-security/"*.yml "$cfg/opensearch-security/" 2>/dev/null || true
-  OPENSEARCH_WEB_PASSWORD="$(secret OPENSEARCH_WEB_PASSWORD)" \
-  OPENSEARCH_WORKER_PASSWORD="$(secret OPENSEARCH_WORKER_PASSWORD)" \
-  OPENSEARCH_ADMIN_PASSWORD="$(secret OPENSEARCH_ADMIN_PASSWORD)" \
-    "$PYTHON" scripts/engine_security.py config "$cfg/opensearch-security" --alias "$OS_INDEX" >/dev/null
+  cp -a "$CL_DIR/security/." "$cfg/opensearch-security/"
   for j in $(seq 1 "$CL_NODES"); do
     seeds="$seeds${seeds:+, }\"127.0.0.1:$(cl_transport "$j")\""
     managers="$managers${managers:+, }\"cluster-$j\""
@@ -99,6 +94,17 @@ YML
     chown -R "$OS_USER:" "$nd" "$CL_SNAPSHOTS"
   fi
   chmod 600 "$cfg"/opensearch-security/*.yml "$cfg/certs/node.key"
+}
+
+cl_security_files() {  # once for all nodes (bcrypt is slow on a busy machine)
+  local dir="$CL_DIR/security"
+  mkdir -p "$dir"; chmod 700 "$dir"
+  # the plugin's default files (audit.yml, ...) first, then our users and roles over them
+  cp -n "$HOME_DIR/config/opensearch-security/"*.yml "$dir/" 2>/dev/null || true
+  OPENSEARCH_WEB_PASSWORD="$(secret OPENSEARCH_WEB_PASSWORD)" \
+  OPENSEARCH_WORKER_PASSWORD="$(secret OPENSEARCH_WORKER_PASSWORD)" \
+  OPENSEARCH_ADMIN_PASSWORD="$(secret OPENSEARCH_ADMIN_PASSWORD)" \
+    "$PYTHON" scripts/engine_security.py config "$dir" --alias "$OS_INDEX" >/dev/null
 }
 
 cl_start_node() {
@@ -142,12 +148,25 @@ cluster_start() {
   (umask 077; "$PYTHON" scripts/engine_security.py certs "$CERTS_DIR" --hosts localhost,127.0.0.1)
   chmod 755 "$CERTS_DIR"; chmod 644 "$CERTS_DIR/ca.pem"
   mkdir -p "$CL_DIR"
-  local i
-  for i in $(seq 1 "$CL_NODES"); do cl_start_node "$i"; done
+  local i fresh=yes
+  for i in $(seq 1 "$CL_NODES"); do
+    [ -n "$(ls -A "$(cl_node_dir "$i")/data" 2>/dev/null)" ] && fresh=no
+  done
+  cl_security_files
+  # in parallel: `opensearch -d` returns only once its node has started
+  local pids=() failed=0 p
+  for i in $(seq 1 "$CL_NODES"); do cl_start_node "$i" & pids+=("$!"); done
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  [ "$failed" = 0 ] || { log "a cluster node failed to start"; exit 1; }
   cl_wait
-  # the nodes initialised their security index from the same files at first start; later
-  # changes (roles, rotated passwords) are applied like the local node's
-  OS_PORT="$(cl_http 1)" SECADMIN_LOG="$(cl_node_dir 1)/logs/securityadmin.out" apply_security_from "$(cl_node_dir 1)/config/opensearch-security"
+  local cfg; cfg="$(cl_node_dir 1)/config/opensearch-security"
+  if [ "$fresh" = yes ]; then
+    # a new cluster initialised its security index from exactly these files: nothing to apply
+    echo "$(cat "$cfg/.archive-inputs.sha256")" > "$SECRETS_DIR/security.applied.$(cl_http 1)"
+    chmod 600 "$SECRETS_DIR/security.applied.$(cl_http 1)"
+  fi
+  # later changes (roles, rotated passwords) are applied like the local node's
+  OS_PORT="$(cl_http 1)" SECADMIN_LOG="$(cl_node_dir 1)/logs/securityadmin.out" apply_security_from "$cfg"
 }
 
 cluster_stop() {  # all nodes, or node N only; only processes started from our pid files
