@@ -1,6 +1,7 @@
 """Redis down while a records manager uploads a batch: the batch is held (job and file rows kept,
-a clear message), and picked up by itself when Redis returns, with nobody visiting a page: beat
-(every INGEST_HELD_RETRY_S) sends the held files' tasks, the real worker ingests them.
+a clear message), and picked up by itself when Redis returns: with nobody visiting a page, beat
+(every INGEST_HELD_RETRY_S) sends the held files' tasks; without beat, the uploader's job page
+does; the real worker ingests them.
 
 The Redis here is the test's own redis-server on a free port (password required, like the
 shared one), stopped and started again by the test; the shared Redis is never touched."""
@@ -77,13 +78,15 @@ def private_redis(tmp_path):
     server.stop()
 
 
-def _start_worker(settings: dict, log_path: Path, schedule: Path) -> subprocess.Popen:
-    """A real worker with beat embedded, on the test's Redis, beat's held-ingest retry every 2 s."""
+def _start_worker(settings: dict, log_path: Path, schedule: Path | None) -> subprocess.Popen:
+    """A real worker on the test's Redis; with `schedule`, beat embedded, its held-ingest retry
+    every 2 s."""
     env = {**os.environ, **{k: str(v) for k, v in settings.items() if k in setting_names()},
            "OMP_THREAD_LIMIT": "1", "INGEST_HELD_RETRY_S": "2"}
     log = log_path.open("w+")
+    beat = ["--beat", f"--schedule={schedule}"] if schedule else []
     proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers.worker", "worker",
-                             "--beat", f"--schedule={schedule}", "--concurrency=1",
+                             *beat, "--concurrency=1",
                              "--loglevel=INFO", "--without-gossip", "--without-mingle",
                              "-n", f"held-{os.getpid()}@localhost"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -113,11 +116,15 @@ def _files(job_id: int) -> list[IngestFile]:
                                 .order_by(IngestFile.id)).scalars())
 
 
+@pytest.mark.parametrize("picker", ["beat", "job page"])
 def test_an_upload_held_while_redis_is_down_is_ingested_when_redis_returns(
-        settings, ctx, make_user, private_redis, tmp_path):
+        picker, settings, ctx, make_user, private_redis, tmp_path):
+    """beat: nobody visits a page, beat's retry sends the held files. job page: no beat at all,
+    the uploader's job page (it polls progress.json) sends them."""
     own = {**settings, "REDIS_URL": private_redis.url}
     app = create_app(own)  # the session's database and index, the test's own Redis
-    worker = _start_worker(own, tmp_path / "worker.log", tmp_path / "beat-schedule")
+    worker = _start_worker(own, tmp_path / "worker.log",
+                           tmp_path / "beat-schedule" if picker == "beat" else None)
     try:
         user = make_user("system_admin")
         client = app.test_client()
@@ -141,12 +148,15 @@ def test_an_upload_held_while_redis_is_down_is_ingested_when_redis_returns(
         assert "等待任务队列恢复" in page
 
         time.sleep(3)  # beat ticks while Redis is down: nothing is lost, nothing half-sent
+        assert client.get(f"/ingest/jobs/{job_id}/progress.json").get_json()["files"][0]["state"] == "held"
         assert [f.state for f in _files(job_id)] == ["held"]
 
         private_redis.start()  # same port and password, empty: nothing had been queued
         returned = time.monotonic()
         deadline = returned + 150
         while time.monotonic() < deadline:
+            if picker == "job page":
+                assert client.get(f"/ingest/jobs/{job_id}/progress.json").status_code == 200
             files = _files(job_id)
             if all(f.state in ("done", "failed") for f in files):
                 break
@@ -155,7 +165,7 @@ def test_an_upload_held_while_redis_is_down_is_ingested_when_redis_returns(
         assert [(f.state, f.error) for f in files] == [("done", "")], (
             f"the held batch was not ingested {took:.0f} s after Redis returned: "
             f"{[(f.state, f.error) for f in files]}\n{(tmp_path / 'worker.log').read_text()[-3000:]}")
-        print(f"\nheld batch ingested {took:.1f} s after Redis returned")
+        print(f"\nheld batch ingested {took:.1f} s after Redis returned (picked up by the {picker})")
     finally:
         _stop_worker(worker)
         app.extensions["db_engine"].dispose()
