@@ -22,7 +22,7 @@ from search_app import create_app
 from search_app.accounts.services import issue_api_token
 from search_app.db import get_session
 from search_app.migrations import upgrade
-from search_app.search._backend import drop_alias_and_indices, ensure_index, make_client
+from search_app.search._backend import drop_alias_and_indices, make_client
 from search_app.search._choke import PartialResults, complete
 from tests.conftest import fresh_database, meta
 
@@ -67,7 +67,9 @@ def cluster_app(cluster, settings, tmp_path):
         app = create_app(own)
         upgrade(url)
         admin = make_client(app.config, "admin")
-        ensure_index(admin, own["OPENSEARCH_INDEX"], replicas=app.config["OPENSEARCH_REPLICAS"])
+        with app.app_context():  # what operations run: `flask ensure-index`, OPENSEARCH_REPLICAS=1
+            done = app.test_cli_runner().invoke(args=["ensure-index"])
+        assert done.exit_code == 0, done.output
         try:
             yield app
         finally:
