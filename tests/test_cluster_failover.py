@@ -4,7 +4,8 @@ SIGKILL while a thread searches through the app: every answer is either the comp
 Chinese JSON 503, never a partial result shown as complete; ingest goes on while the node is
 down; after it returns nothing indexed is missing, on either node's copy.
 
-Also the choke point's check of partial answers, as an attacker's engine would send them (unit)."""
+Also the choke point's check of partial answers, against the shapes an engine answers with when
+shards fail or time out (unit, no engine)."""
 from __future__ import annotations
 
 import json

@@ -50,12 +50,12 @@ def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
     job = create_job(session, source=str(manifest), created_by=created_by, rows=rows,
                      base_dir=base_dir, locate=locate,
                      confirm_metadata_change=confirm_metadata_change, actor=actor)
-    file_ids = [f.id for f in job.files if f.state == "queued"]
     if queue:
         for f in job.files:
             if f.state == "queued":
                 f.state = HELD
     session.commit()
+    file_ids = [f.id for f in job.files if f.state == (HELD if queue else "queued")]
     if queue:
         release_held(file_ids)
         session.expire_all()  # the caller reads the states release_held committed
