@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Local single-node OpenSearch, secured, for development and tests.
 #   scripts/opensearch.sh install|start|stop|status
+#   scripts/opensearch.sh cluster-start|cluster-stop [N]|cluster-status|cluster-pid N|cluster-env
+#     (a separate secured 2-node cluster on ports 9201/9202 and 9301/9302: scripts/opensearch_cluster.sh)
 # The distribution zip and the security plugin come from Maven Central through `mvn
 # dependency:copy` into a cache outside git; the node runs as a dedicated non-root system user,
 # bound to 127.0.0.1, with a fixed heap, TLS on HTTP and transport (a private CA made here) and
@@ -46,7 +48,7 @@ mvn_fetch() {  # mvn_fetch ARTIFACT FILE
   [ -s "$CACHE/$file" ] || { log "download failed: $CACHE/$file missing"; exit 1; }
 }
 
-do_install() {
+install_distribution() {  # the distribution and the security plugin, no configuration
   mvn_fetch "org.opensearch.distribution.integ-test-zip:opensearch:$OS_VERSION:zip" "opensearch-$OS_VERSION.zip"
   mvn_fetch "org.opensearch.plugin:opensearch-security:$SECURITY_VERSION:zip" "opensearch-security-$SECURITY_VERSION.zip"
   mkdir -p "$BASE"
@@ -64,6 +66,10 @@ do_install() {
       "file://$CACHE/opensearch-security-$SECURITY_VERSION.zip" > "$LOG_DIR/plugin-install.out" 2>&1 \
       || { cat "$LOG_DIR/plugin-install.out" >&2; log "plugin install failed"; exit 1; }
   fi
+}
+
+do_install() {
+  install_distribution
   configure
 }
 
@@ -131,7 +137,11 @@ YML
 # they differ from what was last applied (roles changed by a new version, rotated passwords).
 # At the very first start the node initialised the index from the same files itself.
 apply_security() {
-  local cfg="$HOME_DIR/config/opensearch-security" applied="$SECRETS_DIR/security.applied.$OS_PORT"
+  apply_security_from "$HOME_DIR/config/opensearch-security"
+}
+
+apply_security_from() {  # the node at $OS_PORT, from the YAML files in directory $1
+  local cfg="$1" applied="$SECRETS_DIR/security.applied.$OS_PORT"
   local want; want="$(cat "$cfg/.archive-inputs.sha256")"
   if [ -f "$applied" ] && [ "$(cat "$applied")" = "$want" ]; then return 0; fi
   log "applying the security configuration (users, roles) with securityadmin.sh"
@@ -142,9 +152,9 @@ apply_security() {
   if ! run_as_os_user env OPENSEARCH_JAVA_HOME="$(java_home)" JAVA_HOME="$(java_home)" \
       bash "$HOME_DIR/plugins/opensearch-security/tools/securityadmin.sh" \
       -cd "$cfg" -icl -nhnv -h 127.0.0.1 -p "$OS_PORT" \
-      -cacert "$tmp/ca.pem" -cert "$tmp/admin.pem" -key "$tmp/admin.key" > "$LOG_DIR/securityadmin.out" 2>&1; then
-    rm -rf "$tmp"; tail -n 20 "$LOG_DIR/securityadmin.out" >&2
-    log "securityadmin.sh failed (log: $LOG_DIR/securityadmin.out)"; exit 1
+      -cacert "$tmp/ca.pem" -cert "$tmp/admin.pem" -key "$tmp/admin.key" > "${SECADMIN_LOG:-$LOG_DIR/securityadmin.out}" 2>&1; then
+    rm -rf "$tmp"; tail -n 20 "${SECADMIN_LOG:-$LOG_DIR/securityadmin.out}" >&2
+    log "securityadmin.sh failed (log: ${SECADMIN_LOG:-$LOG_DIR/securityadmin.out})"; exit 1
   fi
   rm -rf "$tmp"
   echo "$want" > "$applied"; chmod 600 "$applied"
@@ -192,8 +202,9 @@ start() {
 
 running_pid() {
   if [ -s "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then cat "$PID_FILE"; return; fi
-  # no usable pid file (e.g. removed during a failed start): find the node by its home directory
-  pgrep -f "opensearch.path.home=$HOME_DIR( |$)" | head -n 1 || true
+  # no usable pid file (e.g. removed during a failed start): find the node by its config
+  # directory (the cluster's nodes share the home directory, never this config directory)
+  pgrep -f "opensearch.path.conf=$HOME_DIR/config( |$)" | head -n 1 || true
 }
 
 stop() {
@@ -224,7 +235,10 @@ local_env() {
   done
   # `flask backup` has the engine snapshot into this directory (the node's path.repo)
   set_local_env BACKUP_SNAPSHOT_DIR "$SNAPSHOT_DIR"
+  set_local_env OPENSEARCH_REPLICAS 0  # one node holds no replica (cluster-env sets 1)
 }
+
+. scripts/opensearch_cluster.sh
 
 case "${1:-}" in
   install) do_install; local_env ;;
@@ -233,5 +247,10 @@ case "${1:-}" in
   status) status ;;
   # after editing roles or rotating a password in $SECRETS_ENV (docs/security.md)
   apply-security) configure; apply_security; local_env ;;
-  *) echo "usage: $0 install|start|stop|status|apply-security" >&2; exit 2 ;;
+  cluster-start) cluster_start ;;
+  cluster-stop) cluster_stop "${2:-}" ;;
+  cluster-status) cluster_status ;;
+  cluster-pid) cl_pid "${2:?usage: $0 cluster-pid N}" ;;
+  cluster-env) cluster_env ;;
+  *) echo "usage: $0 install|start|stop|status|apply-security|cluster-start|cluster-stop [N]|cluster-status|cluster-pid N|cluster-env" >&2; exit 2 ;;
 esac

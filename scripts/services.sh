@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Local Redis, OpenSearch, PostgreSQL and one Celery worker:
-#   scripts/services.sh start|backends|postgres|stop|status
+# Local Redis, OpenSearch, PostgreSQL, one Celery worker with beat and one `ops` worker:
+#   scripts/services.sh start|backends|postgres|cluster|cluster-stop|stop|status
+# `cluster` starts a separate secured 2-node OpenSearch cluster (ports 9201/9202, transport
+# 9301/9302; scripts/opensearch_cluster.sh) beside the local node, for cluster and fail-over work;
+# `cluster-stop` stops only its nodes. Neither touches the local node on 9200.
 # Both backends require authentication (docs/security.md): Redis a password generated on first
 # start (requirepass), OpenSearch its security plugin. Each start writes the app's connection
 # settings (URLs, CA, credentials) into this checkout's var/local.env (0600).
@@ -112,6 +115,24 @@ worker_start() {
   echo "[worker] did not report ready; see var/log/worker.log" >&2; tail -20 var/log/worker.log >&2; exit 1
 }
 
+# The `ops` queue (scheduled backups: beat queues them there when BACKUP_INTERVAL_HOURS > 0) is
+# taken only by a worker that holds the engine's admin identity (snapshots); the ingest worker
+# above holds none. One process, one task at a time.
+ops_worker_start() {
+  if [ -s var/run/ops-worker.pid ] && kill -0 "$(cat var/run/ops-worker.pid)" 2>/dev/null; then
+    echo "[ops-worker] already running"; return
+  fi
+  set -a; . var/local.env; set +a
+  nohup env -u OPENSEARCH_WORKER_PASSWORD .venv/bin/celery -A workers.worker worker -Q ops \
+    --concurrency 1 --hostname "ops@%h" --loglevel=INFO --pidfile="$PWD/var/run/ops-worker.pid" \
+    > var/log/ops-worker.log 2>&1 &
+  for _ in $(seq 1 60); do
+    grep -q "ready" var/log/ops-worker.log 2>/dev/null && { echo "[ops-worker] started (log: var/log/ops-worker.log)"; return; }
+    sleep 0.5
+  done
+  echo "[ops-worker] did not report ready; see var/log/ops-worker.log" >&2; tail -20 var/log/ops-worker.log >&2; exit 1
+}
+
 stop_pidfile() {
   local name="$1" file="$2"
   if [ -s "$file" ] && kill -0 "$(cat "$file")" 2>/dev/null; then
@@ -130,14 +151,18 @@ case "${1:-}" in
   start)
     local_url "${REDIS_URL:-}" && redis_start
     local_url "${OPENSEARCH_URL:-}" && bash scripts/opensearch.sh start
-    worker_start ;;
+    worker_start
+    ops_worker_start ;;
   backends)  # the tests start their own worker, on their own Redis database
     local_url "${REDIS_URL:-}" && redis_start
     local_url "${OPENSEARCH_URL:-}" && bash scripts/opensearch.sh start
     postgres_start ;;
   postgres) postgres_start ;;
+  cluster) bash scripts/opensearch.sh cluster-start ;;
+  cluster-stop) bash scripts/opensearch.sh cluster-stop ;;
   stop)
     stop_pidfile worker var/run/worker.pid
+    stop_pidfile ops-worker var/run/ops-worker.pid
     if local_url "${REDIS_URL:-}"; then redis_stop; fi
     if local_url "${OPENSEARCH_URL:-}"; then bash scripts/opensearch.sh stop; fi
     if [ "$(id -u)" -eq 0 ] && command -v pg_lsclusters >/dev/null 2>&1; then
@@ -147,5 +172,5 @@ case "${1:-}" in
   status)
     rcli ping || true
     bash scripts/opensearch.sh status || true ;;
-  *) echo "usage: $0 start|backends|postgres|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|backends|postgres|cluster|cluster-stop|stop|status" >&2; exit 2 ;;
 esac

@@ -151,6 +151,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     # Page processes on one machine: the Celery worker's concurrency and the size of the
     # `flask ingest` (synchronous) process pool. "auto": the CPUs this process may run on.
     "WORKER_CONCURRENCY": ("processes", "auto"),
+    # Beat sends the tasks of ingest files held while Redis was down (search_app/ingest/held.py)
+    # this often; workers at start and the ingest pages on each visit do so too.
+    "INGEST_HELD_RETRY_S": ("int", 60),
     # Pages one page task (or one pool batch) processes in turn and indexes with one bulk request.
     "INGEST_BATCH_PAGES": ("int", 8),
     # Threads per Tesseract process (OMP_THREAD_LIMIT, set at start-up by init_process):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_ready
 from flask import Flask
 
 
@@ -29,6 +29,17 @@ def _warm_stages(**_kwargs: object) -> None:
     from search_app.ingest.pagework import warm_up
 
     warm_up()
+
+
+def _release_held(celery: Celery) -> None:
+    """A worker that starts (after Redis came back, say) asks for the held ingest files at once,
+    as a task (run by a pool process, never in the main process that forks the pool)."""
+    try:
+        celery.send_task("workers.tasks.release_held_ingest")
+    except Exception as exc:  # the broker went away again: beat asks later
+        import logging
+
+        logging.getLogger(__name__).warning("held ingest not asked for at start: %s", exc)
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -60,6 +71,8 @@ def celery_init_app(app: Flask) -> Celery:
                                        "schedule": 60.0 * app.config["AUDIT_CHECKPOINT_MINUTES"]},
             "expire-pending-requests": {"task": "workers.tasks.expire_pending_requests",
                                         "schedule": 3600.0},
+            "release-held-ingest": {"task": "workers.tasks.release_held_ingest",
+                                    "schedule": float(app.config["INGEST_HELD_RETRY_S"])},
         },
     )
     if app.config["BACKUP_INTERVAL_HOURS"]:
@@ -72,5 +85,7 @@ def celery_init_app(app: Flask) -> Celery:
         celery.conf.task_routes = {"workers.tasks.scheduled_backup": {"queue": "ops"}}
     celery.set_default()
     worker_init.connect(_warm_stages, weak=False, dispatch_uid="archive-search-warm-stages")
+    worker_ready.connect(lambda **_kw: _release_held(celery), weak=False,
+                         dispatch_uid="archive-search-release-held")
     app.extensions["celery"] = celery
     return celery

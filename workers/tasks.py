@@ -116,6 +116,15 @@ def reocr_page(self, archive_no: str, page_no: int | None = None) -> list[dict]:
 
 
 @shared_task
+def release_held_ingest() -> int:
+    """Beat, every INGEST_HELD_RETRY_S (and each worker at start): send the tasks of ingest files
+    held while Redis was down (search_app/ingest/held.py). Its own run proves Redis is back."""
+    from search_app.ingest.held import release_held
+
+    return release_held()
+
+
+@shared_task
 def verify_audit_chain() -> dict:
     """Scheduled by beat every AUDIT_VERIFY_MINUTES; writes an audit.alert record on a break."""
     from search_app.audit.service import verify_and_alert

@@ -10,6 +10,7 @@ from flask import current_app
 from indexer.manifest import ManifestRow, parse_manifest
 from search_app.audit.service import Actor
 from search_app.db import get_session
+from search_app.ingest.held import HELD, release_held
 from search_app.ingest.models import IngestJob
 from search_app.ingest.finish import finish_file, mark_page_failed
 from search_app.ingest.pool import run_in_pool
@@ -20,10 +21,15 @@ from search_app.search._backend import alias, reader, require_index, writer
 def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
               rows: list[ManifestRow] | None = None,
               locate: Callable[[str], Path] | None = None,
-              confirm_metadata_change: bool = False, actor: Actor | None = None) -> IngestJob:
+              confirm_metadata_change: bool = False, actor: Actor | None = None,
+              hold_if_queue_down: bool = False) -> IngestJob:
     """Create the job rows and commit, then hand the files to the worker (or run them here).
 
-    Tasks are queued only after the commit, so a worker never looks for a row that isn't there.
+    Tasks are queued only after the commit, so a worker never looks for a row that isn't there:
+    the files are committed `held` and released to the queue one by one (ingest.held), so a
+    broker that fails half-way leaves the rest held, to be picked up when it returns. With Redis
+    down at the start the job is refused (QueueUnavailable, nothing written) unless
+    `hold_if_queue_down` (the upload page: the batch is kept and starts by itself later).
     An upload batch passes its rows (read from its encrypted manifest) and `locate`, which maps
     a row's file name to its encrypted scan in the batch. A row that changes an existing 档号's
     access fields fails unless `confirm_metadata_change`.
@@ -31,8 +37,12 @@ def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
     if rows is None:
         rows = parse_manifest(manifest)  # ManifestError: the whole manifest is unreadable
     if queue:
-        from search_app.ops import require_queue
-        require_queue()  # QueueUnavailable: refused before any row is written
+        from search_app.ops import QueueUnavailable, require_queue
+        try:
+            require_queue()  # QueueUnavailable: refused before any row is written
+        except QueueUnavailable:
+            if not hold_if_queue_down:
+                raise
     # creating the index is index administration (`flask ensure-index`, the admin identity);
     # the web process that queues an upload holds only the reader
     require_index(reader() if queue else writer(), alias())
@@ -40,12 +50,15 @@ def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
     job = create_job(session, source=str(manifest), created_by=created_by, rows=rows,
                      base_dir=base_dir, locate=locate,
                      confirm_metadata_change=confirm_metadata_change, actor=actor)
-    session.commit()
-    file_ids = [f.id for f in job.files if f.state == "queued"]
     if queue:
-        from workers.tasks import ingest_file
-        for fid in file_ids:
-            ingest_file.delay(fid)
+        for f in job.files:
+            if f.state == "queued":
+                f.state = HELD
+    session.commit()
+    file_ids = [f.id for f in job.files if f.state == (HELD if queue else "queued")]
+    if queue:
+        release_held(file_ids)
+        session.expire_all()  # the caller reads the states release_held committed
     else:
         _run_here(file_ids)
     return job

@@ -31,7 +31,8 @@ class IngestFile(Base):
     path: Mapped[str] = mapped_column(Text)
     archive_no: Mapped[str] = mapped_column(String(128), default="")
     meta_ciphertext: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
-    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
+    # queued|running|done|failed, or held: committed, its task not sent yet (ingest.held)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
     error: Mapped[str] = mapped_column(Text, default="")
     sha256: Mapped[str] = mapped_column(String(64), default="")
     pages_total: Mapped[int] = mapped_column(Integer, default=0)

@@ -20,6 +20,7 @@ from search_app.audit.actions import Action
 from search_app.audit.service import Event, record_event, request_actor
 from search_app.db import get_session
 from search_app.ingest import uploads
+from search_app.ingest.held import HELD, held_count, release_held
 from search_app.ingest.models import IngestFile, IngestJob, PageSecret
 from search_app.ingest.service import job_progress
 from search_app.permissions import Permission, requires
@@ -28,7 +29,8 @@ from search_app.timeutil import utcnow
 bp = Blueprint("ingest", __name__, url_prefix="/ingest")
 JOBS_PER_PAGE = 50
 REVIEW_PER_PAGE = 100
-STATE_LABELS = {"queued": "排队中", "running": "处理中", "done": "完成", "failed": "失败"}
+STATE_LABELS = {"queued": "排队中", "running": "处理中", "done": "完成", "failed": "失败",
+                "held": "等待任务队列恢复"}
 
 
 def _upload_root() -> Path:
@@ -37,10 +39,12 @@ def _upload_root() -> Path:
 
 def _sweep() -> None:
     """Abandoned batches go on the next visit (no beat needed): batches untouched for
-    INGEST_BATCH_TTL_HOURS that no queued or running file still reads from."""
+    INGEST_BATCH_TTL_HOURS that no held, queued or running file still reads from. Held files
+    (Redis was down when they were submitted) are sent to the queue here too, once it answers."""
+    release_held()
     root = _upload_root()
     paths = get_session().execute(select(IngestFile.path).where(
-        IngestFile.state.in_(("queued", "running")),
+        IngestFile.state.in_((HELD, "queued", "running")),
         IngestFile.path.startswith(str(root) + "/"))).scalars()
     removed = uploads.sweep(root, max_age_hours=current_app.config["INGEST_BATCH_TTL_HOURS"],
                             active={Path(p).parent.name for p in paths})
@@ -107,15 +111,21 @@ def new():
         job = start_job(check.manifest, base_dir=batch, created_by=current_user.username, queue=True,
                         rows=check.rows, locate=lambda name: uploads.scan_path(batch, name),
                         confirm_metadata_change=request.form.get("confirm_metadata_change") == "on",
-                        actor=request_actor())
-    except QueueUnavailable as exc:
+                        actor=request_actor(), hold_if_queue_down=True)
+    except QueueUnavailable as exc:  # only if the hold itself could not be made
         check.errors.append(str(exc))
         return render_template("ingest_new.html", check=check, batch_id=batch.name,
                                kept=uploads.scans_in(batch)), 503
+    held = held_count(job.id)
     record_event(request_actor(), Event(action=Action.INGEST_JOB_STARTED, outcome="allowed",
                                         result_count=len(job.files),
-                                        filters={"job_id": job.id, "batch": batch.name}))
-    flash(f"导入任务 {job.id} 已开始：{len(job.files)} 个文件已排队", "info")
+                                        filters={"job_id": job.id, "batch": batch.name,
+                                                 "held": held}))
+    if held:
+        flash(f"任务队列（Redis）暂不可用：导入任务 {job.id} 已保存，{held} 个文件等待队列恢复后自动开始处理，"
+              "无需重新上传；检索不受影响", "warning")
+    else:
+        flash(f"导入任务 {job.id} 已开始：{len(job.files)} 个文件已排队", "info")
     return redirect(url_for("ingest.job", job_id=job.id))
 
 
@@ -129,6 +139,7 @@ def _file_rows(job_id: int) -> list[dict]:
 
 
 def _progress(job_id: int) -> dict:
+    release_held()  # the job page polls: a held job starts as soon as Redis answers
     session = get_session()
     session.expire_all()  # the worker commits from another process: read fresh rows
     progress = job_progress(session, job_id)

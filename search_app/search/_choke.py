@@ -43,6 +43,36 @@ class SearchUnavailable(RuntimeError):
     pass
 
 
+class PartialResults(SearchUnavailable):
+    """The engine answered without every shard (a node lost mid-query) or ran out of time: the
+    hits it has are not all there are, so the read is refused (audited as an error), never
+    shown as if complete."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def complete(resp: dict[str, Any]) -> dict[str, Any]:
+    """`resp` if every shard answered in time; PartialResults naming what is missing if not.
+    `allow_partial_search_results=false` makes the engine fail such a search itself; this
+    check holds even where it does not (a shard skipped, or a time-out inside a shard)."""
+    shards = resp.get("_shards") or {}
+    total, failed = shards.get("total", 0), shards.get("failed", 0)
+    answered = shards.get("successful", 0) + shards.get("skipped", 0)
+    if resp.get("timed_out"):
+        raise PartialResults("检索超时，只得到部分结果；为免以不完整的结果示人，本次查询未返回任何结果，"
+                             "请稍后再试")
+    if failed or answered < total:
+        raise PartialResults(f"检索集群有 {total - answered} 个分片未响应（共 {total} 个），只得到部分"
+                             "结果；为免以不完整的结果示人，本次查询未返回任何结果，请稍后再试")
+    return resp
+
+
+# every guarded search: a shard that cannot answer fails the whole search (no partial hits)
+_COMPLETE_ONLY = {"allow_partial_search_results": "false"}
+
+
 class ReadFailed(SearchUnavailable):
     """The stored content failed its integrity check (e.g. a ciphertext bound to another
     record): the read fails closed, is audited as an error, and the reason is shown."""
@@ -73,12 +103,13 @@ class ScopedIndex:
     def search(self, body: dict[str, Any]) -> dict[str, Any]:
         """Page documents only: a file-level document is never a page (no `ids` look-up, hit
         or facet of a page read can be one)."""
-        return reader().search(index=alias(), body=scoped_body(self._permission, body))
+        return complete(reader().search(index=alias(), body=scoped_body(self._permission, body),
+                                        params=_COMPLETE_ONLY))
 
     def search_files(self, body: dict[str, Any]) -> dict[str, Any]:
         """File-level documents only (the grouped search), under the same permission filter."""
-        return reader().search(index=alias(),
-                               body=scoped_body(self._permission, body, files=True))
+        return complete(reader().search(index=alias(), params=_COMPLETE_ONLY,
+                                        body=scoped_body(self._permission, body, files=True)))
 
 
 def scoped_body(permission: dict[str, Any], body: dict[str, Any], *,
@@ -129,7 +160,8 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
     cannot both pass it on the same count. It returns a refusal reason or None; keep it to a
     query or two, since every audit writer waits while it runs.
 
-    Only engine transport errors become SearchUnavailable (503); anything else — a ciphertext
+    Only engine transport errors and partial answers (PartialResults: a shard failed or the
+    search timed out) become SearchUnavailable (503); anything else — a ciphertext
     that fails authentication, a bug — is audited as an error and raised as it is, so it is not
     disguised as a busy engine."""
     actor = Actor(user.id, user.username, user.role, client_addr)
@@ -174,7 +206,7 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
         found = run(grant, ScopedIndex(permission_filter(grant, reader_identity(user))))
     except ReadDenied as exc:
         raise deny(exc.reason, grant.ref) from None
-    except ReadFailed as exc:
+    except (ReadFailed, PartialResults) as exc:
         record_event(actor, Event(outcome="error", reason=exc.reason[:500],
                                   filters=record_filters, **base))
         raise
