@@ -314,13 +314,23 @@ def measure_size(args, n_pages: int) -> None:
                                    threads=args.bulk_threads)
             client.indices.put_alias(index=index, name=alias)
             if args.reindex:
+                from bulk_profile import profile
+                from search_app.search._backend import index_body, make_client
                 from search_app.search.reindex import reindex
-                rep = reindex(client, alias, workers=args.bulk_threads, chunk=500)
+                bulk = make_client(app.config, "admin", http_compress=False)
+                raw = profile(bulk, index, index_body(), n_pages, threads=args.bulk_threads,
+                              variants=args.variants, table=table)
+                rep = reindex(bulk, alias, workers=args.bulk_threads)
                 index = rep.new_index
                 print(f"flask reindex path: {rep.documents:,} documents ({n_pages:,} pages) "
                       f"loaded at {rep.docs_per_second:.0f} documents/s = "
                       f"{n_pages / rep.load_seconds:.0f} pages/s, {rep.total_seconds:.0f} s with "
                       f"refresh and force-merge; load avg {load_avg()}", flush=True)
+                print(f"reindex ÷ engine raw bulk (same documents, same run): "
+                      f"{n_pages / rep.load_seconds / raw['pages_per_s']:.0%}; engine "
+                      f"{raw['cpu_ms_per_page']:.2f} CPU ms per page → {os.cpu_count()} cores "
+                      f"fully used index at most {os.cpu_count() * 1000 / raw['cpu_ms_per_page']:,.0f} "
+                      "pages/s", flush=True)
             stats = client.indices.stats(index=index, metric="store,docs")["indices"][index]
             size = stats["primaries"]["store"]["size_in_bytes"]
             docs = stats["primaries"]["docs"]["count"]
@@ -446,6 +456,8 @@ def main() -> int:
     ap.add_argument("--ablation", action="store_true")
     ap.add_argument("--reindex", action="store_true",
                     help="also rebuild the loaded index with search_app.search.reindex (pages/s)")
+    ap.add_argument("--variants", action="store_true",
+                    help="with --reindex: raw bulk per mapping variant (engine CPU per field)")
     ap.add_argument("--reads", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--keep", action="store_true", help="keep the index (and print its alias)")
     args = ap.parse_args()
