@@ -154,3 +154,32 @@ def profile(client: OpenSearch, index: str, index_body: dict[str, Any], n_pages:
     print(table(rows, ["stage", "s", "documents/s", "pages/s", "engine CPU ms/page",
                        "load avg"]))
     return out
+
+
+def store_secrets(session, vault, client: OpenSearch, index: str) -> int:
+    """A vault entry (PageSecret) for every page document of `index`, as ingest leaves it: the
+    page's text encrypted (the synthetic pages carry no unmasked PII, so their display text is
+    the stored text and the stored spans are empty) — what `reindex --reprepare` reads."""
+    from search_app.ingest.models import PageSecret
+    from search_app.ingest.secrets import encode_secret
+    from indexer.types import PreparedPage
+
+    n = 0
+    for d in read_sources(client, index):
+        src = d["_source"]
+        if src.get("doc_kind"):
+            continue
+        page = PreparedPage(page_no=src["page_no"], raw_text=src["text_display"],
+                            display_text=src["text_display"], search_text=src["text"],
+                            jieba_text=src["text_jieba"], pii=[], source=src["text_source"],
+                            confidence=src["ocr_confidence"])
+        session.add(PageSecret(doc_id=d["_id"], archive_no=src["archive_no"],
+                               page_no=src["page_no"], key_id=vault.current_key_id,
+                               ciphertext=vault.encrypt(encode_secret(page), aad=d["_id"].encode()),
+                               ocr_confidence=src["ocr_confidence"], pii_kinds=[],
+                               source_sha256=src["source_sha256"], text_source=src["text_source"]))
+        n += 1
+        if n % 2000 == 0:
+            session.commit()
+    session.commit()
+    return n
