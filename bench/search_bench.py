@@ -309,7 +309,11 @@ def measure_size(args, n_pages: int) -> None:
         index = create_versioned_index(client, alias)
         try:
             print(f"\n== {n_pages:,} pages  (index {index}; load avg {load_avg()})", flush=True)
-            t = search_corpus.load(client, index, n_pages, seed=args.seed,
+            from search_app.search._backend import make_client as _make
+            # no gzip for the load: level-9 compression of the bodies cost as much CPU as the
+            # engine's indexing (bench/bulk_profile.py)
+            t = search_corpus.load(_make(app.config, "admin", http_compress=False), index,
+                                   n_pages, seed=args.seed,
                                    blind_index=vault_from_config(app.config).blind_index,
                                    threads=args.bulk_threads)
             client.indices.put_alias(index=index, name=alias)
