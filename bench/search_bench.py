@@ -309,18 +309,54 @@ def measure_size(args, n_pages: int) -> None:
         index = create_versioned_index(client, alias)
         try:
             print(f"\n== {n_pages:,} pages  (index {index}; load avg {load_avg()})", flush=True)
-            t = search_corpus.load(client, index, n_pages, seed=args.seed,
+            from search_app.search._backend import make_client as _make
+            # no gzip for the load: level-9 compression of the bodies cost as much CPU as the
+            # engine's indexing (bench/bulk_profile.py)
+            t = search_corpus.load(_make(app.config, "admin", http_compress=False), index,
+                                   n_pages, seed=args.seed,
                                    blind_index=vault_from_config(app.config).blind_index,
                                    threads=args.bulk_threads)
             client.indices.put_alias(index=index, name=alias)
             if args.reindex:
+                from bulk_profile import profile
+                from search_app.search._backend import index_body, make_client
                 from search_app.search.reindex import reindex
-                rep = reindex(client, alias, workers=args.bulk_threads, chunk=500)
+                bulk = make_client(app.config, "admin", http_compress=False)
+                raw = None if args.reprepare else profile(
+                    bulk, index, index_body(), n_pages, threads=args.bulk_threads,
+                    variants=args.variants, table=table)
+                if args.reprepare:
+                    from bulk_profile import store_secrets
+                    from search_app.db import get_session as _session
+                    stored = store_secrets(_session(), vault_from_config(app.config), bulk, index)
+                    print(f"{stored:,} pages given a vault entry (PageSecret) for --reprepare",
+                          flush=True)
+                import resource
+                kids = lambda: (lambda r: r.ru_utime + r.ru_stime)(  # noqa: E731
+                    resource.getrusage(resource.RUSAGE_CHILDREN))
+                cpu0 = kids()
+                rep = reindex(bulk, alias, workers=args.bulk_threads,
+                              reprepare=(os.cpu_count() or 1) if args.reprepare else 0)
+                if rep.reprepared:
+                    r = rep.reprepared
+                    print(f"reindex --reprepare: text stages run again on {r.pages - r.copied:,} "
+                          f"pages in {os.cpu_count()} processes ({r.copied} copied as stored) at "
+                          f"{rep.pages_per_second:.0f} pages/s; the pool's CPU "
+                          f"{1000 * (kids() - cpu0) / max(r.pages, 1):.1f} ms per page → "
+                          f"{os.cpu_count()} dedicated cores re-prepare at most "
+                          f"{os.cpu_count() * r.pages / max(kids() - cpu0, 1e-9):.0f} pages/s; "
+                          f"load avg {load_avg()}", flush=True)
                 index = rep.new_index
                 print(f"flask reindex path: {rep.documents:,} documents ({n_pages:,} pages) "
                       f"loaded at {rep.docs_per_second:.0f} documents/s = "
                       f"{n_pages / rep.load_seconds:.0f} pages/s, {rep.total_seconds:.0f} s with "
                       f"refresh and force-merge; load avg {load_avg()}", flush=True)
+                if raw:
+                    print(f"reindex ÷ engine raw bulk (same documents, same run): "
+                          f"{n_pages / rep.load_seconds / raw['pages_per_s']:.0%}; engine "
+                          f"{raw['cpu_ms_per_page']:.2f} CPU ms per page → {os.cpu_count()} cores "
+                          f"fully used index at most {os.cpu_count() * 1000 / raw['cpu_ms_per_page']:,.0f} "
+                          "pages/s", flush=True)
             stats = client.indices.stats(index=index, metric="store,docs")["indices"][index]
             size = stats["primaries"]["store"]["size_in_bytes"]
             docs = stats["primaries"]["docs"]["count"]
@@ -446,6 +482,11 @@ def main() -> int:
     ap.add_argument("--ablation", action="store_true")
     ap.add_argument("--reindex", action="store_true",
                     help="also rebuild the loaded index with search_app.search.reindex (pages/s)")
+    ap.add_argument("--reprepare", action="store_true",
+                    help="with --reindex: give every page a vault entry and run reindex "
+                         "--reprepare (the text stages again, every core)")
+    ap.add_argument("--variants", action="store_true",
+                    help="with --reindex: raw bulk per mapping variant (engine CPU per field)")
     ap.add_argument("--reads", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--keep", action="store_true", help="keep the index (and print its alias)")
     args = ap.parse_args()

@@ -143,17 +143,20 @@ def load(client: OpenSearch, index: str, n_pages: int, *, seed: int, blind_index
     """Bulk-load n_pages (and their file documents) into `index` with refresh off; returns
     timings. The index is refreshed and force-merged to one segment per shard afterwards, as
     `flask reindex` leaves it."""
-    client.indices.put_settings(index=index, body={"index": {"refresh_interval": "-1"}})
+    client.indices.put_settings(index=index, body={"index": {
+        "refresh_interval": "-1", "translog": {"durability": "async"}}})
     started, done = time.monotonic(), 0
     for ok, item in helpers.parallel_bulk(client, actions(index, n_pages, seed=seed,
                                                           blind_index=blind_index),
                                           thread_count=threads, chunk_size=chunk,
-                                          raise_on_error=True, request_timeout=120):
+                                          max_chunk_bytes=10 << 20, raise_on_error=True,
+                                          request_timeout=120):
         done += 1
         if done % 20000 == 0:
             echo(f"  loaded {done} documents, {done / (time.monotonic() - started):.0f}/s")
     load_s = time.monotonic() - started
-    client.indices.put_settings(index=index, body={"index": {"refresh_interval": "1s"}})
+    client.indices.put_settings(index=index, body={"index": {
+        "refresh_interval": "1s", "translog": {"durability": "request"}}})
     client.indices.refresh(index=index, request_timeout=300)
     t = time.monotonic()
     client.indices.forcemerge(index=index, max_num_segments=1, request_timeout=1800)

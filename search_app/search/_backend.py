@@ -42,8 +42,12 @@ def init_app(app: Flask) -> None:
         if app.config[f"{IDENTITIES[who][0]}_PASSWORD"]}
 
 
-def make_client(config: Mapping[str, Any], identity: str) -> OpenSearch:
-    """A client for `identity` ("web", "worker" or "admin"): https, CA-verified, basic auth."""
+def make_client(config: Mapping[str, Any], identity: str, *,
+                http_compress: bool = True) -> OpenSearch:
+    """A client for `identity` ("web", "worker" or "admin"): https, CA-verified, basic auth.
+    `http_compress=False` for bulk loads: gzip (level 9) of the bodies costs the client about
+    as much CPU as the engine spends indexing them (bench/bulk_profile.py), for a link that is
+    usually loopback or a LAN."""
     prefix = IDENTITIES[identity][0]
     return OpenSearch(hosts=[u.strip() for u in config["OPENSEARCH_URL"].split(",") if u.strip()],
                       http_auth=(config[f"{prefix}_USER"], config[f"{prefix}_PASSWORD"]),
@@ -51,7 +55,7 @@ def make_client(config: Mapping[str, Any], identity: str) -> OpenSearch:
                       ca_certs=config["OPENSEARCH_CA_CERTS"] or None,
                       timeout=config["OPENSEARCH_TIMEOUT"],
                       max_retries=config.get("OPENSEARCH_RETRIES", 1),
-                      retry_on_timeout=True, http_compress=True)
+                      retry_on_timeout=True, http_compress=http_compress)
 
 
 def engine(identity: str) -> OpenSearch:

@@ -39,9 +39,9 @@ def redact_hit(hit: dict[str, Any]) -> SearchHit:
     here too, so a mapping change cannot widen what a hit shows."""
     source = {k: v for k, v in hit.get("_source", {}).items() if k in RESULT_FIELDS}
     hl = hit.get("highlight", {})
-    exact, by_pairs = hl.get("text.uni", []), hl.get("text", [])
+    exact = hl.get("text.uni", [])
     marked = [s for s in exact if "<mark>" in s]
-    snippets = [s.replace("</mark><mark>", "") for s in (marked or by_pairs or exact)]
+    snippets = [s.replace("</mark><mark>", "") for s in (marked or exact)]
     return SearchHit(doc_id=hit["_id"], fields=source, snippets=snippets, score=hit.get("_score"))
 
 

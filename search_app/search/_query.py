@@ -154,9 +154,10 @@ _HIGHLIGHT: dict[str, Any] = {
     "encoder": "html",
     "pre_tags": ["<mark>"],
     "post_tags": ["</mark>"],
+    # text.uni only: every match clause is on it (the `text` field itself is not indexed, see
+    # docs/scaling.md); a page matched by its title or 年度 alone gets the no-match excerpt
     "fields": {
         "text.uni": {"fragment_size": 90, "number_of_fragments": 3, "no_match_size": 90},
-        "text": {"fragment_size": 90, "number_of_fragments": 3},
     },
 }
 _FILE_SORT: dict[str, list[Any]] = {

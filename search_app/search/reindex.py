@@ -5,10 +5,12 @@ swap (warehouse's zero-downtime reindex).
 The stored prepared documents are the page and file-level documents of the index the alias
 points at now: they are the output of the text stages (redacted, folded, segmented), so a
 mapping or settings change (another analyzer, a dropped sub-field, more shards) rebuilds from
-them without decrypting or re-running anything, at bulk speed. (A detector or dictionary fix that
-changes the text itself goes through `flask reocr`/re-ingest, which re-run the text stages.)
+them without decrypting or re-running anything, at bulk speed. A detector or dictionary fix that
+changes the text itself: `reprepare=n` (`flask reindex --reprepare`) runs the text stages again
+on every page from the vault's text, in n processes (search_app/search/reprepare.py).
 
-During the load the new index has refresh off and no replicas; parallel bulk workers write it.
+During the load the new index has refresh off, an async translog and no replicas; parallel bulk
+workers write it (a client without gzip: `make_client(..., http_compress=False)`).
 Then: a catch-up pass for documents written to the old index meanwhile (ingested_at), refresh,
 the replicas the settings ask for, a force-merge, and the swap. Any error deletes the half-built
 index and re-raises: the old index keeps serving. A run that is killed (no chance to clean up)
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,10 +32,18 @@ from opensearchpy import OpenSearch, helpers
 
 from search_app.search._backend import (alias_exists, create_versioned_index, index_body,
                                         require_index, swap_alias)
+from search_app.search._files import refresh_file_docs
+from search_app.search.reprepare import Reprepare, ReprepareStats, resume_point
 
 __all__ = ["ReindexReport", "reindex", "unfinished"]
 
 CHECKPOINT_EVERY = 10  # bulk chunks between checkpoints in the new index's _meta
+CHUNK_BYTES = 10 << 20  # a bulk request holds at most `chunk` documents and this many bytes
+# While loading: no refresh, and the translog fsynced every few seconds instead of per bulk
+# request. An engine crash may then lose the last seconds of acknowledged writes, which the
+# checkpoint already counted: the document count check before the swap catches that (the run
+# fails, deletes the index, and is run again). Restored to per-request durability at the end.
+LOADING = {"refresh_interval": "-1", "translog": {"durability": "async"}}
 
 
 @dataclass
@@ -44,10 +55,18 @@ class ReindexReport:
     load_seconds: float
     total_seconds: float
     caught_up: int
+    pages: int = 0  # page documents in the new index (with reprepare: pages run this time)
+    reprepared: ReprepareStats | None = None
 
     @property
     def docs_per_second(self) -> float:
         return (self.documents - self.resumed_from) / max(self.load_seconds, 1e-9)
+
+    @property
+    def pages_per_second(self) -> float:
+        """Pages loaded per second (the run's share of them, when resumed)."""
+        done = self.documents - self.resumed_from
+        return self.pages * done / max(self.documents, 1) / max(self.load_seconds, 1e-9)
 
 
 def current_index(client: OpenSearch, alias: str) -> str:
@@ -115,7 +134,8 @@ def _load(client: OpenSearch, source: Iterator[dict[str, Any]], target: str, *, 
 
     done = 0
     for ok, item in helpers.parallel_bulk(client, actions(), thread_count=workers,
-                                          chunk_size=chunk, raise_on_error=False,
+                                          chunk_size=chunk, max_chunk_bytes=CHUNK_BYTES,
+                                          queue_size=max(4, 2 * workers), raise_on_error=False,
                                           raise_on_exception=True, request_timeout=120):
         if not ok and not _already_there(item):
             raise RuntimeError(f"新索引 {target} 拒绝了文档：{str(item)[:500]}")
@@ -129,12 +149,83 @@ def _load(client: OpenSearch, source: Iterator[dict[str, Any]], target: str, *, 
     return done
 
 
+def _fill(client: OpenSearch, alias: str, old: str, target: str, stages: Reprepare | None, *,
+          after: str | None, resumed: int, since: str, replicas: int, workers: int, chunk: int,
+          progress: Callable[[int], None] | None) -> tuple[int, float, int]:
+    """Load `target` from `old`, catch up, finish it and swap the alias to it (deleting it on
+    any error before the swap); (documents loaded, load seconds, documents caught up)."""
+    state = {"done": resumed, "chunks": 0}
+
+    def checkpoint(count: int, last: str) -> None:
+        total = resumed + count
+        if progress:
+            progress(total - state["done"])
+        state["done"] = total
+        state["chunks"] += 1
+        if state["chunks"] % CHECKPOINT_EVERY == 0:
+            _set_meta(client, target, state="loading", source=old, after=last, done=total,
+                      since=since)
+
+    def catch_up(when: str) -> int:
+        """Documents the ingest path wrote to the old index since `when`. Re-preparing, their
+        pages go through the text stages too (a worker may still run the old code) and the
+        file documents of their 档号 are rebuilt from all its pages in the new index."""
+        source = _source_docs(client, old, after=None, chunk=chunk, since=when)
+        if stages is None:
+            return _load(client, source, target, workers=workers, chunk=chunk,
+                         on_chunk=lambda n, last: None)
+        stages.touched.clear()
+        n = _load(client, stages.actions(source, files=False), target, workers=workers,
+                  chunk=chunk, on_chunk=lambda n, last: None)
+        for no in sorted(stages.touched):
+            refresh_file_docs(no, client=client, index=target)
+        return n
+
+    try:
+        t0 = time.monotonic()
+        source = _source_docs(client, old, chunk=chunk, op="create",
+                              after=resume_point(after) if stages else after)
+        loaded = _load(client, stages.actions(source) if stages else source, target,
+                       workers=workers, chunk=chunk, on_chunk=checkpoint)
+        load_s = time.monotonic() - t0
+        late = (datetime.now(UTC) - timedelta(seconds=1)).isoformat(timespec="seconds")
+        caught = catch_up(since)
+        client.indices.put_settings(index=target, body={"index": {
+            "refresh_interval": index_body()["settings"]["index"]["refresh_interval"],
+            "translog": {"durability": "request"}, "number_of_replicas": replicas}})
+        client.indices.refresh(index=target, request_timeout=600)
+        # re-prepared: the file documents are rebuilt, so the pages are what must all be there
+        pages_only = {"query": {"bool": {"must_not": [{"exists": {"field": "doc_kind"}}]}}}
+        want = client.count(index=old, body=pages_only if stages else None)["count"]
+        have = client.count(index=target, body=pages_only if stages else None)["count"]
+        if have != want:
+            raise RuntimeError(f"新索引 {target} 有 {have} 个文档，原索引 {old} 有 {want} 个")
+        # one segment, no deleted documents (a resumed load rewrote some): term statistics,
+        # hence scores and rankings, are those of an index loaded once; the merged segment is
+        # searched only after a refresh
+        client.indices.forcemerge(index=target, max_num_segments=1, request_timeout=3600)
+        client.indices.refresh(index=target, request_timeout=600)
+        client.cluster.health(index=target, wait_for_status="yellow" if replicas else "green",
+                              request_timeout=120)
+        _set_meta(client, target, state="done", source=old, after=None, done=have, since=since)
+        swap_alias(client, alias, target)
+    except Exception:  # not a kill (KeyboardInterrupt): that run leaves its index to resume
+        client.indices.delete(index=target, ignore_unavailable=True)
+        raise
+    # after the swap: writes that reached the old index between the catch-up and the swap
+    catch_up(late)
+    return loaded, load_s, caught
+
+
 def reindex(client: OpenSearch, alias: str, *, replicas: int = 0, workers: int = 2,
             chunk: int = 500, restart: bool = False, drop_old: bool = True,
-            progress: Callable[[int], None] | None = None) -> ReindexReport:
+            progress: Callable[[int], None] | None = None,
+            reprepare: int = 0) -> ReindexReport:
     """Rebuild the index behind `alias` (admin identity) and swap the alias to it; see the
     module docstring. `progress(n)` gets the number of documents written since its last call
-    (a progress bar), and may raise: that is an error like any other (the new index goes)."""
+    (a progress bar), and may raise: that is an error like any other (the new index goes).
+    `reprepare=n` runs the text stages again on every page, in n processes, from the vault's
+    text (search_app.search.reprepare; needs the app context of the database and keys)."""
     started = time.monotonic()
     old = current_index(client, alias)
     leftovers = unfinished(client, alias)
@@ -149,58 +240,26 @@ def reindex(client: OpenSearch, alias: str, *, replicas: int = 0, workers: int =
     if target is None:
         target = create_versioned_index(client, alias, replicas=0)
         since_s = since.isoformat(timespec="seconds")
-        client.indices.put_settings(index=target, body={"index": {"refresh_interval": "-1"}})
+        client.indices.put_settings(index=target, body={"index": LOADING})
         _set_meta(client, target, state="loading", source=old, after=None, done=0,
                   since=since_s)
     else:
         since_s = _meta(client, target).get("since") or since.isoformat(timespec="seconds")
-    try:
-        state = {"done": resumed, "chunks": 0}
-
-        def checkpoint(count: int, last: str) -> None:
-            total = resumed + count
-            if progress:
-                progress(total - state["done"])
-            state["done"] = total
-            state["chunks"] += 1
-            if state["chunks"] % CHECKPOINT_EVERY == 0:
-                _set_meta(client, target, state="loading", source=old, after=last, done=total,
-                          since=since_s)
-
-        t0 = time.monotonic()
-        loaded = _load(client, _source_docs(client, old, after=after, chunk=chunk, op="create"),
-                       target,
-                       workers=workers, chunk=chunk, on_chunk=checkpoint)
-        load_s = time.monotonic() - t0
-        # documents the ingest path wrote to the old index since the copy began
-        late = (datetime.now(UTC) - timedelta(seconds=1)).isoformat(timespec="seconds")
-        caught = _load(client, _source_docs(client, old, after=None, chunk=chunk, since=since_s),
-                       target, workers=workers, chunk=chunk, on_chunk=lambda n, last: None)
-        client.indices.put_settings(index=target, body={"index": {
-            "refresh_interval": index_body()["settings"]["index"]["refresh_interval"],
-            "number_of_replicas": replicas}})
-        client.indices.refresh(index=target, request_timeout=600)
-        want = client.count(index=old)["count"]
-        have = client.count(index=target)["count"]
-        if have != want:
-            raise RuntimeError(f"新索引 {target} 有 {have} 个文档，原索引 {old} 有 {want} 个")
-        # one segment, no deleted documents (a resumed load rewrote some): term statistics,
-        # hence scores and rankings, are those of an index loaded once; the merged segment is
-        # searched only after a refresh
-        client.indices.forcemerge(index=target, max_num_segments=1, request_timeout=3600)
-        client.indices.refresh(index=target, request_timeout=600)
-        client.cluster.health(index=target, wait_for_status="yellow" if replicas else "green",
-                              request_timeout=120)
-        _set_meta(client, target, state="done", source=old, after=None, done=have, since=since_s)
-        swap_alias(client, alias, target)
-    except Exception:
-        client.indices.delete(index=target, ignore_unavailable=True)
-        raise
-    # after the swap: writes that reached the old index between the catch-up and the swap
-    _load(client, _source_docs(client, old, after=None, chunk=chunk, since=late), target,
-          workers=workers, chunk=chunk, on_chunk=lambda n, last: None)
-    if drop_old and alias_exists(client, alias):
-        client.indices.delete(index=old, ignore_unavailable=True)
+    with ExitStack() as stack:
+        try:
+            stages = stack.enter_context(Reprepare(reprepare)) if reprepare else None
+        except Exception:
+            client.indices.delete(index=target, ignore_unavailable=True)
+            raise
+        loaded, load_s, caught = _fill(client, alias, old, target, stages, after=after,
+                                       resumed=resumed, since=since_s, replicas=replicas,
+                                       workers=workers, chunk=chunk, progress=progress)
+        if drop_old and alias_exists(client, alias):
+            client.indices.delete(index=old, ignore_unavailable=True)
+    pages_only = {"query": {"bool": {"must_not": [{"exists": {"field": "doc_kind"}}]}}}
     return ReindexReport(old_index=old, new_index=target, documents=resumed + loaded,
                          resumed_from=resumed, load_seconds=load_s,
-                         total_seconds=time.monotonic() - started, caught_up=caught)
+                         total_seconds=time.monotonic() - started, caught_up=caught,
+                         pages=(stages.stats.pages if stages else
+                                client.count(index=target, body=pages_only)["count"]),
+                         reprepared=stages.stats if stages else None)
