@@ -1,5 +1,5 @@
 """Orientation before OCR: a page fed sideways or upside down is turned upright (DA/T 31-2017
-§8.2 图像方向), with Tesseract's orientation and script detection (OSD, osd.traineddata).
+图像处理: 纠偏, 图像方向), with Tesseract's orientation and script detection (OSD, osd.traineddata).
 
 OSD is a Tesseract run of its own (measured 2026-12-01 on this loaded 2-core machine: 3-6 s a
 page, about half an upright page's OCR, and hardly less on a smaller sample: most of it is

@@ -1,4 +1,5 @@
-"""Digitisation quality checks of one page or file (DA/T 31-2017 §8 质量检查): pure functions.
+"""Digitisation quality checks of one page or file (DA/T 31-2017, 图像处理 and 数据质量检查): pure
+functions.
 
 What a records office checks on every scanned page before it accepts a batch: the image is the
 right way up, not blank, scanned at 200 dpi or more, not skewed beyond what deskew corrects, and
@@ -14,7 +15,7 @@ from PIL import Image
 
 from indexer.preprocess import otsu_threshold
 
-MIN_DPI = 200  # DA/T 31-2017 §7.5.3: 不低于 200 dpi for text pages (300 dpi recommended)
+MIN_DPI = 200  # DA/T 31-2017 档案扫描: resolution generally not under 200 dpi (300 for small or faint print)
 # A page is blank when under this share of its area (inside a 5 % margin, on a 1/4-size copy
 # that averages speckle away) is ink, and OCR read nothing with confidence. Measured 2026-12-01 on
 # A4 sheets at 300 dpi with paper tone, blur and 0.3-3 % speckle: a blank sheet 0.0, one short

@@ -1,4 +1,4 @@
-"""Acceptance statistics per batch (DA/T 31-2017 §9 验收): pages, decisions and findings."""
+"""Acceptance statistics per batch (DA/T 31-2017 数字化成果验收): pages, decisions and findings."""
 from __future__ import annotations
 
 from collections.abc import Iterable
