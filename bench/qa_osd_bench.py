@@ -1,12 +1,15 @@
 """What the orientation check costs (indexer.orient.upright_ocr), measured against the OCR path
 without it (preprocess + ocr_image, as page_text ran before), on the same realistic pages.
 
-    PYTHONPATH=. .venv/bin/python bench/qa_osd_bench.py [--pages 3]
+    PYTHONPATH=. .venv/bin/python bench/qa_osd_bench.py [--pages 3] [--overhead N]
 
 Pages: realistic A4 scans from tests/synth (`scanned_page`: 200/300 dpi, skew, paper tone, blur,
 speckle, PII). Upright pages are the common case and must cost (nearly) nothing extra: OSD only
 runs on a page that looks sideways or reads badly. Pages fed turned by 90° and 180° show what a
 rotated page costs and whether it ends up upright. One process, one Tesseract thread.
+`--overhead N` times only what the check adds to an upright page that reads well (the blank and
+sideways tests, numpy on a 1/4-size copy), against that page's preprocessing, on N pages: whole
+OCR timings on a shared loaded machine vary by more than that.
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # the benchmark's own process set-up
 
 from indexer.ocr import ocr_image  # noqa: E402
-from indexer.orient import upright_ocr  # noqa: E402
+from indexer.orient import sideways, upright_ocr  # noqa: E402
+from indexer.qa import ink_ratio  # noqa: E402
 from indexer.preprocess import DEFAULT_STEPS, preprocess  # noqa: E402
 from indexer.textview import fold_chars  # noqa: E402
 from tests.synth.scan import scanned_page  # noqa: E402
@@ -48,10 +52,31 @@ def _checked(img) -> tuple[float, str, object]:
     return time.monotonic() - t, text.text, qa
 
 
+def overhead(n: int) -> None:
+    print(f"{'page':>4} {'dpi':>4} {'preprocess s':>12} {'checks s':>9} {'share':>6}")
+    shares = []
+    for seed in range(1, n + 1):
+        page = scanned_page(seed)
+        t = time.monotonic()
+        pre = preprocess(page.image, steps=DEFAULT_STEPS)
+        pre_s = time.monotonic() - t
+        t = time.monotonic()
+        ink_ratio(pre.view), sideways(pre.image)
+        chk = time.monotonic() - t
+        shares.append(chk / pre_s)
+        print(f"{seed:>4} {page.dpi:>4} {pre_s:>12.3f} {chk:>9.3f} {chk / pre_s:>6.1%}")
+    print(f"checks cost a median {statistics.median(shares):.1%} of preprocessing alone "
+          "(OCR of the page takes several times longer still)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=3)
+    ap.add_argument("--overhead", type=int, default=0)
     args = ap.parse_args()
+    if args.overhead:
+        overhead(args.overhead)
+        return
     rows = []
     for seed in range(1, args.pages + 1):
         page = scanned_page(seed)
