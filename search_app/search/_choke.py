@@ -24,7 +24,7 @@ from search_app.audit.service import Actor, Event, record_event
 from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.grants.services import GrantDenied, resolve_grant
-from search_app.permissions import Permission, has_permission
+from search_app.permissions import Permission, has_permission, role_labels
 from search_app.search._backend import alias, reader
 from search_app.search._filter import ReaderIdentity, permission_filter
 
@@ -146,7 +146,7 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
 
     if not has_permission(user.role, permission):
         raise deny("您的角色不能查询档案" if permission == Permission.ARCHIVE_SEARCH
-                   else f"您的角色（{user.role}）没有此项权限：{permission.value}")
+                   else f"您的角色（{role_labels(user.role)}）没有此项权限：{permission.value}")
     if link_check:
         raise deny(link_check)
     if not purpose:
