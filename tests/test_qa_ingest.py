@@ -18,7 +18,7 @@ from search_app.db import get_session
 from search_app.ingest.models import IngestFile, PageSecret
 from search_app.ingest.secrets import decode_secret
 from search_app.qa.models import QaFile, QaPage
-from tests.conftest import meta
+from tests.conftest import login, meta
 from tests.synth import render_page
 from tests.synth.scan import scanned_page
 
@@ -124,7 +124,7 @@ def test_a_scan_under_200_dpi_is_flagged(ctx, ingest, tmp_path, fmt):
     assert row.low_dpi and row.dpi == pytest.approx(150, abs=2), (row.dpi, row.low_dpi)
 
 
-def test_page_count_against_the_manifest(ctx, ingest):
+def test_page_count_against_the_manifest(ctx, app, ingest, make_user):
     """页数 3 for a two-page scan is flagged on the file (and its job note); 页数 2 is not; a
     manifest without 页数 has nothing to compare."""
     pages = [render_page([f"第{i}页 户籍登记 页数核对"], dpi=300, seed=i) for i in (1, 2)]
@@ -143,3 +143,8 @@ def test_page_count_against_the_manifest(ctx, ingest):
     note = session.get(IngestFile, wrong.file_id).note
     assert "页数不符" in note, f"the job does not show the mismatch: {note!r}"
     assert np.all([r.pages_total == 2 for r in rows.values()])
+    client = app.test_client()
+    assert login(client, make_user("system_admin").username).status_code == 302
+    job_page = client.get(f"/ingest/jobs/{job_id}").get_data(as_text=True)
+    assert "页数不符：著录 3 页，扫描件实有 2 页" in job_page, "the job page does not flag the file"
+
