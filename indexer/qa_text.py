@@ -9,11 +9,12 @@ either destroy the personal data the archive holds or write a mask into it.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from indexer.pii import PiiMatch
 from indexer.redact import mask_value
+from indexer.types import Word
 
 
 class CorrectionRefused(ValueError):
@@ -82,3 +83,27 @@ def apply_correction(raw: str, matches: Sequence[PiiMatch], edited: str, *,
     for tag, i1, i2, j1, j2 in ops:
         out.append(raw[_raw_pos(segs, i1):_raw_pos(segs, i2)] if tag == "equal" else edited[j1:j2])
     return "".join(out)
+
+
+def realign_words(words: Sequence[Word], old_text: str, new_text: str) -> list[Word]:
+    """Word boxes whose offsets point into `old_text` (a fresh OCR of the page), moved to the
+    same words in `new_text` (the corrected text), so a span found only in the corrected text
+    can still be boxed on the image. Offsets inside a changed stretch move proportionally; a word
+    that cannot be placed keeps start=-1 (page_image then covers more, never less)."""
+    ops = SequenceMatcher(None, old_text, new_text, autojunk=False).get_opcodes()
+
+    def moved(p: int) -> int:
+        for _tag, i1, i2, j1, j2 in ops:
+            if i1 <= p < i2:
+                return j1 + (p - i1 if _tag == "equal" else (p - i1) * (j2 - j1) // (i2 - i1))
+        return -1
+
+    out = []
+    for w in words:
+        if w.start < 0 or w.end <= w.start:
+            out.append(w)
+            continue
+        start, last = moved(w.start), moved(w.end - 1)
+        out.append(replace(w, start=start, end=max(start, last) + 1) if start >= 0 and last >= 0
+                   else replace(w, start=-1, end=-1))
+    return out

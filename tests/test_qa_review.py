@@ -212,3 +212,37 @@ def test_review_screen_actions_and_batch_statistics(ctx, app, batch, scoped):
     assert (mine["pages"], mine["accepted"], mine["rescan"], mine["files"]) == (1, 1, 0, 1)
     assert mine["accepted_share"] == 1.0
     assert "验收统计" in client.get("/qa/stats").get_data(as_text=True)
+
+
+def test_a_correction_that_reveals_a_name_reboxes_the_image(ctx, ingest, scoped):
+    """An OCR-like slip (壬建华) hid a name from the detectors, so neither text nor image masked
+    it; the reviewer's correction (王建华) makes it a name: the text is masked and the stored image
+    is redacted again from the original, with the name boxed."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from search_app.ingest.service import blob_store
+
+    archive_no = f"QAX-{uuid.uuid4().hex[:6]}"
+    progress, job_id = ingest([meta(archive_no, pages=[[
+        "户口登记 经办人 壬建华 复核 本页质检图像重新遮盖测试", "登记日期 二〇一九年三月 承办单位 海淀分局"]])])
+    assert progress.files_failed == 0, progress.errors
+    doc_id = f"{archive_no}#p0001"
+    reviewer, scope = scoped([job_id])
+
+    def black(sha: str) -> int:
+        png = blob_store().get_page_image(doc_id, sha)
+        return int((np.asarray(Image.open(io.BytesIO(png)).convert("L")) < 8).sum())
+
+    old = get_session().get(PageSecret, doc_id).image_sha256
+    read = qa_view_page(user=reviewer, scope_id=scope.id, doc_id=doc_id)
+    assert "壬建华" in read.text
+    review.correct(user=reviewer, scope_id=scope.id, doc_id=doc_id,
+                   text=read.text.replace("壬建华", "王建华"))
+    get_session().expire_all()
+    new = get_session().get(PageSecret, doc_id).image_sha256
+    assert new and new != old, "the image was not redacted again after the name was revealed"
+    assert black(new) > black(old) + 200, "the revealed name is not boxed on the new image"
+    assert "王建华" not in qa_view_page(user=reviewer, scope_id=scope.id, doc_id=doc_id).text

@@ -94,3 +94,16 @@ def test_sideways_pages_are_told_apart_without_ocr():
     assert sideways(page.rotate(90, expand=True)) and sideways(page.rotate(270, expand=True))
     assert turn(page.rotate(90, expand=True), 90).size == page.size
     assert np.array_equal(np.asarray(turn(page.rotate(90, expand=True), 90)), np.asarray(page))
+
+
+def test_word_boxes_follow_the_corrected_text():
+    from indexer.qa_text import realign_words
+    from indexer.types import Word
+
+    old = "经办人 壬建华 复核"
+    new = "备注 经办人 王建华 复核"
+    words = [Word(t, 10 * i, 0, 10, 10, 90.0, old.index(t), old.index(t) + len(t))
+             for i, t in enumerate(("经办人", "壬建华", "复核"))]
+    moved = realign_words(words, old, new)
+    assert [new[w.start:w.end] for w in moved] == ["经办人", "王建华", "复核"]
+    assert realign_words([Word("x", 0, 0, 1, 1, 90.0)], old, new)[0].start == -1

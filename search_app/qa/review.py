@@ -8,11 +8,14 @@ any page, and the page's index document is overwritten only after the database c
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import current_app
 from sqlalchemy import select
 
-from indexer.pipeline import prepare
-from indexer.qa_text import CorrectionRefused, apply_correction
+from indexer.pages import load_page
+from indexer.pipeline import page_text, prepare
+from indexer.qa_text import CorrectionRefused, apply_correction, realign_words
 from indexer.types import ArchiveMeta, PageText
 from search_app import limits
 from search_app.accounts.models import User
@@ -21,7 +24,7 @@ from search_app.db import get_session
 from search_app.ingest.keep import index_documents, keep_page
 from search_app.ingest.models import IngestFile, PageSecret, PageVersion
 from search_app.ingest.reocr import reocr
-from search_app.ingest.service import file_meta
+from search_app.ingest.service import blob_store, file_meta, options_from_config
 from search_app.qa.models import QaPage
 from search_app.search._backend import alias, writer
 from search_app.search._choke import ReadDenied
@@ -124,6 +127,17 @@ def correct(*, user: User, scope_id: int | None, doc_id: str, text: str,
     return _store_correction(read, secret, outcome["raw"], user)
 
 
+def _reboxed(f: IngestFile, corrected: PageText) -> PageText:
+    """`corrected` with the page image and word boxes of the page read again from its stored
+    original (as ingest reads it), the boxes moved onto the corrected text."""
+    opts = options_from_config()
+    page = load_page(blob_store().get(f.sha256), corrected.page_no, dpi=opts.dpi,
+                     max_pixels=opts.max_pixels, view_max_edge=opts.view_max_edge)
+    fresh = page_text(page, opts)
+    return replace(corrected, words=realign_words(fresh.words, fresh.text, corrected.text),
+                   image=fresh.image, blackout=list(fresh.blackout))
+
+
 def _store_correction(read: QaPageRead, secret: PageSecret, new_raw: str, user: User) -> int:
     session = get_session()
     row = qa_row(read.doc_id)
@@ -133,11 +147,19 @@ def _store_correction(read: QaPageRead, secret: PageSecret, new_raw: str, user: 
                         .order_by(IngestFile.id.desc()).limit(1)).scalar_one()
     meta = ArchiveMeta(**file_meta(f))
     page_no = int(read.fields["page_no"])
-    prepared = prepare(PageText(page_no=page_no, text=new_raw, source="qa_corrected",
-                                confidence=secret.ocr_confidence), meta)
-    image = secret.image_sha256  # the image is not re-derived from a text edit
+    corrected = PageText(page_no=page_no, text=new_raw, source="qa_corrected",
+                         confidence=secret.ocr_confidence)
+    prepared = prepare(corrected, meta)
+    before = {(m.kind, m.value) for m in read.matches}
+    image = secret.image_sha256
+    if {(m.kind, m.value) for m in prepared.pii} - before:
+        # The corrected text names personal data the stored image does not box (an OCR slip
+        # hid a name from the detectors): the image is redacted again from the original.
+        prepared = prepare(_reboxed(f, corrected), meta)
+        image = None
     doc = keep_page(session, meta, prepared, f, reason="qa_correct")
-    secret.image_sha256 = image
+    if image is not None:  # a plain text fix: the stored redacted image stays as it was
+        secret.image_sha256 = image
     version = 1 + session.query(PageVersion).filter(PageVersion.doc_id == read.doc_id).count()
     if row is not None:
         row.text_version = version
