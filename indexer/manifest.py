@@ -20,7 +20,7 @@ ALIASES = {
     "category": ("category", "门类", "类别"), "unit": ("unit", "单位", "立档单位"),
     "year": ("year", "年度"), "classification": ("classification", "密级"),
     "file": ("file", "文件", "文件名"), "subject_name": ("subject_name", "当事人"),
-    "subject_id": ("subject_id", "当事人身份证号"),
+    "subject_id": ("subject_id", "当事人身份证号"), "page_count": ("page_count", "页数"),
 }
 REQUIRED = ("archive_no", "title", "category", "unit", "year", "classification", "file")
 
@@ -60,10 +60,14 @@ def _row(line: int, raw: dict[str, Any]) -> ManifestRow:
         year = int(r["year"])
     except ValueError:
         return ManifestRow(line, None, f"第 {line} 行年度“{r['year']}”不是数字", r["file"])
+    pages = r.get("page_count", "")
+    if pages and not (pages.isdigit() and int(pages) > 0):
+        return ManifestRow(line, None, f"第 {line} 行页数“{pages}”不是正整数", r["file"])
     meta = ArchiveMeta(archive_no=r["archive_no"], title=r["title"], category=r["category"],
                        unit=r["unit"], year=year, classification=r["classification"],
                        file=r["file"], subject_name=r.get("subject_name", ""),
-                       subject_id=r.get("subject_id", ""))
+                       subject_id=r.get("subject_id", ""),
+                       page_count=int(pages) if pages else None)
     return ManifestRow(line, meta, file=r["file"])
 
 

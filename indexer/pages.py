@@ -73,11 +73,37 @@ def _pdf_page(doc: pymupdf.Document, page_no: int, *, dpi: int, max_pixels: int,
         _check_render(page_no, page.rect.width * scale, page.rect.height * scale, dpi, max_pixels)
         pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
         return PageInput(page_no=page_no,
-                         image=Image.frombytes("L", (pix.width, pix.height), pix.samples))
+                         image=Image.frombytes("L", (pix.width, pix.height), pix.samples),
+                         dpi=_scan_dpi(page))
     except IngestError:
         raise
     except Exception as exc:
         raise IngestError(f"PDF 第 {page_no} 页损坏：{exc}") from None
+
+
+def _scan_dpi(page: pymupdf.Page) -> float | None:
+    """The resolution a scanned PDF page was captured at: its largest picture's pixels per inch
+    of the page it is drawn on (rendering at 300 dpi adds no detail), None without a picture."""
+    best = None
+    for info in page.get_image_info():
+        r = pymupdf.Rect(info["bbox"])
+        if r.width < 1 or r.height < 1 or not info.get("width"):
+            continue
+        if best is None or r.width * r.height > best[0]:
+            best = (r.width * r.height, min(info["width"] / (r.width / 72),
+                                            info["height"] / (r.height / 72)))
+    return round(best[1], 1) if best else None
+
+
+def image_dpi(img: Image.Image) -> float | None:
+    """The resolution an image file declares (PNG pHYs, JPEG JFIF/EXIF, TIFF), None when it
+    declares none (a JFIF 'aspect ratio only' header reads as 1 dpi: not a resolution)."""
+    dpi = img.info.get("dpi")
+    try:
+        value = min(float(dpi[0]), float(dpi[1])) if dpi else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return round(value, 1) if value and value >= 10 else None
 
 
 def _embedded_images(page: pymupdf.Page, page_no: int, *, view_dpi: float, ocr_dpi: int,
@@ -261,9 +287,10 @@ def load_page(source: PageSource, page_no: int, *, dpi: int = 300,
                 raise IngestError(f"第 {page_no} 页不存在（文件共 {n} 页）")
             img.seek(page_no - 1)
             _check_frame(img, page_no, max_pixels)
+            dpi = image_dpi(img)
             page = img.convert("L")
             page.load()
-            return PageInput(page_no=page_no, image=page)
+            return PageInput(page_no=page_no, image=page, dpi=dpi)
     except IngestError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from indexer import (address, dotnames, failsafe, names, normalise, pii, pinyin_names, redact,
                      textview, tokenize)
 from indexer.ocr import ocr_image
+from indexer.orient import upright_ocr
 from indexer.page_image import fit_view, pii_boxes
 from indexer.pages import VIEW_MAX_EDGE
 from indexer.preprocess import DEFAULT_STEPS, STEPS, preprocess
@@ -58,8 +59,10 @@ def page_text(page: PageInput, opts: PipelineOptions) -> PageText:
         return fit_view(out, opts.view_max_edge)
     if page.image is None:
         raise IngestError(f"第 {page.page_no} 页既没有文本层也没有图像，无法识别")
-    pre = preprocess(page.image, steps=opts.preprocess)
-    text = ocr_image(pre.image, langs=opts.langs, timeout=opts.ocr_timeout, page_no=page.page_no)
+    # turned upright first when it was fed sideways or upside down (indexer.orient)
+    pre, text, qa = upright_ocr(page.image, steps=opts.preprocess, langs=opts.langs,
+                                timeout=opts.ocr_timeout, page_no=page.page_no, dpi=page.dpi)
+    text.qa = qa
     text.image = pre.view  # same geometry as what was OCR'd, without the binarisation
     return fit_view(text, opts.view_max_edge)
 
@@ -172,7 +175,7 @@ def prepare(text: PageText, meta: ArchiveMeta) -> PreparedPage:
     return PreparedPage(page_no=text.page_no, raw_text=text.text, display_text=display,
                         search_text=search, jieba_text=tokenize.pretokenized(search), pii=matches,
                         source=text.source, confidence=text.confidence, view_image=text.image,
-                        pii_boxes=boxes)
+                        pii_boxes=boxes, qa=text.qa)
 
 
 def redact_title(meta: ArchiveMeta) -> str:

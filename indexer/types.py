@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from indexer.pii import PiiMatch
+    from indexer.qa import PageQa
 
 
 class IngestError(ValueError):
@@ -27,6 +28,7 @@ class ArchiveMeta:
     file: str
     subject_name: str = ""
     subject_id: str = ""
+    page_count: int | None = None  # 页数 as catalogued: checked against the scan (indexer.qa)
 
 
 @dataclass
@@ -42,6 +44,7 @@ class PageInput:
     # Pictures inside a text-layer page (a scanned ID card, a pasted form): the text layer does
     # not say what they show, so each is OCR'd on its own, or blacked out when it cannot be.
     embedded: list[EmbeddedImage] = field(default_factory=list)
+    dpi: float | None = None  # the scan's resolution (image metadata, or a PDF image's pixels/inch)
 
 
 @dataclass
@@ -113,6 +116,7 @@ class PageText:
     image: Image | None = None  # the image the word boxes refer to (after preprocessing)
     # Regions of `image` to black out whatever the text says: pictures that could not be read.
     blackout: list[Box] = field(default_factory=list)
+    qa: PageQa | None = None  # digitisation checks of a scanned page (indexer.qa, indexer.orient)
 
 
 @dataclass
@@ -129,3 +133,4 @@ class PreparedPage:
     confidence: float | None
     view_image: Image | None = None  # what a viewer sees; pii_boxes are in its pixels
     pii_boxes: list[Box] = field(default_factory=list)
+    qa: PageQa | None = None

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra
+  tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-osd
   openjdk-17-jre-headless maven
   redis-server
   fonts-noto-cjk fonts-wqy-zenhei

@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from search_app.audit import views as audit_views
     from search_app.grants import views as grant_views
     from search_app.ingest import views as ingest_views
+    from search_app.qa import views as qa_views
     from search_app.reading import api as reading_api, views as reading_views
     from search_app.config import init_process, load_settings
     from search_app.permissions import Permission, has_permission
@@ -78,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     reading_views.init_app(app)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(ingest_views.bp)
+    app.register_blueprint(qa_views.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie
     reading_api.init_app(app, csrf)

@@ -21,10 +21,12 @@ class Role(StrEnum):
     SECURITY_ADMIN = "security_admin"
     SYSTEM_ADMIN = "system_admin"
     AUDITOR = "auditor"
+    QA_REVIEWER = "qa_reviewer"  # 数字化质检 (DA/T 31-2017): reviews scanned pages of its batches
 
 
 ROLE_LABELS = {Role.STAFF: "查询人员", Role.APPROVER: "审批人", Role.SECURITY_ADMIN: "安全管理员",
-               Role.SYSTEM_ADMIN: "系统管理员", Role.AUDITOR: "安全审计员"}
+               Role.SYSTEM_ADMIN: "系统管理员", Role.AUDITOR: "安全审计员",
+               Role.QA_REVIEWER: "数字化质检"}
 
 
 class Permission(StrEnum):
@@ -35,15 +37,18 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:log:read"
     USER_MANAGE = "users:any:manage"
     INGEST_RUN = "ingest:jobs:run"
+    QA_REVIEW = "qa:pages:review"  # the review queue, within the reviewer's own scope (search_app.qa)
+    QA_SCOPE_MANAGE = "qa:scopes:manage"  # give and revoke QA scopes
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STAFF: frozenset({Permission.ARCHIVE_SEARCH, Permission.GRANT_READ_OWN,
                            Permission.GRANT_REQUEST}),
     Role.APPROVER: frozenset({Permission.GRANT_APPROVE}),
-    Role.SECURITY_ADMIN: frozenset({Permission.USER_MANAGE}),
+    Role.SECURITY_ADMIN: frozenset({Permission.USER_MANAGE, Permission.QA_SCOPE_MANAGE}),
     Role.SYSTEM_ADMIN: frozenset({Permission.INGEST_RUN}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
+    Role.QA_REVIEWER: frozenset({Permission.QA_REVIEW}),
 }
 
 # Separation of duties: the only roles one account may combine. A searcher may also approve

@@ -29,7 +29,7 @@
       fbar.max = Math.max(f.pages_total, 1);
       fbar.value = f.pages_done;
       text(row.querySelector(".seconds"), f.seconds);
-      text(row.querySelector(".error-text"), f.error);
+      text(row.querySelector(".error-text"), f.error || f.note || "");  // note: e.g. 页数不符
     });
     if (d.finished) {
       var status = document.getElementById("job-status");

@@ -52,13 +52,23 @@ class Action(StrEnum):
     INGEST_PAGE_REVIEWED = "ingest.page_reviewed"
     INGEST_BATCHES_REMOVED = "ingest.batches_removed"
     INGEST_METADATA_CHANGE = "ingest.metadata_change"  # a re-ingest changing 单位/门类/密级/当事人
+    QA_SCOPE_GRANT = "qa.scope_grant"  # a security admin gives a QA reviewer batches to review
+    QA_SCOPE_REVOKE = "qa.scope_revoke"
+    QA_PAGE_VIEW = "qa.page_view"  # the review screen: redacted text (a read, via guarded_read)
+    QA_PAGE_IMAGE = "qa.page_image"  # its redacted, watermarked image
+    QA_REOCR = "qa.reocr"
+    QA_CORRECT = "qa.correct"  # a corrected text: a new version, re-indexed, the old one kept
+    QA_VERSION_VIEW = "qa.version_view"  # an earlier text version, read as the page is
+    QA_ACCEPT = "qa.accept"
+    QA_RESCAN = "qa.rescan"  # sent back for re-scanning, with the reason
 
 
 # A refused route is recorded as "route:<endpoint>" (permissions.requires): the endpoint names it.
 ROUTE_PREFIX = "route:"
 
 READ_ACTIONS = frozenset({Action.SEARCH, Action.EXPORT, Action.PAGE_VIEW, Action.PAGE_UNMASK,
-                          Action.PAGE_IMAGE, Action.PII_LOOKUP, Action.EXPORT_PDF})
+                          Action.PAGE_IMAGE, Action.PII_LOOKUP, Action.EXPORT_PDF,
+                          Action.QA_PAGE_VIEW, Action.QA_PAGE_IMAGE, Action.QA_VERSION_VIEW})
 
 ACTION_LABELS: dict[str, str] = {
     Action.SEARCH: "检索", Action.EXPORT: "导出", Action.PAGE_VIEW: "查看页面",
@@ -81,6 +91,11 @@ ACTION_LABELS: dict[str, str] = {
     Action.AUDIT_EXPORT: "导出审计日志", Action.AUDIT_ALERT: "哈希链告警",
     Action.INGEST_JOB_STARTED: "开始导入", Action.INGEST_PAGE_REVIEWED: "OCR 复核",
     Action.INGEST_BATCHES_REMOVED: "清理上传批次", Action.INGEST_METADATA_CHANGE: "修改著录信息",
+    Action.QA_SCOPE_GRANT: "授予质检范围", Action.QA_SCOPE_REVOKE: "撤销质检范围",
+    Action.QA_PAGE_VIEW: "质检：查看页面", Action.QA_PAGE_IMAGE: "质检：查看页面图像",
+    Action.QA_REOCR: "质检：重新识别", Action.QA_CORRECT: "质检：更正文本",
+    Action.QA_VERSION_VIEW: "质检：查看历史版本", Action.QA_ACCEPT: "质检：合格",
+    Action.QA_RESCAN: "质检：退回重扫",
 }
 OUTCOME_LABELS = {"allowed": "允许", "denied": "拒绝", "error": "错误"}
 

@@ -50,13 +50,14 @@ def keep_page(session: Session, meta: ArchiveMeta, prepared: PreparedPage, f: In
     """Encrypt the unredacted text into PageSecret (flushed, not committed) and return the page's
     index document; the caller commits, then indexes it (`index_pages`).
 
-    The replaced secret goes to PageVersion on re-OCR, or when it came from other file content;
+    The replaced secret goes to PageVersion on re-OCR or a QA correction (any `reason` but
+    "reingest"), or when it came from other file content;
     a retry of the same content just overwrites it (no history entry per attempt).
     """
     vault = vault_from_config(current_app.config)
     did = doc_id(meta.archive_no, prepared.page_no)
     secret = session.get(PageSecret, did)
-    if secret is not None and (reason == "reocr" or secret.source_sha256 != f.sha256):
+    if secret is not None and (reason != "reingest" or secret.source_sha256 != f.sha256):
         archive_version(session, secret, reason)
     if secret is None:
         secret = PageSecret(doc_id=did)

@@ -33,6 +33,7 @@ from search_app.ingest.finish import (OPEN, count_progress, finish_file, give_up
 from search_app.ingest.keep import index_pages, keep_page
 from search_app.ingest.models import IngestFile, IngestPage
 from search_app.ingest.service import blob_store, file_meta, options_from_config
+from search_app.qa.records import record_page
 from search_app.timeutil import utcnow
 
 @dataclass(frozen=True)
@@ -185,6 +186,7 @@ class _PageLoop:
                                                    max_pixels=opts.max_pixels,
                                                    view_max_edge=opts.view_max_edge), opts), meta)
             doc = keep_page(session, meta, prepared, f, reason="reingest")
+            record_page(session, f, prepared)  # the digitisation checks, with the page
             session.commit()  # durable before it becomes searchable
         except IngestError as exc:  # this page cannot be read: fail it, the others go on
             session.rollback()

@@ -167,6 +167,8 @@ def _prepare(session: Session, f: IngestFile) -> bool:
     data = _read_source(Path(f.path))
     f.sha256 = hashlib.sha256(data).hexdigest()
     f.pages_total = checked_page_count(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+    from search_app.qa.records import record_file  # noqa: PLC0415 (qa builds on ingest)
+    f.note = record_file(session, f, file_meta(f).get("page_count"))  # 页数 vs the scan
     if _unchanged(session, f):
         return True
     # The encrypted original goes in first: page tasks and later re-OCR read it from here.

@@ -135,7 +135,8 @@ def _file_rows(job_id: int) -> list[dict]:
     return [{"id": f.id, "name": f"文件 {n}", "archive_no": f.archive_no,
              "state": f.state, "state_label": STATE_LABELS.get(f.state, f.state),
              "pages_done": f.pages_done, "pages_total": f.pages_total,
-             "seconds": round(f.seconds or 0.0, 1), "error": f.error} for n, f in enumerate(files, start=1)]
+             "seconds": round(f.seconds or 0.0, 1), "error": f.error, "note": f.note}
+            for n, f in enumerate(files, start=1)]
 
 
 def _progress(job_id: int) -> dict:

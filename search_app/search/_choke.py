@@ -25,7 +25,7 @@ from search_app.audit.service import Actor, Event, lock_chain, record_event
 from search_app.db import fresh_session, get_session
 from search_app.grants.models import Grant
 from search_app.grants.services import GrantDenied, resolve_grant
-from search_app.permissions import Permission, has_permission
+from search_app.permissions import Permission, has_permission, role_labels
 from search_app.search._backend import alias, reader
 from search_app.search._filter import ReaderIdentity, permission_filter
 
@@ -147,12 +147,16 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
                  grant_check: Callable[[Grant], str | None] | None = None,
                  link_check: str | None = None,
                  admit: Callable[[Session, Grant, Found], str | None] | None = None,
+                 permission: Permission = Permission.ARCHIVE_SEARCH,
+                 resolve: Callable[..., Grant] = resolve_grant,
                  run: Callable[[Grant, ScopedIndex], Found]) -> tuple[Grant, Found, AuditRecord]:
     """`precheck()` / `grant_check(grant)` return a refusal reason or None; `run(grant, index)`
     queries through the scoped index and may raise ReadDenied (e.g. a page outside the scope)
     or ReadFailed (stored content failed its check: audited as an error with its reason).
     `link_check` is the reason a signed link was refused, if it was: checked first, since
-    without the link there is no purpose.
+    without the link there is no purpose. `permission` and `resolve(session, user, grant_id)`
+    are the role's right and the scope it reads under: a staff grant by default, a QA reviewer's
+    scope for the review queue (search_app.qa.scope); either raises GrantDenied with the reason.
 
     `admit(session, grant, found)` is a last check that must be atomic with the allowed record
     (a quota counted from earlier allowed records): it runs in the session that writes the
@@ -180,8 +184,9 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
         record_event(actor, Event(outcome="denied", reason=reason, filters=record_filters, **fields))
         return ReadDenied(reason, approval_ref)
 
-    if not has_permission(user.role, Permission.ARCHIVE_SEARCH):
-        raise deny("您的角色不能查询档案")
+    if not has_permission(user.role, permission):
+        raise deny("您的角色不能查询档案" if permission == Permission.ARCHIVE_SEARCH
+                   else f"您的角色（{role_labels(user.role)}）没有此项权限：{permission.value}")
     if link_check:
         raise deny(link_check)
     if not purpose:
@@ -194,7 +199,7 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
     if reason:
         raise deny(reason)
     try:
-        grant = resolve_grant(get_session(), user, grant_id)
+        grant = resolve(get_session(), user, grant_id)
     except GrantDenied as exc:  # an expired or revoked grant is still named in the record
         raise deny(exc.reason, exc.grant.ref if exc.grant else "") from None
     reason = grant_check(grant) if grant_check else None

@@ -36,6 +36,9 @@ def permission_filter(grant: GrantScope, reader: ReaderIdentity) -> dict[str, An
     ]
     if grant.archive_nos:
         required.append({"terms": {"archive_no": sorted(grant.archive_nos)}})
+    file_ids = getattr(grant, "ingest_file_ids", None)
+    if file_ids is not None:  # a QA scope: only the pages its batches' files wrote
+        required.append({"terms": {"ingest_file_id": sorted(file_ids)}})
     if grant.subject_hmac:  # a grant about one named person covers only that person's files
         required.append({"term": {"subject_hmac": grant.subject_hmac}})
     clause: dict[str, Any] = {"filter": required}
