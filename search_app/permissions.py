@@ -35,6 +35,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:log:read"
     USER_MANAGE = "users:any:manage"
     INGEST_RUN = "ingest:jobs:run"
+    CATALOGUE_MANAGE = "catalogue:entries:manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -42,7 +43,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                            Permission.GRANT_REQUEST}),
     Role.APPROVER: frozenset({Permission.GRANT_APPROVE}),
     Role.SECURITY_ADMIN: frozenset({Permission.USER_MANAGE}),
-    Role.SYSTEM_ADMIN: frozenset({Permission.INGEST_RUN}),
+    Role.SYSTEM_ADMIN: frozenset({Permission.INGEST_RUN, Permission.CATALOGUE_MANAGE}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
 }
 

@@ -52,12 +52,19 @@ class Action(StrEnum):
     INGEST_PAGE_REVIEWED = "ingest.page_reviewed"
     INGEST_BATCHES_REMOVED = "ingest.batches_removed"
     INGEST_METADATA_CHANGE = "ingest.metadata_change"  # a re-ingest changing 单位/门类/密级/当事人
+    CATALOGUE_ADD = "catalogue.add"  # a 全宗, 门类, unit, 密级, 保管期限 or purpose category
+    CATALOGUE_RENAME = "catalogue.rename"
+    CATALOGUE_DISABLE = "catalogue.disable"
+    CATALOGUE_ENABLE = "catalogue.enable"
+    CATALOGUE_RULE = "catalogue.rule"  # a 档号 pattern set, changed or disabled
+    ARCHIVE_NO_CORRECT = "catalogue.archive_no_correct"  # a file re-ingested under a new 档号
+    BROWSE = "browse"  # the 全宗 → 门类 → 年度 → 件 → 页 hierarchy, read like a search
 
 
 # A refused route is recorded as "route:<endpoint>" (permissions.requires): the endpoint names it.
 ROUTE_PREFIX = "route:"
 
-READ_ACTIONS = frozenset({Action.SEARCH, Action.EXPORT, Action.PAGE_VIEW, Action.PAGE_UNMASK,
+READ_ACTIONS = frozenset({Action.SEARCH, Action.BROWSE, Action.EXPORT, Action.PAGE_VIEW, Action.PAGE_UNMASK,
                           Action.PAGE_IMAGE, Action.PII_LOOKUP, Action.EXPORT_PDF})
 
 ACTION_LABELS: dict[str, str] = {
@@ -81,6 +88,10 @@ ACTION_LABELS: dict[str, str] = {
     Action.AUDIT_EXPORT: "导出审计日志", Action.AUDIT_ALERT: "哈希链告警",
     Action.INGEST_JOB_STARTED: "开始导入", Action.INGEST_PAGE_REVIEWED: "OCR 复核",
     Action.INGEST_BATCHES_REMOVED: "清理上传批次", Action.INGEST_METADATA_CHANGE: "修改著录信息",
+    Action.CATALOGUE_ADD: "目录：新增条目", Action.CATALOGUE_RENAME: "目录：更名",
+    Action.CATALOGUE_DISABLE: "目录：停用", Action.CATALOGUE_ENABLE: "目录：启用",
+    Action.CATALOGUE_RULE: "目录：档号规则", Action.ARCHIVE_NO_CORRECT: "档号更正",
+    Action.BROWSE: "分级浏览",
 }
 OUTCOME_LABELS = {"allowed": "允许", "denied": "拒绝", "error": "错误"}
 

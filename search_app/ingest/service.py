@@ -68,7 +68,8 @@ def create_job(session: Session, *, source: str, created_by: str, rows: list[Man
         where = locate(row.file) if locate and row.file else base_dir / row.file
         path = str(where.resolve()) if row.file else ""
         meta = asdict(row.meta) if row.meta else {}
-        error = row.error or _metadata_check(session, actor, meta, confirm_metadata_change)
+        error = (row.error or _catalogue_check(session, actor, row)
+                 or _metadata_check(session, actor, meta, confirm_metadata_change))
         metas.append(json.dumps(meta, ensure_ascii=False).encode())
         job.files.append(IngestFile(path=path, archive_no=row.meta.archive_no if row.meta else "",
                                     meta_ciphertext=b"",
@@ -78,6 +79,26 @@ def create_job(session: Session, *, source: str, created_by: str, rows: list[Man
         f.meta_ciphertext = vault.encrypt(meta, aad=meta_aad(f.id))
     session.flush()
     return job
+
+
+def _catalogue_check(session: Session, actor: Actor, row: ManifestRow) -> str:
+    """The row's unit is registered in the catalogue (or refused when disabled there), and a
+    correction (原档号) names an ingested 档号 and a new one: a 档号 never changes once ingested,
+    so the corrected file gets a new 档号 and a link to the old (audited, with the job)."""
+    from search_app.catalogue import corrections, services as catalogue
+
+    if row.meta is None:  # a row that failed parsing already carries its error
+        return ""
+    refusal = catalogue.register_unit(session, actor, row.meta.unit)
+    if refusal:
+        return f"第 {row.line} 行{refusal}"
+    if row.meta.corrects:
+        refusal = corrections.link(session, actor, old_no=row.meta.corrects,
+                                   new_no=row.meta.archive_no,
+                                   exists=lambda no: last_complete_file(session, no) is not None)
+        if refusal:
+            return f"第 {row.line} 行{refusal}"
+    return ""
 
 
 def _metadata_check(session: Session, actor: Actor, meta: dict, confirmed: bool) -> str:

@@ -88,7 +88,9 @@ def _parsed(query: str, sort: str, group: str = "page"):
         raise QuerySyntaxError(f"排序方式必须是 {'、'.join(SORTS)} 之一")
     if group not in GROUPS:
         raise QuerySyntaxError(f"结果分组必须是 {'、'.join(GROUPS)} 之一（page 按页，file 按案卷）")
-    return parse(query)
+    from search_app.catalogue.services import lists
+
+    return parse(query, lists().vocabulary())
 
 
 def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, page: int = 1,

@@ -11,7 +11,8 @@ from search_app.search._parse import FIELDS, Filter, QuerySyntaxError, _atom, _t
 # facet name -> the field name users type
 FACET_FIELDS = {"category": "门类", "unit": "单位", "year": "年度", "classification": "密级"}
 _LABELS = {"archive_no": "档号", "title": "题名", "category": "门类", "unit": "单位",
-           "year": "年度", "classification": "密级"}
+           "year": "年度", "classification": "密级", "fonds_no": "全宗",
+           "retention": "保管期限"}
 
 
 def _render(tokens: list[tuple[str, bool]]) -> str:
@@ -25,9 +26,15 @@ def _render(tokens: list[tuple[str, bool]]) -> str:
     return " ".join(out)
 
 
+def _vocab():
+    from search_app.catalogue.services import lists  # the catalogue's 门类, 密级, 保管期限
+
+    return lists().vocabulary()
+
+
 def _parses(raw: str) -> bool:
     try:
-        parse(raw)
+        parse(raw, _vocab())
     except QuerySyntaxError:
         return False
     return True
@@ -38,7 +45,7 @@ def chips(raw: str) -> list[dict[str, Any]]:
     it removed, or "" when nothing would be left to search)."""
     try:
         tokens = _tokens(raw)
-        parse(raw)
+        parse(raw, _vocab())
     except QuerySyntaxError:
         return []
     out = []
@@ -50,7 +57,7 @@ def chips(raw: str) -> list[dict[str, Any]]:
             (i > 0 and not tokens[i - 1][1] and tokens[i - 1][0] == "NOT")
         body = text[1:] if text.startswith(("-", "－")) and len(text) > 1 else text
         try:
-            atom = _atom(body, quoted)
+            atom = _atom(body, quoted, _vocab())
         except QuerySyntaxError:
             continue
         is_filter = isinstance(atom, Filter)

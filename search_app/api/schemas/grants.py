@@ -50,7 +50,7 @@ class GrantRequestList(Output):
 
 
 class GrantRequestBody(Input):
-    purpose_category: str = Field(description="查询事由类别（PURPOSE_CATEGORIES 之一）")
+    purpose_category: str = Field(description="查询事由类别（档案目录中启用的查阅目的类别之一，见 /catalogue）")
     purpose: str = Field(max_length=limits.PURPOSE)
     categories: list[str] = Field(min_length=1)
     units: list[str] = Field(min_length=1, description="必须是档案目录中已有的单位")
