@@ -61,13 +61,24 @@ def example(pattern: str) -> str:
     return PLACEHOLDER.sub(lambda m: EXAMPLE[PARTS[m.group(1)][0]], pattern)
 
 
+def _applies(rule_fonds: str, fonds_no: str, archive_no: str) -> bool:
+    if not rule_fonds:
+        return True
+    if fonds_no:
+        return fonds_no == rule_fonds
+    head = re.match(r"[0-9A-Za-z]+", archive_no)
+    return bool(head) and head.group(0).upper() == rule_fonds
+
+
 def check(archive_no: str, *, category_code: str, year: int, fonds_no: str,
           rules: tuple[Rule, ...], fonds: tuple[str, ...], retentions: tuple[str, ...]
           ) -> tuple[dict[str, str], str]:
-    """(parts, "") when `archive_no` follows a rule of its 门类 (and 全宗, when the row names
-    one), else ({}, why). A 门类 without a rule keeps free-form 档号 (parts empty)."""
+    """(parts, "") when `archive_no` follows a rule of its 门类, else ({}, why). A rule of one
+    全宗 applies to the rows of that 全宗: the row's 全宗号, or (none given) the 档号's first part,
+    which DA/T 13 makes the 全宗号; a rule without a 全宗 applies to every row of the 门类. A row
+    no rule applies to keeps a free-form 档号 (parts empty)."""
     mine = [r for r in rules if r.category_code == category_code
-            and (not fonds_no or r.fonds_code in ("", fonds_no))]
+            and _applies(r.fonds_code, fonds_no, archive_no)]
     if not mine:
         return ({"fonds_no": fonds_no} if fonds_no else {}), ""
     for rule in mine:

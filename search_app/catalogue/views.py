@@ -20,7 +20,10 @@ bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
 
 def init_app(app: Flask) -> None:
+    from search_app.catalogue.browse_view import bp as browse_bp
+
     app.register_blueprint(bp)
+    app.register_blueprint(browse_bp)
     app.add_template_global(lists, "catalogue_lists")  # forms list what the catalogue holds
 
 
