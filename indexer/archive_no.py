@@ -57,8 +57,11 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
-def example(pattern: str) -> str:
-    return PLACEHOLDER.sub(lambda m: EXAMPLE[PARTS[m.group(1)][0]], pattern)
+def example(pattern: str, fonds_code: str = "", category_code: str = "") -> str:
+    """A 档号 following `pattern` (with the rule's own 全宗号 and 门类代码 when given)."""
+    values = {**EXAMPLE, **({"fonds_no": fonds_code} if fonds_code else {}),
+              **({"category_code": category_code} if category_code else {})}
+    return PLACEHOLDER.sub(lambda m: values[PARTS[m.group(1)][0]], pattern)
 
 
 def _applies(rule_fonds: str, fonds_no: str, archive_no: str) -> bool:
@@ -100,5 +103,6 @@ def check(archive_no: str, *, category_code: str, year: int, fonds_no: str,
             return {}, (f"档号中的保管期限 {parts['retention']} 不在档案目录中"
                         f"（可选：{'、'.join(retentions)}）")
         return parts, ""
-    shown = "；".join(f"{r.pattern}（例：{example(r.pattern)}）" for r in mine)
+    shown = "；".join(f"{r.pattern}（例：{example(r.pattern, r.fonds_code, r.category_code)}）"
+                     for r in mine)
     return {}, f"档号“{archive_no}”不符合该门类的档号规则：{shown}"

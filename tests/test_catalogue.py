@@ -258,3 +258,19 @@ def test_requests_over_their_purpose_category_limits_are_refused(app, ctx, make_
     assert limits["干部档案查阅"]["max_days"] == 7
     assert limits["外单位户籍核查"]["max_fields"] == ["name", "address", "id_number"] or \
         set(limits["外单位户籍核查"]["max_fields"]) == {"name", "address", "id_number"}
+
+
+def test_units_ingested_before_the_catalogue_are_registered_by_the_command(app, ctx, ingest):
+    from search_app.catalogue.models import Unit
+
+    unit = f"迁移前单位{_tag(4)}"
+    progress, _ = ingest([meta(f"PRE-{_tag(4)}-0001", unit=unit)])
+    assert progress.files_failed == 0, progress.errors
+    session = get_session()
+    session.execute(Unit.__table__.delete().where(Unit.name == unit))  # as before migration 0011
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["catalogue-register-units"])
+    assert result.exit_code == 0 and unit in result.output, result.output
+    session.expire_all()
+    assert session.execute(select(Unit).where(Unit.name == unit)).scalar_one().enabled
+    assert audit_records("catalogue.add")[-1].filters["name"] == unit

@@ -41,7 +41,7 @@ def set_rule(session: Session, actor: Actor, *, fonds_code: str, category_code: 
         reason=f"档号规则 {fonds_code or '（全部全宗）'}/{category_code}：{pattern}"
                + ("" if enabled else "（停用）"),
         filters={"fonds_code": fonds_code, "category_code": category_code, "pattern": pattern,
-                 "example": example(pattern), "enabled": enabled,
+                 "example": example(pattern, fonds_code, category_code), "enabled": enabled,
                  "previous": list(old) if old else None}), session=session)
     forget()
     return rule

@@ -20,8 +20,10 @@ bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
 
 def init_app(app: Flask) -> None:
+    from search_app.catalogue import cli
     from search_app.catalogue.browse_view import bp as browse_bp
 
+    cli.init_app(app)
     app.register_blueprint(bp)
     app.register_blueprint(browse_bp)
     app.add_template_global(lists, "catalogue_lists")  # forms list what the catalogue holds
@@ -116,4 +118,5 @@ def rule():
         session.commit()
     except CatalogueError as exc:
         return _refused(exc)
-    return _done(f"已保存档号规则：{saved.pattern}（例：{example(saved.pattern)}）")
+    return _done(f"已保存档号规则：{saved.pattern}"
+                 f"（例：{example(saved.pattern, saved.fonds_code, saved.category_code)}）")

@@ -246,7 +246,21 @@ def _unchanged(session: Session, f: IngestFile) -> bool:
     """
     prev = last_complete_file(session, f.archive_no, exclude=f.id)
     return (prev is not None and prev.state == "done" and prev.sha256 == f.sha256
-            and prev.pages_total == f.pages_total and file_meta(prev) == file_meta(f))
+            and prev.pages_total == f.pages_total
+            and _with_defaults(file_meta(prev)) == _with_defaults(file_meta(f)))
+
+
+def _with_defaults(meta: dict) -> dict:
+    """A manifest row stored before ArchiveMeta grew a field (the 档号 parts, 0011) compares
+    equal to the same row stored since: the missing fields take their defaults."""
+    from dataclasses import MISSING, fields
+
+    from indexer.types import ArchiveMeta
+
+    defaults = {f.name: f.default for f in fields(ArchiveMeta) if f.default is not MISSING}
+    out = {**defaults, **meta}
+    out.pop("classification_level", None)  # derived from the 密级 by the catalogue at the time
+    return out
 
 
 def mark_failed(file_id: int, error: str) -> None:

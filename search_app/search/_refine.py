@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.vocab import SEED_VOCABULARY, Vocabulary
 from search_app.search._parse import FIELDS, Filter, QuerySyntaxError, _atom, _tokens, parse
 
 # facet name -> the field name users type
@@ -26,26 +27,20 @@ def _render(tokens: list[tuple[str, bool]]) -> str:
     return " ".join(out)
 
 
-def _vocab():
-    from search_app.catalogue.services import lists  # the catalogue's 门类, 密级, 保管期限
-
-    return lists().vocabulary()
-
-
-def _parses(raw: str) -> bool:
+def _parses(raw: str, vocab: Vocabulary) -> bool:
     try:
-        parse(raw, _vocab())
+        parse(raw, vocab)
     except QuerySyntaxError:
         return False
     return True
 
 
-def chips(raw: str) -> list[dict[str, Any]]:
+def chips(raw: str, vocab: Vocabulary = SEED_VOCABULARY) -> list[dict[str, Any]]:
     """One chip per filter and exclusion of `raw`: {label, without} (without: the query with
     it removed, or "" when nothing would be left to search)."""
     try:
         tokens = _tokens(raw)
-        parse(raw, _vocab())
+        parse(raw, vocab)
     except QuerySyntaxError:
         return []
     out = []
@@ -57,7 +52,7 @@ def chips(raw: str) -> list[dict[str, Any]]:
             (i > 0 and not tokens[i - 1][1] and tokens[i - 1][0] == "NOT")
         body = text[1:] if text.startswith(("-", "－")) and len(text) > 1 else text
         try:
-            atom = _atom(body, quoted, _vocab())
+            atom = _atom(body, quoted, vocab)
         except QuerySyntaxError:
             continue
         is_filter = isinstance(atom, Filter)
@@ -79,11 +74,12 @@ def chips(raw: str) -> list[dict[str, Any]]:
         else:
             label = atom.text
         label = ("排除 " + label) if negative else label
-        out.append({"label": label, "without": rest if rest and _parses(rest) else ""})
+        out.append({"label": label, "without": rest if rest and _parses(rest, vocab) else ""})
     return out
 
 
-def facet_query(raw: str, facet: str, value: Any) -> str | None:
+def facet_query(raw: str, facet: str, value: Any,
+                vocab: Vocabulary = SEED_VOCABULARY) -> str | None:
     """`raw` narrowed to one facet value, or None when the query already has that filter."""
     name = FACET_FIELDS[facet]
     token = f"{name}:{value}"
@@ -95,17 +91,19 @@ def facet_query(raw: str, facet: str, value: Any) -> str | None:
             if FIELDS.get(field) == key and val == str(value):
                 return None
     narrowed = f"{raw.strip()} {token}"
-    return narrowed if _parses(narrowed) else None
+    return narrowed if _parses(narrowed, vocab) else None
 
 
-def refinements(raw: str, facets: dict[str, list[tuple[Any, int]]]) -> dict[str, dict[str, str]]:
-    """facet -> value -> the query narrowed to it (values already filtered on are left out)."""
+def refinements(raw: str, facets: dict[str, list[tuple[Any, int]]],
+                vocab: Vocabulary = SEED_VOCABULARY) -> dict[str, dict[str, str]]:
+    """facet -> value -> the query narrowed to it (values already filtered on are left out).
+    `vocab`: the 门类, 密级 and 保管期限 a filter may name (the search passes the catalogue's)."""
     out: dict[str, dict[str, str]] = {}
     for facet, values in facets.items():
         if facet not in FACET_FIELDS:
             continue
         for value, _count in values:
-            q = facet_query(raw, facet, value)
+            q = facet_query(raw, facet, value, vocab)
             if q:
                 out.setdefault(facet, {})[str(value)] = q
     return out
