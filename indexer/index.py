@@ -51,7 +51,7 @@ def build_document(meta: ArchiveMeta, page: PreparedPage, *, title: str, page_co
         "classification": meta.classification,
         "classification_level": (meta.classification_level if meta.classification_level >= 0
                                  else CLASSIFICATION_LEVELS[meta.classification]),
-        **{k: getattr(meta, k) for k in ARCHIVE_NO_PARTS},
+        **{k: getattr(meta, k) for k in ARCHIVE_NO_PARTS if getattr(meta, k)},  # free 档号: none
         "page_no": page.page_no,
         "page_count": page_count,
         "text": page.search_text,
@@ -107,7 +107,7 @@ def build_file_documents(pages: Iterable[dict[str, Any]]) -> list[dict[str, Any]
             "year": first["year"],
             "classification": first["classification"],
             "classification_level": int(first["classification_level"]),
-            **{k: first.get(k) or "" for k in ARCHIVE_NO_PARTS},
+            **{k: first[k] for k in ARCHIVE_NO_PARTS if first.get(k)},
             "page_count": max(p.get("page_count") or 0 for p in members),
             "text": [p.get("text") or "" for p in members],
             "text_jieba": [p.get("text_jieba") or "" for p in members],

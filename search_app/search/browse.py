@@ -81,12 +81,17 @@ def _entries(path: BrowsePath, res: dict[str, Any]) -> list[dict[str, Any]]:
     if level == "page_no":
         return [{"key": h["_source"]["page_no"], "doc_id": h["_source"]["doc_id"]}
                 for h in res["hits"]["hits"]]
-    out = []
+    out: list[dict[str, Any]] = []
     for b in res["aggregations"]["level"]["buckets"]:
         entry = {"key": b.get("key_as_string", b["key"]) if level != "year" else int(b["key"]),
                  "pages": b["doc_count"], "files": b["files"]["value"]}
-        if level == "fonds_no" and entry["key"] == "":
+        if level == "fonds_no" and entry["key"] in ("", NO_FONDS):
             entry["key"] = NO_FONDS
+            prev = next((e for e in out if e["key"] == NO_FONDS), None)
+            if prev is not None:  # "" and missing: one entry
+                prev["pages"] += entry["pages"]
+                prev["files"] += entry["files"]
+                continue
         if level == "archive_no":
             first = b["first"]["hits"]["hits"][0]["_source"]
             entry.update(title=first.get("title", ""), page_count=first.get("page_count"),
