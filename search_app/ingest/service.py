@@ -30,6 +30,7 @@ from indexer.types import IngestError
 from search_app.audit.actions import Action
 from search_app.audit.service import Actor, Event, record_event
 from search_app.blobs import BlobStore
+from search_app.catalogue.ingest_check import ingest_refusal
 from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.ingest import metachange, uploads
@@ -68,7 +69,8 @@ def create_job(session: Session, *, source: str, created_by: str, rows: list[Man
         where = locate(row.file) if locate and row.file else base_dir / row.file
         path = str(where.resolve()) if row.file else ""
         meta = asdict(row.meta) if row.meta else {}
-        error = (row.error or _catalogue_check(session, actor, row)
+        error = (row.error or ingest_refusal(
+                    session, actor, row, exists=lambda no: last_complete_file(session, no) is not None)
                  or _metadata_check(session, actor, meta, confirm_metadata_change))
         metas.append(json.dumps(meta, ensure_ascii=False).encode())
         job.files.append(IngestFile(path=path, archive_no=row.meta.archive_no if row.meta else "",
@@ -79,26 +81,6 @@ def create_job(session: Session, *, source: str, created_by: str, rows: list[Man
         f.meta_ciphertext = vault.encrypt(meta, aad=meta_aad(f.id))
     session.flush()
     return job
-
-
-def _catalogue_check(session: Session, actor: Actor, row: ManifestRow) -> str:
-    """The row's unit is registered in the catalogue (or refused when disabled there), and a
-    correction (原档号) names an ingested 档号 and a new one: a 档号 never changes once ingested,
-    so the corrected file gets a new 档号 and a link to the old (audited, with the job)."""
-    from search_app.catalogue import corrections, services as catalogue
-
-    if row.meta is None:  # a row that failed parsing already carries its error
-        return ""
-    refusal = catalogue.register_unit(session, actor, row.meta.unit)
-    if refusal:
-        return f"第 {row.line} 行{refusal}"
-    if row.meta.corrects:
-        refusal = corrections.link(session, actor, old_no=row.meta.corrects,
-                                   new_no=row.meta.archive_no,
-                                   exists=lambda no: last_complete_file(session, no) is not None)
-        if refusal:
-            return f"第 {row.line} 行{refusal}"
-    return ""
 
 
 def _metadata_check(session: Session, actor: Actor, meta: dict, confirmed: bool) -> str:
@@ -247,20 +229,8 @@ def _unchanged(session: Session, f: IngestFile) -> bool:
     prev = last_complete_file(session, f.archive_no, exclude=f.id)
     return (prev is not None and prev.state == "done" and prev.sha256 == f.sha256
             and prev.pages_total == f.pages_total
-            and _with_defaults(file_meta(prev)) == _with_defaults(file_meta(f)))
+            and metachange.with_defaults(file_meta(prev)) == metachange.with_defaults(file_meta(f)))
 
-
-def _with_defaults(meta: dict) -> dict:
-    """A manifest row stored before ArchiveMeta grew a field (the 档号 parts, 0011) compares
-    equal to the same row stored since: the missing fields take their defaults."""
-    from dataclasses import MISSING, fields
-
-    from indexer.types import ArchiveMeta
-
-    defaults = {f.name: f.default for f in fields(ArchiveMeta) if f.default is not MISSING}
-    out = {**defaults, **meta}
-    out.pop("classification_level", None)  # derived from the 密级 by the catalogue at the time
-    return out
 
 
 def mark_failed(file_id: int, error: str) -> None:
