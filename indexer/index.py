@@ -10,13 +10,16 @@ from indexer.identity import page_person_pairs, person_value
 from indexer.types import ArchiveMeta, PreparedPage
 from indexer.vocab import CLASSIFICATION_LEVELS, doc_id
 
-__all__ = ["FILE_KIND", "PAGE_SOURCE_FIELDS", "build_document", "build_file_documents", "doc_id"]
+__all__ = ["ARCHIVE_NO_PARTS", "FILE_KIND", "PAGE_SOURCE_FIELDS", "build_document", "build_file_documents", "doc_id"]
 
 FILE_KIND = "file"  # doc_kind of a file-level document; page documents carry no doc_kind
+# The 档号 parts (DA/T 13-2022) as their own fields, for the browse hierarchy and filters, and
+# the 档号 a corrected file replaces.
+ARCHIVE_NO_PARTS = ["fonds_no", "category_code", "retention", "item_no", "volume_no", "corrects"]
 # What a file-level document is built from (the page documents as indexed, redacted already).
 PAGE_SOURCE_FIELDS = ["doc_id", "archive_no", "title", "category", "unit", "year",
                       "classification", "classification_level", "page_no", "page_count", "text",
-                      "text_jieba", "pii_kinds", "pii_hmac", "subject_hmac"]
+                      "text_jieba", "pii_kinds", "pii_hmac", "subject_hmac", *ARCHIVE_NO_PARTS]
 
 
 def build_document(meta: ArchiveMeta, page: PreparedPage, *, title: str, page_count: int,
@@ -46,7 +49,9 @@ def build_document(meta: ArchiveMeta, page: PreparedPage, *, title: str, page_co
         "unit": meta.unit,
         "year": meta.year,
         "classification": meta.classification,
-        "classification_level": CLASSIFICATION_LEVELS[meta.classification],
+        "classification_level": (meta.classification_level if meta.classification_level >= 0
+                                 else CLASSIFICATION_LEVELS[meta.classification]),
+        **{k: getattr(meta, k) for k in ARCHIVE_NO_PARTS if getattr(meta, k)},  # free 档号: none
         "page_no": page.page_no,
         "page_count": page_count,
         "text": page.search_text,
@@ -102,6 +107,7 @@ def build_file_documents(pages: Iterable[dict[str, Any]]) -> list[dict[str, Any]
             "year": first["year"],
             "classification": first["classification"],
             "classification_level": int(first["classification_level"]),
+            **{k: first[k] for k in ARCHIVE_NO_PARTS if first.get(k)},
             "page_count": max(p.get("page_count") or 0 for p in members),
             "text": [p.get("text") or "" for p in members],
             "text_jieba": [p.get("text_jieba") or "" for p in members],

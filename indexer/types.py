@@ -29,6 +29,15 @@ class ArchiveMeta:
     subject_name: str = ""
     subject_id: str = ""
     page_count: int | None = None  # 页数 as catalogued: checked against the scan (indexer.qa)
+    # 档号 parts (DA/T 13-2022), filled when the 门类 has a 档号 rule; `corrects` is the 档号 this
+    # file corrects (the old one stays, a 档号 never changes once ingested)
+    fonds_no: str = ""
+    category_code: str = ""
+    retention: str = ""
+    item_no: str = ""
+    volume_no: str = ""
+    corrects: str = ""
+    classification_level: int = -1  # the catalogue's level of the 密级 (-1: the seed's level)
 
 
 @dataclass

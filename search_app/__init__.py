@@ -34,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from search_app.accounts import views as auth_views
     from search_app.admin import views as admin_views
     from search_app.audit import views as audit_views
+    from search_app.catalogue import views as catalogue_views
     from search_app.grants import views as grant_views
     from search_app.ingest import views as ingest_views
     from search_app.qa import views as qa_views
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(ingest_views.bp)
     app.register_blueprint(qa_views.bp)
+    catalogue_views.init_app(app)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie
     reading_api.init_app(app, csrf)

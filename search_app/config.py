@@ -63,7 +63,6 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "SESSION_MINUTES": ("int", 30),
     "CELERY_ALWAYS_EAGER": ("bool", False),
     # Purpose categories (查询事由类别) offered on a grant request, comma separated.
-    "PURPOSE_CATEGORIES": ("list", "考察,任免,政审,办案,户籍核查"),
     "GRANT_MAX_HOURS": ("int", 24 * 30),
     "PENDING_REQUEST_HOURS": ("int", 72),  # an unanswered request lapses after this
     # Login throttling (no lock-out, search_app/accounts/throttle.py): after LOGIN_MAX_FAILURES

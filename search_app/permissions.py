@@ -39,6 +39,7 @@ class Permission(StrEnum):
     INGEST_RUN = "ingest:jobs:run"
     QA_REVIEW = "qa:pages:review"  # the review queue, within the reviewer's own scope (search_app.qa)
     QA_SCOPE_MANAGE = "qa:scopes:manage"  # give and revoke QA scopes
+    CATALOGUE_MANAGE = "catalogue:entries:manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -46,7 +47,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                            Permission.GRANT_REQUEST}),
     Role.APPROVER: frozenset({Permission.GRANT_APPROVE}),
     Role.SECURITY_ADMIN: frozenset({Permission.USER_MANAGE, Permission.QA_SCOPE_MANAGE}),
-    Role.SYSTEM_ADMIN: frozenset({Permission.INGEST_RUN}),
+    Role.SYSTEM_ADMIN: frozenset({Permission.INGEST_RUN, Permission.CATALOGUE_MANAGE}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
     Role.QA_REVIEWER: frozenset({Permission.QA_REVIEW}),
 }

@@ -17,6 +17,7 @@ from search_app.api._doc import documented
 from search_app.audit.service import client_addr
 from search_app.db import get_session
 from search_app.errors import render_error
+from search_app.catalogue.services import lists as catalogue_lists
 from search_app.grants.catalogue_check import check_scope_exists
 from search_app.grants.models import Grant
 from search_app.grants.services import (PENDING, STATUS_LABELS, GrantError, GrantRefused,
@@ -33,8 +34,9 @@ def request_json(grant: Grant, now=None) -> dict:
     return {**grant_json(grant), "request_no": grant.request_no, "status": grant.status,
             "status_label": STATUS_LABELS[grant.status],
             "inactive_reason": grant.inactive_reason(now),
-            "classification_label": LEVEL_NAMES.get(grant.classification_ceiling,
-                                                    str(grant.classification_ceiling)),
+            "classification_label": catalogue_lists().level_names.get(
+                grant.classification_ceiling,
+                LEVEL_NAMES.get(grant.classification_ceiling, str(grant.classification_ceiling))),
             "subject": grant.subject_label or "", "requested_hours": grant.requested_hours,
             "needs_second_approval": grant.needs_second_approval,
             "requester": grant.user.username if grant.user else "",
@@ -42,7 +44,17 @@ def request_json(grant: Grant, now=None) -> dict:
             "approved_by": grant.approved_by.username if grant.approved_by else None,
             "second_approved_by": (grant.second_approved_by.username
                                    if grant.second_approved_by else None),
-            "decision_reason": grant.decision_reason or "", "created_at": iso(grant.created_at)}
+            "decision_reason": grant.decision_reason or "", "created_at": iso(grant.created_at),
+            "purpose_limits": _limits(grant.purpose_category)}
+
+
+def _limits(category: str) -> dict | None:
+    p = catalogue_lists().purposes.get(category)
+    if p is None:
+        return None
+    return {"name": p.name, "default_fields": list(p.default_fields),
+            "max_fields": list(p.max_fields) if p.max_fields is not None else None,
+            "max_days": p.max_hours / 24 if p.max_hours else None}
 
 
 def _refused(exc: GrantError):
@@ -84,7 +96,10 @@ def request_catalogue():
         known = catalogue()
     except SearchUnavailable as exc:
         return render_error(503, str(exc))
-    return {"units": known.units, "archive_nos": known.archive_nos}
+    cat = catalogue_lists()
+    return {"units": cat.units, "archive_nos": known.archive_nos,
+            "categories": list(cat.categories), "classifications": list(cat.levels),
+            "purposes": [_limits(name) for name in cat.purposes]}
 
 
 @bp.post("/grant-requests")

@@ -61,14 +61,22 @@ class Action(StrEnum):
     QA_VERSION_VIEW = "qa.version_view"  # an earlier text version, read as the page is
     QA_ACCEPT = "qa.accept"
     QA_RESCAN = "qa.rescan"  # sent back for re-scanning, with the reason
+    CATALOGUE_ADD = "catalogue.add"  # a 全宗, 门类, unit, 密级, 保管期限 or purpose category
+    CATALOGUE_RENAME = "catalogue.rename"
+    CATALOGUE_DISABLE = "catalogue.disable"
+    CATALOGUE_ENABLE = "catalogue.enable"
+    CATALOGUE_RULE = "catalogue.rule"  # a 档号 pattern set, changed or disabled
+    ARCHIVE_NO_CORRECT = "catalogue.archive_no_correct"  # a file re-ingested under a new 档号
+    BROWSE = "browse"  # the 全宗 → 门类 → 年度 → 件 → 页 hierarchy, read like a search
 
 
 # A refused route is recorded as "route:<endpoint>" (permissions.requires): the endpoint names it.
 ROUTE_PREFIX = "route:"
 
-READ_ACTIONS = frozenset({Action.SEARCH, Action.EXPORT, Action.PAGE_VIEW, Action.PAGE_UNMASK,
-                          Action.PAGE_IMAGE, Action.PII_LOOKUP, Action.EXPORT_PDF,
-                          Action.QA_PAGE_VIEW, Action.QA_PAGE_IMAGE, Action.QA_VERSION_VIEW})
+READ_ACTIONS = frozenset({Action.SEARCH, Action.BROWSE, Action.EXPORT, Action.PAGE_VIEW,
+                          Action.PAGE_UNMASK, Action.PAGE_IMAGE, Action.PII_LOOKUP,
+                          Action.EXPORT_PDF, Action.QA_PAGE_VIEW, Action.QA_PAGE_IMAGE,
+                          Action.QA_VERSION_VIEW})
 
 ACTION_LABELS: dict[str, str] = {
     Action.SEARCH: "检索", Action.EXPORT: "导出", Action.PAGE_VIEW: "查看页面",
@@ -96,6 +104,10 @@ ACTION_LABELS: dict[str, str] = {
     Action.QA_REOCR: "质检：重新识别", Action.QA_CORRECT: "质检：更正文本",
     Action.QA_VERSION_VIEW: "质检：查看历史版本", Action.QA_ACCEPT: "质检：合格",
     Action.QA_RESCAN: "质检：退回重扫",
+    Action.CATALOGUE_ADD: "目录：新增条目", Action.CATALOGUE_RENAME: "目录：更名",
+    Action.CATALOGUE_DISABLE: "目录：停用", Action.CATALOGUE_ENABLE: "目录：启用",
+    Action.CATALOGUE_RULE: "目录：档号规则", Action.ARCHIVE_NO_CORRECT: "档号更正",
+    Action.BROWSE: "分级浏览",
 }
 OUTCOME_LABELS = {"allowed": "允许", "denied": "拒绝", "error": "错误"}
 

@@ -1,15 +1,17 @@
-"""A request may only name units and 档号 that exist in the archive (the catalogue), and a named
+"""A request may only name units that are enabled in the catalogue tables and 档号 that exist in
+the archive (the ingest records), and a named
 档号 must lie inside the requested 门类 and units, or the grant would read nothing. Checked by
 the web form and the API alike, before the request is written. Not part of `request_grant`
 itself: demo data and test factories create grants before their files are ingested."""
 from __future__ import annotations
 
+from search_app.catalogue.services import lists
 from search_app.grants.services import GrantError, Scope
 from search_app.search import Catalogue, catalogue
 
 
 def _problem(scope: Scope, known: Catalogue) -> str | None:
-    units = [u for u in scope.units if u not in known.units]
+    units = [u for u in scope.units if u not in lists().units]
     if units:
         return f"单位不在档案目录中：{'、'.join(units)}（请从列表中选择已有的单位）"
     for no in scope.archive_nos:

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from indexer.redact import mask_typed
-from indexer.vocab import CLASSIFICATION_LEVELS
 from search_app import limits
 from search_app.accounts.dual_control import puppet_refusal
 from search_app.accounts.models import User
 from search_app.audit.actions import Action
 from search_app.audit.service import Actor, Event, record_event
+from search_app.catalogue.services import lists as catalogue_lists
 from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.grants.models import PENDING, STATUS_LABELS, Grant
@@ -28,7 +28,7 @@ from search_app.timeutil import utcnow
 from search_app.grants.queries import (active_grants, decided_by_me, grants_of,  # noqa: F401
                                        inbox, resolve_grant)
 from search_app.grants.scope import (GrantDenied, GrantError, Request, Scope,  # noqa: F401
-                                     validate_request)
+                                     purpose_limit_problem, validate_request)
 
 
 class GrantRefused(GrantError):
@@ -72,7 +72,7 @@ def request_grant(session: Session, *, user: User, req: Request, actor: Actor) -
     grant = Grant(user_id=user.id, user=user, request_no=_ref("SQ", now),
                   purpose_category=req.purpose_category, purpose=req.purpose.strip(),
                   categories=list(req.scope.categories), units=list(req.scope.units),
-                  classification_ceiling=CLASSIFICATION_LEVELS[req.scope.classification],
+                  classification_ceiling=catalogue_lists().levels[req.scope.classification],
                   archive_nos=list(req.scope.archive_nos), subject_hmac=subject_hmac,
                   subject_label=subject_label or "", unmask_fields=list(req.unmask_fields),
                   allow_lookup=req.allow_lookup, requested_hours=req.hours, status="pending",
@@ -131,6 +131,11 @@ def approve(session: Session, grant: Grant, *, approver: User, actor: Actor,
         if not 0 < hours <= grant.requested_hours:
             raise GrantError(f"批准时长必须大于 0 且不超过申请的 {grant.requested_hours:g} 小时")
         grant.requested_hours = hours
+    purpose = catalogue_lists().purposes.get(grant.purpose_category)
+    problem = (purpose_limit_problem(purpose, grant.unmask_fields, grant.requested_hours)
+               if purpose else None)
+    if problem:  # the category's limits may have been tightened since the request
+        raise GrantError(f"{problem}（请缩短批准时长或驳回）")
     now = utcnow()
     if grant.status == "pending" and grant.needs_second_approval:
         grant.status, grant.approved_by_id, grant.approved_at = "pending_second", approver.id, now

@@ -2,12 +2,13 @@
 checking and auditing; these views only parse forms and show the outcome."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from indexer.vocab import CATEGORIES, CLASSIFICATION_LEVELS, LEVEL_NAMES
+from indexer.vocab import LEVEL_NAMES
 from indexer.vocab import PII_KINDS as UNMASK_FIELDS
+from search_app.catalogue.services import lists as catalogue_lists
 from search_app.audit.service import client_addr
 from search_app.db import get_session
 from search_app.grants.catalogue_check import check_scope_exists
@@ -24,8 +25,16 @@ bp = Blueprint("grants", __name__, url_prefix="/grants")
 
 @bp.app_context_processor
 def _labels() -> dict:
-    return {"level_names": LEVEL_NAMES, "status_labels": STATUS_LABELS,
+    return {"level_names": _LevelNames(), "status_labels": STATUS_LABELS,
             "unmask_labels": UNMASK_FIELDS}
+
+
+class _LevelNames:
+    """密级 names by level, read from the catalogue only when a template asks (most pages
+    never show a grant), falling back to the seed names."""
+
+    def get(self, level: int, default: str | None = None) -> str | None:
+        return catalogue_lists().level_names.get(level, LEVEL_NAMES.get(level, default))
 
 
 def _split(raw: str) -> list[str]:
@@ -96,10 +105,13 @@ def _form(form):
         known, unavailable = catalogue(), None
     except SearchUnavailable as exc:
         known, unavailable = None, str(exc)
-    if form is None:  # a new form: the requester's own unit, if the archive holds it
+    cat = catalogue_lists()
+    if form is None:  # a new form: the requester's own unit, the purpose's default fields
+        purpose = cat.purposes.get(request.args.get("purpose_category", ""))
         chosen = {"units": [current_user.unit] if current_user.unit else [], "archive_nos": [],
-                  "categories": [], "unmask_fields": []}
-        form = {"days": "1"}
+                  "categories": [],
+                  "unmask_fields": list(purpose.default_fields) if purpose else []}
+        form = {"days": "1", "purpose_category": purpose.name if purpose else ""}
     else:
         chosen = {"units": _picked(form, "units"), "archive_nos": _picked(form, "archive_nos"),
                   "categories": form.getlist("categories"),
@@ -107,10 +119,10 @@ def _form(form):
     files_by_unit: dict[str, list] = {}
     for entry in (known.files if known else []):
         files_by_unit.setdefault(entry.unit, []).append(entry)
-    return render_template("grant_new.html", form=form, chosen=chosen, categories=CATEGORIES,
-                           purposes=current_app.config["PURPOSE_CATEGORIES"],
-                           levels=list(CLASSIFICATION_LEVELS), unmask=UNMASK_FIELDS,
-                           units=known.units if known else [], files_by_unit=files_by_unit,
+    return render_template("grant_new.html", form=form, chosen=chosen,
+                           categories=list(cat.categories), purposes=cat.purposes,
+                           levels=list(cat.levels), unmask=UNMASK_FIELDS,
+                           units=cat.units, files_by_unit=files_by_unit,
                            catalogue_error=unavailable)
 
 
@@ -121,7 +133,8 @@ def inbox_view():
     if expire_pending(session):
         session.commit()
     return render_template("grants_inbox.html", pending=inbox(session, current_user),
-                           decided=decided_by_me(session, current_user), now=utcnow())
+                           decided=decided_by_me(session, current_user), now=utcnow(),
+                           purposes=catalogue_lists().purposes)
 
 
 def _load(grant_id: int) -> Grant:

@@ -9,6 +9,7 @@ from flask import current_app
 
 from indexer.manifest import ManifestRow, parse_manifest
 from search_app.audit.service import Actor
+from search_app.catalogue.services import lists as catalogue_lists
 from search_app.db import get_session
 from search_app.ingest.held import HELD, release_held
 from search_app.ingest.models import IngestJob
@@ -35,7 +36,8 @@ def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
     access fields fails unless `confirm_metadata_change`.
     """
     if rows is None:
-        rows = parse_manifest(manifest)  # ManifestError: the whole manifest is unreadable
+        # ManifestError: the whole manifest is unreadable; rows are checked against the catalogue
+        rows = parse_manifest(manifest, catalogue_lists().vocabulary())
     if queue:
         from search_app.ops import QueueUnavailable, require_queue
         try:

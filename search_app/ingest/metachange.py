@@ -51,3 +51,16 @@ def describe(changed: Mapping[str, list[str]]) -> str:
 def refusal(archive_no: str, changed: Mapping[str, list[str]]) -> str:
     return (f"档号 {archive_no} 已导入过，本次清单更改了{describe(changed)}，未导入：这些字段决定"
             f"谁能查阅该档案。{CONFIRM_HINT}")
+
+
+def with_defaults(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """A manifest row stored before ArchiveMeta grew a field (the 档号 parts, 0011) compares
+    equal to the same row stored since: the missing fields take their defaults."""
+    from dataclasses import MISSING, fields
+
+    from indexer.types import ArchiveMeta
+
+    defaults = {f.name: f.default for f in fields(ArchiveMeta) if f.default is not MISSING}
+    out = {**defaults, **meta}
+    out.pop("classification_level", None)  # derived from the 密级 by the catalogue at the time
+    return out

@@ -30,6 +30,7 @@ from indexer.types import IngestError
 from search_app.audit.actions import Action
 from search_app.audit.service import Actor, Event, record_event
 from search_app.blobs import BlobStore
+from search_app.catalogue.ingest_check import ingest_refusal
 from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.ingest import metachange, uploads
@@ -68,7 +69,9 @@ def create_job(session: Session, *, source: str, created_by: str, rows: list[Man
         where = locate(row.file) if locate and row.file else base_dir / row.file
         path = str(where.resolve()) if row.file else ""
         meta = asdict(row.meta) if row.meta else {}
-        error = row.error or _metadata_check(session, actor, meta, confirm_metadata_change)
+        error = (row.error or ingest_refusal(
+                    session, actor, row, exists=lambda no: last_complete_file(session, no) is not None)
+                 or _metadata_check(session, actor, meta, confirm_metadata_change))
         metas.append(json.dumps(meta, ensure_ascii=False).encode())
         job.files.append(IngestFile(path=path, archive_no=row.meta.archive_no if row.meta else "",
                                     meta_ciphertext=b"",
@@ -227,7 +230,9 @@ def _unchanged(session: Session, f: IngestFile) -> bool:
     """
     prev = last_complete_file(session, f.archive_no, exclude=f.id)
     return (prev is not None and prev.state == "done" and prev.sha256 == f.sha256
-            and prev.pages_total == f.pages_total and file_meta(prev) == file_meta(f))
+            and prev.pages_total == f.pages_total
+            and metachange.with_defaults(file_meta(prev)) == metachange.with_defaults(file_meta(f)))
+
 
 
 def mark_failed(file_id: int, error: str) -> None:

@@ -205,7 +205,9 @@ def read_manifest(path: Path) -> list[ManifestRow]:
         text = plain.decode("utf-8-sig")
     except (OSError, DecryptError, UnicodeDecodeError) as exc:
         raise ManifestError(f"无法读取清单 manifest{suffix}：{exc}") from None
-    return parse_manifest_text(text, f"manifest{suffix}")
+    from search_app.catalogue.services import lists  # the catalogue imports nothing of ingest
+
+    return parse_manifest_text(text, f"manifest{suffix}", lists().vocabulary())
 
 
 def check_batch(batch: Path) -> Check:

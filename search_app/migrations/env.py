@@ -10,6 +10,7 @@ from search_app.grants import models as _grants  # noqa: F401
 from search_app.ingest import models as _ingest  # noqa: F401
 from search_app.qa import models as _qa  # noqa: F401
 from search_app.reading import models as _reading  # noqa: F401
+from search_app.catalogue import models as _catalogue  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata

@@ -30,6 +30,7 @@ from search_app.ingest.secrets import decode_secret, page_meta
 from search_app.search._choke import (Found, ReadDenied, ReadFailed, ScopedIndex, SearchUnavailable,
                                       guarded_read)
 from search_app.search._catalogue import Catalogue, catalogue
+from search_app.catalogue.services import lists as catalogue_lists
 from search_app.search._lookup_budget import lookup_budget_refusal
 from search_app.search._parse import InvalidInput, QuerySyntaxError, parse
 from search_app.search._hits import (FileHit, SearchHit, facets_of, flat_run, grouped_run,
@@ -88,7 +89,7 @@ def _parsed(query: str, sort: str, group: str = "page"):
         raise QuerySyntaxError(f"排序方式必须是 {'、'.join(SORTS)} 之一")
     if group not in GROUPS:
         raise QuerySyntaxError(f"结果分组必须是 {'、'.join(GROUPS)} 之一（page 按页，file 按案卷）")
-    return parse(query)
+    return parse(query, catalogue_lists().vocabulary())
 
 
 def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, page: int = 1,
@@ -118,8 +119,9 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
     else:
         files, facets = [], facets_of(found.payload)
         hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
-    return SearchOutcome(hits=hits, files=files, facets=facets, chips=chips(query),
-                         refine=refinements(query, facets),
+    vocab = catalogue_lists().vocabulary()
+    return SearchOutcome(hits=hits, files=files, facets=facets, chips=chips(query, vocab),
+                         refine=refinements(query, facets, vocab),
                          relaxed=bool(found.extra.get("relaxed")),
                          total_exact=not found.extra.get("total_at_least"), **common)
 

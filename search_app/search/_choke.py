@@ -27,7 +27,7 @@ from search_app.grants.models import Grant
 from search_app.grants.services import GrantDenied, resolve_grant
 from search_app.permissions import Permission, has_permission, role_labels
 from search_app.search._backend import alias, reader
-from search_app.search._filter import ReaderIdentity, permission_filter
+from search_app.search._filter import FormerNames, ReaderIdentity, permission_filter
 
 T = TypeVar("T")
 
@@ -135,6 +135,14 @@ def reader_identity(user: User) -> ReaderIdentity:
     return ReaderIdentity(tuple(sorted({h for h in own if h})))
 
 
+def former_names() -> FormerNames:
+    """The catalogue's renamed 门类 and units (search_app.catalogue), for the filter."""
+    from search_app.catalogue.services import lists  # the catalogue imports audit, not search
+
+    former = lists().former
+    return FormerNames(categories=former.get("category"), units=former.get("unit"))
+
+
 def grant_filters(grant: Grant) -> dict[str, Any]:
     return {"categories": grant.categories, "units": grant.units,
             "classification_ceiling": grant.classification_ceiling,
@@ -208,7 +216,8 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
     base["approval_ref"] = grant.ref
     record_filters = {**grant_filters(grant), **record_filters}
     try:
-        found = run(grant, ScopedIndex(permission_filter(grant, reader_identity(user))))
+        found = run(grant, ScopedIndex(permission_filter(grant, reader_identity(user),
+                                                         former_names())))
     except ReadDenied as exc:
         raise deny(exc.reason, grant.ref) from None
     except (ReadFailed, PartialResults) as exc:

@@ -28,10 +28,26 @@ class ReaderIdentity:
     hmacs: tuple[str, ...] = ()
 
 
-def permission_filter(grant: GrantScope, reader: ReaderIdentity) -> dict[str, Any]:
+@dataclass(frozen=True)
+class FormerNames:
+    """Catalogue renames: old name → current name, per list (门类, 单位). Pages indexed under a
+    门类's or unit's old name stay within a grant that names the new one (never wider: only the
+    names that entry itself had)."""
+
+    categories: dict[str, str] | None = None
+    units: dict[str, str] | None = None
+
+    def widen(self, names: Sequence[str], which: str) -> list[str]:
+        former = getattr(self, which) or {}
+        current = {former.get(n, n) for n in names}  # a grant made before the rename, too
+        return sorted({*names, *current, *(old for old, new in former.items() if new in current)})
+
+
+def permission_filter(grant: GrantScope, reader: ReaderIdentity,
+                      former: FormerNames = FormerNames()) -> dict[str, Any]:
     required: list[dict[str, Any]] = [
-        {"terms": {"category": sorted(grant.categories)}},
-        {"terms": {"unit": sorted(grant.units)}},
+        {"terms": {"category": former.widen(grant.categories, "categories")}},
+        {"terms": {"unit": former.widen(grant.units, "units")}},
         {"range": {"classification_level": {"lte": int(grant.classification_ceiling)}}},
     ]
     if grant.archive_nos:

@@ -19,13 +19,15 @@ import re
 from dataclasses import dataclass, field
 
 from indexer.normalise import for_search
-from indexer.vocab import CATEGORIES, CLASSIFICATIONS
+from indexer.vocab import SEED_VOCABULARY, Vocabulary
 
 MAX_QUERY_CHARS = 200
 # Field names users type (Chinese and English) → the filter they mean.
 FIELDS = {"档号": "archive_no", "archive_no": "archive_no", "题名": "title", "title": "title",
           "门类": "category", "category": "category", "单位": "unit", "unit": "unit",
-          "年度": "year", "year": "year", "密级": "classification", "classification": "classification"}
+          "年度": "year", "year": "year", "密级": "classification", "classification": "classification",
+          "全宗": "fonds_no", "全宗号": "fonds_no", "fonds": "fonds_no",
+          "保管期限": "retention", "retention": "retention"}
 # A 档号 or a prefix of one: letters, then groups of digits/letters joined by - . · or /.
 ARCHIVE_NO = re.compile(r"[A-Za-z]{1,8}(?:[-.·/][0-9A-Za-z]{1,8})+[-.·/]?")
 YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
@@ -49,7 +51,7 @@ class Term:
 
 @dataclass(frozen=True)
 class Filter:
-    field: str  # archive_no | title | category | unit | year | classification
+    field: str  # archive_no | title | category | unit | year | classification | fonds_no | retention
     value: str | tuple[int, int]
 
 
@@ -97,7 +99,7 @@ def _tokens(raw: str) -> list[tuple[str, bool]]:
     return out
 
 
-def _field_filter(name: str, value: str) -> Filter:
+def _field_filter(name: str, value: str, vocab: Vocabulary) -> Filter:
     key = FIELDS[name]
     value = value.strip()
     if not value:
@@ -112,10 +114,17 @@ def _field_filter(name: str, value: str) -> Filter:
         if YEAR.fullmatch(value):
             return Filter("year", (int(value), int(value)))
         raise QuerySyntaxError(f"年度应为四位年份或范围（如 年度:2023、年度:2010-2015），收到“{value}”")
-    if key == "category" and value not in CATEGORIES:
-        raise QuerySyntaxError(f"门类“{value}”不存在，可选：{'、'.join(CATEGORIES)}")
-    if key == "classification" and value not in CLASSIFICATIONS:
-        raise QuerySyntaxError(f"密级“{value}”不存在，可选：{'、'.join(CLASSIFICATIONS)}")
+    if key == "category" and value not in vocab.categories:
+        raise QuerySyntaxError(f"门类“{value}”不存在，可选：{'、'.join(vocab.categories)}")
+    if key == "classification" and value not in vocab.classifications:
+        raise QuerySyntaxError(f"密级“{value}”不存在，可选：{'、'.join(vocab.classifications)}")
+    if key == "retention":  # a code (D30) or a name (定期30年)
+        value = {n: c for c, n in vocab.retentions.items()}.get(value, value.upper())
+        if value not in vocab.retentions:
+            raise QuerySyntaxError(f"保管期限“{value}”不存在，可选："
+                                   f"{'、'.join(f'{n}（{c}）' for c, n in vocab.retentions.items())}")
+    if key == "fonds_no":
+        value = value.upper()
     if key == "archive_no":
         value = value.upper()
     if key == "title":
@@ -123,13 +132,13 @@ def _field_filter(name: str, value: str) -> Filter:
     return Filter(key, value)
 
 
-def _atom(token: str, quoted: bool) -> Term | Filter:
+def _atom(token: str, quoted: bool, vocab: Vocabulary) -> Term | Filter:
     if not quoted:
         name, sep, value = token.partition(":") if ":" in token else token.partition("：")
         if sep and name in FIELDS:
-            return _field_filter(name, value)
+            return _field_filter(name, value, vocab)
         if sep and name and not value:
-            raise QuerySyntaxError(f"“{token}”：未知的筛选字段“{name}”，可用：档号、题名、门类、单位、年度、密级")
+            raise QuerySyntaxError(f"“{token}”：未知的筛选字段“{name}”，可用：档号、题名、门类、单位、年度、密级、全宗、保管期限")
         if ARCHIVE_NO.fullmatch(token) and any(ch.isdigit() for ch in token):
             return Filter("archive_no", token.upper())
     text = for_search(token)
@@ -138,8 +147,9 @@ def _atom(token: str, quoted: bool) -> Term | Filter:
     return Term(" ".join(text.split()) if quoted else text, phrase=quoted)
 
 
-def parse(raw: str) -> Query:
-    """The query tree of `raw`; QuerySyntaxError says what is wrong."""
+def parse(raw: str, vocab: Vocabulary = SEED_VOCABULARY) -> Query:
+    """The query tree of `raw`; QuerySyntaxError says what is wrong. `vocab` holds the 门类,
+    密级 and 保管期限 a filter may name (the search passes the catalogue's)."""
     if len(raw) > MAX_QUERY_CHARS:
         raise QuerySyntaxError(f"查询内容过长（最多 {MAX_QUERY_CHARS} 字）")
     tokens = _tokens(raw)
@@ -170,7 +180,7 @@ def parse(raw: str) -> Query:
             negative, token = True, token[1:]
         elif quoted and token.startswith("-"):
             negative, token = True, token[1:]
-        atom = _atom(token, quoted)
+        atom = _atom(token, quoted, vocab)
         if negative:
             if pending_or:
                 raise QuerySyntaxError("OR 后面不能直接跟排除条件")

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.vocab import SEED_VOCABULARY, Vocabulary
 from search_app.search._parse import FIELDS, Filter, QuerySyntaxError, _atom, _tokens, parse
 
 # facet name -> the field name users type
 FACET_FIELDS = {"category": "门类", "unit": "单位", "year": "年度", "classification": "密级"}
 _LABELS = {"archive_no": "档号", "title": "题名", "category": "门类", "unit": "单位",
-           "year": "年度", "classification": "密级"}
+           "year": "年度", "classification": "密级", "fonds_no": "全宗",
+           "retention": "保管期限"}
 
 
 def _render(tokens: list[tuple[str, bool]]) -> str:
@@ -25,20 +27,20 @@ def _render(tokens: list[tuple[str, bool]]) -> str:
     return " ".join(out)
 
 
-def _parses(raw: str) -> bool:
+def _parses(raw: str, vocab: Vocabulary) -> bool:
     try:
-        parse(raw)
+        parse(raw, vocab)
     except QuerySyntaxError:
         return False
     return True
 
 
-def chips(raw: str) -> list[dict[str, Any]]:
+def chips(raw: str, vocab: Vocabulary = SEED_VOCABULARY) -> list[dict[str, Any]]:
     """One chip per filter and exclusion of `raw`: {label, without} (without: the query with
     it removed, or "" when nothing would be left to search)."""
     try:
         tokens = _tokens(raw)
-        parse(raw)
+        parse(raw, vocab)
     except QuerySyntaxError:
         return []
     out = []
@@ -50,7 +52,7 @@ def chips(raw: str) -> list[dict[str, Any]]:
             (i > 0 and not tokens[i - 1][1] and tokens[i - 1][0] == "NOT")
         body = text[1:] if text.startswith(("-", "－")) and len(text) > 1 else text
         try:
-            atom = _atom(body, quoted)
+            atom = _atom(body, quoted, vocab)
         except QuerySyntaxError:
             continue
         is_filter = isinstance(atom, Filter)
@@ -72,11 +74,12 @@ def chips(raw: str) -> list[dict[str, Any]]:
         else:
             label = atom.text
         label = ("排除 " + label) if negative else label
-        out.append({"label": label, "without": rest if rest and _parses(rest) else ""})
+        out.append({"label": label, "without": rest if rest and _parses(rest, vocab) else ""})
     return out
 
 
-def facet_query(raw: str, facet: str, value: Any) -> str | None:
+def facet_query(raw: str, facet: str, value: Any,
+                vocab: Vocabulary = SEED_VOCABULARY) -> str | None:
     """`raw` narrowed to one facet value, or None when the query already has that filter."""
     name = FACET_FIELDS[facet]
     token = f"{name}:{value}"
@@ -88,17 +91,19 @@ def facet_query(raw: str, facet: str, value: Any) -> str | None:
             if FIELDS.get(field) == key and val == str(value):
                 return None
     narrowed = f"{raw.strip()} {token}"
-    return narrowed if _parses(narrowed) else None
+    return narrowed if _parses(narrowed, vocab) else None
 
 
-def refinements(raw: str, facets: dict[str, list[tuple[Any, int]]]) -> dict[str, dict[str, str]]:
-    """facet -> value -> the query narrowed to it (values already filtered on are left out)."""
+def refinements(raw: str, facets: dict[str, list[tuple[Any, int]]],
+                vocab: Vocabulary = SEED_VOCABULARY) -> dict[str, dict[str, str]]:
+    """facet -> value -> the query narrowed to it (values already filtered on are left out).
+    `vocab`: the 门类, 密级 and 保管期限 a filter may name (the search passes the catalogue's)."""
     out: dict[str, dict[str, str]] = {}
     for facet, values in facets.items():
         if facet not in FACET_FIELDS:
             continue
         for value, _count in values:
-            q = facet_query(raw, facet, value)
+            q = facet_query(raw, facet, value, vocab)
             if q:
                 out.setdefault(facet, {})[str(value)] = q
     return out

@@ -28,6 +28,13 @@ class GrantList(Output):
     grants: list[GrantOut]
 
 
+class PurposeLimits(Output):
+    name: str
+    default_fields: list[str] = Field(description="默认可显示的字段")
+    max_fields: list[str] | None = Field(description="最多可显示的字段（null：不限）")
+    max_days: float | None = Field(description="最长授权天数（null：按系统上限）")
+
+
 class GrantRequestOut(GrantOut):
     request_no: str
     status: Literal["pending", "pending_second", "active", "denied", "lapsed", "withdrawn", "revoked"]
@@ -43,6 +50,8 @@ class GrantRequestOut(GrantOut):
     second_approved_by: str | None
     decision_reason: str
     created_at: str
+    purpose_limits: PurposeLimits | None = Field(
+        default=None, description="查询事由类别的限制（审批人据此审批）；类别已停用时为 null")
 
 
 class GrantRequestList(Output):
@@ -50,7 +59,7 @@ class GrantRequestList(Output):
 
 
 class GrantRequestBody(Input):
-    purpose_category: str = Field(description="查询事由类别（PURPOSE_CATEGORIES 之一）")
+    purpose_category: str = Field(description="查询事由类别（档案目录中启用的查阅目的类别之一，见 /catalogue）")
     purpose: str = Field(max_length=limits.PURPOSE)
     categories: list[str] = Field(min_length=1)
     units: list[str] = Field(min_length=1, description="必须是档案目录中已有的单位")
@@ -81,3 +90,6 @@ class RevokeBody(Input):
 class Catalogue(Output):
     units: list[str]
     archive_nos: list[str]
+    categories: list[str] = Field(description="可申请的门类（档案目录中启用的）")
+    classifications: list[str] = Field(description="密级，由低到高")
+    purposes: list[PurposeLimits] = Field(description="查阅目的类别及其限制")
