@@ -1,7 +1,7 @@
 """digitisation QA (DA/T 31-2017): page and file checks, QA reviewers' scopes
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 """
 from __future__ import annotations
 
