@@ -21,10 +21,12 @@ class Role(StrEnum):
     SECURITY_ADMIN = "security_admin"
     SYSTEM_ADMIN = "system_admin"
     AUDITOR = "auditor"
+    RECORDS_HEAD = "records_head"  # 档案室负责人: use register, appraisal, destruction approval
 
 
 ROLE_LABELS = {Role.STAFF: "查询人员", Role.APPROVER: "审批人", Role.SECURITY_ADMIN: "安全管理员",
-               Role.SYSTEM_ADMIN: "系统管理员", Role.AUDITOR: "安全审计员"}
+               Role.SYSTEM_ADMIN: "系统管理员", Role.AUDITOR: "安全审计员",
+               Role.RECORDS_HEAD: "档案室负责人"}
 
 
 class Permission(StrEnum):
@@ -35,6 +37,11 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:log:read"
     USER_MANAGE = "users:any:manage"
     INGEST_RUN = "ingest:jobs:run"
+    REGISTER_READ = "register:entries:read"  # 利用登记 and 销毁清册 (no page content)
+    REGISTER_ANNOTATE = "register:entries:annotate"  # 利用效果
+    RETENTION_APPRAISE = "retention:files:appraise"  # 到期鉴定, destruction requests
+    DESTRUCTION_APPROVE = "retention:destruction:approve"
+    DESTRUCTION_EXECUTE = "retention:destruction:execute"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -42,8 +49,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                            Permission.GRANT_REQUEST}),
     Role.APPROVER: frozenset({Permission.GRANT_APPROVE}),
     Role.SECURITY_ADMIN: frozenset({Permission.USER_MANAGE}),
-    Role.SYSTEM_ADMIN: frozenset({Permission.INGEST_RUN}),
-    Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
+    Role.SYSTEM_ADMIN: frozenset({Permission.INGEST_RUN, Permission.DESTRUCTION_EXECUTE}),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.REGISTER_READ}),
+    # The records office head reads the register and runs appraisal; never page content.
+    Role.RECORDS_HEAD: frozenset({Permission.REGISTER_READ, Permission.REGISTER_ANNOTATE,
+                                  Permission.RETENTION_APPRAISE, Permission.DESTRUCTION_APPROVE}),
 }
 
 # Separation of duties: the only roles one account may combine. A searcher may also approve

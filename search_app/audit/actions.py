@@ -52,6 +52,17 @@ class Action(StrEnum):
     INGEST_PAGE_REVIEWED = "ingest.page_reviewed"
     INGEST_BATCHES_REMOVED = "ingest.batches_removed"
     INGEST_METADATA_CHANGE = "ingest.metadata_change"  # a re-ingest changing 单位/门类/密级/当事人
+    REGISTER_VIEW = "register.view"  # 利用登记 and its statistics
+    REGISTER_EXPORT = "register.export"
+    REGISTER_ANNOTATE = "register.annotate"  # 利用效果
+    APPRAISAL_VIEW = "retention.appraisal_view"  # 到期鉴定
+    DESTRUCTION_REQUEST = "retention.destruction_request"
+    DESTRUCTION_APPROVE = "retention.destruction_approve"
+    DESTRUCTION_DENY = "retention.destruction_deny"
+    DESTRUCTION_EXECUTE = "retention.destruction_execute"
+    FILE_KEY_DESTROYED = "retention.file_key_destroyed"  # one per file: its data key is gone
+    DESTRUCTION_REAPPLY = "retention.destruction_reapply"  # after a restore: destroyed stays destroyed
+    DESTRUCTION_REGISTER_VIEW = "retention.register_view"  # 销毁清册
 
 
 # A refused route is recorded as "route:<endpoint>" (permissions.requires): the endpoint names it.
@@ -81,6 +92,12 @@ ACTION_LABELS: dict[str, str] = {
     Action.AUDIT_EXPORT: "导出审计日志", Action.AUDIT_ALERT: "哈希链告警",
     Action.INGEST_JOB_STARTED: "开始导入", Action.INGEST_PAGE_REVIEWED: "OCR 复核",
     Action.INGEST_BATCHES_REMOVED: "清理上传批次", Action.INGEST_METADATA_CHANGE: "修改著录信息",
+    Action.REGISTER_VIEW: "查阅利用登记", Action.REGISTER_EXPORT: "导出利用登记",
+    Action.REGISTER_ANNOTATE: "登记利用效果", Action.APPRAISAL_VIEW: "查阅到期鉴定清单",
+    Action.DESTRUCTION_REQUEST: "提出销毁申请", Action.DESTRUCTION_APPROVE: "批准销毁",
+    Action.DESTRUCTION_DENY: "驳回销毁", Action.DESTRUCTION_EXECUTE: "执行销毁",
+    Action.FILE_KEY_DESTROYED: "销毁文件密钥", Action.DESTRUCTION_REAPPLY: "恢复后重新执行销毁",
+    Action.DESTRUCTION_REGISTER_VIEW: "查阅销毁清册",
 }
 OUTCOME_LABELS = {"allowed": "允许", "denied": "拒绝", "error": "错误"}
 
