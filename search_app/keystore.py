@@ -46,8 +46,10 @@ def file_key_id(archive_no: str) -> str:
 
 
 def file_of_doc(doc_id: str) -> str:
-    """The 档号 of a page id (indexer.vocab.doc_id: "<档号>#p0001")."""
-    return doc_id.rpartition("#p")[0] or doc_id
+    """The 档号 of a page id (indexer.vocab.doc_id)."""
+    from indexer.vocab import archive_of
+
+    return archive_of(doc_id)
 
 
 def _wrap_aad(kid: str) -> bytes:

@@ -47,7 +47,8 @@ class Permission(StrEnum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STAFF: frozenset({Permission.ARCHIVE_SEARCH, Permission.GRANT_READ_OWN,
                            Permission.GRANT_REQUEST}),
-    Role.APPROVER: frozenset({Permission.GRANT_APPROVE}),
+    # approvers (supervisors) may also be one of a destruction request's two approvers
+    Role.APPROVER: frozenset({Permission.GRANT_APPROVE, Permission.DESTRUCTION_APPROVE}),
     Role.SECURITY_ADMIN: frozenset({Permission.USER_MANAGE}),
     Role.SYSTEM_ADMIN: frozenset({Permission.INGEST_RUN, Permission.DESTRUCTION_EXECUTE}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.REGISTER_READ}),

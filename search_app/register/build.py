@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indexer.vocab import archive_of
 from search_app.accounts.models import User
 from search_app.audit.actions import Action
 from search_app.audit.models import AuditRecord
@@ -23,11 +24,6 @@ from search_app.timeutil import utcnow
 VIEWS = frozenset({Action.PAGE_VIEW, Action.PAGE_UNMASK, Action.PAGE_IMAGE})
 COPIES = frozenset({Action.EXPORT_PDF, Action.EXPORT})
 _SLACK = timedelta(seconds=5)
-
-
-def archive_of(doc_id: str) -> str:
-    """The 档号 of a page id (indexer.vocab.doc_id: "<档号>#p0001")."""
-    return doc_id.rpartition("#p")[0] or doc_id
 
 
 def _records(db: Session, row: ReadingSession, until: datetime) -> list[AuditRecord]:

@@ -91,6 +91,20 @@ def _tables() -> None:
 
 def upgrade() -> None:
     _tables()
+    conn = op.get_bind()
+    has_data = conn.execute(sa.text(
+        "SELECT (SELECT count(*) FROM page_secrets) + (SELECT count(*) FROM ingest_files "
+        "WHERE length(meta_ciphertext) > 0)")).scalar_one()
+    if not has_data:
+        return
+    settings = context.config.attributes.get("settings")
+    if settings is None:
+        raise RuntimeError("migration 0012 re-encrypts every file's data under its own data key "
+                           "and needs the data keys and KEY_STORE_DIR: run "
+                           "`flask --app search_app db-upgrade`")
+    from search_app.retention.envelope import rewrap_existing
+
+    rewrap_existing(conn, settings)
 
 
 def downgrade() -> None:
