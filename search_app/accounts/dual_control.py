@@ -30,8 +30,9 @@ KIND_LABELS = {"create": "创建账号", "role": "变更角色", "enable": "重�
                "reset_password": "重置密码"}
 STATUS_LABELS = {"pending": "待确认", "confirmed": "已确认生效", "rejected": "已驳回"}
 # Roles whose holders can read (staff), let others read (approver) or confirm the changes that
-# make readers and approvers (security admin).
-GUARDED_ROLES = frozenset({Role.STAFF, Role.APPROVER, Role.SECURITY_ADMIN})
+# make readers and approvers (security admin); records office heads approve destructions, which
+# cannot be undone, so one security admin alone must not be able to make two of them.
+GUARDED_ROLES = frozenset({Role.STAFF, Role.APPROVER, Role.SECURITY_ADMIN, Role.RECORDS_HEAD})
 
 
 def needs_second_admin(*roles: str) -> bool:
