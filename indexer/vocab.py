@@ -66,6 +66,14 @@ class Vocabulary:
 SEED_VOCABULARY = Vocabulary()
 
 
+PAGE_SEP = "#p"  # between the 档号 and the page number in a document id
+
+
+def archive_of(doc_id: str) -> str:
+    """The 档号 of a page's document id (the inverse of `doc_id` for its first part)."""
+    return doc_id.rpartition(PAGE_SEP)[0] or doc_id
+
+
 def doc_id(archive_no: str, page_no: int) -> str:
     """The index document (and PageSecret) id of one page: deterministic, so re-ingest
     overwrites instead of duplicating."""

@@ -39,6 +39,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from search_app.ingest import views as ingest_views
     from search_app.qa import views as qa_views
     from search_app.reading import api as reading_api, views as reading_views
+    from search_app.register import views as register_views
+    from search_app.retention import views as retention_views
     from search_app.config import init_process, load_settings
     from search_app.permissions import Permission, has_permission
     from search_app.proxies import TrustedProxies
@@ -82,6 +84,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ingest_views.bp)
     app.register_blueprint(qa_views.bp)
     catalogue_views.init_app(app)
+    app.register_blueprint(register_views.bp)
+    app.register_blueprint(retention_views.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie
     reading_api.init_app(app, csrf)

@@ -18,6 +18,7 @@ from pathlib import Path
 from search_app.crypto import DecryptError, Vault
 
 PAGES_DIR = "pages"
+FILES_DIR = "files"  # originals, one folder per 档号, under the file's own data key
 
 
 class BlobMismatch(DecryptError):
@@ -30,6 +31,10 @@ def doc_digest(doc_id: str) -> str:
 
 def page_image_aad(doc_digest_hex: str, sha256: str) -> bytes:
     return b"page-image:v1:" + doc_digest_hex.encode() + b":" + sha256.encode()
+
+
+def original_aad(owner_digest_hex: str, sha256: str) -> bytes:
+    return b"original:v2:" + owner_digest_hex.encode() + b":" + sha256.encode()
 
 
 class BlobWriteError(OSError):
@@ -59,16 +64,31 @@ class BlobStore:
         self.root = Path(root)
         self.vault = vault
 
-    def path_for(self, sha256: str) -> Path:
+    def path_for(self, sha256: str, owner: str = "") -> Path:
+        """An original scan: files/<sha256(档号)>/<sha>.bin under the file's key when `owner`
+        names its 档号 (two files with the same scan each keep a copy under their own key, so
+        destroying one shreds nothing of the other); the legacy shared form without."""
+        if owner:
+            return self.root / FILES_DIR / doc_digest(owner) / f"{sha256}.bin"
         return self.root / sha256[:2] / f"{sha256}.bin"
 
-    def put(self, sha256: str, data: bytes) -> Path:
-        path = self.path_for(sha256)
+    def put(self, sha256: str, data: bytes, *, owner: str = "") -> Path:
+        path = self.path_for(sha256, owner)
         if not path.exists():
-            _write(path, self.vault.encrypt(data, aad=sha256.encode()))
+            if owner:
+                blob = self.vault.for_file(owner).encrypt(
+                    data, aad=original_aad(doc_digest(owner), sha256))
+            else:
+                blob = self.vault.encrypt(data, aad=sha256.encode())
+            _write(path, blob)
         return path
 
-    def get(self, sha256: str) -> bytes:
+    def get(self, sha256: str, *, owner: str = "") -> bytes:
+        """The original; a file's own copy first, else the legacy shared blob (before 0012)."""
+        path = self.path_for(sha256, owner)
+        if owner and path.exists():
+            return self.vault.decrypt(path.read_bytes(),
+                                      aad=original_aad(doc_digest(owner), sha256))
         return self.vault.decrypt(self.path_for(sha256).read_bytes(), aad=sha256.encode())
 
     # --- page images: bound to their page ---
@@ -78,10 +98,13 @@ class BlobStore:
 
     def put_page_image(self, doc_id: str, data: bytes) -> str:
         """Store the image for this page; returns its sha256 (what page_secrets records)."""
+        from search_app.keystore import file_of_doc
+
         sha256 = hashlib.sha256(data).hexdigest()
         path = self.page_image_path(doc_id, sha256)
         if not path.exists():
-            _write(path, self.vault.encrypt(data, aad=page_image_aad(doc_digest(doc_id), sha256)))
+            vault = self.vault.for_file(file_of_doc(doc_id))
+            _write(path, vault.encrypt(data, aad=page_image_aad(doc_digest(doc_id), sha256)))
         return sha256
 
     def get_page_image(self, doc_id: str, sha256: str) -> bytes:

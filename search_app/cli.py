@@ -389,4 +389,6 @@ def restore_cmd(src: Path, force: bool) -> None:
     click.echo(f"restored {src}: {report.documents} index documents, audit chain intact at seq "
                f"{report.manifest['audit']['head']['seq']}"
                + (f"; the replaced checkpoint file is kept at {report.replaced_checkpoints}"
-                  if report.replaced_checkpoints else ""))
+                  if report.replaced_checkpoints else "")
+               + (f"; destroyed again (key store tombstones): {', '.join(report.reapplied)}"
+                  if report.reapplied else ""))

@@ -49,6 +49,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     # Redis requires a password: redis://:<password>@host:port/db (scripts/services.sh generates it)
     "REDIS_URL": ("redis_url", "redis://127.0.0.1:6379/0"),
     "BLOB_DIR": ("str", "var/blobs"),
+    # per-file data keys, wrapped by ARCHIVE_DATA_KEY (search_app/keystore.py): never under
+    # BLOB_DIR and never in a backup, so destroying a file's key shreds its backed-up copies too
+    "KEY_STORE_DIR": ("str", "var/keys"),
     "OCR_LANGS": ("str", "chi_sim+chi_tra"),
     "OCR_DPI": ("int", 300),
     "OCR_TIMEOUT_S": ("int", 120),

@@ -11,10 +11,14 @@ import hmac
 import os
 import unicodedata
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from indexer.identity import canonical_id, fold_name, person_value
+
+if TYPE_CHECKING:
+    from search_app.keystore import KeyStore
 
 _PREFIX = b"v1:"
 
@@ -24,12 +28,25 @@ class DecryptError(RuntimeError):
 
 
 class Vault:
-    def __init__(self, keys: Mapping[str, bytes], current_key_id: str, blind_key: bytes) -> None:
+    def __init__(self, keys: Mapping[str, bytes], current_key_id: str, blind_key: bytes, *,
+                 keystore: KeyStore | None = None, master: Vault | None = None) -> None:
         if current_key_id not in keys:
             raise ValueError(f"current key id {current_key_id!r} has no key")
         self._keys = dict(keys)
         self.current_key_id = current_key_id
         self._blind_key = blind_key
+        self.keystore = keystore
+        self._master = master or self  # what unwraps file keys (a file's vault keeps its master)
+
+    def for_file(self, archive_no: str) -> Vault:
+        """The vault that encrypts this file's data under the file's own data key (envelope
+        encryption, search_app.keystore); without a key store, this vault itself."""
+        if self.keystore is None or not archive_no:
+            return self
+        master = self._master
+        kid, key = self.keystore.get_or_create(archive_no, master)
+        return Vault({**master._keys, kid: key}, kid, self._blind_key, keystore=self.keystore,
+                     master=master)
 
     def encrypt(self, plaintext: bytes, *, aad: bytes) -> bytes:
         nonce = os.urandom(12)
@@ -42,10 +59,13 @@ class Vault:
 
     def decrypt(self, blob: bytes, *, aad: bytes) -> bytes:
         key_id, rest = _split(blob)
-        if key_id not in self._keys:
+        key = self._keys.get(key_id)
+        if key is None and self.keystore is not None and key_id.startswith("f-"):
+            key = self.keystore.unwrap(key_id, self._master)  # KeyDestroyed once destroyed
+        if key is None:
             raise DecryptError(f"no key for key id {key_id!r}")
         try:
-            return AESGCM(self._keys[key_id]).decrypt(rest[:12], rest[12:], aad)
+            return AESGCM(key).decrypt(rest[:12], rest[12:], aad)
         except Exception as exc:  # InvalidTag: wrong key, wrong aad or tampered data
             raise DecryptError("ciphertext failed authentication") from exc
 
@@ -92,7 +112,13 @@ def key_id_of(blob: bytes) -> str:
 
 
 def vault_from_config(config: Mapping) -> Vault:
-    """The current key encrypts; retired keys (ARCHIVE_DATA_OLD_KEYS) only still decrypt."""
+    """The current key encrypts; retired keys (ARCHIVE_DATA_OLD_KEYS) only still decrypt; file
+    data keys (KEY_STORE_DIR) are unwrapped by these on demand, never cached: a key destroyed
+    in one process is gone for every other at its next read."""
+    from search_app.keystore import KeyStore
+
     keys = dict(config.get("ARCHIVE_DATA_OLD_KEYS") or {})
     keys[config["ARCHIVE_DATA_KEY_ID"]] = config["ARCHIVE_DATA_KEY"]
-    return Vault(keys, config["ARCHIVE_DATA_KEY_ID"], config["ARCHIVE_BLIND_INDEX_KEY"])
+    store = KeyStore(config["KEY_STORE_DIR"]) if config.get("KEY_STORE_DIR") else None
+    return Vault(keys, config["ARCHIVE_DATA_KEY_ID"], config["ARCHIVE_BLIND_INDEX_KEY"],
+                 keystore=store)

@@ -22,11 +22,13 @@ class Role(StrEnum):
     SYSTEM_ADMIN = "system_admin"
     AUDITOR = "auditor"
     QA_REVIEWER = "qa_reviewer"  # 数字化质检 (DA/T 31-2017): reviews scanned pages of its batches
+    RECORDS_HEAD = "records_head"  # 档案室负责人: use register, appraisal, destruction approval
 
 
 ROLE_LABELS = {Role.STAFF: "查询人员", Role.APPROVER: "审批人", Role.SECURITY_ADMIN: "安全管理员",
                Role.SYSTEM_ADMIN: "系统管理员", Role.AUDITOR: "安全审计员",
-               Role.QA_REVIEWER: "数字化质检"}
+               Role.QA_REVIEWER: "数字化质检",
+               Role.RECORDS_HEAD: "档案室负责人"}
 
 
 class Permission(StrEnum):
@@ -40,16 +42,26 @@ class Permission(StrEnum):
     QA_REVIEW = "qa:pages:review"  # the review queue, within the reviewer's own scope (search_app.qa)
     QA_SCOPE_MANAGE = "qa:scopes:manage"  # give and revoke QA scopes
     CATALOGUE_MANAGE = "catalogue:entries:manage"
+    REGISTER_READ = "register:entries:read"  # 利用登记 and 销毁清册 (no page content)
+    REGISTER_ANNOTATE = "register:entries:annotate"  # 利用效果
+    RETENTION_APPRAISE = "retention:files:appraise"  # 到期鉴定, destruction requests
+    DESTRUCTION_APPROVE = "retention:destruction:approve"
+    DESTRUCTION_EXECUTE = "retention:destruction:execute"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STAFF: frozenset({Permission.ARCHIVE_SEARCH, Permission.GRANT_READ_OWN,
                            Permission.GRANT_REQUEST}),
-    Role.APPROVER: frozenset({Permission.GRANT_APPROVE}),
+    # approvers (supervisors) may also be one of a destruction request's two approvers
+    Role.APPROVER: frozenset({Permission.GRANT_APPROVE, Permission.DESTRUCTION_APPROVE}),
     Role.SECURITY_ADMIN: frozenset({Permission.USER_MANAGE, Permission.QA_SCOPE_MANAGE}),
-    Role.SYSTEM_ADMIN: frozenset({Permission.INGEST_RUN, Permission.CATALOGUE_MANAGE}),
-    Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
+    Role.SYSTEM_ADMIN: frozenset({Permission.INGEST_RUN, Permission.CATALOGUE_MANAGE,
+                                  Permission.DESTRUCTION_EXECUTE}),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ, Permission.REGISTER_READ}),
     Role.QA_REVIEWER: frozenset({Permission.QA_REVIEW}),
+    # The records office head reads the register and runs appraisal; never page content.
+    Role.RECORDS_HEAD: frozenset({Permission.REGISTER_READ, Permission.REGISTER_ANNOTATE,
+                                  Permission.RETENTION_APPRAISE, Permission.DESTRUCTION_APPROVE}),
 }
 
 # Separation of duties: the only roles one account may combine. A searcher may also approve

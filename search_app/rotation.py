@@ -26,7 +26,9 @@ from search_app.blobs import PAGES_DIR, page_image_aad_of
 from search_app.crypto import DecryptError, Vault, key_id_of
 from search_app.ingest.models import IngestFile, PageSecret, PageVersion
 from search_app.ingest.service import meta_aad
+from search_app.keystore import KeyStore
 
+FILE_KEY_PREFIX = "f-"  # search_app.keystore: a file's own data key, re-wrapped, never re-encrypted
 HEADER_BYTES = 40  # b"v1:" + key id (<= 32) + b":" is all the survey needs to read
 UNREADABLE = "<无法识别>"
 
@@ -71,7 +73,7 @@ class MissingKeysError(RuntimeError):
         self.missing = missing
         parts = []
         for key_id, kinds in sorted(missing.items()):
-            counts = "、".join(f"{kind} {n} {'个文件' if kind in BLOB_KINDS else '行'}"
+            counts = "、".join(f"{kind} {n} {'个文件' if kind in FILE_KINDS else '行'}"
                               for kind, n in sorted(kinds.items()))
             parts.append(f"密钥 {key_id!r} 未配置（{counts}）")
         super().__init__("；".join(parts) + "。请把这些旧密钥加入 ARCHIVE_DATA_OLD_KEYS"
@@ -104,8 +106,13 @@ BLOB_KINDS: dict[str, tuple[Callable[[Path], Iterator[Path]], Callable[[Path], b
 }
 
 
-def survey(session: Session, blob_dir: Path) -> dict[str, Counter[str]]:
-    """kind -> Counter(key id -> number of ciphertexts), from the headers only."""
+FILE_KINDS = (*BLOB_KINDS, "file_keys")
+
+
+def survey(session: Session, blob_dir: Path, keystore: KeyStore | None = None
+           ) -> dict[str, Counter[str]]:
+    """kind -> Counter(key id -> number of ciphertexts), from the headers only; "file_keys"
+    counts the master key ids that wrap the files' data keys."""
     out: dict[str, Counter[str]] = {}
     for t in TABLES:
         stmt = (select(func.substr(t.column, 1, HEADER_BYTES), func.count())
@@ -120,13 +127,27 @@ def survey(session: Session, blob_dir: Path) -> dict[str, Counter[str]]:
             with path.open("rb") as fh:
                 blobs[_header_id(fh.read(HEADER_BYTES))] += 1
         out[kind] = blobs
+    if keystore is not None:
+        wraps: Counter[str] = Counter()
+        for path in keystore.key_files():
+            with path.open("rb") as fh:
+                wraps[_header_id(fh.read(HEADER_BYTES))] += 1
+        out["file_keys"] = wraps
     return out
+
+
+def _current(key_id: str, vault: Vault) -> bool:
+    """Under the current master key, or under a file's data key (whose wrapping is what a
+    master-key rotation changes: rotate_file_keys)."""
+    return key_id == vault.current_key_id or key_id.startswith(FILE_KEY_PREFIX)
 
 
 def check_keys(usage: dict[str, Counter[str]], vault: Vault) -> None:
     missing: dict[str, Counter[str]] = {}
     for kind, counts in usage.items():
         for key_id, n in counts.items():
+            if key_id.startswith(FILE_KEY_PREFIX):
+                continue
             if key_id != UNREADABLE and key_id not in vault.key_ids:
                 missing.setdefault(key_id, Counter())[kind] += n
     if missing:
@@ -150,7 +171,7 @@ def rotate_table(session: Session, t: _Table, vault: Vault, *, batch: int,
         if not rows:
             return report
         last, seen = rows[-1][0], seen + len(rows)
-        stale = [pk for pk, header in rows if _header_id(header) != vault.current_key_id]
+        stale = [pk for pk, header in rows if not _current(_header_id(header), vault)]
         report.current += len(rows) - len(stale)
         aad_col = t.pk if t.aad_column is None else t.aad_column
         for pk, old, aad_value in session.execute(
@@ -182,7 +203,7 @@ def rotate_blobs(blob_dir: Path, vault: Vault, *, batch: int, echo: Callable[[st
     for path in files(blob_dir):
         seen += 1
         data = path.read_bytes()
-        if _header_id(data[:HEADER_BYTES]) == vault.current_key_id:
+        if _current(_header_id(data[:HEADER_BYTES]), vault):
             report.current += 1
         else:
             try:
@@ -203,13 +224,19 @@ def rotate_blobs(blob_dir: Path, vault: Vault, *, batch: int, echo: Callable[[st
 def rotate_all(session: Session, vault: Vault, blob_dir: Path, *, batch: int = 200,
                echo: Callable[[str], None] = print) -> list[KindReport]:
     """Survey, refuse on a missing key (MissingKeysError), then re-encrypt kind by kind."""
-    usage = survey(session, blob_dir)
+    usage = survey(session, blob_dir, vault.keystore)
     check_keys(usage, vault)
     for kind in KINDS:
-        stale = sum(n for k, n in usage[kind].items() if k != vault.current_key_id)
+        stale = sum(n for k, n in usage[kind].items() if not _current(k, vault))
         echo(f"{kind}: {sum(usage[kind].values())} ciphertexts, {stale} not under "
              f"{vault.current_key_id!r}")
     reports = [rotate_table(session, t, vault, batch=batch, echo=echo) for t in TABLES]
     reports.extend(rotate_blobs(blob_dir, vault, batch=batch, echo=echo, kind=kind)
                    for kind in BLOB_KINDS)
+    if vault.keystore is not None:
+        report = KindReport("file_keys")
+        report.rotated, report.current = vault.keystore.rewrap(vault)
+        echo(f"file_keys: {report.rotated} re-wrapped under {vault.current_key_id!r}, "
+             f"{report.current} already")
+        reports.append(report)
     return reports

@@ -118,6 +118,7 @@ def settings(tmp_path_factory, database_url) -> dict:
         # the engine's path.repo (scripts/opensearch.sh writes it): backups snapshot into it
         "BACKUP_SNAPSHOT_DIR": _LOCAL.get("BACKUP_SNAPSHOT_DIR", ""),
         "BLOB_DIR": str(tmp / "blobs"),
+        "KEY_STORE_DIR": str(tmp / "keys"),
         "INGEST_UPLOAD_DIR": str(tmp / "uploads"),
         "AUDIT_CHECKPOINT_FILE": str(tmp / "audit-checkpoints.log"),
         "TESTING": True,

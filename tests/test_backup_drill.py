@@ -119,7 +119,7 @@ def _observe(app, staff_id: int, grant_id: int) -> dict:
             seen["text"][sec.doc_id] = page.text
             if sec.image_sha256:
                 seen["image"][sec.doc_id] = len(read_page_image(sec.doc_id, sec.image_sha256))
-            seen["original"][sec.source_sha256] = len(store.get(sec.source_sha256))
+            seen["original"][sec.source_sha256] = len(store.get(sec.source_sha256, owner=sec.archive_no))
         return seen
 
 

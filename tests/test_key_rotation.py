@@ -40,7 +40,7 @@ def _b64(key: bytes) -> str:
 @pytest.fixture()
 def store(settings, services, tmp_path) -> dict:
     base = {**settings, "DATABASE_URL": f"sqlite:///{tmp_path}/rot.sqlite3",
-            "BLOB_DIR": str(tmp_path / "blobs")}
+            "BLOB_DIR": str(tmp_path / "blobs"), "KEY_STORE_DIR": str(tmp_path / "keys")}
     upgrade(base["DATABASE_URL"])
     return base
 
@@ -112,10 +112,13 @@ def test_rotation_moves_everything_to_the_new_key(store):
     result = _rotate(_app(store, "k2", K2, {"k1": K1}), "--batch", "3")
     assert result.exit_code == 0, result.output
     assert "page_secrets: 7 re-encrypted" in result.output
-    assert "ingest_files: 4 re-encrypted" in result.output
     assert "page_versions: 7 re-encrypted" in result.output
     assert "blobs: 3 re-encrypted" in result.output
-    assert "page_images: 2 re-encrypted" in result.output
+    # manifest rows and page images are under their files' own data keys (search_app.keystore):
+    # a master-key rotation re-wraps those 4 keys and leaves the data as it is
+    assert "ingest_files: 0 re-encrypted, 4 already under 'k2'" in result.output
+    assert "page_images: 0 re-encrypted, 2 already under 'k2'" in result.output
+    assert "file_keys: 4 re-encrypted" in result.output
     assert "page_secrets: 6 checked" in result.output, "no per-batch progress line"
     # A vault with only k2 reads it all: k1 can now be destroyed.
     _read_everything(_app(store, "k2", K2))
@@ -125,7 +128,7 @@ def test_rotation_moves_everything_to_the_new_key(store):
     again = _rotate(_app(store, "k2", K2, {"k1": K1}))
     assert again.exit_code == 0, again.output
     for kind, n in (("page_secrets", 7), ("ingest_files", 4), ("page_versions", 7), ("blobs", 3),
-                    ("page_images", 2)):
+                    ("page_images", 2), ("file_keys", 4)):
         assert f"{kind}: 0 re-encrypted, {n} already under 'k2'" in again.output, again.output
 
 
@@ -144,7 +147,7 @@ def test_missing_old_key_is_refused_before_any_change(store):
     result = _rotate(_app(store, "k2", K2))  # k1 not configured
     assert result.exit_code != 0
     assert "密钥 'k1' 未配置" in result.output, result.output
-    assert "page_secrets 7 行" in result.output and "ingest_files 4 行" in result.output
+    assert "page_secrets 7 行" in result.output and "file_keys 4 个文件" in result.output
     assert "blobs 3 个文件" in result.output and "ARCHIVE_DATA_OLD_KEYS" in result.output
     _read_everything(_app(store, "k1", K1))  # nothing was touched
 

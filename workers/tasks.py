@@ -170,3 +170,18 @@ def scheduled_backup() -> dict:
     from search_app.backup import scheduled_backup as run
 
     return run()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3)
+def execute_destruction(self, request_id: int, executed_by: str) -> dict:
+    """An approved destruction request (search_app.retention): idempotent, so a retry resumes."""
+    from search_app.audit.service import Actor
+    from search_app.db import get_session
+    from search_app.retention.models import DestructionRequest
+    from search_app.retention.services import execute
+
+    session = get_session()
+    req = session.get(DestructionRequest, request_id)
+    done = execute(session, req, executed_by=executed_by,
+                   actor=Actor(None, executed_by, "system_admin"))
+    return {"request_id": request_id, "destroyed": [d.archive_no for d in done]}

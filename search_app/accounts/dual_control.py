@@ -30,8 +30,11 @@ KIND_LABELS = {"create": "创建账号", "role": "变更角色", "enable": "重�
                "reset_password": "重置密码"}
 STATUS_LABELS = {"pending": "待确认", "confirmed": "已确认生效", "rejected": "已驳回"}
 # Roles whose holders can read (staff), let others read (approver) or confirm the changes that
-# make readers and approvers (security admin); a QA reviewer reads the pages of its batches.
-GUARDED_ROLES = frozenset({Role.STAFF, Role.APPROVER, Role.SECURITY_ADMIN, Role.QA_REVIEWER})
+# make readers and approvers (security admin); a QA reviewer reads the pages of its batches;
+# records office heads approve destructions, which cannot be undone, so one security admin
+# alone must not be able to make two of them.
+GUARDED_ROLES = frozenset({Role.STAFF, Role.APPROVER, Role.SECURITY_ADMIN, Role.QA_REVIEWER,
+                           Role.RECORDS_HEAD})
 
 
 def needs_second_admin(*roles: str) -> bool:

@@ -68,6 +68,17 @@ class Action(StrEnum):
     CATALOGUE_RULE = "catalogue.rule"  # a 档号 pattern set, changed or disabled
     ARCHIVE_NO_CORRECT = "catalogue.archive_no_correct"  # a file re-ingested under a new 档号
     BROWSE = "browse"  # the 全宗 → 门类 → 年度 → 件 → 页 hierarchy, read like a search
+    REGISTER_VIEW = "register.view"  # 利用登记 and its statistics
+    REGISTER_EXPORT = "register.export"
+    REGISTER_ANNOTATE = "register.annotate"  # 利用效果
+    APPRAISAL_VIEW = "retention.appraisal_view"  # 到期鉴定
+    DESTRUCTION_REQUEST = "retention.destruction_request"
+    DESTRUCTION_APPROVE = "retention.destruction_approve"
+    DESTRUCTION_DENY = "retention.destruction_deny"
+    DESTRUCTION_EXECUTE = "retention.destruction_execute"
+    FILE_KEY_DESTROYED = "retention.file_key_destroyed"  # one per file: its data key is gone
+    DESTRUCTION_REAPPLY = "retention.destruction_reapply"  # after a restore: destroyed stays destroyed
+    DESTRUCTION_REGISTER_VIEW = "retention.register_view"  # 销毁清册
 
 
 # A refused route is recorded as "route:<endpoint>" (permissions.requires): the endpoint names it.
@@ -108,6 +119,12 @@ ACTION_LABELS: dict[str, str] = {
     Action.CATALOGUE_DISABLE: "目录：停用", Action.CATALOGUE_ENABLE: "目录：启用",
     Action.CATALOGUE_RULE: "目录：档号规则", Action.ARCHIVE_NO_CORRECT: "档号更正",
     Action.BROWSE: "分级浏览",
+    Action.REGISTER_VIEW: "查阅利用登记", Action.REGISTER_EXPORT: "导出利用登记",
+    Action.REGISTER_ANNOTATE: "登记利用效果", Action.APPRAISAL_VIEW: "查阅到期鉴定清单",
+    Action.DESTRUCTION_REQUEST: "提出销毁申请", Action.DESTRUCTION_APPROVE: "批准销毁",
+    Action.DESTRUCTION_DENY: "驳回销毁", Action.DESTRUCTION_EXECUTE: "执行销毁",
+    Action.FILE_KEY_DESTROYED: "销毁文件密钥", Action.DESTRUCTION_REAPPLY: "恢复后重新执行销毁",
+    Action.DESTRUCTION_REGISTER_VIEW: "查阅销毁清册",
 }
 OUTCOME_LABELS = {"allowed": "允许", "denied": "拒绝", "error": "错误"}
 

@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +144,7 @@ class RestoreReport:
     manifest: dict[str, Any]
     documents: int
     replaced_checkpoints: Path | None
+    reapplied: list[str] = field(default_factory=list)  # 档号 destroyed again after the restore
 
 
 def _target_problems(cfg, client, alias: str) -> list[str]:
@@ -320,6 +321,12 @@ def run_restore(src: Path, *, force: bool, actor) -> RestoreReport:
     _audit(actor, Action.BACKUP_RESTORE, "allowed", src=str(src), force=force,
            created=m["created"], audit_head_seq=m["audit"]["head"]["seq"],
            replaced_checkpoints=str(report.replaced_checkpoints or ""))
+    # Files destroyed after this backup was taken stay destroyed: the key store (never in a
+    # backup) keeps their tombstones, and their restored index documents, rows and blobs go.
+    from search_app.db import get_session
+    from search_app.retention.services import reapply_destructions
+
+    report.reapplied = reapply_destructions(get_session(), actor)
     return report
 
 

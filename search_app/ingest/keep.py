@@ -63,8 +63,9 @@ def keep_page(session: Session, meta: ArchiveMeta, prepared: PreparedPage, f: In
         secret = PageSecret(doc_id=did)
         session.add(secret)
     secret.archive_no, secret.page_no = meta.archive_no, prepared.page_no
-    secret.key_id = vault.current_key_id
-    secret.ciphertext = vault.encrypt(encode_secret(prepared), aad=did.encode())
+    file_vault = vault.for_file(meta.archive_no)  # the file's own data key (search_app.keystore)
+    secret.key_id = file_vault.current_key_id
+    secret.ciphertext = file_vault.encrypt(encode_secret(prepared), aad=did.encode())
     secret.ocr_confidence, secret.text_source = prepared.confidence, prepared.source
     secret.source_sha256, secret.updated_at = f.sha256, utcnow()
     secret.pii_kinds = sorted({m.kind for m in prepared.pii})

@@ -173,7 +173,7 @@ class _PageLoop:
 
     def _file(self, f: IngestFile) -> tuple[ArchiveMeta, bytes]:
         if self._source is None or self._source[0] != f.id:
-            self._source = (f.id, ArchiveMeta(**file_meta(f)), blob_store().get(f.sha256))
+            self._source = (f.id, ArchiveMeta(**file_meta(f)), blob_store().get(f.sha256, owner=f.archive_no))
         return self._source[1], self._source[2]
 
     def _process(self, f: IngestFile, page: IngestPage) -> _Ready | None:

@@ -41,7 +41,7 @@ def reocr(archive_no: str, *, page_no: int | None = None) -> list[ReocrResult]:
     if page_no is not None and not 1 <= page_no <= f.pages_total:
         raise IngestError(f"档号 {archive_no} 只有 {f.pages_total} 页，没有第 {page_no} 页")
     try:
-        data = blob_store().get(f.sha256)
+        data = blob_store().get(f.sha256, owner=f.archive_no)
     except FileNotFoundError:
         raise IngestError(f"档号 {archive_no} 的原始文件不在存储中（{f.sha256[:12]}…），"
                           "请重新导入") from None

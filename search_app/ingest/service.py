@@ -69,8 +69,9 @@ def create_job(session: Session, *, source: str, created_by: str, rows: list[Man
         where = locate(row.file) if locate and row.file else base_dir / row.file
         path = str(where.resolve()) if row.file else ""
         meta = asdict(row.meta) if row.meta else {}
-        error = (row.error or ingest_refusal(
-                    session, actor, row, exists=lambda no: last_complete_file(session, no) is not None)
+        error = (row.error or _destroyed(vault, meta.get("archive_no", ""))
+                 or ingest_refusal(session, actor, row,
+                                   exists=lambda no: last_complete_file(session, no) is not None)
                  or _metadata_check(session, actor, meta, confirm_metadata_change))
         metas.append(json.dumps(meta, ensure_ascii=False).encode())
         job.files.append(IngestFile(path=path, archive_no=row.meta.archive_no if row.meta else "",
@@ -78,9 +79,18 @@ def create_job(session: Session, *, source: str, created_by: str, rows: list[Man
                                     state="failed" if error else "queued", error=error))
     session.flush()  # row ids first: each row's ciphertext is bound to its own id
     for f, meta in zip(job.files, metas):
-        f.meta_ciphertext = vault.encrypt(meta, aad=meta_aad(f.id))
+        # under the file's own data key; a refused row for a destroyed 档号 under the master key
+        own = vault if _destroyed(vault, f.archive_no) else vault.for_file(f.archive_no)
+        f.meta_ciphertext = own.encrypt(meta, aad=meta_aad(f.id))
     session.flush()
     return job
+
+
+def _destroyed(vault, archive_no: str) -> str:
+    """The refusal for a 档号 destroyed by appraisal (a 档号 is never reused), else ""."""
+    if archive_no and vault.keystore is not None and vault.keystore.is_destroyed(archive_no):
+        return f"档号 {archive_no} 已经鉴定销毁（见销毁清册），不能重新导入；新文件须使用新档号"
+    return ""
 
 
 def _metadata_check(session: Session, actor: Actor, meta: dict, confirmed: bool) -> str:
@@ -175,7 +185,7 @@ def _prepare(session: Session, f: IngestFile) -> bool:
     if _unchanged(session, f):
         return True
     # The encrypted original goes in first: page tasks and later re-OCR read it from here.
-    blob_store().put(f.sha256, data)
+    blob_store().put(f.sha256, data, owner=f.archive_no)
     existing = set(session.execute(
         select(IngestPage.page_no).where(IngestPage.file_id == f.id)).scalars())
     for page_no in range(1, f.pages_total + 1):

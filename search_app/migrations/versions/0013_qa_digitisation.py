@@ -1,7 +1,7 @@
 """digitisation QA (DA/T 31-2017): page and file checks, QA reviewers' scopes
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
