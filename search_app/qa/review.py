@@ -131,7 +131,7 @@ def _reboxed(f: IngestFile, corrected: PageText) -> PageText:
     """`corrected` with the page image and word boxes of the page read again from its stored
     original (as ingest reads it), the boxes moved onto the corrected text."""
     opts = options_from_config()
-    page = load_page(blob_store().get(f.sha256), corrected.page_no, dpi=opts.dpi,
+    page = load_page(blob_store().get(f.sha256, owner=f.archive_no), corrected.page_no, dpi=opts.dpi,
                      max_pixels=opts.max_pixels, view_max_edge=opts.view_max_edge)
     fresh = page_text(page, opts)
     return replace(corrected, words=realign_words(fresh.words, fresh.text, corrected.text),
