@@ -32,7 +32,7 @@ from pathlib import Path
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
-from indexer.manifest import ManifestError, ManifestRow, parse_manifest_text
+from indexer.manifest import ManifestError, ManifestRow, decode_manifest, parse_manifest_text
 from indexer.types import IngestError
 from search_app.crypto import DecryptError, Vault, vault_from_config
 from search_app.timeutil import utcnow
@@ -202,10 +202,9 @@ def read_manifest(path: Path) -> list[ManifestRow]:
     suffix = path.name.removesuffix(".enc").removeprefix("manifest")
     try:
         plain = _vault().decrypt(path.read_bytes(), aad=_aad("manifest", path.parent.name, suffix))
-        text = plain.decode("utf-8-sig")
-    except (OSError, DecryptError, UnicodeDecodeError) as exc:
+    except (OSError, DecryptError) as exc:
         raise ManifestError(f"无法读取清单 manifest{suffix}：{exc}") from None
-    return parse_manifest_text(text, f"manifest{suffix}")
+    return parse_manifest_text(decode_manifest(plain, f"manifest{suffix}"), f"manifest{suffix}")
 
 
 def check_batch(batch: Path) -> Check:
