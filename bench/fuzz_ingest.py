@@ -39,6 +39,7 @@ for p in (str(ROOT), str(ROOT / "bench")):
 from fuzz_corpus import FileCase, ManifestCase, row, seeds, text_pdf  # noqa: E402
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+DEADLINE = [float("inf")]  # monotonic time after which no new batch or manifest starts
 # What only an unexpected exception produces (ingest/jobs.py, pagework.py, pool.py).
 UNCLEAR_MARKS = ("内部错误", "上次尝试失败", "Traceback", "处理进程反复意外退出")
 
@@ -73,6 +74,7 @@ class Report:
     baseline_damage: list[str] = field(default_factory=list)
     seconds: float = 0.0
     transient: int = 0
+    stopped: bool = False  # --minutes ran out before every case was run
 
     def note(self, family: str, outcome: str) -> None:
         self.by_family.setdefault(family, collections.Counter())[outcome] += 1
@@ -158,6 +160,9 @@ def run_file_cases(cases: list[FileCase], work: Path, *, prefix: str, baseline: 
     the row of a file already ingested (same metadata), so only its bytes are bad."""
     base_rows = list(baseline.values())
     for start in range(0, len(cases), batch):
+        if time.monotonic() > DEADLINE[0]:
+            report.stopped = True
+            break
         chunk = cases[start:start + batch]
         folder = work / f"files-{start:05d}"
         folder.mkdir(parents=True)
@@ -185,6 +190,9 @@ def run_file_cases(cases: list[FileCase], work: Path, *, prefix: str, baseline: 
 def run_manifest_cases(cases: list[ManifestCase], work: Path, *, report: Report) -> None:
     from indexer.manifest import ManifestError
     for i, case in enumerate(cases):
+        if time.monotonic() > DEADLINE[0]:
+            report.stopped = True
+            break
         folder = work / f"manifest-{i:04d}"
         folder.mkdir(parents=True)
         for name, data in case.files.items():
@@ -277,6 +285,8 @@ def check_baseline(report: Report, before: dict[str, str], archive_nos: list[str
 # --- printing ---------------------------------------------------------------------------------
 
 def print_report(report: Report, echo=print) -> None:
+    if report.stopped:
+        echo("\nSTOPPED at the time limit (--minutes): the counts below are of the inputs run")
     echo(f"\ninputs: {report.inputs}   accepted (ingested): {report.accepted}   "
          f"clear errors: {report.clear}   in {report.seconds:.0f} s")
     echo(f"worker crashes: {len(report.crashes)}   unclear errors: {len(report.unclear)}   "
@@ -321,14 +331,17 @@ def settings(tmp: Path, database_url: str | None) -> dict[str, Any]:
 
 
 def run_all(files: list[FileCase], manifests: list[ManifestCase], work: Path, *, prefix: str,
-            batch: int) -> Report:
+            batch: int, manifests_first: bool = False) -> Report:
     """In an app context: baseline, fuzz, baseline check."""
     report = Report()
     started = time.monotonic()
     baseline = ingest_baseline(work, prefix)
     before = fingerprint(list(baseline))
-    run_file_cases(files, work, prefix=prefix, baseline=baseline, report=report, batch=batch)
-    run_manifest_cases(manifests, work, report=report)
+    steps = [lambda: run_file_cases(files, work, prefix=prefix, baseline=baseline,
+                                    report=report, batch=batch),
+             lambda: run_manifest_cases(manifests, work, report=report)]
+    for step in (steps[::-1] if manifests_first else steps):
+        step()
     check_baseline(report, before, list(baseline))
     report.seconds = time.monotonic() - started
     return report
@@ -341,6 +354,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--keep", action="store_true", help="keep the index and work folder")
+    ap.add_argument("--minutes", type=float, default=0,
+                    help="start no new batch after this long (0: run every case)")
+    ap.add_argument("--manifests-first", action="store_true",
+                    help="run the manifest cases before the file cases")
     args = ap.parse_args()
 
     from fuzz_corpus import file_cases, manifest_cases
@@ -362,7 +379,10 @@ def main() -> int:
           f"{time.monotonic() - t0:.1f} s; work folder {tmp}; load {os.getloadavg()[0]:.1f}")
     try:
         with app.app_context():
-            report = run_all(files, manifests, tmp / "work", prefix=prefix, batch=args.batch)
+            if args.minutes:
+                DEADLINE[0] = time.monotonic() + args.minutes * 60
+            report = run_all(files, manifests, tmp / "work", prefix=prefix, batch=args.batch,
+                             manifests_first=args.manifests_first)
     finally:
         if not args.keep:
             drop_alias_and_indices(admin, cfg["OPENSEARCH_INDEX"])

@@ -288,7 +288,7 @@ def main() -> int:
 
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
-    from search_bench import settings, start_server
+    from search_bench import settings
     from search_app.search._backend import drop_alias_and_indices, make_client
 
     tmp = Path(tempfile.mkdtemp(prefix="load-"))
@@ -297,6 +297,18 @@ def main() -> int:
         cfg["DATABASE_URL"] = args.database_url
     cfg["EXPORT_PAGES_PER_GRANT"] = 10_000_000
     port = args.port or random.randint(20_000, 40_000)
+    print(f"index {cfg['OPENSEARCH_INDEX']}, work folder {tmp}")
+    try:
+        return _run(args, tmp, cfg, port)
+    finally:
+        from search_app.config import load_settings
+        client = make_client(load_settings(env={}, overrides=cfg), "admin")
+        drop_alias_and_indices(client, cfg["OPENSEARCH_INDEX"])
+        client.indices.delete(index=cfg["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
+
+
+def _run(args: argparse.Namespace, tmp: Path, cfg: dict[str, Any], port: int) -> int:
+    from search_bench import start_server
     t0 = time.monotonic()
     spec = setup(tmp, cfg, args.files, args.users)
     print(f"set-up {time.monotonic() - t0:.0f} s: {len(spec['doc_ids'])} pages, "
@@ -340,10 +352,6 @@ def main() -> int:
         print(f"| {role} | {pid} | {s[0] or '—'} | {e[0] or '— (exited)'} | {max(s[1], e[1])} |")
     for err, n in result["errors"].items():
         print(f"ERROR ×{n}: {err}")
-    from search_app.config import load_settings
-    client = make_client(load_settings(env={}, overrides=cfg), "admin")
-    drop_alias_and_indices(client, cfg["OPENSEARCH_INDEX"])
-    client.indices.delete(index=cfg["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
     return 0 if t["errors"] == 0 else 1
 
 
