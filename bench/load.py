@@ -79,7 +79,9 @@ def run_locust(spec_path: str) -> int:
                     self.sid = r.json()["id"]
 
         def _check(self, r, ctype: str = "application/json") -> None:
-            if r.status_code != 200:
+            if r.status_code == 0:  # no answer: the connection failed (its exception)
+                r.failure(f"no answer: {type(r.error).__name__}: {r.error}")
+            elif r.status_code != 200:
                 r.failure(f"{r.status_code}: {r.text[:200]}")
             elif not r.headers.get("Content-Type", "").startswith(ctype):
                 r.failure(f"content type {r.headers.get('Content-Type')}")
@@ -139,7 +141,9 @@ def run_locust(spec_path: str) -> int:
                                   catch_response=True) as r:
                 self._check(r, "application/pdf")
 
-    env = Environment(user_classes=[Reader])
+    # At the end each user finishes the request it is waiting for (stop_timeout) instead of
+    # being killed mid-request, which locust would count as a failed request with status 0.
+    env = Environment(user_classes=[Reader], stop_timeout=180)
     crashes: dict[str, int] = {}
 
     def user_error(user_instance, exception, tb) -> None:  # an exception in a task is an error
@@ -148,8 +152,11 @@ def run_locust(spec_path: str) -> int:
     env.events.user_error.add_listener(user_error)
     runner = env.create_local_runner()
     runner.start(spec["users"], spawn_rate=max(1, spec["users"] / 10))
-    gevent.spawn_later(spec["seconds"], runner.quit)
-    runner.greenlet.join()
+    gevent.spawn_later(spec["seconds"], runner.stop)
+    gevent.sleep(spec["seconds"] + 1)
+    while runner.user_count:  # users still finishing their last request
+        gevent.sleep(1)
+    runner.quit()
     out = {"kinds": {}, "errors": {}}
     for (name, _method), e in env.stats.entries.items():
         out["kinds"][name] = {"n": e.num_requests, "errors": e.num_failures,
