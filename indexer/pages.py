@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,11 @@ MAX_PAGES = 5000
 VIEW_DPI = 150  # text-layer pages are rendered only to be viewed (redacted), not OCR'd
 VIEW_MAX_EDGE = 2480  # the served image's long edge (setting VIEW_MAX_EDGE_PX): A4 at 300 dpi
 MIN_EMBEDDED_PT = 12  # a picture narrower than this (4 mm) holds no legible line: black it out
+# What Pillow raises on a corrupt file besides OSError: a TIFF without dimensions raises
+# TypeError while counting its frames, bad tag tables KeyError/IndexError/struct.error (found by
+# bench/fuzz_ingest.py). Each means "this file cannot be decoded", never a transient fault.
+DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, TypeError,
+                 KeyError, IndexError, struct.error, ZeroDivisionError)
 
 
 def sniff(head: bytes) -> str | None:
@@ -230,8 +236,8 @@ def _open_image(opened: bytes | Path, max_pixels: int) -> Image.Image:
         img = Image.open(io.BytesIO(opened) if isinstance(opened, bytes) else opened)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise IngestError(f"图像尺寸异常（可能是解压炸弹）：{exc}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise IngestError(f"图像文件损坏，无法解码：{exc}") from None
+    except DECODE_ERRORS as exc:
+        raise IngestError(f"图像文件损坏，无法解码：{exc or type(exc).__name__}") from None
     try:
         _check_frame(img, 1, max_pixels)
     except IngestError:
@@ -259,7 +265,10 @@ def checked_page_count(source: PageSource, *, max_pixels: int = 80_000_000) -> i
         with _open_pdf(opened) as doc:
             return doc.page_count
     with _open_image(opened, max_pixels) as img:
-        n = getattr(img, "n_frames", 1)
+        try:
+            n = getattr(img, "n_frames", 1)  # a TIFF's frames are counted by reading each header
+        except DECODE_ERRORS as exc:
+            raise IngestError(f"图像文件损坏，无法读取页数：{exc or type(exc).__name__}") from None
     if n > MAX_PAGES:
         raise IngestError(f"图像页数超过上限 {MAX_PAGES}")
     return n
@@ -295,5 +304,5 @@ def load_page(source: PageSource, page_no: int, *, dpi: int = 300,
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise IngestError(f"图像尺寸异常（可能是解压炸弹）：{exc}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise IngestError(f"图像文件损坏，无法解码：{exc}") from None
+    except DECODE_ERRORS as exc:
+        raise IngestError(f"图像文件损坏，无法解码：{exc or type(exc).__name__}") from None

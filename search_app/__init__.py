@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,16 @@ def init_pillow(max_pixels: int) -> None:
 
     Image.MAX_IMAGE_PIXELS = max_pixels
     warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:…>` in every route, bounded to the 32-bit id columns: a larger path id matches no
+    route (a JSON 404 under /api/v1) instead of reaching PostgreSQL, which fails the statement
+    (a 5xx found by tests/test_fuzz_api.py; SQLite just found nothing)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -70,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.logger.warning("PROXY_HOPS=%s but TRUSTED_PROXIES is empty: X-Forwarded-For is "
                            "ignored; list the proxies' addresses", app.config["PROXY_HOPS"])
 
+    app.url_map.converters["int"] = BoundedInt  # before any route is added
     db.init_app(app)
     _backend.init_app(app)
     celery_init_app(app)

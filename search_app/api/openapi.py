@@ -20,7 +20,8 @@ from search_app.errors import DEFAULT_MESSAGES, TITLES
 
 PREFIX = "/api/v1"
 _CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
-_PARAM_TYPES = {"int": {"type": "integer"}, "float": {"type": "number"}}
+_PARAM_TYPES = {"int": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},  # BoundedInt
+                "float": {"type": "number"}}
 _REF = "#/components/schemas/{model}"
 
 

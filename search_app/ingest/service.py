@@ -204,11 +204,14 @@ def _read_source(path: Path) -> bytes:
         if len(data) > max_bytes:
             raise too_big
         return data
-    if not path.is_file():
-        raise IngestError(f"文件不存在：{path.name}")
-    if path.stat().st_size > max_bytes:
-        raise too_big
-    return path.read_bytes()
+    try:
+        if not path.is_file():
+            raise IngestError(f"文件不存在：{path.name}")
+        if path.stat().st_size > max_bytes:
+            raise too_big
+        return path.read_bytes()
+    except OSError as exc:  # a name too long, no permission, a directory: this file only
+        raise IngestError(f"无法读取文件 {path.name[:80]}：{exc.strerror or exc}") from None
 
 
 def _release_upload(f: IngestFile) -> None:

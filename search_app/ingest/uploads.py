@@ -32,7 +32,7 @@ from pathlib import Path
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
-from indexer.manifest import ManifestError, ManifestRow, parse_manifest_text
+from indexer.manifest import ManifestError, ManifestRow, decode_manifest, parse_manifest_text
 from indexer.types import IngestError
 from search_app.crypto import DecryptError, Vault, vault_from_config
 from search_app.timeutil import utcnow
@@ -202,12 +202,12 @@ def read_manifest(path: Path) -> list[ManifestRow]:
     suffix = path.name.removesuffix(".enc").removeprefix("manifest")
     try:
         plain = _vault().decrypt(path.read_bytes(), aad=_aad("manifest", path.parent.name, suffix))
-        text = plain.decode("utf-8-sig")
-    except (OSError, DecryptError, UnicodeDecodeError) as exc:
+    except (OSError, DecryptError) as exc:
         raise ManifestError(f"无法读取清单 manifest{suffix}：{exc}") from None
     from search_app.catalogue.services import lists  # the catalogue imports nothing of ingest
 
-    return parse_manifest_text(text, f"manifest{suffix}", lists().vocabulary())
+    return parse_manifest_text(decode_manifest(plain, f"manifest{suffix}"), f"manifest{suffix}",
+                               lists().vocabulary())
 
 
 def check_batch(batch: Path) -> Check:

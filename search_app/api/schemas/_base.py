@@ -1,7 +1,17 @@
 """The two kinds of model (strict, closed inputs; open outputs) and the error body."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
+
+# Ids and page numbers reach SQL (32-bit integer columns, OFFSET) and engine requests:
+# PostgreSQL fails the statement on a larger value where SQLite just finds nothing, which the
+# API fuzz (tests/test_fuzz_api.py) turned into a 5xx. Bounded here, they are a 400 naming the
+# limit. (Path ids are bounded by the app's `int` converter, search_app/__init__.py.)
+INT32_MAX = 2**31 - 1
+DbId = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
+PageNo = Annotated[int, Field(ge=1, le=100_000)]
 
 
 class Input(BaseModel):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from search_app.api.schemas._base import Input, Output
+from search_app.api.schemas._base import Input, Output, PageNo
 
 
 class AuditQuery(Input):
@@ -19,7 +19,7 @@ class AuditQuery(Input):
     since: str = Field(default="", description="本地日期 YYYY-MM-DD（DISPLAY_TIMEZONE）")
     until: str = Field(default="", description="本地日期 YYYY-MM-DD，含当日")
     pii: str = Field(default="", description="值哈希（逗号分隔），见 POST /audit/match")
-    page: int = Field(default=1, ge=1)
+    page: PageNo = 1
     page_size: int = Field(default=50, ge=1, le=200)
 
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from search_app.api.schemas._base import Input, Output
+from search_app.api.schemas._base import DbId, Input, Output, PageNo
 
 
 class SearchBody(Input):
-    grant_id: int
+    grant_id: DbId
     purpose: str = ""
     q: str
-    page: int = Field(default=1, ge=1)
+    page: PageNo = 1
     sort: str = "relevance"
     group: str = Field(default="page", description="page：按页；file：按案卷（档号）归并，最佳页面在其下")
 
@@ -64,7 +64,7 @@ class SearchResult(Output):
 
 
 class PageBody(Input):
-    grant_id: int
+    grant_id: DbId
     purpose: str = ""
     unmask: bool = False
 
@@ -83,7 +83,7 @@ class PageOut(Output):
 
 
 class LookupBody(Input):
-    grant_id: int
+    grant_id: DbId
     purpose: str = ""
     kind: str = Field(description="id_number、phone、landline、bank_card、name")
     value: str

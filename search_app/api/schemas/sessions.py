@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from search_app.api.schemas._base import Input, Output
+from search_app.api.schemas._base import DbId, Input, Output, PageNo
 from search_app.api.schemas.reads import Hit, FacetValue
 
 
 class SessionOpenBody(Input):
-    grant_id: int
+    grant_id: DbId
     purpose: str = Field(default="", description="本次阅读的查询事由（由读者填写，不预填；最多 500 字）")
 
 
@@ -27,7 +27,7 @@ class SessionSearchQuery(Input):
 
     model_config = ConfigDict(strict=False, extra="forbid")
     q: str = ""
-    page: int = Field(default=1, ge=1)
+    page: PageNo = 1
     sort: str = "relevance"
     group: str = Field(default="page", description="page：按页；file：按案卷")
 
