@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from indexer import cues, dotnames
 from indexer.name_data import divisions, stopwords
-from indexer.name_rules import FIELD_LABEL, NAME_TAGS, PRE_CUE, TERMINATORS, all_cjk, numeral_at
+from indexer.name_rules import (FIELD_LABEL, GIVEN_OPENERS, NAME_TAGS, PRE_CUE, TERMINATORS, all_cjk,
+                                inner_terminator, numeral_at)
 
 __all__ = ["comrade_spans", "free_name_end", "labels", "loose_dotted_end", "strength"]
 
@@ -91,7 +92,10 @@ def _closed(finder: Finder, end: int, kind: str) -> bool:
     text = finder.text
     if kind == "ask":
         return end < len(text) and text[end] in _ASK_CLOSE
-    if end >= len(text) or end in finder.hard or end in finder.gaps or end in finder.field_starts:
+    # A whitespace run the view kept (a table column, a blank line) is a layout close as much
+    # as a dropped gap is (审判长 战珍远    审判员).
+    if (end >= len(text) or end in finder.hard or end in finder.gaps or end in finder.field_starts
+            or text[end].isspace()):
         return True
     if text[end].isdigit() or numeral_at(text, end) or _SEX.match(text, end):
         return True
@@ -107,8 +111,12 @@ def _wordlike(finder: Finder, chunk: str, *, foreign: bool = False) -> bool:
         # Rare dictionary verbs count too, but not in a transliterated run (热合 is one).
         if tag not in NAME_TAGS and (freq >= _WORD_FREQ or (freq and tag in _VERBISH and not foreign)):
             return True
+    # A word after a first character that is no verb or function word is a given name that
+    # happens to be a word (衣解放, 战和平: parents name children 解放, 和平, 建设), not prose.
+    given_word = len(chunk) == 3 and finder.tags.get(chunk[0]) not in _VERBISH
     return not foreign and any(finder.freq.get(chunk[i:j], 0) >= _INNER_FREQ
                and finder.tags.get(chunk[i:j]) not in NAME_TAGS
+               and not (given_word and (i, j) == (1, 3))
                for i in range(1, len(chunk) - 1) for j in range(i + 2, len(chunk) + 1))
 
 
@@ -143,7 +151,11 @@ def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
             return None  # the rest of a misread label (代理人笠章:), not a name
         foreign = sum(ch not in translit for ch in chunk) <= (length > _MAX_HAN) and length > 2
         sexed = _SEX.match(text, end) is not None  # 原告：金星，男， — a person whatever the word
-        if ((not foreign and any(ch in TERMINATORS for ch in chunk[1:])) or chunk in stopwords()
+        # A field closed by layout may end in a given-name character that otherwise ends a name
+        # (书记员 初和⏎, 任海向  ): only another terminator makes the run a phrase then.
+        laid_out = _closed(finder, end, "weak") and not (end < len(text) and text[end] in "，,")
+        inner = chunk[1:-1] if laid_out and chunk[-1] in GIVEN_OPENERS else chunk[1:]
+        if ((not foreign and inner_terminator(inner)) or chunk in stopwords()
                 or chunk in divisions() or PRE_CUE.match(chunk) or FIELD_LABEL.match(chunk)
                 or (not sexed and _wordlike(finder, chunk, foreign=foreign))):
             return None
@@ -174,8 +186,11 @@ def loose_dotted_end(finder: Finder, start: int, kind: str) -> int | None:
         if first[0] not in dotnames.TRANSLIT and len(first) > 2:
             return None  # 书记贝古丽娜尔 (员 misread as 贝): the misread character is the label's, not the name's
         inside = finder.hard | finder.field_starts
-        if any(start < k < end for k in inside if k not in (a, b)) or not _closed(finder, end, "label"):
+        close = "ask" if kind == "ask" else "label"  # 你认识如仙古丽'古丽米拉吗
+        if any(start < k < end for k in inside if k not in (a, b)) or not _closed(finder, end, close):
             continue
+        if kind == "ask":
+            return end  # the question mark closes the first reading (…古丽米拉吗?)
         best = end
     return best
 
@@ -183,7 +198,10 @@ def loose_dotted_end(finder: Finder, start: int, kind: str) -> int | None:
 # "对/关于 … 同志" (对趄文彬同志进行了考察): the report names whom it is about; a misread
 # surname there leaves the person's whole name readable.
 _ABOUT = re.compile(r"对|关于")
-_COMRADE = re.compile(r"(?:对|关于|于)([\u4e00-\u9fff]{3,4})(?=同志)")
+# 同志 itself may be misread (范奖怡品志的, 依明同二进行): one character of it, when the report's
+# own words follow (的 … 报告, 进行了 …).
+_COMRADE_NEXT = r"(?=同志|[\u4e00-\u9fff]志(?:的|进行)|同[\u4e00-\u9fff](?:的|进行))"
+_COMRADE = re.compile(rf"(?:对|关于|于)([\u4e00-\u9fff]{{3,4}}?){_COMRADE_NEXT}")
 
 
 def comrade_spans(finder: Finder) -> list[tuple[int, int]]:
@@ -192,13 +210,13 @@ def comrade_spans(finder: Finder) -> list[tuple[int, int]]:
     for m in _COMRADE.finditer(finder.text):
         run, (a, b) = m.group(1), m.span(1)
         given = run[-2:]
-        if (run[0] in _NOT_FIRST or any(ch in TERMINATORS for ch in run[1:])
+        if (run[0] in _NOT_FIRST or inner_terminator(run[-2:]) or run[1:-2] in TERMINATORS
                 or _wordlike(finder, run) or run in stopwords()
                 or (finder.freq.get(given, 0) >= _WORD_FREQ and finder.tags.get(given) not in NAME_TAGS)):
             continue
         out.append((a, b))
     for m in _ABOUT.finditer(finder.text):  # a dotted name, its dot or a character misread
         end = loose_dotted_end(finder, m.end(), "label")
-        if end is not None and finder.text.startswith("同志", end):
+        if end is not None and re.match(_COMRADE_NEXT, finder.text[end:end + 4]):
             out.append((m.end(), end))
     return out

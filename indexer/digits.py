@@ -49,6 +49,7 @@ def fold(text: str) -> tuple[list[str | None], set[int]]:
         d = unicodedata.decimal(ch, None)
         if d is not None:
             out[i] = str(d)
+    text = _letter_zeros(text)
     spaced = _spaced_numerals(text)
     i, n = 0, len(text)
     while i < n:
@@ -76,6 +77,22 @@ def fold(text: str) -> tuple[list[str | None], set[int]]:
         i = j
     dashes |= _misread_inside(text, out)
     return out, dashes
+
+
+_LETTER_ZERO = frozenset("Oo")
+
+
+def _letter_zeros(text: str) -> str:
+    """The text with OCR's letter O for 〇 next to a Chinese numeral read back as 〇
+    (一九九五六七三八三O八, 二OO六年): the letter is the numeral's shape, and a number cut there
+    leaves two readable halves, each too short for any detector."""
+    chars = list(text)
+    for _ in range(2):  # chains of two (二OO六) from either side
+        for i, ch in enumerate(chars):
+            if ch in _LETTER_ZERO and ((i > 0 and chars[i - 1] in CN_DIGITS)
+                                       or (i + 1 < len(chars) and chars[i + 1] in CN_DIGITS)):
+                chars[i] = "〇"
+    return "".join(chars)
 
 
 def _misread_inside(text: str, out: list[str | None]) -> set[int]:

@@ -9,7 +9,7 @@ from indexer.name_data import divisions, is_surname, stopwords, surname_len
 from indexer.name_rules import (ANON, ANON_NOT, CLAUSE_START, CLAUSE_VERB, FIELD_LABEL, GIVEN_TAGS,
                                 LEADS, LEADS_OR_SURNAME, MAX_DICT_FREQ, NAME_TAGS, PHRASE_FREQ,
                                 PHRASE_TAGS, PLACE_END, PLACE_SUFFIX, POST_CUE, PRE_CUE, TERMINATORS,
-                                all_cjk, cued_name_end, pos_tokenizer, tokens)
+                                all_cjk, inner_terminator, cued_name_end, pos_tokenizer, tokens)
 
 __all__ = ["Finder", "person_shaped"]
 
@@ -95,7 +95,7 @@ class Finder:
                 at_bound = start in self.bounds or (start > 0 and self.text[start - 1] in LEADS)
                 if (start >= 0 and at_bound and all_cjk(chunk)
                         and sl and 1 <= length - sl <= 2
-                        and not any(ch in TERMINATORS for ch in chunk[1:])):
+                        and not inner_terminator(chunk[sl:])):
                     found.append((start, m.start(), True))
                     break
         return found
