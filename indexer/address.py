@@ -23,8 +23,9 @@ _STOP = "住址为于在是的到从由迁往居现系至经将把被对等及�
 _NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # A house or room number; OCR may split it with one space ("280 1室").
 # OCR reads a 1 as ] or | inside a number (4]8号 for 418号).
+# A lone 1 read as ] or | (24栋]单元632室) still numbers the part its suffix names.
 _NUM = (r"(?:[甲乙丙丁]?(?:[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?(?:[-—－]\d{1,5})?[A-Za-z]?"
-        r"|[一二三四五六七八九十百零〇两]{1,4}))")
+        r"|[一二三四五六七八九十百零〇两]{1,4}|(?<=[栋幢号楼])[\]|](?=单元|门|层|楼|室)))")
 _ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
 _PLACE_SUFFIX = (
     r"(?:街道办事处|街道|镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
@@ -141,8 +142,12 @@ _BRANCH_MISREAD = frozenset("甲乙丙由申田电中Z2己L内两")
 
 
 def _misread_branch_end(text: str, end: int, breaks: frozenset[int]) -> int:
-    """End of an address that OCR left with a misread 甲/乙 after its last 号."""
-    if end >= len(text) or text[end - 1] != "号" or text[end] not in _BRANCH_MISREAD:
+    """End of an address that OCR left with a misread 甲/乙 after its last 号: a look-alike, or
+    any character that is no unit or word of place (旁, 处, 内 …) closing the field (13號敗,)."""
+    if end >= len(text) or text[end - 1] != "号":
+        return end
+    if text[end] not in _BRANCH_MISREAD and not (
+            "\u4e00" <= text[end] <= "\u9fff" and text[end] not in _NOT_SUFFIX + _STOP):
         return end
     after = end + 1
     if (after >= len(text) or after in breaks or text[after].isspace()

@@ -21,7 +21,7 @@ import re
 from typing import TYPE_CHECKING
 
 from indexer import cues, dotnames
-from indexer.name_data import divisions, stopwords
+from indexer.name_data import divisions, stopwords, surname_len
 from indexer.name_rules import (FIELD_LABEL, GIVEN_OPENERS, NAME_TAGS, PRE_CUE, TERMINATORS, all_cjk,
                                 inner_terminator, numeral_at)
 
@@ -210,6 +210,10 @@ def comrade_spans(finder: Finder) -> list[tuple[int, int]]:
     for m in _COMRADE.finditer(finder.text):
         run, (a, b) = m.group(1), m.span(1)
         given = run[-2:]
+        sl = surname_len(run)
+        if sl and len(run) - sl == 2 and not inner_terminator(given) and run not in stopwords():
+            out.append((a, b))  # 对陆自力同寺: a surname and a given name, word or not
+            continue
         if (run[0] in _NOT_FIRST or inner_terminator(run[-2:]) or run[1:-2] in TERMINATORS
                 or _wordlike(finder, run) or run in stopwords()
                 or (finder.freq.get(given, 0) >= _WORD_FREQ and finder.tags.get(given) not in NAME_TAGS)):

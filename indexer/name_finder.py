@@ -4,6 +4,8 @@ and the checks a candidate must pass before it is masked (indexer.names chooses 
 """
 from __future__ import annotations
 
+import re
+
 from indexer import cued_names
 from indexer.name_data import divisions, is_surname, stopwords, surname_len
 from indexer.name_rules import (ANON, ANON_NOT, CLAUSE_START, CLAUSE_VERB, FIELD_LABEL, GIVEN_TAGS,
@@ -12,6 +14,13 @@ from indexer.name_rules import (ANON, ANON_NOT, CLAUSE_START, CLAUSE_VERB, FIELD
                                 all_cjk, inner_terminator, cued_name_end, pos_tokenizer, tokens)
 
 __all__ = ["Finder", "person_shaped"]
+
+# Form fields whose value is a word from a closed set (已婚, 汉, 高中, 未服兵役 …), never a name:
+# an uncued "name" right after one (OCR's 吉偶 for 已婚) is that value misread. One character
+# between allows for the label's own last character misread (婚姻揣况).
+_VALUE_FIELD = re.compile(
+    r"(?:婚姻状况|婚姻|性别|民族|文化程度|兵役状况|兵役|职业|籍贯|出生地|宗教信仰|政治面貌|血型|"
+    r"户口性质)[\s:：]{0,2}[\u4e00-\u9fff]?$")
 
 
 class Finder:
@@ -142,6 +151,8 @@ class Finder:
         if word[-1] in PLACE_END:
             return False
         if not cued:
+            if _VALUE_FIELD.search(self.text, max(0, start - 8), start):
+                return False  # 婚姻状况吉偶: the value of a form field that never holds a name
             given = word[surname_len(word):]
             if any(ch in TERMINATORS for ch in given):  # 關於 tagged as a name
                 return False

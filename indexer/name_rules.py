@@ -101,9 +101,9 @@ _NUMERALS = frozenset("〇○零一二三四五六七八九")
 
 def numeral_at(text: str, pos: int) -> bool:
     """A number in Chinese numerals starts at pos (一九六四年, 二〇二一): a name ends before it."""
-    # OCR reads 〇 as the letter O (二OO六年).
+    # OCR reads 〇 as the letter O or the digit 0 (二OO六年, 二0一八年).
     return (pos + 1 < len(text) and text[pos] in _NUMERALS
-            and (text[pos + 1] in _NUMERALS or text[pos + 1] in "年Oo"))
+            and (text[pos + 1] in _NUMERALS or text[pos + 1] in "年Oo" or text[pos + 1].isdigit()))
 
 
 def cued_name_end(text: str, start: int, bounds: set[int],
@@ -129,6 +129,8 @@ def cued_name_end(text: str, start: int, bounds: set[int],
         closed = closed_at(end)
         if len(chunk) < given or not all_cjk(chunk) or any(start < k < end for k in hard):
             break
+        if numeral_at(text, end - 1):
+            break  # 荣德二0一八年: the year starts here
         if chunk[-1] in TERMINATORS and not (closed and chunk[-1] not in "男女"):
             if given == 1 and chunk not in "男女于在与和及的是系为":
                 continue  # 计向长: 向 may be inside a two-character given name

@@ -238,8 +238,12 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
             for span in ends:
                 digits = "".join(u.char for u in span)
                 if len(digits) > _MAX_DIGITS or len(digits) < _MIN_DIGITS:
+                    if not loose:
+                        found.extend(_stray_digit_id(span, digits))
                     continue
                 hit = _classify(digits, groups[first:last + 1])
+                if hit is None and not loose:
+                    found.extend(_stray_digit_id(span, digits))
                 if hit is None or (loose and hit[0] != "bank_card"):
                     continue
                 if hit[0] != "id_number" and any(a < first < b or a <= last < b - 1
@@ -258,6 +262,27 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
             if len(units) > _MAX_DIGITS + 1:
                 break
     return found
+
+
+def _stray_digit_id(span: list[_Unit], digits: str) -> list[tuple[int, int, PiiMatch]]:
+    """An ID number OCR glued one or two stray digits to (59520102196003080382: a colon read
+    as 59; 1101066304286595): the valid ID inside the run, if the run as a whole is nothing.
+    The check digit (or a 15-digit ID's region and date) makes a chance hit rare, and the
+    stray digits alone are too short to be anyone's number."""
+    n = len(digits)
+    if not 16 <= n <= 20:
+        return []
+    for left in range(3):
+        for right in range(3):
+            body = digits[left:n - right]
+            if not (left or right) or "X" in body[:-1]:
+                continue
+            ok = valid_id18(body) if len(body) == 18 else (
+                left + right == 1 and len(body) == 15 and valid_id15(body))
+            if ok:
+                match = PiiMatch("id_number", span[left].pos, span[n - right - 1].pos + 1, body)
+                return [(len(body), _KIND_RANK["id_number"], match)]
+    return []
 
 
 def _cued_local(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:

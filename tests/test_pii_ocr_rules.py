@@ -143,3 +143,62 @@ def test_misread_road_and_house_number_suffixes(text: str, value: str) -> None:
 def test_nothing_glued_before_a_province_belongs_to_the_address() -> None:
     text = "被告:类然念，男，作\n新疆维吾泵自治区岛便木讲市天山区湖礼街23号喜桃新村31栋3单元1045室，\n電話"
     assert_found(text, "address", "新疆维吾泵自治区岛便木讲市天山区湖礼街23号喜桃新村31栋3单元1045室")
+
+
+@pytest.mark.parametrize("text", ["文化程度高中婚姻状况吉偶兵役状况未服兵役\n何时由",
+                                  "文化程度高中婚姻揣況炎俏兵役狀況未服兵役\n何时由"])
+def test_misread_value_of_a_closed_field_is_no_name(text: str) -> None:
+    assert spans(text, "name") == [], f"a form value masked as a name: {spans(text, 'name')} in {text!r}"
+
+
+def test_name_after_a_closed_field_value_with_its_own_cue_still_found() -> None:
+    assert_found("婚姻状况 已婚  配偶姓名：王芳", "name", "王芳")
+
+
+def test_name_closed_by_a_year_mixing_numerals_and_digits() -> None:
+    text = "海淀區人民法院\n具狀人:榮德二0一八年七月附:本訴狀"
+    assert_found(text, "name", "榮德")
+    assert "榮德二" not in spans(text, "name"), "the year's 二 masked as part of the name"
+
+
+def test_semicolon_read_for_the_middle_dot() -> None:
+    assert_found("走訪對象:社区主任阿里木;迪丽拜尔，电话139 8727 1234", "name", "阿里木;迪丽拜尔")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("罷20060212\n關於陸自力同寺的政審情況報告\n根據", "陸自力"),
+    ("关于王建设同志的考察材料", "王建设"),
+])
+def test_surname_and_given_name_between_about_and_comrade(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+def test_comrade_rule_leaves_collective_nouns() -> None:
+    text = "我们对全体同志进行了考察"
+    assert spans(text, "name") == [], f"ordinary words masked as a name: {spans(text, 'name')}"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("身份证号码:1101066304286595参加工作时间一九六八年", "110106630428659"),
+    ("公民身份号码59520102196003080382\n", "520102196003080382"),
+])
+def test_id_number_with_stray_digits_glued_by_ocr(text: str, value: str) -> None:
+    assert_found(text, "id_number", value)
+
+
+def test_card_number_is_not_cut_into_an_id() -> None:
+    text = "卡号 6222021234567890123"
+    assert spans(text, "id_number") == [], f"card digits taken for an ID: {spans(text, 'id_number')}"
+    assert [m.kind for m in find_pii(text, META)] in (["bank_card"], ["number"]), "card left readable"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("答:認識,他住上海市浦東新區松江街13號敗,我們2017年", "上海市浦東新區松江街13號敗"),
+    ("住\n江苏省南京市玄武区瑞杨横街95号银杏公寓24栋]单元632室;其母", "江苏省南京市玄武区瑞杨横街95号银杏公寓24栋]单元632室"),
+])
+def test_misread_branch_and_lone_one_in_address(text: str, value: str) -> None:
+    assert_found(text, "address", value)
+
+
+def test_place_word_after_house_number_is_not_the_branch() -> None:
+    assert spans("住建设路12号旁，", "address") == ["建设路12号"]
