@@ -202,3 +202,20 @@ def test_misread_branch_and_lone_one_in_address(text: str, value: str) -> None:
 
 def test_place_word_after_house_number_is_not_the_branch() -> None:
     assert spans("住建设路12号旁，", "address") == ["建设路12号"]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1941年生退休職工電話136‧1162.9630\n填表人", "136‧1162.9630"),
+    ("聯繫方式137。2607. 1689辦公電話(023)2201 3456", "137。2607. 1689"),
+])
+def test_small_dots_ocr_makes_of_a_separator(text: str, value: str) -> None:
+    assert_found(text, "phone", value)
+
+
+def test_sub_number_before_a_compound() -> None:
+    text = "住北京市朝陽區祥福一路46號之7院9號樓5門385號,\n電話"
+    assert_found(text, "address", "北京市朝陽區祥福一路46號之7院9號樓5門385號")
+
+
+def test_name_glued_to_the_next_reason_field() -> None:
+    assert_found("一九七五年十一月\n代收人锁向汉代收理由同住成年家屬", "name", "锁向汉")
