@@ -33,7 +33,7 @@ _PLACE_SUFFIX = (
 )
 # 12号乙, 222号甲院; 5号附3号 (an annex numbered off the house), 129号之9 (Guangdong's sub-number).
 _DETAIL_SUFFIX = (r"(?:号院|号楼|号|支弄|弄|巷|栋|幢|座|单元|门|层|楼|室|房|户|组|队|社)"
-                  r"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附\d{1,4}号|之[\d一二三四五六七八九十]{1,3})院?)?")
+                  r"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附\d{1,4}号|之[\d一二三四五六七八九十]{1,3}(?![栋幢座单元门层楼室号]))院?)?")
 # OCR misreads the suffix of a house number (号 as 弓 or 亏, 室 as 窒, 弄 as 丟, 单元 as 单兀): after
 # a named place and an Arabic number, any CJK character that is not a unit, a time or a connective
 # ("中山路3公里", "解放路2年来", "乘2路") stands for the suffix it replaced.

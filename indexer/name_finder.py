@@ -124,7 +124,11 @@ class Finder:
 
     def from_clauses(self) -> list[tuple[int, int, bool]]:
         found = []
+        # The verb must be one: 对 heading the noun 对象 (边访对象:, OCR's 走访对象) opens no clause.
+        noun_heads = {t.start for t in self.tokens if len(t.word) >= 2 and t.flag[:1] == "n"}
         for m in CLAUSE_VERB.finditer(self.text):
+            if m.start() in noun_heads:
+                continue
             for length in (2, 3, 4):
                 start = m.start() - length
                 if start < 0 or (start > 0 and self.text[start - 1] not in CLAUSE_START

@@ -219,3 +219,14 @@ def test_sub_number_before_a_compound() -> None:
 
 def test_name_glued_to_the_next_reason_field() -> None:
     assert_found("一九七五年十一月\n代收人锁向汉代收理由同住成年家屬", "name", "锁向汉")
+
+
+def test_sub_number_does_not_take_the_next_building_number() -> None:
+    text = "住黑龍江省哈爾濱市道里區石公街72號之42棟2單元1樓3號；其母"
+    assert_found(text, "address", "黑龍江省哈爾濱市道里區石公街72號之42棟2單元1樓3號")
+
+
+def test_verb_heading_a_noun_opens_no_clause() -> None:
+    text = "系親屬有違法犯罪記錄。\n邊訪對象:社區主任方春曉。"
+    assert "邊訪" not in spans(text, "name"), f"a garbled word masked as a name: {spans(text, 'name')}"
+    assert_found(text, "name", "方春曉")
