@@ -48,10 +48,11 @@ _NEVER = frozenset("委托|聘请|授权|汇入|转给|交给|本人|成员|签�
 # prose (辩称 25, 早逝 49, 到庭 21); garbled or rare names are not dictionary words.
 _WORD_FREQ = 20
 _VERBISH = frozenset({"v", "vd", "vn", "d", "ad", "p", "c", "u", "f", "r", "t"})
+_RARE_WORD = 5
 _INNER_FREQ = 300  # a frequent word inside the run (见附件)
 _MAX_HAN = 4  # surname-less run: up to four characters (a garbled compound surname + two)
 _MAX_TRANSLIT = 8  # a transliterated name whose dot was lost (努尔兰别克)
-_NOT_FIRST = frozenset("的是在于和与及将把被从对向由自系乃即之其该此各本男女年月日号为已曾均并或")
+_NOT_FIRST = frozenset("的是在于和与及将把被从对向由自系乃即之其该此各本男女年月日号为已曾均并或未不没无")
 _SEX = re.compile(r"[，,]\s*[男女](?:[，,。；;\s]|$)")
 _CLOSE_MARKS = frozenset("，,。；;、：:（()）“”\"'")
 _LIST_MARKS = frozenset("，,、。")
@@ -109,7 +110,11 @@ def _wordlike(finder: Finder, chunk: str, *, foreign: bool = False) -> bool:
         word = chunk[:k]
         freq, tag = finder.freq.get(word, 0), finder.tags.get(word)
         # Rare dictionary verbs count too, but not in a transliterated run (热合 is one).
-        if tag not in NAME_TAGS and (freq >= _WORD_FREQ or (freq and tag in _VERBISH and not foreign)):
+        # (A time word jieba saw fewer than _RARE_WORD times is no evidence: 初晓 3; a verb is:
+        # 诉称 3.)
+        rare_time = tag == "t" and freq < _RARE_WORD
+        if tag not in NAME_TAGS and (freq >= _WORD_FREQ
+                                     or (freq and tag in _VERBISH and not foreign and not rare_time)):
             return True
     # A word after a first character that is no verb or function word is a given name that
     # happens to be a word (衣解放, 战和平: parents name children 解放, 和平, 建设), not prose.
@@ -125,8 +130,11 @@ def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
     text = finder.text
     if kind == "never" or start >= len(text) or start in finder.field_starts:
         return None
-    if text[start] in _NOT_FIRST or not all_cjk(text[start]):
+    if not all_cjk(text[start]):
         return None
+    # A function word opens prose (原告：由于…), unless the sex printed after a name follows
+    # (原告：由学，男，: 由 is a surname here).
+    preposition = text[start] in _NOT_FIRST
     translit = dotnames.TRANSLIT
     glued = start > 0 and all_cjk(text[start - 1]) and start not in finder.gaps
     for length in range(2, _MAX_TRANSLIT + 1):
@@ -151,6 +159,8 @@ def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
             return None  # the rest of a misread label (代理人笠章:), not a name
         foreign = sum(ch not in translit for ch in chunk) <= (length > _MAX_HAN) and length > 2
         sexed = _SEX.match(text, end) is not None  # 原告：金星，男， — a person whatever the word
+        if preposition and not (sexed and length <= 3):
+            return None
         # A field closed by layout may end in a given-name character that otherwise ends a name
         # (书记员 初和⏎, 任海向  ): only another terminator makes the run a phrase then.
         laid_out = _closed(finder, end, "weak") and not (end < len(text) and text[end] in "，,")
@@ -201,7 +211,7 @@ _ABOUT = re.compile(r"对|关于")
 # 同志 itself may be misread (范奖怡品志的, 依明同二进行): one character of it, when the report's
 # own words follow (的 … 报告, 进行了 …).
 _COMRADE_NEXT = r"(?=同志|[\u4e00-\u9fff]志(?:的|进行)|同[\u4e00-\u9fff](?:的|进行))"
-_COMRADE = re.compile(rf"(?:对|关于|于)([\u4e00-\u9fff]{{3,4}}?){_COMRADE_NEXT}")
+_COMRADE = re.compile(rf"(?:对|关于|于)([\u4e00-\u9fff]{{2,4}}?){_COMRADE_NEXT}")
 
 
 def comrade_spans(finder: Finder) -> list[tuple[int, int]]:

@@ -103,7 +103,7 @@ def numeral_at(text: str, pos: int) -> bool:
     """A number in Chinese numerals starts at pos (一九六四年, 二〇二一): a name ends before it."""
     # OCR reads 〇 as the letter O or the digit 0 (二OO六年, 二0一八年).
     return (pos + 1 < len(text) and text[pos] in _NUMERALS
-            and (text[pos + 1] in _NUMERALS or text[pos + 1] in "年Oo" or text[pos + 1].isdigit()))
+            and (text[pos + 1] in _NUMERALS or text[pos + 1] in "年Oo0"))
 
 
 def cued_name_end(text: str, start: int, bounds: set[int],
@@ -141,7 +141,9 @@ def cued_name_end(text: str, start: int, bounds: set[int],
         if (given == 2 and chunk[0] in TERMINATORS and chunk[0] not in GIVEN_OPENERS
                 and not closed):
             break  # 向/均 often open a given name (邱向红, 张均平)
-        if chunk in stopwords():  # 吴律师, 王同志: a title, not a given name
+        # 吴律师, 王同志: a title, not a given name; but a given name that is a word (戴向前,
+        # 于卫星) closed by the field's end is the name.
+        if chunk in stopwords() and not (given == 2 and closed and text[end:end + 1] not in "，,。"):
             return None
         if end in bounds or end == len(text):
             best = end

@@ -230,3 +230,20 @@ def test_verb_heading_a_noun_opens_no_clause() -> None:
     text = "系親屬有違法犯罪記錄。\n邊訪對象:社區主任方春曉。"
     assert "邊訪" not in spans(text, "name"), f"a garbled word masked as a name: {spans(text, 'name')}"
     assert_found(text, "name", "方春曉")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1份，證據12頁\n\n關於姒露同志的政審情況報告\n根據", "姒露"),  # two characters, rare surname
+    ("原告：由学，男，1985年2月19日出生", "由学"),  # 由 is a surname when the sex follows
+    ("6856734\n妻子  靳巧一  1953年生  退休", "靳巧一"),  # 一 then a year after a gap
+    ("22711\n承办人签章 再努尔·依明  登记日期 1984年", "再努尔·依明"),  # the label's 章 is not the name's
+    ("儿子  初晓凤  1936年生  务农", "初晓凤"),  # 初晓: a word jieba saw 3 times is no evidence
+    ("经办民警 戴向前  档号 JZ·1997", "戴向前"),  # given name that is a word, closed by the field
+])
+def test_generalised_name_structure(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text", ["原告：由于被告未还款，", "我们对这位同志进行了考察，关于青年同志的培养"])
+def test_prose_after_a_label_or_about_is_no_name(text: str) -> None:
+    assert spans(text, "name") == [], f"prose masked as a name: {spans(text, 'name')} in {text!r}"
