@@ -49,6 +49,7 @@ _NEVER = frozenset("委托|聘请|授权|汇入|转给|交给|本人|成员|签�
 _WORD_FREQ = 20
 _VERBISH = frozenset({"v", "vd", "vn", "d", "ad", "p", "c", "u", "f", "r", "t"})
 _RARE_WORD = 5
+_EVERYDAY_VERB = 10000  # jieba frequency of 见 58965, 请 23523, 无 42181; of 锁 1505, 闪 2906
 _INNER_FREQ = 300  # a frequent word inside the run (见附件)
 _MAX_HAN = 4  # surname-less run: up to four characters (a garbled compound surname + two)
 _MAX_TRANSLIT = 8  # a transliterated name whose dot was lost (努尔兰别克)
@@ -103,7 +104,7 @@ def _closed(finder: Finder, end: int, kind: str) -> bool:
     return text[end] in (_CLOSE_MARKS if kind == "label" else "，,")
 
 
-def _wordlike(finder: Finder, chunk: str, *, foreign: bool = False) -> bool:
+def _wordlike(finder: Finder, chunk: str, *, foreign: bool = False, fielded: bool = False) -> bool:
     """Prose, not a person: a dictionary word opens the run (诉称, 去世, 认为) or sits inside it
     (见附件), or the run is one. Names are rarely dictionary words; a garbled one even less."""
     for k in range(len(chunk), 1, -1):
@@ -118,7 +119,12 @@ def _wordlike(finder: Finder, chunk: str, *, foreign: bool = False) -> bool:
             return True
     # A word after a first character that is no verb or function word is a given name that
     # happens to be a word (衣解放, 战和平: parents name children 解放, 和平, 建设), not prose.
-    given_word = len(chunk) == 3 and finder.tags.get(chunk[0]) not in _VERBISH
+    # In a field closed by layout after a label (审核人 闪长江  填表日期), the first character may
+    # be a verb too: surnames such as 锁, 闪, 寻, 揣 are; not one of the everyday verbs that
+    # open an instruction (见附件, 请…, 无…).
+    head_tag, head_freq = finder.tags.get(chunk[0]), finder.freq.get(chunk[0], 0)
+    given_word = len(chunk) == 3 and (head_tag not in _VERBISH
+                                      or (fielded and head_freq < _EVERYDAY_VERB))
     return not foreign and any(finder.freq.get(chunk[i:j], 0) >= _INNER_FREQ
                and finder.tags.get(chunk[i:j]) not in NAME_TAGS
                and not (given_word and (i, j) == (1, 3))
@@ -159,15 +165,18 @@ def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
             return None  # the rest of a misread label (代理人笠章:), not a name
         foreign = sum(ch not in translit for ch in chunk) <= (length > _MAX_HAN) and length > 2
         sexed = _SEX.match(text, end) is not None  # 原告：金星，男， — a person whatever the word
-        if preposition and not (sexed and length <= 3):
-            return None
         # A field closed by layout may end in a given-name character that otherwise ends a name
         # (书记员 初和⏎, 任海向  ): only another terminator makes the run a phrase then.
         laid_out = _closed(finder, end, "weak") and not (end < len(text) and text[end] in "，,")
+        # A field closed by layout after a label, three characters long: a surname and a given
+        # name, whatever the first character is elsewhere (受送达人 由恒楠  送达地址).
+        fielded = kind == "label" and laid_out and length == 3
+        if preposition and not ((sexed and length <= 3) or fielded):
+            return None
         inner = chunk[1:-1] if laid_out and chunk[-1] in GIVEN_OPENERS else chunk[1:]
         if ((not foreign and inner_terminator(inner)) or chunk in stopwords()
                 or chunk in divisions() or PRE_CUE.match(chunk) or FIELD_LABEL.match(chunk)
-                or (not sexed and _wordlike(finder, chunk, foreign=foreign))):
+                or (not sexed and _wordlike(finder, chunk, foreign=foreign, fielded=fielded))):
             return None
         return end
     return None

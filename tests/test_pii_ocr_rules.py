@@ -247,3 +247,17 @@ def test_generalised_name_structure(text: str, value: str) -> None:
 @pytest.mark.parametrize("text", ["原告：由于被告未还款，", "我们对这位同志进行了考察，关于青年同志的培养"])
 def test_prose_after_a_label_or_about_is_no_name(text: str) -> None:
     assert spans(text, "name") == [], f"prose masked as a name: {spans(text, 'name')} in {text!r}"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("送达人 秦智罗、锁和平  备注 邮编82870", "锁和平"),  # 锁: a verb elsewhere, a surname here
+    ("审核人 闪长江  填表日期 1956年", "闪长江"),
+    ("民间借贷纠纷\n受送达人 由恒楠  送达地址 江西省南昌", "由恒楠"),
+])
+def test_three_characters_in_a_labelled_field_closed_by_layout(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text", ["审核人 同意  ", "审核人 由本人  ", "证人 不在场  "])
+def test_short_prose_in_a_labelled_field_is_no_name(text: str) -> None:
+    assert spans(text, "name") == [], f"prose masked as a name: {spans(text, 'name')} in {text!r}"
