@@ -32,11 +32,11 @@ _UNITS = frozenset("年月日号號时時分秒岁歲元圆万萬千仟百佰亿
 # What may sit between two digit groups of one number: spaces, hyphens and dashes of every
 # width, dots and middle dots, slashes and underscores, line breaks (a number wrapped at the end
 # of a line), and the marks OCR makes of a smudge or a dot between digits (@ # ~ ^ ` =).
-# The ideographic full stop and the other small dots (。 ‧ ∙ ⋅) are what OCR makes of a dot
-# separator (137。2607. 1689, 136‧1162.9630).
+# The small dots ‧ ∙ ⋅ are what OCR makes of a dot separator too (136‧1162.9630); never 。, which
+# ends a sentence between two numbers (手机…。19710429).
 SEPARATORS = frozenset(" \t\r\n\u3000\u00a0-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
                        "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65/\uff0f_\uff3f@#~^`=\uff20\uff03\uff5e\uff1d"
-                       "\u3002\uff61\u2027\u2219\u22c5")
+                       "\u2027\u2219\u22c5")
 SPACES = frozenset(" \t\u3000\u00a0")
 _CN = "".join(CN_DIGITS)
 _CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[ \u3000\-—–.·][{_CN}]+)+(?![0-9０-９])")

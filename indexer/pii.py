@@ -265,10 +265,11 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
 
 
 def _stray_digit_id(span: list[_Unit], digits: str) -> list[tuple[int, int, PiiMatch]]:
-    """An ID number OCR glued one or two stray digits to (59520102196003080382: a colon read
-    as 59; 1101066304286595): the valid ID inside the run, if the run as a whole is nothing.
-    The check digit (or a 15-digit ID's region and date) makes a chance hit rare, and the
-    stray digits alone are too short to be anyone's number."""
+    """An 18-digit ID number OCR glued one or two stray digits to (59520102196003080382: a
+    colon read as 59): the valid ID inside the run, if the run as a whole is nothing. The check
+    digit makes a chance hit rare (a 15-digit ID has none: 编号4319350141126015 would pass its
+    region and date, so it is left to the fail-safe), and the stray digits alone are too short
+    to be anyone's number."""
     n = len(digits)
     if not 16 <= n <= 20:
         return []
@@ -277,9 +278,7 @@ def _stray_digit_id(span: list[_Unit], digits: str) -> list[tuple[int, int, PiiM
             body = digits[left:n - right]
             if not (left or right) or "X" in body[:-1]:
                 continue
-            ok = valid_id18(body) if len(body) == 18 else (
-                left + right == 1 and len(body) == 15 and valid_id15(body))
-            if ok:
+            if len(body) == 18 and valid_id18(body):
                 match = PiiMatch("id_number", span[left].pos, span[n - right - 1].pos + 1, body)
                 return [(len(body), _KIND_RANK["id_number"], match)]
     return []

@@ -179,11 +179,16 @@ def test_comrade_rule_leaves_collective_nouns() -> None:
 
 
 @pytest.mark.parametrize("text, value", [
-    ("身份证号码:1101066304286595参加工作时间一九六八年", "110106630428659"),
     ("公民身份号码59520102196003080382\n", "520102196003080382"),
 ])
 def test_id_number_with_stray_digits_glued_by_ocr(text: str, value: str) -> None:
     assert_found(text, "id_number", value)
+
+
+def test_number_with_a_chance_15_digit_id_inside_stays_a_number() -> None:
+    text = "原告黎文振，编号4319350141126015出生"
+    assert spans(text, "id_number") == [], f"a reference taken for an ID: {spans(text, 'id_number')}"
+    assert spans(text, "number") == ["4319350141126015"], "the 16-digit reference left readable"
 
 
 def test_card_number_is_not_cut_into_an_id() -> None:
@@ -206,10 +211,16 @@ def test_place_word_after_house_number_is_not_the_branch() -> None:
 
 @pytest.mark.parametrize("text, value", [
     ("1941年生退休職工電話136‧1162.9630\n填表人", "136‧1162.9630"),
-    ("聯繫方式137。2607. 1689辦公電話(023)2201 3456", "137。2607. 1689"),
 ])
 def test_small_dots_ocr_makes_of_a_separator(text: str, value: str) -> None:
     assert_found(text, "phone", value)
+
+
+def test_sentence_end_between_two_numbers_does_not_join_them() -> None:
+    text = "手机86-１3689229267。19710429。座机020-62781984。1966-08-10。"
+    got = [(m.kind, text[m.start:m.end]) for m in find_pii(text, META)]
+    assert ("bank_card", "１3689229267。19710429") not in got and ("phone", "86-１3689229267") in got, got
+    assert ("landline", "020-62781984") in got, f"landline joined to the next sentence's date: {got}"
 
 
 def test_sub_number_before_a_compound() -> None:
