@@ -211,6 +211,8 @@ def test_place_word_after_house_number_is_not_the_branch() -> None:
 
 @pytest.mark.parametrize("text, value", [
     ("1941年生退休職工電話136‧1162.9630\n填表人", "136‧1162.9630"),
+    ("聯繫方式137。2607. 1689辦公電話(023)2201 3456", "137。2607. 1689"),
+    ("手机 138。1234。5678，", "138。1234。5678"),
 ])
 def test_small_dots_ocr_makes_of_a_separator(text: str, value: str) -> None:
     assert_found(text, "phone", value)
