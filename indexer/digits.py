@@ -32,11 +32,11 @@ _UNITS = frozenset("年月日号號时時分秒岁歲元圆万萬千仟百佰亿
 # What may sit between two digit groups of one number: spaces, hyphens and dashes of every
 # width, dots and middle dots, slashes and underscores, line breaks (a number wrapped at the end
 # of a line), and the marks OCR makes of a smudge or a dot between digits (@ # ~ ^ ` =).
-# The small dots ‧ ∙ ⋅ are what OCR makes of a dot separator too (136‧1162.9630); 。 only between
-# short groups (fold, _stop_read_for_dot), since it also ends a sentence between two numbers.
+# The ideographic full stop and the other small dots (。 ‧ ∙ ⋅) are what OCR makes of a dot
+# separator (137。2607. 1689, 136‧1162.9630).
 SEPARATORS = frozenset(" \t\r\n\u3000\u00a0-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
                        "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65/\uff0f_\uff3f@#~^`=\uff20\uff03\uff5e\uff1d"
-                       "\u2027\u2219\u22c5")
+                       "\u3002\uff61\u2027\u2219\u22c5")
 SPACES = frozenset(" \t\u3000\u00a0")
 _CN = "".join(CN_DIGITS)
 _CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[ \u3000\-—–.·][{_CN}]+)+(?![0-9０-９])")
@@ -79,26 +79,7 @@ def fold(text: str) -> tuple[list[str | None], set[int]]:
                 out[k] = str(CN_DIGITS[text[k]])
         i = j
     dashes |= _misread_inside(text, out)
-    dashes |= _stop_read_for_dot(text, out)
     return out, dashes
-
-
-def _stop_read_for_dot(text: str, out: list[str | None]) -> set[int]:
-    """Positions of a 。 OCR read for the dot between two short digit groups (137。2607. 1689).
-    Between longer runs it ends a sentence (手机13689229267。19710429), so only groups of at most
-    four digits on both sides are joined."""
-    found: set[int] = set()
-    for i, ch in enumerate(text):
-        if ch not in "。｡" or i == 0 or out[i - 1] is None:
-            continue
-        j = i + 1 + (i + 1 < len(text) and text[i + 1] == " ")
-        if j >= len(text) or out[j] is None:
-            continue
-        left = next((k for k in range(i - 1, -1, -1) if out[k] is None), -1)
-        right = next((k for k in range(j, len(text)) if out[k] is None), len(text))
-        if i - 1 - left <= 4 and right - j <= 4:
-            found.add(i)
-    return found
 
 
 _LETTER_ZERO = frozenset("Oo")
