@@ -23,15 +23,17 @@ _STOP = "住址为于在是的到从由迁往居现系至经将把被对等及�
 _NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # A house or room number; OCR may split it with one space ("280 1室").
 # OCR reads a 1 as ] or | inside a number (4]8号 for 418号).
+# A lone 1 read as ] or | (24栋]单元632室) still numbers the part its suffix names.
 _NUM = (r"(?:[甲乙丙丁]?(?:[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?(?:[-—－]\d{1,5})?[A-Za-z]?"
-        r"|[一二三四五六七八九十百零〇两]{1,4}))")
+        r"|[一二三四五六七八九十百零〇两]{1,4}|(?<=[栋幢号楼])[\]|](?=单元|门|层|楼|室)))")
 _ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
 _PLACE_SUFFIX = (
     r"(?:街道办事处|街道|镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
     r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营)"
 )
-_DETAIL_SUFFIX = (r"(?:号院|号楼|号|弄|栋|幢|座|单元|门|层|楼|室|房|户|组|队|社)"
-                  r"(?:[甲乙丙丁](?:院|楼)?)?")  # 12号乙, 222号甲院
+# 12号乙, 222号甲院; 5号附3号 (an annex numbered off the house), 129号之9 (Guangdong's sub-number).
+_DETAIL_SUFFIX = (r"(?:号院|号楼|号|支弄|弄|巷|栋|幢|座|单元|门|层|楼|室|房|户|组|队|社)"
+                  r"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附\d{1,4}号|之[\d一二三四五六七八九十]{1,3}(?![栋幢座单元门层楼室号]))院?)?")
 # OCR misreads the suffix of a house number (号 as 弓 or 亏, 室 as 窒, 弄 as 丟, 单元 as 单兀): after
 # a named place and an Arabic number, any CJK character that is not a unit, a time or a connective
 # ("中山路3公里", "解放路2年来", "乘2路") stands for the suffix it replaced.
@@ -55,8 +57,11 @@ _DETAIL = (rf"{_NUM}(?:{_DETAIL_SUFFIX}|(?<=\d){_GARBLED}|(?<=\d){_JUNK}"
 # Offices and ordinals are no roads: 公安局第3号令, 本市共有3号.
 _NOT_ROAD = "第共有令局厅委办部所科处院校司会府"
 _ROAD_NAME = rf"[^\W\d_A-Za-z{_STOP}号{_NOT_ROAD}]"
+# The house number's own suffix may be misread too (漠溪大迫645卉14號: 大道645号14号), if the
+# next numbered part has a real one.
 _GARBLED_PLACE = (rf"{_ROAD_NAME}{{2,7}}?"
-                  rf"(?=[甲乙丙丁]?\d{{1,5}}(?:[-—－]\d{{1,5}})?{_DETAIL_SUFFIX})")
+                  rf"(?=[甲乙丙丁]?\d{{1,5}}(?:[-—－]\d{{1,5}})?"
+                  rf"(?:[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])\d{{1,5}})?{_DETAIL_SUFFIX})")
 _NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
 # After a numbered part, the name of a compound or building may hold any character but the
 # few connectives that start a new clause (…8号从善苑12幢: 从 is part of the name here), as
@@ -109,6 +114,43 @@ def find_addresses(text: str) -> list[PiiMatch]:
     for m in _ADDRESS.finditer(view.text):
         if m.end() - m.start() > _MAX_LEN:
             continue
-        start, end = view.span(m.start(), m.end())
-        out.append(PiiMatch("address", start, end, m.group()))
+        stop = _misread_branch_end(view.text, m.end(), view.breaks)
+        begin = _province_start(view.text, m.start(), m.end())
+        start, end = view.span(begin, stop)
+        out.append(PiiMatch("address", start, end, view.text[begin:stop]))
     return out
+
+
+# The first characters of every province-level name: an address starts there, so one or two
+# characters glued before it are a misread 住 or label (作⏎新疆…, 佳北京市…), not the address.
+_PROVINCE_HEADS = frozenset(
+    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 "
+    "广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙 广西 西藏 宁夏 新疆 香港 澳门".split())
+
+
+def _province_start(text: str, start: int, end: int) -> int:
+    for k in (1, 2):
+        if start + k + 4 <= end and text[start + k:start + k + 2] in _PROVINCE_HEADS \
+                and text[start:start + 2] not in _PROVINCE_HEADS:
+            return start + k
+    return start
+
+
+# 甲/乙/丙 after a house number as OCR reads them (277号由, 342號申, 12号Z): one such character
+# closing the field (line end, punctuation, a gap) is the branch number, not the next word.
+_BRANCH_MISREAD = frozenset("甲乙丙由申田电中Z2己L内两")
+
+
+def _misread_branch_end(text: str, end: int, breaks: frozenset[int]) -> int:
+    """End of an address that OCR left with a misread 甲/乙 after its last 号: a look-alike, or
+    any character that is no unit or word of place (旁, 处, 内 …) closing the field (13號敗,)."""
+    if end >= len(text) or text[end - 1] != "号":
+        return end
+    if text[end] not in _BRANCH_MISREAD and not (
+            "\u4e00" <= text[end] <= "\u9fff" and text[end] not in _NOT_SUFFIX + _STOP):
+        return end
+    after = end + 1
+    if (after >= len(text) or after in breaks or text[after].isspace()
+            or not (textview.is_cjk(text[after]) or text[after].isalnum())):
+        return after
+    return end

@@ -21,8 +21,9 @@ import re
 from typing import TYPE_CHECKING
 
 from indexer import cues, dotnames
-from indexer.name_data import divisions, stopwords
-from indexer.name_rules import FIELD_LABEL, NAME_TAGS, PRE_CUE, TERMINATORS, all_cjk, numeral_at
+from indexer.name_data import divisions, stopwords, surname_len
+from indexer.name_rules import (FIELD_LABEL, GIVEN_OPENERS, NAME_TAGS, PRE_CUE, TERMINATORS, all_cjk,
+                                inner_terminator, numeral_at)
 
 __all__ = ["comrade_spans", "free_name_end", "labels", "loose_dotted_end", "strength"]
 
@@ -47,10 +48,12 @@ _NEVER = frozenset("委托|聘请|授权|汇入|转给|交给|本人|成员|签�
 # prose (辩称 25, 早逝 49, 到庭 21); garbled or rare names are not dictionary words.
 _WORD_FREQ = 20
 _VERBISH = frozenset({"v", "vd", "vn", "d", "ad", "p", "c", "u", "f", "r", "t"})
+_RARE_WORD = 5
+_EVERYDAY_VERB = 10000  # jieba frequency of 见 58965, 请 23523, 无 42181; of 锁 1505, 闪 2906
 _INNER_FREQ = 300  # a frequent word inside the run (见附件)
 _MAX_HAN = 4  # surname-less run: up to four characters (a garbled compound surname + two)
 _MAX_TRANSLIT = 8  # a transliterated name whose dot was lost (努尔兰别克)
-_NOT_FIRST = frozenset("的是在于和与及将把被从对向由自系乃即之其该此各本男女年月日号为已曾均并或")
+_NOT_FIRST = frozenset("的是在于和与及将把被从对向由自系乃即之其该此各本男女年月日号为已曾均并或未不没无")
 _SEX = re.compile(r"[，,]\s*[男女](?:[，,。；;\s]|$)")
 _CLOSE_MARKS = frozenset("，,。；;、：:（()）“”\"'")
 _LIST_MARKS = frozenset("，,、。")
@@ -91,24 +94,40 @@ def _closed(finder: Finder, end: int, kind: str) -> bool:
     text = finder.text
     if kind == "ask":
         return end < len(text) and text[end] in _ASK_CLOSE
-    if end >= len(text) or end in finder.hard or end in finder.gaps or end in finder.field_starts:
+    # A whitespace run the view kept (a table column, a blank line) is a layout close as much
+    # as a dropped gap is (审判长 战珍远    审判员).
+    if (end >= len(text) or end in finder.hard or end in finder.gaps or end in finder.field_starts
+            or text[end].isspace()):
         return True
     if text[end].isdigit() or numeral_at(text, end) or _SEX.match(text, end):
         return True
     return text[end] in (_CLOSE_MARKS if kind == "label" else "，,")
 
 
-def _wordlike(finder: Finder, chunk: str, *, foreign: bool = False) -> bool:
+def _wordlike(finder: Finder, chunk: str, *, foreign: bool = False, fielded: bool = False) -> bool:
     """Prose, not a person: a dictionary word opens the run (诉称, 去世, 认为) or sits inside it
     (见附件), or the run is one. Names are rarely dictionary words; a garbled one even less."""
     for k in range(len(chunk), 1, -1):
         word = chunk[:k]
         freq, tag = finder.freq.get(word, 0), finder.tags.get(word)
         # Rare dictionary verbs count too, but not in a transliterated run (热合 is one).
-        if tag not in NAME_TAGS and (freq >= _WORD_FREQ or (freq and tag in _VERBISH and not foreign)):
+        # (A time word jieba saw fewer than _RARE_WORD times is no evidence: 初晓 3; a verb is:
+        # 诉称 3.)
+        rare_time = tag == "t" and freq < _RARE_WORD
+        if tag not in NAME_TAGS and (freq >= _WORD_FREQ
+                                     or (freq and tag in _VERBISH and not foreign and not rare_time)):
             return True
+    # A word after a first character that is no verb or function word is a given name that
+    # happens to be a word (衣解放, 战和平: parents name children 解放, 和平, 建设), not prose.
+    # In a field closed by layout after a label (审核人 闪长江  填表日期), the first character may
+    # be a verb too: surnames such as 锁, 闪, 寻, 揣 are; not one of the everyday verbs that
+    # open an instruction (见附件, 请…, 无…).
+    head_tag, head_freq = finder.tags.get(chunk[0]), finder.freq.get(chunk[0], 0)
+    given_word = len(chunk) == 3 and (head_tag not in _VERBISH
+                                      or (fielded and head_freq < _EVERYDAY_VERB))
     return not foreign and any(finder.freq.get(chunk[i:j], 0) >= _INNER_FREQ
                and finder.tags.get(chunk[i:j]) not in NAME_TAGS
+               and not (given_word and (i, j) == (1, 3))
                for i in range(1, len(chunk) - 1) for j in range(i + 2, len(chunk) + 1))
 
 
@@ -117,8 +136,11 @@ def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
     text = finder.text
     if kind == "never" or start >= len(text) or start in finder.field_starts:
         return None
-    if text[start] in _NOT_FIRST or not all_cjk(text[start]):
+    if not all_cjk(text[start]):
         return None
+    # A function word opens prose (原告：由于…), unless the sex printed after a name follows
+    # (原告：由学，男，: 由 is a surname here).
+    preposition = text[start] in _NOT_FIRST
     translit = dotnames.TRANSLIT
     glued = start > 0 and all_cjk(text[start - 1]) and start not in finder.gaps
     for length in range(2, _MAX_TRANSLIT + 1):
@@ -143,9 +165,18 @@ def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
             return None  # the rest of a misread label (代理人笠章:), not a name
         foreign = sum(ch not in translit for ch in chunk) <= (length > _MAX_HAN) and length > 2
         sexed = _SEX.match(text, end) is not None  # 原告：金星，男， — a person whatever the word
-        if ((not foreign and any(ch in TERMINATORS for ch in chunk[1:])) or chunk in stopwords()
+        # A field closed by layout may end in a given-name character that otherwise ends a name
+        # (书记员 初和⏎, 任海向  ): only another terminator makes the run a phrase then.
+        laid_out = _closed(finder, end, "weak") and not (end < len(text) and text[end] in "，,")
+        # A field closed by layout after a label, three characters long: a surname and a given
+        # name, whatever the first character is elsewhere (受送达人 由恒楠  送达地址).
+        fielded = kind == "label" and laid_out and length == 3
+        if preposition and not ((sexed and length <= 3) or fielded):
+            return None
+        inner = chunk[1:-1] if laid_out and chunk[-1] in GIVEN_OPENERS else chunk[1:]
+        if ((not foreign and inner_terminator(inner)) or chunk in stopwords()
                 or chunk in divisions() or PRE_CUE.match(chunk) or FIELD_LABEL.match(chunk)
-                or (not sexed and _wordlike(finder, chunk, foreign=foreign))):
+                or (not sexed and _wordlike(finder, chunk, foreign=foreign, fielded=fielded))):
             return None
         return end
     return None
@@ -174,8 +205,11 @@ def loose_dotted_end(finder: Finder, start: int, kind: str) -> int | None:
         if first[0] not in dotnames.TRANSLIT and len(first) > 2:
             return None  # 书记贝古丽娜尔 (员 misread as 贝): the misread character is the label's, not the name's
         inside = finder.hard | finder.field_starts
-        if any(start < k < end for k in inside if k not in (a, b)) or not _closed(finder, end, "label"):
+        close = "ask" if kind == "ask" else "label"  # 你认识如仙古丽'古丽米拉吗
+        if any(start < k < end for k in inside if k not in (a, b)) or not _closed(finder, end, close):
             continue
+        if kind == "ask":
+            return end  # the question mark closes the first reading (…古丽米拉吗?)
         best = end
     return best
 
@@ -183,7 +217,10 @@ def loose_dotted_end(finder: Finder, start: int, kind: str) -> int | None:
 # "对/关于 … 同志" (对趄文彬同志进行了考察): the report names whom it is about; a misread
 # surname there leaves the person's whole name readable.
 _ABOUT = re.compile(r"对|关于")
-_COMRADE = re.compile(r"(?:对|关于|于)([\u4e00-\u9fff]{3,4})(?=同志)")
+# 同志 itself may be misread (范奖怡品志的, 依明同二进行): one character of it, when the report's
+# own words follow (的 … 报告, 进行了 …).
+_COMRADE_NEXT = r"(?=同志|[\u4e00-\u9fff]志(?:的|进行)|同[\u4e00-\u9fff](?:的|进行))"
+_COMRADE = re.compile(rf"(?:对|关于|于)([\u4e00-\u9fff]{{2,4}}?){_COMRADE_NEXT}")
 
 
 def comrade_spans(finder: Finder) -> list[tuple[int, int]]:
@@ -192,13 +229,17 @@ def comrade_spans(finder: Finder) -> list[tuple[int, int]]:
     for m in _COMRADE.finditer(finder.text):
         run, (a, b) = m.group(1), m.span(1)
         given = run[-2:]
-        if (run[0] in _NOT_FIRST or any(ch in TERMINATORS for ch in run[1:])
+        sl = surname_len(run)
+        if sl and len(run) - sl == 2 and not inner_terminator(given) and run not in stopwords():
+            out.append((a, b))  # 对陆自力同寺: a surname and a given name, word or not
+            continue
+        if (run[0] in _NOT_FIRST or inner_terminator(run[-2:]) or run[1:-2] in TERMINATORS
                 or _wordlike(finder, run) or run in stopwords()
                 or (finder.freq.get(given, 0) >= _WORD_FREQ and finder.tags.get(given) not in NAME_TAGS)):
             continue
         out.append((a, b))
     for m in _ABOUT.finditer(finder.text):  # a dotted name, its dot or a character misread
         end = loose_dotted_end(finder, m.end(), "label")
-        if end is not None and finder.text.startswith("同志", end):
+        if end is not None and re.match(_COMRADE_NEXT, finder.text[end:end + 4]):
             out.append((m.end(), end))
     return out

@@ -43,7 +43,8 @@ POST_CUE = re.compile(
 )
 _COLON = "：:"
 # What may follow a label: a colon, or what OCR makes of one (住址” 姓名“).
-LABEL_MARKS = "：:”“\"'"
+# A semicolon right after a label is a colon OCR misread (承办人签章;华旗然).
+LABEL_MARKS = "：:”“\"'；;"
 # Kinship words and verbs (转给, 交给) end in these; a colon after them alone is no role label.
 _NOT_LABEL_END = frozenset("父母子女夫妻兄弟姐妹哥婆公亲偶给")
 _MAX_SKIP = 4  # spaces and colons between a label and the name

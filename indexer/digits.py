@@ -32,8 +32,11 @@ _UNITS = frozenset("年月日号號时時分秒岁歲元圆万萬千仟百佰亿
 # What may sit between two digit groups of one number: spaces, hyphens and dashes of every
 # width, dots and middle dots, slashes and underscores, line breaks (a number wrapped at the end
 # of a line), and the marks OCR makes of a smudge or a dot between digits (@ # ~ ^ ` =).
+# The ideographic full stop and the other small dots (。 ‧ ∙ ⋅) are what OCR makes of a dot
+# separator (137。2607. 1689, 136‧1162.9630).
 SEPARATORS = frozenset(" \t\r\n\u3000\u00a0-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
-                       "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65/\uff0f_\uff3f@#~^`=\uff20\uff03\uff5e\uff1d")
+                       "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65/\uff0f_\uff3f@#~^`=\uff20\uff03\uff5e\uff1d"
+                       "\u3002\uff61\u2027\u2219\u22c5")
 SPACES = frozenset(" \t\u3000\u00a0")
 _CN = "".join(CN_DIGITS)
 _CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[ \u3000\-—–.·][{_CN}]+)+(?![0-9０-９])")
@@ -49,6 +52,7 @@ def fold(text: str) -> tuple[list[str | None], set[int]]:
         d = unicodedata.decimal(ch, None)
         if d is not None:
             out[i] = str(d)
+    text = _letter_zeros(text)
     spaced = _spaced_numerals(text)
     i, n = 0, len(text)
     while i < n:
@@ -76,6 +80,22 @@ def fold(text: str) -> tuple[list[str | None], set[int]]:
         i = j
     dashes |= _misread_inside(text, out)
     return out, dashes
+
+
+_LETTER_ZERO = frozenset("Oo")
+
+
+def _letter_zeros(text: str) -> str:
+    """The text with OCR's letter O for 〇 next to a Chinese numeral read back as 〇
+    (一九九五六七三八三O八, 二OO六年): the letter is the numeral's shape, and a number cut there
+    leaves two readable halves, each too short for any detector."""
+    chars = list(text)
+    for _ in range(2):  # chains of two (二OO六) from either side
+        for i, ch in enumerate(chars):
+            if ch in _LETTER_ZERO and ((i > 0 and chars[i - 1] in CN_DIGITS)
+                                       or (i + 1 < len(chars) and chars[i + 1] in CN_DIGITS)):
+                chars[i] = "〇"
+    return "".join(chars)
 
 
 def _misread_inside(text: str, out: list[str | None]) -> set[int]:

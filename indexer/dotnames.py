@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from indexer import textview
+from indexer import cues, textview
 from indexer.pii import PiiMatch
 
 __all__ = ["ANY_DOTS", "TRANSLIT", "dot_spans", "find_dot_names", "part_end", "part_ends"]
@@ -39,7 +39,7 @@ _NOT_FIRST = frozenset("于关和与及的是在对向从为了其父母妻夫�
 _PART = f"[{_TRANSLIT}]{{2,6}}"
 _DOTS = "·•・‧∙⋅・."  # "." : OCR's reading of a small dot (NFKC folds ． to it)
 # OCR reads the small dot as anything small: 。 ， , : ' " - or two of them (依明，,买买提).
-_OCR_DOTS = "。，,:：'\"“”‘’-‐–"
+_OCR_DOTS = "。，,:：;；'\"“”‘’-‐–"  # ; too (阿里木;迪丽拜尔)
 _ANY_DOT = re.escape(_DOTS + _OCR_DOTS)
 _DOT_NAME = re.compile(rf"(?<![{_TRANSLIT}]){_PART}(?:(?:[{re.escape(_DOTS)}]|[{_ANY_DOT}]{{2}})"
                        rf"{_PART}){{1,3}}(?![{_TRANSLIT}])")
@@ -106,6 +106,8 @@ def find_dot_names(text: str) -> list[PiiMatch]:
     view = textview.build(text)
     offs = view.offsets
     hard = frozenset(k for k in range(1, len(offs)) if offs[k] - offs[k - 1] > 2)
+    # A role label's end bounds a name too (承办人签章 再努尔·依明: 章 is the label's).
+    hard |= frozenset(m.end() for m in cues.cue_regex().finditer(view.text))
     out = []
     for a, b in dot_spans(view.text, hard):
         start, end = view.span(a, b)

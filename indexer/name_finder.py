@@ -4,14 +4,23 @@ and the checks a candidate must pass before it is masked (indexer.names chooses 
 """
 from __future__ import annotations
 
+import re
+
 from indexer import cued_names
 from indexer.name_data import divisions, is_surname, stopwords, surname_len
 from indexer.name_rules import (ANON, ANON_NOT, CLAUSE_START, CLAUSE_VERB, FIELD_LABEL, GIVEN_TAGS,
                                 LEADS, LEADS_OR_SURNAME, MAX_DICT_FREQ, NAME_TAGS, PHRASE_FREQ,
                                 PHRASE_TAGS, PLACE_END, PLACE_SUFFIX, POST_CUE, PRE_CUE, TERMINATORS,
-                                all_cjk, cued_name_end, pos_tokenizer, tokens)
+                                all_cjk, inner_terminator, cued_name_end, pos_tokenizer, tokens)
 
 __all__ = ["Finder", "person_shaped"]
+
+# Form fields whose value is a word from a closed set (已婚, 汉, 高中, 未服兵役 …), never a name:
+# an uncued "name" right after one (OCR's 吉偶 for 已婚) is that value misread. One character
+# between allows for the label's own last character misread (婚姻揣况).
+_VALUE_FIELD = re.compile(
+    r"(?:婚姻状况|婚姻|性别|民族|文化程度|兵役状况|兵役|职业|籍贯|出生地|宗教信仰|政治面貌|血型|"
+    r"户口性质)[\s:：]{0,2}[\u4e00-\u9fff]?$")
 
 
 class Finder:
@@ -95,7 +104,7 @@ class Finder:
                 at_bound = start in self.bounds or (start > 0 and self.text[start - 1] in LEADS)
                 if (start >= 0 and at_bound and all_cjk(chunk)
                         and sl and 1 <= length - sl <= 2
-                        and not any(ch in TERMINATORS for ch in chunk[1:])):
+                        and not inner_terminator(chunk[sl:])):
                     found.append((start, m.start(), True))
                     break
         return found
@@ -115,7 +124,11 @@ class Finder:
 
     def from_clauses(self) -> list[tuple[int, int, bool]]:
         found = []
+        # The verb must be one: 对 heading the noun 对象 (边访对象:, OCR's 走访对象) opens no clause.
+        noun_heads = {t.start for t in self.tokens if len(t.word) >= 2 and t.flag[:1] == "n"}
         for m in CLAUSE_VERB.finditer(self.text):
+            if m.start() in noun_heads:
+                continue
             for length in (2, 3, 4):
                 start = m.start() - length
                 if start < 0 or (start > 0 and self.text[start - 1] not in CLAUSE_START
@@ -142,6 +155,8 @@ class Finder:
         if word[-1] in PLACE_END:
             return False
         if not cued:
+            if _VALUE_FIELD.search(self.text, max(0, start - 8), start):
+                return False  # 婚姻状况吉偶: the value of a form field that never holds a name
             given = word[surname_len(word):]
             if any(ch in TERMINATORS for ch in given):  # 關於 tagged as a name
                 return False

@@ -37,12 +37,25 @@ TERMINATORS = frozenset(
     "男女于在等和与及的是系为任因经向对将把被从同曾已均现等了也都并或即由自到至"
     "年月日号户之其该此各某某本於與為係從對將吗嗎呢吧啊"
 )
+# Of those, the ones that also open a two-character given name (李自力, 吕和平, 张为民, 邱向红,
+# 张均平, 王同心, 刘从军): inside a given name closed right after its second character they are
+# part of it, not the end of the name.
+GIVEN_OPENERS = frozenset("向均自和为同从")
+
+
+def inner_terminator(given: str) -> bool:
+    """Whether a terminator sits inside `given` other than a given-name opener (自力, 和平)."""
+    return any(ch in TERMINATORS and not (k == 0 and len(given) == 2 and ch in GIVEN_OPENERS
+                                          and given[1] not in TERMINATORS)
+               for k, ch in enumerate(given))
+
+
 # Prepositions and conjunctions that are also (rare) surnames: before a surname, they lead
 # the clause rather than start the name.
 LEADS = frozenset("经由在对被把将从与和及给让叫")
 LEADS_OR_SURNAME = frozenset("向于经")
 FIELD_LABEL = re.compile("身份证|性别|出生|住址|电话|与户主|关系|民族|籍贯|送达|登记|填表|审核|职业|婚姻|"
-                          "文化程度|联系方式|签收|签章|备注|日期|档号")
+                          "文化程度|联系方式|签收|签章|备注|日期|档号|代收理由|理由|原因")
 CLOSERS = frozenset("、，。；：,;:）)")
 # A "name" followed by one of these is the start of a place name (王家庄, 张家口市, 马鞍山路).
 PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")
@@ -88,8 +101,9 @@ _NUMERALS = frozenset("〇○零一二三四五六七八九")
 
 def numeral_at(text: str, pos: int) -> bool:
     """A number in Chinese numerals starts at pos (一九六四年, 二〇二一): a name ends before it."""
+    # OCR reads 〇 as the letter O or the digit 0 (二OO六年, 二0一八年).
     return (pos + 1 < len(text) and text[pos] in _NUMERALS
-            and (text[pos + 1] in _NUMERALS or text[pos + 1] == "年"))
+            and (text[pos + 1] in _NUMERALS or text[pos + 1] in "年Oo0"))
 
 
 def cued_name_end(text: str, start: int, bounds: set[int],
@@ -102,22 +116,34 @@ def cued_name_end(text: str, start: int, bounds: set[int],
     if text.startswith("某", start + sl):
         return start + sl + (2 if text.startswith("某某", start + sl) else 1)
     best = None
+
+    def closed_at(end: int) -> bool:
+        # A name closed by a table gap or punctuation may end in a character that otherwise
+        # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
+        return (end >= len(text) or end in hard or text[end] in CLOSERS or text[end].isspace()
+                or text[end].isdigit() or numeral_at(text, end))
+
     for given in (1, 2):
         end = start + sl + given
         chunk = text[start + sl:end]
-        # A name closed by a table gap or punctuation may end in a character that otherwise
-        # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
-        closed = (end >= len(text) or end in hard or text[end] in CLOSERS or text[end].isspace()
-                  or text[end].isdigit() or numeral_at(text, end))
+        closed = closed_at(end)
         if len(chunk) < given or not all_cjk(chunk) or any(start < k < end for k in hard):
             break
+        if numeral_at(text, end - 1):
+            break  # 荣德二0一八年: the year starts here
         if chunk[-1] in TERMINATORS and not (closed and chunk[-1] not in "男女"):
             if given == 1 and chunk not in "男女于在与和及的是系为":
                 continue  # 计向长: 向 may be inside a two-character given name
+            if (given == 1 and chunk in GIVEN_OPENERS and closed_at(end + 1)
+                    and all_cjk(text[end:end + 1]) and text[end] not in TERMINATORS):
+                continue  # 吕和平    1951: 和 opens the given name closed after it
             break
-        if given == 2 and chunk[0] in TERMINATORS and chunk[0] not in "向均" and not closed:
+        if (given == 2 and chunk[0] in TERMINATORS and chunk[0] not in GIVEN_OPENERS
+                and not closed):
             break  # 向/均 often open a given name (邱向红, 张均平)
-        if chunk in stopwords():  # 吴律师, 王同志: a title, not a given name
+        # 吴律师, 王同志: a title, not a given name; but a given name that is a word (戴向前,
+        # 于卫星) closed by the field's end is the name.
+        if chunk in stopwords() and not (given == 2 and closed and text[end:end + 1] not in "，,。"):
             return None
         if end in bounds or end == len(text):
             best = end

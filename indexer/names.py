@@ -78,7 +78,8 @@ def find_person_names(text: str) -> list[PiiMatch]:
         if all(c[1] <= o[0] or c[0] >= o[1] for o in chosen):
             chosen.append(c)
     # Dotted names (indexer.dotnames) seed lists too: 调查人：哈斯·古丽米拉、宋朝新.
-    for span in dotnames.dot_spans(view.text, finder.hard):
+    # A role label's end bounds it too (承办人签章 再努尔·依明: 章 is no part of the name).
+    for span in dotnames.dot_spans(view.text, finder.hard | finder.name_starts):
         chosen = [c for c in chosen if c[1] <= span[0] or c[0] >= span[1]] + [(*span, True)]
     # A label's surname-less name (indexer.cued_names) outranks guesses inside it (尔兰别 in
     # 努尔兰别克) but not a cued name it merely overlaps.

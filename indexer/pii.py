@@ -38,7 +38,8 @@ _MIN_DIGITS = 10  # shortest: a 3-digit area code plus a 7-digit local number
 # A local number without area code (住宅电话：6275 1234) is only a landline after a phone cue;
 # without one the fail-safe (indexer.failsafe) still masks it as a bare number.
 _PHONE_CUE = re.compile(
-    r"(?:电话|電話|宅电|宅電|座机|座機|固话|固話|传真|傳真|手机|手機|分机|分機|tel|TEL|Tel|"
+    r"(?:电话|電話|宅电|宅電|座机|座機|固话|固話|传真|傳真|手机|手機|分机|分機|联系方式|聯繫方式|"
+    r"联系方法|聯繫方法|tel|TEL|Tel|"
     r"Phone|phone)(?:号码|號碼|号|號)?(?:是|为|為)?[：:\s()（）]{0,3}$")
 # Real groupings have 2-5 groups ("6222 0212 3456 7890 123"); OCR adds the odd stray space.
 # Rows of single digits or many short numbers ("1 3 8 1 2 ...", a table of scores) are not one
@@ -237,8 +238,12 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
             for span in ends:
                 digits = "".join(u.char for u in span)
                 if len(digits) > _MAX_DIGITS or len(digits) < _MIN_DIGITS:
+                    if not loose:
+                        found.extend(_stray_digit_id(span, digits))
                     continue
                 hit = _classify(digits, groups[first:last + 1])
+                if hit is None and not loose:
+                    found.extend(_stray_digit_id(span, digits))
                 if hit is None or (loose and hit[0] != "bank_card"):
                     continue
                 if hit[0] != "id_number" and any(a < first < b or a <= last < b - 1
@@ -248,6 +253,8 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
                 start = span[0].pos
                 if kind == "phone" and value != digits and start > 0 and text[start - 1] in _PLUS:
                     start -= 1
+                    if start > 0 and text[start - 1] in "(\uff08":
+                        start -= 1  # "(+86)139…": the bracket goes with the country code
                 if kind == "landline" and start > 0 and text[start - 1] in "(\uff08":
                     start -= 1  # "(010)6275 1234": the bracket goes with the number
                 found.append((len(digits), _KIND_RANK[kind],
@@ -255,6 +262,26 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
             if len(units) > _MAX_DIGITS + 1:
                 break
     return found
+
+
+def _stray_digit_id(span: list[_Unit], digits: str) -> list[tuple[int, int, PiiMatch]]:
+    """An 18-digit ID number OCR glued one or two stray digits to (59520102196003080382: a
+    colon read as 59): the valid ID inside the run, if the run as a whole is nothing. The check
+    digit makes a chance hit rare (a 15-digit ID has none: 编号4319350141126015 would pass its
+    region and date, so it is left to the fail-safe), and the stray digits alone are too short
+    to be anyone's number."""
+    n = len(digits)
+    if not 16 <= n <= 20:
+        return []
+    for left in range(3):
+        for right in range(3):
+            body = digits[left:n - right]
+            if not (left or right) or "X" in body[:-1]:
+                continue
+            if len(body) == 18 and valid_id18(body):
+                match = PiiMatch("id_number", span[left].pos, span[n - right - 1].pos + 1, body)
+                return [(len(body), _KIND_RANK["id_number"], match)]
+    return []
 
 
 def _cued_local(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
@@ -265,6 +292,10 @@ def _cued_local(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
     digits = "".join(u.char for u in units)
     start = units[0].pos
     kind = "landline" if _SHORT_LOCAL.fullmatch(digits) else "phone" if _SHORT_MOBILE.fullmatch(digits) else ""
+    # A mobile spaced out digit by digit (1 3 0 1 2 6 6 6 4 0 1, as OCR spaces a wide font):
+    # too many lone groups for an ordinary candidate, one number after a phone cue.
+    if not kind and len(groups) > _MAX_GROUPS and _PHONE.fullmatch(digits):
+        kind = "phone"
     if not kind or not _PHONE_CUE.search(text, max(0, start - 12), start):
         return []
     return [(len(digits), _KIND_RANK[kind], PiiMatch(kind, start, units[-1].pos + 1, digits))]

@@ -40,11 +40,28 @@ SURNAMES = ("赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕�
             "苏潘葛范彭鲁韦马苗方俞任袁柳鲍史唐费薛雷贺倪汤殷罗毕郝安常乐于傅齐康伍余顾孟黄"
             "穆萧尹姚邵汪祁毛狄米贝明臧计伏成戴谈宋庞熊纪舒屈项祝董梁杜阮蓝闵季贾路江童颜郭"
             "梅盛林钟徐邱骆高夏蔡田樊胡凌霍虞万柯卢莫房解应丁邓洪包左石崔龚程邢裴陆荣翁荀")
+# Surnames real registers hold that are rare nationally, several in no 百家姓 edition (from the
+# 2020 census surname lists: 亓 Shandong, 禤 Guangdong, 菅 Shanxi, 邸/郄 Hebei, 仵 Henan …).
+RARE_SURNAMES = ("亓禤菅邸郄仵苟豆句啜泮母过种蹇信揣银线逢仉鄞郇邶靳牟隋战迟初栗闪锁姒"
+                 "佀蒿麴冮逯谭衣寻敬展铁植由雒郐洑祁检玄普镡修")
 COMPOUND_SURNAMES = ["欧阳", "司马", "上官", "诸葛", "皇甫", "尉迟", "令狐", "端木", "公孙",
-                     "慕容", "夏侯", "长孙", "宇文", "东方", "司徒", "申屠"]
+                     "慕容", "夏侯", "长孙", "宇文", "东方", "司徒", "申屠", "呼延", "钟离",
+                     "闾丘", "范姜", "张简", "左丘"]
 GIVEN_CHARS = ("建华国明秀兰玉珍桂芬淑英志刚海涛春生德福永红卫东晓燕丽娟金凤俊峰文斌宏伟家乐"
                "子轩雨萱思远梓涵嘉怡浩然一凡欣妍博涛佳琪瑞祥宗汉兆麟振邦维新念慈若愚秋菊冬梅"
                "长庚凤霞巧云翠屏玉堂树森铁军保国援朝胜利跃进红旗学军向阳")
+# Given-name characters beyond the generational favourites above: what parents actually pick
+# (census given-name frequency lists), so the detectors meet names they have no list for.
+GIVEN_WIDE = ("安柏冰彩灿辰晨成承程驰崇楚川聪丹道迪鼎冬栋朵恩发方飞菲丰锋福富刚高歌耕功冠光"
+              "广贵汉航豪皓和河贺恒弘鸿虹华桦环辉惠慧吉济佳坚剑江杰洁锦进晶竞静炯娟钧凯楷康"
+              "可坤岚朗雷磊黎力立莉连良亮琳玲凌龙露璐伦罗满茂眉萌蒙淼敏鸣铭墨楠宁诺鹏平萍朴"
+              "琦谦倩勤青清晴庆琼秋泉然蓉榕锐瑞润莎珊善尚韶绍晟盛诗石实淑舒爽顺硕思松颂素涛"
+              "腾婷彤桐威薇巍炜蔚温雯武舞希曦霞贤娴翔潇笑昕新鑫星幸雄修秀旭煦轩璇雪勋雅妍岩"
+              "彦艳焱扬杨仰瑶怡毅逸茵寅颖永咏勇友佑于宇羽钰煜元园远悦跃云允韵泽增湛昭哲臻振"
+              "铮正芝知志致智忠洲竹卓子紫宗")
+# Given names that are also ordinary words: a detector that drops dictionary words misses them.
+WORD_GIVEN = ["建设", "国庆", "和平", "建军", "爱国", "卫星", "春花", "秋月", "光明", "解放",
+              "新民", "自力", "幸福", "向前", "红军", "文化", "振兴", "海燕", "长江", "永久"]
 MINORITY_PARTS = ["买买提", "艾力", "阿不都", "吐尔逊", "热合曼", "阿依古丽", "古丽米拉", "努尔",
                   "依明", "艾合买提", "帕提古丽", "如仙古丽", "阿里木", "再努尔", "玉素甫", "迪丽拜尔",
                   "哈斯", "巴特尔", "乌兰", "其其格"]
@@ -63,15 +80,22 @@ AREA_CODES = [("010", 8), ("021", 8), ("022", 8), ("020", 8), ("023", 8), ("024"
 CARD_BINS = [("622202", 19), ("622848", 19), ("621700", 19), ("622588", 16), ("621483", 16),
              ("955880", 19), ("95599", 19), ("436742", 16), ("456351", 16), ("518710", 16),
              ("625965", 16), ("623058", 19), ("6217", 19), ("9558", 19), ("4", 16), ("5", 16)]
+# Syllables road and estate names are made of, combined freely so names are not from a list.
+PLACE_CHARS = ("东西南北中新兴华安平和康宁福寿永昌盛德仁义礼信民丰泰祥瑞金银玉石桥溪河湖江"
+               "海山岭峰林松柏桃李杏梅兰竹菊荷花园春秋朝阳光明文武胜利建设人民公园学府"
+               "青龙白鹤凤凰黄鹤鼓楼钟楼府前仓前后街桂香枣树槐柳杨榆")
 ROADS = ["育新", "花园", "北土城", "五道口", "曹杨", "漕溪", "淮海", "延安", "解放", "建设", "红旗",
          "工农", "光华", "青年", "团结", "松江", "滨河", "沿江", "长江", "珠江", "迎宾", "紫荆",
          "芳草", "桐梓林", "劳动", "百花", "文昌", "朝阳门", "和平里", "天坛"]
-ROAD_KINDS = ["路", "街", "大街", "大道", "东路", "西路", "北街", "南巷", "胡同", "里"]
+ROAD_KINDS = ["路", "街", "大街", "大道", "东路", "西路", "北街", "南巷", "胡同", "里", "巷",
+              "中路", "一路", "二路", "横街", "支路", "南路", "北路"]
 ESTATES = ["育新花园", "金秋园", "曹杨新村", "望江苑", "紫荆家园", "康乐小区", "银杏公寓", "翠湖湾",
            "钢厂宿舍", "纺织新村", "东湖花园", "桂花里小区"]
-TOWNS = ["城关镇", "河西乡", "柳林镇", "马集乡", "新华街道", "小营街道", "太平镇", "石桥乡"]
+TOWNS = ["城关镇", "河西乡", "柳林镇", "马集乡", "新华街道", "小营街道", "太平镇", "石桥乡",
+         "关庙镇", "龙泉驿街道", "三合乡", "白沙镇", "东坝乡", "牛栏山镇"]
 VILLAGE_HEADS = ["刘", "孙", "前", "后", "大", "小", "东", "西", "高", "杨", "黄"]
-VILLAGE_TAILS = ["庄村", "家村", "营村", "屯", "店村", "湾村", "寨村", "集村"]
+VILLAGE_TAILS = ["庄村", "家村", "营村", "屯", "店村", "湾村", "寨村", "集村", "坪村", "岗村",
+                 "沟村", "铺村", "桥村", "洼村"]
 CN_DIGITS = "〇一二三四五六七八九"
 CN_DIGITS_ZERO = "零一二三四五六七八九"
 
@@ -127,17 +151,25 @@ class People:
 
     # --- names ----------------------------------------------------------------------------
     def name(self) -> tuple[str, str]:
-        """(name, pinyin) — 2-4 characters, compound surnames, minority names with a dot."""
+        """(name, pinyin) — 2-4 characters, compound and rare surnames, given names from a wide
+        pool or that are ordinary words, minority names with a dot."""
         r = self.r
         roll = r.random()
         if roll < 0.10:
             parts = r.sample(MINORITY_PARTS, 2)
             return "·".join(parts), ""
-        if roll < 0.22:
+        if roll < 0.20:
             sur = r.choice(COMPOUND_SURNAMES)
+        elif roll < 0.30:
+            sur = r.choice(RARE_SURNAMES)
         else:
             sur = r.choice(SURNAMES)
-        given = "".join(r.choice(GIVEN_CHARS) for _ in range(r.choice([1, 2, 2, 2])))
+        pick = r.random()
+        if pick < 0.06:
+            given = r.choice(WORD_GIVEN)
+        else:
+            pool = GIVEN_WIDE if pick < 0.5 else GIVEN_CHARS
+            given = "".join(r.choice(pool) for _ in range(r.choice([1, 2, 2, 2])))
         py = PINYIN_SURNAMES.get(sur)
         pinyin = f"{py} {r.choice(PINYIN_GIVEN)}" if py else ""
         return sur + given, pinyin
@@ -160,7 +192,9 @@ class People:
         a, b, c = digits[:3], digits[3:7], digits[7:]
         forms = [digits, digits, f"{a} {b} {c}", f"{a}-{b}-{c}", f"{a}—{b}—{c}", f"{a}.{b}.{c}",
                  f"+86 {a} {b} {c}", f"+86-{digits}", f"+86{digits}", f"{a}-{b}{c}",
-                 f"{a} {b}{c}", digits.translate(str.maketrans("0123456789", "０１２３４５６７８９"))]
+                 f"{a} {b}{c}", digits.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+                 f"{a}{b} {c}", f"{a} {b}-{c}", f"(+86){digits}", f"0086-{digits}",
+                 f"+86 {a}-{b}-{c}", f"{a}－{b}－{c}", f"{a}·{b}·{c}"]
         return self.r.choice(forms)
 
     def chinese_numerals(self, digits: str) -> str:
@@ -194,30 +228,58 @@ class People:
     def house_number(self) -> str:
         n = self.r.randint(1, 399)
         roll = self.r.random()
-        if roll < 0.15:
+        if roll < 0.12:
             return f"{n}号{self.r.choice('甲乙丙')}"
-        if roll < 0.3:
+        if roll < 0.24:
             return f"{self.r.choice('甲乙')}{n}号"
-        if roll < 0.38:
+        if roll < 0.32:
             return f"{n}-{self.r.randint(1, 9)}号"
+        if roll < 0.38:
+            return f"{n}号附{self.r.randint(1, 12)}号"
+        if roll < 0.42:
+            return f"{n}号之{self.r.randint(1, 9)}"
         return f"{n}号"
+
+    def road(self) -> str:
+        """A road name: from the list, or two place syllables no list holds."""
+        r = self.r
+        name = r.choice(ROADS) if r.random() < 0.5 else "".join(r.sample(PLACE_CHARS, 2))
+        return name + r.choice(ROAD_KINDS)
+
+    def estate(self) -> str:
+        r = self.r
+        if r.random() < 0.5:
+            return r.choice(ESTATES)
+        return "".join(r.sample(PLACE_CHARS, 2)) + r.choice(["小区", "花园", "新村", "家园", "苑", "公寓"])
 
     def address(self, region: tuple[str, str, str]) -> tuple[str, int]:
         _, city, district = region
         r = self.r
         head = city + district
         roll = r.random()
-        road = r.choice(ROADS) + r.choice(ROAD_KINDS)
-        if roll < 0.25:
+        road = self.road()
+        village = r.choice(VILLAGE_HEADS) + r.choice(VILLAGE_TAILS)
+        group = r.choice("一二三四五六七八九十") if r.random() < 0.6 else str(r.randint(1, 15))
+        if roll < 0.16:
             tail = f"{road}{r.randint(1, 999)}弄{r.randint(1, 80)}号{r.randint(101, 1204)}室"
-        elif roll < 0.5:
-            tail = (f"{road}{self.house_number()}{r.choice(ESTATES)}{r.randint(1, 32)}栋"
+        elif roll < 0.32:
+            tail = (f"{road}{self.house_number()}{self.estate()}{r.randint(1, 32)}栋"
                     f"{r.randint(1, 6)}单元{r.randint(101, 2602)}室")
-        elif roll < 0.7:
-            village = r.choice(VILLAGE_HEADS) + r.choice(VILLAGE_TAILS)
-            tail = f"{r.choice(TOWNS)}{village}{r.choice('一二三四五六七八')}组{r.randint(1, 120)}号"
-        elif roll < 0.85:
+        elif roll < 0.46:
+            tail = f"{r.choice(TOWNS)}{village}{group}组{r.randint(1, 120)}号"
+        elif roll < 0.52:
+            tail = f"{r.choice(TOWNS)}{village[:-1] if village.endswith('村') else village}村{group}组"
+        elif roll < 0.62:
             tail = f"{road}{self.house_number()}院{r.randint(1, 12)}号楼{r.randint(1, 5)}门{r.randint(101, 602)}号"
+        elif roll < 0.70:
+            tail = f"{road}{r.randint(1, 60)}巷{r.randint(1, 99)}号"
+        elif roll < 0.76:
+            tail = f"{road}{r.randint(1, 999)}弄{r.randint(1, 30)}支弄{r.randint(1, 60)}号"
+        elif roll < 0.82:
+            tail = (f"{self.estate()}{r.randint(1, 40)}{r.choice(['幢', '号楼', '栋'])}"
+                    f"{r.randint(101, 2302)}室")
+        elif roll < 0.87:
+            tail = f"{road}{self.house_number()}{r.randint(1, 9)}栋{r.randint(1, 4)}单元{r.randint(1, 18)}楼{r.randint(1, 4)}号"
         else:
             tail = f"{road}{self.house_number()}"
         if r.random() < 0.3:  # records often drop the province for the home region

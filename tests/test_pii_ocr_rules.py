@@ -1,0 +1,279 @@
+"""General detector rules for what the harder page generator and held-out OCR exposed.
+
+Each case is a line as the product's OCR read it (or as a clerk printed it) where a value stayed
+readable before the rule; each failure names the value that leaked or the word masked for
+nothing. Fast unit tests: indexer.pipeline.find_pii as ingest runs it, no services.
+"""
+from __future__ import annotations
+
+import pytest
+
+from indexer.pipeline import find_pii
+from indexer.types import ArchiveMeta
+
+META = ArchiveMeta("A-1", "档案", "户籍档案", "海淀分局", 2020, "内部", "a.pdf")
+
+
+def spans(text: str, kind: str) -> list[str]:
+    return [text[m.start:m.end] for m in find_pii(text, META) if m.kind == kind]
+
+
+def assert_found(text: str, kind: str, value: str) -> None:
+    got = spans(text, kind)
+    assert value in got, f"{kind} {value!r} not masked exactly (got {got}) in {text!r}"
+
+
+# --- names ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    # a whitespace run the view keeps (a table column) closes a labelled name whose surname is
+    # in no list (战, 初: rare surnames)
+    ("日内提起上诉。\n审判长 战珍远    审判员 郭刚雨\n", "战珍远"),
+    ("二〇一九年十一月    书记员 初和\n\n送达回证", "初和"),
+])
+def test_kept_whitespace_closes_a_labelled_name(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("调查人：任良润、吕和平    1951.04.", "吕和平"),  # 和 opens the given name
+    ("調查人：褚梅雲、褚向前    一九五〇年三月", "褚向前"),
+    ("我們於1976年01月對陸自力同志進行了政治審查。", "陸自力"),  # 自 inside 自力
+    ("填表人 张为民  审核人 李同心  填表日期 1990年", "张为民"),
+])
+def test_terminator_that_opens_a_given_name(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("5  关系 女\n随迁人 衣解放  身份证号 35010", "衣解放"),
+    ("2单元1232室\n；其母仉红军，已退休。", "仉红军"),
+])
+def test_word_as_given_name_after_unlisted_surname(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+def test_semicolon_read_for_the_colon_after_a_label() -> None:
+    assert_found("承办人签章;华旗然登記日期1998-10-01", "name", "华旗然")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("关於范奖怡品志的政密情况报告", "范奖怡"),  # 同志 read 品志
+])
+def test_garbled_comrade_after_about(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+def test_dotted_name_misread_dot_in_a_question_stops_at_the_question() -> None:
+    text = "问:你认识如仙古丽'古丽米拉吗?\n答:认识"
+    assert_found(text, "name", "如仙古丽'古丽米拉")
+
+
+def test_transliterated_name_closed_by_a_year_with_letter_zeros() -> None:
+    assert_found("具状人:迪丽拜尔热合曼二OO六年四月附:本诉状", "name", "迪丽拜尔热合曼")
+
+
+@pytest.mark.parametrize("text", ["证人称是  ", "我们对该同志的情况进行了了解。", "Oliver 二OO六年 Of"])
+def test_ordinary_words_stay_searchable(text: str) -> None:
+    assert spans(text, "name") == [], f"ordinary words masked as a name: {spans(text, 'name')} in {text!r}"
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    ("答:我的手机是一九九五六七三八三O八，家里座机0571-8912 3456", "一九九五六七三八三O八"),
+    ("答:我的手机是一五一二一一七O七二O，家", "一五一二一一七O七二O"),
+])
+def test_letter_o_inside_chinese_numerals_is_a_zero(text: str, value: str) -> None:
+    assert_found(text, "phone", value)
+
+
+def test_mobile_spaced_digit_by_digit_after_a_phone_cue() -> None:
+    assert_found("弄30號281室聯繫方式1 3 0 1 2 6 6 6 4 0 1\n問:你", "phone", "1 3 0 1 2 6 6 6 4 0 1")
+    # without a cue it is still hidden, by the fail-safe
+    text = "成绩 1 3 0 1 2 6 6 6 4 0 1"
+    assert spans(text, "number") == ["1 3 0 1 2 6 6 6 4 0 1"], f"digits left readable in {text!r}"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("电话 (+86)18979089716\n父亲", "(+86)18979089716"),
+    ("电话（+86）18979089716。", "（+86）18979089716"),
+])
+def test_bracketed_country_code_goes_with_the_mobile(text: str, value: str) -> None:
+    assert_found(text, "phone", value)
+
+
+# --- addresses ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    ("住湖北省武汉市江岸区曹杨北街213号附3号。", "湖北省武汉市江岸区曹杨北街213号附3号"),
+    ("住址:芙蓉区前西北路167号附8号院11号楼5门319号\n（1）姓名", "芙蓉区前西北路167号附8号院11号楼5门319号"),
+    ("住\n重庆市渝中区德香南巷299号之5紫荆家园32栋3单元460室。\n本院",
+     "重庆市渝中区德香南巷299号之5紫荆家园32栋3单元460室"),
+    ("住江西省南昌市东湖区岭昌西路137号之4。", "江西省南昌市东湖区岭昌西路137号之4"),
+    ("住解放横街821弄16支弄22号，", "解放横街821弄16支弄22号"),
+    ("现住址 杏府胡同46巷38号  联系方式", "杏府胡同46巷38号"),
+])
+def test_annex_sub_number_lane_and_branch_lane(text: str, value: str) -> None:
+    assert_found(text, "address", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("原住址:湖北省武汉市江岸区浅溪路277号由\n恩往地址:河南省", "湖北省武汉市江岸区浅溪路277号由"),
+    ("他住江岸區演河裏342號申,我們", "江岸區演河裏342號申"),
+    ("住址”陕西省西安市新城区天\n坛二路176号两\n公民身份号码", "陕西省西安市新城区天\n坛二路176号两"),
+])
+def test_misread_branch_character_after_the_house_number(text: str, value: str) -> None:
+    assert_found(text, "address", value)
+
+
+def test_branch_rule_does_not_swallow_the_next_word() -> None:
+    assert spans("住建设路12号中学", "address") == ["建设路12号"]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("新疆維吾爾自治區喀什地區喀什市漠溪大迫645卉14號1176室;其母",
+     "新疆維吾爾自治區喀什地區喀什市漠溪大迫645卉14號1176室"),
+    ("現住址新疆维吾尔自治区乌鲁木齐市天山区劳动南埠48巷77号联系方式", "新疆维吾尔自治区乌鲁木齐市天山区劳动南埠48巷77号"),
+])
+def test_misread_road_and_house_number_suffixes(text: str, value: str) -> None:
+    assert_found(text, "address", value)
+
+
+def test_nothing_glued_before_a_province_belongs_to_the_address() -> None:
+    text = "被告:类然念，男，作\n新疆维吾泵自治区岛便木讲市天山区湖礼街23号喜桃新村31栋3单元1045室，\n電話"
+    assert_found(text, "address", "新疆维吾泵自治区岛便木讲市天山区湖礼街23号喜桃新村31栋3单元1045室")
+
+
+@pytest.mark.parametrize("text", ["文化程度高中婚姻状况吉偶兵役状况未服兵役\n何时由",
+                                  "文化程度高中婚姻揣況炎俏兵役狀況未服兵役\n何时由"])
+def test_misread_value_of_a_closed_field_is_no_name(text: str) -> None:
+    assert spans(text, "name") == [], f"a form value masked as a name: {spans(text, 'name')} in {text!r}"
+
+
+def test_name_after_a_closed_field_value_with_its_own_cue_still_found() -> None:
+    assert_found("婚姻状况 已婚  配偶姓名：王芳", "name", "王芳")
+
+
+def test_name_closed_by_a_year_mixing_numerals_and_digits() -> None:
+    text = "海淀區人民法院\n具狀人:榮德二0一八年七月附:本訴狀"
+    assert_found(text, "name", "榮德")
+    assert "榮德二" not in spans(text, "name"), "the year's 二 masked as part of the name"
+
+
+def test_semicolon_read_for_the_middle_dot() -> None:
+    assert_found("走訪對象:社区主任阿里木;迪丽拜尔，电话139 8727 1234", "name", "阿里木;迪丽拜尔")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("罷20060212\n關於陸自力同寺的政審情況報告\n根據", "陸自力"),
+    ("关于王建设同志的考察材料", "王建设"),
+])
+def test_surname_and_given_name_between_about_and_comrade(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+def test_comrade_rule_leaves_collective_nouns() -> None:
+    text = "我们对全体同志进行了考察"
+    assert spans(text, "name") == [], f"ordinary words masked as a name: {spans(text, 'name')}"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("公民身份号码59520102196003080382\n", "520102196003080382"),
+])
+def test_id_number_with_stray_digits_glued_by_ocr(text: str, value: str) -> None:
+    assert_found(text, "id_number", value)
+
+
+def test_number_with_a_chance_15_digit_id_inside_stays_a_number() -> None:
+    text = "原告黎文振，编号4319350141126015出生"
+    assert spans(text, "id_number") == [], f"a reference taken for an ID: {spans(text, 'id_number')}"
+    assert spans(text, "number") == ["4319350141126015"], "the 16-digit reference left readable"
+
+
+def test_card_number_is_not_cut_into_an_id() -> None:
+    text = "卡号 6222021234567890123"
+    assert spans(text, "id_number") == [], f"card digits taken for an ID: {spans(text, 'id_number')}"
+    assert [m.kind for m in find_pii(text, META)] in (["bank_card"], ["number"]), "card left readable"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("答:認識,他住上海市浦東新區松江街13號敗,我們2017年", "上海市浦東新區松江街13號敗"),
+    ("住\n江苏省南京市玄武区瑞杨横街95号银杏公寓24栋]单元632室;其母", "江苏省南京市玄武区瑞杨横街95号银杏公寓24栋]单元632室"),
+])
+def test_misread_branch_and_lone_one_in_address(text: str, value: str) -> None:
+    assert_found(text, "address", value)
+
+
+def test_place_word_after_house_number_is_not_the_branch() -> None:
+    assert spans("住建设路12号旁，", "address") == ["建设路12号"]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1941年生退休職工電話136‧1162.9630\n填表人", "136‧1162.9630"),
+    ("聯繫方式137。2607. 1689辦公電話(023)2201 3456", "137。2607. 1689"),
+    ("手机 138。1234。5678，", "138。1234。5678"),
+])
+def test_small_dots_ocr_makes_of_a_separator(text: str, value: str) -> None:
+    assert_found(text, "phone", value)
+
+
+def test_sentence_end_between_two_numbers_leaves_both_masked() -> None:
+    # 。 is a separator (OCR reads the dot of 138.1234.5678 as 。); where it ends a sentence
+    # between two numbers they may be masked as one, never left readable.
+    text = "手机86-１3689229267。19710429。座机020-62781984。1966-08-10。"
+    found = find_pii(text, META)
+    for value in ("１3689229267", "62781984"):
+        at = text.index(value)
+        assert any(m.start <= at and at + len(value) <= m.end for m in found), f"{value} left readable"
+
+
+def test_sub_number_before_a_compound() -> None:
+    text = "住北京市朝陽區祥福一路46號之7院9號樓5門385號,\n電話"
+    assert_found(text, "address", "北京市朝陽區祥福一路46號之7院9號樓5門385號")
+
+
+def test_name_glued_to_the_next_reason_field() -> None:
+    assert_found("一九七五年十一月\n代收人锁向汉代收理由同住成年家屬", "name", "锁向汉")
+
+
+def test_sub_number_does_not_take_the_next_building_number() -> None:
+    text = "住黑龍江省哈爾濱市道里區石公街72號之42棟2單元1樓3號；其母"
+    assert_found(text, "address", "黑龍江省哈爾濱市道里區石公街72號之42棟2單元1樓3號")
+
+
+def test_verb_heading_a_noun_opens_no_clause() -> None:
+    text = "系親屬有違法犯罪記錄。\n邊訪對象:社區主任方春曉。"
+    assert "邊訪" not in spans(text, "name"), f"a garbled word masked as a name: {spans(text, 'name')}"
+    assert_found(text, "name", "方春曉")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1份，證據12頁\n\n關於姒露同志的政審情況報告\n根據", "姒露"),  # two characters, rare surname
+    ("原告：由学，男，1985年2月19日出生", "由学"),  # 由 is a surname when the sex follows
+    ("6856734\n妻子  靳巧一  1953年生  退休", "靳巧一"),  # 一 then a year after a gap
+    ("22711\n承办人签章 再努尔·依明  登记日期 1984年", "再努尔·依明"),  # the label's 章 is not the name's
+    ("儿子  初晓凤  1936年生  务农", "初晓凤"),  # 初晓: a word jieba saw 3 times is no evidence
+    ("经办民警 戴向前  档号 JZ·1997", "戴向前"),  # given name that is a word, closed by the field
+])
+def test_generalised_name_structure(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text", ["原告：由于被告未还款，", "我们对这位同志进行了考察，关于青年同志的培养"])
+def test_prose_after_a_label_or_about_is_no_name(text: str) -> None:
+    assert spans(text, "name") == [], f"prose masked as a name: {spans(text, 'name')} in {text!r}"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("送达人 秦智罗、锁和平  备注 邮编82870", "锁和平"),  # 锁: a verb elsewhere, a surname here
+    ("审核人 闪长江  填表日期 1956年", "闪长江"),
+    ("民间借贷纠纷\n受送达人 由恒楠  送达地址 江西省南昌", "由恒楠"),
+])
+def test_three_characters_in_a_labelled_field_closed_by_layout(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text", ["审核人 同意  ", "审核人 由本人  ", "证人 不在场  "])
+def test_short_prose_in_a_labelled_field_is_no_name(text: str) -> None:
+    assert spans(text, "name") == [], f"prose masked as a name: {spans(text, 'name')} in {text!r}"
