@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from PIL import Image, ImageDraw
 
+from indexer import image_cues
 from indexer.pii import PiiMatch
 from indexer.types import Box, PageText, Word
 
@@ -77,6 +78,26 @@ def pii_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], *,
                 rect = rect.clipped(fallback.right, fallback.bottom)
             if rect not in boxes:
                 boxes.append(rect)
+    return boxes
+
+
+def page_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], size: tuple[int, int],
+               blackout: Sequence[Box] = ()) -> list[Box]:
+    """Everything black on the served image of a page of `size` (its pixels, which the words'
+    boxes are in): the detectors' matches (a match that cannot be placed blacks the page), the
+    image path's own fail-safe spans (indexer.image_cues: the value after a role or address
+    label, other occurrences of a detected name, a dotted name or an address's numbers that a
+    match stopped short of; one that cannot be placed is boxed where it
+    can be, never the whole page, since no detector vouched for it) and `blackout` regions."""
+    whole = Box(0, 0, size[0], size[1])
+    boxes = pii_boxes(words, text, matches, fallback=whole) if matches else []
+    extra = [*image_cues.cue_spans(text, words), *image_cues.name_repeats(text, list(matches)),
+             *image_cues.widened(text, list(matches)), *image_cues.titled_names(text)]
+    for b in pii_boxes(words, text, extra):
+        b = b.clipped(whole.right, whole.bottom)
+        if b.right > b.left and b.bottom > b.top and b not in boxes:
+            boxes.append(b)
+    boxes += [b.clipped(whole.right, whole.bottom) for b in blackout]
     return boxes
 
 
