@@ -25,6 +25,9 @@ from indexer.types import Box, PageText, Word
 LINE_MARGIN = 0.2
 SIDE_MARGIN = 1.0
 MIN_MARGIN_PX = 2
+# Beyond the margin a span's box runs on over empty paper up to its neighbouring words, at most
+# this many line heights (_to_neighbours).
+NEIGHBOUR_REACH = 2.0
 
 
 def _word_box(w: Word) -> Box:
@@ -53,6 +56,9 @@ def pii_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], *,
     by_text_line: dict[int, list[Word]] = {}
     for w in located:
         by_text_line.setdefault(text_line(w.start), []).append(w)
+    by_line: dict[Box, list[Word]] = {}
+    for w in located:
+        by_line.setdefault(w.line or _word_box(w), []).append(w)
     boxes: list[Box] = []
     for m in matches:
         hit = [w for w in located if w.start < m.end and m.start < w.end]
@@ -70,15 +76,32 @@ def pii_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], *,
             for w in by_text_line.get(ln, []):
                 line = w.line or _word_box(w)
                 rows[line] = rows.get(line, line).union(line)
+        hit_ids = {id(w) for w in hit}
         for line, extent in rows.items():
             rect = Box(extent.left, line.top, extent.right, line.bottom).union(extent)
             rect = rect.padded(max(MIN_MARGIN_PX, round(line.height * SIDE_MARGIN)),
                                max(MIN_MARGIN_PX, round(line.height * LINE_MARGIN)))
+            rect = _to_neighbours(rect, extent, line,
+                                  [w for w in by_line.get(line, []) if id(w) not in hit_ids])
             if fallback is not None:
                 rect = rect.clipped(fallback.right, fallback.bottom)
             if rect not in boxes:
                 boxes.append(rect)
     return boxes
+
+
+def _to_neighbours(rect: Box, extent: Box, line: Box, others: Sequence[Word]) -> Box:
+    """`rect` widened over the empty stretch up to the next word on each side of the span (at
+    most NEIGHBOUR_REACH line heights from it): ink there belongs to no word OCR read, so it is a
+    glyph OCR dropped or misplaced, next to the span and most likely part of it (the full-width
+    １ of １９１６… that OCR left out, whose box then began a glyph late)."""
+    reach = round(line.height * NEIGHBOUR_REACH)
+    centre = [(w.left + w.width / 2, w) for w in others]
+    before = [w.left + w.width for c, w in centre if c < extent.left]
+    after = [w.left for c, w in centre if c > extent.right]
+    left = max([extent.left - reach, *before]) if before else extent.left - reach
+    right = min([extent.right + reach, *after]) if after else extent.right + reach
+    return Box(min(rect.left, left), rect.top, max(rect.right, right), rect.bottom)
 
 
 def page_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], size: tuple[int, int],

@@ -181,3 +181,19 @@ def test_name_before_tongzhi_is_boxed_in_traditional_script() -> None:
     text = "關於傅琪同志的政審情況報告\n根據組織安排，我們於20210726對傅琪同志進行了政治審查。\n該同志，女"
     assert [m.value for m in titled_names(text)] == ["傅琪", "傅琪"], titled_names(text)
     assert not any(m.value == "該" for m in titled_names(text))
+
+
+def test_number_box_runs_over_a_dropped_first_digit_to_the_label() -> None:
+    """Finding (seed 14, P14-038 and P14-042): 电话１９１６５６４３９３２ and 电话１５８５０…, OCR left
+    the full-width first digit out of the text: the phone was found from its second digit and
+    the box began inside the first one (96.9 % and 97.9 % black)."""
+    line = Box(0, 100, 600, 130)
+    text = "电话916564393"
+    # 电 话 at 0 and 30; the dropped １ at 60-88; the digits from 92 on, 15 px pitch
+    boxes = [(0, 102, 28, 128), (30, 102, 58, 128)] + [(92 + 15 * i, 102, 104 + 15 * i, 128)
+                                                        for i in range(9)]
+    words = [Word(ch, l, t, r - l, b - t, 90.0, i, i + 1, line=line)
+             for i, (ch, (l, t, r, b)) in enumerate(zip(text, boxes))]
+    (box,) = page_boxes(words, text, [PiiMatch("phone", 2, 11, "916564393")], (800, 400))
+    assert box.left <= 60, f"the dropped digit １ (x 60-88) is not covered: {box}"
+    assert box.left >= 50, f"the box should stop at the label 话 (x 58), not cover it: {box}"
