@@ -39,6 +39,7 @@ _DOTS = frozenset("·•・.")
 _NAME_HAN = 4  # a name after a label: up to four characters (compound surname + two)
 _DOTTED = 14  # a transliterated name with its dots (买买提·艾力)
 _ADDRESS_MAX = 48  # an address field's value, characters in the view
+_LIST_END = frozenset("，,、。；;\n")
 _STOP = frozenset("，,。；;、！!？?（()）【】[]")
 # Words that start the next field of a form: a value ends before them.
 _NEXT_FIELD = re.compile("身份证|性别|出生|民族|籍贯|电话|手机|联系|关系|职业|婚姻|文化|邮编|邮政|"
@@ -144,7 +145,11 @@ def cue_spans(text: str, words: Sequence[Word] = ()) -> list[PiiMatch]:
     for m in cues.cue_regex().finditer(v):
         cue = m.group().rstrip("：:”“\"' \t")
         if cue in _PROSE_CUES and not _marked(v, m.start() + len(cue)):
-            continue
+            # in prose only a short run closed by a list mark or the field's end (，母亲李四，)
+            stop = _name_end(v, m.end(), frozenset(stops))
+            if not (2 <= stop - m.end() <= 3 and (stop == len(v) or stop in stops
+                                                  or v[stop] in _LIST_END)):
+                continue
         label_ends.add(m.end())
     label_ends.update(cues.fuzzy_cue_ends(v, frozenset(gaps)))
     label_ends.update(b for _a, b in cues.glued_cue_spans(v))

@@ -81,8 +81,17 @@ def test_address_value_stops_at_the_next_field() -> None:
 
 
 def test_prose_after_a_kinship_word_is_not_boxed() -> None:
-    """Over-masking check: a kinship word in prose (父亲早逝) is no label."""
-    assert not cue_spans("父亲早逝，由母亲抚养成人。"), cue_spans("父亲早逝，由母亲抚养成人。")
+    """Over-masking check: a kinship word in running prose is no label."""
+    text = "父亲早年去世后，由母亲抚养成人。"
+    assert not cue_spans(text), cue_spans(text)
+
+
+def test_names_in_a_list_after_kinship_words_are_boxed() -> None:
+    """家庭成员：父亲张三，母亲李四，… the second and later names follow a kinship word only."""
+    text = "家庭成员：父亲张建国，母亲李秀英，妹妹王芳。"
+    for name in ("李秀英", "王芳"):
+        left = _uncovered(text, name, _boxes(text))
+        assert not left, f"name {name} after a kinship word in a list stays readable: {left}"
 
 
 def test_a_detected_name_is_boxed_wherever_else_it_is_written() -> None:
