@@ -35,7 +35,8 @@ _ADDRESS = re.compile("|".join(sorted(ADDRESS_CUES, key=len, reverse=True))
                       + r"|(?:(?<=[，,；;、\s])|^)[住現现]?住(?![址所宿院房户戶])(?=[\u4e00-\u9fff])")
 # What may sit between a label and its value: label marks (indexer.cues), spaces, brackets.
 _SKIP = frozenset("：:”“\"'（）() \t")
-_DOTS = frozenset("·•・.")
+_DOTS = frozenset("·•・.*")
+_LIST_MAX = 4  # names of one label's list (、-separated)
 _NAME_HAN = 4  # a name after a label: up to four characters (compound surname + two)
 _DOTTED = 14  # a transliterated name with its dots (买买提·艾力)
 _ADDRESS_MAX = 48  # an address field's value, characters in the view
@@ -155,9 +156,14 @@ def cue_spans(text: str, words: Sequence[Word] = ()) -> list[PiiMatch]:
     label_ends.update(b for _a, b in cues.glued_cue_spans(v))
     for end in sorted(label_ends):
         start = _skip(v, end)
-        stop = _name_end(v, start, frozenset(stops))
-        if stop > start:
+        for _ in range(_LIST_MAX):  # 调查人：钱麟胜、努尔·哈斯: every name of the list
+            stop = _name_end(v, start, frozenset(stops))
+            if stop <= start:
+                break
             out.append(("name", start, stop))
+            if stop >= len(v) or v[stop] != "、" or stop + 1 in stops:
+                break
+            start = stop + 1
     breaks = [i for i, ch in enumerate(v) if ch == "\n"]
     for m in _ADDRESS.finditer(v):
         start = _skip(v, m.end())
@@ -196,7 +202,8 @@ def name_repeats(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
     return out
 
 
-_DOTTED_RUN = re.compile(r"[\u3400-\u9fff]+(?:\s?[·•・.]\s?[\u3400-\u9fff]+)+")
+# What OCR makes of a name's middle dot: ·•・. and also * - ' " ` ^ (努尔·哈斯 read 努尔*哈斯)
+_DOTTED_RUN = re.compile(r"[\u3400-\u9fff]+(?:\s?[·•・.*\-'\"`^°]\s?[\u3400-\u9fff]+)+")
 _TAIL = re.compile(r"(?:\s?[甲乙丙丁]?[0-9０-９]{1,5}(?:[-—－][0-9０-９]{1,5})?\s?"
                    r"(?:号院|号楼|號樓|单元|單元|[号號弄栋棟幢座门門层層楼樓室房户戶组組队隊]))+")
 

@@ -206,3 +206,12 @@ def test_number_box_runs_over_a_dropped_first_digit_to_the_label() -> None:
     (box,) = page_boxes(words, text, [PiiMatch("phone", 2, 11, "916564393")], (800, 400))
     assert box.left <= 60, f"the dropped digit １ (x 60-88) is not covered: {box}"
     assert box.left >= 50, f"the box should stop at the label 话 (x 58), not cover it: {box}"
+
+
+def test_every_name_of_a_labelled_list_is_boxed_whatever_ocr_made_of_the_dot() -> None:
+    """Finding (seed 14, P14-004, 政审报告): 調查人:钱麟胜、努尔*哈斯 — OCR read the middle dot as
+    *, the detectors found 哈斯 only, and 努尔 stayed readable (84.7 % of the box black)."""
+    text = "調查人:钱麟胜、努尔*哈斯”1983年10月2日"
+    assert [m.value for m in cue_spans(text)] == ["钱麟胜", "努尔*哈斯"], cue_spans(text)
+    i = text.index("哈斯")
+    assert [m.value for m in widened(text, [PiiMatch("name", i, i + 2, "哈斯")])] == ["努尔*哈斯"]
