@@ -204,8 +204,10 @@ def name_repeats(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
 
 # What OCR makes of a name's middle dot: ·•・. and also * - ' " ` ^ (努尔·哈斯 read 努尔*哈斯)
 _DOTTED_RUN = re.compile(r"[\u3400-\u9fff]+(?:\s?[·•・.*\-'\"`^°]\s?[\u3400-\u9fff]+)+")
-_TAIL = re.compile(r"(?:\s?[甲乙丙丁]?[0-9０-９]{1,5}(?:[-—－][0-9０-９]{1,5})?\s?"
-                   r"(?:号院|号楼|號樓|单元|單元|[号號弄栋棟幢座门門层層楼樓室房户戶组組队隊]))+")
+# An address's numbers and what OCR makes of their separators (3门482号 read 3[1482号, 号楼 split
+# off the match): suffix characters, digits, letters and stray marks, with a digit among them.
+_TAIL = re.compile(r"\s?(?:[号號院楼樓栋棟幢座门門层層室房户戶组組队隊弄甲乙丙丁单單元]|"
+                   r"[0-9０-９A-Za-z\[\]|/\\\-—－#])+")
 
 
 def widened(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
@@ -222,7 +224,7 @@ def widened(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
                                         text[min(run.start(), m.start):max(run.end(), m.end)]))
         elif m.kind == "address":
             tail = _TAIL.match(text, m.end)
-            end = tail.end() if tail else m.end
+            end = tail.end() if tail and any(ch.isdigit() for ch in tail.group()) else m.end
             if text[end - 1].isdigit() and end < len(text) and textview.is_cjk(text[end]):
                 end += 1  # 31号 read 31昊: the misread suffix is still the house number's
             if end > m.end:

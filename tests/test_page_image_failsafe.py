@@ -215,3 +215,13 @@ def test_every_name_of_a_labelled_list_is_boxed_whatever_ocr_made_of_the_dot() -
     assert [m.value for m in cue_spans(text)] == ["钱麟胜", "努尔*哈斯"], cue_spans(text)
     i = text.index("哈斯")
     assert [m.value for m in widened(text, [PiiMatch("name", i, i + 2, "哈斯")])] == ["努尔*哈斯"]
+
+
+def test_address_numbers_with_garbled_separators_are_widened() -> None:
+    """Finding (seed 14, P14-055 and P14-041): …甲234号院1号 found, 楼3门482号 (read 楼3[1482号)
+    left readable; …227号院11号楼 found, 4门304号 readable."""
+    for text, found, rest in (("家庭住址 中原区朝阳门东路甲234号院1号楼3[1482号", "中原区朝阳门东路甲234号院1号", "楼3[1482号"),
+                              ("住上海市黄浦区北土城胡同227号院11号楼4门304号。", "上海市黄浦区北土城胡同227号院11号楼", "4门304号")):
+        a = text.index(found)
+        spans = widened(text, [PiiMatch("address", a, a + len(found), found)])
+        assert spans and spans[0].value == found + rest, f"{rest} left readable: {spans}"
