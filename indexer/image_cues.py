@@ -35,8 +35,9 @@ _ADDRESS = re.compile("|".join(sorted(ADDRESS_CUES, key=len, reverse=True))
                       + r"|(?:(?<=[，,；;、\s])|^)[住現现]?住(?![址所宿院房户戶])(?=[\u4e00-\u9fff])")
 # What may sit between a label and its value: label marks (indexer.cues), spaces, brackets.
 _SKIP = frozenset("：:”“\"'（）() \t")
-_DOTS = frozenset("·•・.*")
+_DOTS = frozenset("·•・.*-－‐'`^")  # a middle dot as OCR reads it
 _LIST_MAX = 4  # names of one label's list (、-separated)
+_TRANSLIT = 8  # a transliterated name closed by its field, its dot lost
 _NAME_HAN = 4  # a name after a label: up to four characters (compound surname + two)
 _DOTTED = 14  # a transliterated name with its dots (买买提·艾力)
 _ADDRESS_MAX = 48  # an address field's value, characters in the view
@@ -57,14 +58,17 @@ def _marked(view: str, end: int) -> bool:
     return end < len(view) and view[end] in "：:”“\"'"
 
 
-def _name_end(view: str, start: int, gaps: frozenset[int] = frozenset()) -> int:
+def _name_end(view: str, start: int, gaps: frozenset[int] = frozenset(), *,
+              field: bool = False) -> int:
     """End of the name-like run at `start`: CJK (up to four), a dotted name, or pinyin words;
-    a gap (whitespace the view dropped) ends it, as a table column does."""
+    a gap (whitespace the view dropped) ends it, as a table column does. A run of five to eight
+    characters closed by the field's end is taken whole: a transliterated name whose dot OCR
+    lost or misread (依明·古丽米拉 read 依明古丽米拉, boxed only to 古 before), when the label
+    is a `field` one (a colon or a gap after it), not a word glued into prose."""
     if start < len(view) and view[start].isascii() and view[start].isalpha():
         m = re.match(r"[A-Za-z]+(?:[ \-][A-Za-z]+){0,2}", view[start:])
         return start + m.end() if m else start
-    end, han = start, 0
-    dotted = False
+    end, han, dotted, fourth = start, 0, False, None
     while end < len(view) and end - start < _DOTTED:
         ch = view[end]
         if textview.is_cjk(ch):
@@ -72,14 +76,17 @@ def _name_end(view: str, start: int, gaps: frozenset[int] = frozenset()) -> int:
                 break
             han += 1
             end += 1
-            if han >= _NAME_HAN and not dotted and not (end < len(view) and view[end] in _DOTS):
-                break
+            if han == _NAME_HAN:
+                fourth = end
         elif ch in _DOTS and end > start and end + 1 < len(view) and textview.is_cjk(view[end + 1]):
             dotted = True
             end += 1
         else:
             break
-    return end
+    capped = end - start >= _DOTTED and end < len(view) and textview.is_cjk(view[end])
+    if dotted or fourth is None or (field and han <= _TRANSLIT and not capped):
+        return end
+    return fourth
 
 
 def _address_end(view: str, start: int, breaks: list[int]) -> int:
@@ -156,8 +163,11 @@ def cue_spans(text: str, words: Sequence[Word] = ()) -> list[PiiMatch]:
     label_ends.update(b for _a, b in cues.glued_cue_spans(v))
     for end in sorted(label_ends):
         start = _skip(v, end)
+        field = start > end or start in gaps
         for _ in range(_LIST_MAX):  # 调查人：钱麟胜、努尔·哈斯: every name of the list
-            stop = _name_end(v, start, frozenset(stops))
+            if _NEXT_FIELD.match(v, start):
+                break  # a label, not a name (与户主关系)
+            stop = _name_end(v, start, frozenset(stops), field=field)
             if stop <= start:
                 break
             out.append(("name", start, stop))

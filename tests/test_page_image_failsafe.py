@@ -225,3 +225,15 @@ def test_address_numbers_with_garbled_separators_are_widened() -> None:
         a = text.index(found)
         spans = widened(text, [PiiMatch("address", a, a + len(found), found)])
         assert spans and spans[0].value == found + rest, f"{rest} left readable: {spans}"
+
+
+def test_transliterated_name_after_a_label_is_boxed_to_the_field_end() -> None:
+    """Finding (held-out seed 33, P33-000, 常住人口登记卡): （4）姓名 依明·古丽米拉 与户主关系 —
+    the box ended at 古, 丽米拉 stayed readable (53 % black); with the dot lost the run is six
+    characters, closed by the next field."""
+    for text in ("（4）姓名 依明·古丽米拉 与户主关系 妻", "（4）姓名 依明古丽米拉  与户主关系 妻",
+                 "（4）姓名 依明-古丽米拉 与户主关系 妻"):
+        spans = [m.value.replace(" ", "") for m in cue_spans(text)]
+        assert any("丽米拉" in v for v in spans), f"丽米拉 of 依明·古丽米拉 left readable: {spans}"
+    # an unclosed run in prose stays at four characters
+    assert [m.value for m in cue_spans("原告张三丰诉称被告拖欠货款不还")] == ["张三丰诉", "拖欠货款"]
