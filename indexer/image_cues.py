@@ -32,7 +32,7 @@ ADDRESS_CUES = (
 ).split("|")
 # 住 alone opens an address after a comma or a gap (男，1950年生，住芙蓉区…), never inside a word.
 _ADDRESS = re.compile("|".join(sorted(ADDRESS_CUES, key=len, reverse=True))
-                      + r"|(?:(?<=[，,；;、\s])|^)[住現现]?住(?![址所宿院房户戶])(?=[\u4e00-\u9fff])")
+                      + r"|(?:(?<=[，,；;、\s0-9Xx])|^)[住現现]?住(?![址所宿院房户戶])(?=[\u4e00-\u9fff])")
 # What may sit between a label and its value: label marks (indexer.cues), spaces, brackets.
 _SKIP = frozenset("：:”“\"'（）() \t")
 _DOTS = frozenset("·•・.*-－‐'`^")  # a middle dot as OCR reads it

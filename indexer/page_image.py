@@ -28,6 +28,7 @@ MIN_MARGIN_PX = 2
 # Beyond the margin a span's box runs on over empty paper up to its neighbouring words, at most
 # this many line heights (_to_neighbours).
 NEIGHBOUR_REACH = 2.0
+NEIGHBOUR_OVERLAP = 0.4
 
 
 def _word_box(w: Word) -> Box:
@@ -97,8 +98,11 @@ def _to_neighbours(rect: Box, extent: Box, line: Box, others: Sequence[Word]) ->
     １ of １９１６… that OCR left out, whose box then began a glyph late)."""
     reach = round(line.height * NEIGHBOUR_REACH)
     centre = [(w.left + w.width / 2, w) for w in others]
-    before = [w.left + w.width for c, w in centre if c < extent.left]
-    after = [w.left for c, w in centre if c > extent.right]
+    # into the neighbour by a share of a glyph: OCR's box of the word before may take in the
+    # edge of the span's first glyph (话 of 电话１３…, 97.5 % black)
+    into = round(line.height * NEIGHBOUR_OVERLAP)
+    before = [w.left + w.width - into for c, w in centre if c < extent.left]
+    after = [w.left + into for c, w in centre if c > extent.right]
     left = max([extent.left - reach, *before]) if before else extent.left - reach
     right = min([extent.right + reach, *after]) if after else extent.right + reach
     return Box(min(rect.left, left), rect.top, max(rect.right, right), rect.bottom)
