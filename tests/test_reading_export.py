@@ -4,6 +4,7 @@ audit record listing the pages, and a per-grant page quota refused in Chinese wi
 from __future__ import annotations
 
 import io
+import threading
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -99,6 +100,43 @@ def test_whole_file_and_quota(app, ctx, corpus, make_user, make_grant):
         assert again.status_code == 403 and "已导出 4 页" in again.get_data(as_text=True)
     finally:
         app.config["EXPORT_PAGES_PER_GRANT"] = old
+
+
+def test_concurrent_exports_cannot_both_pass_the_same_quota_count(app, ctx, corpus, make_user,
+                                                                   make_grant):
+    """The attack: six exports of one page each, fired at once by the same holder in six
+    sessions, against a quota of 2. Counting and recording in separate steps let every one of
+    them see 0 pages used; the count now runs under the audit chain's lock."""
+    user = make_user("staff")
+    grant = make_grant(user)
+    clients = [_signed_in(app, user) for _ in range(6)]
+    sids = [open_session(c, grant.id, purpose="并发导出演练") for c in clients]
+    old = app.config["EXPORT_PAGES_PER_GRANT"]
+    app.config["EXPORT_PAGES_PER_GRANT"] = 2
+    start = threading.Barrier(len(clients))
+    codes: list[int] = []
+
+    def export(client, sid: str, page: int) -> None:
+        start.wait()
+        resp = client.post("/reading/export.pdf",
+                           data={"s": sid, "doc": f"{FILE}#p{page % 3 + 1:04d}"})
+        codes.append(resp.status_code)
+
+    try:
+        threads = [threading.Thread(target=export, args=(c, sid, n))
+                   for n, (c, sid) in enumerate(zip(clients, sids))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        app.config["EXPORT_PAGES_PER_GRANT"] = old
+    allowed = audit_records("export.pdf", user_id=user.id, outcome="allowed")
+    assert sorted(codes) == [200, 200, 403, 403, 403, 403], \
+        f"LEAK: {codes.count(200)} concurrent exports allowed under a 2-page quota: {codes}"
+    assert sum(r.result_count for r in allowed) == 2, \
+        f"{sum(r.result_count for r in allowed)} pages recorded as exported under a 2-page quota"
+    assert len(audit_records("export.pdf", user_id=user.id, outcome="denied")) == 4
 
 
 def test_export_outside_scope_or_empty_is_refused(app, ctx, corpus, ingest, make_user, make_grant):

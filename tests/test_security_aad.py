@@ -27,6 +27,7 @@ from search_app.db import get_session
 from search_app.ingest.models import IngestFile, PageSecret
 from search_app.ingest.service import META_AAD, file_meta, meta_aad
 from search_app.migrations import upgrade
+from search_app.search._catalogue import catalogue
 from tests.conftest import image_url, login, meta
 
 pytestmark = pytest.mark.integration
@@ -89,6 +90,11 @@ def test_manifest_row_copied_onto_another_row_does_not_decrypt(app, ctx, two_pag
     with pytest.raises(DecryptError):
         file_meta(y)
         pytest.fail(f"DECRYPTED: ingest_files {x.id}'s manifest row opened on row {y.id}")
+    # The tampered row is left out of the grant form's catalogue; the form keeps working for
+    # everyone (it failed with a 500 for every later requester in the session).
+    listed = catalogue(fresh=True)
+    assert "AAD-0002" not in listed.archive_nos, "the tampered row's 档号 is offered in the catalogue"
+    assert "AAD-0001" in listed.archive_nos
 
 
 def _legacy_db(tmp_path, settings):

@@ -151,14 +151,20 @@ def record_event(actor: Actor, event: Event, *, session: Session | None = None) 
         raise AuditWriteError(f"audit record could not be written: {exc}") from exc
 
 
-def _append(session: Session, actor: Actor, event: Event, *, commit: bool) -> AuditRecord:
-    check_action(event.action)  # an undeclared name is a bug: refuse before anything is written
-    # Taking the head's write lock first serialises concurrent writers on both SQLite and
-    # PostgreSQL; RETURNING reads the head in the same statement (one round trip, not two).
-    head = session.execute(update(AuditHead).where(AuditHead.id == 1)
+def lock_chain(session: Session):
+    """Take the chain head's write lock in `session` (held until it commits or rolls back) and
+    return the head's (last_seq, last_hash). Every writer takes it first, so this serialises
+    concurrent writers on both SQLite and PostgreSQL; RETURNING reads the head in the same
+    statement (one round trip, not two)."""
+    return session.execute(update(AuditHead).where(AuditHead.id == 1)
                            .values(last_seq=AuditHead.last_seq)
                            .returning(AuditHead.last_seq, AuditHead.last_hash)
                            .execution_options(synchronize_session=False)).first()
+
+
+def _append(session: Session, actor: Actor, event: Event, *, commit: bool) -> AuditRecord:
+    check_action(event.action)  # an undeclared name is a bug: refuse before anything is written
+    head = lock_chain(session)
     if head is None:  # migration 0001 creates the head; its absence means tampering
         raise AuditWriteError("audit chain head is missing; run `flask audit-verify`")
     rec = AuditRecord(

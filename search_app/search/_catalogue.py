@@ -12,15 +12,18 @@ ingested.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 
+from search_app.crypto import DecryptError
 from search_app.db import get_session
 from search_app.ingest.models import IngestFile
 
 MAX_FILES = 10_000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,15 @@ def _query() -> Catalogue:
     latest = {f.archive_no: f for f in rows}  # the newest complete ingest of each 档号
     files = []
     for archive_no in sorted(latest)[:MAX_FILES]:
-        meta = file_meta(latest[archive_no])
+        try:
+            meta = file_meta(latest[archive_no])
+        except DecryptError:
+            # A manifest row that fails authentication (swapped, altered, or under a key that
+            # is gone) names nothing a grant could be asked for; the file is left out, loudly,
+            # instead of the whole form failing for everyone.
+            log.error("catalogue: ingest file %s: its manifest row failed authentication; "
+                      "left out of the catalogue", latest[archive_no].id)
+            continue
         files.append(FileEntry(archive_no, meta.get("unit", ""), meta.get("category", "")))
     return Catalogue(units=sorted({f.unit for f in files if f.unit}), files=files)
 

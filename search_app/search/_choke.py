@@ -15,13 +15,14 @@ from typing import Any, TypeVar
 
 from flask import g, has_app_context
 from opensearchpy.exceptions import TransportError
+from sqlalchemy.orm import Session
 
 from indexer.index import FILE_KIND
 from search_app import limits
 from search_app.accounts.models import User
 from search_app.audit.models import AuditRecord
-from search_app.audit.service import Actor, Event, record_event
-from search_app.db import get_session
+from search_app.audit.service import Actor, Event, lock_chain, record_event
+from search_app.db import fresh_session, get_session
 from search_app.grants.models import Grant
 from search_app.grants.services import GrantDenied, resolve_grant
 from search_app.permissions import Permission, has_permission
@@ -114,12 +115,19 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
                  precheck: Callable[[], str | None] | None = None,
                  grant_check: Callable[[Grant], str | None] | None = None,
                  link_check: str | None = None,
+                 admit: Callable[[Session, Grant, Found], str | None] | None = None,
                  run: Callable[[Grant, ScopedIndex], Found]) -> tuple[Grant, Found, AuditRecord]:
     """`precheck()` / `grant_check(grant)` return a refusal reason or None; `run(grant, index)`
     queries through the scoped index and may raise ReadDenied (e.g. a page outside the scope)
     or ReadFailed (stored content failed its check: audited as an error with its reason).
     `link_check` is the reason a signed link was refused, if it was: checked first, since
     without the link there is no purpose.
+
+    `admit(session, grant, found)` is a last check that must be atomic with the allowed record
+    (a quota counted from earlier allowed records): it runs in the session that writes the
+    record, after that session has taken the audit chain's write lock, so two concurrent reads
+    cannot both pass it on the same count. It returns a refusal reason or None; keep it to a
+    query or two, since every audit writer waits while it runs.
 
     Only engine transport errors become SearchUnavailable (503); anything else — a ciphertext
     that fails authentication, a bug — is audited as an error and raised as it is, so it is not
@@ -178,7 +186,16 @@ def guarded_read(*, user: User, grant_id: int | None, purpose: str, action: str,
         record_event(actor, Event(outcome="error", reason=f"读取失败：{type(exc).__name__}: {exc}"[:500],
                                   filters=record_filters, **base))
         raise
-    rec = record_event(actor, Event(outcome="allowed", filters={**record_filters, **found.extra},
-                                    result_count=found.total, returned_ids=found.returned_ids,
-                                    **base))
+    allowed = Event(outcome="allowed", filters={**record_filters, **found.extra},
+                    result_count=found.total, returned_ids=found.returned_ids, **base)
+    if admit is None:
+        return grant, found, record_event(actor, allowed)
+    with fresh_session() as locked:
+        lock_chain(locked)
+        reason = admit(locked, grant, found)
+        if reason:
+            locked.rollback()  # the lock goes before the refusal is recorded
+            raise deny(reason, grant.ref)
+        rec = record_event(actor, allowed, session=locked)
+        locked.commit()
     return grant, found, rec

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pymupdf
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from search_app.accounts.models import User
 from search_app.audit.actions import Action
@@ -40,9 +41,9 @@ class PdfExport:
     audit_seq: int
 
 
-def exported_pages(grant_id: int) -> int:
+def exported_pages(grant_id: int, session: Session | None = None) -> int:
     """Pages this grant has exported so far, from its allowed export.pdf audit records."""
-    total = get_session().execute(select(func.coalesce(func.sum(AuditRecord.result_count), 0)).where(
+    total = (session or get_session()).execute(select(func.coalesce(func.sum(AuditRecord.result_count), 0)).where(
         AuditRecord.action == Action.EXPORT_PDF, AuditRecord.outcome == "allowed",
         AuditRecord.grant_id == grant_id)).scalar_one()
     return int(total)
@@ -79,18 +80,27 @@ def export_pdf(*, user: User, grant_id: int | None, purpose: str, viewer: str,
             raise ReadDenied(f"页面 {'、'.join(missing[:5])} 不存在或不在授权范围内，未导出")
         if not pages:
             raise ReadDenied(f"档号 {archive_no} 没有授权范围内的页面")
-        used = exported_pages(grant.id)
-        if used + len(pages) > quota:
-            raise ReadDenied(f"超出导出配额：授权 {grant.ref} 最多导出 {quota} 页，已导出 {used} 页，"
-                             f"剩余 {max(quota - used, 0)} 页，本次请求 {len(pages)} 页")
+        refusal = over_quota(get_session(), grant, len(pages))  # early: before the images load
+        if refusal:
+            raise ReadDenied(refusal)
         images = [load_page_image(p["doc_id"]) for p in pages]
         return Found(list(zip(pages, images)), found_ids, len(pages),
                      extra={"archive_no": archive_no} if archive_no else {})
 
+    def over_quota(session: Session, grant: Grant, count: int) -> str | None:
+        used = exported_pages(grant.id, session)
+        if used + count <= quota:
+            return None
+        return (f"超出导出配额：授权 {grant.ref} 最多导出 {quota} 页，已导出 {used} 页，"
+                f"剩余 {max(quota - used, 0)} 页，本次请求 {count} 页")
+
+    # The quota is checked again under the audit chain's lock, in the transaction that records
+    # this export: two concurrent exports cannot both pass on the same count.
     grant, found, rec = guarded_read(
         user=user, grant_id=grant_id, purpose=purpose, action=Action.EXPORT_PDF,
         client_addr=client_addr, query=archive_no or f"{len(doc_ids)} 页",
-        filters={"format": "pdf", "selection": "file" if archive_no else "pages"}, run=run)
+        filters={"format": "pdf", "selection": "file" if archive_no else "pages"}, run=run,
+        admit=lambda session, grant, found: over_quota(session, grant, found.total))
     when = rec.ts.replace(tzinfo=UTC).astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
     doc = pymupdf.open()
     total = len(found.payload)
