@@ -425,6 +425,9 @@ def evaluate(e: Entry, served, opts: PipelineOptions, full_ocr: bool, dump: Path
             out["readable"].append(f"  READABLE {t.kind} {t.value!r} on {e.name} ({e.fmt})")
         for box in tboxes:
             share = coverage(lum, box, skip) if lum is not None else 0.0
+            if lum is not None and share < FULL:
+                out["readable"].append(f"  UNDER {t.kind} {t.value!r} on {e.name} ({e.fmt}): "
+                                       f"{share:.1%} black, box {tuple(round(v) for v in box)}")
             for row in (t.kind, "all"):
                 s = rows[row]
                 s["boxes"] += 1
@@ -451,9 +454,9 @@ def collect(pending: list, done: int, rows, shown: Counter, args, t0: float, *, 
 
 def merge(rows: dict[str, Counter], shown: Counter, show: int, page: dict) -> None:
     for line in page["readable"]:
-        kind = line.split()[1]
-        if shown[kind] < show:
-            shown[kind] += 1
+        key = tuple(line.split()[:2])  # (READABLE|UNDER, kind)
+        if shown[key] < show:
+            shown[key] += 1
             print(line)
     for kind, counts in page["rows"].items():
         worst = min(rows[kind].get("worst_milli", 1000), counts.pop("worst_milli", 1000))

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from PIL import Image, ImageDraw
 
+from indexer import image_cues
 from indexer.pii import PiiMatch
 from indexer.types import Box, PageText, Word
 
@@ -24,6 +25,10 @@ from indexer.types import Box, PageText, Word
 LINE_MARGIN = 0.2
 SIDE_MARGIN = 1.0
 MIN_MARGIN_PX = 2
+# Beyond the margin a span's box runs on over empty paper up to its neighbouring words, at most
+# this many line heights (_to_neighbours).
+NEIGHBOUR_REACH = 2.0
+NEIGHBOUR_OVERLAP = 0.4
 
 
 def _word_box(w: Word) -> Box:
@@ -52,6 +57,9 @@ def pii_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], *,
     by_text_line: dict[int, list[Word]] = {}
     for w in located:
         by_text_line.setdefault(text_line(w.start), []).append(w)
+    by_line: dict[Box, list[Word]] = {}
+    for w in located:
+        by_line.setdefault(w.line or _word_box(w), []).append(w)
     boxes: list[Box] = []
     for m in matches:
         hit = [w for w in located if w.start < m.end and m.start < w.end]
@@ -69,14 +77,54 @@ def pii_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], *,
             for w in by_text_line.get(ln, []):
                 line = w.line or _word_box(w)
                 rows[line] = rows.get(line, line).union(line)
+        hit_ids = {id(w) for w in hit}
         for line, extent in rows.items():
             rect = Box(extent.left, line.top, extent.right, line.bottom).union(extent)
             rect = rect.padded(max(MIN_MARGIN_PX, round(line.height * SIDE_MARGIN)),
                                max(MIN_MARGIN_PX, round(line.height * LINE_MARGIN)))
+            rect = _to_neighbours(rect, extent, line,
+                                  [w for w in by_line.get(line, []) if id(w) not in hit_ids])
             if fallback is not None:
                 rect = rect.clipped(fallback.right, fallback.bottom)
             if rect not in boxes:
                 boxes.append(rect)
+    return boxes
+
+
+def _to_neighbours(rect: Box, extent: Box, line: Box, others: Sequence[Word]) -> Box:
+    """`rect` widened over the empty stretch up to the next word on each side of the span (at
+    most NEIGHBOUR_REACH line heights from it): ink there belongs to no word OCR read, so it is a
+    glyph OCR dropped or misplaced, next to the span and most likely part of it (the full-width
+    １ of １９１６… that OCR left out, whose box then began a glyph late)."""
+    reach = round(line.height * NEIGHBOUR_REACH)
+    centre = [(w.left + w.width / 2, w) for w in others]
+    # into the neighbour by a share of a glyph: OCR's box of the word before may take in the
+    # edge of the span's first glyph (话 of 电话１３…, 97.5 % black)
+    into = round(line.height * NEIGHBOUR_OVERLAP)
+    before = [w.left + w.width - into for c, w in centre if c < extent.left]
+    after = [w.left + into for c, w in centre if c > extent.right]
+    left = max([extent.left - reach, *before]) if before else extent.left - reach
+    right = min([extent.right + reach, *after]) if after else extent.right + reach
+    return Box(min(rect.left, left), rect.top, max(rect.right, right), rect.bottom)
+
+
+def page_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], size: tuple[int, int],
+               blackout: Sequence[Box] = ()) -> list[Box]:
+    """Everything black on the served image of a page of `size` (its pixels, which the words'
+    boxes are in): the detectors' matches (a match that cannot be placed blacks the page), the
+    image path's own fail-safe spans (indexer.image_cues: the value after a role or address
+    label, other occurrences of a detected name, a dotted name or an address's numbers that a
+    match stopped short of; one that cannot be placed is boxed where it
+    can be, never the whole page, since no detector vouched for it) and `blackout` regions."""
+    whole = Box(0, 0, size[0], size[1])
+    boxes = pii_boxes(words, text, matches, fallback=whole) if matches else []
+    extra = [*image_cues.cue_spans(text, words), *image_cues.name_repeats(text, list(matches)),
+             *image_cues.widened(text, list(matches)), *image_cues.titled_names(text)]
+    for b in pii_boxes(words, text, extra):
+        b = b.clipped(whole.right, whole.bottom)
+        if b.right > b.left and b.bottom > b.top and b not in boxes:
+            boxes.append(b)
+    boxes += [b.clipped(whole.right, whole.bottom) for b in blackout]
     return boxes
 
 

@@ -12,7 +12,7 @@ from indexer import (address, dotnames, failsafe, names, normalise, pii, pinyin_
                      textview, tokenize)
 from indexer.ocr import ocr_image
 from indexer.orient import upright_ocr
-from indexer.page_image import fit_view, pii_boxes
+from indexer.page_image import fit_view, page_boxes
 from indexer.pages import VIEW_MAX_EDGE
 from indexer.preprocess import DEFAULT_STEPS, STEPS, preprocess
 from indexer.types import (ArchiveMeta, Box, EmbeddedImage, IngestError, PageInput, PageText,
@@ -169,9 +169,7 @@ def prepare(text: PageText, meta: ArchiveMeta) -> PreparedPage:
     search = normalise.for_search(display)
     boxes: list = []
     if text.image is not None:
-        whole = Box(0, 0, text.image.width, text.image.height)  # a match we cannot place
-        boxes = pii_boxes(text.words, text.text, matches, fallback=whole) if matches else []
-        boxes += [b.clipped(whole.right, whole.bottom) for b in text.blackout]
+        boxes = page_boxes(text.words, text.text, matches, text.image.size, text.blackout)
     return PreparedPage(page_no=text.page_no, raw_text=text.text, display_text=display,
                         search_text=search, jieba_text=tokenize.pretokenized(search), pii=matches,
                         source=text.source, confidence=text.confidence, view_image=text.image,

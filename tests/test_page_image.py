@@ -96,8 +96,9 @@ def test_unplaceable_match_blacks_out_the_whole_page() -> None:
 def test_partly_covered_word_is_boxed_whole() -> None:
     words = [Word("电话13812345678号", 10, 5, 200, 20, 90.0, 0, 14)]
     match = PiiMatch("phone", 2, 13, PHONE)
-    # plus the margins: the line's height (20 px, one glyph) to the sides, a fifth above and below
-    assert pii_boxes(words, "电话13812345678号", [match]) == [Box(-10, 1, 230, 29)]
+    # plus the margins: a fifth of the line's height above and below; to the sides, with no
+    # other word on the line, the empty paper up to two line heights (NEIGHBOUR_REACH)
+    assert pii_boxes(words, "电话13812345678号", [match]) == [Box(-30, 1, 250, 29)]
 
 
 def test_text_layer_pdf_page_gets_view_image_and_boxes(tmp_path) -> None:

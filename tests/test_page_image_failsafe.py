@@ -1,0 +1,247 @@
+"""The image path's fail-safe (indexer.image_cues via indexer.page_image.page_boxes): values the
+text detectors did not mark are still blacked out on the served image when a label announces
+them, or when the same name was detected elsewhere on the page.
+
+Each test replays a value that bench/image_leak_bench.py found readable on a served image of a
+realistic scan (seed 14) and names it when it would be left uncovered. Unit tests: word boxes are
+laid out by hand (one box per character, as Tesseract splits CJK lines), no OCR.
+"""
+from __future__ import annotations
+
+from indexer.image_cues import cue_spans, name_repeats, titled_names, widened
+from indexer.page_image import page_boxes
+from indexer.pii import PiiMatch
+from indexer.types import Box, Word
+
+PITCH, GLYPH, LINE_H = 40, 30, 40
+SIZE = (2000, 1200)
+
+
+def _words(text: str) -> list[Word]:
+    """One word per non-space character, lines LINE_H apart, characters PITCH apart."""
+    words, offset = [], 0
+    for row, line in enumerate(text.split("\n")):
+        top = 20 + row * LINE_H
+        box = Box(10, top, 10 + PITCH * max(1, len(line)), top + GLYPH)
+        for col, ch in enumerate(line):
+            if not ch.isspace():
+                left = 10 + col * PITCH
+                words.append(Word(ch, left, top + 2, GLYPH, GLYPH - 4, 90.0, offset + col,
+                                  offset + col + 1, line=box))
+        offset += len(line) + 1
+    return words
+
+
+def _glyph(text: str, index: int) -> Box:
+    """Where character `index` of `text` is printed (the layout of _words)."""
+    row = text.count("\n", 0, index)
+    col = index - (text.rfind("\n", 0, index) + 1)
+    top = 20 + row * LINE_H
+    return Box(10 + col * PITCH, top, 10 + col * PITCH + GLYPH, top + GLYPH)
+
+
+def _uncovered(text: str, value: str, boxes: list[Box]) -> list[str]:
+    """Characters of `value` (its first occurrence in `text`) no box covers whole."""
+    start = text.index(value)
+    out = []
+    for i in range(start, start + len(value)):
+        if text[i].isspace():
+            continue
+        g = _glyph(text, i)
+        if not any(b.left <= g.left and b.top <= g.top and b.right >= g.right
+                   and b.bottom >= g.bottom for b in boxes):
+            out.append(text[i])
+    return out
+
+
+def _boxes(text: str, matches: list[PiiMatch] | None = None) -> list[Box]:
+    return page_boxes(_words(text), text, matches or [], SIZE)
+
+
+def test_name_after_a_garbled_role_label_is_boxed_without_a_detection() -> None:
+    """Finding (seed 14, P14-000): 调查人：鲁旗福 was served readable, the detectors had not marked
+    鲁旗福; a garbled label (审核入, 經辦亼) is the same case."""
+    for text, name in (("调查人：鲁旗福", "鲁旗福"), ("审核入：起文彬  日期：2020年", "起文彬"),
+                       ("經辦亼：邝立新", "邝立新"), ("申請人 買買提·艾力，男", "買買提·艾力")):
+        left = _uncovered(text, name, _boxes(text))
+        assert not left, f"name {name!r} after its label stays readable: {left} uncovered"
+
+
+def test_address_after_its_cue_is_boxed_over_the_line_break() -> None:
+    """An address the detectors missed (its tail misread by OCR) that runs onto the next line."""
+    text = "住址：北京市海淀区学院\n路38號2単元301室\n电话：略"
+    left = _uncovered(text, "北京市海淀区学院\n路38號2単元301室", _boxes(text))
+    assert not left, f"address detail left readable: {left}"
+
+
+def test_address_value_stops_at_the_next_field() -> None:
+    text = "现住址 上海市徐汇区漕溪北路544弄3号 电话：13812345678"
+    spans = [m for m in cue_spans(text) if m.kind == "address"]
+    assert [m.value for m in spans] == ["上海市徐汇区漕溪北路544弄3号"], spans
+
+
+def test_prose_after_a_kinship_word_is_not_boxed() -> None:
+    """Over-masking check: a kinship word in running prose is no label."""
+    text = "父亲早年去世后，由母亲抚养成人。"
+    assert not cue_spans(text), cue_spans(text)
+
+
+def test_names_in_a_list_after_kinship_words_are_boxed() -> None:
+    """家庭成员：父亲张三，母亲李四，… the second and later names follow a kinship word only."""
+    text = "家庭成员：父亲张建国，母亲李秀英，妹妹王芳。"
+    for name in ("李秀英", "王芳"):
+        left = _uncovered(text, name, _boxes(text))
+        assert not left, f"name {name} after a kinship word in a list stays readable: {left}"
+
+
+def test_a_detected_name_is_boxed_wherever_else_it_is_written() -> None:
+    """A name detected once in a field is named again in prose, in the other script and spaced."""
+    text = "姓名：张伟明\n经查，張 偉明同志一贯表现良好。"
+    found = [PiiMatch("name", 3, 6, "张伟明")]
+    assert [m.value for m in name_repeats(text, found)] == ["张伟明", "張 偉明"]
+    left = _uncovered(text, "張 偉明", _boxes(text, found))
+    assert not left, f"name 張偉明 in prose stays readable: {left}"
+
+
+def test_cue_span_on_an_unplaced_line_does_not_black_the_page() -> None:
+    """A fail-safe span no word box holds is boxed where it can be; only a detector's match
+    that cannot be placed blacks the whole page."""
+    text = "户主：李四"
+    words = [w for w in _words(text) if w.text not in "李四"]
+    boxes = page_boxes(words, text, [], SIZE)
+    assert Box(0, 0, *SIZE) not in boxes, boxes
+
+
+def _gapped(layout: str) -> tuple[str, list[Word]]:
+    """An OCR line: '|' is a wide gap on the page (a table column) that the OCR text, joining
+    CJK words, does not show."""
+    text, words, col = "", [], 0
+    line = Box(10, 20, 10 + PITCH * len(layout), 20 + GLYPH)
+    for ch in layout:
+        if ch == "|":
+            col += 2
+            continue
+        words.append(Word(ch, 10 + col * PITCH, 22, GLYPH, GLYPH - 4, 90.0, len(text),
+                          len(text) + 1, line=line))
+        text += ch
+        col += 1
+    return text, words
+
+
+def test_name_after_a_garbled_label_and_a_table_gap_is_boxed_to_the_gap() -> None:
+    """Finding (seed 14, P14-033 and P14-035, 送达回证): 代收入 蔡然珍 and 代收人 卢志霞 served readable;
+    the OCR text runs label, name and the next field together (代收入蔡然珍代收理由)."""
+    for layout, name in (("代收入|蔡然珍|代收理由|受送达人之妻", "蔡然珍"),
+                         ("代收人|卢志霞|代收理由|同住成年家属", "卢志霞")):
+        text, words = _gapped(layout)
+        spans = [m.value for m in cue_spans(text, words) if m.kind == "name"]
+        assert name in spans, f"name {name} after its label is not boxed: spans {spans}"
+        assert "代收理由" not in "".join(spans), f"the next field was taken for the name: {spans}"
+
+
+def test_glued_role_name_with_a_middle_dot_is_boxed_whole() -> None:
+    """Finding (seed 14, P14-033, 判决书): 原告如仙古丽·艾力，男 — only part of the name was
+    boxed, 如仙古 stayed readable; and P14-004: 努尔·哈斯 boxed from 哈 on."""
+    text = "原告如仙古丽·艾力，男，1950年生"
+    left = _uncovered(text, "如仙古丽·艾力", _boxes(text))
+    assert not left, f"name 如仙古丽·艾力 stays readable: {left}"
+    text = "调查人 李明  努尔·哈斯 1983年10月2日"
+    i = text.index("哈斯")
+    left = _uncovered(text, "努尔·哈斯", _boxes(text, [PiiMatch("name", i, i + 2, "哈斯")]))
+    assert not left, f"name 努尔·哈斯 stays readable: {left}"
+
+
+def test_address_after_zhu_is_boxed() -> None:
+    """Finding (seed 14, P14-032 and P14-033, 起诉状): …男，住东城区柳林镇孙店村三组67号 was
+    served readable (no detection), and …住芙蓉区… lost 芙 (detection started a glyph late)."""
+    for text, value in (("被告姜某，男，住东城区柳林镇孙店村三组67号。", "东城区柳林镇孙店村三组67号"),
+                        ("原告李某，女，1950年生，住芙蓉区淮海里85号纺织新村3栋5单元1806室。",
+                         "芙蓉区淮海里85号纺织新村3栋5单元1806室")):
+        left = _uncovered(text, value, _boxes(text))
+        assert not left, f"address {value} stays readable: {left}"
+    assert not cue_spans("他住院治疗三个月。"), "住院 is no address cue"
+
+
+def test_address_match_short_of_its_numbers_is_widened() -> None:
+    """Finding (seed 14, P14-033): …青年大道730弄46号 found, 1097室 left readable; …刘营村四组31号
+    with 号 misread and the box stopping short of it."""
+    text = "委托人住所地玄武区青年大道730弄46号1097室。"
+    a, b = text.index("玄"), text.index("1097")
+    left = _uncovered(text, "玄武区青年大道730弄46号1097室",
+                      _boxes(text, [PiiMatch("address", a, b, text[a:b])]))
+    assert not left, f"address detail 1097室 stays readable: {left}"
+    text = "原告冯某，男，住湖北省武汉市江岸区河西乡刘营村四组31昊。"
+    a, b = text.index("湖"), text.index("昊")
+    spans = [m.value for m in widened(text, [PiiMatch("address", a, b, text[a:b])])]
+    assert spans and spans[0].endswith("31昊"), f"misread 号 of 31号 left out: {spans}"
+
+
+def test_phone_whose_first_digit_was_misread_is_boxed_from_it() -> None:
+    """Finding (seed 14, P14-038): 电话１９１６５６４３９３２, OCR read the full-width １ as 丨, the
+    phone was found from 9 on and the box began inside the first digit (96.9 % black)."""
+    text = "电话丨9165643932  身份证号"
+    a = text.index("9")
+    left = _uncovered(text, "丨9165643932", _boxes(text, [PiiMatch("phone", a, a + 10, "9165643932")]))
+    assert not left, f"phone １９１６５６４３９３２: {left} uncovered"
+
+
+def test_name_before_tongzhi_is_boxed_in_traditional_script() -> None:
+    """Finding (seed 14, P14-036, 政審報告): 關於傅琪同志 and 對傅琪同志 served readable."""
+    text = "關於傅琪同志的政審情況報告\n根據組織安排，我們於20210726對傅琪同志進行了政治審查。\n該同志，女"
+    assert [m.value for m in titled_names(text)] == ["傅琪", "傅琪"], titled_names(text)
+    assert not any(m.value == "該" for m in titled_names(text))
+
+
+def test_number_box_runs_over_a_dropped_first_digit_to_the_label() -> None:
+    """Finding (seed 14, P14-038 and P14-042): 电话１９１６５６４３９３２ and 电话１５８５０…, OCR left
+    the full-width first digit out of the text: the phone was found from its second digit and
+    the box began inside the first one (96.9 % and 97.9 % black)."""
+    line = Box(0, 100, 600, 130)
+    text = "电话916564393"
+    # 电 话 at 0 and 30; the dropped １ at 60-88; the digits from 92 on, 15 px pitch
+    boxes = [(0, 102, 28, 128), (30, 102, 58, 128)] + [(92 + 15 * i, 102, 104 + 15 * i, 128)
+                                                        for i in range(9)]
+    words = [Word(ch, l, t, r - l, b - t, 90.0, i, i + 1, line=line)
+             for i, (ch, (l, t, r, b)) in enumerate(zip(text, boxes))]
+    (box,) = page_boxes(words, text, [PiiMatch("phone", 2, 11, "916564393")], (800, 400))
+    assert box.left <= 60, f"the dropped digit １ (x 60-88) is not covered: {box}"
+    assert box.left >= 40, f"the box should stop in the label 话 (x 30-58), not cover it: {box}"
+
+
+def test_every_name_of_a_labelled_list_is_boxed_whatever_ocr_made_of_the_dot() -> None:
+    """Finding (seed 14, P14-004, 政审报告): 調查人:钱麟胜、努尔*哈斯 — OCR read the middle dot as
+    *, the detectors found 哈斯 only, and 努尔 stayed readable (84.7 % of the box black)."""
+    text = "調查人:钱麟胜、努尔*哈斯”1983年10月2日"
+    assert [m.value for m in cue_spans(text)] == ["钱麟胜", "努尔*哈斯"], cue_spans(text)
+    i = text.index("哈斯")
+    assert [m.value for m in widened(text, [PiiMatch("name", i, i + 2, "哈斯")])] == ["努尔*哈斯"]
+
+
+def test_address_numbers_with_garbled_separators_are_widened() -> None:
+    """Finding (seed 14, P14-055 and P14-041): …甲234号院1号 found, 楼3门482号 (read 楼3[1482号)
+    left readable; …227号院11号楼 found, 4门304号 readable."""
+    for text, found, rest in (("家庭住址 中原区朝阳门东路甲234号院1号楼3[1482号", "中原区朝阳门东路甲234号院1号", "楼3[1482号"),
+                              ("住上海市黄浦区北土城胡同227号院11号楼4门304号。", "上海市黄浦区北土城胡同227号院11号楼", "4门304号")):
+        a = text.index(found)
+        spans = widened(text, [PiiMatch("address", a, a + len(found), found)])
+        assert spans and spans[0].value == found + rest, f"{rest} left readable: {spans}"
+
+
+def test_transliterated_name_after_a_label_is_boxed_to_the_field_end() -> None:
+    """Finding (held-out seed 33, P33-000, 常住人口登记卡): （4）姓名 依明·古丽米拉 与户主关系 —
+    the box ended at 古, 丽米拉 stayed readable (53 % black); with the dot lost the run is six
+    characters, closed by the next field."""
+    for text in ("（4）姓名 依明·古丽米拉 与户主关系 妻", "（4）姓名 依明古丽米拉  与户主关系 妻",
+                 "（4）姓名 依明-古丽米拉 与户主关系 妻"):
+        spans = [m.value.replace(" ", "") for m in cue_spans(text)]
+        assert any("丽米拉" in v for v in spans), f"丽米拉 of 依明·古丽米拉 left readable: {spans}"
+    # an unclosed run in prose stays at four characters
+    assert [m.value for m in cue_spans("原告张三丰诉称被告拖欠货款不还")] == ["张三丰诉", "拖欠货款"]
+
+
+def test_address_after_zhu_right_after_a_number_is_boxed() -> None:
+    """Finding (seed 14, P14-032, after the first fix): OCR lost the comma between the ID number
+    and 住, so …1234住东城区柳林镇孙店村三组67号 stayed unboxed."""
+    text = "公民身份号码11010519900101123X住东城区柳林镇孙店村三组67号。"
+    left = _uncovered(text, "东城区柳林镇孙店村三组67号", _boxes(text))
+    assert not left, f"address 东城区柳林镇孙店村三组67号 stays readable: {left}"
