@@ -263,7 +263,7 @@ def fingerprint(archive_nos: list[str]) -> dict[str, str]:
     for s in session.execute(select(PageSecret).where(PageSecret.archive_no.in_(archive_nos))
                              .order_by(PageSecret.doc_id)).scalars():
         text = vault.decrypt(s.ciphertext, aad=s.doc_id.encode())
-        digest = hashlib.sha256(text + blobs.get(s.source_sha256))
+        digest = hashlib.sha256(text + blobs.get(s.source_sha256, owner=s.archive_no))
         if s.image_sha256:
             digest.update(blobs.get_page_image(s.doc_id, s.image_sha256))
         out[s.doc_id] = f"{docs.get(s.doc_id, 'NOT IN INDEX')}:{digest.hexdigest()}"

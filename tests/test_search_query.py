@@ -113,7 +113,7 @@ def test_scoped_index_separates_pages_from_file_documents(monkeypatch):
     sent = []
 
     class Reader:
-        def search(self, index, body):
+        def search(self, index, body, params=None):
             sent.append(body)
             return {}
 

@@ -24,7 +24,7 @@ import json
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import current_app
@@ -51,7 +51,13 @@ class ReprepareStats:
     pages: int = 0  # of the main pass
     caught_up: int = 0  # pages of the catch-up passes (files=False), run through again
     copied: int = 0  # no stored text: copied as stored
-    new_spans: int = 0  # pages where the current detectors found PII the stored spans did not
+    # pages where the current detectors found PII the stored spans did not, each counted once
+    # (a page ingested just before the run goes through the catch-up passes again)
+    new_span_pages: set[str] = field(default_factory=set)
+
+    @property
+    def new_spans(self) -> int:
+        return len(self.new_span_pages)
 
 
 def resume_point(after: str | None) -> str | None:
@@ -155,7 +161,8 @@ class Reprepare:
         step = max(1, len(items) // (4 * self.processes))
         for doc, new in self._pool.map(_rebuild, items, chunksize=step):
             docs.append(doc)
-            self.stats.new_spans += new
+            if new:
+                self.stats.new_span_pages.add(doc["doc_id"])
         if files:
             self.stats.pages += len(pages)
         else:
