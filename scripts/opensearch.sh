@@ -73,6 +73,26 @@ do_install() {
   configure
 }
 
+security_settings() {  # the opensearch.yml lines every node shares (local node and cluster nodes)
+  cat <<'YML'
+# security plugin: TLS on both layers, internal users only, no demo configuration
+plugins.security.ssl.transport.pemcert_filepath: certs/node.pem
+plugins.security.ssl.transport.pemkey_filepath: certs/node.key
+plugins.security.ssl.transport.pemtrustedcas_filepath: certs/ca.pem
+plugins.security.ssl.transport.enforce_hostname_verification: false
+plugins.security.ssl.http.enabled: true
+plugins.security.ssl.http.pemcert_filepath: certs/node.pem
+plugins.security.ssl.http.pemkey_filepath: certs/node.key
+plugins.security.ssl.http.pemtrustedcas_filepath: certs/ca.pem
+plugins.security.allow_default_init_securityindex: true
+plugins.security.authcz.admin_dn: ["CN=archive-admin,OU=engine,O=archive-search"]
+plugins.security.nodes_dn: ["CN=archive-node,OU=engine,O=archive-search"]
+plugins.security.enable_snapshot_restore_privilege: true
+plugins.security.check_snapshot_restore_write_privileges: true
+plugins.security.audit.type: noop
+YML
+}
+
 configure() {
   [ -x "$PYTHON" ] || PYTHON=python3
   "$PYTHON" -c "import bcrypt, cryptography" 2>/dev/null || {
@@ -108,21 +128,7 @@ path.repo: ["$SNAPSHOT_DIR"]
 cluster.routing.allocation.disk.threshold_enabled: false
 action.auto_create_index: false
 
-# security plugin: TLS on both layers, internal users only, no demo configuration
-plugins.security.ssl.transport.pemcert_filepath: certs/node.pem
-plugins.security.ssl.transport.pemkey_filepath: certs/node.key
-plugins.security.ssl.transport.pemtrustedcas_filepath: certs/ca.pem
-plugins.security.ssl.transport.enforce_hostname_verification: false
-plugins.security.ssl.http.enabled: true
-plugins.security.ssl.http.pemcert_filepath: certs/node.pem
-plugins.security.ssl.http.pemkey_filepath: certs/node.key
-plugins.security.ssl.http.pemtrustedcas_filepath: certs/ca.pem
-plugins.security.allow_default_init_securityindex: true
-plugins.security.authcz.admin_dn: ["CN=archive-admin,OU=engine,O=archive-search"]
-plugins.security.nodes_dn: ["CN=archive-node,OU=engine,O=archive-search"]
-plugins.security.enable_snapshot_restore_privilege: true
-plugins.security.check_snapshot_restore_write_privileges: true
-plugins.security.audit.type: noop
+$(security_settings)
 YML
   mkdir -p "$cfg/jvm.options.d"
   printf -- '-Xms%s\n-Xmx%s\n' "$OS_HEAP" "$OS_HEAP" > "$cfg/jvm.options.d/heap.options"

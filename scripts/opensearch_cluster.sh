@@ -74,20 +74,7 @@ path.repo: ["$CL_SNAPSHOTS"]
 cluster.routing.allocation.disk.threshold_enabled: false
 action.auto_create_index: false
 
-plugins.security.ssl.transport.pemcert_filepath: certs/node.pem
-plugins.security.ssl.transport.pemkey_filepath: certs/node.key
-plugins.security.ssl.transport.pemtrustedcas_filepath: certs/ca.pem
-plugins.security.ssl.transport.enforce_hostname_verification: false
-plugins.security.ssl.http.enabled: true
-plugins.security.ssl.http.pemcert_filepath: certs/node.pem
-plugins.security.ssl.http.pemkey_filepath: certs/node.key
-plugins.security.ssl.http.pemtrustedcas_filepath: certs/ca.pem
-plugins.security.allow_default_init_securityindex: true
-plugins.security.authcz.admin_dn: ["CN=archive-admin,OU=engine,O=archive-search"]
-plugins.security.nodes_dn: ["CN=archive-node,OU=engine,O=archive-search"]
-plugins.security.enable_snapshot_restore_privilege: true
-plugins.security.check_snapshot_restore_write_privileges: true
-plugins.security.audit.type: noop
+$(security_settings)
 YML
   if is_root; then
     chmod 755 "$BASE" "$CL_DIR"
