@@ -91,6 +91,31 @@ def fresh_database(folder: Path) -> Iterator[str]:
         admin_engine.dispose()
 
 
+@contextmanager
+def own_deployment(settings: dict, folder: Path, **extra) -> Iterator:
+    """An app with a deployment of its own in `folder` (database of the session's kind, alias,
+    checkpoint index, blobs, uploads, checkpoint file; `extra` settings on top), migrated and
+    with its index; its indices and checkpoint index are removed after."""
+    with fresh_database(folder) as url:
+        own = {**settings, "DATABASE_URL": url,
+               "OPENSEARCH_INDEX": f"test-pages-{uuid.uuid4().hex[:8]}",
+               "AUDIT_CHECKPOINT_INDEX": f"test-audit-cp-{uuid.uuid4().hex[:8]}",
+               "BLOB_DIR": str(folder / "blobs"), "INGEST_UPLOAD_DIR": str(folder / "up"),
+               "AUDIT_CHECKPOINT_FILE": str(folder / "cp.log"), **extra}
+        app = create_app(own)
+        upgrade(url)
+        admin = make_client(app.config, "admin")
+        ensure_index(admin, own["OPENSEARCH_INDEX"])
+        try:
+            yield app
+        finally:
+            for name in admin.indices.get(index=f"{own['OPENSEARCH_INDEX']}*",
+                                          ignore_unavailable=True, allow_no_indices=True):
+                admin.indices.delete(index=name, ignore_unavailable=True)
+            admin.indices.delete(index=own["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
+            app.extensions["db_engine"].dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """The session's own database: a SQLite file, or a fresh PostgreSQL database."""

@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
@@ -26,10 +25,9 @@ from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.grants.services import Scope, create_grant
 from search_app.ingest.models import PageSecret
-from search_app.migrations import upgrade
 from search_app.search import search_pages, read_page_image, unmask_page
-from search_app.search._backend import ensure_index, make_client
-from tests.conftest import PASSWORD, fresh_database, meta
+from search_app.search._backend import make_client
+from tests.conftest import PASSWORD, meta, own_deployment
 
 pytestmark = pytest.mark.integration
 
@@ -45,24 +43,8 @@ SPECS = [
 @pytest.fixture()
 def drill(settings, services, tmp_path):
     """(app, folder) of a deployment of its own; its index and checkpoint index are removed after."""
-    with fresh_database(tmp_path) as url:
-        own = {**settings, "DATABASE_URL": url,
-               "OPENSEARCH_INDEX": f"test-pages-{uuid.uuid4().hex[:8]}",
-               "AUDIT_CHECKPOINT_INDEX": f"test-audit-cp-{uuid.uuid4().hex[:8]}",
-               "BLOB_DIR": str(tmp_path / "blobs"), "INGEST_UPLOAD_DIR": str(tmp_path / "up"),
-               "AUDIT_CHECKPOINT_FILE": str(tmp_path / "cp.log")}
-        app = create_app(own)
-        upgrade(url)
-        admin = make_client(app.config, "admin")
-        ensure_index(admin, own["OPENSEARCH_INDEX"])
-        try:
-            yield app, tmp_path
-        finally:
-            for name in admin.indices.get(index=f"{own['OPENSEARCH_INDEX']}*",
-                                          ignore_unavailable=True, allow_no_indices=True):
-                admin.indices.delete(index=name, ignore_unavailable=True)
-            admin.indices.delete(index=own["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
-            app.extensions["db_engine"].dispose()
+    with own_deployment(settings, tmp_path) as app:
+        yield app, tmp_path
 
 
 def _ingest(app, folder: Path) -> None:

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from search_app import create_app
 from search_app.accounts.models import User
 from search_app.accounts.services import create_user
 from search_app.blobs import BlobStore
@@ -26,12 +25,11 @@ from search_app.db import get_session
 from search_app.grants.services import Scope, create_grant
 from search_app.ingest.models import IngestFile, PageSecret, PageVersion
 from search_app.keystore import KeyDestroyed, file_key_id
-from search_app.migrations import upgrade
 from search_app.retention.models import DestroyedFile, DestructionRequest
 from search_app.search import search_pages, unmask_page, view_page
-from search_app.search._backend import ensure_index, make_client
+from search_app.search._backend import make_client
 from search_app.search._choke import ReadDenied
-from tests.conftest import PASSWORD, fresh_database, meta
+from tests.conftest import PASSWORD, meta, own_deployment
 from tests.test_backup_drill import _cli, _wipe
 
 pytestmark = pytest.mark.integration
@@ -52,25 +50,8 @@ SPECS = [
 @pytest.fixture()
 def deployment(settings, services, tmp_path):
     """(app, folder): a deployment of its own (database, alias, blobs, key store)."""
-    with fresh_database(tmp_path) as url:
-        own = {**settings, "DATABASE_URL": url,
-               "OPENSEARCH_INDEX": f"test-pages-{uuid.uuid4().hex[:8]}",
-               "AUDIT_CHECKPOINT_INDEX": f"test-audit-cp-{uuid.uuid4().hex[:8]}",
-               "BLOB_DIR": str(tmp_path / "blobs"), "INGEST_UPLOAD_DIR": str(tmp_path / "up"),
-               "KEY_STORE_DIR": str(tmp_path / "keys"),
-               "AUDIT_CHECKPOINT_FILE": str(tmp_path / "cp.log")}
-        app = create_app(own)
-        upgrade(url)
-        admin = make_client(app.config, "admin")
-        ensure_index(admin, own["OPENSEARCH_INDEX"])
-        try:
-            yield app, tmp_path
-        finally:
-            for name in admin.indices.get(index=f"{own['OPENSEARCH_INDEX']}*",
-                                          ignore_unavailable=True, allow_no_indices=True):
-                admin.indices.delete(index=name, ignore_unavailable=True)
-            admin.indices.delete(index=own["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
-            app.extensions["db_engine"].dispose()
+    with own_deployment(settings, tmp_path, KEY_STORE_DIR=str(tmp_path / "keys")) as app:
+        yield app, tmp_path
 
 
 def _ingest(app, folder: Path, specs) -> None:
