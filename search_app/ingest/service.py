@@ -14,6 +14,7 @@ ingest is skipped without OCR.
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -31,13 +32,15 @@ from search_app.audit.actions import Action
 from search_app.audit.service import Actor, Event, record_event
 from search_app.blobs import BlobStore
 from search_app.catalogue.ingest_check import ingest_refusal
-from search_app.crypto import vault_from_config
+from search_app.crypto import DecryptError, vault_from_config
 from search_app.db import get_session
 from search_app.ingest import metachange, uploads
 from search_app.ingest.models import IngestFile, IngestJob, IngestPage
 from search_app.timeutil import utcnow
 
 META_AAD = b"ingest-file-meta"  # + the row id (meta_aad): a row's ciphertext opens on that row only
+
+log = logging.getLogger(__name__)
 
 
 def meta_aad(file_id: int) -> bytes:
@@ -121,6 +124,18 @@ def options_from_config() -> PipelineOptions:
 def file_meta(f: IngestFile) -> dict:
     return json.loads(vault_from_config(current_app.config).decrypt(f.meta_ciphertext,
                                                                     aad=meta_aad(f.id)))
+
+
+def trusted_file_meta(f: IngestFile, listing: str) -> dict | None:
+    """The manifest row of `f`, or None (logged, with the row's id) when it fails authentication
+    (swapped, altered, or under a key that is gone): a list built from many rows (`listing`)
+    leaves that file out, loudly, instead of failing for everyone or guessing from it."""
+    try:
+        return file_meta(f)
+    except DecryptError:
+        log.error("%s: ingest file %s (%s): its manifest row failed authentication; left out",
+                  listing, f.id, f.archive_no)
+        return None
 
 
 def blob_store() -> BlobStore:

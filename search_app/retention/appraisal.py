@@ -9,7 +9,6 @@ will answer from its tables instead, by re-pointing this function.
 """
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -19,13 +18,11 @@ from sqlalchemy.orm import Session
 
 from indexer.pipeline import redact_title
 from indexer.types import ArchiveMeta
-from search_app.crypto import DecryptError
 from search_app.ingest.models import IngestFile
-from search_app.ingest.service import file_meta, last_complete_file
+from search_app.ingest.service import last_complete_file, trusted_file_meta
 
 PERIODS = {"Y": None, "D30": 30, "D10": 10}
 LABELS = {"Y": "永久", "D30": "定期30年", "D10": "定期10年"}
-log = logging.getLogger(__name__)
 _CODE = re.compile(r"(?:^|[-·.\s])(Y|D30|D10)(?=[-·.\s]|$)")
 
 
@@ -70,13 +67,8 @@ def describe(session: Session, archive_no: str) -> DueFile | None:
     f = last_complete_file(session, archive_no)
     if f is None or not f.meta_ciphertext:
         return None
-    try:
-        raw = file_meta(f)
-    except DecryptError:
-        # A manifest row that fails authentication (swapped, altered) says nothing trustworthy
-        # about retention: left out of the list, loudly, never guessed into a destruction.
-        log.error("appraisal: ingest file %s (%s): its manifest row failed authentication; "
-                  "left out of the appraisal list", f.id, archive_no)
+    raw = trusted_file_meta(f, "appraisal")
+    if raw is None:  # says nothing trustworthy about retention: never guessed into a destruction
         return None
     ret = retention_of(archive_no, raw)
     if ret is None:

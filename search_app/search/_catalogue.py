@@ -12,18 +12,15 @@ ingested.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from search_app.crypto import DecryptError
 from search_app.db import get_session
 from search_app.ingest.models import IngestFile
 
 MAX_FILES = 10_000
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,7 @@ class Catalogue:
 
 
 def _query() -> Catalogue:
-    from search_app.ingest.service import file_meta  # ingest imports search at start-up
+    from search_app.ingest.service import trusted_file_meta  # ingest imports search at start-up
 
     rows = get_session().execute(
         select(IngestFile).where(IngestFile.archive_no != "", IngestFile.sha256 != "",
@@ -57,14 +54,8 @@ def _query() -> Catalogue:
     latest = {f.archive_no: f for f in rows}  # the newest complete ingest of each 档号
     files = []
     for archive_no in sorted(latest)[:MAX_FILES]:
-        try:
-            meta = file_meta(latest[archive_no])
-        except DecryptError:
-            # A manifest row that fails authentication (swapped, altered, or under a key that
-            # is gone) names nothing a grant could be asked for; the file is left out, loudly,
-            # instead of the whole form failing for everyone.
-            log.error("catalogue: ingest file %s: its manifest row failed authentication; "
-                      "left out of the catalogue", latest[archive_no].id)
+        meta = trusted_file_meta(latest[archive_no], "catalogue")
+        if meta is None:  # names nothing a grant could be asked for
             continue
         files.append(FileEntry(archive_no, meta.get("unit", ""), meta.get("category", "")))
     return Catalogue(units=sorted({f.unit for f in files if f.unit}), files=files)
