@@ -24,7 +24,8 @@ _NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # A house or room number; OCR may split it with one space ("280 1室").
 # OCR reads a 1 as ] or | inside a number (4]8号 for 418号).
 # A lone 1 read as ] or | (24栋]单元632室) still numbers the part its suffix names.
-_NUM = (r"(?:[甲乙丙丁]?(?:[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?(?:[-—－]\d{1,5})?[A-Za-z]?"
+# After a dash too (320-]号 for 320-1号).
+_NUM = (r"(?:[甲乙丙丁]?(?:[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?(?:[-—－][\d\]|]{1,5})?[A-Za-z]?"
         r"|[一二三四五六七八九十百零〇两]{1,4}|(?<=[栋幢号楼])[\]|](?=单元|门|层|楼|室)))")
 _ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
 _PLACE_SUFFIX = (
@@ -68,8 +69,9 @@ _NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
 # long as a numbered part follows it (not a label and a phone: …室联系方式180-…).
 _LINK_NOT = "的和与及或是为于在到至往"
 _NUMBERED_NEXT = rf"(?={_NUM}(?:[\u4e00-\u9fff]{_NUM})?{_DETAIL_SUFFIX})"
+# Past its first character the name may hold a word of place (府前苑, OCR's 府前范20栋).
 _LINK = (rf"(?:{_PLACE}|(?<=[号弄栋幢座元门层楼室])"
-         rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}]{{1,4}}{_NUMBERED_NEXT})")
+         rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}][^\W\d_A-Za-z{_LINK_NOT}]{{0,3}}{_NUMBERED_NEXT})")
 _ADDRESS = re.compile(
     rf"(?:(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}|(?:{_NAMED_ADMIN}){{1,4}}{_GARBLED_PLACE})"
     rf"{_DETAIL}(?:(?:{_LINK})?{_DETAIL}){{0,5}}"
@@ -115,7 +117,7 @@ def find_addresses(text: str) -> list[PiiMatch]:
         if m.end() - m.start() > _MAX_LEN:
             continue
         stop = _misread_branch_end(view.text, m.end(), view.breaks)
-        begin = _province_start(view.text, m.start(), m.end())
+        begin = _province_start(view.text, _admin_start(view.text, m.start()), m.end())
         start, end = view.span(begin, stop)
         out.append(PiiMatch("address", start, end, view.text[begin:stop]))
     return out
@@ -130,10 +132,40 @@ _PROVINCE_HEADS = frozenset(
 
 def _province_start(text: str, start: int, end: int) -> int:
     for k in (1, 2):
+        # OCR's doubled first character (上上海市) is the address's own, not a label.
         if start + k + 4 <= end and text[start + k:start + k + 2] in _PROVINCE_HEADS \
-                and text[start:start + 2] not in _PROVINCE_HEADS:
+                and text[start:start + 2] not in _PROVINCE_HEADS and text[start + k - 1] != text[start + k]:
             return start + k
+    if (text[start] in _LIKE_ZHU and start + 3 < end and (start == 0 or not textview.is_cjk(text[start - 1])
+                                                         or text[start - 1] == "生")
+            and _COUNTY_HEAD.match(text, start + 1)):
+        return start + 1  # ，佳西湖区…: 住 misread, then a district
     return start
+
+
+# 住 as OCR misreads it before an address (佳, 注, 柱, 仕, 作): after a comma or 年生 and before a
+# district it is the label, not the place.
+_LIKE_ZHU = frozenset("佳注柱仕作")
+_COUNTY_HEAD = re.compile(rf"{_ADMIN_NAME}{{1,4}}?(?:区|县|市|旗)")
+# An administrative chain right before a match that a stop character cut off (福由区 for 福田区,
+# 银川市位庆区 for 兴庆区, 西城区从和街: the road's own name): the chain, the one or two characters
+# and the match are one address. Stop characters that open a clause (住, 在, 是 …) do not join.
+_CHAIN = rf"(?:{_ADMIN_NAME}{{1,8}}?(?:省|自治区|市|区|县|旗))+"
+_CHAIN_BEFORE = re.compile(rf"{_CHAIN}[^\W\d_A-Za-z住址居现迁往在是的为到系]{{1,2}}$")
+_CUT_DISTRICT = re.compile(rf"{_CHAIN}[^\W\d_A-Za-z]{{1,2}}$")
+_ADMIN_END = frozenset("区县市旗")
+
+
+def _admin_start(text: str, begin: int) -> int:
+    if begin == 0 or not textview.is_cjk(text[begin - 1]):
+        return begin
+    if text[begin] in _ADMIN_END:  # the match starts inside a district name (福由|区)
+        m = _CUT_DISTRICT.search(text, max(0, begin - 24), begin)
+    else:  # or a stop character cut the name (西城区从|和街)
+        m = _CHAIN_BEFORE.search(text, max(0, begin - 24), begin)
+        if m is not None and not any(ch in _STOP for ch in text[max(m.start(), begin - 2):begin]):
+            m = None
+    return m.start() if m is not None else begin
 
 
 # 甲/乙/丙 after a house number as OCR reads them (277号由, 342號申, 12号Z): one such character

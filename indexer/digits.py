@@ -33,10 +33,11 @@ _UNITS = frozenset("年月日号號时時分秒岁歲元圆万萬千仟百佰亿
 # width, dots and middle dots, slashes and underscores, line breaks (a number wrapped at the end
 # of a line), and the marks OCR makes of a smudge or a dot between digits (@ # ~ ^ ` =).
 # The ideographic full stop and the other small dots (。 ‧ ∙ ⋅) are what OCR makes of a dot
-# separator (137。2607. 1689, 136‧1162.9630).
+# separator (137。2607. 1689, 136‧1162.9630); an apostrophe or prime is its reading of a
+# smudged dot (199. 3207' 0520).
 SEPARATORS = frozenset(" \t\r\n\u3000\u00a0-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
                        "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65/\uff0f_\uff3f@#~^`=\uff20\uff03\uff5e\uff1d"
-                       "\u3002\uff61\u2027\u2219\u22c5")
+                       "\u3002\uff61\u2027\u2219\u22c5'\u2018\u2019\u2032")
 SPACES = frozenset(" \t\u3000\u00a0")
 _CN = "".join(CN_DIGITS)
 _CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[ \u3000\-—–.·][{_CN}]+)+(?![0-9０-９])")
@@ -82,19 +83,33 @@ def fold(text: str) -> tuple[list[str | None], set[int]]:
     return out, dashes
 
 
-_LETTER_ZERO = frozenset("Oo")
+_LETTER_ZERO = frozenset("OoD")
+_DASH_ONE = frozenset("~\uff5e")
 
 
 def _letter_zeros(text: str) -> str:
-    """The text with OCR's letter O for 〇 next to a Chinese numeral read back as 〇
-    (一九九五六七三八三O八, 二OO六年): the letter is the numeral's shape, and a number cut there
-    leaves two readable halves, each too short for any detector."""
+    """The text with OCR's look-alikes of 〇 next to a Chinese numeral read back as 〇
+    (一九九五六七三八三O八, 二OO六年, 一八六六三二五O七三DO; a lone Arabic 0 between numerals,
+    一三八五七九六六六0六): the glyph is the numeral's shape, and a number cut there leaves two
+    readable halves, each too short for any detector. A tilde opening a run of numerals is its
+    一 (手机是~八六四七四七〇二六七): the stroke read as a wave."""
     chars = list(text)
+    n = len(chars)
+
+    def arabic(k: int) -> bool:
+        return 0 <= k < n and chars[k].isdigit() and chars[k] not in CN_DIGITS
+
     for _ in range(2):  # chains of two (二OO六) from either side
         for i, ch in enumerate(chars):
-            if ch in _LETTER_ZERO and ((i > 0 and chars[i - 1] in CN_DIGITS)
-                                       or (i + 1 < len(chars) and chars[i + 1] in CN_DIGITS)):
+            near = (i > 0 and chars[i - 1] in CN_DIGITS) or (i + 1 < n and chars[i + 1] in CN_DIGITS)
+            if near and (ch in _LETTER_ZERO or (ch in "0\uff10" and not arabic(i - 1)
+                                                and not arabic(i + 1))):
                 chars[i] = "〇"
+    for i, ch in enumerate(chars):
+        if (ch in _DASH_ONE and not arabic(i - 1) and (i == 0 or chars[i - 1] not in CN_DIGITS)
+                and all(c in CN_DIGITS for c in chars[i + 1:i + 1 + _MIN_CN_RUN])
+                and i + _MIN_CN_RUN < n):
+            chars[i] = "一"
     return "".join(chars)
 
 

@@ -15,6 +15,9 @@ import re
 from dataclasses import dataclass
 
 from indexer import digits as _digits
+from indexer.number_kinds import PHONE as _PHONE
+from indexer.number_kinds import classify as _classify
+from indexer.number_kinds import date_ranges as _date_ranges
 from indexer.checksums import luhn_ok, plausible_id18, valid_id15, valid_id18
 from indexer.vocab import OVERLAP_PRECEDENCE
 
@@ -29,10 +32,10 @@ _MAX_CONFUSABLE_RUN = 2
 _SEPARATORS = _digits.SEPARATORS | frozenset(")\uff09")
 _MAX_SEPARATORS = 3
 _PLUS = frozenset("+\uff0b")
-_PHONE = re.compile(r"1[3-9]\d{9}")
-# Real area codes are 010, 02x or 0[3-9]xx; local numbers never start with 0 or 1.
-_AREA_CODE = re.compile(r"0(?:10|2\d|[3-9]\d\d)")
-_LOCAL_NUMBER = re.compile(r"[2-9]\d{6,7}")
+# Opening brackets as OCR reads them before an area code or a country code ((, （, 〈, <, 《, [).
+_OPEN = "(\uff08\u3008<\u300a[\uff3b"
+# "+86" with the plus read as a 4 (486 185 0617 2295): the prefix group before a mobile.
+_PLUS_AS_FOUR = re.compile(r"(?<![\d\uff10-\uff19])4 ?86[ \-\u2014\uff0d]?$")
 _MAX_DIGITS = 19  # longest thing we look for (bank cards); longer spans are never candidates
 _MIN_DIGITS = 10  # shortest: a 3-digit area code plus a 7-digit local number
 # A local number without area code (住宅电话：6275 1234) is only a landline after a phone cue;
@@ -87,7 +90,7 @@ def _normalise(text: str) -> tuple[list[str | None], set[int]]:
     # Letter confusions only inside a digit run: a short run of look-alikes between two digits,
     # either directly or across one separator ("1381O 345678", "+86 l3812345678").
     def digit_near(k: int, step: int) -> bool:
-        if step < 0 and 0 <= k < len(text) and text[k] in "(\uff08":
+        if step < 0 and 0 <= k < len(text) and text[k] in _OPEN:
             return True  # "(O571)": an opening bracket before an area code
         for _ in range(_MAX_SEPARATORS + 1):
             if not 0 <= k < len(text):
@@ -158,59 +161,6 @@ def _runs(text: str, norm: list[str | None], dashes: set[int]) -> list[list[list
     return runs
 
 
-def _dates_only(digits: str, groups: list[list[_Unit]]) -> bool:
-    """Dates written next to each other (2023-05-12 20230512) are no card, Luhn or not."""
-    parts, k = [], 0
-    for g in groups:
-        parts.append(digits[k:k + len(g)])
-        k += len(g)
-    return len(parts) > 1 and _digits.all_dates(parts, ["", *["-"] * (len(parts) - 1)])
-
-
-def _classify(digits: str, groups: list[list[_Unit]]) -> tuple[str, str] | None:
-    """Kind and canonical value of one candidate span, or None if nothing validates."""
-    n = len(digits)
-    if digits.endswith("X"):
-        return ("id_number", digits) if valid_id18(digits) else None
-    if n == 18 and valid_id18(digits):
-        return "id_number", digits
-    if n == 15 and valid_id15(digits):
-        return "id_number", digits
-    # Any BIN: UnionPay cards start with 62, but 9558…, 3xxx and private-label cards exist too.
-    if 16 <= n <= 19 and luhn_ok(digits) and not _dates_only(digits, groups):
-        return "bank_card", digits
-    for prefix in ("", "86", "0086"):
-        body = digits[len(prefix):]
-        if n == 11 + len(prefix) and digits.startswith(prefix) and _PHONE.fullmatch(body):
-            return "phone", body
-    # The area code ends at a group boundary, though a stray space may split it ("075 5-8290…").
-    cut = 0
-    for group in groups[:-1]:
-        cut += len(group)
-        if _AREA_CODE.fullmatch(digits[:cut]) and _LOCAL_NUMBER.fullmatch(digits[cut:]):
-            return "landline", digits
-    # Written without a separator (02327798695): area codes are prefix-free (010 and 02x have
-    # three digits, every other one four), so the cut is unambiguous.
-    if len(groups) == 1 and digits[:1] == "0":
-        cut = 3 if digits[1] in "12" else 4
-        if _AREA_CODE.fullmatch(digits[:cut]) and _LOCAL_NUMBER.fullmatch(digits[cut:]):
-            return "landline", digits
-    return None
-
-
-def _date_ranges(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int]]:
-    """Group ranges [a, b) of a run that are a date written in several groups (2023-05-12)."""
-    values = ["".join(u.char for u in g) for g in groups]
-    seps = [""] + [text[groups[k - 1][-1].pos + 1:groups[k][0].pos] for k in range(1, len(groups))]
-    out, i = [], 0
-    while i < len(groups):
-        k = _digits.date_units(values, seps, i) if values[i].isdigit() else 0
-        if k > 1:
-            out.append((i, i + k))
-        i += k or 1
-    return out
-
-
 def _card_cue(text: str, pos: int) -> bool:
     before = "".join(text[max(0, pos - _CUE_WINDOW):pos].split())
     return any(cue in before for cue in _CARD_CUES)
@@ -253,9 +203,12 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
                 start = span[0].pos
                 if kind == "phone" and value != digits and start > 0 and text[start - 1] in _PLUS:
                     start -= 1
-                    if start > 0 and text[start - 1] in "(\uff08":
+                    if start > 0 and text[start - 1] in _OPEN:
                         start -= 1  # "(+86)139…": the bracket goes with the country code
-                if kind == "landline" and start > 0 and text[start - 1] in "(\uff08":
+                if kind == "phone" and value == digits and (plus := _PLUS_AS_FOUR.search(
+                        text, max(0, start - 6), start)):
+                    start = plus.start()
+                if kind == "landline" and start > 0 and text[start - 1] in _OPEN:
                     start -= 1  # "(010)6275 1234": the bracket goes with the number
                 found.append((len(digits), _KIND_RANK[kind],
                               PiiMatch(kind, start, span[-1].pos + 1, value)))

@@ -277,3 +277,54 @@ def test_three_characters_in_a_labelled_field_closed_by_layout(text: str, value:
 @pytest.mark.parametrize("text", ["审核人 同意  ", "审核人 由本人  ", "证人 不在场  "])
 def test_short_prose_in_a_labelled_field_is_no_name(text: str) -> None:
     assert spans(text, "name") == [], f"prose masked as a name: {spans(text, 'name')} in {text!r}"
+
+
+# --- detect4: what the dev seeds 1009, 2027 and 8 still leaked -------------------------------
+
+@pytest.mark.parametrize("text, kind, value", [
+    # a lone Arabic 0 inside a mobile in Chinese numerals is 〇 (the last 六 stayed readable)
+    ("答:我的手機是一三八五七九六六六0六,家里座机", "phone", "一三八五七九六六六0六"),
+    # a tilde opening the numerals is OCR's 一 (the first digit stayed readable)
+    ("答:我的手機是~八六四七四七0二六七,家典座機", "phone", "~八六四七四七0二六七"),
+    ("职工电话199. 3207' 0520\n丈夫", "phone", "199. 3207' 0520"),  # apostrophe: a smudged dot
+    ("已故电话486 185 0617 2295\n父亲", "phone", "486 185 0617 2295"),  # +86 with + read as 4
+    ("家里座机〈0991) 3542346。\n问", "landline", "〈0991) 3542346"),  # 〈 read for (
+    ("18568748243或〈028) 40192056\n签发机关", "landline", "〈028) 40192056"),
+])
+def test_misread_number_marks(text: str, kind: str, value: str) -> None:
+    assert_found(text, kind, value)
+
+
+def test_letter_d_for_zero_in_numerals_keeps_the_whole_mobile_masked() -> None:
+    text = "答:我的手机是一八六六三二五O七三DO，家里座机"
+    masked = [m for m in find_pii(text, META) if m.start <= text.index("一八") and m.end >= text.index("，")]
+    assert masked, f"mobile 一八六六三二五O七三DO left partly readable: {find_pii(text, META)}"
+
+
+def test_plus_read_as_four_needs_a_lone_prefix() -> None:
+    assert spans("编号1486 13812345678", "phone") == ["13812345678"]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("住\n北京市西城區從和街928弄4號239室。\n委托", "北京市西城區從和街928弄4號239室"),  # 从 opens the road
+    ("迁往地址:廣東省深圳市福由區興鐘橫街255號\n迁移", "廣東省深圳市福由區興鐘橫街255號"),  # 田 read 由
+    ("作\n宁夏回族自治區銀川市位慶區紅旗北街313號橋利小區8棟2單元2006室。\n本院",
+     "宁夏回族自治區銀川市位慶區紅旗北街313號橋利小區8棟2單元2006室"),  # 兴 read 位
+    ("迁往地址北京市仙到区朝阳门巷45号院6号楼3号\n迁移", "北京市仙到区朝阳门巷45号院6号楼3号"),
+    ("，住历下区青年一路320-]号\n本院", "历下区青年一路320-]号"),  # ] for 1 after a dash
+    ("家庭住址:黑龙江省哈尔滨市道里区秋中二路150号府前范20栋1单元2304室\n联系",
+     "黑龙江省哈尔滨市道里区秋中二路150号府前范20栋1单元2304室"),  # 府前苑 read 府前范
+    ("原住址:玄武區盛府大街320號府前郊21棕2單元2236室\n迁往", "玄武區盛府大街320號府前郊21棕2單元2236室"),
+    ("1974年生,佳西湖區延安支路113號之7。\n委", "西湖區延安支路113號之7"),  # 住 read 佳: no part
+    ("原住址上上海市浦东新区关庙镇黄铺村9组24号\n迁往", "上上海市浦东新区关庙镇黄铺村9组24号"),  # doubled
+])
+def test_addresses_ocr_cut_or_garbled(text: str, value: str) -> None:
+    assert_found(text, "address", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("籍贯上海市，现住徐汇区田林路88号", "徐汇区田林路88号"),  # a clause stop does not join
+    ("北京市海淀区人民法院在中关村大街1号", "中关村大街1号"),
+])
+def test_admin_chain_not_joined_across_a_clause(text: str, value: str) -> None:
+    assert spans(text, "address") == [value], f"address grew over a clause: {spans(text, 'address')}"
