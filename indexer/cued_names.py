@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from indexer import cues, dotnames
 from indexer.name_data import divisions, stopwords, surname_len
-from indexer.name_rules import (FIELD_LABEL, GIVEN_OPENERS, NAME_TAGS, PRE_CUE, TERMINATORS, all_cjk,
-                                inner_terminator, numeral_at)
+from indexer.name_rules import (FIELD_LABEL, GIVEN_OPENERS, INNER_GIVEN, NAME_TAGS, PRE_CUE,
+                                TERMINATORS, all_cjk, inner_terminator, numeral_at)
 
 __all__ = ["comrade_spans", "free_name_end", "labels", "loose_dotted_end", "strength"]
 
@@ -174,6 +174,8 @@ def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
         if preposition and not ((sexed and length <= 3) or fielded):
             return None
         inner = chunk[1:-1] if laid_out and chunk[-1] in GIVEN_OPENERS else chunk[1:]
+        if laid_out and length == 3 and inner[:1] in INNER_GIVEN:
+            inner = inner[1:]  # 丈夫豆于满1999年: 于 opens the given name
         if ((not foreign and inner_terminator(inner)) or chunk in stopwords()
                 or chunk in divisions() or PRE_CUE.match(chunk) or FIELD_LABEL.match(chunk)
                 or (not sexed and _wordlike(finder, chunk, foreign=foreign, fielded=fielded))):
@@ -196,6 +198,8 @@ def loose_dotted_end(finder: Finder, start: int, kind: str) -> int | None:
         b += 1
     best = None
     for end in dotnames.part_ends(text, b):
+        if numeral_at(text, end - 1):
+            break  # 阿里木'巴特尔一九五四年: the year starts here
         first, second = text[start:a], text[b:end]
         translit = [all(ch in dotnames.TRANSLIT for ch in p) for p in (first, second)]
         # One part must be wholly transliteration; after a list comma (李明，马丽) one part must

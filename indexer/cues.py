@@ -22,7 +22,7 @@ ROLE_CUES = (
     "户主姓名|户主|姓名|本人|申请人|被申请人|被告人|被告|原告|上诉人|被上诉人|第三人|证人|"
     "经办人|承办人|代理人|委托人|法定代表人|负责人|联系人|监护人|介绍人|证明人|当事人|"
     "犯罪嫌疑人|嫌疑人|被害人|受害人|审判长|审判员|人民陪审员|陪审员|书记员|执行员|"
-    "民警|警官|父亲|母亲|配偶|妻子|丈夫|之夫|之妻|儿子|女儿|长子|次子|长女|次女|之子|之女|"
+    "经办民警|民警|警官|父亲|母亲|配偶|妻子|丈夫|之夫|之妻|儿子|女儿|长子|次子|长女|次女|之子|之女|"
     "哥哥|姐姐|弟弟|妹妹|祖父|祖母|岳父|岳母|公公|婆婆|同户人|户内成员|签字人|签名|"
     "填表人|审核人|审批人|记录人|调查人|被调查人|谈话人|家庭成员|本户成员|成员|汇入|转给|交给|"
     "委托|聘请|授权|办案民警|接警员|询问人|讯问人|被询问人|报案人|鉴定人|见证人|保证人|担保人|"
@@ -105,20 +105,32 @@ def fuzzy_cue_ends(text: str, gaps: frozenset[int] = frozenset()) -> list[int]:
     return out
 
 
-_GLUED_END = frozenset("人员")
+# 人 and 员 as OCR misreads them (代收入 for 代收人, 审判只 / 书记负 for 审判员 / 书记员).
+_GLUED_END = frozenset("人员入亼只贝负")
 
 
 def glued_cue_spans(text: str, breaks: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
     """[start, end) of garbled role labels glued to what follows, with neither colon nor gap
     (申诘人邝立新, 审棱人蒲晓岚: OCR dropped the space and misread the label).
 
-    Only labels of three to five characters that end in 人 or 员 and are one edit from a cue
-    count: that ending is what makes a word a role, and the name detectors still need a name
-    closed by the end of its field right after it."""
+    Only labels of three to five characters that end in 人 or 员 (or a look-alike of them) and
+    are one edit from a cue count: that ending is what makes a word a role, and the name
+    detectors still need a name closed by the end of its field right after it. A four-character
+    label one substitution from a cue of four (经办民等 for 经办民警) is specific enough to count
+    whatever it ends in."""
     exact = set(ROLE_CUES)
     out = []
+    _, subst, *_ = _index()
     for p in range(3, len(text)):
-        if text[p - 1] not in _GLUED_END or not textview.is_cjk(text[p]) or p in breaks:
+        if not textview.is_cjk(text[p]) or p in breaks:
+            continue
+        word = text[p - 4:p] if p >= 4 else ""
+        if (text[p - 1] not in _GLUED_END and len(word) == 4 and word not in exact
+                and all(textview.is_cjk(ch) for ch in word)
+                and any(word[:k] + "\0" + word[k + 1:] in subst for k in range(4))):
+            out.append((p - 4, p))
+            continue
+        if text[p - 1] not in _GLUED_END:
             continue
         if any(text[max(0, p - n):p] in exact for n in range(2, 8)):
             continue  # an exact cue ends here (记录人 in 蒲向记录人): the cue pattern has it
@@ -129,3 +141,4 @@ def glued_cue_spans(text: str, breaks: frozenset[int] = frozenset()) -> list[tup
                 out.append((p - n, p))
                 break
     return out
+

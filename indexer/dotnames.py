@@ -115,10 +115,26 @@ def find_dot_names(text: str) -> list[PiiMatch]:
     return out
 
 
+def _closes(text: str) -> frozenset[int]:
+    """Where a dotted name's last part ends whatever the characters: a role label or form field
+    starts (艾力·乌兰代收理由, 艾力·其其格登记日期) or a year in Chinese numerals (…如仙古丽二〇一七年,
+    OCR's 二0一七): 代, 登, 二, 一 are transliteration characters too."""
+    found = {m.start() for m in cues.cue_regex().finditer(text)}
+    found |= {m.start() for m in _FIELD.finditer(text)}
+    found |= {m.start() for m in _YEAR.finditer(text)}
+    return frozenset(found)
+
+
+_FIELD = re.compile("代收理由|登记日期|登记|日期|档号|备注|记录人|性别|出生|住址|电话|身份证")
+_YEAR = re.compile("[一二][〇○零Oo0九][〇○零Oo0一二三四五六七八九]{2}年?")
+
+
 def dot_spans(text: str, hard: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
     """[start, end) of every dotted name in an already folded text (indexer.textview); a name
-    never runs across `hard`, the view positions where the original had a wide gap."""
+    never runs across `hard`, the view positions where the original had a wide gap, nor past
+    the start of a label, a field or a year (_closes)."""
     dots = _DOTS + _OCR_DOTS
+    closes = _closes(text)
     out = []
     for m in _DOT_NAME.finditer(text):
         a = m.start()
@@ -127,8 +143,8 @@ def dot_spans(text: str, hard: frozenset[int] = frozenset()) -> list[tuple[int, 
             a += 1
         dot = next(k for k in range(m.start(), m.end()) if text[k] in dots)
         a = max([k for k in hard if a < k < dot - 1], default=a)  # 签章  艾力·乌兰: after the gap
-        b = min([k for k in hard if dot + 2 < k < m.end()], default=m.end())
-        b = _misread_tail(text, dot, b, hard)
+        b = min([k for k in hard | closes if dot + 2 < k < m.end()], default=m.end())
+        b = _misread_tail(text, dot, b, hard | closes)
         if b - a >= 5 and any(ch in dots for ch in text[a:b]):
             out.append((a, b))
     return out

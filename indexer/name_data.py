@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-__all__ = ["divisions", "is_surname", "lines", "stopwords", "surname_len"]
+__all__ = ["compound_surnames", "divisions", "is_surname", "lines", "stopwords", "surname_len"]
 
 _DATA = Path(__file__).resolve().parent / "data"
 
@@ -32,6 +32,10 @@ def stopwords() -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def divisions() -> frozenset[str]:
     return lines("admin_divisions.txt")
+
+
+def compound_surnames() -> frozenset[str]:
+    return _surnames()[1]
 
 
 def surname_len(word: str) -> int:

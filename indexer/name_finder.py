@@ -127,7 +127,8 @@ class Finder:
         # The verb must be one: 对 heading the noun 对象 (边访对象:, OCR's 走访对象) opens no clause.
         noun_heads = {t.start for t in self.tokens if len(t.word) >= 2 and t.flag[:1] == "n"}
         for m in CLAUSE_VERB.finditer(self.text):
-            if m.start() in noun_heads:
+            # Nor is a "verb" a label follows (葛思在记录人…: 在 is the given name's end).
+            if m.start() in noun_heads or m.end() in self.field_starts:
                 continue
             for length in (2, 3, 4):
                 start = m.start() - length

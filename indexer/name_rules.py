@@ -16,7 +16,7 @@ import jieba
 import jieba.posseg
 
 from indexer import cues, textview
-from indexer.name_data import stopwords, surname_len
+from indexer.name_data import compound_surnames, stopwords, surname_len
 from indexer.tokenize import _tokenizer
 
 NAME_TAGS = frozenset({"nr", "nrfg", "nrt"})
@@ -106,11 +106,52 @@ def numeral_at(text: str, pos: int) -> bool:
             and (text[pos + 1] in _NUMERALS or text[pos + 1] in "年Oo0"))
 
 
+# Terminators that are also the first given character of a name (狄于立, 豆于满): only where the
+# field closes by layout right after the next character (a field label, a gap, a digit), never
+# before punctuation or prose (李明于2020年 has its 于 after the given name).
+INNER_GIVEN = frozenset("于")
+
+
+def _laid_out(text: str, end: int, hard: frozenset[int]) -> bool:
+    return (end >= len(text) or end in hard or text[end].isspace() or text[end].isdigit()
+            or numeral_at(text, end))
+
+
+# A compound surname with one character misread (宇文 read 字文, 闾丘 read 闻丘, 申屠 read 申履):
+# after a cue, two characters one substitution from a compound surname that form no frequent
+# word, then two given characters closed by the field's end, are a name.
+_GARBLED_WORD_FREQ = 20
+
+
+@functools.lru_cache(maxsize=1)
+def _compound_keys() -> frozenset[str]:
+    return frozenset(k for c in compound_surnames() for k in (c[0] + "\0", "\0" + c[1]))
+
+
+def garbled_compound_end(text: str, start: int, hard: frozenset[int]) -> int | None:
+    head, end = text[start:start + 2], start + 4
+    if (len(text) < end or not all_cjk(text[start:end]) or any(start < k < end for k in hard)
+            or head in compound_surnames() or surname_len(head + "xx") == 2):
+        return None
+    if not (head[0] + "\0" in _compound_keys() or "\0" + head[1] in _compound_keys()):
+        return None
+    freq = pos_tokenizer().tokenizer.FREQ
+    if (freq.get(head, 0) >= _GARBLED_WORD_FREQ or freq.get(text[start:end], 0)
+            or any(ch in TERMINATORS for ch in text[start + 2:end])):
+        return None
+    closed = (end >= len(text) or end in hard or text[end] in CLOSERS or text[end].isspace()
+              or text[end].isdigit() or numeral_at(text, end))
+    return end if closed else None
+
+
 def cued_name_end(text: str, start: int, bounds: set[int],
                    hard: frozenset[int] = frozenset()) -> int | None:
     """End of the name a cue announces at `start`: surname plus one or two given characters,
     ending on a jieba word boundary and before any character that cannot be in a given name."""
     sl = surname_len(text[start:start + 4])
+    garbled = garbled_compound_end(text, start, hard)
+    if garbled is not None and (sl < 2 or garbled > start + sl + 2):
+        return garbled
     if not sl:
         return None
     if text.startswith("某", start + sl):
@@ -137,6 +178,9 @@ def cued_name_end(text: str, start: int, bounds: set[int],
             if (given == 1 and chunk in GIVEN_OPENERS and closed_at(end + 1)
                     and all_cjk(text[end:end + 1]) and text[end] not in TERMINATORS):
                 continue  # 吕和平    1951: 和 opens the given name closed after it
+            if (given == 1 and chunk in INNER_GIVEN and all_cjk(text[end:end + 1])
+                    and text[end] not in TERMINATORS and _laid_out(text, end + 1, hard)):
+                continue  # 姓名:狄于立性别, 丈夫豆于满1999年: 于 inside a given name
             break
         if (given == 2 and chunk[0] in TERMINATORS and chunk[0] not in GIVEN_OPENERS
                 and not closed):

@@ -328,3 +328,53 @@ def test_addresses_ocr_cut_or_garbled(text: str, value: str) -> None:
 ])
 def test_admin_chain_not_joined_across_a_clause(text: str, value: str) -> None:
     assert spans(text, "address") == [value], f"address grew over a clause: {spans(text, 'address')}"
+
+
+@pytest.mark.parametrize("text, value", [
+    # a year in Chinese numerals (OCR's 二0一七) or the next field ends a dotted name
+    ("和我说的相符。被询问人:買買提‧如仙古麗二0一七年八月\n关于", "買買提‧如仙古麗"),
+    ("和我說的相符。被詢問人:烏蘭.依明二0一五年十二月", "烏蘭.依明"),
+    ("被询问人:阿里木'巴特尔一九五四年十一月\n民事", "阿里木'巴特尔"),
+    ("年11月17日\n代收人艾力.乌兰代收理由同住成年家属", "艾力.乌兰"),
+    ("承办人签章:艾力.其其格登記日期1974年6月4日", "艾力.其其格"),
+    ("询问人柏眉莉、乌兰.帕提十丽记录人程麟保\n被询问人", "乌兰.帕提十丽"),
+])
+def test_dotted_name_closed_by_year_or_field(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("年5月17日\n代收入翁扮代收理由问住成年家属", "翁扮"),  # 入 read for 人
+    ("52-02-25\n代收入威阳旗代收理由同住成年家屬", "威阳旗"),
+    ("20110329\n代收入艾合买提:买买提代收理由受送達人之妻", "艾合买提:买买提"),
+    ("審判長胡阳珍”审判只左丘鸣起\n1983年7月5日", "左丘鸣起"),  # 只 read for 员
+    ("11月24\n日\n经办民等右菊援檔號200207152共", "右菊援"),  # one substitution of 经办民警
+])
+def test_label_garbled_into_a_look_alike(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("传票共2页\n受送达人签收范姜凌驰2002年05月\n代收人", "范姜凌驰"),  # compound surnames
+    ("知书共6页\n受送达人签收张简连然2000年11月17日", "张简连然"),  # outside 百家姓's list
+    ("詢問人字文妍軒、葛思在記錄人熱合盟", "字文妍軒"),  # 宇文 read 字文
+    ("成员及重要社会关系\n女儿字文浩建1945年生务农", "字文浩建"),
+    ("家村15组88号，\n其父闻丘兆浩，系退休工人", "闻丘兆浩"),  # 闾丘 read 闻丘
+    ("送達人公孙国刚、申履泉刚备注邮编135078", "申履泉刚"),  # 申屠 read 申履
+])
+def test_compound_surnames_rare_or_garbled(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text", ["经办人 公安分局  ", "审核人 公司同意  ", "联系人 公园管理  "])
+def test_words_one_character_from_a_compound_surname_are_no_names(text: str) -> None:
+    assert spans(text, "name") == [], f"a word masked as a name: {spans(text, 'name')} in {text!r}"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("干部履历表\n姓名:狄于立性别女出生年月1952.", "狄于立"),  # 于 inside a given name
+    ("-32321608\n丈夫豆于满1999年生务农電話00", "豆于满"),
+    ("詢問人字文妍軒、葛思在記錄人熱合盟", "葛思在"),  # 在 before a label ends no clause
+])
+def test_terminator_inside_a_name_closed_by_layout(text: str, value: str) -> None:
+    assert_found(text, "name", value)
