@@ -19,6 +19,7 @@ from indexer.number_kinds import PHONE as _PHONE
 from indexer.number_kinds import classify as _classify
 from indexer.number_kinds import date_ranges as _date_ranges
 from indexer.checksums import luhn_ok, plausible_id18, valid_id15, valid_id18
+from indexer.id_repair import misread_ids
 from indexer.vocab import OVERLAP_PRECEDENCE
 
 __all__ = ["PiiMatch", "detect", "valid_id18", "valid_id15", "plausible_id18", "luhn_ok"]
@@ -266,6 +267,8 @@ def detect(text: str) -> list[PiiMatch]:
     for groups in _runs(text, norm, dashes):
         found.extend(_candidates(text, groups))
         found.extend(_cued_local(text, groups))
+    found.extend((len(value), _KIND_RANK["id_number"], PiiMatch("id_number", a, b, value))
+                 for a, b, value in misread_ids(text))
     found.sort(key=lambda c: (-c[0], c[1], c[2].start))
     chosen: list[PiiMatch] = []
     for _, _, match in found:

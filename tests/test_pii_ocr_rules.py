@@ -378,3 +378,19 @@ def test_words_one_character_from_a_compound_surname_are_no_names(text: str) -> 
 ])
 def test_terminator_inside_a_name_closed_by_layout(text: str, value: str) -> None:
     assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("28栋5单\n公民人人人3生10106200202260165\n", "生10106200202260165"),  # 1 read 生
+    ("身份证号码:1101066304286595参加工作时间", "110106630428659"),  # 15 digits + a stray 5
+])
+def test_id_with_one_misread_or_stray_character(text: str, value: str) -> None:
+    assert_found(text, "id_number", value)
+
+
+@pytest.mark.parametrize("text", [
+    "编号甲10106200202260164",  # no digit in 甲's place gives a valid ID: no repair
+    "流水号:1101066304286595",  # 15 digits + 1 without an ID label stay a bare number
+])
+def test_no_id_repair_without_a_unique_valid_reading(text: str) -> None:
+    assert spans(text, "id_number") == [], f"not an ID: {spans(text, 'id_number')} in {text!r}"
