@@ -151,19 +151,23 @@ _COUNTY_HEAD = re.compile(rf"{_ADMIN_NAME}{{1,4}}?(?:区|县|市|旗)")
 # 银川市位庆区 for 兴庆区, 西城区从和街: the road's own name): the chain, the one or two characters
 # and the match are one address. Stop characters that open a clause (住, 在, 是 …) do not join.
 _CHAIN = rf"(?:{_ADMIN_NAME}{{1,8}}?(?:省|自治区|市|区|县|旗))+"
-_CHAIN_BEFORE = re.compile(rf"{_CHAIN}[^\W\d_A-Za-z住址居现迁往在是的为到系]{{1,2}}$")
+_CHAIN_BEFORE = re.compile(rf"({_CHAIN})([^\W\d_A-Za-z住址居现迁往在是的为到系]{{1,2}})$")
 _CUT_DISTRICT = re.compile(rf"{_CHAIN}[^\W\d_A-Za-z]{{1,2}}$")
 _ADMIN_END = frozenset("区县市旗")
+_CITY_HEAD = re.compile(rf"{_ADMIN_NAME}{{2,6}}?(?:自治州|地区|盟|市)")
 
 
 def _admin_start(text: str, begin: int) -> int:
     if begin == 0 or not textview.is_cjk(text[begin - 1]):
         return begin
-    if text[begin] in _ADMIN_END:  # the match starts inside a district name (福由|区)
+    if text[begin] in _ADMIN_END or text[begin + 1:begin + 2] in _ADMIN_END:
+        # the match starts inside a district name (福由|区, 银川市位|庆区)
         m = _CUT_DISTRICT.search(text, max(0, begin - 24), begin)
-    else:  # or a stop character cut the name (西城区从|和街)
+    elif text[begin:begin + 2] in _PROVINCE_HEADS or _CITY_HEAD.match(text, begin):
+        return begin  # a whole address of its own (…市由江苏省南京市…迁入: 由 is the preposition)
+    else:  # or a stop character cut the road's name after a district (西城区从|和街)
         m = _CHAIN_BEFORE.search(text, max(0, begin - 24), begin)
-        if m is not None and not any(ch in _STOP for ch in text[max(m.start(), begin - 2):begin]):
+        if m is None or not any(ch in _STOP for ch in m.group(2)) or m.group(1)[-1] not in "区县旗":
             m = None
     return m.start() if m is not None else begin
 

@@ -18,6 +18,8 @@ __all__ = ["Finder", "person_shaped"]
 # Form fields whose value is a word from a closed set (已婚, 汉, 高中, 未服兵役 …), never a name:
 # an uncued "name" right after one (OCR's 吉偶 for 已婚) is that value misread. One character
 # between allows for the label's own last character misread (婚姻揣况).
+# Given-name characters that are also terminators, taken as a name's end only before 同志.
+GIVEN_ENDERS = frozenset("向")
 _VALUE_FIELD = re.compile(
     r"(?:婚姻状况|婚姻|性别|民族|文化程度|兵役状况|兵役|职业|籍贯|出生地|宗教信仰|政治面貌|血型|"
     r"户口性质)[\s:：]{0,2}[\u4e00-\u9fff]?$")
@@ -44,6 +46,7 @@ class Finder:
         # Where a field or the next label begins: a name ends there and never runs across it.
         self.field_starts = ({m.start() for m in FIELD_LABEL.finditer(text)}
                              | {a for a, _, _ in self.cues if a is not None})
+        self.label_starts = frozenset(a for a, _, _ in self.cues if a is not None)
         self.closed = frozenset(hard | self.field_starts)
         self.name_starts = frozenset(b for _, b, _ in self.cues)
         self.bounds |= self.closed
@@ -102,9 +105,13 @@ class Finder:
                     continue  # 经苏立介绍: 经 is the preposition, 苏立 the name
                 # jieba may glue a preposition to the surname (对成|汉英同志).
                 at_bound = start in self.bounds or (start > 0 and self.text[start - 1] in LEADS)
+                # 向 may end a given name right before 同志 (周汉向同志), as it opens one (邱向红).
+                ender = (chunk[-1:] in GIVEN_ENDERS and m.group() == "同志"
+                         and not self.text.startswith("们", m.end()))
+                given = chunk[sl:-1] if ender else chunk[sl:]
                 if (start >= 0 and at_bound and all_cjk(chunk)
                         and sl and 1 <= length - sl <= 2
-                        and not inner_terminator(chunk[sl:])):
+                        and not inner_terminator(given)):
                     found.append((start, m.start(), True))
                     break
         return found
@@ -128,7 +135,7 @@ class Finder:
         noun_heads = {t.start for t in self.tokens if len(t.word) >= 2 and t.flag[:1] == "n"}
         for m in CLAUSE_VERB.finditer(self.text):
             # Nor is a "verb" a label follows (葛思在记录人…: 在 is the given name's end).
-            if m.start() in noun_heads or m.end() in self.field_starts:
+            if m.start() in noun_heads or m.end() in self.label_starts:
                 continue
             for length in (2, 3, 4):
                 start = m.start() - length

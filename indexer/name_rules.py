@@ -136,6 +136,9 @@ def garbled_compound_end(text: str, start: int, hard: frozenset[int]) -> int | N
     if not (head[0] + "\0" in _compound_keys() or "\0" + head[1] in _compound_keys()):
         return None
     freq = pos_tokenizer().tokenizer.FREQ
+    # 证人余兰证实: a surname, a given name and a word after a name (贺兰 is no evidence then).
+    if POST_CUE.search(text, start + 1, end + 2) or PRE_CUE.match(text, start + 2):
+        return None
     if (freq.get(head, 0) >= _GARBLED_WORD_FREQ or freq.get(text[start:end], 0)
             or any(ch in TERMINATORS for ch in text[start + 2:end])):
         return None

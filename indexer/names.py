@@ -34,6 +34,11 @@ def _extend_lists(finder: Finder, chosen: list[tuple[int, int, bool]]) -> list[t
         if end < len(text) - 2 and text[end] in JOINERS:
             nxt = cued_name_end(text, end + 1, finder.bounds, finder.closed)
             loose = loose_dotted_end(finder, end + 1, "label") if text[end] == "、" else None
+            # A transliterated item outranks the Han surname opening it (舒腾萌、哈斯吐尔逊2022).
+            translit = free_name_end(finder, end + 1, "label") if text[end] == "、" else None
+            if loose is None and translit is not None and translit - end - 1 > 3 and (
+                    nxt is None or translit > nxt):
+                loose = translit
             if loose is not None:  # 蒲晓岚、努尔兰-别克: a dotted list item
                 neighbours.append((end + 1, loose, True))
                 free.add((end + 1, loose))

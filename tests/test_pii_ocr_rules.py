@@ -394,3 +394,25 @@ def test_id_with_one_misread_or_stray_character(text: str, value: str) -> None:
 ])
 def test_no_id_repair_without_a_unique_valid_reading(text: str) -> None:
     assert spans(text, "id_number") == [], f"not an ID: {spans(text, 'id_number')} in {text!r}"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("\n关于周汉向同志的政审情况报告\n根据", "周汉向"),  # 向 ends the given name before 同志
+    ("于2002.02.18对周汉向同志进行了政治审查。", "周汉向"),
+    ("86。\n调查人:舒腾萌、哈斯吐尔逊2022年2月5日\n居民", "哈斯吐尔逊"),  # a transliterated list item
+])
+def test_name_ends_and_transliterated_list_items(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text, kind, value", [
+    ("李明向同志们问好", "name", "李明"),  # 同志们: 向 is the preposition
+    ("证人余兰证实，高敏萱曾于", "name", "余兰"),  # 余兰 is no garbled 贺兰 before 证实
+    ("经余庆斌介绍，郭娟敏于档号2013-干-80", "name", "郭娟敏"),
+    ("户籍所在地上海市浦东新区由山东省济南市历下区长安大道64号迁入", "address", "山东省济南市历下区长安大道64号"),
+    ("籍贯山东省济南市由锦绣花园10号楼1单元804室迁入本户", "address", "锦绣花园10号楼1单元804室"),
+])
+def test_preposition_and_post_cue_keep_their_place(text: str, kind: str, value: str) -> None:
+    got = spans(text, kind)
+    assert value in got and not [g for g in got if g != value and (value in g or g in value)], \
+        f"{kind} span wrong: {got} in {text!r}"
