@@ -25,6 +25,11 @@ _VALUE_FIELD = re.compile(
     r"户口性质)[\s:：]{0,2}[\u4e00-\u9fff]?$")
 
 
+# "Pay the plaintiff an amount": after 向原告 and before a sum of money sits a verb, not a name.
+_TO_PARTY = re.compile(r"向(?:原告|被告|申请人|被申请人|上诉人|被上诉人|第三人)[：:\s]*$")
+_MONEY = re.compile(r"\s*(?:人民币|\d[\d,，.]*\s*万?元)")
+
+
 class Finder:
     """Candidates over one view text: (start, end, cued)."""
 
@@ -82,6 +87,8 @@ class Finder:
                 self.free.append((start, end))
                 continue
             end = cued_name_end(self.text, start, self.bounds, self.closed)
+            if kind == "ask" and end is not None:
+                end = self._asked_end(start, end)
             # A "name" right before a colon is the rest of a garbled label (代理人笠章:阙明远).
             labelled = end is not None and end < len(self.text) and self.text[end] in "：:"
             # A transliterated name outranks the Han surname that happens to open it (哈斯…).
@@ -115,6 +122,15 @@ class Finder:
                     found.append((start, m.start(), True))
                     break
         return found
+
+    def _asked_end(self, start: int, end: int) -> int:
+        """A question closes the name it asks about (你认识欧阳辰承吗: jieba glued 承吗)."""
+        sl = surname_len(self.text[start:start + 4])
+        for k in (start + sl + 2, start + sl + 1):
+            if (end < k < len(self.text) and self.text[k] in cued_names.ASK_CLOSE
+                    and all_cjk(self.text[start:k]) and not inner_terminator(self.text[start + sl:k])):
+                return k
+        return end
 
     def from_anon(self) -> list[tuple[int, int, bool]]:
         """Surname + 某/某某 (陈某某): court documents pseudonymise, the surname still points."""
@@ -152,6 +168,8 @@ class Finder:
 
     def acceptable(self, start: int, end: int, cued: bool) -> bool:
         word = self.text[start:end]
+        if self.paid(start, end):
+            return False
         if word in stopwords() or not 2 <= len(word) <= 4 or PRE_CUE.fullmatch(word):
             return False
         if end < len(self.text) and self.text[end] in "：:" and start in self.name_starts:
@@ -178,6 +196,10 @@ class Finder:
         # Closed by the layout (a gap, a line end, a digit: 审判员 金石⏎), a rarer word is a name.
         limit = MAX_DICT_FREQ * (10 if self.layout_closed(end) else 1)
         return tag is None or tag in NAME_TAGS or self.freq.get(word, 0) < limit
+
+    def paid(self, start: int, end: int) -> bool:
+        """向原告文付8677140元: OCR's 支付 between the party paid and the amount, not a name."""
+        return bool(_TO_PARTY.search(self.text, max(0, start - 8), start) and _MONEY.match(self.text, end))
 
     def layout_closed(self, end: int) -> bool:
         return (end >= len(self.text) or end in self.hard or end in self.gaps

@@ -416,3 +416,16 @@ def test_preposition_and_post_cue_keep_their_place(text: str, kind: str, value: 
     got = spans(text, kind)
     assert value in got and not [g for g in got if g != value and (value in g or g in value)], \
         f"{kind} span wrong: {got} in {text!r}"
+
+
+def test_question_closes_the_name_it_asks_about() -> None:
+    assert_found("60078。\n问:你認識歐陽辰承嗎?\n答:认识", "name", "歐陽辰承")  # jieba glued 承嗎
+
+
+@pytest.mark.parametrize("text", ["十日內向原告文付8677140元,案件受理费", "十日內向原告文付人民幣2,523,277元"])
+def test_garbled_verb_between_party_and_amount_is_no_name(text: str) -> None:
+    assert spans(text, "name") == [], f"a verb masked as a name: {spans(text, 'name')} in {text!r}"
+
+
+def test_name_between_party_and_verb_still_found() -> None:
+    assert_found("被告向原告王芳支付8677140元", "name", "王芳")
