@@ -101,6 +101,8 @@ def _closed(finder: Finder, end: int, kind: str) -> bool:
         return True
     if text[end].isdigit() or numeral_at(text, end) or _SEX.match(text, end):
         return True
+    if text.startswith(dotnames.TITLES, end):
+        return True  # 对其其格，乌兰同志进行: a title closes the name as a gap does
     return text[end] in (_CLOSE_MARKS if kind == "label" else "，,")
 
 

@@ -16,7 +16,7 @@ import re
 from indexer import cues, textview
 from indexer.pii import PiiMatch
 
-__all__ = ["ANY_DOTS", "TRANSLIT", "dot_spans", "find_dot_names", "part_end", "part_ends"]
+__all__ = ["ANY_DOTS", "TITLES", "TRANSLIT", "dot_spans", "find_dot_names", "part_end", "part_ends"]
 
 # Characters of standard transliterations of minority names (新华社 naming usage); ordinary
 # words and places are rarely made only of these.
@@ -59,7 +59,7 @@ def _part_ok(chunk: str) -> bool:
 _PARTICLES = frozenset("吗呢吧啊呀的了是在等和与及同系为于说称被把向对")
 
 
-_TITLES = ("同志", "先生", "女士")  # …托合堤同志: a title closes the name as a gap does
+TITLES = ("同志", "先生", "女士")  # …托合堤同志: a title closes the name as a gap does
 
 
 def _misread_tail(text: str, dot: int, b: int, hard: frozenset[int]) -> int:
@@ -73,7 +73,7 @@ def _misread_tail(text: str, dot: int, b: int, hard: frozenset[int]) -> int:
         if end <= b or end - b > 2 or any(b < k < end for k in hard) or text[b] in _PARTICLES:
             continue
         if (end >= len(text) or end in hard or not textview.is_cjk(text[end])
-                or text.startswith(_TITLES, end)):
+                or text.startswith(TITLES, end)):
             best = end
     return best
 

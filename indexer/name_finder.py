@@ -20,11 +20,16 @@ __all__ = ["Finder", "person_shaped"]
 # between allows for the label's own last character misread (婚姻揣况).
 # Given-name characters that are also terminators, taken as a name's end only before 同志.
 GIVEN_ENDERS = frozenset("向")
+# A label of three or more characters may carry one misread character of its own (婚娴状况).
+_VALUE_LABELS = ("婚姻状况|婚姻|性别|民族|文化程度|兵役状况|兵役|职业|籍贯|出生地|宗教信仰|政治面貌|血型|"
+                 "户口性质").split("|")
 _VALUE_FIELD = re.compile(
-    r"(?:婚姻状况|婚姻|性别|民族|文化程度|兵役状况|兵役|职业|籍贯|出生地|宗教信仰|政治面貌|血型|"
-    r"户口性质)[\s:：]{0,2}[\u4e00-\u9fff]?$")
+    "(?:" + "|".join(sorted({w[:k] + "[\u4e00-\u9fff]" + w[k + 1:] if len(w) >= 3 else w
+                             for w in _VALUE_LABELS for k in range(len(w))}, key=len, reverse=True))
+    + r")[\s:：]{0,2}[\u4e00-\u9fff]?$")
 
 
+_NAME_FIELD = re.compile(r"(?:户主)?姓名[：:\s]")
 # "Pay the plaintiff an amount": after 向原告 and before a sum of money sits a verb, not a name.
 _TO_PARTY = re.compile(r"向(?:原告|被告|申请人|被申请人|上诉人|被上诉人|第三人)[：:\s]*$")
 _MONEY = re.compile(r"\s*(?:人民币|\d[\d,，.]*\s*万?元)")
@@ -80,7 +85,13 @@ class Finder:
 
     def from_cues(self) -> list[tuple[int, int, bool]]:
         found = []
-        for _, start, kind in self.cues:
+        for label, start, kind in self.cues:
+            # 姓名: the field holds a name whatever its characters read as (姓名:威海屏性别: 威海
+            # is a city), when the next field closes it within four characters.
+            end = self._name_field_end(label, start)
+            if end is not None:
+                self.free.append((start, end))
+                continue
             # A dotted name whose dot OCR misread (古丽娜尔'托合提) before its first part alone.
             end = cued_names.loose_dotted_end(self, start, kind)
             if end is not None:
@@ -122,6 +133,17 @@ class Finder:
                     found.append((start, m.start(), True))
                     break
         return found
+
+    def _name_field_end(self, label: int | None, start: int) -> int | None:
+        if label is None or not _NAME_FIELD.match(self.text, label):
+            return None
+        for end in range(start + 2, min(start + 4, len(self.text)) + 1):
+            if not all_cjk(self.text[start:end]) or any(start < k < end for k in self.closed):
+                return None
+            if end in self.field_starts or end in self.hard:
+                word = self.text[start:end]
+                return None if word in stopwords() or FIELD_LABEL.match(word) else end
+        return None
 
     def _asked_end(self, start: int, end: int) -> int:
         """A question closes the name it asks about (你认识欧阳辰承吗: jieba glued 承吗)."""

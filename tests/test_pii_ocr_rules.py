@@ -429,3 +429,17 @@ def test_garbled_verb_between_party_and_amount_is_no_name(text: str) -> None:
 
 def test_name_between_party_and_verb_still_found() -> None:
     assert_found("被告向原告王芳支付8677140元", "name", "王芳")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("于1965-07-12对其其格，乌兰同志进行了政治审查。", "其其格，乌兰"),  # 同志 closes a dotted name
+    ("干部履历表\n姓名:威海屏性別女出生年月1977.", "威海屏"),  # 姓名 vouches for a place-like name
+    ("户主姓名 李明 与户主关系", "李明"),
+])
+def test_title_and_name_field_close_a_name(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text", ["文化程度中老婚娴状况吉偶兵役状况退出現役", "姓名 性别 出生年月"])
+def test_field_values_and_headers_are_no_names(text: str) -> None:
+    assert spans(text, "name") == [], f"a field value masked as a name: {spans(text, 'name')} in {text!r}"
