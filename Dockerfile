@@ -32,6 +32,8 @@ COPY workers ./workers
 COPY templates ./templates
 COPY mappings ./mappings
 COPY static ./static
+# gunicorn reads it from the working directory: the worker timeout (WEB_TIMEOUT_S) and keep-alive
+COPY gunicorn.conf.py ./
 # the compose `engine-setup` one-shot service runs this (certificates, engine users and roles)
 COPY scripts/engine_security.py ./scripts/engine_security.py
 
