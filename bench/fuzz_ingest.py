@@ -213,7 +213,8 @@ def run_manifest_cases(cases: list[ManifestCase], work: Path, *, report: Report)
         if any(_transient(f) for f in rows):  # retry the whole (small) manifest
             report.transient += 1
             rows = _file_rows(_start(folder / case.name, folder))
-        if not rows:
+        if not rows:  # a job of nothing that says nothing: not a clear refusal
+            report.unclear.append(f"{case.family}: 清单被接受，但没有任何条目，也没有任何说明")
             report.note(case.family, "no rows")
         for f in rows:
             _row_outcome(report, case.family, f)
