@@ -197,6 +197,8 @@ def test_killing_a_node_during_searches_loses_nothing_and_shows_nothing_partial(
     alone = _wait_for_replicas(admin, index, "0")
     assert alone["status"] == "green" and alone["number_of_data_nodes"] == 1, (
         f"one node left, replicas not reduced to 0 and green: {alone}")
+    print(f"one node left: {alone['number_of_replicas']} replicas, {alone['status']} "
+          f"{time.monotonic() - killed_at:.0f} s after the kill")
 
     # ingest goes on while the node is down
     with app.app_context():
@@ -208,6 +210,7 @@ def test_killing_a_node_during_searches_loses_nothing_and_shows_nothing_partial(
     back = _wait_for_replicas(admin, index, "1")
     assert back["status"] == "green" and back["number_of_data_nodes"] == 2, (
         f"the node returned, but the index did not get its replica back: {back}")
+    print(f"node back: {back['number_of_replicas']} replica, {back['status']}")
     admin.cluster.health(index=index, wait_for_status="green", wait_for_no_relocating_shards=True,
                          request_timeout=120)
     admin.indices.refresh(index=index)
