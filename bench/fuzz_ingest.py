@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -391,6 +392,8 @@ def main() -> int:
         if not args.keep:
             drop_alias_and_indices(admin, cfg["OPENSEARCH_INDEX"])
             admin.indices.delete(index=cfg["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
+            app.extensions["db_engine"].dispose()
+            shutil.rmtree(tmp, ignore_errors=True)  # the whole corpus run leaves ~2 GB here
     print_report(report)
     return 0 if report.ok else 1
 
