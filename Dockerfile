@@ -10,16 +10,20 @@ ENV PYTHONUNBUFFERED=1 \
     PYTHONPATH=/app
 
 # Tesseract with the Simplified and Traditional Chinese models, and CJK fonts for rendering.
+# postgresql-client: pg_dump / pg_restore for `flask backup` and `flask restore` (Debian 12: 15).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
+        postgresql-client \
         tesseract-ocr \
         tesseract-ocr-chi-sim \
         tesseract-ocr-chi-tra \
         fonts-noto-cjk \
  && rm -rf /var/lib/apt/lists/*
 
-RUN groupadd --system app \
- && useradd --system --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app
+# uid/gid 1000, the OpenSearch image's user: the engine and ops-worker share the snapshot volume
+# (path.repo) and each removes the files the other wrote there
+RUN groupadd --system --gid 1000 app \
+ && useradd --system --uid 1000 --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app
 
 WORKDIR /app
 
@@ -32,6 +36,8 @@ COPY workers ./workers
 COPY templates ./templates
 COPY mappings ./mappings
 COPY static ./static
+# gunicorn reads it from the working directory: the worker timeout (WEB_TIMEOUT_S) and keep-alive
+COPY gunicorn.conf.py ./
 # the compose `engine-setup` one-shot service runs this (certificates, engine users and roles)
 COPY scripts/engine_security.py ./scripts/engine_security.py
 
@@ -40,7 +46,7 @@ COPY scripts/engine_security.py ./scripts/engine_security.py
 RUN pip install --no-cache-dir . \
  && rm -rf build ./*.egg-info \
  && install -d -o app -g app /data/blobs \
- && install -d -m 0700 -o app -g app /data/audit
+ && install -d -m 0700 -o app -g app /data/audit /data/backups /data/snapshots
 
 USER app
 

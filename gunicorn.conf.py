@@ -1,7 +1,22 @@
-"""gunicorn reads this file from the working directory: the worker timeout is WEB_TIMEOUT_S, the
-same setting the app checks the engine's timeout x retries against at start-up (search_app.config),
-so a hung engine is answered with a 503 before gunicorn kills the worker."""
+"""gunicorn reads this file from the working directory (the Dockerfile copies it next to the code).
+
+The worker timeout is WEB_TIMEOUT_S, the same setting the app checks the engine's timeout x
+retries against at start-up (search_app.config), so a hung engine is answered with a 503 before
+gunicorn kills the worker.
+
+Keep-alive outlasts every client that reuses an idle connection. With gunicorn's default of 2 s
+a threaded worker (gthread, as bench/load.py and bench/search_bench.py run it) closed idle
+connections while the client was already sending its next request on them: a request that
+arrives on a socket the server is closing is answered with a TCP reset, so the reader got no
+answer at all (bench/load.py: 14 of 1 725 requests, `ConnectionResetError(104)`, with the same
+two workers alive throughout and nothing in gunicorn's log; reproduced with 20 clients idling
+1.9-2.1 s, and gone at 150 s). The side that closes an idle connection must be the client:
+Caddy (the compose `proxy`) drops idle upstream connections after 2 minutes, its default, so
+the server waits longer than that. Idle connections wait in the worker's poller, not in a thread.
+The sync worker (one request per connection) ignores this setting.
+"""
 from search_app.config import web_timeout
 
 timeout = web_timeout()
 graceful_timeout = 30
+keepalive = 150  # s; > Caddy's upstream idle_timeout (2 min) and any client's think time

@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -312,6 +313,7 @@ def main() -> int:
         client = make_client(load_settings(env={}, overrides=cfg), "admin")
         drop_alias_and_indices(client, cfg["OPENSEARCH_INDEX"])
         client.indices.delete(index=cfg["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # database, blobs, keys, corpus of the run
 
 
 def _run(args: argparse.Namespace, tmp: Path, cfg: dict[str, Any], port: int) -> int:

@@ -69,6 +69,9 @@ def settings(tmp: Path) -> dict[str, Any]:
             "AUDIT_CHECKPOINT_INDEX": f"test-audit-cp-{uuid.uuid4().hex[:8]}",
             "REDIS_URL": f"{redis}/{int(os.environ.get('TEST_REDIS_DB', '15'))}",
             "BLOB_DIR": str(tmp / "blobs"), "INGEST_UPLOAD_DIR": str(tmp / "uploads"),
+            # the run's own per-file keys: the default var/keys outlives the run, and a later
+            # run's fresh master key cannot unwrap the keys it left for the same 档号
+            "KEY_STORE_DIR": str(tmp / "keys"),
             "AUDIT_CHECKPOINT_FILE": str(tmp / "cp.log")}
 
 

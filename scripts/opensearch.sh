@@ -241,7 +241,7 @@ local_env() {
   done
   # `flask backup` has the engine snapshot into this directory (the node's path.repo)
   set_local_env BACKUP_SNAPSHOT_DIR "$SNAPSHOT_DIR"
-  set_local_env OPENSEARCH_REPLICAS 0  # one node holds no replica (cluster-env sets 1)
+  set_local_env OPENSEARCH_REPLICAS auto  # replicas follow the data nodes: none on one node
 }
 
 . scripts/opensearch_cluster.sh

@@ -182,7 +182,7 @@ cluster_status() {
 # the app's settings for the cluster into var/local.env (replaces the local node's URL)
 cluster_env() {
   set_local_env OPENSEARCH_URL "$(cl_urls)"
-  set_local_env OPENSEARCH_REPLICAS 1
+  set_local_env OPENSEARCH_REPLICAS auto  # one replica while both nodes are up
   set_local_env BACKUP_SNAPSHOT_DIR "$CL_SNAPSHOTS"
-  log "var/local.env now points at $(cl_urls) with one replica; scripts/opensearch.sh start points it back"
+  log "var/local.env now points at $(cl_urls) (replicas auto: one per shard on two nodes); scripts/opensearch.sh start points it back"
 }

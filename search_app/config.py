@@ -37,7 +37,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     "OPENSEARCH_ADMIN_USER": ("str", "archive_admin"),      # operations CLI: indices, alias, snapshots
     "OPENSEARCH_ADMIN_PASSWORD": ("str", ""),
     "OPENSEARCH_INDEX": ("str", "archive-pages"),
-    "OPENSEARCH_REPLICAS": ("int", 0),
+    # "auto": one replica whenever the cluster has a second data node, none on a single node
+    # (index.auto_expand_replicas, mappings/*.json); a number fixes the count by hand.
+    "OPENSEARCH_REPLICAS": ("replicas", "auto"),
     # Per engine request (seconds) and how many times a timed-out or refused request is tried
     # again: a hung engine costs a reader at most OPENSEARCH_TIMEOUT x (OPENSEARCH_RETRIES + 1),
     # which start-up checks is well inside WEB_TIMEOUT_S, the web worker's own limit (gunicorn

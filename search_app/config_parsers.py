@@ -56,6 +56,8 @@ def _parse(kind: str, name: str, raw: str) -> Any:
         return parse_networks(name, raw)
     if kind == "processes":
         return parse_processes(name, raw)
+    if kind == "replicas":
+        return parse_replicas(name, raw)
     raise ConfigError(f"{name}: unknown kind of setting {kind!r} (a bug in search_app/config.py)")
 
 
@@ -112,6 +114,20 @@ def parse_processes(name: str, raw: str) -> int:
         n = 0
     if n < 1:
         raise ConfigError(f"{name} must be 'auto' or a whole number of at least 1, got {raw!r}")
+    return n
+
+
+def parse_replicas(name: str, raw: str) -> int | str:
+    """"auto" (kept as "auto": the engine sizes replicas to its data nodes, search_app.search.
+    _backend.replica_settings), else a fixed whole number of replicas, 0 or more."""
+    if raw.strip().lower() == "auto":
+        return "auto"
+    try:
+        n = int(raw)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise ConfigError(f"{name} must be 'auto' or a whole number of at least 0, got {raw!r}")
     return n
 
 

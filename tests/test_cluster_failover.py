@@ -1,8 +1,10 @@
 """A real two-node cluster (scripts/opensearch.sh cluster-start: its own secured nodes on
-9201/9202, never the shared node on 9200), an index with one replica, and a node killed with
-SIGKILL while a thread searches through the app: every answer is either the complete result or a
-Chinese JSON 503, never a partial result shown as complete; ingest goes on while the node is
-down; after it returns nothing indexed is missing, on either node's copy.
+9201/9202, never the shared node on 9200), an index made by `flask ensure-index` with the default
+OPENSEARCH_REPLICAS=auto, and a node killed with SIGKILL while a thread searches through the app:
+every answer is either the complete result or a Chinese JSON 503, never a partial result shown as
+complete; the replica count follows the data nodes by itself (1 with two nodes, 0 and green on
+the one left, 1 again when the node returns); ingest goes on while the node is down; after it
+returns nothing indexed is missing, on either node's copy.
 
 Also the choke point's check of partial answers, against the shapes an engine answers with when
 shards fail or time out (unit, no engine)."""
@@ -60,7 +62,7 @@ def cluster():
 def cluster_app(cluster, settings, tmp_path):
     """An app of its own on the cluster: own database, alias, blob store; one replica."""
     with fresh_database(tmp_path) as url:
-        own = {**settings, "DATABASE_URL": url, "OPENSEARCH_URL": cluster, "OPENSEARCH_REPLICAS": 1,
+        own = {**settings, "DATABASE_URL": url, "OPENSEARCH_URL": cluster,
                "OPENSEARCH_INDEX": f"test-pages-{uuid.uuid4().hex[:8]}",
                "AUDIT_CHECKPOINT_INDEX": f"test-audit-cp-{uuid.uuid4().hex[:8]}",
                "BLOB_DIR": str(tmp_path / "blobs"), "INGEST_UPLOAD_DIR": str(tmp_path / "up"),
@@ -68,7 +70,7 @@ def cluster_app(cluster, settings, tmp_path):
         app = create_app(own)
         upgrade(url)
         admin = make_client(app.config, "admin")
-        with app.app_context():  # what operations run: `flask ensure-index`, OPENSEARCH_REPLICAS=1
+        with app.app_context():  # what operations run: `flask ensure-index`, replicas "auto"
             done = app.test_cli_runner().invoke(args=["ensure-index"])
         assert done.exit_code == 0, done.output
         try:
@@ -97,6 +99,21 @@ def _spec(no: str, n_pages: int) -> dict:
                            for p in range(1, n_pages + 1)])
 
 
+def _index_settings(admin, index: str) -> dict:
+    return admin.indices.get_settings(index=index)[index]["settings"]["index"]
+
+
+def _wait_for_replicas(admin, index: str, want: str, seconds: float = 120) -> dict:
+    """The index's health once its replica count is `want` and it is green (or the last seen)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        health = admin.cluster.health(index=index, request_timeout=30)
+        got = _index_settings(admin, index)["number_of_replicas"]
+        if (got == want and health["status"] == "green") or time.monotonic() > deadline:
+            return {**health, "number_of_replicas": got}
+        time.sleep(1)
+
+
 def _copies(admin, index: str) -> dict[str, str]:
     """node name -> 'p' or 'r' for the index's shard copies."""
     rows = admin.cat.shards(index=index, format="json", h="prirep,node,state")
@@ -110,10 +127,13 @@ def test_killing_a_node_during_searches_loses_nothing_and_shows_nothing_partial(
     admin = make_client(app.config, "admin")
     alias = app.config["OPENSEARCH_INDEX"]
     index = next(iter(admin.indices.get_alias(index=alias, name=alias)))
-    settings = admin.indices.get_settings(index=index)[index]["settings"]["index"]
-    assert settings["number_of_replicas"] == "1", f"index made with {settings['number_of_replicas']} replicas"
+    assert app.config["OPENSEARCH_REPLICAS"] == "auto", app.config["OPENSEARCH_REPLICAS"]
     health = admin.cluster.health(index=index, wait_for_status="green", request_timeout=60)
     assert health["status"] == "green" and health["number_of_data_nodes"] == 2, health
+    settings = _index_settings(admin, index)
+    assert settings.get("auto_expand_replicas") == "0-1" and settings["number_of_replicas"] == "1", (
+        f"with two data nodes the index has {settings['number_of_replicas']} replicas "
+        f"(auto_expand_replicas {settings.get('auto_expand_replicas')})")
 
     with app.app_context():
         _ingest(app, tmp_path / "a", [_spec("CLF-0001", 3), _spec("CLF-0002", 3)])
@@ -173,6 +193,13 @@ def test_killing_a_node_during_searches_loses_nothing_and_shows_nothing_partial(
                 f"the 503 {when} has no Chinese reason: {body}"
     assert after[-1][1] == 200, f"searches did not recover on the surviving node: {after[-3:]}"
 
+    # the node left: no replica can be placed, so the engine drops it and the one node is green
+    alone = _wait_for_replicas(admin, index, "0")
+    assert alone["status"] == "green" and alone["number_of_data_nodes"] == 1, (
+        f"one node left, replicas not reduced to 0 and green: {alone}")
+    print(f"one node left: {alone['number_of_replicas']} replicas, {alone['status']} "
+          f"{time.monotonic() - killed_at:.0f} s after the kill")
+
     # ingest goes on while the node is down
     with app.app_context():
         _ingest(app, tmp_path / "b", [_spec("CLF-0003", 2)])
@@ -180,6 +207,10 @@ def test_killing_a_node_during_searches_loses_nothing_and_shows_nothing_partial(
 
     done = _script("cluster-start")  # starts the killed node again, waits for green
     assert done.returncode == 0, f"the killed node did not come back:\n{done.stdout}\n{done.stderr}"
+    back = _wait_for_replicas(admin, index, "1")
+    assert back["status"] == "green" and back["number_of_data_nodes"] == 2, (
+        f"the node returned, but the index did not get its replica back: {back}")
+    print(f"node back: {back['number_of_replicas']} replica, {back['status']}")
     admin.cluster.health(index=index, wait_for_status="green", wait_for_no_relocating_shards=True,
                          request_timeout=120)
     admin.indices.refresh(index=index)

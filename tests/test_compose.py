@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-APP_SERVICES = ("migrate", "index", "web", "worker", "beat")
+APP_SERVICES = ("migrate", "index", "web", "worker", "beat", "ops-worker")
 # Environment variables an app service may set that the app itself does not read.
 NON_APP_ALLOWED = {"OMP_THREAD_LIMIT", "PYTHONUNBUFFERED", "FLASK_APP"}
 # Settings without a default in search_app/config.py: the app refuses to start without them.
@@ -99,7 +99,8 @@ def test_web_runs_gunicorn_app_factory(services):
     assert "search_app:create_app()" in cmd, cmd
 
 
-@pytest.mark.parametrize("name, subcommand", [("worker", "worker"), ("beat", "beat")])
+@pytest.mark.parametrize("name, subcommand", [("worker", "worker"), ("beat", "beat"),
+                                              ("ops-worker", "worker")])
 def test_celery_commands(services, name, subcommand):
     cmd = _command(services[name])
     assert cmd[:3] == ["celery", "-A", "workers.worker"], cmd
@@ -200,7 +201,8 @@ def test_dockerfile_installs_chinese_ocr_and_drops_root(dockerfile):
 # --- the engine is never open -----------------------------------------------------------------
 
 ENGINE_PASSWORDS = {"migrate": set(), "beat": set(), "index": {"OPENSEARCH_ADMIN_PASSWORD"},
-                    "web": {"OPENSEARCH_WEB_PASSWORD"}, "worker": {"OPENSEARCH_WORKER_PASSWORD"}}
+                    "web": {"OPENSEARCH_WEB_PASSWORD"}, "worker": {"OPENSEARCH_WORKER_PASSWORD"},
+                    "ops-worker": {"OPENSEARCH_ADMIN_PASSWORD"}}
 
 
 def _mounts(service: dict) -> dict[str, str]:
@@ -330,3 +332,60 @@ def test_only_the_proxy_reaches_web(services, compose):
 
 def svc_network_mode(service: dict) -> str | None:
     return service.get("network_mode")
+
+
+# --- scheduled backups: beat queues them on `ops`, one worker takes that queue ---------------
+
+def _queues(service: dict) -> set[str]:
+    """The queues a celery worker consumes (-Q / --queues); Celery's default queue without."""
+    cmd = _command(service)
+    for flag in ("-Q", "--queues"):
+        if flag in cmd:
+            return set(cmd[cmd.index(flag) + 1].split(","))
+    return {"celery"}
+
+
+def test_the_ops_queue_has_a_worker_and_only_one(services):
+    source = (ROOT / "workers" / "celery_app.py").read_text("utf-8")
+    assert '"queue": "ops"' in source, "scheduled backups are no longer routed to the ops queue"
+    workers = {n: _queues(svc) for n, svc in services.items()
+               if svc.get("command") and _command(svc)[:4] == ["celery", "-A", "workers.worker", "worker"]}
+    takers = sorted(n for n, queues in workers.items() if "ops" in queues)
+    assert takers == ["ops-worker"], (
+        f"the ops queue (beat's scheduled backups) is consumed by {takers or 'no service'}: "
+        "backups would pile up unrun, or run under the ingest worker's identity")
+    assert "celery" in workers["worker"] and "ops" not in workers["worker"], workers["worker"]
+    hours = _env(services["beat"]).get("BACKUP_INTERVAL_HOURS") or "0"
+    default = re.fullmatch(r"\$\{BACKUP_INTERVAL_HOURS:-(\d+)\}", hours)
+    assert int(default.group(1) if default else hours) > 0, (
+        f"beat schedules no backup by default (BACKUP_INTERVAL_HOURS={hours!r})")
+
+
+def test_ops_worker_reaches_the_snapshot_repository_of_both_nodes(services, node_config):
+    env = _env(services["ops-worker"])
+    snapshots, backups = env.get("BACKUP_SNAPSHOT_DIR"), env.get("BACKUP_DIR")
+    assert snapshots and snapshots.startswith("/") and backups and backups.startswith("/"), env
+    assert snapshots in (node_config.get("path.repo") or []), (
+        f"BACKUP_SNAPSHOT_DIR {snapshots} is not the nodes' path.repo {node_config.get('path.repo')}:"
+        " the engine refuses to register the snapshot repository there")
+    mounts = _mounts(services["ops-worker"])
+    volume = mounts.get(snapshots)
+    assert volume, f"ops-worker: no volume at BACKUP_SNAPSHOT_DIR {snapshots}"
+    for node in _opensearch_services(services):
+        assert _mounts(services[node]).get(snapshots) == volume, (
+            f"{node} does not mount {volume} at {snapshots}: its snapshot files would not reach "
+            "ops-worker (the repository location is the same path on every side)")
+    assert mounts.get(backups), f"ops-worker: no volume at BACKUP_DIR {backups}"
+    assert mounts.get(_env(services["ops-worker"])["BLOB_DIR"]) == _mounts(services["worker"]).get(
+        _env(services["worker"])["BLOB_DIR"]), "ops-worker does not see the blob store it backs up"
+    key_store = _env(services["worker"]).get("KEY_STORE_DIR")
+    assert key_store not in mounts, "ops-worker mounts the key store: keys must never reach a backup"
+
+
+def test_image_can_dump_the_database(dockerfile, services):
+    assert re.search(r"\bpostgresql-client\b", dockerfile), (
+        "the image has no pg_dump/pg_restore: `flask backup` on PostgreSQL cannot run in it")
+    image = str(services["postgres"].get("image", ""))
+    assert image.startswith("postgres:15"), (
+        f"{image}: Debian 12's pg_dump (15) refuses a newer server; keep the server at 15 or "
+        "install a matching client")

@@ -113,3 +113,26 @@ def test_parse_manifest_reads_bytes_and_refuses_gbk_files(tmp_path):
         parse_manifest(path)
     path.write_bytes(b"\xef\xbb\xbf" + _csv(_row()).encode())
     assert parse_manifest(path)[0].meta is not None
+
+
+@pytest.mark.parametrize("name, data", [
+    ("manifest.csv", ",".join(HEADER) + "\n"),
+    ("manifest.json", "[]"),
+    ("manifest.json", '{"files": []}'),
+])
+def test_a_manifest_without_rows_is_refused_not_an_empty_job(app, ctx, tmp_path, name, data):
+    """The full fuzz run found these silently accepted by `flask ingest`: a job of 0 files and no
+    message (the upload page already refused them)."""
+    from sqlalchemy import func, select
+
+    from search_app.db import get_session
+    from search_app.ingest.models import IngestJob
+
+    path = tmp_path / name
+    path.write_text(data, "utf-8")
+    before = get_session().scalar(select(func.count()).select_from(IngestJob))
+    done = app.test_cli_runner().invoke(args=["ingest", str(path)])
+    assert done.exit_code != 0 and "没有任何条目" in done.output, (
+        f"{name} {data!r} without rows was accepted: exit {done.exit_code}, {done.output!r}")
+    after = get_session().scalar(select(func.count()).select_from(IngestJob))
+    assert after == before, f"{name} {data!r} without rows left {after - before} job(s) behind"

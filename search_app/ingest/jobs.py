@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from indexer.manifest import ManifestRow, parse_manifest
+from indexer.manifest import ManifestError, ManifestRow, parse_manifest
 from search_app.audit.service import Actor
 from search_app.catalogue.services import lists as catalogue_lists
 from search_app.db import get_session
@@ -38,6 +38,8 @@ def start_job(manifest: Path, *, base_dir: Path, created_by: str, queue: bool,
     if rows is None:
         # ManifestError: the whole manifest is unreadable; rows are checked against the catalogue
         rows = parse_manifest(manifest, catalogue_lists().vocabulary())
+    if not rows:  # a header alone, `[]`, `{"files": []}`: refused, not an empty job that says nothing
+        raise ManifestError(f"清单 {Path(manifest).name} 中没有任何条目：表头之外每个扫描件应有一行")
     if queue:
         from search_app.ops import QueueUnavailable, require_queue
         try:

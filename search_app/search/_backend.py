@@ -94,14 +94,36 @@ def alias() -> str:
     return current_app.config["OPENSEARCH_INDEX"]
 
 
-def index_body(name: str = "pages", *, replicas: int = 0) -> dict[str, Any]:
-    body = json.loads((MAPPINGS_DIR / f"{name}.json").read_text(encoding="utf-8"))
-    body = copy.deepcopy(body)
-    body["settings"]["index"]["number_of_replicas"] = replicas
+Replicas = int | str  # a fixed count, or "auto" (OPENSEARCH_REPLICAS)
+
+
+def replica_settings(replicas: Replicas, name: str = "pages") -> dict[str, Any]:
+    """The index settings for OPENSEARCH_REPLICAS. "auto" is the mapping file's
+    `auto_expand_replicas` ("0-1"): the engine itself gives every shard one replica while the
+    cluster has a second data node and drops it when only one is left, so a lone node is green
+    and a node that joins gets its copy, with nobody changing a setting. A number fixes the count
+    (auto-expansion off), e.g. 0 while a rebuild loads."""
+    if replicas == "auto":
+        mapped = _mapping(name)["settings"]["index"]["auto_expand_replicas"]
+        return {"auto_expand_replicas": mapped}
+    return {"number_of_replicas": int(replicas), "auto_expand_replicas": "false"}
+
+
+def _mapping(name: str) -> dict[str, Any]:
+    return json.loads((MAPPINGS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def index_body(name: str = "pages", *, replicas: Replicas = 0) -> dict[str, Any]:
+    body = copy.deepcopy(_mapping(name))
+    index = body["settings"]["index"]
+    index.pop("number_of_replicas", None)
+    index.pop("auto_expand_replicas", None)
+    index.update(replica_settings(replicas, name))
     return body
 
 
-def create_versioned_index(os_client: OpenSearch, alias_name: str, *, replicas: int = 0) -> str:
+def create_versioned_index(os_client: OpenSearch, alias_name: str, *,
+                           replicas: Replicas = 0) -> str:
     name = f"{alias_name}-v{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000:06d}"
     os_client.indices.create(index=name, body=index_body(replicas=replicas))
     return name
@@ -124,11 +146,14 @@ class IndexMissingError(RuntimeError):
     """The alias does not exist yet (the message says which command creates it)."""
 
 
-def ensure_index(os_client: OpenSearch, alias_name: str, *, replicas: int = 0) -> str:
-    """The index behind `alias_name`, created (versioned, alias attached) if there is none."""
+def ensure_index(os_client: OpenSearch, alias_name: str, *, replicas: Replicas = 0) -> str:
+    """The index behind `alias_name`, created (versioned, alias attached) if there is none; an
+    existing one gets new mapping fields and the replica setting asked for now (an index made
+    with a fixed count becomes automatic with the next `flask ensure-index`)."""
     if alias_exists(os_client, alias_name):
         name = next(iter(os_client.indices.get_alias(index=alias_name, name=alias_name)))
         add_new_fields(os_client, name)
+        os_client.indices.put_settings(index=name, body={"index": replica_settings(replicas)})
         return name
     name = create_versioned_index(os_client, alias_name, replicas=replicas)
     try:

@@ -30,8 +30,8 @@ from typing import Any
 
 from opensearchpy import OpenSearch, helpers
 
-from search_app.search._backend import (alias_exists, create_versioned_index, index_body,
-                                        require_index, swap_alias)
+from search_app.search._backend import (Replicas, alias_exists, create_versioned_index,
+                                        index_body, replica_settings, require_index, swap_alias)
 from search_app.search._files import refresh_file_docs
 from search_app.search.reprepare import Reprepare, ReprepareStats, resume_point
 
@@ -150,8 +150,8 @@ def _load(client: OpenSearch, source: Iterator[dict[str, Any]], target: str, *, 
 
 
 def _fill(client: OpenSearch, alias: str, old: str, target: str, stages: Reprepare | None, *,
-          after: str | None, resumed: int, since: str, replicas: int, workers: int, chunk: int,
-          progress: Callable[[int], None] | None) -> tuple[int, float, int]:
+          after: str | None, resumed: int, since: str, replicas: Replicas, workers: int,
+          chunk: int, progress: Callable[[int], None] | None) -> tuple[int, float, int]:
     """Load `target` from `old`, catch up, finish it and swap the alias to it (deleting it on
     any error before the swap); (documents loaded, load seconds, documents caught up)."""
     state = {"done": resumed, "chunks": 0}
@@ -192,7 +192,7 @@ def _fill(client: OpenSearch, alias: str, old: str, target: str, stages: Reprepa
         caught = catch_up(since)
         client.indices.put_settings(index=target, body={"index": {
             "refresh_interval": index_body()["settings"]["index"]["refresh_interval"],
-            "translog": {"durability": "request"}, "number_of_replicas": replicas}})
+            "translog": {"durability": "request"}, **replica_settings(replicas)}})
         client.indices.refresh(index=target, request_timeout=600)
         # re-prepared: the file documents are rebuilt, so the pages are what must all be there
         pages_only = {"query": {"bool": {"must_not": [{"exists": {"field": "doc_kind"}}]}}}
@@ -217,7 +217,7 @@ def _fill(client: OpenSearch, alias: str, old: str, target: str, stages: Reprepa
     return loaded, load_s, caught
 
 
-def reindex(client: OpenSearch, alias: str, *, replicas: int = 0, workers: int = 2,
+def reindex(client: OpenSearch, alias: str, *, replicas: Replicas = 0, workers: int = 2,
             chunk: int = 500, restart: bool = False, drop_old: bool = True,
             progress: Callable[[int], None] | None = None,
             reprepare: int = 0) -> ReindexReport:
