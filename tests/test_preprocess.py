@@ -45,10 +45,12 @@ def test_unknown_step_is_refused_at_configuration() -> None:
 
 
 def test_fast_threshold_and_mask_are_the_pixels_of_the_plain_numpy_forms() -> None:
-    """Speed-ups of otsu_threshold (Pillow's histogram) and of the 0/255 masks must not move a
-    single pixel: compared with np.bincount / np.where on a degraded page, as uint8 and as the
-    float32 a binarised page is computed in."""
-    from indexer.preprocess import _white_where, gray_histogram, otsu_threshold
+    """Speed-ups of otsu_threshold (Pillow's histogram), of the 0/255 masks and of binarise's
+    max filter must not move a single pixel: compared with np.bincount / np.where / Pillow's
+    MaxFilter on a degraded page, as uint8 and as the float32 a binarised page is computed in."""
+    from PIL import Image, ImageFilter
+
+    from indexer.preprocess import _max5, _white_where, gray_histogram, otsu_threshold
 
     img = render_page(LINES, width_mm=120, noise=0.004, blur=0.8, paper=0.6, seed=3)
     for arr in (np.asarray(img), np.asarray(img, dtype=np.float32) * 0.97 + 3.5):
@@ -57,6 +59,9 @@ def test_fast_threshold_and_mask_are_the_pixels_of_the_plain_numpy_forms() -> No
         mask = arr <= otsu_threshold(arr)
         assert np.array_equal(_white_where(mask), np.where(mask, 255, 0).astype(np.uint8))
     assert gray_histogram(np.arange(256, dtype=np.uint8)[::2]).sum() == 128  # 1-D, strided
+    for small in (img.reduce(8), Image.fromarray(np.random.default_rng(5).integers(
+            0, 256, (3, 7), dtype=np.uint8))):  # the background estimate's max filter, edges too
+        assert _max5(small).tobytes() == small.filter(ImageFilter.MaxFilter(5)).tobytes()
 
 
 @pytest.mark.integration
