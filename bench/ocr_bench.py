@@ -139,6 +139,7 @@ class RssSampler:
 
     def __init__(self) -> None:
         self.peaks: dict[int, tuple[str, int]] = {}
+        self.direct: set[int] = set()  # this process's own children: the pool's processes
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -162,6 +163,7 @@ class RssSampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             todo, seen = self._children(os.getpid()), set()
+            self.direct.update(todo)
             while todo:
                 pid = todo.pop()
                 if pid in seen:
@@ -189,9 +191,11 @@ class RssSampler:
         return out
 
     def pool_peaks(self) -> list[int]:
-        """Peak RSS (MiB) of each pool (worker) process, largest first."""
-        return sorted((kb // 1024 for name, kb in self.peaks.values()
-                       if not name.startswith("tesseract")), reverse=True)
+        """Peak RSS (MiB) of each pool (worker) process, largest first: this process's own
+        children (a pool process's fork for a tesseract, caught before its exec, would show the
+        pool process's figure again)."""
+        return sorted((kb // 1024 for pid, (name, kb) in self.peaks.items()
+                       if pid in self.direct and not name.startswith("tesseract")), reverse=True)
 
 
 class CpuClock:
