@@ -49,7 +49,8 @@ def _word_box(w: Word) -> Box:
 # Modes written as uncompressed PNM (PGM for "L"): Tesseract reads the same pixels as from
 # pytesseract's own temporary PNG (identical TSV, checked on the OCR benchmark's pages), without
 # the zlib encode here (38 ms a 300-dpi page, 2026-12-01) and the decode in Tesseract. Anything
-# else (alpha, palettes) is left to pytesseract, which flattens it first.
+# else (alpha, palettes) is left to pytesseract, which flattens it first. The file (the page
+# before redaction) is created 0600 by mkstemp and removed as soon as Tesseract has read it.
 _PNM_MODES = frozenset({"1", "L", "RGB"})
 
 

@@ -77,6 +77,8 @@ def gray_histogram(arr: np.ndarray) -> np.ndarray:
     37 ms against 4 ms on a 300-dpi A4 page (2026-12-01); the counts are the same.
     """
     u8 = arr if arr.dtype == np.uint8 else arr.astype(np.uint8)
+    if u8.size == 0:
+        return np.zeros(256, dtype=np.float64)
     if u8.ndim != 2:
         u8 = u8.reshape(1, -1)
     return np.array(Image.fromarray(np.ascontiguousarray(u8), mode="L").histogram(),

@@ -59,6 +59,7 @@ def test_fast_threshold_and_mask_are_the_pixels_of_the_plain_numpy_forms() -> No
         mask = arr <= otsu_threshold(arr)
         assert np.array_equal(_white_where(mask), np.where(mask, 255, 0).astype(np.uint8))
     assert gray_histogram(np.arange(256, dtype=np.uint8)[::2]).sum() == 128  # 1-D, strided
+    assert not gray_histogram(np.zeros((0, 5), dtype=np.float32)).any()  # like bincount: empty
     for small in (img.reduce(8), Image.fromarray(np.random.default_rng(5).integers(
             0, 256, (3, 7), dtype=np.uint8))):  # the background estimate's max filter, edges too
         assert _max5(small).tobytes() == small.filter(ImageFilter.MaxFilter(5)).tobytes()
