@@ -8,9 +8,17 @@ detection, redaction, image burn-in, PNG encoding, encryption, the database comm
 index request, against the real SQLite file, blob store and secured OpenSearch), divided by
 pages/s of plain single-threaded `tesseract` (one process per core, the same language, psm and
 TSV output) on the SAME prepared image the pipeline hands Tesseract (the page loaded and
-preprocessed exactly as ingest does, written losslessly beforehand, so the baseline neither
-renders nor preprocesses). Each run measures both, interleaved; the table gives min/median/max
-over the runs and the peak RSS of every pool process and Tesseract process (VmHWM, sampled).
+preprocessed exactly as ingest does, written beforehand in the format ocr_image gives Tesseract,
+uncompressed PGM, so the baseline neither renders nor preprocesses and both sides decode the
+same file). Each run measures both, interleaved; the table gives min/median/max over the runs
+and the peak RSS of every pool process and Tesseract process (VmHWM, sampled). The text stages'
+dictionaries are loaded once before the runs, as a long-lived worker does.
+
+Besides wall time each side's CPU seconds per page are counted (this process and every reaped
+descendant: pool processes and their tesseract children, getrusage): on a machine shared with
+other work the wall ratio moves with the load (each side gets the cores' share the scheduler
+gives it), the CPU ratio hardly does, and it is what the wall ratio tends to on an idle machine
+with every core busy. The engine's CPU (bulk requests, refreshes) is in neither figure.
 
 Pages: realistic noisy A4 scans from tests/synth (`scanned_page`): 200 and 300 dpi alternating,
 every fourth in traditional script, ±2° skew, paper tone, uneven light, blur, speckle, some on a
@@ -19,7 +27,8 @@ each side read with the page's printed text (whitespace removed, both folded wid
 traditional→simplified), so a speed-up that costs accuracy shows.
 
 `--profile N` runs the same page loop in this process on N pages with every stage timed (where
-the remaining time goes); the profile is not part of the headline. `--steps N` measures what the
+the remaining time goes: wall, Python CPU and tesseract CPU per page); the profile is not part of
+the headline. `--steps N` measures what the
 preprocessing steps buy: CER on N of the pages with no preprocessing, with all default steps, and
 with all but one (each step left out in turn), one process per core.
 """
@@ -28,6 +37,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import resource
 import re
 import statistics
 import subprocess
@@ -45,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.normalise import for_search  # noqa: E402
+from indexer.ocr import save_ocr_input  # noqa: E402
 from indexer.pages import load_page  # noqa: E402
 from indexer.pipeline import PipelineOptions  # noqa: E402
 from indexer.preprocess import DEFAULT_STEPS, preprocess  # noqa: E402
@@ -69,6 +80,8 @@ def make_app(tmp: Path, processes: int):
     settings = {
         "SECRET_KEY": _key(), "ARCHIVE_DATA_KEY": _key(), "ARCHIVE_BLIND_INDEX_KEY": _key(),
         "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "BLOB_DIR": str(tmp / "blobs"),
+        "KEY_STORE_DIR": str(tmp / "keys"),  # its own: the default var/keys would keep this
+        # run's per-file keys, wrapped by this run's random master key, for the next run to trip on
         **{k: v for k, v in local.items() if k.startswith("OPENSEARCH_") and k != "OPENSEARCH_INDEX"},
         "OPENSEARCH_INDEX": f"test-pages-{uuid.uuid4().hex[:8]}",
         "REDIS_URL": re.sub(r"/\d*$", "", local.get("REDIS_URL", "redis://127.0.0.1:6379/0")) + "/14",
@@ -93,8 +106,8 @@ def make_pages(n: int, folder: Path) -> list[dict]:
         page.image.save(scan, dpi=(page.dpi, page.dpi))
         loaded = load_page(scan.read_bytes(), 1, dpi=OPTS.dpi, max_pixels=OPTS.max_pixels,
                            view_max_edge=OPTS.view_max_edge)
-        prepared = folder / f"prepared{i}.png"
-        preprocess(loaded.image, steps=OPTS.preprocess).image.save(prepared)
+        prepared = folder / f"prepared{i}.pgm"  # the format the pipeline hands Tesseract
+        save_ocr_input(preprocess(loaded.image, steps=OPTS.preprocess).image, prepared)
         out.append({"scan": scan, "prepared": prepared, "text": page.text, "dpi": page.dpi,
                     "traditional": page.traditional})
     return out
@@ -126,6 +139,7 @@ class RssSampler:
 
     def __init__(self) -> None:
         self.peaks: dict[int, tuple[str, int]] = {}
+        self.direct: set[int] = set()  # this process's own children: the pool's processes
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -149,6 +163,7 @@ class RssSampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             todo, seen = self._children(os.getpid()), set()
+            self.direct.update(todo)
             while todo:
                 pid = todo.pop()
                 if pid in seen:
@@ -175,17 +190,45 @@ class RssSampler:
             out[kind] = max(out[kind], kb // 1024)
         return out
 
+    def pool_peaks(self) -> list[int]:
+        """Peak RSS (MiB) of each pool (worker) process, largest first: this process's own
+        children (a pool process's fork for a tesseract, caught before its exec, would show the
+        pool process's figure again)."""
+        return sorted((kb // 1024 for pid, (name, kb) in self.peaks.items()
+                       if pid in self.direct and not name.startswith("tesseract")), reverse=True)
 
-def run_baseline(pages: list[dict], processes: int) -> tuple[float, float, dict[str, int]]:
-    with RssSampler() as rss, ProcessPoolExecutor(processes) as pool:
-        t = time.perf_counter()
-        texts = list(pool.map(tesseract_tsv, [str(p["prepared"]) for p in pages]))
-        seconds = time.perf_counter() - t
+
+class CpuClock:
+    """CPU seconds (user + system) of this process and of its reaped descendants: the pool
+    processes and every tesseract they ran (a child's figures reach its parent when it is
+    waited for, so a side's pool must be joined inside the block). Unlike wall time it hardly
+    depends on what else the shared machine runs; the engine's own CPU is not in it."""
+
+    def __enter__(self) -> CpuClock:
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.seconds = self._now() - self._start
+
+    @staticmethod
+    def _now() -> float:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        return me.ru_utime + me.ru_stime + _children_cpu()
+
+
+def run_baseline(pages: list[dict], processes: int) -> tuple[float, float, dict[str, int], float]:
+    with RssSampler() as rss, CpuClock() as cpu:
+        with ProcessPoolExecutor(processes) as pool:
+            t = time.perf_counter()
+            texts = list(pool.map(tesseract_tsv, [str(p["prepared"]) for p in pages]))
+            seconds = time.perf_counter() - t
     return len(pages) / seconds, statistics.mean(cer(p["text"], x) for p, x in zip(pages, texts)), \
-        rss.by_kind()
+        rss.by_kind(), cpu.seconds / len(pages)
 
 
-def run_pipeline(app, pages: list[dict], run: int, folder: Path) -> tuple[float, float, dict[str, int]]:
+def run_pipeline(app, pages: list[dict], run: int, folder: Path
+                 ) -> tuple[float, float, dict[str, int], float, list[int]]:
     """The product's synchronous ingest of the scans as one job (new 档号 each run, so nothing is
     skipped as unchanged); pages/s from the job's start to its last page indexed."""
     import json
@@ -203,7 +246,7 @@ def run_pipeline(app, pages: list[dict], run: int, folder: Path) -> tuple[float,
              "file": p["scan"].name} for i, p in enumerate(pages)]
     manifest = folder / f"manifest{run}.json"
     manifest.write_text(json.dumps(rows, ensure_ascii=False), "utf-8")
-    with RssSampler() as rss:
+    with RssSampler() as rss, CpuClock() as cpu:
         t = time.perf_counter()
         job = start_job(manifest, base_dir=folder, created_by="bench", queue=False)
         seconds = time.perf_counter() - t
@@ -219,23 +262,28 @@ def run_pipeline(app, pages: list[dict], run: int, folder: Path) -> tuple[float,
         errors.append(cer(p["text"], text))
     assert all(f.state == "done" for f in session.execute(
         select(IngestFile).where(IngestFile.job_id == job.id)).scalars()), progress.errors
-    return len(pages) / seconds, statistics.mean(errors), rss.by_kind()
+    return len(pages) / seconds, statistics.mean(errors), rss.by_kind(), cpu.seconds / len(pages), \
+        rss.pool_peaks()
 
 
 def profile(app, pages: list[dict], folder: Path) -> None:
-    """The same page loop, in this process, with each stage timed (wall seconds per page)."""
+    """The same page loop, in this process, with each stage timed: wall seconds, this process's
+    CPU seconds and its children's (the tesseract processes) per page. The CPU columns are what
+    the shared machine's load does not distort."""
     import json
 
     import pytesseract
     from sqlalchemy.orm import Session
 
-    from indexer import ocr, page_image, pipeline
+    from indexer import orient, page_image, pipeline
     from search_app.blobs import BlobStore
     from search_app.crypto import Vault
     from search_app.ingest import jobs, keep, pagework
     from search_app.ingest.jobs import start_job
 
     spent: dict[str, float] = defaultdict(float)
+    own: dict[str, float] = defaultdict(float)
+    kids: dict[str, float] = defaultdict(float)
     originals = []
 
     def timed(owner, name: str, label: str) -> None:
@@ -243,17 +291,23 @@ def profile(app, pages: list[dict], folder: Path) -> None:
         originals.append((owner, name, real))
 
         def wrapper(*args, **kwargs):
-            t = time.perf_counter()
+            t, c, k = time.perf_counter(), time.process_time(), _children_cpu()
             try:
                 return real(*args, **kwargs)
             finally:
                 spent[label] += time.perf_counter() - t
+                own[label] += time.process_time() - c
+                kids[label] += _children_cpu() - k
         setattr(owner, name, wrapper)
 
     timed(jobs, "run_file", "file phase (hash, encrypt and store the original, page rows)")
     timed(pagework, "load_page", "load page (decode file, render/scale)")
-    timed(pipeline, "preprocess", "preprocess (crop, deskew, denoise, binarise, scale)")
-    timed(ocr.pytesseract, "image_to_data", "OCR: pytesseract total")
+    timed(pipeline, "preprocess", "preprocess an embedded picture")
+    timed(orient, "preprocess", "preprocess (crop, deskew, denoise, binarise, scale)")
+    timed(orient, "osd_rotation", "orientation detection (OSD, a second tesseract run)")
+    timed(orient, "ink_ratio", "page checks (ink ratio, sideways)")
+    timed(orient, "sideways", "page checks (ink ratio, sideways)")
+    timed(orient, "ocr_image", "OCR: ocr_image in all (input file, tesseract, TSV, lines)")
     timed(pytesseract.pytesseract, "run_tesseract", "OCR: tesseract process")
     timed(pipeline, "fit_view", "fit served view")
     timed(pagework, "prepare", "PII detection, redaction, normalise, jieba")
@@ -264,6 +318,8 @@ def profile(app, pages: list[dict], folder: Path) -> None:
     timed(keep, "build_document", "build index document")
     timed(Session, "commit", "database commits")
     timed(pagework, "index_pages", "bulk index request")
+    timed(pagework, "record_page", "digitisation QA record")
+    timed(pagework, "finish_file", "finish file (file documents, refreshes)")
     timed(pagework, "keep_page", "keep page (secret, image, document)")
     rows = [{"archive_no": f"BENCH-P-{i:03d}", "title": f"基准页面{i}", "category": "户籍档案",
              "unit": "北京市公安局海淀分局", "year": 2020, "classification": "内部",
@@ -275,19 +331,30 @@ def profile(app, pages: list[dict], folder: Path) -> None:
     pagework.warm_up()  # what the pool's parent does once before forking
     warm = time.perf_counter() - t
     try:
-        t = time.perf_counter()
+        t, c, k = time.perf_counter(), time.process_time(), _children_cpu()
         start_job(manifest, base_dir=folder, created_by="bench", queue=False)
         total = time.perf_counter() - t
+        own_total, kids_total = time.process_time() - c, _children_cpu() - k
     finally:
         for owner, name, real in originals:
             setattr(owner, name, real)
     n = len(pages)
-    print(f"\nprofile: the page loop in one process, {n} pages, {total / n:.2f} s/page in all "
+    cpu_total = own_total + kids_total
+    print(f"\nprofile: the page loop in one process, {n} pages, {total / n:.2f} s/page wall, "
+          f"CPU {own_total / n:.2f} s/page in Python + {kids_total / n:.2f} s/page in tesseract "
           f"(after {warm:.2f} s loading the text stages' dictionaries once per process tree)")
-    print(f"{'stage':<52} {'s/page':>7} {'share':>6}")
+    print("| stage | wall s/page | CPU s/page (Python) | CPU s/page (tesseract) | share of CPU |\n"
+          "|---|---|---|---|---|")
     for label, sec in spent.items():
-        print(f"{label:<52} {sec / n:>7.3f} {100 * sec / total:>5.1f}%")
+        print(f"| {label} | {sec / n:.3f} | {own[label] / n:.3f} | {kids[label] / n:.3f} | "
+              f"{100 * (own[label] + kids[label]) / max(cpu_total, 1e-9):.1f}% |")
+    print(f"| (all) | {total / n:.3f} | {own_total / n:.3f} | {kids_total / n:.3f} | 100% |")
     _ = page_image  # imported for the reader: fit_view and redact_image live there
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def _steps_case(args: tuple[str, tuple[str, ...] | None, str]) -> tuple[str, float, float]:
@@ -324,6 +391,10 @@ def spread(values: list[float]) -> str:
     return f"{min(values):.3f} / {statistics.median(values):.3f} / {max(values):.3f}"
 
 
+def percents(values: list[float]) -> str:
+    return " / ".join(f"{100 * r:.0f}%" for r in (min(values), statistics.median(values), max(values)))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=8)
@@ -347,19 +418,33 @@ def main() -> int:
                       f"{sum(p['traditional'] for p in pages)} traditional) made in "
                       f"{time.perf_counter() - t:.0f} s; {cores} processes each side; "
                       f"{OPTS.langs}, preprocessing {','.join(OPTS.preprocess)}", flush=True)
-                tess, pipe, ratio = [], [], []
+                from search_app.ingest.pagework import warm_up
+
+                t = time.perf_counter()
+                warm_up()  # once per process tree, as a long-lived worker does: not per run
+                print(f"text stages' dictionaries loaded in {time.perf_counter() - t:.1f} s "
+                      "(once, before the runs)", flush=True)
+                tess, pipe, ratio, tess_cpu, pipe_cpu, cpu_ratio = [], [], [], [], [], []
                 tess_cer = pipe_cer = 0.0
                 rss: dict[str, int] = defaultdict(int)
+                workers: list[int] = []
                 for run in range(args.runs):  # interleaved, so both see the same machine
-                    b, tess_cer, b_rss = run_baseline(pages, cores)
-                    p, pipe_cer, p_rss = run_pipeline(app, pages, run, folder)
+                    load = os.getloadavg()[0]
+                    b, tess_cer, b_rss, b_cpu = run_baseline(pages, cores)
+                    p, pipe_cer, p_rss, p_cpu, p_workers = run_pipeline(app, pages, run, folder)
                     tess.append(b)
                     pipe.append(p)
                     ratio.append(p / b)
+                    tess_cpu.append(b_cpu)
+                    pipe_cpu.append(p_cpu)
+                    cpu_ratio.append(b_cpu / p_cpu)
+                    workers = max(workers, p_workers)
                     for k, v in {**{"tesseract": b_rss.get("tesseract", 0)}, **p_rss}.items():
                         rss[k] = max(rss[k], v)
-                    print(f"run {run + 1}: tesseract {b:.3f} pages/s, pipeline {p:.3f} pages/s "
-                          f"= {100 * p / b:.0f}%", flush=True)
+                    print(f"run {run + 1} (load {load:.1f} → {os.getloadavg()[0]:.1f}): "
+                          f"tesseract {b:.3f} pages/s, pipeline {p:.3f} pages/s = "
+                          f"{100 * p / b:.0f}%; CPU {b_cpu:.2f} vs {p_cpu:.2f} s/page = "
+                          f"{100 * b_cpu / p_cpu:.0f}%", flush=True)
                 if args.steps:
                     steps_table(pages[:args.steps], cores)
                 if not args.runs:
@@ -369,12 +454,18 @@ def main() -> int:
                 print(f"\n| figure ({args.runs} runs) | min / median / max |\n|---|---|")
                 print(f"| plain tesseract on the prepared images, {cores} processes, pages/s | {spread(tess)} |")
                 print(f"| whole pipeline, {cores} pool processes, pages/s | {spread(pipe)} |")
-                print(f"| **pipeline ÷ tesseract (headline)** | "
-                      f"{' / '.join(f'{100 * r:.0f}%' for r in (min(ratio), statistics.median(ratio), max(ratio)))} |")
+                print(f"| **pipeline ÷ tesseract (headline)** | {percents(ratio)} |")
+                print(f"| CPU s/page, plain tesseract (its processes) | {spread(tess_cpu)} |")
+                print(f"| CPU s/page, whole pipeline (this process, pool, tesseracts) | "
+                      f"{spread(pipe_cpu)} |")
+                print(f"| tesseract CPU ÷ pipeline CPU (the ratio on an otherwise idle machine) | "
+                      f"{percents(cpu_ratio)} |")
                 print(f"| CER: tesseract on the prepared images / pipeline's stored text | "
                       f"{100 * tess_cer:.2f}% / {100 * pipe_cer:.2f}% |")
                 print(f"| peak RSS: largest pool process / largest tesseract process | "
                       f"{rss.get('pool process', 0)} MiB / {rss.get('tesseract', 0)} MiB |")
+                print(f"| peak RSS of each pool (worker) process, MiB | "
+                      f"{', '.join(map(str, workers))} |")
                 if args.profile:
                     profile(app, pages[:args.profile], folder)
         finally:

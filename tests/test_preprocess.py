@@ -42,3 +42,44 @@ def test_full_preprocess_on_a_degraded_page() -> None:
 def test_unknown_step_is_refused_at_configuration() -> None:
     with pytest.raises(ValueError, match="sharpen"):
         PipelineOptions(preprocess=("deskew", "sharpen"))
+
+
+def test_fast_threshold_and_mask_are_the_pixels_of_the_plain_numpy_forms() -> None:
+    """Speed-ups of otsu_threshold (Pillow's histogram), of the 0/255 masks and of binarise's
+    max filter must not move a single pixel: compared with np.bincount / np.where / Pillow's
+    MaxFilter on a degraded page, as uint8 and as the float32 a binarised page is computed in."""
+    from PIL import Image, ImageFilter
+
+    from indexer.preprocess import _max5, _white_where, gray_histogram, otsu_threshold
+
+    img = render_page(LINES, width_mm=120, noise=0.004, blur=0.8, paper=0.6, seed=3)
+    for arr in (np.asarray(img), np.asarray(img, dtype=np.float32) * 0.97 + 3.5):
+        want = np.bincount(arr.astype(np.uint8).ravel(), minlength=256)
+        assert np.array_equal(gray_histogram(arr), want), f"histogram of {arr.dtype} differs"
+        mask = arr <= otsu_threshold(arr)
+        assert np.array_equal(_white_where(mask), np.where(mask, 255, 0).astype(np.uint8))
+    assert gray_histogram(np.arange(256, dtype=np.uint8)[::2]).sum() == 128  # 1-D, strided
+    assert not gray_histogram(np.zeros((0, 5), dtype=np.float32)).any()  # like bincount: empty
+    for small in (img.reduce(8), Image.fromarray(np.random.default_rng(5).integers(
+            0, 256, (3, 7), dtype=np.uint8))):  # the background estimate's max filter, edges too
+        assert _max5(small).tobytes() == small.filter(ImageFilter.MaxFilter(5)).tobytes()
+
+
+@pytest.mark.integration
+def test_tesseract_reads_the_pnm_input_as_it_read_pytesseract_png() -> None:
+    """ocr_image hands Tesseract an uncompressed PGM instead of pytesseract's temporary PNG
+    (faster to write and to decode): the words, boxes and confidences must be the same."""
+    import pytesseract
+
+    from indexer.ocr import ocr_image
+
+    page = preprocess(render_page(LINES[:3], width_mm=120, noise=0.002, seed=4)).image
+    ours = ocr_image(page, langs="chi_sim")
+    png = pytesseract.image_to_data(page, lang="chi_sim", config="--psm 6",
+                                    output_type=pytesseract.Output.DICT)
+    words = [(t.strip(), png["left"][i], png["top"][i], png["width"][i], png["height"][i],
+              float(png["conf"][i])) for i, t in enumerate(png["text"])
+             if png["level"][i] == 5 and t.strip() and float(png["conf"][i]) >= 0]
+    assert [(w.text, w.left, w.top, w.width, w.height, w.conf) for w in ours.words] == words, \
+        "Tesseract read the PGM input differently from the PNG one"
+    assert ours.words, "nothing read: the comparison proves nothing"

@@ -68,12 +68,11 @@ def finish_file(file_id: int) -> bool:
         session.rollback()
         return False
     try:
-        _close_file(session, file_id)
+        _close_file(session, file_id)  # ends with a refresh (refresh_file_docs): no second one
         session.commit()
     except Exception:
         session.rollback()  # still 'running': the next page task or a retry finishes it
         raise
-    writer().indices.refresh(index=alias())
     return True
 
 

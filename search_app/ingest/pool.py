@@ -20,6 +20,10 @@ from flask import Flask, current_app
 from search_app.db import get_session
 from search_app.ingest.pagework import PageOutcome, batches, run_pages, warm_up
 
+# Batches per process at least (pages allowing): the pool hands them out as processes free up,
+# so a process that drew slow pages does not leave the others idle at the end of the job, as
+# one static batch per process did (a 12-page job: 8 batches of 1-2 pages, not 2 of 6).
+ROUNDS = 4
 _APP: list[Flask] = []  # the forked child's app (set by _child_start)
 # What the child inherited from its parent and must neither use nor close: dropping the last
 # reference to an inherited SQLite connection would close its file and, with it, the child's
@@ -33,7 +37,7 @@ def run_in_pool(page_ids: Sequence[int], *, processes: int, size: int) -> list[P
     A single batch (or one process) runs here, in this process. A batch whose loop raised
     (the database or engine was unreachable) reports its pages 'queued' with the error, for the
     caller to decide (the CLI fails them with it, as it has no retry)."""
-    chunks = batches(page_ids, processes=processes, size=size)
+    chunks = batches(page_ids, processes=processes * ROUNDS, size=size)
     if processes <= 1 or len(chunks) <= 1:
         return [o for chunk in chunks for o in run_pages(chunk)]
     app = current_app._get_current_object()  # type: ignore[attr-defined]
