@@ -107,11 +107,11 @@ def create_user_cmd(username, role, password, display_name, unit, id_number) -> 
     """Create an account. Administrators and auditors take effect at once (bootstrap); staff and
     approver accounts stay disabled until a security admin confirms them in /admin/pending."""
     from search_app.accounts.dual_control import propose_create
-    from search_app.admin.views import _own_identity
+    from search_app.admin.identity import own_identity
 
     session = get_session()
     try:
-        own, person = _own_identity(id_number, display_name or username)
+        own, person = own_identity(id_number, display_name or username)
         user = create_user(session, username=username, password=password, role=role,
                            display_name=display_name, unit=unit, id_number_hmac=own)
         user.person_hmac = person  # the (name, birth date) term, as the admin form stores it
