@@ -25,7 +25,7 @@ from search_app.db import get_session
 from search_app.migrations import upgrade
 from search_app.search._backend import drop_alias_and_indices, make_client
 from search_app.search._choke import PartialResults, complete
-from tests.conftest import fresh_database, ingest_specs, meta
+from tests.conftest import fresh_database, meta
 
 ROOT = Path(__file__).resolve().parents[1]
 NODES = (1, 2)
@@ -79,8 +79,16 @@ def cluster_app(cluster, settings, tmp_path):
 
 
 def _ingest(app, folder: Path, specs: list[dict]) -> None:
+    from search_app.demo import render_file
+    from search_app.ingest.jobs import start_job, wait_for_job
+
     folder.mkdir()
-    progress, _ = ingest_specs(folder, specs, manifest="m.json", created_by="cluster", timeout=180)
+    for spec in specs:
+        render_file(spec, folder)
+    rows = [{k: v for k, v in s.items() if k not in ("format", "pages")} for s in specs]
+    (folder / "m.json").write_text(json.dumps(rows, ensure_ascii=False), "utf-8")
+    job = start_job(folder / "m.json", base_dir=folder, created_by="cluster", queue=False)
+    progress = wait_for_job(job.id, echo=lambda _l: None, timeout=180, poll=0.3)
     assert progress.files_failed == 0, f"ingest on the cluster failed: {progress.errors}"
 
 

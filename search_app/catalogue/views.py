@@ -8,7 +8,6 @@ from typing import TypeVar
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from indexer.archive_no import PARTS, example
 from indexer.vocab import PII_KINDS
@@ -56,7 +55,7 @@ def index():
                            pii_kinds=PII_KINDS)
 
 
-def _saved(change: Callable[[Session], T], message: Callable[[T], str]):
+def _saved(change: Callable[..., T], message: Callable[[T], str]):
     """Run one catalogue change (the service checks and audits it) and commit it; the flash says
     what was saved, or why not (the change rolled back)."""
     session = get_session()
@@ -76,7 +75,7 @@ def _saved(change: Callable[[Session], T], message: Callable[[T], str]):
 def add(kind: str):
     form = request.form
 
-    def change(session: Session) -> None:
+    def change(session) -> None:
         hours = _number(form.get("max_days"), "最长天数")
         add_entry(session, request_actor(), kind, code=form.get("code", ""),
                   name=form.get("name", ""),
