@@ -75,6 +75,14 @@ def fresh_database(folder: Path) -> Iterator[str]:
     if TEST_DATABASE == "sqlite":
         yield f"sqlite:///{folder}/test-{uuid.uuid4().hex[:8]}.sqlite3"
         return
+    with fresh_pg_database() as url:
+        yield url
+
+
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A PostgreSQL database of its own (dropped afterwards), whichever database the session
+    runs on."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -307,6 +315,20 @@ def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 
 
+def signed_in_client(app, user):
+    """A test client of its own, signed in as `user` (the login must succeed)."""
+    client = app.test_client()
+    assert login(client, user.username).status_code == 302
+    return client
+
+
+def reloaded_user(user_id: int) -> User:
+    """The user as the database holds it now (what another request committed included)."""
+    session = get_session()
+    session.expire_all()
+    return session.get(User, user_id)
+
+
 def image_url(client, doc_id: str, grant_id: int, purpose: str = "核实") -> str:
     """The signed page-image URL that the page view minted for this client's user."""
     import html
@@ -320,30 +342,57 @@ def image_url(client, doc_id: str, grant_id: int, purpose: str = "核实") -> st
     return html.unescape(found.group(1))
 
 
-@pytest.fixture()
-def ingest(ctx, tmp_path):
-    """Render demo-style specs (see demo/corpus.json) into files and ingest them synchronously."""
+def ingest_specs(folder: Path, specs: list[dict], *, extra_files: dict[str, bytes] | None = None,
+                 manifest: str = "manifest.json", created_by: str = "test", queue: bool = False,
+                 confirm_metadata_change: bool = False, timeout: float = 300, poll: float = 0.3):
+    """Render demo-style specs (see demo/corpus.json) into files in `folder`, write their manifest
+    and ingest it through the real path (synchronously unless `queue`), in the caller's app
+    context: (progress, job id)."""
     import json
 
     from search_app.demo import render_file
     from search_app.ingest.jobs import start_job, wait_for_job
 
+    rows = []
+    for spec in specs:
+        if spec.get("format"):
+            render_file(spec, folder)
+        rows.append({k: v for k, v in spec.items()
+                     if k not in ("format", "pages", "traditional", "noise")})
+    for name, data in (extra_files or {}).items():
+        (folder / name).write_bytes(data)
+    (folder / manifest).write_text(json.dumps(rows, ensure_ascii=False), "utf-8")
+    job = start_job(folder / manifest, base_dir=folder, created_by=created_by, queue=queue,
+                    confirm_metadata_change=confirm_metadata_change)
+    return wait_for_job(job.id, echo=lambda _line: None, timeout=timeout, poll=poll), job.id
+
+
+@pytest.fixture()
+def scratch_alias(ctx, monkeypatch):
+    """An empty alias of the test's own (OPENSEARCH_INDEX points at it; the session index is
+    untouched): (admin client, name). Dropped afterwards, with any half-built index a reindex
+    left."""
+    from search_app.search.reindex import unfinished
+
+    client = make_client(ctx.config, "admin")
+    name = f"test-pages-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setitem(ctx.config, "OPENSEARCH_INDEX", name)
+    ensure_index(client, name)
+    yield client, name
+    drop_alias_and_indices(client, name)
+    for left in unfinished(client, name):
+        client.indices.delete(index=left, ignore_unavailable=True)
+
+
+@pytest.fixture()
+def ingest(ctx, tmp_path):
+    """ingest_specs into a fresh folder of the test's own."""
     def run(specs: list[dict], *, extra_files: dict[str, bytes] | None = None, queue: bool = False,
             confirm_metadata_change: bool = False):
         folder = tmp_path / f"batch{next(_seq)}"
         folder.mkdir()
-        manifest = []
-        for spec in specs:
-            if spec.get("format"):
-                render_file(spec, folder)
-            manifest.append({k: v for k, v in spec.items()
-                             if k not in ("format", "pages", "traditional", "noise")})
-        for name, data in (extra_files or {}).items():
-            (folder / name).write_bytes(data)
-        (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
-        job = start_job(folder / "manifest.json", base_dir=folder, created_by="test", queue=queue,
-                        confirm_metadata_change=confirm_metadata_change)
-        return wait_for_job(job.id, echo=lambda _line: None, timeout=300, poll=0.3), job.id
+        return ingest_specs(folder, specs, extra_files=extra_files, queue=queue,
+                            confirm_metadata_change=confirm_metadata_change)
     return run
 
 
@@ -352,23 +401,13 @@ def catalogued(app, tmp_path_factory) -> str:
     """One small file per 门类 in each unit the form tests request (北京市公安局海淀分局,
     市委组织部), so that grant requests, which may only name units and 档号 that exist
     (grants.catalogue_check), can name them. Returns the first unit."""
-    import json
-
-    from search_app.demo import render_file
-    from search_app.ingest.jobs import start_job, wait_for_job
-
     unit = "北京市公安局海淀分局"
     folder = tmp_path_factory.mktemp("catalogued")
     specs = [meta(f"CAT-{j}{i:03d}", category=c, unit=u, pages=[[f"目录样本 {c} 第一页文本层内容足够长"]])
              for j, u in enumerate((unit, "市委组织部"), 1)
              for i, c in enumerate(("户籍档案", "干部人事档案", "电子卷宗"), 1)]
     with app.app_context():
-        for spec in specs:
-            render_file(spec, folder)
-        manifest = [{k: v for k, v in s.items() if k not in ("format", "pages")} for s in specs]
-        (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
-        job = start_job(folder / "manifest.json", base_dir=folder, created_by="test", queue=False)
-        progress = wait_for_job(job.id, echo=lambda _line: None, timeout=300, poll=0.3)
+        progress, _ = ingest_specs(folder, specs)
         assert progress.files_failed == 0, progress.errors
     return unit
 

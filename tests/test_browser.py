@@ -58,6 +58,21 @@ def submit(driver, selector: str) -> None:
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
+def sign_in(driver, base: str, username: str, path: str = "/login") -> None:
+    """Sign in through the login form, in a browser without cookies: at /login, or at `path`,
+    which shows the form and returns to `path` once signed in."""
+    driver.delete_all_cookies()
+    driver.get(base + path)
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    submit(driver, "form button.primary")
+    if path == "/login":
+        assert "/login" not in driver.current_url, \
+            f"{username} could not log in: {driver.page_source[-1500:]}"
+    else:
+        assert driver.current_url.endswith(path), driver.current_url
+
+
 def _shot(driver, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))

@@ -8,8 +8,8 @@ import string
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.conftest import PASSWORD, audit_records
-from tests.test_browser import _shot, browser, server, submit  # noqa: F401  (fixtures)
+from tests.conftest import audit_records
+from tests.test_browser import _shot, browser, server, sign_in, submit  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -18,11 +18,7 @@ def test_system_admin_adds_a_fonds_and_its_archive_no_rule(server, browser, ctx,
                                                            make_user):
     code = "W" + "".join(random.choice(string.ascii_uppercase) for _ in range(5))
     user = make_user("system_admin")
-    browser.get(server + "/catalogue/")
-    browser.find_element(By.ID, "username").send_keys(user.username)
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    submit(browser, "button.primary")
-    assert browser.current_url.endswith("/catalogue/"), browser.current_url
+    sign_in(browser, server, user.username, "/catalogue/")
     assert browser.find_element(By.LINK_TEXT, "档案目录"), "no catalogue link in the navigation"
     browser.find_element(By.ID, "code-fonds").send_keys(code)
     browser.find_element(By.ID, "name-fonds").send_keys("浏览器测试全宗")

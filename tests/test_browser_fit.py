@@ -11,8 +11,8 @@ from selenium.webdriver.support.ui import Select
 
 from search_app.db import get_session
 from search_app.grants.services import Request, Scope, actor_of, request_grant
-from tests.conftest import PASSWORD, meta
-from tests.test_browser import _shot, browser, server, submit  # noqa: F401  (fixtures)
+from tests.conftest import meta
+from tests.test_browser import _shot, browser, server, sign_in, submit  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 SIZES = [(1280, 800), (390, 844)]
@@ -39,15 +39,6 @@ return Array.from(document.querySelectorAll('header a, header strong')).map(
   a => [a.textContent.trim(), Math.round(a.getBoundingClientRect().height),
         Math.round(parseFloat(getComputedStyle(a).lineHeight) || 24)]);
 """
-
-
-def _login(driver, base: str, username: str) -> None:
-    driver.delete_all_cookies()
-    driver.get(base + "/login")
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    submit(driver, "form button.primary")
-    assert "/login" not in driver.current_url, f"{username} could not log in"
 
 
 def _viewport(driver, width: int, height: int) -> None:
@@ -85,15 +76,15 @@ def people(ctx, ingest, make_user, catalogued):
 
 
 def test_pages_fit_desktop_and_phone(server, browser, people):  # noqa: F811
-    _login(browser, server, people["sysadmin"].username)
+    sign_in(browser, server, people["sysadmin"].username)
     _check_page(browser, server, "/", "home")
     assert browser.find_element(By.ID, "count-pages").text.isdigit()
-    _login(browser, server, people["staff"].username)
+    sign_in(browser, server, people["staff"].username)
     _check_page(browser, server, "/grants/new", "grant-form")
     _check_page(browser, server, "/grants/", "my-grants")
-    _login(browser, server, people["approver"].username)
+    sign_in(browser, server, people["approver"].username)
     _check_page(browser, server, "/grants/inbox", "inbox")
-    _login(browser, server, people["auditor"].username)
+    sign_in(browser, server, people["auditor"].username)
     _check_page(browser, server, "/audit/", "audit")
     _check_page(browser, server, f"/audit/users/{people['staff'].username}", "audit-user")
 
@@ -101,7 +92,7 @@ def test_pages_fit_desktop_and_phone(server, browser, people):  # noqa: F811
 def test_grant_form_on_a_phone_picks_from_the_catalogue(server, browser, people):  # noqa: F811
     """At 390 px a requester fills the form by choosing a unit and a 档号 from the lists."""
     staff = people["staff"]
-    _login(browser, server, staff.username)
+    sign_in(browser, server, staff.username)
     _viewport(browser, 390, 844)
     browser.get(server + "/grants/new")
     browser.find_element(By.ID, "purpose").send_keys("核实户口登记（手机）")

@@ -10,8 +10,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from search_app.demo import render_file
-from tests.conftest import PASSWORD, meta
-from tests.test_browser import _shot, browser, server, submit  # noqa: F401  (fixtures)
+from tests.conftest import meta
+from tests.test_browser import _shot, browser, server, sign_in, submit  # noqa: F401  (fixtures)
 from tests.test_worker import worker  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -27,11 +27,7 @@ def test_records_manager_uploads_and_sees_the_job_finish(server, browser, worker
                                    ensure_ascii=False), "utf-8")
     user = make_user("system_admin")
 
-    browser.get(server + "/ingest/new")
-    browser.find_element(By.ID, "username").send_keys(user.username)
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    submit(browser, "button.primary")
-    assert browser.current_url.endswith("/ingest/new"), browser.current_url
+    sign_in(browser, server, user.username, "/ingest/new")
     assert browser.find_element(By.LINK_TEXT, "OCR 复核"), "no ingest links in the navigation"
     browser.find_element(By.ID, "manifest").send_keys(str(manifest))
     browser.find_element(By.ID, "files").send_keys(str(scan))

@@ -14,8 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.conftest import audit_records, meta
-from tests.test_browser import _shot, browser, server, submit  # noqa: F401  (fixtures)
-from tests.test_browser_workflow import _login
+from tests.test_browser import _shot, browser, server, sign_in, submit  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -75,7 +74,7 @@ def test_session_search_filter_page_next_back_export(size, server, browser, ctx,
     downloads.mkdir()
     browser.execute_cdp_cmd("Browser.setDownloadBehavior",
                             {"behavior": "allow", "downloadPath": str(downloads)})
-    _login(browser, server, user.username)
+    sign_in(browser, server, user.username)
 
     # 1. open a reading session: choose the grant, type the purpose (never pre-filled)
     browser.get(server + "/search")
@@ -178,7 +177,7 @@ def test_lookup_then_page_and_back(server, browser, ctx, ingest, make_user, make
     grant = make_grant(user, unmask_fields=("id_number",), allow_lookup=True)
     for size in SIZES:
         _viewport(browser, size)
-        _login(browser, server, user.username)
+        sign_in(browser, server, user.username)
         browser.get(server + "/lookup")
         _plain_page(browser, "open-session", "the look-up page without a session")
         Select(browser.find_element(By.ID, "grant_id")).select_by_value(str(grant.id))

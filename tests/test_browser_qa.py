@@ -13,8 +13,8 @@ from search_app.audit.service import Actor
 from search_app.db import get_session
 from search_app.qa.scope import grant_scope
 from tests.conftest import meta
-from tests.test_browser import _shot, browser, server, submit  # noqa: F401  (fixtures)
-from tests.test_browser_fit import _OVERFLOW, _login, _viewport
+from tests.test_browser import _shot, browser, server, sign_in, submit  # noqa: F401  (fixtures)
+from tests.test_browser_fit import _OVERFLOW, _viewport
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 ID = "110105197806201237"
@@ -38,7 +38,7 @@ def test_qa_reviewer_reviews_and_corrects_a_page(server, browser, ctx, ingest, m
                         days=7)
     get_session().commit()
 
-    _login(browser, server, reviewer.username)
+    sign_in(browser, server, reviewer.username)
     for width, height in [(1280, 900), (390, 844)]:
         _viewport(browser, width, height)
         browser.get(f"{server}/qa/?scope={scope.id}")

@@ -12,19 +12,10 @@ from sqlalchemy import select
 
 from search_app.db import get_session
 from search_app.retention.models import DestructionRequest
-from tests.conftest import PASSWORD, meta
-from tests.test_browser import _shot, browser, server, submit  # noqa: F401  (fixtures)
+from tests.conftest import meta
+from tests.test_browser import _shot, browser, server, sign_in, submit  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-
-def _login(browser, server, username: str, path: str) -> None:
-    browser.delete_all_cookies()
-    browser.get(server + path)
-    browser.find_element(By.ID, "username").send_keys(username)
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    submit(browser, "button.primary")
-    assert browser.current_url.endswith(path), browser.current_url
 
 
 def test_appraisal_approval_and_register_screens(server, browser, app, ctx, ingest,  # noqa: F811
@@ -34,7 +25,7 @@ def test_appraisal_approval_and_register_screens(server, browser, app, ctx, inge
     assert progress.files_failed == 0, progress.errors
     head1, head2, approver = make_user("records_head"), make_user("records_head"), make_user("approver")
 
-    _login(browser, server, head1.username, "/retention/appraisal")
+    sign_in(browser, server, head1.username, "/retention/appraisal")
     row = browser.find_element(By.CSS_SELECTOR, f'#appraisal tr[data-archive="{archive_no}"]')
     assert "定期10年" in row.text and "2022-01-01" in row.text, row.text
     _shot(browser, "retention-appraisal")
@@ -47,7 +38,7 @@ def test_appraisal_approval_and_register_screens(server, browser, app, ctx, inge
     _shot(browser, "retention-request-pending")
 
     for user in (head2, approver):
-        _login(browser, server, user.username, "/retention/requests")
+        sign_in(browser, server, user.username, "/retention/requests")
         submit(browser, f'tr[data-request="{req_id}"] button.approve')
     status = browser.find_element(By.CSS_SELECTOR, f'tr[data-request="{req_id}"] .status').text
     assert "已批准" in status, status
@@ -55,7 +46,7 @@ def test_appraisal_approval_and_register_screens(server, browser, app, ctx, inge
 
     result = app.test_cli_runner().invoke(args=["retention", "execute", str(req_id)])
     assert result.exit_code == 0, result.output
-    _login(browser, server, head1.username, "/retention/destroyed")
+    sign_in(browser, server, head1.username, "/retention/destroyed")
     row = browser.find_element(By.CSS_SELECTOR, f'#destruction-register tr[data-archive="{archive_no}"]')
     assert head2.username in row.text and approver.username in row.text, row.text
     _shot(browser, "retention-destruction-register")

@@ -13,21 +13,12 @@ from sqlalchemy import select
 
 from search_app.db import get_session
 from search_app.grants.models import Grant
-from tests.conftest import PASSWORD, meta
-from tests.test_browser import _shot, browser, server, submit  # noqa: F401  (fixtures)
+from tests.conftest import meta
+from tests.test_browser import _shot, browser, server, sign_in, submit  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 UNIT = "北京市公安局海淀分局"
 ID = "110105197806201237"
-
-
-def _login(driver, base: str, username: str) -> None:
-    driver.delete_all_cookies()
-    driver.get(base + "/login")
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    submit(driver, "form button.primary")
-    assert "/login" not in driver.current_url, f"{username} could not log in: {driver.page_source[-1500:]}"
 
 
 def _logout(driver) -> None:
@@ -56,7 +47,7 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     staff, approver, auditor = make_user("staff", unit=UNIT), make_user("approver"), make_user("auditor")
 
     # 1. Staff file a request.
-    _login(browser, server, staff.username)
+    sign_in(browser, server, staff.username)
     browser.get(server + "/grants/new")
     Select(browser.find_element(By.ID, "purpose_category")).select_by_visible_text("户籍核查")
     browser.find_element(By.ID, "purpose").send_keys("核实户口迁移登记（浏览器流程测试）")
@@ -80,7 +71,7 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     _logout(browser)
 
     # 2. The approver sees it in the inbox and approves.
-    _login(browser, server, approver.username)
+    sign_in(browser, server, approver.username)
     browser.get(server + "/grants/inbox")
     inbox = browser.find_element(By.ID, "inbox")
     assert grant.request_no in inbox.text and "核实户口迁移登记" in inbox.text, "the request is not in the inbox"
@@ -95,7 +86,7 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     _logout(browser)
 
     # 3. Staff search under the new grant and see the hit, masked.
-    _login(browser, server, staff.username)
+    sign_in(browser, server, staff.username)
     browser.get(server + "/search")
     Select(browser.find_element(By.ID, "grant_id")).select_by_value(str(grant.id))
     purpose = browser.find_element(By.ID, "purpose")
@@ -115,7 +106,7 @@ def test_request_approve_search_audit(server, browser, ctx, ingest, make_user): 
     _logout(browser)
 
     # 4. The auditor finds the search with its approval reference.
-    _login(browser, server, auditor.username)
+    sign_in(browser, server, auditor.username)
     browser.get(server + "/audit/")
     browser.find_element(By.ID, "f-username").send_keys(staff.username)
     Select(browser.find_element(By.ID, "f-action")).select_by_visible_text("检索")  # labels, not codes

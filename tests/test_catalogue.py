@@ -19,7 +19,7 @@ from search_app.search._backend import make_client
 from search_app.search.browse import BrowsePath, browse
 from search_app.search._choke import ReadDenied
 from tests.api_check import ApiClient
-from tests.conftest import audit_records, login, meta
+from tests.conftest import audit_records, meta, signed_in_client
 
 pytestmark = pytest.mark.integration
 PATTERN = "{全宗号}-{门类代码}·{年度}-{保管期限}-{件号}"
@@ -29,16 +29,10 @@ def _tag(n: int = 5) -> str:
     return "".join(random.choice(string.ascii_uppercase) for _ in range(n))
 
 
-def _client(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 302
-    return client
-
-
 @pytest.fixture()
 def sysadmin(app, ctx, make_user):
     user = make_user("system_admin")
-    return user, _client(app, user)
+    return user, signed_in_client(app, user)
 
 
 def _post(client, url: str, **form) -> str:
@@ -76,7 +70,7 @@ def test_catalogue_change_is_audited_and_reflected_in_form_and_filters(app, sysa
     assert added and added[-1].filters["code"] == code and added[-1].filters["name"] == name, \
         "adding a 门类 left no audit record naming it"
     staff = make_user("staff")
-    staff_client = _client(app, staff)
+    staff_client = signed_in_client(app, staff)
     assert f'value="{name}"' in staff_client.get("/grants/new").get_data(as_text=True), \
         "the new 门类 is not offered on the grant request form"
     grant = make_grant(staff, categories=("户籍档案",))
@@ -115,7 +109,7 @@ def test_catalogue_change_is_audited_and_reflected_in_form_and_filters(app, sysa
 def test_catalogue_screen_is_for_the_system_admin_only(app, ctx, make_user):
     for role in ("staff", "approver", "security_admin", "auditor"):
         user = make_user(role)
-        resp = _client(app, user).post("/catalogue/category/add", data={"code": "X", "name": "X"})
+        resp = signed_in_client(app, user).post("/catalogue/category/add", data={"code": "X", "name": "X"})
         assert resp.status_code == 403, f"{role} changed the catalogue ({resp.status_code})"
 
 
@@ -215,7 +209,7 @@ def test_browse_shows_only_the_files_the_grant_covers(app, ctx, make_user, make_
         r.outcome == "allowed" and r.result_count == 2 for r in recs), \
         "browse reads are not audited like searches"
 
-    client = _client(app, staff)
+    client = signed_in_client(app, staff)
     resp = client.post("/reading/open", data={"grant_id": grant.id, "purpose": "分级浏览核查"})
     sid = re.search(r"[?&]s=([\w-]+)", resp.location).group(1)
     body = client.get(f"/browse?s={sid}&fonds={fonds}&category=户籍档案&year=2021").get_data(as_text=True)
@@ -225,7 +219,7 @@ def test_browse_shows_only_the_files_the_grant_covers(app, ctx, make_user, make_
 
 def test_requests_over_their_purpose_category_limits_are_refused(app, ctx, make_user, catalogued):
     staff = make_user("staff")
-    client = _client(app, staff)
+    client = signed_in_client(app, staff)
     base = {"purpose": "外单位核查户籍", "categories": ["户籍档案"], "units": catalogued,
             "classification": "内部", "days": "1"}
     form = client.get("/grants/new?purpose_category=外单位户籍核查").get_data(as_text=True)
@@ -241,7 +235,7 @@ def test_requests_over_their_purpose_category_limits_are_refused(app, ctx, make_
         "ALLOWED: 干部档案查阅 for 8 days"
     ok = client.post("/grants/new", data={**base, "purpose_category": "干部档案查阅", "days": "7"})
     assert ok.status_code == 302, ok.get_data(as_text=True)[-400:]
-    inbox = _client(app, make_user("approver")).get("/grants/inbox").get_data(as_text=True)
+    inbox = signed_in_client(app, make_user("approver")).get("/grants/inbox").get_data(as_text=True)
     assert "该类别限制" in inbox and "最长 7 天" in inbox, "the approver does not see the limits"
 
     token = issue_api_token(get_session(), staff)

@@ -4,7 +4,6 @@ database that is down or read-only refuses every read, and nothing is returned u
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import Counter
 
 import pytest
@@ -16,7 +15,7 @@ from search_app.audit.models import AuditRecord
 from search_app.audit.service import Actor, Event, record_event, verify_chain
 from search_app.db import get_session
 from search_app.migrations import upgrade
-from tests.conftest import _pg_admin_url, meta
+from tests.conftest import _pg_admin_url, fresh_pg_database, meta
 
 pytestmark = pytest.mark.integration
 
@@ -26,17 +25,8 @@ THREADS, EACH = 16, 25
 @pytest.fixture()
 def pg_url():
     """A PostgreSQL database of its own (dropped afterwards), even when the session is SQLite."""
-    base = make_url(_pg_admin_url())
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database() as url:
+        yield url
 
 
 def test_sixteen_concurrent_audit_writers_keep_one_chain_on_postgresql(settings, services, pg_url):

@@ -14,17 +14,11 @@ from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.ingest.models import PageSecret
 from search_app.permissions import Role
-from tests.conftest import login
+from tests.conftest import signed_in_client
 
 pytestmark = pytest.mark.integration
 REQUEST = {"purpose_category": "户籍核查", "purpose": "核实户口登记", "categories": ["户籍档案"],
            "classification": "内部", "days": "1"}
-
-
-def _client(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 302
-    return client
 
 
 def visible_text(page: str) -> str:
@@ -41,7 +35,7 @@ def _requests_of(user) -> list[Grant]:
 
 def test_grant_form_offers_only_existing_units_and_archive_nos(app, ctx, make_user, catalogued):
     staff = make_user("staff", unit=catalogued)
-    page = _client(app, staff).get("/grants/new").get_data(as_text=True)
+    page = signed_in_client(app, staff).get("/grants/new").get_data(as_text=True)
     units = re.search(r'<select id="units" name="units" multiple[^>]*>(.*?)</select>', page, re.S)
     assert units, "units must be chosen from a list, not typed"
     assert f'<option value="{catalogued}" selected>' in units.group(1), "the requester's unit is not preselected"
@@ -60,7 +54,7 @@ def test_grant_form_offers_only_existing_units_and_archive_nos(app, ctx, make_us
 def test_server_refuses_units_and_archive_nos_that_do_not_exist(over, reason, app, ctx, make_user, catalogued):
     """An attacker posts the form by hand: a unit or 档号 the list never offered is refused."""
     staff = make_user("staff")
-    resp = _client(app, staff).post("/grants/new", data={**REQUEST, **over})
+    resp = signed_in_client(app, staff).post("/grants/new", data={**REQUEST, **over})
     assert resp.status_code == 400, f"{over}: {resp.status_code}"
     assert reason in visible_text(resp.get_data(as_text=True)), f"{over}: reason {reason!r} not shown"
     assert _requests_of(staff) == [], f"a request naming {over} was stored"
@@ -68,7 +62,7 @@ def test_server_refuses_units_and_archive_nos_that_do_not_exist(over, reason, ap
 
 def test_existing_choices_are_accepted(app, ctx, make_user, catalogued):
     staff = make_user("staff")
-    resp = _client(app, staff).post("/grants/new", data={**REQUEST, "units": [catalogued, "市委组织部"],
+    resp = signed_in_client(app, staff).post("/grants/new", data={**REQUEST, "units": [catalogued, "市委组织部"],
                                                           "archive_nos": ["CAT-1001", "CAT-2001"]})
     assert resp.status_code == 302, visible_text(resp.get_data(as_text=True))[-400:]
     (grant,) = _requests_of(staff)
@@ -77,7 +71,7 @@ def test_existing_choices_are_accepted(app, ctx, make_user, catalogued):
 
 def test_system_admin_home_lists_what_exists(app, ctx, make_user, catalogued):
     admin = make_user("system_admin")
-    page = _client(app, admin).get("/").get_data(as_text=True)
+    page = signed_in_client(app, admin).get("/").get_data(as_text=True)
     text = visible_text(page)
     assert "后续版本" not in text, "the home page still says it is a placeholder"
     session = get_session()
@@ -92,8 +86,8 @@ def test_system_admin_home_lists_what_exists(app, ctx, make_user, catalogued):
 def test_audit_pages_show_labels_not_codes(app, ctx, make_user, make_grant):
     staff, auditor = make_user("staff"), make_user("auditor")
     make_grant(staff)  # grant.request (by staff) and grant.approve records
-    _client(app, staff).get("/audit/")  # a refused route: 拒绝
-    audit = _client(app, auditor)
+    signed_in_client(app, staff).get("/audit/")  # a refused route: 拒绝
+    audit = signed_in_client(app, auditor)
     for url in ("/audit/", f"/audit/users/{staff.username}"):
         text = visible_text(audit.get(url).get_data(as_text=True))
         for role in Role:

@@ -8,18 +8,12 @@ import pytest
 
 from search_app.db import get_session
 from search_app.grants.models import Grant
-from tests.conftest import login
+from tests.conftest import login, signed_in_client
 
 pytestmark = pytest.mark.integration
 UNIT = "北京市公安局海淀分局"
 REQUEST = {"purpose_category": "户籍核查", "purpose": "核实户口登记", "categories": ["户籍档案"],
            "units": UNIT, "classification": "内部", "days": "2"}
-
-
-def _signed_in(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 302
-    return client
 
 
 def _latest(user) -> Grant | None:
@@ -31,7 +25,7 @@ def _latest(user) -> Grant | None:
 @pytest.fixture()
 def pending(app, ctx, make_user, catalogued):
     staff = make_user("staff")
-    client = _signed_in(app, staff)
+    client = signed_in_client(app, staff)
     resp = client.post("/grants/new", data=REQUEST)
     assert resp.status_code == 302, resp.get_data(as_text=True)[-500:]
     grant = _latest(staff)
@@ -50,7 +44,7 @@ def _decide(client, grant, **form):
                                           ("nan", "批准时长必须大于 0")])
 def test_bad_approval_days_never_approve(days, message, app, pending, make_user):
     _, _, grant = pending
-    approver = _signed_in(app, make_user("approver"))
+    approver = signed_in_client(app, make_user("approver"))
     page = _decide(approver, grant, decision="approve", days=days)
     assert message in page, f"days={days!r}: no reason shown"
     after = _latest(grant.user)
@@ -60,7 +54,7 @@ def test_bad_approval_days_never_approve(days, message, app, pending, make_user)
 
 def test_approver_may_shorten_the_duration(app, pending, make_user):
     _, _, grant = pending
-    approver = _signed_in(app, make_user("approver"))
+    approver = signed_in_client(app, make_user("approver"))
     page = _decide(approver, grant, decision="approve", days="0.5")
     after = _latest(grant.user)
     assert after.status == "active" and after.approval_ref in page
@@ -69,7 +63,7 @@ def test_approver_may_shorten_the_duration(app, pending, make_user):
 
 def test_blank_days_approves_the_requested_duration(app, pending, make_user):
     _, _, grant = pending
-    approver = _signed_in(app, make_user("approver"))
+    approver = signed_in_client(app, make_user("approver"))
     _decide(approver, grant, decision="approve", days="")
     after = _latest(grant.user)
     assert after.status == "active" and (after.valid_until - after.valid_from).total_seconds() == 48 * 3600
@@ -77,7 +71,7 @@ def test_blank_days_approves_the_requested_duration(app, pending, make_user):
 
 def test_nobody_approves_their_own_request_in_the_ui(app, ctx, make_user, catalogued):
     both = make_user("staff,approver")
-    client = _signed_in(app, both)
+    client = signed_in_client(app, both)
     assert client.post("/grants/new", data=REQUEST).status_code == 302
     grant = _latest(both)
     page = client.get("/grants/inbox").get_data(as_text=True)
@@ -90,7 +84,7 @@ def test_nobody_approves_their_own_request_in_the_ui(app, ctx, make_user, catalo
 
 def test_deny_needs_a_reason_and_stays_in_history(app, pending, make_user):
     staff, staff_client, grant = pending
-    approver = _signed_in(app, make_user("approver"))
+    approver = signed_in_client(app, make_user("approver"))
     assert "驳回必须填写理由" in _decide(approver, grant, decision="deny", reason=" ")
     assert _latest(staff).status == "pending"
     _decide(approver, grant, decision="deny", reason="事由不充分")
@@ -107,7 +101,7 @@ def test_deny_needs_a_reason_and_stays_in_history(app, pending, make_user):
 ])
 def test_bad_requests_are_refused_with_a_reason(field, value, message, app, ctx, make_user, catalogued):
     staff = make_user("staff")
-    client = _signed_in(app, staff)
+    client = signed_in_client(app, staff)
     resp = client.post("/grants/new", data={**REQUEST, field: value})
     body = resp.get_data(as_text=True)
     assert resp.status_code == 400 and "申请未提交" in body and message in body, \

@@ -10,10 +10,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -23,12 +21,12 @@ import redis
 from sqlalchemy import select
 
 from search_app import create_app
-from search_app.config import setting_names
 from search_app.db import get_session
 from search_app.demo import render_file
 from search_app.ingest.models import IngestFile
 from search_app.search._backend import make_client
 from tests.conftest import login, meta
+from tests.test_worker import start_worker, stop_worker
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,32 +79,9 @@ def private_redis(tmp_path):
 def _start_worker(settings: dict, log_path: Path, schedule: Path | None) -> subprocess.Popen:
     """A real worker on the test's Redis; with `schedule`, beat embedded, its held-ingest retry
     every 2 s."""
-    env = {**os.environ, **{k: str(v) for k, v in settings.items() if k in setting_names()},
-           "OMP_THREAD_LIMIT": "1", "INGEST_HELD_RETRY_S": "2"}
-    log = log_path.open("w+")
-    beat = ["--beat", f"--schedule={schedule}"] if schedule else []
-    proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers.worker", "worker",
-                             *beat, "--concurrency=1",
-                             "--loglevel=INFO", "--without-gossip", "--without-mingle",
-                             "-n", f"held-{os.getpid()}@localhost"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    deadline = time.monotonic() + 90
-    while "ready" not in log_path.read_text():
-        assert proc.poll() is None, f"worker exited: {log_path.read_text()[-2000:]}"
-        assert time.monotonic() < deadline, "worker not ready in 90 s"
-        time.sleep(0.3)
-    return proc
-
-
-def _stop_worker(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # its own process group: only what it started
-            proc.wait(timeout=10)
+    beat = ("--beat", f"--schedule={schedule}") if schedule else ()
+    return start_worker(settings, log_path, name="held", extra_env={"INGEST_HELD_RETRY_S": "2"},
+                        concurrency=1, options=beat, ready_s=90)
 
 
 def _files(job_id: int) -> list[IngestFile]:
@@ -167,7 +142,7 @@ def test_an_upload_held_while_redis_is_down_is_ingested_when_redis_returns(
             f"{[(f.state, f.error) for f in files]}\n{(tmp_path / 'worker.log').read_text()[-3000:]}")
         print(f"\nheld batch ingested {took:.1f} s after Redis returned (picked up by the {picker})")
     finally:
-        _stop_worker(worker)
+        stop_worker(worker)
         app.extensions["db_engine"].dispose()
     admin = make_client(app.config, "admin")
     admin.indices.refresh(index=app.config["OPENSEARCH_INDEX"])

@@ -4,7 +4,8 @@ product's source, so a regression names the file and line:
 * the domain vocabulary (门类, 密级, field kinds, document ids) is spelt out only in indexer/vocab.py;
 * search_app/config.py is the only module that touches os.environ;
 * no `assert` guards a runtime condition (python -O removes it);
-* audit actions are named by the Action enum, never by a bare string.
+* audit actions are named by the Action enum, never by a bare string;
+* no module of search_app/ is over MAX_MODULE_LINES lines (STYLE.md: split before they grow).
 """
 from __future__ import annotations
 
@@ -109,6 +110,17 @@ def test_audit_actions_are_named_by_the_enum() -> None:
              for rel, path, tree in _trees() if path != ACTIONS
              for line, value in _bare_actions(tree)]
     assert not found, "audit actions written as bare strings:\n" + "\n".join(found)
+
+
+MAX_MODULE_LINES = 300  # STYLE.md: "Modules under ~300 lines; split before they grow."
+
+
+def test_search_app_modules_stay_small() -> None:
+    """A module past the limit is split by what it does (a package with a facade __init__ that
+    re-exports, as search_app.search, search_app.cli and search_app.backup are), not trimmed."""
+    big = [f"{rel}: {n} lines" for rel, path, _ in _trees() if rel.parts[0] == "search_app"
+           and (n := len(path.read_text("utf-8").splitlines())) > MAX_MODULE_LINES]
+    assert not big, f"modules over {MAX_MODULE_LINES} lines (split them):\n" + "\n".join(big)
 
 
 @pytest.mark.parametrize("source,expected", [

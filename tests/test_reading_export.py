@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from indexer.watermark import watermark_label, watermark_score
-from tests.conftest import audit_records, login, meta
+from tests.conftest import audit_records, meta, signed_in_client
 from tests.test_reading_sessions import open_session
 
 pytestmark = pytest.mark.integration
@@ -32,12 +32,6 @@ def corpus(ingest):
     assert progress.files_failed == 0, progress.errors
 
 
-def _signed_in(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 302
-    return client
-
-
 def _pdf(resp) -> pymupdf.Document:
     assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
     assert resp.mimetype == "application/pdf" and "attachment" in resp.headers["Content-Disposition"]
@@ -47,7 +41,7 @@ def _pdf(resp) -> pymupdf.Document:
 def test_selected_pages_pdf_has_served_images_and_footer(app, ctx, corpus, make_user, make_grant):
     user = make_user("staff")
     grant = make_grant(user)
-    client = _signed_in(app, user)
+    client = signed_in_client(app, user)
     sid = open_session(client, grant.id, purpose="核实导出材料")
     picked = [f"{FILE}#p0003", f"{FILE}#p0001"]
     doc = _pdf(client.post("/reading/export.pdf", data={"s": sid, "doc": picked}))
@@ -77,7 +71,7 @@ def test_selected_pages_pdf_has_served_images_and_footer(app, ctx, corpus, make_
 def test_whole_file_and_quota(app, ctx, corpus, make_user, make_grant):
     user = make_user("staff")
     grant = make_grant(user)
-    client = _signed_in(app, user)
+    client = signed_in_client(app, user)
     sid = open_session(client, grant.id, purpose="核实整卷")
     old = app.config["EXPORT_PAGES_PER_GRANT"]
     app.config["EXPORT_PAGES_PER_GRANT"] = 4
@@ -109,7 +103,7 @@ def test_concurrent_exports_cannot_both_pass_the_same_quota_count(app, ctx, corp
     them see 0 pages used; the count now runs under the audit chain's lock."""
     user = make_user("staff")
     grant = make_grant(user)
-    clients = [_signed_in(app, user) for _ in range(6)]
+    clients = [signed_in_client(app, user) for _ in range(6)]
     sids = [open_session(c, grant.id, purpose="并发导出演练") for c in clients]
     old = app.config["EXPORT_PAGES_PER_GRANT"]
     app.config["EXPORT_PAGES_PER_GRANT"] = 2
@@ -145,7 +139,7 @@ def test_export_outside_scope_or_empty_is_refused(app, ctx, corpus, ingest, make
     assert progress.files_failed == 0
     user = make_user("staff")
     grant = make_grant(user)  # ≤ 内部
-    client = _signed_in(app, user)
+    client = signed_in_client(app, user)
     sid = open_session(client, grant.id, purpose="越权导出测试")
     resp = client.post("/reading/export.pdf",
                        data={"s": sid, "doc": [f"{FILE}#p0001", "RX-SECRET-1#p0001"]})

@@ -17,7 +17,7 @@ from search_app.db import get_session
 from search_app.grants.services import revoke
 from search_app.reading.models import ReadingSession
 from search_app.timeutil import utcnow
-from tests.conftest import audit_records, login, meta
+from tests.conftest import audit_records, meta, signed_in_client
 
 pytestmark = pytest.mark.integration
 
@@ -36,12 +36,6 @@ def corpus(ingest):
         [f"第二页 {PHRASE} 附件材料内容足够长以使用文本层"],
         ["第三页 备考表 内容足够长以使用文本层 无关键词"]])])
     assert progress.files_failed == 0, progress.errors
-
-
-def _client(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 302
-    return client
 
 
 def open_session(client, grant_id: int, purpose: str = PURPOSE, q: str = "") -> str:
@@ -72,7 +66,7 @@ def test_journey_by_get_links_audits_each_new_read_once(app, ctx, corpus, make_u
     caplog.set_level(logging.DEBUG)
     user = make_user("staff")
     grant = make_grant(user)
-    client = _client(app, user)
+    client = signed_in_client(app, user)
     sid = open_session(client, grant.id)
     [opened] = _mine("reading.open", user)
     assert opened.filters["reading_session"] == sid and opened.approval_ref == grant.ref
@@ -134,7 +128,7 @@ def test_journey_by_get_links_audits_each_new_read_once(app, ctx, corpus, make_u
 def test_purpose_is_required_typed_and_capped(app, ctx, make_user, make_grant):
     user = make_user("staff")
     grant = make_grant(user, purpose="授权申请事由")
-    client = _client(app, user)
+    client = signed_in_client(app, user)
     form = client.get("/search").get_data(as_text=True)
     assert re.search(r'id="purpose" name="purpose" value=""', form), "查询事由 is pre-filled"
     assert "授权申请事由" not in form.split('id="purpose"')[1][:200]
@@ -153,7 +147,7 @@ def test_other_users_link_reads_nothing(app, ctx, corpus, make_user, make_grant)
     owner, other = make_user("staff"), make_user("staff")
     grant = make_grant(owner)
     make_grant(other)  # the second account has a grant of its own, for the same scope
-    mine, theirs = _client(app, owner), _client(app, other)
+    mine, theirs = signed_in_client(app, owner), signed_in_client(app, other)
     sid = open_session(mine, grant.id)
     q = f"/search?s={sid}&q={quote(PHRASE)}"
     assert FILE in mine.get(q).get_data(as_text=True)  # cached for the owner now
@@ -180,7 +174,7 @@ def test_other_users_link_reads_nothing(app, ctx, corpus, make_user, make_grant)
 def test_expired_idle_closed_sessions_ask_to_open(app, ctx, corpus, make_user, make_grant):
     user = make_user("staff")
     grant = make_grant(user)
-    client = _client(app, user)
+    client = signed_in_client(app, user)
     doc = quote(f"{FILE}#p0001")
     cases = {"idle": "无操作", "expired": "到期", "closed": "已于"}
     for case, why in cases.items():
@@ -204,7 +198,7 @@ def test_expired_idle_closed_sessions_ask_to_open(app, ctx, corpus, make_user, m
 def test_revoked_grant_mid_session(app, ctx, corpus, make_user, make_grant):
     user = make_user("staff")
     grant = make_grant(user)
-    client = _client(app, user)
+    client = signed_in_client(app, user)
     sid = open_session(client, grant.id)
     q = f"/search?s={sid}&q={quote(PHRASE)}"
     assert FILE in client.get(q).get_data(as_text=True)
@@ -226,7 +220,7 @@ def test_lookup_in_session_links_to_page_and_reposts_nothing(app, ctx, ingest, m
     assert progress.files_failed == 0, progress.errors
     user = make_user("staff")
     grant = make_grant(user, unmask_fields=("id_number",), allow_lookup=True)
-    client = _client(app, user)
+    client = signed_in_client(app, user)
     resp = client.post("/reading/open", data={"grant_id": grant.id, "purpose": "核实身份",
                                                "next": "lookup"})
     assert resp.status_code == 303 and resp.location.startswith("/lookup?s=")
@@ -253,7 +247,7 @@ def test_every_link_of_the_session_pages_is_a_get_that_answers(app, ctx, corpus,
     with a redirect (open, close: 303, tested above) or a download, never a page that a reload
     would post again."""
     user = make_user("staff")
-    client = _client(app, user)
+    client = signed_in_client(app, user)
     sid = open_session(client, make_grant(user).id)
     start = f"/search?s={sid}&q={quote(PHRASE)}"
     seen, todo, posts = set(), [start], set()
@@ -285,7 +279,7 @@ def test_a_cache_entry_moved_to_another_session_is_not_served(app, ctx, corpus, 
     from search_app.reading import cache
 
     a, b = make_user("staff"), make_user("staff")
-    ca, cb = _client(app, a), _client(app, b)
+    ca, cb = signed_in_client(app, a), signed_in_client(app, b)
     sa, sb = open_session(ca, make_grant(a).id), open_session(cb, make_grant(b).id)
     url = f"/search?q={quote(PHRASE)}"
     assert FILE in ca.get(f"{url}&s={sa}").get_data(as_text=True)

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from search_app.db import get_session
 from search_app.register.models import UseEntry
 from search_app.timeutil import utcnow
-from tests.conftest import audit_records, login, meta
+from tests.conftest import audit_records, meta, signed_in_client
 from tests.test_reading_sessions import open_session
 
 pytestmark = pytest.mark.integration
@@ -38,12 +38,6 @@ def corpus(ingest):
     assert progress.files_failed == 0, progress.errors
 
 
-def _client(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 302
-    return client
-
-
 def _entry(sid: str) -> UseEntry:
     session = get_session()
     session.expire_all()
@@ -53,7 +47,7 @@ def _entry(sid: str) -> UseEntry:
 
 def _scripted_session(app, staff, grant) -> str:
     """Search, view two pages of one file and one of another, export one page, close."""
-    client = _client(app, staff)
+    client = signed_in_client(app, staff)
     sid = open_session(client, grant.id, purpose="核实户籍登记情况")
     assert client.get(f"/search?s={sid}&q={quote(PHRASE)}").status_code == 200
     for doc in (f"{FILE}#p0001", f"{FILE}#p0002", f"{OTHER}#p0001"):
@@ -69,7 +63,7 @@ def test_one_entry_per_session_with_what_was_used(app, ctx, corpus, make_user, m
     grant = make_grant(staff, purpose="户籍核查")
     sid = _scripted_session(app, staff, grant)
     head = make_user("records_head")
-    page = _client(app, head).get("/register/")
+    page = signed_in_client(app, head).get("/register/")
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert f'data-session="{sid}"' in body, "the session has no register entry"
@@ -89,7 +83,7 @@ def test_one_entry_per_session_with_what_was_used(app, ctx, corpus, make_user, m
     assert all(recs[s].filters.get("reading_session") == sid for s in entry.audit_seqs if s in recs)
     assert ID not in body and SECRET_LINE not in body, "LEAK: page content on the register page"
     # a second view builds no second entry
-    _client(app, head).get("/register/")
+    signed_in_client(app, head).get("/register/")
     assert get_session().query(UseEntry).filter_by(session_id=sid).count() == 1
     assert audit_records("register.view", username=head.username)[-1].outcome == "allowed"
 
@@ -99,7 +93,7 @@ def test_entry_survives_grant_expiry_and_takes_the_outcome(app, ctx, corpus, mak
     grant = make_grant(staff)
     sid = _scripted_session(app, staff, grant)
     head = make_user("records_head")
-    client = _client(app, head)
+    client = signed_in_client(app, head)
     client.get("/register/")
     before = _entry(sid)
     snapshot = (before.files, before.pages_viewed, before.approval_ref, before.purpose)
@@ -124,7 +118,7 @@ def test_statistics_chart_and_exports(app, ctx, corpus, make_user, make_grant):
     staff = make_user("staff", unit="北京市公安局海淀分局")
     sid = _scripted_session(app, staff, make_grant(staff, purpose="户籍核查"))
     auditor = make_user("auditor")
-    client = _client(app, auditor)
+    client = signed_in_client(app, auditor)
     client.get("/register/")
     month = _entry(sid).opened_at and __import__("search_app.register.stats",
                                                  fromlist=["month_of"]).month_of(_entry(sid))
@@ -161,11 +155,11 @@ def test_statistics_chart_and_exports(app, ctx, corpus, make_user, make_grant):
 
 def test_staff_and_admins_do_not_see_the_register(app, ctx, make_user):
     for role in ("staff", "approver", "security_admin", "system_admin"):
-        client = _client(app, make_user(role))
+        client = signed_in_client(app, make_user(role))
         for url in ("/register/", "/register/stats", "/register/export.csv"):
             resp = client.get(url)
             assert resp.status_code == 403, f"{role} reached {url}"
-    auditor = _client(app, make_user("auditor"))
+    auditor = signed_in_client(app, make_user("auditor"))
     resp = auditor.post("/register/outcome", data={"entry_id": 1, "outcome": "x"})
     assert resp.status_code == 403, "an auditor may read the register, not annotate it"
 
@@ -173,9 +167,9 @@ def test_staff_and_admins_do_not_see_the_register(app, ctx, make_user):
 def test_formula_in_a_purpose_stays_text(app, ctx, corpus, make_user, make_grant):
     staff = make_user("staff")
     grant = make_grant(staff)
-    client = _client(app, staff)
+    client = signed_in_client(app, staff)
     sid = open_session(client, grant.id, purpose="=HYPERLINK(\"http://x\",\"y\")核实")
     client.post("/reading/close", data={"s": sid})
-    resp = _client(app, make_user("auditor")).get("/register/export.csv")
+    resp = signed_in_client(app, make_user("auditor")).get("/register/export.csv")
     line = next(l for l in resp.get_data(as_text=True).splitlines() if sid in l)
     assert "'=HYPERLINK" in line, f"a formula reached the CSV unneutralised: {line}"

@@ -3,13 +3,10 @@ complete; any error deletes the half-built index (the old one keeps serving); a 
 resumes from its checkpoint. Runs on an alias of its own, so the session index is untouched."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from search_app.search import search_pages
-from search_app.search._backend import (bulk_index, drop_alias_and_indices, ensure_index,
-                                        make_client)
+from search_app.search._backend import bulk_index
 from search_app.search._files import refresh_file_docs
 from search_app.search.reindex import reindex, unfinished
 from tests.conftest import audit_records
@@ -19,12 +16,9 @@ WORDS = ["重建甲词", "重建乙词", "重建丙词", "重建丁词"]
 
 
 @pytest.fixture()
-def own_alias(ctx, monkeypatch):
+def own_alias(scratch_alias):
     """An alias of this module's own with 4 files × 6 pages and their file documents."""
-    client = make_client(ctx.config, "admin")
-    name = f"test-pages-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setitem(ctx.config, "OPENSEARCH_INDEX", name)
-    ensure_index(client, name)
+    client, name = scratch_alias
     docs = []
     for f in range(4):
         no = f"RX-2024-{f:04d}"
@@ -39,10 +33,7 @@ def own_alias(ctx, monkeypatch):
     bulk_index(client, name, docs, refresh=True)
     for f in range(4):
         refresh_file_docs(f"RX-2024-{f:04d}", client=client, index=name)
-    yield client, name
-    drop_alias_and_indices(client, name)
-    for left in unfinished(client, name):
-        client.indices.delete(index=left, ignore_unavailable=True)
+    return client, name
 
 
 def _behind(client, name: str) -> list[str]:

@@ -6,32 +6,17 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 
 import pytest
 
 import indexer.pipeline
 from search_app.search import search_pages
-from search_app.search._backend import drop_alias_and_indices, ensure_index, make_client
-from search_app.search.reindex import unfinished
 from tests.conftest import audit_records, dump_index, meta
 
 pytestmark = pytest.mark.integration
 
 PHONE = "13912345678"  # what the "buggy" detector of the ingest run let through
 ID = "110108198503120046"
-
-
-@pytest.fixture()
-def own_alias(ctx, monkeypatch):
-    client = make_client(ctx.config, "admin")
-    name = f"test-pages-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setitem(ctx.config, "OPENSEARCH_INDEX", name)
-    ensure_index(client, name)
-    yield client, name
-    drop_alias_and_indices(client, name)
-    for left in unfinished(client, name):
-        client.indices.delete(index=left, ignore_unavailable=True)
 
 
 def _ingest_with_a_detector_that_misses_phones(ingest, monkeypatch):
@@ -52,9 +37,9 @@ def _leaks(app) -> list[str]:
             if d["archive_no"].startswith("RP-") and PHONE in json.dumps(d, ensure_ascii=False)]
 
 
-def test_reprepare_masks_what_the_old_detector_missed(app, ctx, own_alias, ingest, monkeypatch,
+def test_reprepare_masks_what_the_old_detector_missed(app, ctx, scratch_alias, ingest, monkeypatch,
                                                       make_user, make_grant):
-    client, name = own_alias
+    client, name = scratch_alias
     _ingest_with_a_detector_that_misses_phones(ingest, monkeypatch)
     before = _leaks(app)
     assert len(before) == 4, f"the simulated detector bug did not leak as set up: {before}"

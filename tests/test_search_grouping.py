@@ -13,7 +13,7 @@ from indexer.index import FILE_KIND
 from search_app.search import search_pages
 from search_app.search._backend import alias, bulk_index, writer
 from search_app.search._files import refresh_file_docs
-from tests.conftest import dump_index, meta
+from tests.conftest import dump_index, ingest_specs, meta
 
 HAIDIAN, CHAOYANG = "北京市公安局海淀分局", "北京市公安局朝阳分局"
 PAD = "页面内容足够长以使用文本层"
@@ -27,12 +27,8 @@ def _page(*lines: str) -> list[str]:
 @pytest.fixture(scope="module")
 def corpus(app):
     """Ingested once for the module (through the real ingest path, text-layer PDFs)."""
-    import json
     import tempfile
     from pathlib import Path
-
-    from search_app.demo import render_file
-    from search_app.ingest.jobs import start_job, wait_for_job
 
     specs = [
         # 被告人 on page 1, 判决书 on page 3: only the file holds both
@@ -60,13 +56,7 @@ def corpus(app):
                                                 _page(f"提及档案 自查词乙 身份证号 {READER_ID}")]),
     ]
     with app.app_context(), tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        for spec in specs:
-            render_file(spec, folder)
-        manifest = [{k: v for k, v in s.items() if k not in ("format", "pages")} for s in specs]
-        (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
-        job = start_job(folder / "manifest.json", base_dir=folder, created_by="test", queue=False)
-        progress = wait_for_job(job.id, echo=lambda _line: None, timeout=300, poll=0.3)
+        progress, _ = ingest_specs(Path(tmp), specs)
         assert progress.files_failed == 0, progress.errors
     return specs
 

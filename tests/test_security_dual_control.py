@@ -16,16 +16,10 @@ from sqlalchemy import select
 from search_app.accounts.models import PendingAccountChange, User
 from search_app.db import get_session
 from search_app.grants.models import Grant
-from tests.conftest import PASSWORD, audit_records, login
+from tests.conftest import PASSWORD, audit_records, login, reloaded_user
 
 pytestmark = pytest.mark.integration
 UNIT = "市委组织部"
-
-
-def _fresh(user_id: int) -> User:
-    session = get_session()
-    session.expire_all()
-    return session.get(User, user_id)
 
 
 def _by_name(username: str) -> User | None:
@@ -132,7 +126,7 @@ def test_puppet_scenario_with_an_innocent_second_admin_ends_with_no_grant(app, t
     staff, p1, p2 = (_create_via_ui(ca, r) for r in ("staff", "approver", "approver"))
     for username, _ in (staff, p1, p2):
         _confirm_all(cb, _by_name(username))  # B confirms, trusting A
-        assert _fresh(_by_name(username).id).is_enabled
+        assert reloaded_user(_by_name(username).id).is_enabled
     told = _attempt_secret_grant(app, staff, [p1, p2])
     user = _by_name(staff[0])
     _assert_no_grant(user, "accounts confirmed by an innocent second admin")
@@ -158,7 +152,7 @@ def test_reset_passwords_of_real_staff_and_approvers_do_not_give_a_grant(app, tw
         _, r = _signed_in(app, user.username)
         assert r.status_code == 302, f"a pending reset changed {user.username}'s password"
         _confirm_all(cb, user)
-        assert _fresh(user.id).last_reset_by == a.username
+        assert reloaded_user(user.id).last_reset_by == a.username
     _attempt_secret_grant(app, (real_staff.username, secrets[real_staff.username]),
                           [(u.username, secrets[u.username]) for u in real_approvers])
     _assert_no_grant(real_staff, "passwords reset by one admin, confirmed by another")
@@ -198,15 +192,15 @@ def test_role_change_and_re_enable_wait_for_confirmation(app, two_admins, make_u
     auditor = make_user("auditor")
     resp = ca.post(f"/admin/users/{auditor.id}", data={"roles": ["approver"], "enabled": "on"})
     assert resp.status_code == 302
-    assert _fresh(auditor.id).role == "auditor", "LEAK: auditor became approver without a second admin"
+    assert reloaded_user(auditor.id).role == "auditor", "LEAK: auditor became approver without a second admin"
     staff = make_user("staff")
     ca.post(f"/admin/users/{staff.id}", data={"roles": ["staff"]})  # disabling is immediate
-    assert not _fresh(staff.id).is_enabled
+    assert not reloaded_user(staff.id).is_enabled
     ca.post(f"/admin/users/{staff.id}", data={"roles": ["staff"], "enabled": "on"})
-    assert not _fresh(staff.id).is_enabled, "LEAK: a disabled staff account re-enabled by one admin"
+    assert not reloaded_user(staff.id).is_enabled, "LEAK: a disabled staff account re-enabled by one admin"
     _confirm_all(cb, auditor)
     _confirm_all(cb, staff)
-    assert _fresh(auditor.id).role == "approver" and _fresh(staff.id).is_enabled
+    assert reloaded_user(auditor.id).role == "approver" and reloaded_user(staff.id).is_enabled
     confirmed = audit_records("user.confirm_change", outcome="allowed", username=b.username)
     assert {r.filters["kind"] for r in confirmed[-2:]} == {"role", "enable"}
 
@@ -263,7 +257,7 @@ def test_cli_staff_account_waits_for_a_security_admin_and_is_audited(app, ctx, t
     rec = audit_records("user.create", username=cli_principal())[-1]
     assert rec.role == "cli" and rec.filters["target"] == username and rec.filters["pending_changes"]
     _confirm_all(ca, user)  # any security admin may confirm an operator's proposal
-    assert _fresh(user.id).is_enabled and _fresh(user.id).created_by == cli_principal()
+    assert reloaded_user(user.id).is_enabled and reloaded_user(user.id).created_by == cli_principal()
     assert _signed_in(app, username)[1].status_code == 302
 
 

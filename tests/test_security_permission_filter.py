@@ -11,7 +11,7 @@ import random
 import pytest
 
 from search_app.search import search_pages
-from tests.conftest import meta
+from tests.conftest import ingest_specs, meta
 
 pytestmark = pytest.mark.integration
 
@@ -25,11 +25,6 @@ SELF_ID = "110105197806201237"
 @pytest.fixture(scope="module")
 def corpus(app, tmp_path_factory):
     """One text-layer page per (category, unit, classification), plus one about a staff member."""
-    from tests.conftest import _seq  # noqa: F401 - shared counter keeps batch folders distinct
-    import json
-
-    from search_app.ingest.jobs import start_job, wait_for_job
-
     specs = []
     for i, (cat, unit, cls) in enumerate(itertools.product(CATEGORIES, UNITS, LEVELS)):
         specs.append(meta(f"PM-{i:03d}", category=cat, unit=unit, classification=cls,
@@ -40,13 +35,7 @@ def corpus(app, tmp_path_factory):
                       pages=[[f"{PHRASE} 家属情况 配偶身份证号 {SELF_ID} 内容足够长"]]))
     folder = tmp_path_factory.mktemp("matrix")
     with app.app_context():
-        from search_app.demo import render_file
-        for spec in specs:
-            render_file(spec, folder)
-        manifest = [{k: v for k, v in s.items() if k not in ("format", "pages")} for s in specs]
-        (folder / "m.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
-        job = start_job(folder / "m.json", base_dir=folder, created_by="test", queue=False)
-        progress = wait_for_job(job.id, echo=lambda _l: None, poll=0.2)
+        progress, _ = ingest_specs(folder, specs, manifest="m.json", timeout=3600, poll=0.2)
     assert progress.files_done == len(specs), progress.errors
     return {s["archive_no"] + "#p0001": s for s in specs}
 

@@ -17,12 +17,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from search_app.accounts.models import LoginThrottle, User, UserSession
+from search_app.accounts.models import LoginThrottle, UserSession
 from search_app.accounts.services import issue_api_token
 from search_app.accounts.throttle import keys_for
 from search_app.db import get_session
 from search_app.timeutil import utcnow
-from tests.conftest import PASSWORD, audit_records, login, signed_in
+from tests.conftest import PASSWORD, audit_records, login, reloaded_user, signed_in
 from tests.test_admin_views import confirm_pending
 
 pytestmark = pytest.mark.integration
@@ -42,12 +42,6 @@ def _at(app, addr: str, username: str, password: str = PASSWORD, client=None):
     return (client or app.test_client()).post(
         "/login", data={"username": username, "password": password},
         environ_base={"REMOTE_ADDR": addr})
-
-
-def _fresh(user_id: int) -> User:
-    session = get_session()
-    session.expire_all()
-    return session.get(User, user_id)
 
 
 def _message(resp) -> str:
@@ -121,7 +115,7 @@ def test_api_token_ends(attack, app, ctx, make_user, admin):
         login(browser, user.username)
         assert browser.post("/logout-all").status_code == 302
     elif attack == "expiry":
-        row = _fresh(user.id)
+        row = reloaded_user(user.id)
         assert abs(row.api_token_expires_at - (utcnow() + timedelta(days=app.config["API_TOKEN_DAYS"]))) \
             < timedelta(minutes=1), f"token expiry {row.api_token_expires_at} is not API_TOKEN_DAYS away"
         row.api_token_expires_at = utcnow() - timedelta(seconds=1)  # the days have passed
@@ -132,7 +126,7 @@ def test_api_token_ends(attack, app, ctx, make_user, admin):
             "enabled": "on"})
         assert resp.status_code == 302
         confirm_pending(app, make_user, user)  # dual control: a second security admin confirms
-        assert _fresh(user.id).role == "staff,approver"
+        assert reloaded_user(user.id).role == "staff,approver"
     elif attack == "reset":
         assert sec.post(f"/admin/users/{user.id}/action",
                         data={"action": "reset_password", "password": "brand-new-pass-1"}).status_code == 302
@@ -148,7 +142,7 @@ def test_token_is_bound_to_the_session_epoch_not_only_to_its_hash(app, ctx, make
     user = make_user("staff")
     token = issue_api_token(get_session(), user)
     get_session().commit()
-    row = _fresh(user.id)
+    row = reloaded_user(user.id)
     row.session_epoch += 1  # e.g. a future code path that only bumps the epoch
     get_session().commit()
     assert _grants(app, token) == 401, "LEAK: a token issued under an ended epoch still works"

@@ -23,21 +23,23 @@ ROOT = Path(__file__).resolve().parent.parent
 KILL_TEST_VISIBILITY_S = 10  # production default is an hour; see docs/operations.md
 
 
-def start_worker(settings: dict, log_path: Path, *, name: str, extra_env: dict | None = None
+def start_worker(settings: dict, log_path: Path, *, name: str, extra_env: dict | None = None,
+                 concurrency: int = 2, options: tuple[str, ...] = (), ready_s: int = 60
                  ) -> subprocess.Popen:
     """A real `celery worker` in its own process group (so a test can kill the whole group)."""
     env = {**os.environ, **{k: str(v) for k, v in settings.items() if k in setting_names()},
            "OMP_THREAD_LIMIT": "1", **(extra_env or {})}
     log = log_path.open("w+")
     proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers.worker", "worker",
-                             "--concurrency=2", "--loglevel=INFO", "--without-gossip",
-                             "--without-mingle", "-n", f"{name}-{os.getpid()}@localhost"],
+                             *options, f"--concurrency={concurrency}", "--loglevel=INFO",
+                             "--without-gossip", "--without-mingle",
+                             "-n", f"{name}-{os.getpid()}@localhost"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + ready_s
     while "ready" not in log_path.read_text():
         assert proc.poll() is None, f"worker exited: {log_path.read_text()[-2000:]}"
-        assert time.monotonic() < deadline, "worker not ready in 60 s"
+        assert time.monotonic() < deadline, f"worker not ready in {ready_s} s"
         time.sleep(0.3)
     return proc
 
@@ -48,7 +50,7 @@ def stop_worker(proc: subprocess.Popen) -> None:
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)  # its own process group: only what it started
             proc.wait(timeout=10)
 
 

@@ -9,15 +9,14 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from indexer.pii import valid_id15, valid_id18
 from search_app import limits
 from search_app.accounts import dual_control, throttle
 from search_app.accounts.models import PendingAccountChange, User
 from search_app.accounts.services import (AccountError, create_user, end_all_sessions,
                                           normalise_roles, reset_password, set_identity, unlock,
                                           update_user)
+from search_app.admin.identity import id_hmacs, own_identity
 from search_app.audit.service import Event, record_event, request_actor
-from search_app.crypto import vault_from_config
 from search_app.db import get_session
 from search_app.permissions import ROLE_LABELS, Permission, Role, requires
 from search_app.timeutil import utcnow
@@ -25,34 +24,6 @@ from search_app.audit.actions import Action
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-
-def _id_numbers(raw: str, label: str) -> list[str]:
-    """The valid ID numbers in `raw` (one per line or comma separated). A bad number is named
-    by its position, not its digits: the message is also the audit reason."""
-    out = []
-    parts = ["".join(p.split()).upper() for p in raw.replace("，", ",").replace(",", "\n").splitlines()]
-    for n, value in enumerate((p for p in parts if p), start=1):
-        if not (valid_id18(value) or valid_id15(value)):
-            raise AccountError(f"{label}第 {n} 个无效（应为 18 位或 15 位，校验位和出生日期须正确）")
-        out.append(value)
-    return out
-
-
-def _id_hmacs(raw: str, label: str) -> list[str]:
-    """Blind-index hashes (the vault folds a 15-digit number to its 18-digit form first)."""
-    vault = vault_from_config(current_app.config)
-    return [vault.blind_index("id_number", v) for v in _id_numbers(raw, label)]
-
-
-def _own_identity(raw: str, name: str) -> tuple[str | None, str | None]:
-    """(ID term, (name, birth date) term) of the user's own number, or (None, None)."""
-    own = _id_numbers(raw, "本人身份证号")
-    if len(own) > 1:
-        raise AccountError("本人身份证号只能填写一个")
-    if not own:
-        return None, None
-    vault = vault_from_config(current_app.config)
-    return vault.blind_index("id_number", own[0]), vault.person_index(name, own[0])
 
 
 def _audit_refusal(action: str, target: str, exc: AccountError) -> None:
@@ -110,13 +81,13 @@ def new_user():
         session = get_session()
         try:
             display_name = form.get("display_name", "").strip()
-            own, person = _own_identity(form.get("id_number", ""), display_name)
+            own, person = own_identity(form.get("id_number", ""), display_name)
             user = create_user(session, username=form.get("username", ""),
                                password=form.get("password", ""), role=form.getlist("roles"),
                                display_name=display_name,
                                unit=form.get("unit", "").strip(), id_number_hmac=own)
             set_identity(user, own_hmac=own, person_hmac=person,
-                         relative_hmacs=_id_hmacs(form.get("relatives", ""), "亲属身份证号"))
+                         relative_hmacs=id_hmacs(form.get("relatives", ""), "亲属身份证号"))
             user.created_by = current_user.username
             pending = ([dual_control.propose_create(session, user, proposer=current_user.username)]
                        if dual_control.needs_second_admin(user.role) else [])
@@ -166,8 +137,8 @@ def edit_user(user_id: int):
                 raise AccountError("修改已登记身份用户的姓名时，须同时重新填写本人身份证号"
                                    "（用于按姓名和出生日期自我回避）")
             if form.get("id_number", "").strip() or form.get("relatives", "").strip():
-                own, person = _own_identity(form.get("id_number", ""), user.display_name)
-                relatives = _id_hmacs(form.get("relatives", ""), "亲属身份证号")
+                own, person = own_identity(form.get("id_number", ""), user.display_name)
+                relatives = id_hmacs(form.get("relatives", ""), "亲属身份证号")
                 set_identity(user, own_hmac=own or user.id_number_hmac,
                              person_hmac=person if own else None,
                              relative_hmacs=[*user.relative_hmacs, *relatives])

@@ -11,8 +11,11 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from typing import Any
+
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
 
 from search_app.backup._files import BackupError
 
@@ -142,3 +145,39 @@ def restore(url: str, src: Path, rel: str) -> None:
     args, env = _pg_args(parsed)
     _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", *args,
           "-d", parsed.database or "", str(src / rel)], env, "数据库恢复（pg_restore）")
+
+
+def counts(session: Session) -> dict[str, int]:
+    from search_app.accounts.models import User
+    from search_app.audit.models import AuditRecord
+    from search_app.grants.models import Grant
+    from search_app.ingest.models import IngestFile, PageSecret
+
+    return {name: int(session.execute(select(func.count()).select_from(model)).scalar_one())
+            for name, model in (("users", User), ("grants", Grant), ("audit_records", AuditRecord),
+                                ("page_secrets", PageSecret), ("ingest_files", IngestFile))}
+
+
+def audit_head(session: Session) -> dict[str, Any]:
+    from search_app.audit.models import AuditHead
+
+    head = session.get(AuditHead, 1)
+    return {"seq": head.last_seq, "hash": head.last_hash} if head else {"seq": None, "hash": None}
+
+
+def read_db(url: str, fn):
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            return fn(session)
+    finally:
+        engine.dispose()
+
+
+def revision(url: str) -> str:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    finally:
+        engine.dispose()

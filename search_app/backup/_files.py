@@ -17,6 +17,8 @@ from typing import Any
 MANIFEST = "manifest.json"
 MANIFEST_MAC = "manifest.mac"
 FORMAT = 1
+BLOBS_DIR = "blobs"
+CHECKPOINT_FILE = "audit-checkpoints.log"
 
 
 class BackupError(RuntimeError):

@@ -3,6 +3,9 @@ units, 密级, 保管期限 and purpose categories, and set the 档号 pattern o
 check and audit every change; these views only parse forms and show the outcome."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -17,6 +20,7 @@ from search_app.db import get_session
 from search_app.permissions import Permission, requires
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
+T = TypeVar("T")
 
 
 def init_app(app: Flask) -> None:
@@ -51,22 +55,27 @@ def index():
                            pii_kinds=PII_KINDS)
 
 
-def _done(message: str):
-    flash(message, "info")
-    return redirect(url_for("catalogue.index")), 303
-
-
-def _refused(exc: CatalogueError):
-    get_session().rollback()
-    flash(f"未保存：{exc}", "error")
+def _saved(change: Callable[..., T], message: Callable[[T], str]):
+    """Run one catalogue change (the service checks and audits it) and commit it; the flash says
+    what was saved, or why not (the change rolled back)."""
+    session = get_session()
+    try:
+        result = change(session)
+        session.commit()
+    except CatalogueError as exc:
+        session.rollback()
+        flash(f"未保存：{exc}", "error")
+        return redirect(url_for("catalogue.index")), 303
+    flash(message(result), "info")
     return redirect(url_for("catalogue.index")), 303
 
 
 @bp.route("/<kind>/add", methods=["POST"])
 @requires(Permission.CATALOGUE_MANAGE)
 def add(kind: str):
-    form, session = request.form, get_session()
-    try:
+    form = request.form
+
+    def change(session) -> None:
         hours = _number(form.get("max_days"), "最长天数")
         add_entry(session, request_actor(), kind, code=form.get("code", ""),
                   name=form.get("name", ""),
@@ -75,48 +84,34 @@ def add(kind: str):
                   default_fields=form.getlist("default_fields"),
                   max_fields=form.getlist("max_fields") if form.get("limit_fields") == "on" else None,
                   max_hours=hours * 24 if hours is not None else None)
-        session.commit()
-    except CatalogueError as exc:
-        return _refused(exc)
-    return _done(f"已新增{KIND_LABELS.get(kind, kind)}：{form.get('name', '').strip()}")
+    return _saved(change,
+                  lambda _: f"已新增{KIND_LABELS.get(kind, kind)}：{form.get('name', '').strip()}")
 
 
 @bp.route("/<kind>/<int:entry_id>/rename", methods=["POST"])
 @requires(Permission.CATALOGUE_MANAGE)
 def rename(kind: str, entry_id: int):
-    session = get_session()
-    try:
-        entry = rename_entry(session, request_actor(), kind, entry_id, request.form.get("name", ""))
-        session.commit()
-    except CatalogueError as exc:
-        return _refused(exc)
-    return _done(f"已更名为：{entry.name}（原名称保留为曾用名）")
+    return _saved(lambda session: rename_entry(session, request_actor(), kind, entry_id,
+                                               request.form.get("name", "")),
+                  lambda entry: f"已更名为：{entry.name}（原名称保留为曾用名）")
 
 
 @bp.route("/<kind>/<int:entry_id>/toggle", methods=["POST"])
 @requires(Permission.CATALOGUE_MANAGE)
 def toggle(kind: str, entry_id: int):
-    session = get_session()
     enable = request.form.get("enabled") == "1"
-    try:
-        entry = set_enabled(session, request_actor(), kind, entry_id, enable)
-        session.commit()
-    except CatalogueError as exc:
-        return _refused(exc)
-    return _done(f"已{'启用' if enable else '停用'}：{entry.name}")
+    return _saved(lambda session: set_enabled(session, request_actor(), kind, entry_id, enable),
+                  lambda entry: f"已{'启用' if enable else '停用'}：{entry.name}")
 
 
 @bp.route("/rules", methods=["POST"])
 @requires(Permission.CATALOGUE_MANAGE)
 def rule():
-    form, session = request.form, get_session()
-    try:
-        saved = rules.set_rule(session, request_actor(), fonds_code=form.get("fonds_code", ""),
-                               category_code=form.get("category_code", ""),
-                               pattern=form.get("pattern", ""),
-                               enabled=form.get("enabled", "1") == "1")
-        session.commit()
-    except CatalogueError as exc:
-        return _refused(exc)
-    return _done(f"已保存档号规则：{saved.pattern}"
-                 f"（例：{example(saved.pattern, saved.fonds_code, saved.category_code)}）")
+    form = request.form
+    return _saved(lambda session: rules.set_rule(session, request_actor(),
+                                                 fonds_code=form.get("fonds_code", ""),
+                                                 category_code=form.get("category_code", ""),
+                                                 pattern=form.get("pattern", ""),
+                                                 enabled=form.get("enabled", "1") == "1"),
+                  lambda saved: f"已保存档号规则：{saved.pattern}"
+                                f"（例：{example(saved.pattern, saved.fonds_code, saved.category_code)}）")

@@ -15,7 +15,8 @@ from search_app.ingest.held import HELD, release_held
 from search_app.ingest.models import IngestJob
 from search_app.ingest.finish import finish_file, mark_page_failed
 from search_app.ingest.pool import run_in_pool
-from search_app.ingest.service import JobProgress, create_job, job_progress, mark_failed, run_file
+from search_app.ingest.progress import JobProgress, job_progress
+from search_app.ingest.service import create_job, mark_failed, run_file
 from search_app.search._backend import alias, reader, require_index, writer
 
 

@@ -22,7 +22,7 @@ from search_app.db import get_session
 from search_app.ingest import uploads
 from search_app.ingest.held import HELD, held_count, release_held
 from search_app.ingest.models import IngestFile, IngestJob, PageSecret
-from search_app.ingest.service import job_progress
+from search_app.ingest.progress import job_progress
 from search_app.permissions import Permission, requires
 from search_app.timeutil import utcnow
 

@@ -19,7 +19,7 @@ from search_app.qa.models import STATUSES, QaFile, QaPage, QaScope
 from search_app.qa.scope import ScopeError, active_scopes, grant_scope, revoke_scope, scope_files
 from search_app.qa.stats import batch_stats
 from search_app.search import ReadDenied, SearchUnavailable
-from search_app.search.page_views import viewer_label
+from search_app.search.page_views import plain_refusal, viewer_label
 from search_app.search.qa_reads import qa_page_image, qa_version_text, qa_view_page
 from search_app.search.views import int_arg
 
@@ -108,9 +108,7 @@ def image(doc_id: str):
         png = qa_page_image(user=current_user, scope_id=_scope_id(), doc_id=doc_id,
                             viewer=viewer_label(), client_addr=client_addr())
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
-        status = 403 if isinstance(exc, ReadDenied) else 503
-        reason = exc.reason if isinstance(exc, ReadDenied) else str(exc)
-        return Response(f"图像读取被拒绝：{reason}\n", status=status, mimetype="text/plain")
+        return plain_refusal("图像读取", exc)
     return Response(png, mimetype="image/png")
 
 

@@ -44,6 +44,14 @@ def refusal(exc: Exception, template: str, **context):
     return render_template(template, error=message, **context), 503
 
 
+def plain_refusal(what: str, exc: Exception) -> Response:
+    """A refused image or export, as plain text (an <img> or a download shows no page): 403 for
+    a denied read, 503 when the engine or the audit log is unavailable."""
+    status = 403 if isinstance(exc, ReadDenied) else 503
+    reason = exc.reason if isinstance(exc, ReadDenied) else str(exc)
+    return Response(f"{what}被拒绝：{reason}\n", status=status, mimetype="text/plain")
+
+
 def viewer_label() -> str:
     return f"{current_user.display_name}（{current_user.username}）"
 
@@ -85,9 +93,7 @@ def image(doc_id: str):
         png = page_image(doc_id=doc_id, token=request.args.get("t", ""), user=current_user,
                          viewer=viewer_label(), client_addr=client_addr(), link_refusal=refused)
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
-        status = 403 if isinstance(exc, ReadDenied) else 503
-        reason = exc.reason if isinstance(exc, ReadDenied) else str(exc)
-        return Response(f"图像读取被拒绝：{reason}\n", status=status, mimetype="text/plain")
+        return plain_refusal("图像读取", exc)
     return Response(png, mimetype="image/png")
 
 
@@ -109,9 +115,7 @@ def export():
     except QuerySyntaxError as exc:
         return Response(f"检索式有误：{exc}\n", status=400, mimetype="text/plain")
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
-        status = 403 if isinstance(exc, ReadDenied) else 503
-        reason = exc.reason if isinstance(exc, ReadDenied) else str(exc)
-        return Response(f"导出被拒绝：{reason}\n", status=status, mimetype="text/plain")
+        return plain_refusal("导出", exc)
     rows = [[f"导出人：{watermark_text()}", f"审批编号：{out.approval_ref}",
              f"审计记录：#{out.audit_seq}", f"检索词：{out.query}", f"命中：{out.total}"],
             ["档号", "题名", "页码", "门类", "单位", "年度", "密级", "摘录（已遮蔽）"]]

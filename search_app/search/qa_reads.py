@@ -26,7 +26,8 @@ from search_app.ingest.models import PageSecret, PageVersion
 from search_app.ingest.secrets import decode_secret, page_meta
 from search_app.permissions import Permission
 from search_app.qa.scope import ReviewScope, resolve_scope
-from search_app.search import _fetch_page, load_page_image, served_image
+from search_app.search import load_page_image, served_image
+from search_app.search._pages import _fetch_page
 from search_app.search._choke import Found, ReadDenied, ScopedIndex, guarded_read
 
 
