@@ -8,8 +8,12 @@ laid out by hand (one box per character, as Tesseract splits CJK lines), no OCR.
 """
 from __future__ import annotations
 
+import numpy as np
+from PIL import Image, ImageDraw
+
 from indexer.image_cues import cue_spans, name_repeats, titled_names, widened
-from indexer.page_image import page_boxes
+from indexer.image_misreads import member_rows, misread_numbers
+from indexer.page_image import ink_snapped, page_boxes
 from indexer.pii import PiiMatch
 from indexer.types import Box, Word
 
@@ -245,3 +249,79 @@ def test_address_after_zhu_right_after_a_number_is_boxed() -> None:
     text = "公民身份号码11010519900101123X住东城区柳林镇孙店村三组67号。"
     left = _uncovered(text, "东城区柳林镇孙店村三组67号", _boxes(text))
     assert not left, f"address 东城区柳林镇孙店村三组67号 stays readable: {left}"
+
+
+def test_dotted_name_is_boxed_again_where_ocr_read_its_dot_otherwise() -> None:
+    """Finding (held-out seed 33, P33-019, 政審報告): 關於其其格·依明同志 detected (read with '.'),
+    the second place 對其其格-依明同二進行 (dot read '-', 同志 garbled) served readable."""
+    text = "关於其其格.依明同志的政害人情况报告\n我們於20000518對其其格-依明同二進行了政治審查。"
+    found = [PiiMatch("name", 2, 8, "其其格.依明")]
+    values = [m.value for m in name_repeats(text, found)]
+    assert "其其格-依明" in values, f"name 其其格·依明 (read 其其格-依明) stays readable: {values}"
+    left = _uncovered(text, "其其格-依明", _boxes(text, found))
+    assert not left, f"name 其其格·依明: {left} uncovered"
+
+
+def test_detected_part_of_a_dotted_name_grows_over_a_dot_read_as_two_marks() -> None:
+    """Finding (held-out seed 33, P33-019, 詢問筆錄): 你认识巴特爾·阿依古麗? read 你认识巴特页:阿依古腺路?
+    — the detectors found 阿依古腺路 only, 巴特爾 stayed readable."""
+    text = "问:你认识巴特页:阿依古腺路?\n答:認識。"
+    i = text.index("阿依古")
+    found = [PiiMatch("name", i, i + 5, text[i:i + 5])]
+    assert [m.value for m in widened(text, found)] == ["巴特页:阿依古腺路"], widened(text, found)
+    left = _uncovered(text, "巴特页:阿依古腺路", _boxes(text, found))
+    assert not left, f"name 巴特爾·阿依古麗: {left} uncovered"
+    # over-masking check: a role label before its colon is not a name part
+    text = "调查人:明国、孟宗德"
+    assert not widened(text, [PiiMatch("name", 4, 6, "明国")]), widened(text, [PiiMatch("name", 4, 6, "明国")])
+
+
+def test_phone_in_chinese_numerals_with_two_misread_characters_is_boxed() -> None:
+    """Finding (held-out seed 33, P33-019): 我的手機是一七六六零一零零九一七 read
+    一七六六零一鶴零九“七 — two characters misread, no detector marked it, 6 % of its box black."""
+    text = "答:我的手機是一七六六零一鶴零九“七,家瑞座機0312-3703457。"
+    left = _uncovered(text, "一七六六零一鶴零九“七", _boxes(text))
+    assert not left, f"phone 一七六六零一零零九一七: {left} uncovered"
+    # no person's number: a 案号, a 档号 with its page count, a date range, two numbers joined by 或
+    for harmless in ("民事判決書(2022)粤0106执33007号", "档号A32-10109共6页", "2015.08一1999.11約政府文役",
+                     "电话+8615090859008或022-31167238"):
+        assert not misread_numbers(harmless), misread_numbers(harmless)
+
+
+def test_address_whose_kou_ocr_read_as_a_bracket_is_boxed_to_its_end() -> None:
+    """Finding (held-out seed 33, P33-019): 住安徽省阜陽市太和縣五道口大道916弄67號786室 read
+    五道[1大道…: the field stopped at '[', 916弄67號786室 stayed readable (62 % of the box black)."""
+    text = "其父蔣漢,系退休工人,住安徽省阜陽市太和縣五道[1大道916弄67號786室;其母羅雲淑"
+    value = "安徽省阜陽市太和縣五道[1大道916弄67號786室"
+    assert value in [m.value for m in cue_spans(text)], cue_spans(text)
+    left = _uncovered(text, value, _boxes(text))
+    assert not left, f"address detail 916弄67號786室: {left} uncovered"
+
+
+def test_family_row_name_is_boxed_when_ocr_garbled_the_relation() -> None:
+    """Finding (held-out seed 33, P33-021, 干部履歷表): 父亲  程麟翠  1996年生 read 考亲程蚀站1996年生;
+    no cue, no detection, 1 % of the box black."""
+    text = "家庭主要成只及重要社會關系\n考亲程蚀站1996年生务农電話+86-13983751278\n岳父楊一兩1971年生中学教师"
+    assert [m.value for m in member_rows(text)] == ["程蚀站", "楊一兩"], member_rows(text)
+    left = _uncovered(text, "程蚀站", _boxes(text))
+    assert not left, f"name 程麟翠 (read 程蚀站): {left} uncovered"
+    assert not member_rows("时间1986.08.11地點小店區公安分局"), "a label before a date is no name"
+
+
+def test_box_edge_never_cuts_through_ink() -> None:
+    """Finding (held-out seed 33 of the harder generator, P33-021): 住武侯区后松家园15栋574室 — OCR's
+    box of 武 sat 32 px right of its ink on a 30 px line, the box began 2 px inside the glyph
+    (99.3 % black). With the served image the edge moves out to the next clear column."""
+    img = Image.new("L", (400, 100), 230)
+    draw = ImageDraw.Draw(img)
+    for left in (10, 42, 74, 106):  # four glyphs, 28 px wide, 4 px apart: 住 武 侯 区
+        draw.rectangle((left, 40, left + 27, 68), fill=20)
+    line = Box(10, 40, 134, 70)
+    text = "住武侯区"
+    # OCR's boxes: 住 wide and late, 武 a sliver far right of its ink
+    spots = [(18, 57), (75, 83), (88, 104), (108, 134)]
+    words = [Word(ch, a, 40, b - a, 30, 90.0, i, i + 1, line=line) for i, (ch, (a, b)) in enumerate(zip(text, spots))]
+    boxes = page_boxes(words, text, [PiiMatch("address", 1, 4, "武侯区")], img.size, image=img)
+    assert any(b.left <= 42 and b.right >= 134 for b in boxes), f"武 (ink from x 42) cut by {boxes}"
+    assert ink_snapped(Box(150, 40, 200, 70), np.asarray(img) < 128) == Box(150, 40, 200, 70), \
+        "a box on blank paper stays as it is"
