@@ -32,7 +32,7 @@ ADDRESS_CUES = (
 ).split("|")
 # 住 alone opens an address after a comma or a gap (男，1950年生，住芙蓉区…), never inside a word.
 _ADDRESS = re.compile("|".join(sorted(ADDRESS_CUES, key=len, reverse=True))
-                      + r"|(?:(?<=[，,；;、\s0-9Xx])|^)[住現现]?住(?![址所宿院房户戶])(?=[\u4e00-\u9fff])")
+                      + r"|(?:(?<=[，,；;、\s0-9Xx])|^)[住現现]?住(?![址所宿院房户戶])(?=\n?[\u4e00-\u9fff])")
 # What may sit between a label and its value: label marks (indexer.cues), spaces, brackets.
 _SKIP = frozenset("：:”“\"'（）() \t")
 _DOTS = frozenset("·•・.*-－‐'`^")  # a middle dot as OCR reads it
@@ -115,6 +115,24 @@ def _address_end(view: str, start: int, breaks: list[int]) -> int:
     return end
 
 
+_FIELD_REST = 20  # characters of a field's rest that an address match may still take
+
+
+def _field_numbers(text: str, end: int) -> int:
+    """An address match's end moved on over the rest of its field when numbers follow there
+    (…劳动南路75号 found, 银杏公富10栋5单元1291宝 misread and left out): up to the field's last
+    number and the character after it, never past punctuation or the next field's label."""
+    stop = _address_end(text, end, [])
+    rest = text[end:stop]
+    last = max((i for i, ch in enumerate(rest) if ch.isdigit()), default=-1)
+    if last < 0 or last >= _FIELD_REST:
+        return end
+    last += 1
+    if last < len(rest) and textview.is_cjk(rest[last]):
+        last += 1
+    return end + last
+
+
 def _skip(view: str, pos: int) -> int:
     n = 0
     while pos < len(view) and view[pos] in _SKIP and n < 6:
@@ -182,6 +200,8 @@ def cue_spans(text: str, words: Sequence[Word] = ()) -> list[PiiMatch]:
     breaks = [i for i, ch in enumerate(v) if ch == "\n"]
     for m in _ADDRESS.finditer(v):
         start = _skip(v, m.end())
+        if start < len(v) and v[start] == "\n" and m.group().endswith("住"):
+            start = _skip(v, start + 1)  # …，住⏎河南省…: the line ended right after the cue
         stop = _address_end(v, start, breaks)
         if stop - start >= 2:
             out.append(("address", start, stop))
@@ -250,6 +270,7 @@ def widened(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
             end = tail.end() if tail and any(ch.isdigit() for ch in tail.group()) else m.end
             if text[end - 1].isdigit() and end < len(text) and textview.is_cjk(text[end]):
                 end += 1  # 31号 read 31昊: the misread suffix is still the house number's
+            end = _field_numbers(text, end)
             if end > m.end:
                 out.append(PiiMatch("address", m.start, end, text[m.start:end]))
         elif m.kind in _NUMERIC:

@@ -17,7 +17,7 @@ from indexer import textview
 from indexer.digits import CN_DIGITS, SEPARATORS
 from indexer.pii import PiiMatch
 
-__all__ = ["member_rows", "misread_numbers"]
+__all__ = ["member_rows", "misread_numbers", "phone_values"]
 
 MIN_DIGITS = 7  # as indexer.failsafe: a shorter run is no phone, ID or card
 MAX_MISREADS = 2  # single characters inside one run that are no digit
@@ -96,4 +96,28 @@ def member_rows(text: str) -> list[PiiMatch]:
             continue
         s, e = view.span(m.start(1), m.end(1))
         out.append(PiiMatch("name", s, e, text[s:e]))
+    return out
+
+
+# A phone label and what may sit between it and the number (我的手机是…, 联系电话：…).
+_PHONE_CUE = re.compile(r"(?:手机|手機|电话|電話|座机|座機|联系方式|聯繫方式|聯系方式|传真|傳真)"
+                        r"(?:号码|號碼|号|號)?(?:是|为|為)?[ \t：:]*")
+_VALUE_MAX = 20  # characters of a phone value, garbled
+_VALUE_END = frozenset("，。；,;\n")
+_MIN_VALUE_DIGITS = 4
+
+
+def phone_values(text: str) -> list[PiiMatch]:
+    """The value after a phone label when four or more digits (any script) can be seen in it,
+    up to its last digit, however OCR garbled the rest: 我的手机是一五七二八一七三三七五 read
+    -五七二八-蕊:三七五 is no number a detector can vouch for, yet seven of its digits are legible."""
+    out = []
+    for m in _PHONE_CUE.finditer(text):
+        end, last, digits = m.end(), -1, 0
+        while end < len(text) and end - m.end() < _VALUE_MAX and text[end] not in _VALUE_END:
+            if _digit(text[end]):
+                digits, last = digits + 1, end
+            end += 1
+        if digits >= _MIN_VALUE_DIGITS:
+            out.append(PiiMatch("phone", m.end(), last + 1, text[m.end():last + 1]))
     return out

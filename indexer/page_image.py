@@ -126,7 +126,8 @@ def page_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], si
     boxes = pii_boxes(words, text, matches, fallback=whole) if matches else []
     extra = [*image_cues.cue_spans(text, words), *image_cues.name_repeats(text, list(matches)),
              *image_cues.widened(text, list(matches)), *image_cues.titled_names(text),
-             *image_misreads.misread_numbers(text), *image_misreads.member_rows(text)]
+             *image_misreads.misread_numbers(text), *image_misreads.member_rows(text),
+             *image_misreads.phone_values(text)]
     for b in pii_boxes(words, text, extra):
         b = b.clipped(whole.right, whole.bottom)
         if b.right > b.left and b.bottom > b.top and b not in boxes:
@@ -139,34 +140,42 @@ def page_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], si
 
 
 def ink_snapped(box: Box, ink: np.ndarray) -> Box:
-    """`box` with each edge moved outwards while the pixels just outside it on that edge hold
-    ink, up to the next ink-free column (row), plus MIN_MARGIN_PX: Tesseract's CJK symbol boxes
-    can sit a glyph off (武 of 住武侯区 boxed 32 px right of its ink, on a 30 px line), and an edge
-    that cuts through a glyph leaves its stroke readable beside the box. At most SNAP_REACH of
-    the box's height per side: a run of ink that long is the next word, not the cut glyph."""
+    """`box` with its left and right edges moved outwards in the served image: through the ink
+    just outside an edge to the next clear column (Tesseract's CJK symbol boxes can sit a glyph
+    off: 武 of 住武侯区 boxed 32 px right of its ink on a 30 px line, and an edge that cuts a
+    glyph leaves its stroke readable), then over clear paper up to the next ink (a full-width
+    １ is a thin stroke in a wide cell; its cell, not only its stroke, is the value's). Top and
+    bottom only move through ink they cut. At most SNAP_REACH of the box's height per side: a
+    run of ink that long is the next word, not the cut glyph."""
     h, w = ink.shape
     left, top, right, bottom = max(0, box.left), max(0, box.top), min(w, box.right), min(h, box.bottom)
     if right <= left or bottom <= top:
         return box
     reach = max(MIN_MARGIN_PX, round((bottom - top) * SNAP_REACH))
+
+    def out(lines: np.ndarray, *, over_paper: bool) -> int:
+        """How far to move: `lines` holds one column (row) per entry of axis 1, nearest first."""
+        has = lines.any(axis=0)
+        k = 0
+        while k < len(has) and has[k]:
+            k += 1
+        cut = k > 0
+        if over_paper:  # the clear gap too, up to (not into) the next glyph
+            while k < len(has) and not has[k]:
+                k += 1
+            return k
+        return k + MIN_MARGIN_PX if cut and k < len(has) else k
+
     band = ink[top:bottom]
-
-    def run(cols: np.ndarray) -> int:
-        """How many of `cols` (a 2-D slice, nearest first) hold ink before the first clear one."""
-        clear = ~cols.any(axis=0)
-        return int(clear.argmax()) if clear.any() else cols.shape[1]
-
-    n = run(band[:, max(0, left - reach):left][:, ::-1])
-    left = max(0, left - n - MIN_MARGIN_PX) if n else left
-    n = run(band[:, right:min(w, right + reach)])
-    right = min(w, right + n + MIN_MARGIN_PX) if n else right
+    left -= out(band[:, max(0, left - reach):left][:, ::-1], over_paper=True)
+    right += out(band[:, right:min(w, right + reach)], over_paper=True)
+    left, right = max(0, left), min(w, right)
     cols = ink[:, left:right]
     vreach = max(MIN_MARGIN_PX, round((bottom - top) * SNAP_REACH / 2))
-    n = run(cols[max(0, top - vreach):top][::-1].T)
-    top = max(0, top - n - MIN_MARGIN_PX) if n else top
-    n = run(cols[bottom:min(h, bottom + vreach)].T)
-    bottom = min(h, bottom + n + MIN_MARGIN_PX) if n else bottom
-    return Box(min(box.left, left), min(box.top, top), max(box.right, right), max(box.bottom, bottom))
+    top -= out(cols[max(0, top - vreach):top][::-1].T, over_paper=False)
+    bottom += out(cols[bottom:min(h, bottom + vreach)].T, over_paper=False)
+    return Box(min(box.left, max(0, left)), min(box.top, max(0, top)),
+               max(box.right, min(w, right)), max(box.bottom, min(h, bottom)))
 
 
 def _unplaced(missing: set[int], hit: list[Word], by_text_line: dict[int, list[Word]],

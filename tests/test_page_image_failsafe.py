@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from indexer.image_cues import cue_spans, name_repeats, titled_names, widened
-from indexer.image_misreads import member_rows, misread_numbers
+from indexer.image_misreads import member_rows, misread_numbers, phone_values
 from indexer.page_image import ink_snapped, page_boxes
 from indexer.pii import PiiMatch
 from indexer.types import Box, Word
@@ -323,5 +323,48 @@ def test_box_edge_never_cuts_through_ink() -> None:
     words = [Word(ch, a, 40, b - a, 30, 90.0, i, i + 1, line=line) for i, (ch, (a, b)) in enumerate(zip(text, spots))]
     boxes = page_boxes(words, text, [PiiMatch("address", 1, 4, "武侯区")], img.size, image=img)
     assert any(b.left <= 42 and b.right >= 134 for b in boxes), f"武 (ink from x 42) cut by {boxes}"
-    assert ink_snapped(Box(150, 40, 200, 70), np.asarray(img) < 128) == Box(150, 40, 200, 70), \
-        "a box on blank paper stays as it is"
+    snapped = ink_snapped(Box(150, 40, 200, 70), np.asarray(img) < 128)
+    assert snapped.left >= 150 - 24 and snapped.right <= 200 + 24, f"grown past its reach: {snapped}"
+
+
+def test_box_runs_over_the_blank_part_of_a_full_width_digit_cell() -> None:
+    """Finding (seed 14, P14-038): 联系电话１３７１３４２２１３３ — OCR's box of the number began at the
+    stroke of the full-width １, a third of a glyph into its cell; the cell's blank left part
+    stayed outside the box (97.2 % black). The edge runs over clear paper up to 话's ink."""
+    img = Image.new("L", (400, 100), 230)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((10, 40, 37, 66), fill=20)  # 话, ink to x 37
+    draw.rectangle((50, 40, 55, 66), fill=20)  # the stroke of １ in its cell x 44-71
+    draw.rectangle((78, 40, 100, 66), fill=20)  # ３
+    line = Box(10, 40, 100, 67)
+    text = "话13"
+    # OCR's boxes sit 28 px right of the ink on this line (as measured there)
+    words = [Word("话", 10, 40, 50, 27, 90.0, 0, 1, line=line), Word("13", 78, 40, 50, 27, 90.0, 1, 3, line=line)]
+    (bare,) = page_boxes(words, text, [PiiMatch("phone", 1, 3, "13")], img.size)
+    assert bare.left > 44, f"the case is no test: without the image the box already covers x 44 ({bare})"
+    boxes = page_boxes(words, text, [PiiMatch("phone", 1, 3, "13")], img.size, image=img)
+    assert any(b.left <= 44 and b.left >= 38 for b in boxes), f"the cell of １ (x 44-71) not covered: {boxes}"
+
+
+def test_address_after_zhu_at_the_end_of_a_line_is_boxed_on_the_next() -> None:
+    """Finding (seed 14, P14-004 and P14-032, 起訴書): …身份號碼1301…6044,住⏎河北省石家庄市长安区劳动南路
+    75号银杏公寓10栋5单元1291室 — the line broke after 住; the detectors found the address to 75号
+    only (63 % black) or, read 劳动-路…2站445和, not at all (0 %)."""
+    text = "公民身份號碼350102198412181659,住\n河南省郑州市中原区劳动-路165号院10号楼2站445和。\n联系电话"
+    value = "河南省郑州市中原区劳动-路165号院10号楼2站445和"
+    left = _uncovered(text, value, _boxes(text))
+    assert not left, f"address 河南省郑州市中原区劳动二路165号院10号楼2门445号: {left} uncovered"
+    text = "公民身份號碼130102198502196044,住\n河北省石家庄市长安区劳动南路75号银杏公富10栋5单元1291宝。"
+    a = text.index("河北")
+    found = [PiiMatch("address", a, text.index("银"), text[a:text.index("银")])]
+    assert [m.value for m in widened(text, found)] == ["河北省石家庄市长安区劳动南路75号银杏公富10栋5单元1291宝"]
+
+
+def test_garbled_phone_after_its_label_is_boxed_to_its_last_digit() -> None:
+    """Finding (seed 14, P14-004, 询问笔录): 我的手机是一五七二八一七三三七五 read -五七二八-蕊:三七五 —
+    too garbled for any number rule, 0 % black; seven digits stay legible."""
+    text = "答:我的手机是-五七二八-蕊:三七五，家中座机025 83156417。"
+    assert "-五七二八-蕊:三七五" in [m.value for m in phone_values(text)], phone_values(text)
+    left = _uncovered(text, "-五七二八-蕊:三七五", _boxes(text))
+    assert not left, f"phone 一五七二八一七三三七五: {left} uncovered"
+    assert not phone_values("問:你把你的电话号码再说一遍。"), "no digits after the label: nothing to box"
