@@ -249,7 +249,7 @@ _TAIL = re.compile(r"\s?(?:[号號院楼樓栋棟幢座门門层層室房户戶�
                    r"[0-9０-９A-Za-z\[\]|/\\\-—－#])+")
 
 
-def widened(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
+def widened(text: str, matches: list[PiiMatch], *, vouched: bool = False) -> list[PiiMatch]:
     """Detected spans grown to what they evidently belong to: a name that touches a middle dot
     to the whole dotted name (OCR reads the dot as anything, and a detector that found 哈斯 of
     努尔·哈斯 left 努尔 readable), an address to the house, flat and lane numbers right after it
@@ -258,7 +258,7 @@ def widened(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
     folded = textview.fold_chars(text)
     for m in matches:
         if m.kind == "name":
-            grown = _over_dot(folded, m.start, m.end)
+            grown = _over_dot(folded, m.start, m.end, vouched=vouched)
             if grown != (m.start, m.end):
                 out.append(PiiMatch("name", *grown, text[grown[0]:grown[1]]))
             for run in _DOTTED_RUN.finditer(text, max(0, m.start - 16), min(len(text), m.end + 16)):
@@ -310,13 +310,14 @@ def _part_len(folded: list[str], start: int, step: int) -> int:
     return n if n >= 2 else 0
 
 
-def _over_dot(folded: list[str], start: int, end: int) -> tuple[int, int]:
+def _over_dot(folded: list[str], start: int, end: int, *, vouched: bool = False) -> tuple[int, int]:
     """A detected name grown over the other part of a transliterated name on either side of it
     across what OCR made of the dot: a detector that found 阿依古腺路 of 巴特页:阿依古腺路 left
     巴特爾 readable. The found name must itself look transliterated (at most one character in
-    three outside the set), so a Han name next to a comma is not grown into its neighbour."""
+    three outside the set), so a Han name next to a comma is not grown into its neighbour,
+    unless a label `vouched` for it (代理人阿依還兩:迪前拜爾: 阿依古丽 misread twice)."""
     core = [ch for ch in folded[start:end] if textview.is_cjk(ch)]
-    if len(core) < 2 or 3 * sum(ch not in dotnames.TRANSLIT for ch in core) > len(core):
+    if len(core) < 2 or (not vouched and 3 * sum(ch not in dotnames.TRANSLIT for ch in core) > len(core)):
         return start, end
     a, b = start, end
     view = "".join(folded)

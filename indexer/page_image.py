@@ -127,7 +127,8 @@ def page_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], si
     extra = [*image_cues.cue_spans(text, words), *image_cues.name_repeats(text, list(matches)),
              *image_cues.widened(text, list(matches)), *image_cues.titled_names(text),
              *image_misreads.misread_numbers(text), *image_misreads.member_rows(text),
-             *image_misreads.phone_values(text)]
+             *image_misreads.phone_values(text), *image_misreads.closed_names(text)]
+    extra += image_cues.widened(text, [m for m in extra if m.kind == "name"], vouched=True)
     for b in pii_boxes(words, text, extra):
         b = b.clipped(whole.right, whole.bottom)
         if b.right > b.left and b.bottom > b.top and b not in boxes:

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from indexer.image_cues import cue_spans, name_repeats, titled_names, widened
-from indexer.image_misreads import member_rows, misread_numbers, phone_values
+from indexer.image_misreads import closed_names, member_rows, misread_numbers, phone_values
 from indexer.page_image import ink_snapped, page_boxes
 from indexer.pii import PiiMatch
 from indexer.types import Box, Word
@@ -368,3 +368,21 @@ def test_garbled_phone_after_its_label_is_boxed_to_its_last_digit() -> None:
     left = _uncovered(text, "-五七二八-蕊:三七五", _boxes(text))
     assert not left, f"phone 一五七二八一七三三七五: {left} uncovered"
     assert not phone_values("問:你把你的电话号码再说一遍。"), "no digits after the label: nothing to box"
+
+
+def test_name_glued_to_a_garbled_label_and_closed_by_its_field_is_boxed() -> None:
+    """Findings (seed 14, P14-009 and P14-024): 审判员童文海⏎ read 审判只童文海, 经办民警湯然翔档号… read
+    經辦民烤渴然著檔號 — no mark after the label, the label misread: 0 % black."""
+    for text, value in (("審判長買買提.依明”审判只童文海\n1985.05.25”書記員敬祥俊", "童文海"),
+                        ("有效期至20131010\n經辦民烤渴然著檔號22-2018-272共3具", "渴然著")):
+        assert any(value in m.value for m in closed_names(text)), f"name {value}: {closed_names(text)}"
+        left = _uncovered(text, value, _boxes(text))
+        assert not left, f"name {value} after a garbled label: {left} uncovered"
+
+
+def test_labelled_dotted_name_grows_over_its_misread_second_part() -> None:
+    """Finding (seed 14, P14-018): 委托訴訟代理人阿依古麗·迪麗拜爾 read 阿依還兩:迪前拜爾 — the label's
+    span ended at the colon, 迪丽拜尔 stayed readable (78 % black)."""
+    text = "委托訴訟代理人阿依還兩:迪前拜爾,北京某律師事務所律帥。"
+    left = _uncovered(text, "阿依還兩:迪前拜爾", _boxes(text))
+    assert not left, f"name 阿依古丽·迪丽拜尔: {left} uncovered"
