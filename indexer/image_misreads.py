@@ -126,19 +126,25 @@ def phone_values(text: str) -> list[PiiMatch]:
 # A field ends at a line break, a wide gap or the next field's label (indexer.image_cues lists
 # those; 档号 too).
 _FIELD_LABEL = re.compile("档号|檔號|身份证|身份證|性别|性別|出生|民族|电话|電話|联系|聯繫|日期|签发|簽發|"
-                          "有效期|户别|戶別|关系|關係|籍贯|籍貫|职业|職業")
+                          "有效期|户别|戶別|关系|關係|籍贯|籍貫|职业|職業|填表")
+
+
+def _repeats_label(v: str, i: int) -> bool:
+    """The next column's label starts as this one did (代收入营志代收理由: 代收人 … 代收理由)."""
+    return i + 2 <= len(v) and textview.is_cjk(v[i]) and v[i:i + 2] in v[max(0, i - 7):i]
 
 
 def closed_names(text: str) -> list[PiiMatch]:
     """Two to four characters glued to a label one edit from a role cue (审判员 read 审判只, 经办民警
-    read 經辦民烤) and closed right after by the end of the field: 审判只童文海⏎, 經辦民烤渴然著檔號…
+    read 經辦民烤) and closed right after by the end of the field: 审判只童文海⏎, 經辦民烤渴然著檔號…,
+    代收入营志代收理由 (the next label repeats this one's start).
     The detectors need the cue read right or a mark after it; the field's two ends say enough
     for the image (indexer.cues.fuzzy_cue_ends judges the label)."""
     view = textview.build(text, join_lines=False)
     v = view.text
     ends = [i for i in range(1, len(v) + 1) if textview.is_cjk(v[i - 1])
             and (i == len(v) or v[i] == "\n" or view.offsets[i] - view.offsets[i - 1] > 2
-                 or _FIELD_LABEL.match(v, i))]
+                 or _FIELD_LABEL.match(v, i) or _repeats_label(v, i))]
     spans: dict[int, int] = {}
     for q in ends:
         for n in (2, 3, 4):

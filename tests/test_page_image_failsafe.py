@@ -371,10 +371,12 @@ def test_garbled_phone_after_its_label_is_boxed_to_its_last_digit() -> None:
 
 
 def test_name_glued_to_a_garbled_label_and_closed_by_its_field_is_boxed() -> None:
-    """Findings (seed 14, P14-009 and P14-024): 审判员童文海⏎ read 审判只童文海, 经办民警湯然翔档号… read
-    經辦民烤渴然著檔號 — no mark after the label, the label misread: 0 % black."""
+    """Findings (seed 14, P14-009, P14-024, P14-058): 审判员童文海⏎ read 审判只童文海, 经办民警湯然翔档号…
+    read 經辦民烤渴然著檔號, 代收人 菅志 代收理由 read 代收入营志代收理由 — no mark after the label, the
+    label misread: 0 % black."""
     for text, value in (("審判長買買提.依明”审判只童文海\n1985.05.25”書記員敬祥俊", "童文海"),
-                        ("有效期至20131010\n經辦民烤渴然著檔號22-2018-272共3具", "渴然著")):
+                        ("有效期至20131010\n經辦民烤渴然著檔號22-2018-272共3具", "渴然著"),
+                        ("受送达人签收乌兰，阿里木1957年06月\n代收入营志代收理由受送達人之妻", "营志")):
         assert any(value in m.value for m in closed_names(text)), f"name {value}: {closed_names(text)}"
         left = _uncovered(text, value, _boxes(text))
         assert not left, f"name {value} after a garbled label: {left} uncovered"
