@@ -305,8 +305,9 @@ def _part_len(folded: list[str], start: int, step: int) -> int:
                 break
             misread = 1
         n, k = n + 1, k + step
-    if n and misread and (folded[k - step] not in dotnames.TRANSLIT):
-        n -= 1  # a misread last character is more likely the next word's
+    closed = not (0 <= k < len(folded)) or not textview.is_cjk(folded[k])
+    if n and misread and not closed and folded[k - step] not in dotnames.TRANSLIT:
+        n -= 1  # a misread last character is more likely the next word's, unless the run ends there
     return n if n >= 2 else 0
 
 
@@ -321,8 +322,10 @@ def _over_dot(folded: list[str], start: int, end: int, *, vouched: bool = False)
         return start, end
     a, b = start, end
     view = "".join(folded)
+    # a label's name may also lose its dot to a full stop (调查人:人海燕、玉素甫。买买担1961…)
+    dots = _PART_DOTS | {"。"} if vouched else _PART_DOTS
     for gap in (1, 2):  # a part before the dot, unless it is a role label (调查人:明国)
-        if a - gap < 0 or not all(folded[k] in _PART_DOTS for k in range(a - gap, a)):
+        if a - gap < 0 or not all(folded[k] in dots for k in range(a - gap, a)):
             break
         if any(m.end() == a - gap for m in cues.cue_regex().finditer(view, max(0, a - gap - 8), a - gap)):
             break
@@ -330,7 +333,7 @@ def _over_dot(folded: list[str], start: int, end: int, *, vouched: bool = False)
             a = a - gap - n
             break
     for gap in (1, 2):  # a part after it
-        if b + gap > len(folded) or not all(folded[k] in _PART_DOTS for k in range(b, b + gap)):
+        if b + gap > len(folded) or not all(folded[k] in dots for k in range(b, b + gap)):
             break
         if n := _part_len(folded, b + gap, 1):
             b = b + gap + n

@@ -388,3 +388,14 @@ def test_labelled_dotted_name_grows_over_its_misread_second_part() -> None:
     text = "委托訴訟代理人阿依還兩:迪前拜爾,北京某律師事務所律帥。"
     left = _uncovered(text, "阿依還兩:迪前拜爾", _boxes(text))
     assert not left, f"name 阿依古丽·迪丽拜尔: {left} uncovered"
+
+
+def test_labelled_dotted_name_whose_dot_ocr_read_as_a_full_stop_is_boxed_whole() -> None:
+    """Finding (seed 14, P14-047, 政審報告): 调查人:…、玉素甫·買買提 1961.01.27 read 玉素甫。买买担1961… —
+    the label's list ended at the full stop, 買買提 stayed readable (72 % black)."""
+    text = "调查人:人海燕、玉素甫。买买担1961.01.27"
+    left = _uncovered(text, "玉素甫。买买担", _boxes(text))
+    assert not left, f"name 玉素甫·買買提: {left} uncovered"
+    # unvouched, a full stop still ends a sentence
+    text = "他叫艾力。买买提是邻居"
+    assert not widened(text, [PiiMatch("name", 2, 4, "艾力")]), widened(text, [PiiMatch("name", 2, 4, "艾力")])
