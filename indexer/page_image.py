@@ -10,9 +10,10 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import replace
 
+import numpy as np
 from PIL import Image, ImageDraw
 
-from indexer import image_cues
+from indexer import image_cues, image_misreads
 from indexer.pii import PiiMatch
 from indexer.types import Box, PageText, Word
 
@@ -29,6 +30,9 @@ MIN_MARGIN_PX = 2
 # this many line heights (_to_neighbours).
 NEIGHBOUR_REACH = 2.0
 NEIGHBOUR_OVERLAP = 0.4
+# Ink: luminance below this on the served image (paper tone stays above ~150, strokes below).
+INK = 128
+SNAP_REACH = 0.8  # ink_snapped: farthest an edge moves, as a share of the box's height
 
 
 def _word_box(w: Word) -> Box:
@@ -109,23 +113,70 @@ def _to_neighbours(rect: Box, extent: Box, line: Box, others: Sequence[Word]) ->
 
 
 def page_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], size: tuple[int, int],
-               blackout: Sequence[Box] = ()) -> list[Box]:
+               blackout: Sequence[Box] = (), image: Image.Image | None = None) -> list[Box]:
     """Everything black on the served image of a page of `size` (its pixels, which the words'
     boxes are in): the detectors' matches (a match that cannot be placed blacks the page), the
     image path's own fail-safe spans (indexer.image_cues: the value after a role or address
     label, other occurrences of a detected name, a dotted name or an address's numbers that a
-    match stopped short of; one that cannot be placed is boxed where it
-    can be, never the whole page, since no detector vouched for it) and `blackout` regions."""
+    match stopped short of, a number broken by misread characters, a family-table row's name
+    (indexer.image_misreads); one that cannot be placed is boxed where it can be, never the
+    whole page, since no detector vouched for it) and `blackout` regions. Given the `image`
+    (the served one), no span box ends inside a glyph (ink_snapped)."""
     whole = Box(0, 0, size[0], size[1])
     boxes = pii_boxes(words, text, matches, fallback=whole) if matches else []
     extra = [*image_cues.cue_spans(text, words), *image_cues.name_repeats(text, list(matches)),
-             *image_cues.widened(text, list(matches)), *image_cues.titled_names(text)]
+             *image_cues.widened(text, list(matches)), *image_cues.titled_names(text),
+             *image_misreads.misread_numbers(text), *image_misreads.member_rows(text),
+             *image_misreads.phone_values(text), *image_misreads.closed_names(text)]
+    extra += image_cues.widened(text, [m for m in extra if m.kind == "name"], vouched=True)
     for b in pii_boxes(words, text, extra):
         b = b.clipped(whole.right, whole.bottom)
         if b.right > b.left and b.bottom > b.top and b not in boxes:
             boxes.append(b)
+    if image is not None and boxes:
+        ink = np.asarray(image.convert("L")) < INK
+        boxes = [b if b == whole else ink_snapped(b, ink) for b in boxes]
     boxes += [b.clipped(whole.right, whole.bottom) for b in blackout]
     return boxes
+
+
+def ink_snapped(box: Box, ink: np.ndarray) -> Box:
+    """`box` with its left and right edges moved outwards in the served image: through the ink
+    just outside an edge to the next clear column (Tesseract's CJK symbol boxes can sit a glyph
+    off: 武 of 住武侯区 boxed 32 px right of its ink on a 30 px line, and an edge that cuts a
+    glyph leaves its stroke readable), then over clear paper up to the next ink (a full-width
+    １ is a thin stroke in a wide cell; its cell, not only its stroke, is the value's). Top and
+    bottom only move through ink they cut. At most SNAP_REACH of the box's height per side: a
+    run of ink that long is the next word, not the cut glyph."""
+    h, w = ink.shape
+    left, top, right, bottom = max(0, box.left), max(0, box.top), min(w, box.right), min(h, box.bottom)
+    if right <= left or bottom <= top:
+        return box
+    reach = max(MIN_MARGIN_PX, round((bottom - top) * SNAP_REACH))
+
+    def out(lines: np.ndarray, *, over_paper: bool) -> int:
+        """How far to move: `lines` holds one column (row) per entry of axis 1, nearest first."""
+        has = lines.any(axis=0)
+        k = 0
+        while k < len(has) and has[k]:
+            k += 1
+        cut = k > 0
+        if over_paper:  # the clear gap too, up to (not into) the next glyph
+            while k < len(has) and not has[k]:
+                k += 1
+            return k
+        return k + MIN_MARGIN_PX if cut and k < len(has) else k
+
+    band = ink[top:bottom]
+    left -= out(band[:, max(0, left - reach):left][:, ::-1], over_paper=True)
+    right += out(band[:, right:min(w, right + reach)], over_paper=True)
+    left, right = max(0, left), min(w, right)
+    cols = ink[:, left:right]
+    vreach = max(MIN_MARGIN_PX, round((bottom - top) * SNAP_REACH / 2))
+    top -= out(cols[max(0, top - vreach):top][::-1].T, over_paper=False)
+    bottom += out(cols[bottom:min(h, bottom + vreach)].T, over_paper=False)
+    return Box(min(box.left, max(0, left)), min(box.top, max(0, top)),
+               max(box.right, min(w, right)), max(box.bottom, min(h, bottom)))
 
 
 def _unplaced(missing: set[int], hit: list[Word], by_text_line: dict[int, list[Word]],

@@ -169,7 +169,8 @@ def prepare(text: PageText, meta: ArchiveMeta) -> PreparedPage:
     search = normalise.for_search(display)
     boxes: list = []
     if text.image is not None:
-        boxes = page_boxes(text.words, text.text, matches, text.image.size, text.blackout)
+        boxes = page_boxes(text.words, text.text, matches, text.image.size, text.blackout,
+                           image=text.image)
     return PreparedPage(page_no=text.page_no, raw_text=text.text, display_text=display,
                         search_text=search, jieba_text=tokenize.pretokenized(search), pii=matches,
                         source=text.source, confidence=text.confidence, view_image=text.image,

@@ -8,8 +8,12 @@ laid out by hand (one box per character, as Tesseract splits CJK lines), no OCR.
 """
 from __future__ import annotations
 
+import numpy as np
+from PIL import Image, ImageDraw
+
 from indexer.image_cues import cue_spans, name_repeats, titled_names, widened
-from indexer.page_image import page_boxes
+from indexer.image_misreads import closed_names, member_rows, misread_numbers, phone_values
+from indexer.page_image import ink_snapped, page_boxes
 from indexer.pii import PiiMatch
 from indexer.types import Box, Word
 
@@ -245,3 +249,153 @@ def test_address_after_zhu_right_after_a_number_is_boxed() -> None:
     text = "公民身份号码11010519900101123X住东城区柳林镇孙店村三组67号。"
     left = _uncovered(text, "东城区柳林镇孙店村三组67号", _boxes(text))
     assert not left, f"address 东城区柳林镇孙店村三组67号 stays readable: {left}"
+
+
+def test_dotted_name_is_boxed_again_where_ocr_read_its_dot_otherwise() -> None:
+    """Finding (held-out seed 33, P33-019, 政審報告): 關於其其格·依明同志 detected (read with '.'),
+    the second place 對其其格-依明同二進行 (dot read '-', 同志 garbled) served readable."""
+    text = "关於其其格.依明同志的政害人情况报告\n我們於20000518對其其格-依明同二進行了政治審查。"
+    found = [PiiMatch("name", 2, 8, "其其格.依明")]
+    values = [m.value for m in name_repeats(text, found)]
+    assert "其其格-依明" in values, f"name 其其格·依明 (read 其其格-依明) stays readable: {values}"
+    left = _uncovered(text, "其其格-依明", _boxes(text, found))
+    assert not left, f"name 其其格·依明: {left} uncovered"
+
+
+def test_detected_part_of_a_dotted_name_grows_over_a_dot_read_as_two_marks() -> None:
+    """Finding (held-out seed 33, P33-019, 詢問筆錄): 你认识巴特爾·阿依古麗? read 你认识巴特页:阿依古腺路?
+    — the detectors found 阿依古腺路 only, 巴特爾 stayed readable."""
+    text = "问:你认识巴特页:阿依古腺路?\n答:認識。"
+    i = text.index("阿依古")
+    found = [PiiMatch("name", i, i + 5, text[i:i + 5])]
+    assert [m.value for m in widened(text, found)] == ["巴特页:阿依古腺路"], widened(text, found)
+    left = _uncovered(text, "巴特页:阿依古腺路", _boxes(text, found))
+    assert not left, f"name 巴特爾·阿依古麗: {left} uncovered"
+    # over-masking check: a role label before its colon is not a name part
+    text = "调查人:明国、孟宗德"
+    assert not widened(text, [PiiMatch("name", 4, 6, "明国")]), widened(text, [PiiMatch("name", 4, 6, "明国")])
+
+
+def test_phone_in_chinese_numerals_with_two_misread_characters_is_boxed() -> None:
+    """Finding (held-out seed 33, P33-019): 我的手機是一七六六零一零零九一七 read
+    一七六六零一鶴零九“七 — two characters misread, no detector marked it, 6 % of its box black."""
+    text = "答:我的手機是一七六六零一鶴零九“七,家瑞座機0312-3703457。"
+    left = _uncovered(text, "一七六六零一鶴零九“七", _boxes(text))
+    assert not left, f"phone 一七六六零一零零九一七: {left} uncovered"
+    # no person's number: a 案号, a 档号 with its page count, a date range, two numbers joined by 或
+    for harmless in ("民事判決書(2022)粤0106执33007号", "档号A32-10109共6页", "2015.08一1999.11約政府文役",
+                     "电话+8615090859008或022-31167238"):
+        assert not misread_numbers(harmless), misread_numbers(harmless)
+
+
+def test_address_whose_kou_ocr_read_as_a_bracket_is_boxed_to_its_end() -> None:
+    """Finding (held-out seed 33, P33-019): 住安徽省阜陽市太和縣五道口大道916弄67號786室 read
+    五道[1大道…: the field stopped at '[', 916弄67號786室 stayed readable (62 % of the box black)."""
+    text = "其父蔣漢,系退休工人,住安徽省阜陽市太和縣五道[1大道916弄67號786室;其母羅雲淑"
+    value = "安徽省阜陽市太和縣五道[1大道916弄67號786室"
+    assert value in [m.value for m in cue_spans(text)], cue_spans(text)
+    left = _uncovered(text, value, _boxes(text))
+    assert not left, f"address detail 916弄67號786室: {left} uncovered"
+
+
+def test_family_row_name_is_boxed_when_ocr_garbled_the_relation() -> None:
+    """Finding (held-out seed 33, P33-021, 干部履歷表): 父亲  程麟翠  1996年生 read 考亲程蚀站1996年生;
+    no cue, no detection, 1 % of the box black."""
+    text = "家庭主要成只及重要社會關系\n考亲程蚀站1996年生务农電話+86-13983751278\n岳父楊一兩1971年生中学教师"
+    assert [m.value for m in member_rows(text)] == ["程蚀站", "楊一兩"], member_rows(text)
+    left = _uncovered(text, "程蚀站", _boxes(text))
+    assert not left, f"name 程麟翠 (read 程蚀站): {left} uncovered"
+    assert not member_rows("时间1986.08.11地點小店區公安分局"), "a label before a date is no name"
+
+
+def test_box_edge_never_cuts_through_ink() -> None:
+    """Finding (held-out seed 33 of the harder generator, P33-021): 住武侯区后松家园15栋574室 — OCR's
+    box of 武 sat 32 px right of its ink on a 30 px line, the box began 2 px inside the glyph
+    (99.3 % black). With the served image the edge moves out to the next clear column."""
+    img = Image.new("L", (400, 100), 230)
+    draw = ImageDraw.Draw(img)
+    for left in (10, 42, 74, 106):  # four glyphs, 28 px wide, 4 px apart: 住 武 侯 区
+        draw.rectangle((left, 40, left + 27, 68), fill=20)
+    line = Box(10, 40, 134, 70)
+    text = "住武侯区"
+    # OCR's boxes: 住 wide and late, 武 a sliver far right of its ink
+    spots = [(18, 57), (75, 83), (88, 104), (108, 134)]
+    words = [Word(ch, a, 40, b - a, 30, 90.0, i, i + 1, line=line) for i, (ch, (a, b)) in enumerate(zip(text, spots))]
+    boxes = page_boxes(words, text, [PiiMatch("address", 1, 4, "武侯区")], img.size, image=img)
+    assert any(b.left <= 42 and b.right >= 134 for b in boxes), f"武 (ink from x 42) cut by {boxes}"
+    snapped = ink_snapped(Box(150, 40, 200, 70), np.asarray(img) < 128)
+    assert snapped.left >= 150 - 24 and snapped.right <= 200 + 24, f"grown past its reach: {snapped}"
+
+
+def test_box_runs_over_the_blank_part_of_a_full_width_digit_cell() -> None:
+    """Finding (seed 14, P14-038): 联系电话１３７１３４２２１３３ — OCR's box of the number began at the
+    stroke of the full-width １, a third of a glyph into its cell; the cell's blank left part
+    stayed outside the box (97.2 % black). The edge runs over clear paper up to 话's ink."""
+    img = Image.new("L", (400, 100), 230)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((10, 40, 37, 66), fill=20)  # 话, ink to x 37
+    draw.rectangle((50, 40, 55, 66), fill=20)  # the stroke of １ in its cell x 44-71
+    draw.rectangle((78, 40, 100, 66), fill=20)  # ３
+    line = Box(10, 40, 100, 67)
+    text = "话13"
+    # OCR's boxes sit 28 px right of the ink on this line (as measured there)
+    words = [Word("话", 10, 40, 50, 27, 90.0, 0, 1, line=line), Word("13", 78, 40, 50, 27, 90.0, 1, 3, line=line)]
+    (bare,) = page_boxes(words, text, [PiiMatch("phone", 1, 3, "13")], img.size)
+    assert bare.left > 44, f"the case is no test: without the image the box already covers x 44 ({bare})"
+    boxes = page_boxes(words, text, [PiiMatch("phone", 1, 3, "13")], img.size, image=img)
+    assert any(b.left <= 44 and b.left >= 38 for b in boxes), f"the cell of １ (x 44-71) not covered: {boxes}"
+
+
+def test_address_after_zhu_at_the_end_of_a_line_is_boxed_on_the_next() -> None:
+    """Finding (seed 14, P14-004 and P14-032, 起訴書): …身份號碼1301…6044,住⏎河北省石家庄市长安区劳动南路
+    75号银杏公寓10栋5单元1291室 — the line broke after 住; the detectors found the address to 75号
+    only (63 % black) or, read 劳动-路…2站445和, not at all (0 %)."""
+    text = "公民身份號碼350102198412181659,住\n河南省郑州市中原区劳动-路165号院10号楼2站445和。\n联系电话"
+    value = "河南省郑州市中原区劳动-路165号院10号楼2站445和"
+    left = _uncovered(text, value, _boxes(text))
+    assert not left, f"address 河南省郑州市中原区劳动二路165号院10号楼2门445号: {left} uncovered"
+    text = "公民身份號碼130102198502196044,住\n河北省石家庄市长安区劳动南路75号银杏公富10栋5单元1291宝。"
+    a = text.index("河北")
+    found = [PiiMatch("address", a, text.index("银"), text[a:text.index("银")])]
+    assert [m.value for m in widened(text, found)] == ["河北省石家庄市长安区劳动南路75号银杏公富10栋5单元1291宝"]
+
+
+def test_garbled_phone_after_its_label_is_boxed_to_its_last_digit() -> None:
+    """Finding (seed 14, P14-004, 询问笔录): 我的手机是一五七二八一七三三七五 read -五七二八-蕊:三七五 —
+    too garbled for any number rule, 0 % black; seven digits stay legible."""
+    text = "答:我的手机是-五七二八-蕊:三七五，家中座机025 83156417。"
+    assert "-五七二八-蕊:三七五" in [m.value for m in phone_values(text)], phone_values(text)
+    left = _uncovered(text, "-五七二八-蕊:三七五", _boxes(text))
+    assert not left, f"phone 一五七二八一七三三七五: {left} uncovered"
+    assert not phone_values("問:你把你的电话号码再说一遍。"), "no digits after the label: nothing to box"
+
+
+def test_name_glued_to_a_garbled_label_and_closed_by_its_field_is_boxed() -> None:
+    """Findings (seed 14, P14-009, P14-024, P14-058): 审判员童文海⏎ read 审判只童文海, 经办民警湯然翔档号…
+    read 經辦民烤渴然著檔號, 代收人 菅志 代收理由 read 代收入营志代收理由 — no mark after the label, the
+    label misread: 0 % black."""
+    for text, value in (("審判長買買提.依明”审判只童文海\n1985.05.25”書記員敬祥俊", "童文海"),
+                        ("有效期至20131010\n經辦民烤渴然著檔號22-2018-272共3具", "渴然著"),
+                        ("受送达人签收乌兰，阿里木1957年06月\n代收入营志代收理由受送達人之妻", "营志")):
+        assert any(value in m.value for m in closed_names(text)), f"name {value}: {closed_names(text)}"
+        left = _uncovered(text, value, _boxes(text))
+        assert not left, f"name {value} after a garbled label: {left} uncovered"
+
+
+def test_labelled_dotted_name_grows_over_its_misread_second_part() -> None:
+    """Finding (seed 14, P14-018): 委托訴訟代理人阿依古麗·迪麗拜爾 read 阿依還兩:迪前拜爾 — the label's
+    span ended at the colon, 迪丽拜尔 stayed readable (78 % black)."""
+    text = "委托訴訟代理人阿依還兩:迪前拜爾,北京某律師事務所律帥。"
+    left = _uncovered(text, "阿依還兩:迪前拜爾", _boxes(text))
+    assert not left, f"name 阿依古丽·迪丽拜尔: {left} uncovered"
+
+
+def test_labelled_dotted_name_whose_dot_ocr_read_as_a_full_stop_is_boxed_whole() -> None:
+    """Finding (seed 14, P14-047, 政審報告): 调查人:…、玉素甫·買買提 1961.01.27 read 玉素甫。买买担1961… —
+    the label's list ended at the full stop, 買買提 stayed readable (72 % black)."""
+    text = "调查人:人海燕、玉素甫。买买担1961.01.27"
+    left = _uncovered(text, "玉素甫。买买担", _boxes(text))
+    assert not left, f"name 玉素甫·買買提: {left} uncovered"
+    # unvouched, a full stop still ends a sentence
+    text = "他叫艾力。买买提是邻居"
+    assert not widened(text, [PiiMatch("name", 2, 4, "艾力")]), widened(text, [PiiMatch("name", 2, 4, "艾力")])
