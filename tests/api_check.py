@@ -51,6 +51,16 @@ def check_response(app, method: str, path: str, status: int, body: Any) -> str:
     return endpoint
 
 
+def check_file(app, method: str, path: str, status: int, mimetype: str) -> str:
+    """A file answer (PNG, PDF, CSV, XLSX): its status is declared with exactly that media type."""
+    endpoint, op = operation_for(app, method, path)
+    declared = op["responses"].get(str(status))
+    assert declared, f"{method} {path} answered {status}, undeclared (declared: {sorted(op['responses'])})"
+    assert mimetype in declared["content"], (f"{method} {path} {status} answered {mimetype}; the "
+                                             f"document declares {sorted(declared['content'])}")
+    return endpoint
+
+
 class ApiClient:
     def __init__(self, app, token: str | None = None) -> None:
         self.app, self.client = app, app.test_client()
@@ -59,6 +69,10 @@ class ApiClient:
 
     def open(self, method: str, path: str, **kwargs):
         resp = self.client.open(path, method=method, headers=self.headers, **kwargs)
+        if not resp.is_json and resp.status_code < 300:
+            endpoint = check_file(self.app, method, path, resp.status_code, resp.mimetype)
+            self.exercised.add((endpoint, method.lower(), resp.status_code))
+            return resp
         assert resp.is_json, f"{method} {path}: {resp.status_code} is not JSON: {resp.get_data(as_text=True)[:200]}"
         endpoint = check_response(self.app, method, path, resp.status_code, resp.get_json())
         self.exercised.add((endpoint, method.lower(), resp.status_code))

@@ -62,7 +62,7 @@ def catalogue_index():
 @bp.post("/catalogue/<kind>")
 @requires(Permission.CATALOGUE_MANAGE)
 @documented("新增目录条目（代码一经使用不能重复；已审计）", body=s.CatalogueAddBody,
-            ok=s.CatalogueEntryOut, status=201, tag="档案目录",
+            ok=s.CatalogueEntryOut, status=201, errors=(404,), tag="档案目录",
             description="kind：fonds 全宗、category 门类、unit 单位、classification 密级（须填 level）、"
                         "retention 保管期限（years，永久不填）、purpose 查阅目的类别（字段与天数限制）。")
 def catalogue_add(kind: str, body: s.CatalogueAddBody):
