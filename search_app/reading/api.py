@@ -184,3 +184,6 @@ def export(sid: str, body: s.ExportBody):
 def init_app(app: Flask, csrf) -> None:
     app.register_blueprint(bp)
     csrf.exempt(bp)  # bearer tokens only, never the session cookie
+
+
+from search_app.reading import api_more  # noqa: E402,F401  (registers its routes on bp)

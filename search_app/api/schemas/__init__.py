@@ -20,16 +20,19 @@ from search_app.api.schemas.grants import (  # noqa: F401
     GrantOut, GrantList, GrantRequestOut, GrantRequestList, GrantRequestBody, DecisionBody,
     ConfirmBody, RevokeBody, Catalogue)
 from search_app.api.schemas.reads import (  # noqa: F401
-    SearchOptions, SearchBody, Hit, FacetValue, Chip, FileResult, SearchResult, PageBody, PageOut, LookupBody,
+    SearchOptions, SearchBody, Hit, FacetValue, Chip, FileResult, SearchResult, PageBody, PageOut,
+    LookupValue, LookupBody,
     LookupResult)
 from search_app.api.schemas.ingest import (  # noqa: F401
     IngestPageOut, IngestFileOut, IngestJob)
 from search_app.api.schemas.audit import (  # noqa: F401
     AuditQuery, AuditRecordOut, AuditPage, AnomalyQuery, FlagOut, AnomalyList, ChainReportOut,
-    MatchBody, MatchOut)
+    MatchBody, MatchOut, Paging, AuditFilters, AuditExportQuery, UserActivityQuery, ActionCount,
+    UserActivity)
 from search_app.api.schemas.sessions import (  # noqa: F401
     SessionOpenBody, SessionOut, SessionSearchQuery, SessionSearchResult, SessionPageQuery,
-    SessionPageOut, SessionImageQuery, ExportBody, InSession, BrowseQuery, BrowseEntry, BrowseOut)
+    SessionPageOut, SessionImageQuery, ExportBody, InSession, BrowseQuery, BrowseEntry, BrowseOut,
+    SessionList, SessionLookupBody, SessionLookupResult, CsvExportBody)
 from search_app.api.schemas.catalogue import (  # noqa: F401
     CatalogueEntryOut, ArchiveNoRuleOut, CatalogueOut, CatalogueAddBody, CatalogueRenameBody,
     CatalogueEnableBody, ArchiveNoRuleBody)

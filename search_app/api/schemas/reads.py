@@ -87,11 +87,14 @@ class PageOut(Output):
     audit_seq: int
 
 
-class LookupBody(Input):
-    grant_id: DbId
-    purpose: str = ""
+class LookupValue(Input):
     kind: str = Field(description="id_number、phone、landline、bank_card、name")
     value: str
+
+
+class LookupBody(LookupValue):
+    grant_id: DbId
+    purpose: str = ""
 
 
 class LookupResult(Output):

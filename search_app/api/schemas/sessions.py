@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from search_app.api.schemas._base import DbId, Input, Output
-from search_app.api.schemas.reads import SearchOptions, SearchResult
+from search_app.api.schemas.reads import LookupResult, LookupValue, SearchOptions, SearchResult
 
 
 class SessionOpenBody(Input):
@@ -93,3 +93,20 @@ class SessionImageQuery(Input):
 class ExportBody(Input):
     doc_ids: list[str] = Field(default_factory=list, description="所选页面 id；或用 archive_no 导出整卷")
     archive_no: str = ""
+
+
+class SessionList(Output):
+    sessions: list[SessionOut]
+
+
+class SessionLookupBody(LookupValue):
+    """The value goes in the body, never in a URL or an access log."""
+
+
+class SessionLookupResult(LookupResult, InSession):
+    pass
+
+
+class CsvExportBody(Input):
+    q: str
+    sort: str = Field(default="relevance", description="relevance 相关度、year 年度、archive_no 档号")
