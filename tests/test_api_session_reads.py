@@ -21,7 +21,7 @@ FILE = f"SR-{TAG}-2020-0001"
 PHRASE = f"会话读取接口{TAG}"
 ID = "110105198207150436"  # valid GB 11643 check digit, used by no other test
 OPS = ("api_reading.sessions", "api_reading.lookup", "api_reading.export_csv", "api.audit_user",
-       "api.audit_export")
+       "api.audit_export", "api.ingest_jobs", "api.ingest_review", "api.ingest_mark_reviewed")
 _SEEN: set[tuple[str, str, int]] = set()
 
 
@@ -125,6 +125,35 @@ def test_auditor_user_activity_and_log_export(corpus, make_user, make_grant, api
     assert [r.outcome for r in exports] == ["allowed", "denied"], [r.outcome for r in exports]
     assert exports[0].result_count >= 2
     assert audit_records("route:api.audit_user", username=staff.username, outcome="denied")
+
+
+def test_ingest_jobs_review_list_and_mark_reviewed(app, ingest, make_user, api, monkeypatch):
+    monkeypatch.setitem(app.config, "OCR_REVIEW_THRESHOLD", 101)  # every OCR page needs review
+    scan = f"SRI-{TAG}-2020-0001"
+    progress, job_id = ingest([meta(scan, fmt="png", pages=[["扫描复核接口 户口登记 本页为扫描件"]])])
+    assert progress.files_failed == 0, progress.errors
+    doc_id = f"{scan}#p0001"
+    admin, staff = make_user("system_admin"), make_user("staff")
+    a = api(admin)
+    assert api(staff).get("/api/v1/ingest/review").status_code == 403, "ALLOWED: staff read the review list"
+    jobs = a.get("/api/v1/ingest/jobs").get_json()["jobs"]
+    [mine] = [j for j in jobs if j["id"] == job_id]
+    assert mine["files"] == 1 and mine["done"] == 1 and mine["finished"], mine
+    pending = a.get("/api/v1/ingest/review").get_json()
+    assert doc_id in [p["doc_id"] for p in pending["pages"]] and pending["threshold"] == 101
+    assert "text" not in str(pending["pages"][0].keys()), "the review list carries page text"
+    staff_mark = api(staff).post("/api/v1/ingest/review/mark", json={"doc_id": doc_id})
+    assert staff_mark.status_code == 403, f"ALLOWED: staff marked {doc_id} reviewed"
+    done = a.post("/api/v1/ingest/review/mark", json={"doc_id": doc_id}).get_json()
+    assert done["marked"] is True
+    assert a.post("/api/v1/ingest/review/mark", json={"doc_id": doc_id}).get_json()["marked"] is False
+    assert a.post("/api/v1/ingest/review/mark", json={"doc_id": "NOPE#p0001"}).status_code == 404
+    assert a.post("/api/v1/ingest/review/mark", json={"doc_id": " "}).status_code == 400
+    reviewed = a.get("/api/v1/ingest/review?show=reviewed").get_json()["pages"]
+    assert any(p["doc_id"] == doc_id and p["reviewed_by"] == admin.username for p in reviewed)
+    [rec] = audit_records("ingest.page_reviewed", username=admin.username)
+    assert rec.filters["doc_id"] == doc_id and rec.outcome == "allowed"
+    assert audit_records("route:api.ingest_mark_reviewed", username=staff.username, outcome="denied")
 
 
 def test_every_operation_here_was_called_and_validated(app):

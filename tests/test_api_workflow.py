@@ -34,7 +34,7 @@ ELSEWHERE_PREFIXES: dict[str, str] = {
     "api_reading.browse": "tests/test_api_qa.py",
     **{op: "tests/test_api_session_reads.py" for op in (
         "api_reading.sessions", "api_reading.lookup", "api_reading.export_csv", "api.audit_user",
-        "api.audit_export")}}
+        "api.audit_export", "api.ingest_jobs", "api.ingest_review", "api.ingest_mark_reviewed")}}
 
 
 @pytest.fixture()

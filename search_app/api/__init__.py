@@ -156,5 +156,5 @@ def openapi_document():
 
 
 # The other areas register their routes on `bp` (imported last: they import `bp` from here).
-from search_app.api import (account, audit, catalogue, grant_requests, qa, register,  # noqa: E402,F401
-                            retention)
+from search_app.api import (account, audit, catalogue, grant_requests, ingest, qa,  # noqa: E402,F401
+                            register, retention)

@@ -24,7 +24,8 @@ from search_app.api.schemas.reads import (  # noqa: F401
     LookupValue, LookupBody,
     LookupResult)
 from search_app.api.schemas.ingest import (  # noqa: F401
-    IngestPageOut, IngestFileOut, IngestJob)
+    IngestPageOut, IngestFileOut, IngestJob, PageQuery, IngestJobRow, IngestJobList, ReviewQuery,
+    ReviewPage, ReviewList, MarkReviewedBody, MarkReviewedOut)
 from search_app.api.schemas.audit import (  # noqa: F401
     AuditQuery, AuditRecordOut, AuditPage, AnomalyQuery, FlagOut, AnomalyList, ChainReportOut,
     MatchBody, MatchOut, Paging, AuditFilters, AuditExportQuery, UserActivityQuery, ActionCount,
