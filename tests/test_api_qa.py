@@ -11,9 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from search_app.accounts.services import issue_api_token
-from search_app.db import get_session
-from tests.api_check import ApiClient, openapi_document
+from tests.api_check import api_fixture, assert_role_refused, openapi_document
 from tests.conftest import audit_records, meta
 
 pytestmark = pytest.mark.integration
@@ -21,29 +19,7 @@ TAG = uuid.uuid4().hex[:6]
 ID = "110105197806201237"
 PREFIXES = ("api.qa_", "api_reading.browse")
 _SEEN: set[tuple[str, str, int]] = set()
-
-
-@pytest.fixture()
-def api(app, ctx):
-    clients: list[ApiClient] = []
-
-    def make(user) -> ApiClient:
-        token = issue_api_token(get_session(), user)
-        get_session().commit()
-        clients.append(ApiClient(app, token))
-        return clients[-1]
-    yield make
-    for c in clients:
-        _SEEN.update(c.exercised)
-
-
-def _role_refused(client: ApiClient, user, method: str, path: str, body=None) -> None:
-    resp = client.open(method, path, **({"json": body} if body is not None else {}))
-    assert resp.status_code == 403 and "没有此项权限" in resp.get_json()["message"], \
-        f"ALLOWED: {user.role} {method} {path} answered {resp.status_code} {resp.get_json()}"
-    endpoint = client.app.url_map.bind("localhost").match(path.split("?")[0], method=method)[0]
-    assert audit_records(f"route:{endpoint}", username=user.username, outcome="denied"), \
-        f"the refusal of {method} {path} to {user.role} was not audited"
+api = api_fixture(_SEEN)
 
 
 @pytest.fixture()
@@ -64,7 +40,7 @@ def test_scope_queue_page_image_actions_and_stats(batches, make_user, api):
     secadmin, reviewer, staff = make_user("security_admin"), make_user("qa_reviewer"), make_user("staff")
     sec, rv = api(secadmin), api(reviewer)
 
-    _role_refused(rv, reviewer, "POST", "/api/v1/qa/scopes",
+    assert_role_refused(rv, reviewer, "POST", "/api/v1/qa/scopes",
                   {"reviewer": reviewer.username, "job_ids": [job_id], "purpose": "自授", "days": 1})
     unknown = sec.post("/api/v1/qa/scopes", json={"reviewer": f"nobody-{TAG}", "job_ids": [job_id],
                                                    "purpose": "质检接口验收", "days": 7})
@@ -76,8 +52,8 @@ def test_scope_queue_page_image_actions_and_stats(batches, make_user, api):
     assert scope["reviewer"] == reviewer.username and scope["job_ids"] == [job_id]
     assert any(x["id"] == scope["id"] for x in sec.get("/api/v1/qa/scopes").get_json()["scopes"])
 
-    _role_refused(api(staff), staff, "GET", "/api/v1/qa/queue")
-    _role_refused(sec, secadmin, "GET", f"/api/v1/qa/pages/{quote(doc_id)}")
+    assert_role_refused(api(staff), staff, "GET", "/api/v1/qa/queue")
+    assert_role_refused(sec, secadmin, "GET", f"/api/v1/qa/pages/{quote(doc_id)}")
     queue = rv.get("/api/v1/qa/queue").get_json()
     assert queue["scope"] == scope["id"] and [p["doc_id"] for p in queue["pages"]] == [doc_id], queue
     page = rv.get(f"/api/v1/qa/pages/{quote(doc_id)}?scope={scope['id']}")
@@ -151,7 +127,7 @@ def test_browse_in_a_reading_session(batches, make_user, make_grant, api):
 
     stolen = api(intruder).get(f"/api/v1/sessions/{sid}/browse")
     assert stolen.status_code == 403, f"ALLOWED: another user's token browsed in the session: {stolen.get_json()}"
-    _role_refused(api(auditor), auditor, "GET", f"/api/v1/sessions/{sid}/browse")
+    assert_role_refused(api(auditor), auditor, "GET", f"/api/v1/sessions/{sid}/browse")
     mine = audit_records("browse", user_id=staff.id, outcome="allowed")
     assert len(mine) == 5, f"{len(mine)} browse records for 5 new levels (one cached)"
     assert all(r.filters["reading_session"] == sid and r.approval_ref == grant.ref for r in mine)

@@ -11,39 +11,15 @@ from urllib.parse import quote
 
 import pytest
 
-from search_app.accounts.services import issue_api_token
 from search_app.db import get_session
-from tests.api_check import ApiClient, openapi_document
+from tests.api_check import api_fixture, assert_role_refused, openapi_document
 from tests.conftest import audit_records, meta
 
 pytestmark = pytest.mark.integration
 TAG = uuid.uuid4().hex[:5].upper()
 PREFIXES = ("api.catalogue_", "api.register_", "api.retention_")
 _SEEN: set[tuple[str, str, int]] = set()
-
-
-@pytest.fixture()
-def api(app, ctx):
-    clients: list[ApiClient] = []
-
-    def make(user) -> ApiClient:
-        token = issue_api_token(get_session(), user)
-        get_session().commit()
-        clients.append(ApiClient(app, token))
-        return clients[-1]
-    yield make
-    for c in clients:
-        _SEEN.update(c.exercised)
-
-
-def _refused(client: ApiClient, user, method: str, path: str, body=None) -> None:
-    """403 naming the permission, and the refusal audited as route:<endpoint>."""
-    resp = client.open(method, path, **({"json": body} if body is not None else {}))
-    assert resp.status_code == 403 and "没有此项权限" in resp.get_json()["message"], \
-        f"ALLOWED: {user.role} {method} {path} answered {resp.status_code} {resp.get_json()}"
-    endpoint = client.app.url_map.bind("localhost").match(path.split("?")[0], method=method)[0]
-    assert audit_records(f"route:{endpoint}", username=user.username, outcome="denied"), \
-        f"the refusal of {method} {path} to {user.role} was not audited"
+api = api_fixture(_SEEN)
 
 
 def test_catalogue_add_rename_disable_and_rule(make_user, api):
@@ -52,8 +28,8 @@ def test_catalogue_add_rename_disable_and_rule(make_user, api):
     listing = a.get("/api/v1/catalogue").get_json()
     assert set(listing["lists"]) == {"fonds", "category", "unit", "classification", "retention",
                                      "purpose"}
-    _refused(api(staff), staff, "POST", "/api/v1/catalogue/unit", {"code": f"S{TAG}", "name": f"越权单位{TAG}"})
-    _refused(api(auditor), auditor, "GET", "/api/v1/catalogue")
+    assert_role_refused(api(staff), staff, "POST", "/api/v1/catalogue/unit", {"code": f"S{TAG}", "name": f"越权单位{TAG}"})
+    assert_role_refused(api(auditor), auditor, "GET", "/api/v1/catalogue")
     names = {e["code"] for e in a.get("/api/v1/catalogue").get_json()["lists"]["unit"]}
     assert f"S{TAG}" not in names, "ALLOWED: a staff token added a unit to the catalogue"
 
@@ -105,7 +81,7 @@ def test_register_entries_stats_exports_and_outcome(used_session, make_user, api
     staff, grant, sid = used_session
     head, auditor = make_user("records_head"), make_user("auditor")
     h, au = api(head), api(auditor)
-    _refused(api(staff), staff, "GET", "/api/v1/register/entries")
+    assert_role_refused(api(staff), staff, "GET", "/api/v1/register/entries")
     entries = h.get("/api/v1/register/entries").get_json()["entries"]
     [entry] = [e for e in entries if e["session_id"] == sid]
     assert entry["username"] == staff.username and entry["approval_ref"] == grant.ref
@@ -121,7 +97,7 @@ def test_register_entries_stats_exports_and_outcome(used_session, make_user, api
     xlsx = h.get("/api/v1/register/export.xlsx")
     assert xlsx.data[:2] == b"PK", "the XLSX export is not a workbook"
 
-    _refused(au, auditor, "POST", f"/api/v1/register/entries/{entry['id']}/outcome", {"outcome": "审计员写入"})
+    assert_role_refused(au, auditor, "POST", f"/api/v1/register/entries/{entry['id']}/outcome", {"outcome": "审计员写入"})
     assert au.get("/api/v1/register/entries").status_code == 200, "the auditor may read the register"
     empty = h.post(f"/api/v1/register/entries/{entry['id']}/outcome", json={"outcome": "  "})
     assert empty.status_code == 400 and "不能为空" in empty.get_json()["message"]
@@ -153,7 +129,7 @@ def test_appraisal_two_approvals_execution_and_register(app, monkeypatch, ingest
     sysadmin, staff, auditor = make_user("system_admin"), make_user("staff"), make_user("auditor")
     h1, h2, ap, sa, st = api(head1), api(head2), api(appr), api(sysadmin), api(staff)
 
-    _refused(st, staff, "GET", "/api/v1/retention/appraisal")
+    assert_role_refused(st, staff, "GET", "/api/v1/retention/appraisal")
     due = {f["archive_no"]: f for f in h1.get("/api/v1/retention/appraisal").get_json()["files"]}
     assert GONE in due and DENIED in due and KEPT not in due, sorted(n for n in due if TAG in n)
     assert due[GONE]["due"] == "2021-01-01" and due[GONE]["retention"] == "D10"
@@ -165,7 +141,7 @@ def test_appraisal_two_approvals_execution_and_register(app, monkeypatch, ingest
     assert made.status_code == 201, made.get_json()
     rid = made.get_json()["id"]
     assert made.get_json()["status"] == "pending"
-    _refused(st, staff, "POST", f"/api/v1/retention/requests/{rid}/approve")
+    assert_role_refused(st, staff, "POST", f"/api/v1/retention/requests/{rid}/approve")
 
     own = h1.post(f"/api/v1/retention/requests/{rid}/approve")
     assert own.status_code == 403 and "不能审批自己" in own.get_json()["message"], \
@@ -178,7 +154,7 @@ def test_appraisal_two_approvals_execution_and_register(app, monkeypatch, ingest
     early = sa.post(f"/api/v1/retention/requests/{rid}/execute")
     assert early.status_code == 409 and "两人批准" in early.get_json()["message"], \
         f"ALLOWED: execution after one approval: {early.get_json()}"
-    _refused(h1, head1, "POST", f"/api/v1/retention/requests/{rid}/execute")
+    assert_role_refused(h1, head1, "POST", f"/api/v1/retention/requests/{rid}/execute")
     second = ap.post(f"/api/v1/retention/requests/{rid}/approve")
     assert second.status_code == 200 and second.get_json()["status"] == "approved"
     assert second.get_json()["second_approver"] == appr.username
@@ -194,7 +170,7 @@ def test_appraisal_two_approvals_execution_and_register(app, monkeypatch, ingest
     get_session().expire_all()
     executed = {r["id"]: r for r in sa.get("/api/v1/retention/execution").get_json()["requests"]}
     assert executed[rid]["status"] == "executed", executed[rid]
-    _refused(st, staff, "GET", "/api/v1/retention/destroyed")
+    assert_role_refused(st, staff, "GET", "/api/v1/retention/destroyed")
     register = {f["archive_no"]: f for f in api(auditor).get("/api/v1/retention/destroyed").get_json()["files"]}
     assert GONE in register and register[GONE]["requested_by"] == head1.username
     assert set(register[GONE]["approvers"]) == {head2.username, appr.username}

@@ -10,9 +10,7 @@ import uuid
 
 import pytest
 
-from search_app.accounts.services import issue_api_token
-from search_app.db import get_session
-from tests.api_check import ApiClient, openapi_document
+from tests.api_check import api_fixture, openapi_document
 from tests.conftest import audit_records, meta
 
 pytestmark = pytest.mark.integration
@@ -23,20 +21,7 @@ ID = "110105198207150436"  # valid GB 11643 check digit, used by no other test
 OPS = ("api_reading.sessions", "api_reading.lookup", "api_reading.export_csv", "api.audit_user",
        "api.audit_export", "api.ingest_jobs", "api.ingest_review", "api.ingest_mark_reviewed")
 _SEEN: set[tuple[str, str, int]] = set()
-
-
-@pytest.fixture()
-def api(app, ctx):
-    clients: list[ApiClient] = []
-
-    def make(user) -> ApiClient:
-        token = issue_api_token(get_session(), user)
-        get_session().commit()
-        clients.append(ApiClient(app, token))
-        return clients[-1]
-    yield make
-    for c in clients:
-        _SEEN.update(c.exercised)
+api = api_fixture(_SEEN)
 
 
 @pytest.fixture()

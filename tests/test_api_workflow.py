@@ -8,9 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
-from search_app.accounts.services import issue_api_token
 from search_app.db import get_session
-from tests.api_check import ApiClient, openapi_document
+from tests.api_check import ApiClient, api_fixture, openapi_document
 from tests.conftest import audit_records, meta
 
 pytestmark = pytest.mark.integration
@@ -37,19 +36,7 @@ ELSEWHERE_PREFIXES: dict[str, str] = {
         "api.audit_export", "api.ingest_jobs", "api.ingest_review", "api.ingest_mark_reviewed")}}
 
 
-@pytest.fixture()
-def api(app, ctx):
-    clients: list[ApiClient] = []
-
-    def make(user) -> ApiClient:
-        token = issue_api_token(get_session(), user)
-        get_session().commit()
-        client = ApiClient(app, token)
-        clients.append(client)
-        return client
-    yield make
-    for c in clients:
-        _SEEN.update(c.exercised)
+api = api_fixture(_SEEN)
 
 
 @pytest.fixture()
