@@ -21,6 +21,7 @@ from search_app.qa import desk, review
 from search_app.qa.scope import (ScopeError, ScopeMissing, ScopeRefused, active_scopes,
                                   revoke_scope)
 from search_app.qa.stats import batch_stats
+from search_app.reading.web import refusal_message
 from search_app.search import ReadDenied, SearchUnavailable
 from search_app.search.page_views import viewer_label
 from search_app.search.qa_reads import qa_page_image, qa_version_text, qa_view_page
@@ -37,12 +38,16 @@ def scope_json(row, reviewer: str | None = None) -> dict:
     return row_json(row, _SCOPE, reviewer=reviewer, inactive_reason=row.inactive_reason(utcnow()))
 
 
-def _read_failed(exc: Exception):
-    if isinstance(exc, ReadDenied):
-        return render_error(403, f"读取被拒绝：{exc.reason}（已记录审计）")
-    if isinstance(exc, AuditWriteError):
-        return render_error(503, "审计记录无法写入，读取已拒绝")
-    return render_error(503, str(exc))
+def _scoped(fn, **kwargs):
+    """(result, None) of a read or action under the reviewer's scope, or (None, its refusal as
+    JSON): already audited by the choke point; an action not taken is a 400 saying why."""
+    try:
+        return fn(user=current_user, client_addr=client_addr(), **kwargs), None
+    except review.ReviewRefused as exc:
+        return None, render_error(400, f"操作未执行：{exc}")
+    except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
+        message, status = refusal_message(exc)
+        return None, render_error(status, message)
 
 
 @bp.get("/qa/queue")
@@ -67,13 +72,10 @@ def qa_queue(query: s.QaQueueQuery):
             query=s.QaPageQuery, ok=s.QaPageOut, tag="数字化质检",
             description="范围外的页面答 403（已审计）。")
 def qa_page(doc_id: str, query: s.QaPageQuery):
-    try:
-        read = (qa_version_text(user=current_user, scope_id=query.scope, doc_id=doc_id,
-                                version_id=query.v, client_addr=client_addr())
-                if query.v else qa_view_page(user=current_user, scope_id=query.scope,
-                                             doc_id=doc_id, client_addr=client_addr()))
-    except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
-        return _read_failed(exc)
+    read, error = (_scoped(qa_version_text, scope_id=query.scope, doc_id=doc_id, version_id=query.v)
+                   if query.v else _scoped(qa_view_page, scope_id=query.scope, doc_id=doc_id))
+    if error:
+        return error
     row = review.qa_row(doc_id)
     return {"id": read.doc_id, **read.fields, "text": read.text, "pii_kinds": read.pii_kinds,
             "unmasked": read.unmasked, "scope": read.scope_id, "scope_ref": read.scope_ref,
@@ -90,12 +92,8 @@ def qa_page(doc_id: str, query: s.QaPageQuery):
 @documented("质检页面图像（已遮蔽、带水印的 PNG）", query=s.QaScopeQuery, ok=None, media="image/png",
             tag="数字化质检")
 def qa_image(doc_id: str, query: s.QaScopeQuery):
-    try:
-        png = qa_page_image(user=current_user, scope_id=query.scope, doc_id=doc_id,
-                            viewer=viewer_label(), client_addr=client_addr())
-    except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
-        return _read_failed(exc)
-    return Response(png, mimetype="image/png")
+    png, error = _scoped(qa_page_image, scope_id=query.scope, doc_id=doc_id, viewer=viewer_label())
+    return error or Response(png, mimetype="image/png")
 
 
 @bp.post("/qa/pages/<doc_id>/action")
@@ -104,13 +102,10 @@ def qa_image(doc_id: str, query: s.QaScopeQuery):
             body=s.QaActionBody, ok=s.QaActionOut, tag="数字化质检",
             description="更正和重新识别保留旧版本；每个操作先在范围内读取该页并审计。")
 def qa_action(doc_id: str, body: s.QaActionBody):
-    try:
-        message = desk.act(body.do, reason=body.reason, text=body.text, user=current_user,
-                           scope_id=body.scope, doc_id=doc_id, client_addr=client_addr())
-    except review.ReviewRefused as exc:
-        return render_error(400, f"操作未执行：{exc}")
-    except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
-        return _read_failed(exc)
+    message, error = _scoped(lambda **kw: desk.act(body.do, reason=body.reason, text=body.text, **kw),
+                             scope_id=body.scope, doc_id=doc_id)
+    if error:
+        return error
     get_session().expire_all()
     row = review.qa_row(doc_id)
     return {"message": message, "review": row_json(row, _PAGE) if row else None}

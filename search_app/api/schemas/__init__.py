@@ -20,9 +20,8 @@ from search_app.api.schemas.grants import (  # noqa: F401
     GrantOut, GrantList, GrantRequestOut, GrantRequestList, GrantRequestBody, DecisionBody,
     ConfirmBody, RevokeBody, Catalogue)
 from search_app.api.schemas.reads import (  # noqa: F401
-    SearchOptions, SearchBody, Hit, FacetValue, Chip, FileResult, SearchResult, PageBody, PageOut,
-    LookupValue, LookupBody,
-    LookupResult)
+    SearchOptions, SearchBody, Hit, FacetValue, Chip, FileResult, SearchResult, PageBody,
+    PageText, PageOut, LookupValue, LookupBody, LookupResult)
 from search_app.api.schemas.ingest import (  # noqa: F401
     IngestPageOut, IngestFileOut, IngestJob, PageQuery, IngestJobRow, IngestJobList, ReviewQuery,
     ReviewPage, ReviewList, MarkReviewedBody, MarkReviewedOut)

@@ -74,17 +74,22 @@ class PageBody(Input):
     unmask: bool = False
 
 
-class PageOut(Output):
+class PageText(Output):
+    """A page as a read returns it: masked text, what it holds and what may be unmasked."""
+
     id: str
-    archive_no: str
-    title: str
-    page_no: int
     text: str
     pii_kinds: list[str]
     unmaskable: list[str]
     unmasked: list[str]
     approval_ref: str
     audit_seq: int
+
+
+class PageOut(PageText):
+    archive_no: str
+    title: str
+    page_no: int
 
 
 class LookupValue(Input):

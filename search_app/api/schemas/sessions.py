@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from search_app.api.schemas._base import DbId, Input, Output
-from search_app.api.schemas.reads import LookupResult, LookupValue, SearchOptions, SearchResult
+from search_app.api.schemas.reads import (LookupResult, LookupValue, PageText, SearchOptions,
+                                          SearchResult)
 
 
 class SessionOpenBody(Input):
@@ -71,14 +72,7 @@ class SessionPageQuery(Input):
     unmask: str = Field(default="", description="1：按授权显示可解除遮蔽的字段")
 
 
-class SessionPageOut(InSession):
-    id: str
-    text: str
-    pii_kinds: list[str]
-    unmaskable: list[str]
-    unmasked: list[str]
-    approval_ref: str
-    audit_seq: int
+class SessionPageOut(PageText, InSession):
     file_pages: list[dict]
     previous: str | None = None
     next: str | None = None
