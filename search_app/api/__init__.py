@@ -1,8 +1,11 @@
 """JSON API, version 1. Bearer tokens only (`flask issue-token`); see docs/api.md.
 
 This module holds the blueprint, its authentication and the archive reads; grant requests and
-decisions (`grant_requests`), audit queries (`audit`), who-am-I (`account`) and the OpenAPI document
-(`openapi`) register their routes on the same blueprint. Every route is declared with
+decisions (`grant_requests`), audit queries (`audit`), who-am-I (`account`), the catalogue
+(`catalogue`), the use register (`register`), appraisal and destruction (`retention`),
+digitisation QA (`qa`), the ingest lists (`ingest`) and the OpenAPI document (`openapi`) register
+their routes on the same blueprint; reading sessions are search_app.reading.api. Each is a thin
+layer over the service functions the web views call too. Every route is declared with
 `@documented` (search_app.api._doc) and its models live in search_app.api.schemas.
 """
 from __future__ import annotations
