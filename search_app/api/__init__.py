@@ -3,7 +3,8 @@
 This module holds the blueprint, its authentication and the archive reads; grant requests and
 decisions (`grant_requests`), audit queries (`audit`), who-am-I (`account`), the catalogue
 (`catalogue`), the use register (`register`), appraisal and destruction (`retention`),
-digitisation QA (`qa`), the ingest lists (`ingest`) and the OpenAPI document (`openapi`) register
+digitisation QA (`qa`), the security admin's account management (`admin`), the ingest
+lists (`ingest`) and the OpenAPI document (`openapi`) register
 their routes on the same blueprint; reading sessions are search_app.reading.api. Each is a thin
 layer over the service functions the web views call too. Every route is declared with
 `@documented` (search_app.api._doc) and its models live in search_app.api.schemas.
@@ -159,5 +160,5 @@ def openapi_document():
 
 
 # The other areas register their routes on `bp` (imported last: they import `bp` from here).
-from search_app.api import (account, audit, catalogue, grant_requests, ingest, qa,  # noqa: E402,F401
-                            register, retention)
+from search_app.api import (account, admin, audit, catalogue, grant_requests, ingest,  # noqa: E402,F401
+                            qa, register, retention)

@@ -45,3 +45,7 @@ from search_app.api.schemas.qa import (  # noqa: F401
     QaScopeQuery, QaQueueQuery, QaPageQuery, QaScopeOut, QaReviewOut, QaMismatchOut, QaQueue,
     QaVersionOut, QaPageOut, QaActionBody, QaActionOut, BatchStatsOut, QaStats, QaScopeList,
     QaScopeBody)
+from search_app.api.schemas.admin import (  # noqa: F401
+    AdminUserOut, AdminUserList, AccountChangeOut, AccountChangeList, AccountOutcome,
+    DecisionOutcome, ThrottleOut, ThrottleList, UserCreateBody, UserUpdateBody, UserActionBody,
+    AccountDecisionBody, ThrottleLiftBody)
