@@ -1,8 +1,12 @@
 """Ingest over the API for the system admin, beside GET /ingest/jobs/<id> (search_app.api):
 the job list and the review list of low-confidence OCR pages, and marking a page reviewed,
-through the same functions as the /ingest screens (search_app.ingest.desk). Starting a job by
-upload stays on the web form and the `flask ingest` command."""
+through the same functions as the /ingest screens (search_app.ingest.desk), and starting a job
+by upload over the upload form's own service (search_app.ingest.submit: the same checks, every
+file encrypted on receipt)."""
 from __future__ import annotations
+
+from flask import current_app, jsonify, request, url_for
+from flask_login import current_user
 
 from search_app.api import bp
 from search_app.api import schemas as s
@@ -10,8 +14,9 @@ from search_app.api._doc import documented
 from search_app.api._rows import row_json, value
 from search_app.audit.service import request_actor
 from search_app.db import get_session
-from search_app.errors import render_error
+from search_app.errors import TITLES, render_error
 from search_app.ingest import desk
+from search_app.ingest.submit import submit
 from search_app.permissions import Permission, requires
 
 
@@ -56,3 +61,32 @@ def ingest_mark_reviewed(body: s.MarkReviewedBody):
         return render_error(404, str(exc))
     return {"doc_id": doc_id, "marked": marked,
             "message": f"{doc_id} 已标记为已复核" if marked else f"{doc_id} 已经复核过"}
+
+
+@bp.post("/ingest/uploads")
+@requires(Permission.INGEST_RUN)
+@documented("上传扫描件和清单并开始导入（multipart/form-data；与导入页面相同的检查，文件收到即加密）",
+            form=s.UploadForm, files={"files[]": "扫描件（PDF、TIFF、JPEG、PNG；可多个）",
+                                      "manifest": "清单（CSV 或 JSON，每个扫描件一行）"},
+            ok=s.UploadAccepted, status=202, tag="导入",
+            description="202：任务已创建，进度见 `progress`。未通过检查：400，`message` 汇总原因，"
+                        "另有 `errors`（整批）、`row_errors`（逐行）、`batch`（批次已加密保留时，"
+                        "改正后带上它再次提交，只需上传有误的部分）和 `kept`（批次中已有的扫描件）。")
+def ingest_upload(form: s.UploadForm):
+    desk.housekeep(get_session(), request_actor())
+    sub = submit(user=current_user, actor=request_actor(), config=current_app.config,
+                 batch_id=form.batch, files=request.files.getlist("files"),
+                 manifest=request.files.get("manifest"),
+                 confirm_metadata_change=form.confirm_metadata_change)
+    if sub.job is None:
+        status = 503 if sub.unavailable else 400
+        problems = sub.check.errors + sub.check.row_errors
+        return jsonify(error=TITLES[status], status=status, batch=sub.batch_id, kept=sub.kept,
+                       errors=sub.check.errors, row_errors=sub.check.row_errors,
+                       message=("未开始导入：" + "；".join(problems)) if problems else
+                       "未开始导入：上传未通过检查"), status
+    job = sub.job
+    message = (f"导入任务 {job.id} 已保存：任务队列暂不可用，{sub.held} 个文件等待队列恢复后自动开始处理"
+               if sub.held else f"导入任务 {job.id} 已开始：{len(job.files)} 个文件已排队")
+    return {"job_id": job.id, "batch": sub.batch_id, "files": len(job.files), "held": sub.held,
+            "message": message, "progress": url_for("api.ingest_job", job_id=job.id)}, 202

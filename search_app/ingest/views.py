@@ -9,29 +9,24 @@ uploading that batch; job pages list files by 档号 and their number in the job
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
 from flask_login import current_user
 from sqlalchemy import select
 
-from search_app.audit.actions import Action
-from search_app.audit.service import Event, record_event, request_actor
+from search_app.audit.service import request_actor
 from search_app.db import get_session
-from search_app.ingest import desk, uploads
-from search_app.ingest.held import held_count, release_held
+from search_app.ingest import desk
+from search_app.ingest.held import release_held
 from search_app.ingest.models import IngestFile, IngestJob
 from search_app.ingest.progress import job_progress
+from search_app.ingest.submit import submit
 from search_app.permissions import Permission, requires
 
 bp = Blueprint("ingest", __name__, url_prefix="/ingest")
 STATE_LABELS = {"queued": "排队中", "running": "处理中", "done": "完成", "failed": "失败",
                 "held": "等待任务队列恢复"}
-
-
-def _upload_root() -> Path:
-    return uploads.upload_root()
 
 
 def _sweep() -> None:
@@ -53,44 +48,14 @@ def new():
     _sweep()
     if request.method == "GET":
         return render_template("ingest_new.html", check=None, batch_id="", kept=[])
-    root = _upload_root()
-    batch = uploads.open_batch(root, request.form.get("batch", ""), current_user.id)
-    if batch is None:
-        batch = uploads.new_batch(root, current_user.id)
-    max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-    errors = uploads.store_scans(batch, request.files.getlist("files"), max_bytes)
-    manifest_error = uploads.store_manifest(batch, request.files.get("manifest"), max_bytes)
-    check = uploads.check_batch(batch)
-    check.errors[:0] = errors + ([manifest_error] if manifest_error else [])
-    if not check.ok:
-        kept = uploads.scans_in(batch)
-        if not kept and check.manifest is None:
-            uploads.discard_batch(batch)  # nothing to keep: no half-empty folder behind
-            batch_id = ""
-        else:
-            batch_id = batch.name
-        return render_template("ingest_new.html", check=check, batch_id=batch_id,
-                               kept=kept), 400
-
-    from search_app.ingest.jobs import start_job
-    from search_app.ops import QueueUnavailable
-
-    if check.manifest is None:  # check.ok without a manifest would be a bug in the check
-        abort(500, description="导入清单未通过检查，任务未启动")
-    try:
-        job = start_job(check.manifest, base_dir=batch, created_by=current_user.username, queue=True,
-                        rows=check.rows, locate=lambda name: uploads.scan_path(batch, name),
-                        confirm_metadata_change=request.form.get("confirm_metadata_change") == "on",
-                        actor=request_actor(), hold_if_queue_down=True)
-    except QueueUnavailable as exc:  # only if the hold itself could not be made
-        check.errors.append(str(exc))
-        return render_template("ingest_new.html", check=check, batch_id=batch.name,
-                               kept=uploads.scans_in(batch)), 503
-    held = held_count(job.id)
-    record_event(request_actor(), Event(action=Action.INGEST_JOB_STARTED, outcome="allowed",
-                                        result_count=len(job.files),
-                                        filters={"job_id": job.id, "batch": batch.name,
-                                                 "held": held}))
+    sub = submit(user=current_user, actor=request_actor(), config=current_app.config,
+                 batch_id=request.form.get("batch", ""), files=request.files.getlist("files"),
+                 manifest=request.files.get("manifest"),
+                 confirm_metadata_change=request.form.get("confirm_metadata_change") == "on")
+    if sub.job is None:
+        return render_template("ingest_new.html", check=sub.check, batch_id=sub.batch_id,
+                               kept=sub.kept), 503 if sub.unavailable else 400
+    job, held = sub.job, sub.held
     if held:
         flash(f"任务队列（Redis）暂不可用：导入任务 {job.id} 已保存，{held} 个文件等待队列恢复后自动开始处理，"
               "无需重新上传；检索不受影响", "warning")

@@ -24,7 +24,7 @@ from search_app.api.schemas.reads import (  # noqa: F401
     PageText, PageOut, LookupValue, LookupBody, LookupResult)
 from search_app.api.schemas.ingest import (  # noqa: F401
     IngestPageOut, IngestFileOut, IngestJob, PageQuery, IngestJobRow, IngestJobList, ReviewQuery,
-    ReviewPage, ReviewList, MarkReviewedBody, MarkReviewedOut)
+    ReviewPage, ReviewList, MarkReviewedBody, MarkReviewedOut, UploadForm, UploadAccepted)
 from search_app.api.schemas.audit import (  # noqa: F401
     AuditQuery, AuditRecordOut, AuditPage, AnomalyQuery, FlagOut, AnomalyList, ChainReportOut,
     MatchBody, MatchOut, Paging, AuditFilters, AuditExportQuery, UserActivityQuery, ActionCount,

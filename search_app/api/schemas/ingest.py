@@ -94,3 +94,22 @@ class MarkReviewedOut(Output):
     doc_id: str
     marked: bool = Field(description="false：此前已复核")
     message: str
+
+
+class UploadForm(Input):
+    """The text fields of a multipart upload (form values are strings: "true"/"false")."""
+
+    model_config = ConfigDict(strict=False, extra="forbid")
+    batch: str = Field(default="", max_length=64,
+                       description="上次未通过检查的批次编号（再次提交时只需上传有误的文件或清单）")
+    confirm_metadata_change: bool = Field(
+        default=False, description="确认修改已有档号的访问字段（密级、单位、门类等）")
+
+
+class UploadAccepted(Output):
+    job_id: int
+    batch: str
+    files: int
+    held: int = Field(description="等待任务队列恢复的文件数（0：已全部排队）")
+    message: str
+    progress: str = Field(description="任务进度：GET 此地址（/api/v1/ingest/jobs/<job_id>）")
