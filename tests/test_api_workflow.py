@@ -30,7 +30,8 @@ ELSEWHERE: dict[str, str] = {
 ELSEWHERE_PREFIXES: dict[str, str] = {
     "api.catalogue_": "tests/test_api_records.py", "api.register_": "tests/test_api_records.py",
     "api.retention_": "tests/test_api_records.py", "api.qa_": "tests/test_api_qa.py",
-    "api_reading.browse": "tests/test_api_qa.py",
+    "api_reading.browse": "tests/test_api_qa.py", "api.accounts_": "tests/test_api_accounts.py",
+    "api.ingest_upload": "tests/test_api_ingest_uploads.py",
     **{op: "tests/test_api_session_reads.py" for op in (
         "api_reading.sessions", "api_reading.lookup", "api_reading.export_csv", "api.audit_user",
         "api.audit_export", "api.ingest_jobs", "api.ingest_review", "api.ingest_mark_reviewed")}}
