@@ -187,7 +187,7 @@ def test_relative_and_own_files_are_excluded_end_to_end(app, admin, make_user, m
         grant = make_grant(person, purpose="户籍核查：自我回避")
         c = app.test_client()
         assert login(c, person.username).status_code == 302
-        r = c.post("/search", data={"grant_id": grant.id, "purpose": "核实", "q": tag})
+        r = c.post("/search", follow_redirects=True, data={"grant_id": grant.id, "purpose": "核实", "q": tag})
         assert r.status_code == 200, r.get_data(as_text=True)[-500:]
         body = r.get_data(as_text=True)
         return {no for no in nos.values() if no in body}

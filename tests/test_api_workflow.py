@@ -8,9 +8,8 @@ from urllib.parse import quote
 
 import pytest
 
-from search_app.accounts.services import issue_api_token
 from search_app.db import get_session
-from tests.api_check import ApiClient, openapi_document
+from tests.api_check import ApiClient, api_fixture, openapi_document
 from tests.conftest import audit_records, meta
 
 pytestmark = pytest.mark.integration
@@ -26,21 +25,19 @@ _SEEN: set[tuple[str, str, int]] = set()
 ELSEWHERE: dict[str, str] = {
     f"api_reading.{name}": "tests/test_reading_api.py"
     for name in ("open_", "close", "search", "page", "image", "export")}
+# The issue-13 areas: each of these modules ends with a test that every operation of its
+# prefixes answered a success through ApiClient there.
+ELSEWHERE_PREFIXES: dict[str, str] = {
+    "api.catalogue_": "tests/test_api_records.py", "api.register_": "tests/test_api_records.py",
+    "api.retention_": "tests/test_api_records.py", "api.qa_": "tests/test_api_qa.py",
+    "api_reading.browse": "tests/test_api_qa.py", "api.accounts_": "tests/test_api_accounts.py",
+    "api.ingest_upload": "tests/test_api_ingest_uploads.py",
+    **{op: "tests/test_api_session_reads.py" for op in (
+        "api_reading.sessions", "api_reading.lookup", "api_reading.export_csv", "api.audit_user",
+        "api.audit_export", "api.ingest_jobs", "api.ingest_review", "api.ingest_mark_reviewed")}}
 
 
-@pytest.fixture()
-def api(app, ctx):
-    clients: list[ApiClient] = []
-
-    def make(user) -> ApiClient:
-        token = issue_api_token(get_session(), user)
-        get_session().commit()
-        client = ApiClient(app, token)
-        clients.append(client)
-        return client
-    yield make
-    for c in clients:
-        _SEEN.update(c.exercised)
+api = api_fixture(_SEEN)
 
 
 @pytest.fixture()
@@ -286,6 +283,7 @@ def test_every_documented_operation_was_called_and_validated(app):
     doc = openapi_document(app)
     called = {endpoint for endpoint, _, status in _SEEN if status < 300}
     missing = [op["operationId"] for ops in doc["paths"].values() for op in ops.values()
-               if op["operationId"] not in called and op["operationId"] not in ELSEWHERE]
+               if op["operationId"] not in called and op["operationId"] not in ELSEWHERE
+               and not op["operationId"].startswith(tuple(ELSEWHERE_PREFIXES))]
     assert not missing, (f"documented operations never called successfully through ApiClient: "
                          f"{missing} (add a call in tests/test_api_*.py, or name the module in ELSEWHERE)")

@@ -76,7 +76,7 @@ def test_catalogue_change_is_audited_and_reflected_in_form_and_filters(app, sysa
     grant = make_grant(staff, categories=("户籍档案",))
 
     def search(q: str):
-        return staff_client.post("/search", data={"grant_id": grant.id, "purpose": "核实目录",
+        return staff_client.post("/search", follow_redirects=True, data={"grant_id": grant.id, "purpose": "核实目录",
                                                   "q": q})
     assert search(f"门类:{name}").status_code == 200, "the query filter refused a catalogued 门类"
 

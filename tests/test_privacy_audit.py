@@ -57,7 +57,7 @@ def auditor(app, make_user):
 def test_search_query_and_purpose_are_stored_masked_with_hashes(reader):
     user, grant, client = reader
     since = _last_seq()
-    resp = client.post("/search", data={"grant_id": grant.id, "q": f"{ID_A} 户籍",
+    resp = client.post("/search", follow_redirects=True, data={"grant_id": grant.id, "q": f"{ID_A} 户籍",
                                         "purpose": f"核实{NAME_A}的登记，联系电话{PHONE_A}"})
     assert resp.status_code == 200
     [rec] = [r for r in _new_records(since) if r.action == "search"]
@@ -88,7 +88,7 @@ def test_strings_inside_filters_and_reasons_are_masked(ctx):
 
 def test_audit_listing_and_csv_show_masked_text_and_the_hash(reader, auditor):
     user, grant, client = reader
-    client.post("/search", data={"grant_id": grant.id, "q": ID_A, "purpose": f"核实{NAME_A}"})
+    client.post("/search", follow_redirects=True, data={"grant_id": grant.id, "q": ID_A, "purpose": f"核实{NAME_A}"})
     page = auditor.get(f"/audit/?username={user.username}").get_data(as_text=True)
     assert not _leaks(page), f"LEAKED in the audit listing: {_leaks(page)}"
     assert value_hmac("id_number", ID_A) in page, "the listing must show the value's hash"
@@ -111,7 +111,7 @@ def test_auditor_finds_everyone_who_searched_one_id(app, ctx, reader, make_user,
             client = app.test_client()
             login(client, user.username)
             q, purpose = (ID_A, "核实") if how == "query" else ("户籍", f"核实{ID_A}的户籍")
-            assert client.post("/search", data={"grant_id": grant.id, "q": q,
+            assert client.post("/search", follow_redirects=True, data={"grant_id": grant.id, "q": q,
                                                 "purpose": purpose}).status_code == 200
         users.append(user.username)
     other = make_user("staff")  # a different ID: must not match

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.integration
 LOGIN_ONLY = {"auth.logout", "auth.logout_all"}  # open to any signed-in user
 SAMPLE_ARGS = {"job_id": 1, "username": "nobody", "user_id": 1, "grant_id": 1, "change_id": 1,
                "doc_id": "HJ-0000-0000#p0001", "sid": "AAAAAAAAAAAAAAAAAAAAAA",
-               "kind": "no-such-list", "entry_id": 1}  # catalogue: refused, changes nothing
+               "kind": "no-such-list", "entry_id": 1,  # catalogue: refused, changes nothing
+               "scope_id": 1, "request_id": 1}
 
 
 def _routes(app):

@@ -54,7 +54,7 @@ def test_every_archive_route_sends_the_headers(app, ctx, page, make_user, make_g
     form = {"grant_id": grant.id, "purpose": "核实"}
     for what, resp in [
         ("search form", client.get("/search")),
-        ("search results", client.post("/search", data={**form, "q": "响应头测试"})),
+        ("search results", client.post("/search", follow_redirects=True, data={**form, "q": "响应头测试"})),
         ("page view", client.post(f"/pages/{quote(DOC)}", data=form)),
         ("page image", client.get(image_url(client, DOC, grant.id))),
         ("search export", client.post("/search/export", data={**form, "q": "响应头测试"})),

@@ -143,7 +143,7 @@ def test_every_read_route_writes_exactly_one_record(app, ctx, pages, make_user, 
              ("/lookup", {**form, "kind": "phone", "value": PHONE}, "pii.lookup")]
     for url, data, action in reads:
         count = get_session().execute(select(func.max(AuditRecord.seq))).scalar_one()
-        resp = client.post(url, data=data)
+        resp = client.post(url, data=data, follow_redirects=True)  # /search: 303 to its GET
         assert resp.status_code == 200, f"{url}: {resp.status_code}"
         new = get_session().execute(select(AuditRecord).where(AuditRecord.seq > count)).scalars().all()
         assert [(r.action, r.outcome) for r in new] == [(action, "allowed")], \

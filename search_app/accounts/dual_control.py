@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from search_app.accounts.models import PendingAccountChange, User
-from search_app.accounts.services import (AccountError, end_all_sessions, hash_password,
-                                          normalise_roles)
+from search_app.accounts.services import (AccountConflict, AccountError, AccountRefused,
+                                          end_all_sessions, hash_password, normalise_roles)
 from search_app.permissions import Permission, Role, has_permission, parse_roles
 from search_app.timeutil import utcnow
 
@@ -106,7 +106,7 @@ def _propose(session: Session, user: User, *, kind: str, proposer: str, payload:
              summary: str) -> PendingAccountChange:
     for other in pending_of(session, user):
         if other.kind in (kind, "create"):
-            raise AccountError(f"{user.username} 已有待确认的变更 #{other.id}"
+            raise AccountConflict(f"{user.username} 已有待确认的变更 #{other.id}"
                                f"（{KIND_LABELS[other.kind]}），请等待另一名安全管理员处理")
     change = PendingAccountChange(kind=kind, user_id=user.id, user=user, payload=payload,
                                   summary=summary, proposed_by=proposer, proposed_at=utcnow(),
@@ -128,7 +128,7 @@ def propose_role(session: Session, user: User, *, role: str, proposer: str,
                  proposer_id: int | None = None) -> PendingAccountChange:
     new = normalise_roles(role)
     if proposer_id is not None and user.id == proposer_id:
-        raise AccountError("不能修改自己的角色")
+        raise AccountRefused("不能修改自己的角色")
     return _propose(session, user, kind="role", proposer=proposer, payload={"role": new},
                     summary=f"角色 {user.role} → {new}")
 
@@ -148,20 +148,20 @@ def propose_reset(session: Session, user: User, *, password: str,
 def check_decider(change: PendingAccountChange, by: User) -> None:
     """Raise AccountError (the reason, in Chinese) unless `by` may confirm or reject `change`."""
     if change.status != "pending":
-        raise AccountError(f"变更 #{change.id} 已处理（{STATUS_LABELS.get(change.status, change.status)}）")
+        raise AccountConflict(f"变更 #{change.id} 已处理（{STATUS_LABELS.get(change.status, change.status)}）")
     if not has_permission(by.role, Permission.USER_MANAGE):
-        raise AccountError("只有安全管理员可以确认账号变更")
+        raise AccountRefused("只有安全管理员可以确认账号变更")
     if by.username == change.proposed_by:
-        raise AccountError(f"变更 #{change.id} 由您本人提出，须由另一名安全管理员确认")
+        raise AccountRefused(f"变更 #{change.id} 由您本人提出，须由另一名安全管理员确认")
     if by.id == change.user_id:
-        raise AccountError(f"变更 #{change.id} 针对您本人的账号，须由另一名安全管理员确认")
+        raise AccountRefused(f"变更 #{change.id} 针对您本人的账号，须由另一名安全管理员确认")
     session = object_session(change)
     if change.proposed_by in lineage(session, by):
-        raise AccountError(f"您的账号由 {change.proposed_by} 创建或重置密码，不能确认其提出的变更 "
+        raise AccountRefused(f"您的账号由 {change.proposed_by} 创建或重置密码，不能确认其提出的变更 "
                            f"#{change.id}（防止一人操纵多个账号）")
     proposer = session.execute(select(User).where(User.username == change.proposed_by)).scalar_one_or_none()
     if proposer is not None and by.username in lineage(session, proposer):
-        raise AccountError(f"提出人 {change.proposed_by} 的账号由您创建或重置密码，您不能确认其提出的变更 "
+        raise AccountRefused(f"提出人 {change.proposed_by} 的账号由您创建或重置密码，您不能确认其提出的变更 "
                            f"#{change.id}（防止一人操纵多个账号）")
 
 

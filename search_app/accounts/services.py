@@ -28,7 +28,15 @@ THROTTLED_MESSAGE = "登录尝试过多，请稍后再试"
 
 
 class AccountError(ValueError):
-    pass
+    """Bad input for an account change (the API answers 400); the message is the reason."""
+
+
+class AccountRefused(AccountError):
+    """A rule refuses the change (separation of duties, dual control, one's own account): 403."""
+
+
+class AccountConflict(AccountError):
+    """The current state does not allow it (name taken, a change already pending or decided): 409."""
 
 
 def check_lengths(*, username: str | None = None, display_name: str | None = None,
@@ -58,7 +66,7 @@ def normalise_roles(role: str | list[str]) -> str:
                            f"system_admin, auditor（{exc}）") from None
     conflict = role_conflict(roles)
     if conflict:
-        raise AccountError(conflict)
+        raise AccountRefused(conflict)
     return ",".join(r.value for r in roles)
 
 
@@ -70,7 +78,7 @@ def create_user(session: Session, *, username: str, password: str, role: str | l
         raise AccountError(f"用户名不能为空、不能含空格，最长 {limits.USERNAME} 个字符")
     check_lengths(username=username, display_name=display_name, unit=unit)
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
-        raise AccountError(f"用户名 {username} 已存在")
+        raise AccountConflict(f"用户名 {username} 已存在")
     user = User(username=username, password_hash=hash_password(password), role=role,
                 display_name=display_name or username, unit=unit, id_number_hmac=id_number_hmac,
                 relative_hmacs=[], failed_logins=0, session_epoch=0)
@@ -187,7 +195,7 @@ def update_user(session: Session, user: User, *, by: User, role: str | list[str]
         new = normalise_roles(role)
         if new != user.role:
             if user.id == by.id:
-                raise AccountError("不能修改自己的角色")
+                raise AccountRefused("不能修改自己的角色")
             changes.append(f"角色 {user.role} → {new}")
             user.role = new
             # Permissions changed: sign in again under the new roles, and the API token issued
@@ -202,7 +210,7 @@ def update_user(session: Session, user: User, *, by: User, role: str | list[str]
         user.display_name = display_name.strip()
     if enabled is not None and enabled != user.is_enabled:
         if user.id == by.id:
-            raise AccountError("不能停用自己的账号")
+            raise AccountRefused("不能停用自己的账号")
         user.is_enabled = enabled
         changes.append("启用账号" if enabled else "停用账号")
         if not enabled:

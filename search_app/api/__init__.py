@@ -1,8 +1,12 @@
 """JSON API, version 1. Bearer tokens only (`flask issue-token`); see docs/api.md.
 
 This module holds the blueprint, its authentication and the archive reads; grant requests and
-decisions (`grant_requests`), audit queries (`audit`), who-am-I (`account`) and the OpenAPI document
-(`openapi`) register their routes on the same blueprint. Every route is declared with
+decisions (`grant_requests`), audit queries (`audit`), who-am-I (`account`), the catalogue
+(`catalogue`), the use register (`register`), appraisal and destruction (`retention`),
+digitisation QA (`qa`), the security admin's account management (`admin`), the ingest
+lists (`ingest`) and the OpenAPI document (`openapi`) register
+their routes on the same blueprint; reading sessions are search_app.reading.api. Each is a thin
+layer over the service functions the web views call too. Every route is declared with
 `@documented` (search_app.api._doc) and its models live in search_app.api.schemas.
 """
 from __future__ import annotations
@@ -19,6 +23,7 @@ from search_app.errors import render_error
 from search_app.grants.services import active_grants
 from search_app.ingest.service import job_detail
 from search_app.permissions import Permission, public, requires
+from search_app.reading.web import plain
 from search_app.search import (SORTS, InvalidInput, QuerySyntaxError, ReadDenied, SearchUnavailable, lookup_pii, search_pages,
                                unmask_page, view_page)
 
@@ -68,18 +73,26 @@ def search(body: s.SearchBody):
                        group=body.group or "page")
     if error:
         return error
+    return search_json(plain(out))
+
+
+def _hit(h: dict) -> dict:
+    return {"id": h["doc_id"], **h["fields"], "snippets": h["snippets"], "score": h["score"]}
+
+
+def search_json(data: dict) -> dict:
+    """A search outcome (as plain dicts: what the reading-session cache holds too) as the API
+    answers it, here and in GET /sessions/<sid>/search, so both carry grouping and facets."""
     return {
-        "group": out.group, "chips": out.chips, "refine": out.refine, "relaxed": out.relaxed,
-        "files": [{"archive_no": f.archive_no, **f.fields, "matched_pages": f.matched_pages,
-                   "score": f.score,
-                   "pages": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}
-                             for h in f.pages]} for f in out.files],
-        "query": out.query, "total": out.total, "total_exact": out.total_exact,
-        "page": out.page, "page_size": out.page_size,
-        "approval_ref": out.approval_ref, "grant_id": out.grant_id, "audit_seq": out.audit_seq,
-        "hits": [{"id": h.doc_id, **h.fields, "snippets": h.snippets, "score": h.score}
-                 for h in out.hits],
-        "facets": {k: [{"value": v, "count": c} for v, c in vals] for k, vals in out.facets.items()},
+        "group": data["group"], "chips": data["chips"], "refine": data["refine"],
+        "relaxed": data["relaxed"],
+        "files": [{"archive_no": f["archive_no"], **f["fields"], "matched_pages": f["matched_pages"],
+                   "score": f["score"], "pages": [_hit(h) for h in f["pages"]]}
+                  for f in data["files"]],
+        **{k: data[k] for k in ("query", "total", "total_exact", "page", "page_size",
+                                "approval_ref", "grant_id", "audit_seq")},
+        "hits": [_hit(h) for h in data["hits"]],
+        "facets": {k: [{"value": v, "count": c} for v, c in vals] for k, vals in data["facets"].items()},
     }
 
 
@@ -147,4 +160,5 @@ def openapi_document():
 
 
 # The other areas register their routes on `bp` (imported last: they import `bp` from here).
-from search_app.api import account, audit, grant_requests  # noqa: E402,F401
+from search_app.api import (account, admin, audit, catalogue, grant_requests, ingest,  # noqa: E402,F401
+                            qa, register, retention)

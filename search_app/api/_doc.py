@@ -31,6 +31,10 @@ class Operation:
     responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     tag: str = ""
+    # A multipart/form-data body (an upload): `form` models its text fields, `files` names its
+    # file fields ({name: description}; a name ending in [] takes several files).
+    form: type[BaseModel] | None = None
+    files: dict[str, str] = field(default_factory=dict)
     # The success body's media type: JSON (described by the `ok` model) or a file such as
     # image/png or application/pdf (ok=None: a binary body). Errors are always JSON ErrorBody.
     media: str = "application/json"
@@ -39,13 +43,15 @@ class Operation:
 def documented(summary: str, *, ok: type[BaseModel] | None, status: int = 200,
                body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
                errors: tuple[int, ...] = (), description: str = "", tag: str = "",
-               media: str = "application/json") -> Callable[[F], F]:
+               media: str = "application/json", form: type[BaseModel] | None = None,
+               files: dict[str, str] | None = None) -> Callable[[F], F]:
     """Declare an API route. With `body` (JSON) or `query` (query string), the parsed model is
-    passed to the view as the keyword argument `body` or `query`. Every route may answer 401 and
+    passed to the view as the keyword argument `body` or `query`; with `form` (multipart), the
+    parsed text fields as `form` (the files stay in request.files). Every route may answer 401 and
     403 (token, role) and 503; list the other error statuses it gives in `errors`."""
     op = Operation(summary=summary, description=description or "", body=body, query=query,
                    responses={status: ok}, errors=tuple(sorted({401, 403, *errors})), tag=tag,
-                   media=media)
+                   media=media, form=form, files=dict(files or {}))
     if (ok is None) != (media != "application/json"):
         raise TypeError(f"{summary}: a JSON answer names its model, a file answer (media) has none")
 
@@ -58,6 +64,10 @@ def documented(summary: str, *, ok: type[BaseModel] | None, status: int = 200,
                     if not isinstance(raw, dict):
                         return render_error(400, "请求体必须是 JSON 对象（Content-Type: application/json）")
                     kwargs["body"] = body.model_validate(raw)
+                if form is not None:
+                    if request.mimetype != "multipart/form-data":
+                        return render_error(400, "请求体必须是 multipart/form-data（上传文件）")
+                    kwargs["form"] = form.model_validate(request.form.to_dict())
                 if query is not None:
                     kwargs["query"] = query.model_validate(request.args.to_dict())
             except ValidationError as exc:

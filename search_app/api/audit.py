@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
+from flask import Response, current_app
 from sqlalchemy import func, select
 
 from search_app.api import bp, iso
@@ -19,7 +19,7 @@ from search_app.audit.models import AuditRecord
 from search_app.audit.redaction import candidate_hmacs, hashes_of
 from search_app.audit.anomalies import find_anomalies
 from search_app.audit.service import Event, record_event, request_actor, verify_chain
-from search_app.audit.views import FilterError, filtered_records
+from search_app.audit.views import FilterError, export_csv, filtered_records, user_summary
 from search_app.db import get_session
 from search_app.errors import render_error
 from search_app.permissions import Permission, requires, role_labels
@@ -42,26 +42,63 @@ def record_json(r: AuditRecord) -> dict:
             query=s.AuditQuery, ok=s.AuditPage, tag="审计",
             description="最新的在前。本次查阅本身写入一条 audit.view 记录（audit_seq）。")
 def audit_records(query: s.AuditQuery):
-    args = {k: v for k, v in query.model_dump().items()
+    return _records_page(_filters(query), query, Action.AUDIT_VIEW)
+
+
+def _filters(query) -> dict[str, str]:
+    return {k: v for k, v in query.model_dump().items()
             if k not in ("page", "page_size") and isinstance(v, str) and v.strip()}
+
+
+def _records_page(args: dict[str, str], query, action: Action, **extra):
+    """One page of the records `args` select, newest first, audited as `action` (a bad filter:
+    400, audited as denied), as the web table shows them."""
     session = get_session()
     try:
         stmt = filtered_records(args)
     except FilterError as exc:
-        record_event(request_actor(), Event(action=Action.AUDIT_VIEW, outcome="denied", reason=str(exc),
+        record_event(request_actor(), Event(action=action, outcome="denied", reason=str(exc),
                                             filters=args))
         return render_error(400, str(exc))
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(stmt.order_by(AuditRecord.seq.desc())
                            .offset((query.page - 1) * query.page_size)
                            .limit(query.page_size)).scalars().all()
-    rec = record_event(request_actor(), Event(action=Action.AUDIT_VIEW, outcome="allowed",
-                                              result_count=total,
+    rec = record_event(request_actor(), Event(action=action, outcome="allowed", result_count=total,
                                               filters={**args, "page": query.page, "api": True}))
     more = total > query.page * query.page_size
-    return {"total": total, "page": query.page, "page_size": query.page_size,
+    return {**extra, "total": total, "page": query.page, "page_size": query.page_size,
             "next_page": query.page + 1 if more else None, "audit_seq": rec.seq,
             "records": [record_json(r) for r in rows]}
+
+
+@bp.get("/audit/users/<username>")
+@requires(Permission.AUDIT_READ)
+@documented("一个人的活动：其审计记录（分页）、按操作与结果的计数、最近 30 天的异常提示",
+            query=s.UserActivityQuery, ok=s.UserActivity, tag="审计",
+            description="本次查阅写入一条 audit.user_view 记录。")
+def audit_user(username: str, query: s.UserActivityQuery):
+    user, summary, flags = user_summary(get_session(), username)
+    return _records_page(
+        {**_filters(query), "username": username}, query, Action.AUDIT_USER_VIEW,
+        username=username, display_name=user.display_name if user else None,
+        unit=user.unit if user else None, role_label=role_labels(user.role) if user else None,
+        summary=[{"action": a, "action_label": action_label(a), "outcome": o,
+                  "outcome_label": OUTCOME_LABELS.get(o, o), "count": n} for a, o, n in summary],
+        flags=[flag_json(f) for f in flags])
+
+
+@bp.get("/audit/export.csv")
+@requires(Permission.AUDIT_READ)
+@documented("导出筛选出的审计记录（CSV，最早的在前）", query=s.AuditExportQuery, ok=None,
+            media="text/csv", tag="审计", description="本次导出写入一条 audit.export 记录。")
+def audit_export(query: s.AuditExportQuery):
+    try:
+        name, body = export_csv(_filters(query))
+    except FilterError as exc:
+        return render_error(400, str(exc))
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 @bp.post("/audit/match")
@@ -83,10 +120,12 @@ def audit_anomalies(query: s.AnomalyQuery):
     flags = find_anomalies(recs, current_app.config)
     record_event(request_actor(), Event(action=Action.AUDIT_ANOMALIES, outcome="allowed",
                                         result_count=len(flags), filters={"days": query.days, "api": True}))
-    return {"days": query.days, "flags": [
-        {"kind": f.kind, "label": f.label, "username": f.username, "detail": f.detail,
-         "first_ts": iso(f.first_ts), "first_ts_local": local_time(f.first_ts), "seqs": f.seqs}
-        for f in flags]}
+    return {"days": query.days, "flags": [flag_json(f) for f in flags]}
+
+
+def flag_json(f) -> dict:
+    return {"kind": f.kind, "label": f.label, "username": f.username, "detail": f.detail,
+            "first_ts": iso(f.first_ts), "first_ts_local": local_time(f.first_ts), "seqs": f.seqs}
 
 
 @bp.get("/audit/verify")

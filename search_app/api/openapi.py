@@ -29,7 +29,7 @@ def _models(operations: list[Operation]) -> list[type[BaseModel]]:
     """The models the routes declare (nested ones follow as $defs), and the error body."""
     found: dict[str, type[BaseModel]] = {"ErrorBody": schemas.ErrorBody}
     for op in operations:
-        for model in (op.body, op.query, *op.responses.values()):
+        for model in (op.body, op.query, op.form, *op.responses.values()):
             if model is not None:
                 found[model.__name__] = model
     return [found[name] for name in sorted(found)]
@@ -59,6 +59,16 @@ def _json(model: type[BaseModel]) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}}
 
 
+def _multipart(op: Operation) -> dict[str, Any]:
+    """The form model's text fields and the declared file fields (binary)."""
+    binary = {"type": "string", "format": "binary"}
+    files = {name.removesuffix("[]"): ({"type": "array", "items": binary, "description": text}
+                                       if name.endswith("[]") else {**binary, "description": text})
+             for name, text in op.files.items()}
+    return {"allOf": [{"$ref": _REF.format(model=op.form.__name__)},
+                      {"type": "object", "properties": files}]}
+
+
 def _operation(endpoint: str, view: Any, op: Operation, path_params: list[dict]) -> dict[str, Any]:
     perm = getattr(view, "required_permission", None)
     public = getattr(view, "is_public", False)
@@ -74,8 +84,10 @@ def _operation(endpoint: str, view: Any, op: Operation, path_params: list[dict])
         out["x-permission"] = perm.value
     if op.body is not None:
         out["requestBody"] = {"required": True, "content": _json(op.body)}
+    if op.form is not None:
+        out["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _multipart(op)}}}
     errors = () if public else (*op.errors, 503)
-    if op.body is not None or op.query is not None:
+    if op.body is not None or op.query is not None or op.form is not None:
         errors = (400, *errors)
     for code in sorted(set(errors)):
         out["responses"][str(code)] = {"description": f"{TITLES.get(code, '错误')}：{DEFAULT_MESSAGES.get(code, '')}",

@@ -119,18 +119,23 @@ def log():
                    action_labels=ACTION_LABELS, outcome_labels=OUTCOME_LABELS)
 
 
-@bp.route("/users/<username>")
-@requires(Permission.AUDIT_READ)
-def user_activity(username: str):
-    """One person's activity: their records, a summary by action and outcome, and their flags."""
-    session = get_session()
+def user_summary(session, username: str) -> tuple[User | None, list, list]:
+    """(the account or None, [(action, outcome, count)], its anomaly flags of the last 30 days)
+    for one person's activity page (web and API)."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     summary = session.execute(select(AuditRecord.action, AuditRecord.outcome, func.count())
                               .where(AuditRecord.username == username)
                               .group_by(AuditRecord.action, AuditRecord.outcome)).all()
     recent = session.execute(select(AuditRecord).where(AuditRecord.username == username)
                              .where(AuditRecord.ts >= utcnow() - timedelta(days=30))).scalars()
-    flags = find_anomalies(recent, current_app.config)
+    return user, list(summary), find_anomalies(recent, current_app.config)
+
+
+@bp.route("/users/<username>")
+@requires(Permission.AUDIT_READ)
+def user_activity(username: str):
+    """One person's activity: their records, a summary by action and outcome, and their flags."""
+    user, summary, flags = user_summary(get_session(), username)
     return _render("audit_user.html", args={**_args(), "username": username},
                    action=Action.AUDIT_USER_VIEW, person=user, summary=summary, user_flags=flags,
                    kind_labels=KIND_LABELS)
@@ -151,12 +156,23 @@ def anomalies():
 @bp.route("/export.csv")
 @requires(Permission.AUDIT_READ)
 def export():
-    args = _args()
+    try:
+        name, body = export_csv(_args())
+    except FilterError as exc:
+        return Response(f"{exc}\n", status=400, mimetype="text/plain")
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def export_csv(args: dict[str, str]) -> tuple[str, str]:
+    """(file name, CSV) of the records the filters select, oldest first; audited as an export
+    (a bad filter raises FilterError after its refusal is audited)."""
     try:
         stmt = filtered_records(args)
     except FilterError as exc:
-        record_event(request_actor(), Event(action=Action.AUDIT_EXPORT, outcome="denied", reason=str(exc), filters=args))
-        return Response(f"{exc}\n", status=400, mimetype="text/plain")
+        record_event(request_actor(), Event(action=Action.AUDIT_EXPORT, outcome="denied",
+                                            reason=str(exc), filters=args))
+        raise
     rows = get_session().execute(stmt.order_by(AuditRecord.seq)).scalars().all()
     rec = record_event(request_actor(), Event(action=Action.AUDIT_EXPORT, outcome="allowed",
                                               result_count=len(rows), filters=args))
@@ -164,5 +180,4 @@ def export():
                                      ",".join(r.returned_ids) if c == "returned_ids" else
                                      ",".join(hashes_of(r.filters)) if c == "pii_hmacs" else
                                      getattr(r, c) for c in CSV_COLUMNS] for r in rows)])
-    return Response(body, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename=audit-{rec.seq}.csv"})
+    return f"audit-{rec.seq}.csv", body

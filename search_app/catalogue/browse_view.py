@@ -3,6 +3,8 @@ links like the search. Each level shown for the first time in the session is a r
 the choke point (audited as 分级浏览); a level already shown comes from the session's cache."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
@@ -16,8 +18,8 @@ from search_app.search.browse import LEVEL_LABELS, BrowsePath, browse
 bp = Blueprint("browse", __name__)
 
 
-def _path() -> BrowsePath:
-    args = request.args
+def browse_path(args: Mapping[str, str]) -> BrowsePath:
+    """The level asked for (`fonds`, `category`, `year`, `archive_no`; the API sends the same)."""
     year = args.get("year") or None
     if year is not None and not (year.isdigit() and len(year) == 4):
         raise InvalidInput(f"年度应为四位数字，收到“{year}”")
@@ -36,7 +38,7 @@ def index():
     except SessionRefused as exc:
         return ask_to_open(exc.reason)
     try:
-        path = _path()
+        path = browse_path(request.args)
         data, fresh = cached_read(rs, "browse", sorted(path.chosen().items()), lambda: browse(
             user=current_user, grant_id=rs.grant_id, purpose=rs.purpose, path=path,
             client_addr=client_addr()))

@@ -23,6 +23,10 @@ class CatalogueError(ValueError):
     """A catalogue change is invalid; the message says why, in Chinese."""
 
 
+class CatalogueMissing(CatalogueError):
+    """The list or the entry named does not exist (the API's 404)."""
+
+
 @dataclass(frozen=True)
 class Purpose:
     name: str
@@ -89,6 +93,16 @@ def lists(session: Session | None = None) -> Lists:
     return found
 
 
+def all_entries(session: Session) -> dict[str, list]:
+    """Every entry of every list, disabled ones too (what the admin screen and API manage)."""
+    return {kind: list(session.execute(select(model).order_by(model.id)).scalars())
+            for kind, model in KINDS.items()}
+
+
+def all_rules(session: Session) -> list[ArchiveNoRule]:
+    return list(session.execute(select(ArchiveNoRule).order_by(ArchiveNoRule.id)).scalars())
+
+
 def forget() -> None:
     if has_app_context():
         g.pop("catalogue_lists", None)
@@ -127,7 +141,7 @@ def add_entry(session: Session, actor: Actor, kind: str, *, code: str, name: str
               max_hours: float | None = None) -> object:
     model = KINDS.get(kind)
     if model is None:
-        raise CatalogueError(f"未知的目录类型：{kind}")
+        raise CatalogueMissing(f"未知的目录类型：{kind}（可选：{'、'.join(KINDS)}）")
     label = KIND_LABELS[kind]
     code = _clean(f"{label}代码", code, 32).upper()
     name = _clean(f"{label}名称", name, 128)
@@ -164,7 +178,7 @@ def _entry(session: Session, kind: str, entry_id: int):
     model = KINDS.get(kind)
     entry = session.get(model, entry_id) if model else None
     if entry is None:
-        raise CatalogueError(f"{KIND_LABELS.get(kind, kind)} #{entry_id} 不存在")
+        raise CatalogueMissing(f"{KIND_LABELS.get(kind, kind)} #{entry_id} 不存在")
     return entry
 
 

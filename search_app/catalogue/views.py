@@ -7,15 +7,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-
 from indexer.archive_no import PARTS, example
 from indexer.vocab import PII_KINDS
 from search_app.audit.service import request_actor
 from search_app.catalogue import rules
-from search_app.catalogue.models import KIND_LABELS, KINDS, ArchiveNoRule
-from search_app.catalogue.services import (CatalogueError, add_entry, lists, rename_entry,
-                                           set_enabled)
+from search_app.catalogue.models import KIND_LABELS
+from search_app.catalogue.services import (CatalogueError, add_entry, all_entries, all_rules,
+                                           lists, rename_entry, set_enabled)
 from search_app.db import get_session
 from search_app.permissions import Permission, requires
 
@@ -47,11 +45,8 @@ def _number(raw: str | None, label: str, *, integer: bool = False) -> float | in
 @requires(Permission.CATALOGUE_MANAGE)
 def index():
     session = get_session()
-    entries = {kind: list(session.execute(select(model).order_by(model.id)).scalars())
-               for kind, model in KINDS.items()}
-    rule_rows = list(session.execute(select(ArchiveNoRule).order_by(ArchiveNoRule.id)).scalars())
-    return render_template("catalogue.html", entries=entries, labels=KIND_LABELS,
-                           rules=rule_rows, example=example, parts=list(PARTS),
+    return render_template("catalogue.html", entries=all_entries(session), labels=KIND_LABELS,
+                           rules=all_rules(session), example=example, parts=list(PARTS),
                            pii_kinds=PII_KINDS)
 
 

@@ -33,6 +33,14 @@ class ScopeError(ValueError):
     """A scope cannot be given as asked; the message says why (in Chinese)."""
 
 
+class ScopeRefused(ScopeError):
+    """Separation of duties: a security admin giving a scope to themselves (the API's 403)."""
+
+
+class ScopeMissing(ScopeError):
+    """The scope named does not exist (the API's 404)."""
+
+
 @dataclass
 class ReviewScope:
     """A QaScope resolved for one read: what the permission filter and the audit record need
@@ -100,7 +108,7 @@ def grant_scope(session: Session, actor: Actor, *, reviewer: User, job_ids: list
     if not _is_reviewer(reviewer):
         raise ScopeError(f"用户 {reviewer.username} 不是数字化质检人员，不能授予质检范围")
     if reviewer.id == actor.user_id:
-        raise ScopeError("不能给自己授予质检范围")
+        raise ScopeRefused("不能给自己授予质检范围")
     purpose = purpose.strip()
     if not purpose:
         raise ScopeError("必须填写质检任务（例如“2026 年第 3 批户籍档案数字化验收”）")
@@ -134,7 +142,7 @@ def grant_scope(session: Session, actor: Actor, *, reviewer: User, job_ids: list
 def revoke_scope(session: Session, actor: Actor, scope_id: int) -> QaScope:
     row = session.get(QaScope, scope_id)
     if row is None:
-        raise ScopeError(f"质检范围 #{scope_id} 不存在")
+        raise ScopeMissing(f"质检范围 #{scope_id} 不存在")
     if row.revoked_at is not None:
         raise ScopeError(f"质检范围 {row.ref} 已撤销")
     row.revoked_at, row.revoked_by = utcnow(), actor.username

@@ -12,11 +12,12 @@ from indexer.vocab import LEVEL_NAMES, PII_KINDS
 from search_app.accounts.models import User
 from search_app.audit.service import AuditWriteError, client_addr, request_actor
 from search_app.db import get_session
-from search_app.ingest.models import IngestJob, PageVersion
+from search_app.ingest.models import IngestJob
 from search_app.permissions import Permission, Role, requires
-from search_app.qa import review
-from search_app.qa.models import STATUSES, QaFile, QaPage, QaScope
-from search_app.qa.scope import ScopeError, active_scopes, grant_scope, revoke_scope, scope_files
+from search_app.qa import desk, review
+from search_app.qa.desk import FLAG_FILTERS
+from search_app.qa.models import STATUSES, QaScope
+from search_app.qa.scope import ScopeError, active_scopes, revoke_scope
 from search_app.qa.stats import batch_stats
 from search_app.search import ReadDenied, SearchUnavailable
 from search_app.search.page_views import plain_refusal, viewer_label
@@ -24,8 +25,6 @@ from search_app.search.qa_reads import qa_page_image, qa_version_text, qa_view_p
 from search_app.search.views import int_arg
 
 bp = Blueprint("qa", __name__, url_prefix="/qa")
-QUEUE_MAX = 200
-FLAG_FILTERS = {"blank": "空白页", "rotated": "已旋转", "low_dpi": "低分辨率", "weak": "低置信度"}
 
 
 def _scope_id() -> int | None:
@@ -33,9 +32,7 @@ def _scope_id() -> int | None:
 
 
 def _chosen_scope() -> QaScope | None:
-    scopes = active_scopes(get_session(), current_user)
-    wanted = _scope_id()
-    return next((s for s in scopes if s.id == wanted), scopes[0] if scopes else None)
+    return desk.chosen_scope(get_session(), current_user, _scope_id())
 
 
 @bp.route("/")
@@ -47,24 +44,7 @@ def queue():
     scope = _chosen_scope()
     status = request.args.get("status", "pending")
     flag = request.args.get("flag", "")
-    rows, mismatches = [], []
-    if scope is not None:
-        file_ids = [f.id for f in scope_files(session, list(scope.job_ids))]
-        stmt = select(QaPage).where(QaPage.file_id.in_(file_ids or [0]))
-        if status in STATUSES:
-            stmt = stmt.where(QaPage.status == status)
-        if flag == "blank":
-            stmt = stmt.where(QaPage.blank.is_(True))
-        elif flag == "rotated":
-            stmt = stmt.where(QaPage.rotation != 0)
-        elif flag == "low_dpi":
-            stmt = stmt.where(QaPage.low_dpi.is_(True))
-        elif flag == "weak":
-            stmt = stmt.where(QaPage.ocr_confidence < 70)
-        rows = list(session.execute(stmt.order_by(QaPage.job_id, QaPage.archive_no,
-                                                  QaPage.page_no).limit(QUEUE_MAX)).scalars())
-        mismatches = list(session.execute(select(QaFile).where(
-            QaFile.file_id.in_(file_ids or [0]), QaFile.mismatch != "")).scalars())
+    rows, mismatches = desk.queue(session, scope, status, flag) if scope else ([], [])
     return render_template("qa_queue.html", scopes=scopes, scope=scope, rows=rows,
                            statuses=STATUSES, status=status, flag=flag, flags=FLAG_FILTERS,
                            mismatches=mismatches, error=None if scopes else
@@ -91,10 +71,7 @@ def page(doc_id: str):
                                              client_addr=client_addr()))
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         return _refused(exc)
-    versions = list(get_session().execute(
-        select(PageVersion.id, PageVersion.replaced_at, PageVersion.replaced_by,
-               PageVersion.text_source, PageVersion.ocr_confidence)
-        .where(PageVersion.doc_id == doc_id).order_by(PageVersion.id)).all())
+    versions = desk.versions(get_session(), doc_id)
     return render_template("qa_page.html", page=read, row=review.qa_row(doc_id), version=version,
                            versions=versions, statuses=STATUSES, error=None,
                            unmask_labels=PII_KINDS,
@@ -117,22 +94,12 @@ def image(doc_id: str):
 def action(doc_id: str):
     """accept | rescan | correct | reocr, under the scope posted with the form."""
     what = request.form.get("do", "")
+    if what not in desk.ACTIONS:
+        abort(400, description="未知的质检操作")
     args = dict(user=current_user, scope_id=_scope_id(), doc_id=doc_id, client_addr=client_addr())
     try:
-        if what == "accept":
-            review.accept(**args)
-            flash(f"{doc_id} 已判定合格", "info")
-        elif what == "rescan":
-            review.send_for_rescan(reason=request.form.get("reason", ""), **args)
-            flash(f"{doc_id} 已退回重扫", "info")
-        elif what == "correct":
-            version = review.correct(text=request.form.get("text", ""), **args)
-            flash(f"{doc_id} 已更正为第 {version} 版文本并重新索引；旧版本已保留", "info")
-        elif what == "reocr":
-            conf = review.reocr_page(**args)
-            flash(f"{doc_id} 已重新识别（置信度 {conf or 0:.1f}）；旧版本已保留", "info")
-        else:
-            abort(400, description="未知的质检操作")
+        flash(desk.act(what, reason=request.form.get("reason", ""),
+                       text=request.form.get("text", ""), **args), "info")
     except review.ReviewRefused as exc:
         flash(f"操作未执行：{exc}", "error")
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
@@ -157,26 +124,21 @@ def scopes():
     """The security admin gives a QA reviewer batches to review (audited) and sees every scope."""
     session = get_session()
     if request.method == "POST":
-        reviewer = session.execute(select(User).where(
-            User.username == request.form.get("reviewer", "").strip())).scalar_one_or_none()
         try:
-            if reviewer is None:
-                raise ScopeError("没有这个用户")
             jobs = [int(j) for j in request.form.get("jobs", "").replace("，", ",").split(",")
                     if j.strip().isdigit()]
-            row = grant_scope(session, request_actor(), reviewer=reviewer, job_ids=jobs,
-                              ceiling=int_arg(request.form.get("ceiling")) or 1,
-                              purpose=request.form.get("purpose", ""),
-                              days=int_arg(request.form.get("days")) or 0,
-                              unmask_fields=request.form.getlist("unmask"))
+            row = desk.give_scope(session, request_actor(), reviewer=request.form.get("reviewer", ""),
+                                  job_ids=jobs, ceiling=int_arg(request.form.get("ceiling")) or 1,
+                                  purpose=request.form.get("purpose", ""),
+                                  days=int_arg(request.form.get("days")) or 0,
+                                  unmask_fields=request.form.getlist("unmask"))
             session.commit()
             flash(f"已授予质检范围 {row.ref}", "info")
         except ScopeError as exc:
             session.rollback()
             flash(f"未授予：{exc}", "error")
         return redirect(url_for("qa.scopes"), code=303)
-    rows = list(session.execute(select(QaScope, User.username).join(User, User.id == QaScope.user_id)
-                                .order_by(QaScope.id.desc()).limit(200)).all())
+    rows = desk.scope_list(session)
     reviewers = list(session.execute(select(User.username).where(
         User.role.contains(Role.QA_REVIEWER.value))).scalars())
     jobs = list(session.execute(select(IngestJob.id, IngestJob.created_at)

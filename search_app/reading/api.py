@@ -18,7 +18,10 @@ from search_app.reading.services import SessionRefused, close_session, count_rea
 from search_app.reading.views import page_data, session_image, viewer_label
 from search_app.reading.web import cached_read, refusal_message, resolve
 from search_app.search import SORTS, InvalidInput, ReadDenied, SearchUnavailable, search_pages
+from search_app.search.browse import LEVEL_LABELS
+from search_app.search.browse import browse as browse_level
 from search_app.search.export_pdf import export_pdf
+from search_app.catalogue.browse_view import browse_path
 
 bp = Blueprint("api_reading", __name__, url_prefix="/api/v1")
 bp.before_request(api.authenticate)
@@ -95,13 +98,29 @@ def search(sid: str, query: s.SessionSearchQuery):
         return render_error(400, f"检索式有误：{exc}（排序可选：{'、'.join(SORTS)}）")
     except Exception as exc:  # noqa: BLE001 - _failed re-raises what it does not know
         return _failed(exc)
-    return {**{k: data[k] for k in ("query", "total", "page", "page_size", "approval_ref",
-                                    "grant_id", "audit_seq")},
-            "session": rs.id, "cached": not fresh,
-            "hits": [{"id": h["doc_id"], **h["fields"], "snippets": h["snippets"],
-                      "score": h["score"]} for h in data["hits"]],
-            "facets": {k: [{"value": v, "count": c} for v, c in vals]
-                       for k, vals in data["facets"].items()}}
+    return {**api.search_json(data), "session": rs.id, "cached": not fresh}
+
+
+@bp.get("/sessions/<sid>/browse")
+@requires(Permission.ARCHIVE_SEARCH)
+@documented("在阅读会话中分级浏览：全宗 → 门类 → 年度 → 件 → 页（只计授权范围内的）",
+            query=s.BrowseQuery, ok=s.BrowseOut, tag="阅读会话",
+            description="每一层在本会话中第一次显示时经权限过滤读取并审计（分级浏览）；再次显示取自缓存。"
+                        "给出 fonds、category、year、archive_no 中已选的部分，返回下一层。")
+def browse(sid: str, query: s.BrowseQuery):
+    rs, error = _live(sid, "browse")
+    if error:
+        return error
+    try:
+        path = browse_path(query.model_dump())
+        data, fresh = cached_read(rs, "browse", sorted(path.chosen().items()), lambda: browse_level(
+            user=current_user, grant_id=rs.grant_id, purpose=rs.purpose, path=path,
+            client_addr=client_addr()))
+    except Exception as exc:  # noqa: BLE001 - _failed re-raises what it does not know
+        return _failed(exc)
+    return {"level": data["level"], "level_label": LEVEL_LABELS[data["level"]],
+            "path": path.chosen(), "entries": data["entries"], "approval_ref": data["approval_ref"],
+            "audit_seq": data["audit_seq"], "session": rs.id, "cached": not fresh}
 
 
 @bp.get("/sessions/<sid>/pages/<doc_id>")
@@ -165,3 +184,6 @@ def export(sid: str, body: s.ExportBody):
 def init_app(app: Flask, csrf) -> None:
     app.register_blueprint(bp)
     csrf.exempt(bp)  # bearer tokens only, never the session cookie
+
+
+from search_app.reading import api_more  # noqa: E402,F401  (registers its routes on bp)

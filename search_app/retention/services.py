@@ -25,7 +25,17 @@ REASONS_MAX = 2000
 
 
 class DestructionError(ValueError):
-    """A refused step; the message says why, in Chinese."""
+    """A step that cannot be taken; the message says why, in Chinese. This base class is bad
+    input (the API's 400); the two kinds below are a refusal by the rules (403) and a request no
+    longer in a state that allows the step (409). The web screens answer 400 for all three."""
+
+
+class DestructionRefused(DestructionError):
+    """Separation of duties: the requester, or one person twice."""
+
+
+class DestructionStateError(DestructionError):
+    """The request's status does not allow the step (already decided, not yet approved)."""
 
 
 def in_open_requests(session: Session) -> set[str]:
@@ -37,9 +47,10 @@ def destroyed_nos(session: Session) -> set[str]:
     return set(session.execute(select(DestroyedFile.archive_no)).scalars())
 
 
-def _refuse(session: Session, actor: Actor, action: str, reason: str, **filters) -> None:
+def _refuse(session: Session, actor: Actor, action: str, reason: str, *,
+            kind: type[DestructionError] = DestructionError, **filters) -> None:
     record_event(actor, Event(action=action, outcome="denied", reason=reason, filters=filters))
-    raise DestructionError(reason)
+    raise kind(reason)
 
 
 def request_destruction(session: Session, *, user: User, archive_nos: list[str], reasons: str,
@@ -80,13 +91,14 @@ def approve(session: Session, req: DestructionRequest, *, user: User, actor: Act
     where = {"destruction_request": req.id}
     if req.status not in ("pending", "pending_second"):
         _refuse(session, actor, Action.DESTRUCTION_APPROVE, f"销毁申请 #{req.id} 当前状态为"
-                f"{req.label}，不能审批", **where)
+                f"{req.label}，不能审批", kind=DestructionStateError, **where)
     if user.id == req.requested_by_id:
         _refuse(session, actor, Action.DESTRUCTION_APPROVE,
-                "不能审批自己提出的销毁申请（须由申请人以外的两人批准）", **where)
+                "不能审批自己提出的销毁申请（须由申请人以外的两人批准）", kind=DestructionRefused,
+                **where)
     if user.username == req.first_approver:
         _refuse(session, actor, Action.DESTRUCTION_APPROVE,
-                "您已批准过此申请：第二审批须由另一人作出", **where)
+                "您已批准过此申请：第二审批须由另一人作出", kind=DestructionRefused, **where)
     now = utcnow()
     if req.status == "pending":
         req.first_approver, req.first_approved_at, req.status = user.username, now, "pending_second"
@@ -106,10 +118,12 @@ def deny(session: Session, req: DestructionRequest, *, user: User, reason: str, 
     reason = (reason or "").strip()
     if req.status not in ("pending", "pending_second"):
         _refuse(session, actor, Action.DESTRUCTION_DENY, f"销毁申请 #{req.id} 当前状态为{req.label}，"
-                "不能驳回", **where)
-    if user.id == req.requested_by_id or not reason:
-        _refuse(session, actor, Action.DESTRUCTION_DENY,
-                "必须填写驳回理由" if reason == "" else "不能驳回自己提出的申请（可撤回）", **where)
+                "不能驳回", kind=DestructionStateError, **where)
+    if not reason:
+        _refuse(session, actor, Action.DESTRUCTION_DENY, "必须填写驳回理由", **where)
+    if user.id == req.requested_by_id:
+        _refuse(session, actor, Action.DESTRUCTION_DENY, "不能驳回自己提出的申请（可撤回）",
+                kind=DestructionRefused, **where)
     req.status, req.decided_by, req.decision_reason = "denied", user.username, reason
     record_event(actor, Event(action=Action.DESTRUCTION_DENY, outcome="allowed", reason=reason,
                               filters=where), session=session)
@@ -143,7 +157,7 @@ def execute(session: Session, req: DestructionRequest, *, executed_by: str, acto
     where = {"destruction_request": req.id}
     if req.status not in ("approved", "failed"):
         _refuse(session, actor, Action.DESTRUCTION_EXECUTE, f"销毁申请 #{req.id} 当前状态为"
-                f"{req.label}，须经两人批准后才能执行", **where)
+                f"{req.label}，须经两人批准后才能执行", kind=DestructionStateError, **where)
     done: list[DestroyedFile] = []
     try:
         for archive_no in req.archive_nos:

@@ -4,32 +4,22 @@ worker, which holds the index-write identity), and the 销毁清册 (auditors an
 Every view and step is audited (services.py records the changes)."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from search_app.audit.actions import Action
-from search_app.audit.service import Actor, Event, record_event, request_actor
+from search_app.audit.service import Actor, request_actor
 from search_app.db import get_session
 from search_app.permissions import Permission, requires
-from search_app.retention import services
-from search_app.retention.appraisal import due_files
-from search_app.retention.models import DestroyedFile, DestructionRequest
-from search_app.timeutil import display_zone
+from search_app.retention import desk, services
+from search_app.retention.models import DestructionRequest
 
 bp = Blueprint("retention", __name__, url_prefix="/retention")
 
 
-def _today():
-    return datetime.now(display_zone()).date()
-
-
 def _request() -> DestructionRequest:
     raw = request.form.get("request_id", "")
-    req = get_session().get(DestructionRequest, int(raw)) if raw.isdigit() else None
+    req = desk.load(get_session(), int(raw) if raw.isdigit() else None)
     if req is None:
         abort(404, description="销毁申请不存在")
     return req
@@ -38,14 +28,9 @@ def _request() -> DestructionRequest:
 @bp.route("/appraisal", methods=["GET"])
 @requires(Permission.RETENTION_APPRAISE)
 def appraisal(error: str = "", status: int = 200):
-    session = get_session()
-    busy = services.in_open_requests(session) | services.destroyed_nos(session)
-    rows = due_files(session, _today(), exclude=busy)
-    record_event(request_actor(), Event(action=Action.APPRAISAL_VIEW, outcome="allowed",
-                                        result_count=len(rows),
-                                        returned_ids=[r.archive_no for r in rows][:500]))
+    rows = desk.appraisal(get_session(), request_actor())
     return render_template("retention_appraisal.html", rows=rows, error=error,
-                           today=_today()), status
+                           today=desk.today()), status
 
 
 @bp.route("/requests/new", methods=["POST"])
@@ -55,18 +40,15 @@ def propose():
         services.request_destruction(get_session(), user=current_user,
                                      archive_nos=request.form.getlist("archive_no"),
                                      reasons=request.form.get("reasons", ""),
-                                     actor=request_actor(), today=_today())
+                                     actor=request_actor(), today=desk.today())
     except services.DestructionError as exc:
         return appraisal(error=str(exc), status=400)
     return redirect(url_for("retention.requests"), code=303)
 
 
 def _list(template: str, statuses: tuple[str, ...] | None, error: str = "", status: int = 200):
-    stmt = select(DestructionRequest).order_by(DestructionRequest.id.desc())
-    if statuses:
-        stmt = stmt.where(DestructionRequest.status.in_(statuses))
-    rows = get_session().execute(stmt.limit(200)).scalars().all()
-    return render_template(template, rows=rows, error=error), status
+    return render_template(template, rows=desk.request_list(get_session(), statuses),
+                           error=error), status
 
 
 @bp.route("/requests", methods=["GET"])
@@ -99,34 +81,25 @@ def deny():
 @bp.route("/execute", methods=["GET"])
 @requires(Permission.DESTRUCTION_EXECUTE)
 def pending_execution(error: str = "", status: int = 200):
-    return _list("retention_execute.html", ("approved", "failed", "executed"), error, status)
+    return _list("retention_execute.html", (*desk.EXECUTABLE, "executed"), error, status)
 
 
 @bp.route("/execute", methods=["POST"])
 @requires(Permission.DESTRUCTION_EXECUTE)
 def execute():
     """Queued to the worker (index writes are its identity's, never the web's)."""
-    from workers.tasks import execute_destruction
-
-    req = _request()
-    if req.status not in ("approved", "failed"):
-        record_event(request_actor(), Event(action=Action.DESTRUCTION_EXECUTE, outcome="denied",
-                                            reason=f"销毁申请状态为{req.label}",
-                                            filters={"destruction_request": req.id}))
-        return pending_execution(error=f"销毁申请 #{req.id} 当前状态为{req.label}，须经两人批准后"
-                                 "才能执行", status=400)
-    execute_destruction.delay(req.id, current_user.username)
+    try:
+        desk.queue_execution(get_session(), _request(), user=current_user, actor=request_actor())
+    except services.DestructionError as exc:
+        return pending_execution(error=str(exc), status=400)
     return redirect(url_for("retention.pending_execution"), code=303)
 
 
 @bp.route("/destroyed", methods=["GET"])
 @requires(Permission.REGISTER_READ)
 def destroyed():
-    rows = get_session().execute(select(DestroyedFile).order_by(
-        DestroyedFile.destroyed_at.desc())).scalars().all()
-    record_event(request_actor(), Event(action=Action.DESTRUCTION_REGISTER_VIEW, outcome="allowed",
-                                        result_count=len(rows)))
-    return render_template("retention_register.html", rows=rows)
+    return render_template("retention_register.html",
+                           rows=desk.destroyed(get_session(), request_actor()))
 
 
 @bp.cli.command("execute")

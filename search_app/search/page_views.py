@@ -116,6 +116,14 @@ def export():
         return Response(f"检索式有误：{exc}\n", status=400, mimetype="text/plain")
     except (ReadDenied, SearchUnavailable, AuditWriteError) as exc:
         return plain_refusal("导出", exc)
+    name, body = results_csv(out)
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def results_csv(out) -> tuple[str, str]:
+    """(file name, CSV) of an export_results outcome: the redacted hits, headed by who exported
+    them, when, under which approval and audit record (the web export and the API's)."""
     rows = [[f"导出人：{watermark_text()}", f"审批编号：{out.approval_ref}",
              f"审计记录：#{out.audit_seq}", f"检索词：{out.query}", f"命中：{out.total}"],
             ["档号", "题名", "页码", "门类", "单位", "年度", "密级", "摘录（已遮蔽）"]]
@@ -124,9 +132,7 @@ def export():
         snippet = " … ".join(hit.snippets).replace("<mark>", "").replace("</mark>", "")
         rows.append([f.get("archive_no"), f.get("title"), f.get("page_no"), f.get("category"),
                      f.get("unit"), f.get("year"), f.get("classification"), snippet])
-    name = f"export-{out.approval_ref}-{out.audit_seq}.csv"
-    return Response(csv_text(rows), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    return f"export-{out.approval_ref}-{out.audit_seq}.csv", csv_text(rows)
 
 
 @bp.route("/lookup", methods=["GET", "POST"])

@@ -7,14 +7,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from search_app.audit.service import AuditWriteError, client_addr
+from search_app.audit.service import AuditWriteError, client_addr, request_actor
 from search_app.db import get_session
-from search_app.grants.services import active_grants
-from search_app.reading.services import SessionRefused
+from search_app.grants.services import GrantDenied, active_grants
+from search_app.reading.services import SessionRefused, open_session
 from search_app.reading.web import ask_to_open, cached_read, resolve
 from search_app.permissions import Permission, has_permission, public, requires
-from search_app.search import (SORTS, QuerySyntaxError, ReadDenied, SearchUnavailable,
-                               search_pages)
+from search_app.search import (SORTS, InvalidInput, QuerySyntaxError, ReadDenied,
+                               SearchUnavailable, search_pages)
 
 bp = Blueprint("search", __name__)
 
@@ -105,12 +105,25 @@ def _refused(exc: Exception, *, rs, form: dict, grants=None):
 
 def _posted_search():
     """The one-step form (grant, typed purpose and query posted together), kept for clients of
-    that form: it reads without a reading session, as before, and its results re-search and
-    open pages by posting the same fields. The UI opens a session instead (reading.open_)."""
+    that form: it opens a reading session for them and answers 303 to the session's GET results
+    page, so Back and reload never re-post it (no "Confirm Form Resubmission", no 405) and the
+    results link to the page viewer like any session's. The session's opening is not a record
+    of its own: the search that follows names it, with the same purpose. A grant or purpose that
+    cannot open a session is refused by the read itself, as before (audited there)."""
     form = {"grant_id": int_arg(request.form.get("grant_id")),
             "purpose": request.form.get("purpose", ""), "q": request.form.get("q", ""),
             "sort": request.form.get("sort", "relevance"), "group": request.form.get("group", "page"),
             "page": int_arg(request.form.get("page")) or 1}
+    session = get_session()
+    try:
+        row = open_session(session, user=current_user, grant_id=form["grant_id"],
+                           purpose=form["purpose"], actor=request_actor(), audited=False)
+        session.commit()
+    except (InvalidInput, GrantDenied):
+        session.rollback()
+    else:
+        args = {k: form[k] for k in ("q", "sort", "group", "page")}
+        return redirect(url_for("search.search", s=row.id, **args), code=303)
     try:
         outcome = search_pages(user=current_user, grant_id=form["grant_id"],
                                purpose=form["purpose"], query=form["q"], page=form["page"],

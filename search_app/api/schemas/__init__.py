@@ -20,13 +20,32 @@ from search_app.api.schemas.grants import (  # noqa: F401
     GrantOut, GrantList, GrantRequestOut, GrantRequestList, GrantRequestBody, DecisionBody,
     ConfirmBody, RevokeBody, Catalogue)
 from search_app.api.schemas.reads import (  # noqa: F401
-    SearchBody, Hit, FacetValue, Chip, FileResult, SearchResult, PageBody, PageOut, LookupBody,
-    LookupResult)
+    SearchOptions, SearchBody, Hit, FacetValue, Chip, FileResult, SearchResult, PageBody,
+    PageText, PageOut, LookupValue, LookupBody, LookupResult)
 from search_app.api.schemas.ingest import (  # noqa: F401
-    IngestPageOut, IngestFileOut, IngestJob)
+    IngestPageOut, IngestFileOut, IngestJob, PageQuery, IngestJobRow, IngestJobList, ReviewQuery,
+    ReviewPage, ReviewList, MarkReviewedBody, MarkReviewedOut, UploadForm, UploadAccepted)
 from search_app.api.schemas.audit import (  # noqa: F401
     AuditQuery, AuditRecordOut, AuditPage, AnomalyQuery, FlagOut, AnomalyList, ChainReportOut,
-    MatchBody, MatchOut)
+    MatchBody, MatchOut, Paging, AuditFilters, AuditExportQuery, UserActivityQuery, ActionCount,
+    UserActivity)
 from search_app.api.schemas.sessions import (  # noqa: F401
     SessionOpenBody, SessionOut, SessionSearchQuery, SessionSearchResult, SessionPageQuery,
-    SessionPageOut, SessionImageQuery, ExportBody)
+    SessionPageOut, SessionImageQuery, ExportBody, InSession, BrowseQuery, BrowseEntry, BrowseOut,
+    SessionList, SessionLookupBody, SessionLookupResult, CsvExportBody)
+from search_app.api.schemas.catalogue import (  # noqa: F401
+    CatalogueEntryOut, ArchiveNoRuleOut, CatalogueOut, CatalogueAddBody, CatalogueRenameBody,
+    CatalogueEnableBody, ArchiveNoRuleBody)
+from search_app.api.schemas.register import (  # noqa: F401
+    RegisterQuery, RegisterEntryOut, RegisterEntries, StatCell, RegisterStats, OutcomeBody)
+from search_app.api.schemas.retention import (  # noqa: F401
+    DueFileOut, AppraisalList, DestructionRequestOut, DestructionRequestList, DestroyedFileOut,
+    DestroyedList, DestructionBody, DenyBody)
+from search_app.api.schemas.qa import (  # noqa: F401
+    QaScopeQuery, QaQueueQuery, QaPageQuery, QaScopeOut, QaReviewOut, QaMismatchOut, QaQueue,
+    QaVersionOut, QaPageOut, QaActionBody, QaActionOut, BatchStatsOut, QaStats, QaScopeList,
+    QaScopeBody)
+from search_app.api.schemas.admin import (  # noqa: F401
+    AdminUserOut, AdminUserList, AccountChangeOut, AccountChangeList, AccountOutcome,
+    DecisionOutcome, ThrottleOut, ThrottleList, UserCreateBody, UserUpdateBody, UserActionBody,
+    AccountDecisionBody, ThrottleLiftBody)

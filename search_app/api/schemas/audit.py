@@ -6,11 +6,16 @@ from pydantic import ConfigDict, Field
 from search_app.api.schemas._base import Input, Output, PageNo
 
 
-class AuditQuery(Input):
+class Paging(Input):
+    model_config = ConfigDict(strict=False, extra="forbid")
+    page: PageNo = 1
+    page_size: int = Field(default=50, ge=1, le=200)
+
+
+class AuditFilters(Input):
     """Query-string filters (all strings, as typed in the web view's form)."""
 
     model_config = ConfigDict(strict=False, extra="forbid")
-    username: str = ""
     action: str = ""
     outcome: str = ""
     approval_ref: str = ""
@@ -19,8 +24,18 @@ class AuditQuery(Input):
     since: str = Field(default="", description="本地日期 YYYY-MM-DD（DISPLAY_TIMEZONE）")
     until: str = Field(default="", description="本地日期 YYYY-MM-DD，含当日")
     pii: str = Field(default="", description="值哈希（逗号分隔），见 POST /audit/match")
-    page: PageNo = 1
-    page_size: int = Field(default=50, ge=1, le=200)
+
+
+class AuditExportQuery(AuditFilters):
+    username: str = ""
+
+
+class AuditQuery(AuditExportQuery, Paging):
+    pass
+
+
+class UserActivityQuery(AuditFilters, Paging):
+    """The records of one person (the user name is in the path), narrowed further if asked."""
 
 
 class AuditRecordOut(Output):
@@ -88,3 +103,20 @@ class MatchBody(Input):
 
 class MatchOut(Output):
     pii: list[str]
+
+
+class ActionCount(Output):
+    action: str
+    action_label: str
+    outcome: str
+    outcome_label: str
+    count: int
+
+
+class UserActivity(AuditPage):
+    username: str
+    display_name: str | None = Field(description="账号已不存在时为 null")
+    unit: str | None
+    role_label: str | None
+    summary: list[ActionCount] = Field(description="按操作与结果计数（全部时间）")
+    flags: list[FlagOut] = Field(description="最近 30 天的异常提示")

@@ -6,13 +6,18 @@ from pydantic import Field
 from search_app.api.schemas._base import DbId, Input, Output, PageNo
 
 
-class SearchBody(Input):
+class SearchOptions(Input):
+    """Paging, order and grouping: the same in a search body and a session's search link."""
+
+    page: PageNo = 1
+    sort: str = Field(default="relevance", description="relevance 相关度、year 年度、archive_no 档号")
+    group: str = Field(default="page", description="page：按页；file：按案卷（档号）归并，最佳页面在其下")
+
+
+class SearchBody(SearchOptions):
     grant_id: DbId
     purpose: str = ""
     q: str
-    page: PageNo = 1
-    sort: str = "relevance"
-    group: str = Field(default="page", description="page：按页；file：按案卷（档号）归并，最佳页面在其下")
 
 
 class Hit(Output):
@@ -69,11 +74,10 @@ class PageBody(Input):
     unmask: bool = False
 
 
-class PageOut(Output):
+class PageText(Output):
+    """A page as a read returns it: masked text, what it holds and what may be unmasked."""
+
     id: str
-    archive_no: str
-    title: str
-    page_no: int
     text: str
     pii_kinds: list[str]
     unmaskable: list[str]
@@ -82,11 +86,20 @@ class PageOut(Output):
     audit_seq: int
 
 
-class LookupBody(Input):
-    grant_id: DbId
-    purpose: str = ""
+class PageOut(PageText):
+    archive_no: str
+    title: str
+    page_no: int
+
+
+class LookupValue(Input):
     kind: str = Field(description="id_number、phone、landline、bank_card、name")
     value: str
+
+
+class LookupBody(LookupValue):
+    grant_id: DbId
+    purpose: str = ""
 
 
 class LookupResult(Output):
