@@ -20,8 +20,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 ID = "110105197806201237"
 # what Chromium shows instead of a page when Back/reload would re-post a form, or a POST-only URL
+# (not a bare "405": a page's random session id, CSP nonce or CSRF token may contain those digits)
 RESUBMIT_SIGNS = ("ERR_CACHE_MISS", "Confirm Form Resubmission", "确认重新提交表单", "重新提交",
-                  "方法不允许", "405", "Method Not Allowed")
+                  "方法不允许", "HTTP ERROR 405", "Method Not Allowed")
 
 
 def _viewport(driver, size: str) -> None:

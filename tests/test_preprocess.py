@@ -83,3 +83,22 @@ def test_tesseract_reads_the_pnm_input_as_it_read_pytesseract_png() -> None:
     assert [(w.text, w.left, w.top, w.width, w.height, w.conf) for w in ours.words] == words, \
         "Tesseract read the PGM input differently from the PNG one"
     assert ours.words, "nothing read: the comparison proves nothing"
+
+
+def test_stored_page_png_stays_small_for_a_clean_page_and_lossless() -> None:
+    """The stored redacted image of a clean page (a text-layer render) must not balloon: with
+    zlib's Huffman-only strategy a white A4 page took ~0.5 MB (RGB 1.5 MB, 60x the default),
+    which filled the blob store in the full-store fault test. Lossless either way."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from search_app.ingest.keep import page_png
+
+    page = Image.new("RGB", (1654, 2339), "white")
+    draw = ImageDraw.Draw(page)
+    for y in range(200, 1200, 40):
+        draw.rectangle([150, y, 1400, y + 20], fill="black")
+    png = page_png(page)
+    assert len(png) < 100_000, f"a clean A4 page is stored as {len(png)} bytes of PNG"
+    assert Image.open(io.BytesIO(png)).convert("RGB").tobytes() == page.tobytes(), "not lossless"
