@@ -167,7 +167,11 @@ def test_skewed_scan_served_image_shows_no_pii(app, ctx, ingest, make_user, make
     assert progress.files_failed == 0, progress.errors
     img = served_to_new_staff(ctx, make_user, make_grant, f"{no}#p0001")
     lines = ocr_lines(img)
-    assert any("登记" in line or "文化程度" in line for line in lines), \
+    # any of the card's printed labels (not PII): the watermark's text changes every run (time,
+    # audit record number), so which label OCR reads through it varies; one is enough to show
+    # the page was not simply blacked out
+    labels = ("登记", "文化程度", "婚姻状况", "兵役状况", "登記", "婚姻狀況", "兵役狀況", "户主", "戶主")
+    assert any(label in line for line in lines for label in labels), \
         f"the served page itself should stay readable (else this test proves nothing): {lines}"
     assert_nothing_readable(img, truths, scan_to_served(page, img.size),
                             f"{skew:+}° {'traditional' if traditional else 'simplified'} scan")
