@@ -431,3 +431,13 @@ def dump_index(app, *, files: bool = False) -> list[dict]:
     docs = [h["_source"] for h in helpers.scan(client, index=app.config["OPENSEARCH_INDEX"],
                                                query={"query": {"match_all": {}}})]
     return docs if files else [d for d in docs if "doc_kind" not in d]
+
+
+@pytest.fixture()
+def eager(app, monkeypatch):
+    """Queued tasks run at once, in this process, under this session's app."""
+    celery = app.extensions["celery"]
+    celery.set_default()  # another create_app() in the session may have replaced it
+    celery.set_current()  # ... and made its own Celery the current one (delay() uses that)
+    monkeypatch.setitem(celery.conf, "task_always_eager", True)
+    return celery

@@ -23,15 +23,6 @@ _SEEN: set[tuple[str, str, int]] = set()
 api = api_fixture(_SEEN)
 
 
-@pytest.fixture()
-def eager(app, monkeypatch):
-    """Queued tasks run at once, in this process, under this session's app."""
-    celery = app.extensions["celery"]
-    celery.set_default()
-    celery.set_current()
-    monkeypatch.setitem(celery.conf, "task_always_eager", True)
-    return celery
-
 
 def _scan(tmp_path, archive_no: str) -> tuple[dict, bytes]:
     spec = meta(archive_no, fmt="png", subject_name=SUBJECT, subject_id=SUBJECT_ID,

@@ -25,15 +25,6 @@ pytestmark = pytest.mark.integration
 SUBJECT, SUBJECT_ID = "陈美玲", "110105197806201237"
 
 
-@pytest.fixture()
-def eager(app, monkeypatch):
-    """Queued tasks run at once, in this process, under this session's app."""
-    celery = app.extensions["celery"]
-    celery.set_default()  # another create_app() in the session may have replaced it
-    celery.set_current()  # ... and made its own Celery the current one (delay() uses that)
-    monkeypatch.setitem(celery.conf, "task_always_eager", True)
-    return celery
-
 
 @pytest.fixture()
 def admin(app, make_user):

@@ -31,14 +31,6 @@ SUBJECT_ID = id_number("320102", "19750418", "532")
 SCAN_NAME = f"{SUBJECT}户口登记表.png"
 
 
-@pytest.fixture()
-def eager(app, monkeypatch):
-    celery = app.extensions["celery"]
-    celery.set_default()
-    celery.set_current()
-    monkeypatch.setitem(celery.conf, "task_always_eager", True)
-    return celery
-
 
 @pytest.fixture()
 def admin(app, ctx, make_user):

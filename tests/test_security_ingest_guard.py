@@ -158,14 +158,6 @@ def test_cli_refuses_a_changed_unit_without_the_flag(app, ctx, tmp_path):
         "unit": ["北京市公安局海淀分局", "北京市公安局朝阳分局"]}
 
 
-@pytest.fixture()
-def eager(app, monkeypatch):
-    """Queued tasks run at once, in this process (as in tests/test_ingest_views.py)."""
-    celery = app.extensions["celery"]
-    celery.set_default()
-    monkeypatch.setitem(celery.conf, "task_always_eager", True)
-    return celery
-
 
 def test_upload_form_needs_the_confirmation_checkbox(app, ctx, make_user, eager, tmp_path):
     import io
