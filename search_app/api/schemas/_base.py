@@ -1,9 +1,11 @@
 """The two kinds of model (strict, closed inputs; open outputs) and the error body."""
 from __future__ import annotations
 
-from typing import Annotated
+import dataclasses
+import typing
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 # Ids and page numbers reach SQL (32-bit integer columns, OFFSET) and engine requests:
 # PostgreSQL fails the statement on a larger value where SQLite just finds nothing, which the
@@ -23,6 +25,18 @@ class Output(BaseModel):
     response test still checks every documented one."""
 
     model_config = ConfigDict(extra="allow")
+
+
+def mirror(name: str, source: type, *, doc: str = "", **extra: Any) -> type[Output]:
+    """An output model with the fields of a service dataclass (same names and types), plus
+    `extra` fields as `(type, default-or-Field)`: the service module stays the one place the
+    shape is written, so the response schema cannot drift from what the handler returns."""
+    hints = typing.get_type_hints(source)
+    fields = {f.name: (hints[f.name], ...) for f in dataclasses.fields(source)}
+    fields.update(extra)
+    model = create_model(name, __base__=Output, **fields)
+    model.__doc__ = doc or None  # not the dataclass's generated signature
+    return model
 
 
 class ErrorBody(Output):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from search_app.api.schemas._base import Input, Output, PageNo
+from search_app.api.schemas._base import Input, Output, PageNo, mirror
+from search_app.ingest.progress import JobProgress
 
 
 class IngestPageOut(Output):
@@ -28,16 +29,7 @@ class IngestFileOut(Output):
     pages: list[IngestPageOut]
 
 
-class IngestJob(Output):
-    job_id: int
-    files_total: int
-    files_done: int
-    files_failed: int
-    pages_total: int
-    pages_done: int
-    finished: bool
-    errors: list[list[str]]
-    files: list[IngestFileOut]
+IngestJob = mirror("IngestJob", JobProgress, files=(list[IngestFileOut], ...))
 
 
 class PageQuery(Input):

@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from search_app.api.schemas._base import DbId, Input, Output
+from search_app.api.schemas._base import DbId, Input, Output, mirror
+from search_app.qa.stats import BatchStats
 
 
 class QaScopeQuery(Input):
@@ -110,19 +111,8 @@ class QaActionOut(Output):
     review: QaReviewOut | None
 
 
-class BatchStatsOut(Output):
-    job_id: int
-    files: int
-    pages: int
-    pending: int
-    accepted: int
-    corrected: int
-    rescan: int
-    blank: int
-    rotated: int
-    low_dpi: int
-    count_mismatches: int
-    accepted_share: float = Field(description="合格率（合格与已更正占全部页面）")
+BatchStatsOut = mirror("BatchStatsOut", BatchStats, accepted_share=(
+    float, Field(description="合格率（合格与已更正占全部页面）")))
 
 
 class QaStats(Output):
