@@ -46,10 +46,12 @@ def scans_pdf(pages: Sequence[Page]) -> bytes:
     return _bytes(doc)
 
 
-def id_card(g: People, *, dpi: int = 300, traditional: bool = False
+def id_card(g: People, *, dpi: int = 300, traditional: bool = False,
+            lines: list[tuple[str, str, str | None]] | None = None
             ) -> tuple[Image.Image, list[Truth]]:
     """Front of a resident ID card (85.6 × 54 mm) as a photocopy: gray, slightly blurred; the
-    truths' boxes are in the card image's pixels."""
+    truths' boxes are in the card image's pixels. `lines` receives what the card prints, line
+    by line, as (field label, value, kind or None)."""
     p = g.person()
     w, h = round(85.6 / 25.4 * dpi), round(54 / 25.4 * dpi)
     img = Image.new("L", (w, h), 228)
@@ -65,6 +67,8 @@ def id_card(g: People, *, dpi: int = 300, traditional: bool = False
     truths: list[Truth] = []
     addr_quads = []
     for label, value, kind in fields:
+        if lines is not None:
+            lines.append((label, value, kind))
         draw.text((x0, y), label, fill=110, font=small)
         vx = x0 + round(0.16 * w)
         draw.text((vx, y), value, fill=20, font=big)
@@ -77,6 +81,8 @@ def id_card(g: People, *, dpi: int = 300, traditional: bool = False
                 truths.append(Truth(kind, value, -1, -1, 0, (quad,)))
         y += step
     truths.append(Truth("address", addr, -1, -1, p.address_detail, tuple(addr_quads)))
+    if lines is not None:
+        lines.append(("公民身份号码", p.id18, "id_number"))
     draw.text((x0, round(0.82 * h)), "公民身份号码", fill=110, font=small)
     nx = x0 + round(0.3 * w)
     draw.text((nx, round(0.8 * h)), p.id18, fill=20, font=big)

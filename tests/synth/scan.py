@@ -194,6 +194,26 @@ def degrade(img: Image.Image, rng: np.random.Generator, *, dpi: int, skew: float
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), mode="L"), offset, centre
 
 
+def _card_text(text: str, printed: list[tuple[str, str, str | None]], truths: list[Truth]
+               ) -> tuple[str, list[Truth]]:
+    """The page text with the pasted card's lines after the typed ones (OCR reads them there),
+    and the card's truths given their spans in it: the card is printed on the page too."""
+    spans: dict[str, list[int]] = {}
+    for label, value, kind in printed:
+        text += "\n" + (label + " " if label else "")
+        if kind:
+            spans.setdefault(kind, []).append(len(text))
+        text += value
+        if kind:
+            spans[kind].append(len(text))
+    out = []
+    for t in truths:
+        start, end = spans[t.kind][0], spans[t.kind][-1]
+        detail = t.detail + t.detail // 10 if t.kind == "address" else t.detail  # one \n per 10
+        out.append(Truth(t.kind, text[start:end], start, end, detail, t.quads))
+    return text, out
+
+
 def scanned_page(seed: int, *, dpi: int | None = None, traditional: bool | None = None,
                  kinds: tuple[str, ...] | None = None, wide: bool = False) -> Page:
     """One realistic scanned A4 page, deterministic for `seed` (and `wide`: see page_text)."""
@@ -204,7 +224,7 @@ def scanned_page(seed: int, *, dpi: int | None = None, traditional: bool | None 
     skew = round(rng.uniform(-2.0, 2.0), 2)
     template, doc = page_text(rng, traditional=traditional, kinds=kinds, wide=wide)
     # wide pages: some carry a photocopied ID card pasted at the foot (身份证复印件), drawn from
-    # streams of their own; its values are only in the pixels (span -1), like a mixed PDF's card
+    # streams of their own; its lines follow the typed text in Page.text, with exact spans
     card = wide and random.Random(f"card:{seed}").random() < CARD_SHARE
     img, text, labels, boxes = draw_page(doc, dpi=dpi, font_pt=font_pt, serif=rng.random() < 0.5,
                                          reserve_mm=64.0 if card else 0.0)
@@ -212,8 +232,10 @@ def scanned_page(seed: int, *, dpi: int | None = None, traditional: bool | None 
     if card:
         from tests.synth.pdf import id_card
         from tests.synth.wide import WidePeople
+        printed: list[tuple[str, str, str | None]] = []
         card_img, card_truths = id_card(WidePeople(random.Random(f"card:{seed}")), dpi=dpi,
-                                        traditional=traditional)
+                                        traditional=traditional, lines=printed)
+        text, card_truths = _card_text(text, printed, card_truths)
         px_mm = dpi / 25.4
         x0 = round(22 * px_mm) + random.Random(f"card-x:{seed}").randint(0, round(60 * px_mm))
         y0 = img.height - round(24 * px_mm) - card_img.height
