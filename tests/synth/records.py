@@ -12,6 +12,7 @@ from __future__ import annotations
 from tests.synth.forms import _birth, _row, _rule
 from tests.synth.people import COMPOUND_SURNAMES, People, Person
 from tests.synth.templates import Doc, _addr, _id, _sep
+from tests.synth.wide import TIBETAN_MONGOLIAN
 
 COMMUNES = ["红旗", "东风", "向阳", "前进", "胜利", "跃进", "红星", "和平", "永丰", "先锋"]
 BRIGADES = ["张庄", "李家湾", "大王庄", "石门", "柳树沟", "新民", "团结", "三合", "马坊", "河口"]
@@ -112,7 +113,9 @@ def commune_register(g: People, d: Doc) -> None:
     for i in range(r.randint(3, 5)):
         p = head if i == 0 else g.person()
         name = p.name
-        if i and p.sex == "女" and r.random() < 0.4:  # a married woman under her husband's surname
+        han = all(len(n) <= 4 and n not in TIBETAN_MONGOLIAN and not set(n) & set("·•・． ")
+                  for n in (head.name, p.name))
+        if i and han and p.sex == "女" and r.random() < 0.4:  # a married woman as 夫姓+父姓+氏
             name = f"{_surname(head.name)}{_surname(p.name)}氏"
         rel = "户主" if i == 0 else r.choice(["长子", "次子", "孙"] if p.sex == "男" else ["妻", "长女", "母"])
         born = f"{g.cn_year(p.birth.year)}年{g.cn_small(p.birth.month)}月"
