@@ -46,10 +46,12 @@ def scans_pdf(pages: Sequence[Page]) -> bytes:
     return _bytes(doc)
 
 
-def id_card(g: People, *, dpi: int = 300, traditional: bool = False
+def id_card(g: People, *, dpi: int = 300, traditional: bool = False,
+            lines: list[tuple[str, str, str | None]] | None = None
             ) -> tuple[Image.Image, list[Truth]]:
     """Front of a resident ID card (85.6 × 54 mm) as a photocopy: gray, slightly blurred; the
-    truths' boxes are in the card image's pixels."""
+    truths' boxes are in the card image's pixels. `lines` receives what the card prints, line
+    by line, as (field label, value, kind or None)."""
     p = g.person()
     w, h = round(85.6 / 25.4 * dpi), round(54 / 25.4 * dpi)
     img = Image.new("L", (w, h), 228)
@@ -65,6 +67,8 @@ def id_card(g: People, *, dpi: int = 300, traditional: bool = False
     truths: list[Truth] = []
     addr_quads = []
     for label, value, kind in fields:
+        if lines is not None:
+            lines.append((label, value, kind))
         draw.text((x0, y), label, fill=110, font=small)
         vx = x0 + round(0.16 * w)
         draw.text((vx, y), value, fill=20, font=big)
@@ -77,6 +81,8 @@ def id_card(g: People, *, dpi: int = 300, traditional: bool = False
                 truths.append(Truth(kind, value, -1, -1, 0, (quad,)))
         y += step
     truths.append(Truth("address", addr, -1, -1, p.address_detail, tuple(addr_quads)))
+    if lines is not None:
+        lines.append(("公民身份号码", p.id18, "id_number"))
     draw.text((x0, round(0.82 * h)), "公民身份号码", fill=110, font=small)
     nx = x0 + round(0.3 * w)
     draw.text((nx, round(0.8 * h)), p.id18, fill=20, font=big)
@@ -89,12 +95,13 @@ def id_card(g: People, *, dpi: int = 300, traditional: bool = False
 
 
 def text_layer_page(seed: int, *, card: bool = False, traditional: bool | None = None,
-                    font_pt: float | None = None) -> Page:
-    """A born-digital A4 page (text layer), optionally with an embedded ID-card picture."""
+                    font_pt: float | None = None, wide: bool = False) -> Page:
+    """A born-digital A4 page (text layer), optionally with an embedded ID-card picture;
+    `wide`: the wider templates and formats (see templates.page_text)."""
     rng = random.Random(seed)
     traditional = rng.random() < 0.25 if traditional is None else traditional
     font_pt = font_pt or rng.choice([10.5, 11.0, 12.0, 13.0])
-    template, doc = page_text(rng, traditional=traditional, min_lines=14 if card else 24)
+    template, doc = page_text(rng, traditional=traditional, min_lines=14 if card else 24, wide=wide)
     font = _pdf_font()
     width, height = A4_MM[0] * _PT_MM, A4_MM[1] * _PT_MM
     margin, step = 22 * _PT_MM, font_pt * 1.7
@@ -121,6 +128,10 @@ def text_layer_page(seed: int, *, card: bool = False, traditional: bool | None =
         quads = []
         for i, (ls, line) in enumerate(zip(starts, lines)):
             s, e = max(lab.start, ls), min(lab.end, ls + len(line))
+            while s < e and line[s - ls].isspace():  # a cell's padding carries no ink
+                s += 1
+            while e > s and line[e - 1 - ls].isspace():
+                e -= 1
             if s < e:
                 base = margin + font_pt + i * step
                 l = margin + font.text_length(line[:s - ls], fontsize=font_pt)
@@ -129,7 +140,11 @@ def text_layer_page(seed: int, *, card: bool = False, traditional: bool | None =
                 quads.append(((l, t), (r, t), (r, b), (l, b)))
         truths.append(Truth(lab.kind, lab.value, lab.start, lab.end, lab.detail, tuple(quads)))
     if card:
-        card_img, card_truths = id_card(People(rng), traditional=traditional)
+        people = People(rng)
+        if wide:
+            from tests.synth.wide import WidePeople
+            people = WidePeople(rng)
+        card_img, card_truths = id_card(people, traditional=traditional)
         top = height * 0.6
         rect = pymupdf.Rect(margin, top, margin + 85.6 * _PT_MM * 1.2, top + 54 * _PT_MM * 1.2)
         buf = io.BytesIO()

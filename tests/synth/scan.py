@@ -19,6 +19,7 @@ from tests.synth.render import load_cjk_font
 from tests.synth.templates import Doc, Label, page_text
 
 A4_MM = (210.0, 297.0)
+CARD_SHARE = 0.3  # wide scans with a pasted ID-card photocopy
 Quad = tuple[tuple[float, float], ...]
 
 
@@ -119,10 +120,11 @@ def _rotate_point(x: float, y: float, cx: float, cy: float, angle: float) -> tup
 
 
 def draw_page(doc: Doc, *, dpi: int, font_pt: float, serif: bool, ink: int = 0,
-              margin_mm: float = 22.0, spacing: float = 1.7
+              margin_mm: float = 22.0, spacing: float = 1.7, reserve_mm: float = 0.0
               ) -> tuple[Image.Image, str, list[Label], list[list[tuple[float, float, float, float]]]]:
     """A clean A4 page with `doc` typeset on it; returns the text as printed (after wrapping),
-    its labels and, per label, the ink box of each line part."""
+    its labels and, per label, the ink box of each line part. `reserve_mm` keeps that much of
+    the page's foot free of text (for a pasted ID-card photocopy)."""
     px_mm = dpi / 25.4
     width, height = round(A4_MM[0] * px_mm), round(A4_MM[1] * px_mm)
     margin = round(margin_mm * px_mm)
@@ -130,7 +132,7 @@ def draw_page(doc: Doc, *, dpi: int, font_pt: float, serif: bool, ink: int = 0,
     font = load_cjk_font(size, serif=serif, traditional=doc.traditional)
     text, labels = _layout(doc, font.getlength, width - 2 * margin)
     step = round(size * spacing)
-    text, labels = _fit(text, labels, (height - 2 * margin) // step)
+    text, labels = _fit(text, labels, (height - 2 * margin - round(reserve_mm * px_mm)) // step)
     img = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(img)
     line_starts, offset = [], 0
@@ -145,6 +147,10 @@ def draw_page(doc: Doc, *, dpi: int, font_pt: float, serif: bool, ink: int = 0,
         parts = []
         for i, (ls, line) in enumerate(zip(line_starts, lines)):
             s, e = max(lab.start, ls), min(lab.end, ls + len(line))
+            while s < e and line[s - ls].isspace():  # a cell's padding carries no ink
+                s += 1
+            while e > s and line[e - 1 - ls].isspace():
+                e -= 1
             if s >= e:
                 continue
             x = margin + font.getlength(line[:s - ls])
@@ -188,20 +194,57 @@ def degrade(img: Image.Image, rng: np.random.Generator, *, dpi: int, skew: float
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), mode="L"), offset, centre
 
 
+def _card_text(text: str, printed: list[tuple[str, str, str | None]], truths: list[Truth]
+               ) -> tuple[str, list[Truth]]:
+    """The page text with the pasted card's lines after the typed ones (OCR reads them there),
+    and the card's truths given their spans in it: the card is printed on the page too."""
+    spans: dict[str, list[int]] = {}
+    for label, value, kind in printed:
+        text += "\n" + (label + " " if label else "")
+        if kind:
+            spans.setdefault(kind, []).append(len(text))
+        text += value
+        if kind:
+            spans[kind].append(len(text))
+    out = []
+    for t in truths:
+        start, end = spans[t.kind][0], spans[t.kind][-1]
+        detail = t.detail + t.detail // 10 if t.kind == "address" else t.detail  # one \n per 10
+        out.append(Truth(t.kind, text[start:end], start, end, detail, t.quads))
+    return text, out
+
+
 def scanned_page(seed: int, *, dpi: int | None = None, traditional: bool | None = None,
-                 kinds: tuple[str, ...] | None = None) -> Page:
-    """One realistic scanned A4 page, deterministic for `seed`."""
+                 kinds: tuple[str, ...] | None = None, wide: bool = False) -> Page:
+    """One realistic scanned A4 page, deterministic for `seed` (and `wide`: see page_text)."""
     rng = random.Random(seed)
     dpi = dpi or rng.choice([200, 300])
     traditional = rng.random() < 0.25 if traditional is None else traditional
     font_pt = rng.choice([10.5, 11.0, 12.0, 12.0, 13.0, 13.5])
     skew = round(rng.uniform(-2.0, 2.0), 2)
-    template, doc = page_text(rng, traditional=traditional, kinds=kinds)
-    img, text, labels, boxes = draw_page(doc, dpi=dpi, font_pt=font_pt, serif=rng.random() < 0.5)
+    template, doc = page_text(rng, traditional=traditional, kinds=kinds, wide=wide)
+    # wide pages: some carry a photocopied ID card pasted at the foot (身份证复印件), drawn from
+    # streams of their own; its lines follow the typed text in Page.text, with exact spans
+    card = wide and random.Random(f"card:{seed}").random() < CARD_SHARE
+    img, text, labels, boxes = draw_page(doc, dpi=dpi, font_pt=font_pt, serif=rng.random() < 0.5,
+                                         reserve_mm=64.0 if card else 0.0)
+    pasted: list[tuple[Truth, list[tuple[float, float, float, float]]]] = []
+    if card:
+        from tests.synth.pdf import id_card
+        from tests.synth.wide import WidePeople
+        printed: list[tuple[str, str, str | None]] = []
+        card_img, card_truths = id_card(WidePeople(random.Random(f"card:{seed}")), dpi=dpi,
+                                        traditional=traditional, lines=printed)
+        text, card_truths = _card_text(text, printed, card_truths)
+        px_mm = dpi / 25.4
+        x0 = round(22 * px_mm) + random.Random(f"card-x:{seed}").randint(0, round(60 * px_mm))
+        y0 = img.height - round(24 * px_mm) - card_img.height
+        img.paste(card_img, (x0, y0))
+        pasted = [(t, [(l + x0, tp + y0, r + x0, b + y0) for l, tp, r, b in t.boxes]) for t in card_truths]
     scan, (ox, oy), (cx, cy) = degrade(img, np.random.default_rng(seed), dpi=dpi, skew=skew,
                                        bed=rng.random() < 0.25)
     truths = []
-    for lab, parts in zip(labels, boxes):
+    for lab, parts in [*zip(labels, boxes), *pasted]:
         quads = tuple(tuple(_rotate_point(x + ox, y + oy, cx, cy, skew)
                             for x, y in ((l, t), (r, t), (r, b), (l, b))) for l, t, r, b in parts)
         truths.append(Truth(lab.kind, lab.value, lab.start, lab.end, lab.detail, quads))
