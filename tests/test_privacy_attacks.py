@@ -133,3 +133,25 @@ def test_the_use_register_outcome_note_is_kept_masked(app, ctx, ingest, make_use
     book = load_workbook(io.BytesIO(head.get("/register/export.xlsx").data))
     cells = " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row)
     assert not leaks(cells), f"LEAKED in the register XLSX: {leaks(cells)}"
+
+
+def test_a_manifest_value_echoed_in_an_ingest_error_is_masked(app, ctx, ingest, make_user):
+    """A shifted CSV column puts the subject's ID where 年度 belongs: the refusal that names the
+    bad value must not keep it on the file row, the job page or its progress JSON."""
+    from search_app.ingest.models import IngestFile
+
+    progress, job_id = ingest([meta("PX-ERR-0001", year=int(ID_A)),
+                               meta("PX-ERR-0002", category=f"{NAME_A}{PHONE_A}")])
+    assert progress.files_failed == 2, progress.errors
+    session = get_session()
+    session.expire_all()
+    rows = session.query(IngestFile).filter(IngestFile.job_id == job_id).all()
+    for f in rows:
+        assert f.error and not leaks(f.error), f"LEAKED into ingest_files.error: {f.error!r}"
+    assert any("年度" in f.error for f in rows), [f.error for f in rows]
+    assert not leaks(str(progress.errors)), f"LEAKED into the job progress: {progress.errors}"
+    sysadmin = signed_in_client(app, make_user("system_admin"))
+    for url in (f"/ingest/jobs/{job_id}", f"/ingest/jobs/{job_id}/progress.json",
+                f"/api/v1/ingest/jobs/{job_id}"):
+        body = sysadmin.get(url).get_data(as_text=True)
+        assert not leaks(body), f"LEAKED on {url}: {leaks(body)}"
