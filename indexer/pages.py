@@ -14,6 +14,7 @@ from pathlib import Path
 import pymupdf
 from PIL import Image, UnidentifiedImageError
 
+from indexer.pixel_limits import check_frame, check_pictures, check_render
 from indexer.types import Box, EmbeddedImage, IngestError, PageInput, Word
 
 # A page whose text layer has fewer real characters than this is treated as a scan.
@@ -49,14 +50,6 @@ def load_pages(path: str | Path, *, dpi: int = 300, max_pixels: int = 80_000_000
         yield load_page(path, page_no, dpi=dpi, max_pixels=max_pixels, view_max_edge=view_max_edge)
 
 
-def _check_render(page_no: int, w: float, h: float, dpi: float, max_pixels: int,
-                  what: str = "渲染") -> None:
-    """Refuse a render before it allocates: pymupdf would build the whole pixmap first."""
-    if w * h > max_pixels:
-        raise IngestError(f"第 {page_no} 页按 {dpi:.0f} dpi {what}为 {int(w)}×{int(h)} 像素，"
-                          f"超过上限 {max_pixels} 像素")
-
-
 def _pdf_page(doc: pymupdf.Document, page_no: int, *, dpi: int, max_pixels: int,
               view_max_edge: int = VIEW_MAX_EDGE, force_render: bool = False) -> PageInput:
     """One PDF page: its text layer (with a view image, word boxes and the pictures on it) when
@@ -64,19 +57,20 @@ def _pdf_page(doc: pymupdf.Document, page_no: int, *, dpi: int, max_pixels: int,
     the text layer."""
     try:
         page = doc.load_page(page_no - 1)
+        check_pictures(page, page_no, max_pixels)
         text = page.get_text("text")
         if not force_render and sum(ch.isalnum() for ch in text) >= MIN_TEXT_LAYER_CHARS:
             # Rendered only to be viewed: at VIEW_DPI, or less when that exceeds the served size.
             view_dpi = min(VIEW_DPI, view_max_edge * 72 / max(page.rect.width, page.rect.height, 1))
             scale = view_dpi / 72
-            _check_render(page_no, page.rect.width * scale, page.rect.height * scale, view_dpi,
+            check_render(page_no, page.rect.width * scale, page.rect.height * scale, view_dpi,
                           max_pixels, "显示渲染")
             view, words = _text_layer_view(page, text, dpi=view_dpi)
             return PageInput(page_no=page_no, text_layer=text, view_image=view, words=words,
                              embedded=_embedded_images(page, page_no, view_dpi=view_dpi,
                                                        ocr_dpi=dpi, max_pixels=max_pixels))
         scale = dpi / 72
-        _check_render(page_no, page.rect.width * scale, page.rect.height * scale, dpi, max_pixels)
+        check_render(page_no, page.rect.width * scale, page.rect.height * scale, dpi, max_pixels)
         pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
         return PageInput(page_no=page_no,
                          image=Image.frombytes("L", (pix.width, pix.height), pix.samples),
@@ -239,19 +233,11 @@ def _open_image(opened: bytes | Path, max_pixels: int) -> Image.Image:
     except DECODE_ERRORS as exc:
         raise IngestError(f"图像文件损坏，无法解码：{exc or type(exc).__name__}") from None
     try:
-        _check_frame(img, 1, max_pixels)
+        check_frame(img, 1, max_pixels)
     except IngestError:
         img.close()
         raise
     return img
-
-
-def _check_frame(img: Image.Image, page_no: int, max_pixels: int) -> None:
-    """The current frame's size from its header, before any of its pixels are decoded: each
-    TIFF frame has its own, and the second can be a bomb behind a harmless first."""
-    w, h = img.size
-    if w * h > max_pixels:
-        raise IngestError(f"第 {page_no} 页图像 {w}×{h} 像素超过上限 {max_pixels}（可能是解压炸弹）")
 
 
 def checked_page_count(source: PageSource, *, max_pixels: int = 80_000_000) -> int:
@@ -295,7 +281,7 @@ def load_page(source: PageSource, page_no: int, *, dpi: int = 300,
             if not 1 <= page_no <= n:
                 raise IngestError(f"第 {page_no} 页不存在（文件共 {n} 页）")
             img.seek(page_no - 1)
-            _check_frame(img, page_no, max_pixels)
+            check_frame(img, page_no, max_pixels)
             dpi = image_dpi(img)
             page = img.convert("L")
             page.load()

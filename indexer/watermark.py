@@ -120,8 +120,12 @@ def watermark_mask(size: tuple[int, int], text: str, *, density: float = DENSITY
 
 def read_audit_seq(img: Image.Image) -> int | None:
     """The audit record number a (leaked, possibly cleaned) copy of a served image carries, or
-    None when its code cannot be read with certainty (then score the candidate labels)."""
-    return watermark_code.decode(img).seq
+    None when its code cannot be read with certainty (then score the candidate labels). A copy
+    cropped out of the served page (same scale) is searched for its place on the page grid."""
+    from indexer.watermark_search import decode_cropped
+
+    seq = watermark_code.decode(img).seq
+    return seq if seq is not None else decode_cropped(img).seq
 
 
 def _otsu(lum: np.ndarray) -> float:

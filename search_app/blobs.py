@@ -46,11 +46,33 @@ _WHY = {errno.ENOSPC: "存储空间已满", errno.EDQUOT: "存储配额已满", 
         errno.EACCES: "目录无写权限", errno.EPERM: "目录无写权限", errno.ENOTDIR: "路径不是目录"}
 
 
+def _owner_only_dirs(folder: Path) -> None:
+    """Create `folder` and its missing parents 0700 whatever the umask (compose runs gunicorn
+    and Celery without the scripts' umask 077, and mkdir's mode is cut by the umask)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for d in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            d.mkdir(mode=0o700)
+            os.chmod(d, 0o700)
+
+
+def write_owner_only(tmp: Path, data: bytes) -> None:
+    """Write `data` to a new file `tmp` 0600 whatever the umask (a blob replaced by key rotation
+    or crypto-shredding keeps the owner-only mode of the one it replaces)."""
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), 0o600)
+        out.write(data)
+
+
 def _write(path: Path, blob: bytes) -> None:
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(blob)
+        _owner_only_dirs(path.parent)
+        write_owner_only(tmp, blob)
         tmp.replace(path)  # atomic: a crash never leaves a half-written blob under the real name
     except OSError as exc:
         with contextlib.suppress(OSError):  # best effort: on a read-only store there is none

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from search_app.blobs import PAGES_DIR, page_image_aad_of
+from search_app.blobs import PAGES_DIR, page_image_aad_of, write_owner_only
 from search_app.crypto import DecryptError, Vault, key_id_of
 from search_app.ingest.models import IngestFile, PageSecret, PageVersion
 from search_app.ingest.service import meta_aad
@@ -213,7 +213,7 @@ def rotate_blobs(blob_dir: Path, vault: Vault, *, batch: int, echo: Callable[[st
                 echo(f"  ✗ {kind} {path.name}: {exc}")
             else:
                 tmp = path.with_name(path.name + ".rotating")
-                tmp.write_bytes(new)
+                write_owner_only(tmp, new)
                 tmp.replace(path)  # atomic: a crash leaves the old or the new blob, never half
                 report.rotated += 1
         if seen % batch == 0:

@@ -82,6 +82,47 @@ def _huge_text_pdf(side_pt: float) -> bytes:
     return data
 
 
+def _pdf_drawing_a_picture(side_px: int, *, text_layer: bool, inline: bool = False) -> bytes:
+    """A small PDF page that draws a side_px × side_px white Flate picture on a 400 × 300 pt
+    area (an 8000-px side is a 63 kB file), with or without a real text layer; the picture is
+    an image XObject, or an inline image (BI … ID … EI) in the content stream itself."""
+    comp, row = zlib.compressobj(9), b"\xff" * side_px
+    data = b"".join(comp.compress(row) for _ in range(side_px)) + comp.flush()
+    head = b"/W %d /H %d /CS /G /BPC 8 /F /Fl" % (side_px, side_px)
+    draw = (b"BI " + head + b" ID " + data + b" EI") if inline else b"/Im1 Do"
+    content = b"q 400 0 0 300 100 300 cm " + draw + b" Q"
+    if text_layer:
+        content += b" BT /F1 12 Tf 72 760 Td (A real text layer with more than enough characters) Tj ET"
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject "
+            b"<< /Im1 4 0 R >> /Font << /F1 6 0 R >> >> /Contents 5 0 R >>",
+            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+            b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n"
+            % (side_px, side_px, len(data)) + data + b"\nendstream",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+
+
+@pytest.mark.parametrize("text_layer,inline", [(True, False), (False, False), (False, True)])
+def test_a_picture_drawn_on_a_pdf_page_obeys_max_image_pixels(text_layer, inline) -> None:
+    """The render checks bound the output only: MuPDF decodes each picture on the page at its
+    own size while rendering (a 20000-px side: 7 s of CPU per render, three renders per page).
+    A page drawing a picture over the limit is refused from the picture's dictionary."""
+    data = _pdf_drawing_a_picture(4000, text_layer=text_layer, inline=inline)
+    with pytest.raises(IngestError, match="嵌入的图像 4000×4000 像素超过上限 10000000"):
+        load_page(data, 1, max_pixels=10_000_000)
+    page = load_page(data, 1, max_pixels=20_000_000)  # under the limit it is read as before
+    assert (page.view_image if text_layer else page.image) is not None
+
+
 def test_text_layer_view_render_obeys_max_image_pixels() -> None:
     """A 5 m square text-layer page rendered for viewing at 150 dpi would be 0.9 Gpx."""
     data = _huge_text_pdf(14_400)

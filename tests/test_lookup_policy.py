@@ -128,3 +128,35 @@ def test_a_value_that_cannot_exist_is_refused_as_bad_input_not_answered_none_fou
     assert resp.status_code == 400 and says in resp.get_data(as_text=True)
     assert value not in resp.get_data(as_text=True).split("lookup-error")[-1], \
         "the refusal echoed the typed value"
+
+
+def test_concurrent_lookups_cannot_share_the_last_slot_of_the_daily_limit(app, ctx, page, make_user,
+                                                                           make_grant, monkeypatch):
+    """The brute force run in parallel: eight new values at once against a budget of two. The
+    count is read again under the audit chain's lock, so no two look-ups take the same slot."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setitem(app.config, "LOOKUP_MAX_DISTINCT_PER_DAY", 2)
+    user = make_user("staff")
+    grant = make_grant(user, allow_lookup=True, unmask_fields=["id_number"])
+    values = [c for c in _candidates(20) if c != TRUE_ID][:8]
+    start = threading.Barrier(len(values))
+
+    def one(value: str) -> str:
+        with app.app_context():
+            try:
+                start.wait(timeout=60)
+                lookup_pii(user=get_session().get(type(user), user.id), grant_id=grant.id,
+                           purpose="核实", kind="id_number", value=value)
+                return "allowed"
+            except ReadDenied as exc:
+                assert "上限" in exc.reason, exc.reason
+                return "refused"
+
+    with ThreadPoolExecutor(len(values)) as pool:
+        outcomes = list(pool.map(one, values))
+    assert outcomes.count("allowed") == 2, (
+        f"ALLOWED {outcomes.count('allowed')} distinct look-ups in parallel, the limit is 2")
+    allowed = [r for r in _lookups(user) if r.outcome == "allowed"]
+    assert len({r.filters["value_hmac"] for r in allowed}) == 2

@@ -186,3 +186,27 @@ def test_demo_scans_are_not_left_in_plaintext(app, ctx, tmp_path, monkeypatch):
 def test_scripts_create_files_owner_only(script):
     lines = [line.split("#")[0].strip() for line in (ROOT / "scripts" / script).read_text().splitlines()]
     assert "umask 077" in lines, f"scripts/{script} does not set umask 077: var/ files would be 0644"
+
+
+def test_blobs_are_owner_only_under_a_permissive_umask(ctx, tmp_path):
+    """docker-compose runs gunicorn and Celery without the scripts' `umask 077`: the blob store
+    (originals, page images, and the copies key rotation writes) sets 0700/0600 itself. Before,
+    under umask 022 every folder was 0755 and every blob 0644."""
+    from search_app.blobs import BlobStore, write_owner_only
+    from search_app.crypto import vault_from_config
+
+    store = BlobStore(tmp_path / "blobs", vault_from_config(ctx.config))
+    old = os.umask(0o022)
+    try:
+        original = store.put("ab" * 32, b"scan bytes", owner="PD-UMASK-0001")
+        image = store.page_image_path("PD-UMASK-0001#p0001",
+                                      store.put_page_image("PD-UMASK-0001#p0001", b"png bytes"))
+        rotated = original.with_name(original.name + ".rotating")
+        write_owner_only(rotated, b"re-encrypted")
+    finally:
+        os.umask(old)
+    loose = [f"{p.relative_to(tmp_path)} {stat.S_IMODE(p.stat().st_mode):o}"
+             for p in [tmp_path / "blobs", *(tmp_path / "blobs").rglob("*")]
+             if stat.S_IMODE(p.stat().st_mode) & 0o077]
+    assert not loose, f"blob store readable by others under umask 022: {loose}"
+    assert original.exists() and image.exists() and rotated.exists()

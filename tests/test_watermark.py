@@ -253,3 +253,31 @@ def test_watermarked_page_stays_readable(served) -> None:
     marked = "".join(ocr_image(served["gray"].convert("L")).text.split())
     similarity = ratio(plain, marked)
     assert similarity > 48, f"OCR through the watermark keeps only {similarity:.0f}% of the text"
+
+
+CROPS = {  # (left, top, right, bottom) as shares of the served page; offsets in odd pixels
+    "37/53 px off the top left": lambda w, h: (37, 53, w, h),
+    "the top-left quarter": lambda w, h: (0, 0, w // 2, h // 2),
+    "the bottom-right quarter, odd offset": lambda w, h: (w // 2 + 13, h // 2 + 29, w, h),
+    "margins trimmed, then thresholded": lambda w, h: (101, 77, w - 40, h - 90),
+}
+
+
+@pytest.mark.parametrize("crop", list(CROPS))
+def test_a_cropped_copy_still_names_its_audit_record(served, crop) -> None:
+    """A screenshot of the viewer or a clipped copy moves the code's grid off the image origin:
+    read_audit_seq finds the copy's place on the page grid again (same scale). Before, every
+    one of these crops read None."""
+    marked = served["gray"]
+    part = marked.crop(CROPS[crop](*marked.size))
+    if "thresholded" in crop:
+        part = _threshold(part)
+    assert read_audit_seq(part) == 4711, f"the audit record is lost when the copy is cut to {crop}"
+
+
+def test_a_cropped_copy_never_names_a_wrong_record() -> None:
+    page = scanned_page(31, dpi=200).image.convert("RGB")
+    w, h = page.size
+    other = watermark(page, LABEL.replace("#4711", "#4712")).crop((37, 53, w // 2 + 80, h // 2 + 60))
+    assert read_audit_seq(other) == 4712
+    assert read_audit_seq(page.crop((37, 53, w, h))) is None, "an unmarked crop names a record"

@@ -13,6 +13,7 @@ from search_app.accounts.models import User
 from search_app.accounts.services import LoginRefused, authenticate, end_all_sessions, user_for_token
 from search_app.accounts.sessions import end_session, live_session, start_session
 from search_app.accounts.throttle import ThrottlePolicy
+from search_app.audit.redaction import PII_HMACS, masked_account_name
 from search_app.audit.service import Actor, Event, client_addr, record_event, request_actor
 from search_app.db import get_session
 from search_app.errors import render_error
@@ -100,9 +101,11 @@ def login():
                                 policy=ThrottlePolicy.from_config(current_app.config))
         except LoginRefused as exc:
             who = exc.user
-            record_event(Actor(who.id if who else None, limits.clip(username, limits.USERNAME),
+            typed, hashes = (username, []) if who else masked_account_name(username)
+            record_event(Actor(who.id if who else None, limits.clip(typed, limits.USERNAME),
                                who.role if who else "", addr),
-                         Event(action=Action.LOGIN, outcome="denied", reason=exc.reason))
+                         Event(action=Action.LOGIN, outcome="denied", reason=exc.reason,
+                               filters={PII_HMACS: hashes} if hashes else {}))
             flash(exc.message, "error")
             return render_template("login.html", username=username), 401
         session.clear()  # no fixation: a fresh session for the new identity

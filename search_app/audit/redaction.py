@@ -73,6 +73,15 @@ def mask_text(text: str, found: set[tuple[str, str]]) -> str:
     return masked
 
 
+def masked_account_name(typed: str) -> tuple[str, list[str]]:
+    """A name typed at the login form that is no account, as the log may keep it: people type
+    their ID number or phone there (or a password), and the record's username column is not free
+    text that scrub() sees. Masked like free text, each value's hash kept for matching."""
+    found: set[tuple[str, str]] = set()
+    masked = mask_text(typed, found)
+    return masked, sorted({value_hmac(k, v) for k, v in found})
+
+
 def _mask_any(value: Any, found: set[tuple[str, str]]) -> Any:
     if isinstance(value, str):
         return mask_text(value, found)

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from search_app.audit.redaction import mask_text
 from search_app.ingest import uploads
 from search_app.ingest.models import IngestFile, IngestJob
 
@@ -36,7 +37,15 @@ def job_progress(session: Session, job_id: int) -> JobProgress | None:
         pages_total=sum(f.pages_total for f in files),
         pages_done=sum(f.pages_done for f in files),
         finished=all(f.state in ("done", "failed") for f in files),
-        errors=[(display_name(f), f.error) for f in files if f.state == "failed"])
+        errors=[(display_name(f), shown_error(f.error)) for f in files if f.state == "failed"])
+
+
+def shown_error(text: str) -> str:
+    """A refusal as job pages and the API show it: masked like audit text. Refusals quote the
+    value they refuse, and a shifted manifest column puts the subject's ID or name where the
+    年度 or 门类 was expected ("年度“110105…”不是四位数的年份"). Rows stored before errors were
+    masked on write are masked here too."""
+    return mask_text(text, set()) if text else text
 
 
 def display_name(f: IngestFile) -> str:
@@ -65,10 +74,10 @@ def job_detail(session: Session, job_id: int) -> dict | None:
     out = asdict(progress)
     out["files"] = [{
         "id": f.id, "file": display_name(f), "archive_no": f.archive_no, "state": f.state,
-        "error": f.error, "note": f.note, "sha256": f.sha256, "pages_total": f.pages_total,
+        "error": shown_error(f.error), "note": shown_error(f.note), "sha256": f.sha256, "pages_total": f.pages_total,
         "pages_done": f.pages_done, "seconds": round(f.seconds, 3),
         "started_at": _iso(f.started_at), "updated_at": _iso(f.updated_at),
-        "pages": [{"page_no": p.page_no, "state": p.state, "error": p.error,
+        "pages": [{"page_no": p.page_no, "state": p.state, "error": shown_error(p.error),
                    "ocr_confidence": p.ocr_confidence, "text_source": p.text_source,
                    "seconds": round(p.seconds, 3), "attempts": p.attempts,
                    "started_at": _iso(p.started_at), "updated_at": _iso(p.updated_at)}

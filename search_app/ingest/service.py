@@ -31,6 +31,7 @@ from indexer.pages import checked_page_count
 from indexer.pipeline import PipelineOptions
 from indexer.types import IngestError
 from search_app.audit.actions import Action
+from search_app.audit.redaction import mask_text
 from search_app.audit.service import Actor, Event, record_event
 from search_app.blobs import BlobStore
 from search_app.catalogue.ingest_check import ingest_refusal
@@ -83,7 +84,8 @@ def create_job(session: Session, *, source: str, created_by: str, rows: list[Man
         metas.append(json.dumps(meta, ensure_ascii=False).encode())
         job.files.append(IngestFile(path=path, archive_no=row.meta.archive_no if row.meta else "",
                                     meta_ciphertext=b"",
-                                    state="failed" if error else "queued", error=error))
+                                    state="failed" if error else "queued",
+                                    error=mask_text(error, set()) if error else ""))
     session.flush()  # row ids first: each row's ciphertext is bound to its own id
     for f, meta in zip(job.files, metas):
         # under the file's own data key; a refused row for a destroyed 档号 under the master key

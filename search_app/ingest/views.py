@@ -20,7 +20,7 @@ from search_app.db import get_session
 from search_app.ingest import desk
 from search_app.ingest.held import release_held
 from search_app.ingest.models import IngestFile, IngestJob
-from search_app.ingest.progress import job_progress
+from search_app.ingest.progress import job_progress, shown_error
 from search_app.ingest.submit import submit
 from search_app.permissions import Permission, requires
 
@@ -70,7 +70,8 @@ def _file_rows(job_id: int) -> list[dict]:
     return [{"id": f.id, "name": f"文件 {n}", "archive_no": f.archive_no,
              "state": f.state, "state_label": STATE_LABELS.get(f.state, f.state),
              "pages_done": f.pages_done, "pages_total": f.pages_total,
-             "seconds": round(f.seconds or 0.0, 1), "error": f.error, "note": f.note}
+             "seconds": round(f.seconds or 0.0, 1), "error": shown_error(f.error),
+             "note": shown_error(f.note)}
             for n, f in enumerate(files, start=1)]
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from search_app import limits
 from search_app.accounts.models import User
 from search_app.audit.actions import Action
+from search_app.audit.redaction import PII_HMACS, mask_text, value_hmac
 from search_app.audit.service import Actor, Event, record_event
 from search_app.register.build import sync_entries
 from search_app.register.models import UseEntry
@@ -87,10 +88,15 @@ def annotate(session: Session, actor: Actor, user: User, entry_id: int | None, t
         record_event(actor, Event(action=Action.REGISTER_ANNOTATE, outcome="denied", reason=why,
                                   filters={"entry": str(entry_id)[:20]}))
         raise RegisterError(why, missing=entry is None)
+    # The note is free text ("向王建国出具证明"): it is kept, shown and exported as the log keeps
+    # it (masked, each value's hash in the record), never as typed.
+    found: set[tuple[str, str]] = set()
+    text = mask_text(text, found)
     entry.outcome, entry.outcome_by, entry.outcome_at = text, user.username, utcnow()
     record_event(actor, Event(action=Action.REGISTER_ANNOTATE, outcome="allowed",
                               approval_ref=entry.approval_ref, grant_id=entry.grant_id, query=text,
-                              filters={"entry": entry.id, "session": entry.session_id}),
+                              filters={"entry": entry.id, "session": entry.session_id,
+                                       PII_HMACS: sorted(value_hmac(k, v) for k, v in found)}),
                  session=session)
     session.commit()
     return entry

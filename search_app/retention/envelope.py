@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from search_app.blobs import BlobStore, doc_digest, page_image_aad
+from search_app.blobs import BlobStore, doc_digest, page_image_aad, write_owner_only
 from search_app.crypto import Vault, key_id_of, vault_from_config
 from search_app.keystore import FILE_KEY_PREFIX, file_of_doc
 
@@ -87,7 +87,7 @@ def _images(conn, store: BlobStore, vault: Vault) -> int:
         aad = page_image_aad(doc_digest(doc_id), sha)
         new = vault.for_file(file_of_doc(doc_id)).encrypt(vault.decrypt(blob, aad=aad), aad=aad)
         tmp = path.with_suffix(".tmp0012")
-        tmp.write_bytes(new)
+        write_owner_only(tmp, new)
         tmp.replace(path)
         n += 1
     return n

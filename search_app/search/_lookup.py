@@ -87,7 +87,9 @@ def lookup_pii(*, user: User, grant_id: int | None, purpose: str, kind: str, val
         user=user, grant_id=grant_id, purpose=purpose, action=Action.PII_LOOKUP,
         client_addr=client_addr, query=f"{LOOKUP_KINDS.get(kind, kind)}：{masked}",
         filters={"kind": kind, "value_hmac": digest[:16]}, precheck=precheck,
-        grant_check=allowed, run=run)
+        grant_check=allowed, run=run,
+        # again under the audit chain's lock: concurrent look-ups cannot both take the last slot
+        admit=lambda session, grant, _found: lookup_budget_refusal(grant, digest[:16], session))
     hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(query=masked, total=found.total, page=1, page_size=50, hits=hits,
                          facets={}, approval_ref=grant.ref, grant_id=grant.id,

@@ -3,7 +3,9 @@
 Counted from the audit log itself (the allowed pii.lookup records of the grant since local
 midnight in AUDIT_TIMEZONE), so there is no second counter to drift or to reset. A value looked
 up before today is free to look up again; only new values use the budget. Two look-ups racing
-on separate connections may both pass at the limit; the anomaly view still flags the day.
+on separate connections are decided one after the other: the check runs again, as guarded_read's
+`admit`, in the session that writes the allowed record after it has taken the audit chain's write
+lock, so the count it reads includes every look-up committed before it.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from search_app.audit.anomalies import LOOKUP_LIMIT_REASON
 from search_app.audit.models import AuditRecord
@@ -25,23 +28,27 @@ def _day_start_utc(tz: ZoneInfo) -> datetime:
     return local.astimezone(UTC).replace(tzinfo=None)  # audit ts are naive UTC
 
 
-def values_looked_up_today(grant: Grant) -> set[str]:
+def values_looked_up_today(grant: Grant, session: Session | None = None) -> set[str]:
     since = _day_start_utc(ZoneInfo(current_app.config["AUDIT_TIMEZONE"]))
-    # A session of its own: the request's session may hold a snapshot older than the look-ups
-    # this reader committed since, which would undercount the budget.
-    with fresh_session() as session:
-        rows = session.execute(
-            select(AuditRecord.filters).where(AuditRecord.action == Action.PII_LOOKUP,
-                                              AuditRecord.outcome == "allowed",
-                                              AuditRecord.grant_id == grant.id,
-                                              AuditRecord.ts >= since)).scalars().all()
+    stmt = select(AuditRecord.filters).where(AuditRecord.action == Action.PII_LOOKUP,
+                                             AuditRecord.outcome == "allowed",
+                                             AuditRecord.grant_id == grant.id,
+                                             AuditRecord.ts >= since)
+    if session is not None:  # the locked session that will write the record (admit)
+        rows = session.execute(stmt).scalars().all()
+    else:
+        # A session of its own: the request's session may hold a snapshot older than the
+        # look-ups this reader committed since, which would undercount the budget.
+        with fresh_session() as own:
+            rows = own.execute(stmt).scalars().all()
     return {(f or {}).get("value_hmac", "") for f in rows} - {""}
 
 
-def lookup_budget_refusal(grant: Grant, value_hmac: str) -> str | None:
+def lookup_budget_refusal(grant: Grant, value_hmac: str,
+                          session: Session | None = None) -> str | None:
     """A refusal reason (Chinese) when this look-up would exceed the grant's daily budget."""
     limit = current_app.config["LOOKUP_MAX_DISTINCT_PER_DAY"]
-    seen = values_looked_up_today(grant)
+    seen = values_looked_up_today(grant, session)
     if value_hmac in seen or len(seen) < limit:
         return None
     return (f"{LOOKUP_LIMIT_REASON}：授权 {grant.ref} 今日已精确查找 {len(seen)} 个不同的值"
