@@ -38,9 +38,10 @@ from search_bench import load_avg, pct, settings, table  # noqa: E402
 
 
 def _event(n: int):
+    from search_app.audit.actions import Action
     from search_app.audit.service import Actor, Event
     return (Actor(7, "bench-staff", "staff", "127.0.0.1"),
-            Event(action="page.view", outcome="allowed", purpose="规模测试：审计写入评测",
+            Event(action=Action.PAGE_VIEW, outcome="allowed", purpose="规模测试：审计写入评测",
                   approval_ref="SQ-2026-0001", grant_id=1, query=f"户籍 登记 {n}",
                   filters={"categories": ["户籍档案"], "units": ["海淀分局"]}, result_count=1,
                   returned_ids=[f"BENCH-{n:06d}#p0001"]))
@@ -100,9 +101,7 @@ def make_app(cfg: dict):
     from search_app import create_app
     return create_app(cfg)
 
-
 def run_threads(app, mode: str, threads: int, seconds: float, base: int = 0):
-    """Records/s and per-record latencies of `threads` writers for `seconds`."""
     lat: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -261,6 +260,25 @@ def bench(kind: str, args, tmp: Path) -> None:
         app.extensions["db_engine"].dispose()
 
 
+def flush_probe(folder: Path, n: int = 100) -> str:
+    """The disk's own durable flush (4 KB written in place, fdatasync), the floor of any commit."""
+    path = folder / "flush-probe.bin"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, b"\0" * 4096 * 64)
+        os.fsync(fd)
+        xs = []
+        for i in range(n):
+            os.pwrite(fd, os.urandom(4096), (i % 64) * 4096)
+            t0 = time.perf_counter()
+            os.fdatasync(fd)
+            xs.append((time.perf_counter() - t0) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return f"fdatasync of 4 KB on {folder}: p50 {pct(xs, 50):.2f} ms, p99 {pct(xs, 99):.2f} ms"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--db", default="sqlite,postgresql")
@@ -273,6 +291,7 @@ def main() -> int:
     args.processes = [int(x) for x in args.processes.split(",") if x]
     print(f"audit bench: {os.cpu_count()} CPUs, load avg {load_avg()} (shared machine)")
     tmp = Path(tempfile.mkdtemp(prefix="auditbench-"))
+    print(flush_probe(tmp), flush=True)
     for kind in args.db.split(","):
         bench(kind, args, tmp)
     return 0

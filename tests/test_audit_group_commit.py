@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select, text
 
 from search_app import create_app
+from search_app.audit.actions import Action
 from search_app.audit.models import AuditRecord
 from search_app.audit.redaction import scrub
 from search_app.audit.service import Actor, AuditWriteError, Event, record_event, \
@@ -32,7 +33,7 @@ POISON = "毒批次"  # a record whose INSERT the database refuses (the trigger 
 
 
 def _event(q: str) -> Event:
-    return Event(action="search", outcome="allowed", query=q, result_count=1,
+    return Event(action=Action.SEARCH, outcome="allowed", query=q, result_count=1,
                  returned_ids=[f"GC-{abs(hash(q)) % 10**6:06d}#p0001"])
 
 
@@ -238,7 +239,7 @@ def _allowed(user) -> int:
     session = get_session()
     session.expire_all()
     return len(session.execute(select(AuditRecord).where(AuditRecord.user_id == user.id)
-                               .where(AuditRecord.action == "search")
+                               .where(AuditRecord.action == Action.SEARCH)
                                .where(AuditRecord.outcome == "allowed")).scalars().all())
 
 
