@@ -191,6 +191,7 @@ def _append_many(session: Session, items: Sequence[tuple[Actor, Event]]) -> list
     Core statements, not the ORM's unit of work: it cost more CPU than the statements."""
     for _actor, event in items:
         check_action(event.action)  # an undeclared name is a bug: refuse before anything is written
+    session.flush()  # the caller's change first, then the chain lock: the order the ORM had
     head = lock_chain(session)
     if head is None:  # migration 0001 creates the head; its absence means tampering
         raise AuditWriteError("audit chain head is missing; run `flask audit-verify`")
