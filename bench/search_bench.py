@@ -428,7 +428,8 @@ def run_reads(args, cfg, token, grant_id, port, permission, page_size, n_pages, 
                                   "Content-Type": "application/json"})
         views += [h["_id"] for h in _j.loads(r.data)["hits"]["hits"]]
     views = (views * 10)[:args.latency]
-    items = {"search": queries, "file": queries, "view": views}
+    items = {k: v for k, v in {"search": queries, "file": queries, "view": views}.items()
+             if k in args.kinds}
     for kind in items:  # warm-up: caches, JIT, connections
         latency(api, raw, kind, items[kind][:10])
     lat_rows, tp_rows, summary = [], [], {}
@@ -479,6 +480,7 @@ def main() -> int:
     ap.add_argument("--latency", type=int, default=150, help="reads per kind for the latency table")
     ap.add_argument("--duration", type=float, default=4.0, help="seconds per throughput cell")
     ap.add_argument("--clients", default="1,4,8,16")
+    ap.add_argument("--kinds", default="search,file,view", help="which reads (comma-separated)")
     ap.add_argument("--bulk-threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--port", type=int, default=0)
@@ -494,6 +496,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the index (and print its alias)")
     args = ap.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
+    args.kinds = args.kinds.split(",")
     print(f"search bench: {os.cpu_count()} CPUs, load avg {load_avg()} (the machine is shared: "
           "figures are noisy)")
     for n in args.pages or [10000]:

@@ -20,6 +20,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # WAL lets the web app read while a worker writes; busy_timeout turns lock contention into a
     # wait instead of an error (the audit chain takes a write lock per record).
     cur.execute("PRAGMA journal_mode=WAL")
+    # FULL, said explicitly (it is the build's default): every commit syncs the WAL, so an
+    # audit record acknowledged to a reader survives a power loss (NORMAL would not: DESIGN 6).
+    cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
