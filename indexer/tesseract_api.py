@@ -6,18 +6,22 @@ TSV, byte for byte, for 2.0 / 3.4 CPU s a page in process against 2.4 / 3.9 s fo
 (start-up, reading the PGM it was written, writing the TSV); loading the two models takes ~0.3
 CPU s, once per process here. No file of the unredacted page is written either.
 
-One engine per process and language set, made on first use in the process that uses it (never
-inherited across a fork), used under a lock (a web process's threads take turns). The library
-is loaded on first use too, after start-up has set OMP_THREAD_LIMIT (search_app.config
-.init_process), which OpenMP reads when it is loaded. `available()` is False where the shared
-library is missing; indexer.ocr then runs the command as before.
+One engine per language set, used under a lock (a web process's threads take turns). A parent
+that forks page processes loads it first (`preload`, from search_app.ingest.pagework.warm_up):
+the children inherit a copy of it, as they inherit the text stages' dictionaries, instead of
+each loading the models again for every job (0.3 CPU s a process); the model pages stay shared
+copy-on-write. That is safe because the parent never ran a recognition with it, so no OpenMP
+thread exists at the fork (and with OMP_THREAD_LIMIT=1 none is ever started), and each process
+then uses its own copy of the engine's memory. The library is loaded on first use, after
+start-up has set OMP_THREAD_LIMIT (search_app.config.init_process), which OpenMP reads when it
+is loaded. `available()` is False where the shared library is missing; indexer.ocr then runs
+the command as before.
 """
 from __future__ import annotations
 
 import atexit
 import ctypes
 import ctypes.util
-import os
 import threading
 import time
 
@@ -27,7 +31,7 @@ _PSM_SINGLE_BLOCK = 6  # --psm 6, as the command was run
 _lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
 _tried = False
-_engines: dict[tuple[int, str], int] = {}  # (pid, langs) -> TessBaseAPI handle
+_engines: dict[str, int] = {}  # langs -> TessBaseAPI handle (a forked child's copy is its own)
 
 
 class EngineError(RuntimeError):
@@ -70,8 +74,22 @@ def available() -> bool:
     return _load() is not None
 
 
+def preload(langs: str) -> bool:
+    """Load the engine for `langs` now (in a parent, before it forks); False without the
+    library. Loading errors surface on the first page, as they would without this."""
+    lib = _load()
+    if lib is None:
+        return False
+    with _lock:
+        try:
+            _engine(lib, langs)
+        except EngineError:
+            return False
+    return True
+
+
 def _engine(lib: ctypes.CDLL, langs: str) -> int:
-    key = (os.getpid(), langs)
+    key = langs
     handle = _engines.get(key)
     if handle is None:
         handle = lib.TessBaseAPICreate()
@@ -88,10 +106,9 @@ def _close() -> None:
     """End this process's engines (Tesseract reports its model cache as leaked otherwise)."""
     if _lib is None:
         return
-    for (pid, _langs), handle in list(_engines.items()):
-        if pid == os.getpid():
-            _lib.TessBaseAPIEnd(handle)
-            _lib.TessBaseAPIDelete(handle)
+    for handle in _engines.values():
+        _lib.TessBaseAPIEnd(handle)
+        _lib.TessBaseAPIDelete(handle)
     _engines.clear()
 
 

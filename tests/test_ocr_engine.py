@@ -61,14 +61,19 @@ def test_deadline_cancels_and_says_so() -> None:
     assert ocr.ocr_image(_page(), langs="chi_sim").words, "the engine is unusable after a timeout"
 
 
-def _child_reads(_arg) -> list:
-    return _words(ocr.ocr_image(_page(), langs="chi_sim"))
+def _child_reads(_arg) -> tuple[list, bool]:
+    inherited = "chi_sim+eng" in tesseract_api._engines
+    return _words(ocr.ocr_image(_page(), langs="chi_sim+eng")), inherited
 
 
 @pytest.mark.integration
-def test_forked_process_makes_its_own_engine() -> None:
-    """The parent's engine (made before the fork) is not shared with a pool process: the child
-    reads the same words with one of its own."""
-    before = _words(ocr.ocr_image(_page(), langs="chi_sim"))
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        assert pool.map(_child_reads, [0]) == [before]
+def test_forked_processes_read_with_the_engine_loaded_before_the_fork() -> None:
+    """A parent preloads the engine and forks page processes (the sync ingest pool): each child
+    reads with its inherited copy, two at once, the same words as a fresh engine reads."""
+    fresh = _words(ocr.ocr_image(_page(), langs="chi_sim+eng"))
+    tesseract_api._close()  # forget it: the parent below has loaded, never used, its engine
+    assert tesseract_api.preload("chi_sim+eng")
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        got = pool.map(_child_reads, [0, 1, 2, 3])
+    assert all(inherited for _, inherited in got), "the children loaded their own models"
+    assert [words for words, _ in got] == [fresh] * 4, "a child read differently"
