@@ -531,8 +531,8 @@ def main() -> int:
                       f"{percents(cpu_ratio)} |")
                 print(f"| plain recognition in process (libtesseract, models loaded once per "
                       f"process), {cores} processes, pages/s | {spread(eng)} |")
-                print(f"| pipeline ÷ in-process recognition, wall / CPU | {percents(eng_ratio)} "
-                      f"/ {percents(eng_cpu_ratio)} |")
+                print(f"| pipeline ÷ in-process recognition, wall | {percents(eng_ratio)} |")
+                print(f"| in-process recognition CPU ÷ pipeline CPU | {percents(eng_cpu_ratio)} |")
                 print(f"| CPU s/page, in-process recognition | {spread(eng_cpu)} |")
                 print(f"| CER: tesseract on the prepared images / pipeline's stored text | "
                       f"{100 * tess_cer:.2f}% / {100 * pipe_cer:.2f}% |")
