@@ -14,6 +14,11 @@ same file). Each run measures both, interleaved; the table gives min/median/max 
 and the peak RSS of every pool process and Tesseract process (VmHWM, sampled). The text stages'
 dictionaries are loaded once before the runs, as a long-lived worker does.
 
+A third side, measured in the same runs, is the same recognition through libtesseract inside
+one fresh process per core (models loaded once per process, as the pipeline now runs Tesseract,
+indexer/tesseract_api.py): the headline's baseline pays Tesseract's start-up on every page, this
+one does not, so "pipeline ÷ in-process recognition" is what the pipeline's own work costs.
+
 Besides wall time each side's CPU seconds per page are counted (this process and every reaped
 descendant: pool processes and their tesseract children, getrusage): on a machine shared with
 other work the wall ratio moves with the load (each side gets the cores' share the scheduler
@@ -135,9 +140,14 @@ def tesseract_tsv(path: str) -> str:
 
 
 class RssSampler:
-    """Peak RSS (VmHWM) of every descendant process, sampled every 50 ms, by command."""
+    """Peak RSS (VmHWM) of every descendant process, sampled every 200 ms, by command.
+
+    Its own CPU (`cpu`, this thread's) is measured so the sides' CPU figures can leave it out:
+    walking /proc every 50 ms cost 1.3 % of a core, which on a slow run added up to a second of
+    CPU per page, more on the slower side."""
 
     def __init__(self) -> None:
+        self.cpu = 0.0
         self.peaks: dict[int, tuple[str, int]] = {}
         self.direct: set[int] = set()  # this process's own children: the pool's processes
         self._stop = threading.Event()
@@ -161,6 +171,13 @@ class RssSampler:
         return out
 
     def _run(self) -> None:
+        start = time.thread_time()
+        try:
+            self._sample()
+        finally:
+            self.cpu = time.thread_time() - start
+
+    def _sample(self) -> None:
         while not self._stop.is_set():
             todo, seen = self._children(os.getpid()), set()
             self.direct.update(todo)
@@ -180,7 +197,7 @@ class RssSampler:
                     kb = int(hwm.group(1))
                     if kb > self.peaks.get(pid, ("", 0))[1]:
                         self.peaks[pid] = (name, kb)
-            time.sleep(0.05)
+            self._stop.wait(0.2)  # VmHWM is a high-water mark: only a process's end is missed
 
     def by_kind(self) -> dict[str, int]:
         """Largest peak (MiB) among the pool's Python processes and among tesseract processes."""
@@ -217,6 +234,38 @@ class CpuClock:
         return me.ru_utime + me.ru_stime + _children_cpu()
 
 
+def engine_tsv(path: str) -> str:
+    """The same recognition through libtesseract in this (pool) process, as the pipeline now
+    runs it: the models are loaded once per process, not once per page."""
+    from PIL import Image
+
+    from indexer import tesseract_api
+
+    with Image.open(path) as img:
+        img.load()
+        tsv = tesseract_api.recognise_tsv(img, langs=OPTS.langs, timeout=1800)
+    words = [line.split("\t")[11] for line in tsv.splitlines()
+             if line.count("\t") >= 11 and line.split("\t")[0] == "5"]
+    return "".join(w.strip() for w in words)
+
+
+def run_engine(pages: list[dict], processes: int) -> tuple[float, float]:
+    """Plain recognition in process (no start-up per page), one fresh process per core: pages/s
+    and CPU s/page. What the pipeline's own work is measured against once start-up is gone."""
+    with CpuClock() as cpu:
+        with ProcessPoolExecutor(processes, mp_context=_fork()) as pool:
+            t = time.perf_counter()
+            list(pool.map(engine_tsv, [str(p["prepared"]) for p in pages]))
+            seconds = time.perf_counter() - t
+    return len(pages) / seconds, cpu.seconds / len(pages)
+
+
+def _fork():
+    import multiprocessing
+
+    return multiprocessing.get_context("fork")
+
+
 def run_baseline(pages: list[dict], processes: int) -> tuple[float, float, dict[str, int], float]:
     with RssSampler() as rss, CpuClock() as cpu:
         with ProcessPoolExecutor(processes) as pool:
@@ -224,7 +273,7 @@ def run_baseline(pages: list[dict], processes: int) -> tuple[float, float, dict[
             texts = list(pool.map(tesseract_tsv, [str(p["prepared"]) for p in pages]))
             seconds = time.perf_counter() - t
     return len(pages) / seconds, statistics.mean(cer(p["text"], x) for p, x in zip(pages, texts)), \
-        rss.by_kind(), cpu.seconds / len(pages)
+        rss.by_kind(), (cpu.seconds - rss.cpu) / len(pages)
 
 
 def run_pipeline(app, pages: list[dict], run: int, folder: Path
@@ -262,8 +311,11 @@ def run_pipeline(app, pages: list[dict], run: int, folder: Path
         errors.append(cer(p["text"], text))
     assert all(f.state == "done" for f in session.execute(
         select(IngestFile).where(IngestFile.job_id == job.id)).scalars()), progress.errors
-    return len(pages) / seconds, statistics.mean(errors), rss.by_kind(), cpu.seconds / len(pages), \
-        rss.pool_peaks()
+    return len(pages) / seconds, statistics.mean(errors), rss.by_kind(), \
+        (cpu.seconds - rss.cpu) / len(pages), rss.pool_peaks()
+
+
+ENGINE = "OCR: recognition in process (libtesseract)"
 
 
 def profile(app, pages: list[dict], folder: Path) -> None:
@@ -275,7 +327,7 @@ def profile(app, pages: list[dict], folder: Path) -> None:
     import pytesseract
     from sqlalchemy.orm import Session
 
-    from indexer import orient, page_image, pipeline
+    from indexer import orient, page_image, pipeline, tesseract_api
     from search_app.blobs import BlobStore
     from search_app.crypto import Vault
     from search_app.ingest import jobs, keep, pagework
@@ -309,6 +361,7 @@ def profile(app, pages: list[dict], folder: Path) -> None:
     timed(orient, "sideways", "page checks (ink ratio, sideways)")
     timed(orient, "ocr_image", "OCR: ocr_image in all (input file, tesseract, TSV, lines)")
     timed(pytesseract.pytesseract, "run_tesseract", "OCR: tesseract process")
+    timed(tesseract_api, "recognise_tsv", ENGINE)
     timed(pipeline, "fit_view", "fit served view")
     timed(pagework, "prepare", "PII detection, redaction, normalise, jieba")
     timed(keep, "redact_image", "image burn-in (boxes)")
@@ -339,6 +392,15 @@ def profile(app, pages: list[dict], folder: Path) -> None:
         for owner, name, real in originals:
             setattr(owner, name, real)
     n = len(pages)
+    # Recognition in process is this process's CPU: counted as tesseract's, and taken out of
+    # the Python figure of the stage around it (ocr_image).
+    engine = own.get(ENGINE, 0.0)
+    own_total, kids_total = own_total - engine, kids_total + engine
+    if ENGINE in own:
+        kids[ENGINE], own[ENGINE] = engine, 0.0
+        around = "OCR: ocr_image in all (input file, tesseract, TSV, lines)"
+        own[around] -= engine
+        kids[around] += engine
     cpu_total = own_total + kids_total
     print(f"\nprofile: the page loop in one process, {n} pages, {total / n:.2f} s/page wall, "
           f"CPU {own_total / n:.2f} s/page in Python + {kids_total / n:.2f} s/page in tesseract "
@@ -425,6 +487,7 @@ def main() -> int:
                 print(f"text stages' dictionaries loaded in {time.perf_counter() - t:.1f} s "
                       "(once, before the runs)", flush=True)
                 tess, pipe, ratio, tess_cpu, pipe_cpu, cpu_ratio = [], [], [], [], [], []
+                eng, eng_cpu, eng_ratio, eng_cpu_ratio = [], [], [], []
                 tess_cer = pipe_cer = 0.0
                 rss: dict[str, int] = defaultdict(int)
                 workers: list[int] = []
@@ -432,6 +495,11 @@ def main() -> int:
                     load = os.getloadavg()[0]
                     b, tess_cer, b_rss, b_cpu = run_baseline(pages, cores)
                     p, pipe_cer, p_rss, p_cpu, p_workers = run_pipeline(app, pages, run, folder)
+                    e, e_cpu = run_engine(pages, cores)
+                    eng.append(e)
+                    eng_cpu.append(e_cpu)
+                    eng_ratio.append(p / e)
+                    eng_cpu_ratio.append(e_cpu / p_cpu)
                     tess.append(b)
                     pipe.append(p)
                     ratio.append(p / b)
@@ -444,7 +512,8 @@ def main() -> int:
                     print(f"run {run + 1} (load {load:.1f} → {os.getloadavg()[0]:.1f}): "
                           f"tesseract {b:.3f} pages/s, pipeline {p:.3f} pages/s = "
                           f"{100 * p / b:.0f}%; CPU {b_cpu:.2f} vs {p_cpu:.2f} s/page = "
-                          f"{100 * b_cpu / p_cpu:.0f}%", flush=True)
+                          f"{100 * b_cpu / p_cpu:.0f}%; in-process engine {e:.3f} pages/s, "
+                          f"{e_cpu:.2f} s/page", flush=True)
                 if args.steps:
                     steps_table(pages[:args.steps], cores)
                 if not args.runs:
@@ -460,6 +529,11 @@ def main() -> int:
                       f"{spread(pipe_cpu)} |")
                 print(f"| tesseract CPU ÷ pipeline CPU (the ratio on an otherwise idle machine) | "
                       f"{percents(cpu_ratio)} |")
+                print(f"| plain recognition in process (libtesseract, models loaded once per "
+                      f"process), {cores} processes, pages/s | {spread(eng)} |")
+                print(f"| pipeline ÷ in-process recognition, wall | {percents(eng_ratio)} |")
+                print(f"| in-process recognition CPU ÷ pipeline CPU | {percents(eng_cpu_ratio)} |")
+                print(f"| CPU s/page, in-process recognition | {spread(eng_cpu)} |")
                 print(f"| CER: tesseract on the prepared images / pipeline's stored text | "
                       f"{100 * tess_cer:.2f}% / {100 * pipe_cer:.2f}% |")
                 print(f"| peak RSS: largest pool process / largest tesseract process | "

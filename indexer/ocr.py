@@ -1,4 +1,8 @@
-"""Tesseract through pytesseract, one thread per process: parallelism comes from pages.
+"""Tesseract, one thread per process: parallelism comes from pages.
+
+The engine runs inside the process through libtesseract (indexer.tesseract_api: models loaded
+once per process, the same TSV as the command); where that library is missing, through
+pytesseract's `tesseract` command as before.
 
 Measured here (DESIGN.md): one A4 page at 300 dpi took 13.4 s with Tesseract's own threading on
 2 cores and 2.1 s with OMP_THREAD_LIMIT=1, same text. That limit is process set-up, not this
@@ -18,6 +22,7 @@ from dataclasses import replace
 import pytesseract
 from PIL.Image import Image
 
+from indexer import tesseract_api
 from indexer.types import Box, IngestError, PageText, Word
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -74,12 +79,25 @@ def _input_file(img: Image) -> Iterator[str | Image]:
         os.unlink(path)
 
 
+def _read(img: Image, *, langs: str, timeout: int) -> dict[str, list]:
+    """Tesseract's word table (pytesseract's Output.DICT) for `img`: in process where the
+    library is there and the mode is one it takes as it is, else via the command."""
+    if img.mode in ("L", "RGB") and tesseract_api.available():
+        return tesseract_api.tsv_to_dict(tesseract_api.recognise_tsv(img, langs=langs,
+                                                                     timeout=timeout))
+    with _input_file(img) as source:
+        return pytesseract.image_to_data(source, lang=langs, config="--psm 6",
+                                         output_type=pytesseract.Output.DICT, timeout=timeout)
+
+
 def ocr_image(img: Image, *, langs: str = "chi_sim+chi_tra", timeout: int = 120,
               page_no: int = 1) -> PageText:
     try:
-        with _input_file(img) as source:
-            data = pytesseract.image_to_data(source, lang=langs, config="--psm 6",
-                                             output_type=pytesseract.Output.DICT, timeout=timeout)
+        data = _read(img, langs=langs, timeout=timeout)
+    except tesseract_api.EngineError as exc:
+        timed_out = isinstance(exc, tesseract_api.EngineTimeout)
+        what = f"超时（{timeout} 秒）" if timed_out else "失败"
+        raise IngestError(f"第 {page_no} 页 OCR {what}：{exc}") from None
     except RuntimeError as exc:  # pytesseract raises RuntimeError on timeout
         raise IngestError(f"第 {page_no} 页 OCR 超时（{timeout} 秒）：{exc}") from None
     except pytesseract.TesseractError as exc:

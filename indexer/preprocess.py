@@ -172,14 +172,11 @@ def glyph_height(img: Image.Image) -> float | None:
     """Median height of text lines (runs of inked rows), or None when there are too few lines."""
     arr = np.asarray(img)  # compared as 8-bit: a float copy of the page cost more than the rest
     ink_rows = (arr <= np.uint8(otsu_threshold(arr))).mean(axis=1) > 0.002
-    runs, start = [], None
-    for y, on in enumerate(ink_rows):
-        if on and start is None:
-            start = y
-        elif not on and start is not None:
-            runs.append(y - start)
-            start = None
-    runs = [r for r in runs if r >= 6]  # speckle rows are not lines
+    # Runs of inked rows, ended by an uninked row (a run reaching the last row is not a line)
+    edges = np.diff(np.concatenate(([0], ink_rows.astype(np.int8))))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    runs = ends - starts[:len(ends)]
+    runs = runs[runs >= 6]  # speckle rows are not lines
     return float(np.median(runs)) if len(runs) >= 2 else None
 
 

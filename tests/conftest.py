@@ -202,6 +202,9 @@ def _tesseract_needs_the_integration_marker(request, monkeypatch):
         raise AssertionError(f"{request.node.nodeid} runs Tesseract but is not marked "
                              "@pytest.mark.integration")
     monkeypatch.setattr(engine, "run_tesseract", refuse)
+    from indexer import tesseract_api  # Tesseract in process (indexer/ocr.py's usual path)
+
+    monkeypatch.setattr(tesseract_api, "recognise_tsv", refuse)
 
 
 @pytest.fixture(scope="session")

@@ -67,8 +67,9 @@ def test_fast_threshold_and_mask_are_the_pixels_of_the_plain_numpy_forms() -> No
 
 @pytest.mark.integration
 def test_tesseract_reads_the_pnm_input_as_it_read_pytesseract_png() -> None:
-    """ocr_image hands Tesseract an uncompressed PGM instead of pytesseract's temporary PNG
-    (faster to write and to decode): the words, boxes and confidences must be the same."""
+    """ocr_image hands Tesseract the page's pixels (in process, or an uncompressed PGM for the
+    command) instead of pytesseract's temporary PNG: the words, boxes and confidences must be
+    the same."""
     import pytesseract
 
     from indexer.ocr import ocr_image

@@ -81,8 +81,15 @@ def warm_up() -> None:
     """Load what the text stages load on first use (jieba's dictionary and POS model, the name
     and script tables) in a parent process before it forks its page processes: otherwise every
     child loads its own copy on its first page (a second or so each, per job for the CLI pool),
-    and forked children share these pages copy-on-write."""
+    and forked children share these pages copy-on-write. Tesseract's models too, for the same
+    reason (indexer.tesseract_api.preload)."""
+    from flask import current_app, has_app_context
+
+    from indexer import tesseract_api
+
     prepare(PageText(page_no=1, text=_WARM_TEXT, source="text_layer"), _WARM_META)
+    if has_app_context():
+        tesseract_api.preload(current_app.config["OCR_LANGS"])
 
 
 def run_page(page_id: int) -> IngestPage:
