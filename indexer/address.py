@@ -42,7 +42,9 @@ _NOT_SUFFIX = ("公米千万百十年月日天周时分秒点岁次个位名人�
                "至到和与及或等的之在是为了而且也都又向往左右前后上下内外旁边侧对面附近处东西南北")
 _GARBLED = rf"[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])(?:[\u4e00-\u9fff](?=\d))?"
 _ADMIN = rf"{_NAME}{{1,8}}?{_ADMIN_SUFFIX}"
-_PLACE = rf"{_NAME}{{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|[东西南北中](?=[甲乙丙丁]?\d))?"
+# A speck OCR read as a mark inside a road's name (園展-路252號) does not end the name.
+_SPECK = r"(?<=[\u4e00-\u9fff])[-~'.·](?=[\u4e00-\u9fff])"
+_PLACE = rf"(?:{_NAME}|{_SPECK}){{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|[东西南北中](?=[甲乙丙丁]?\d))?"
 # Between two numbered parts the suffix may be misread as any character (9本2单元 for 9栋2单元)
 # or as one or two marks (7y)302室, 5 ]1201室 for 7号302室, 5门1201室): the next number and
 # its suffix say a numbered part ended there.
@@ -62,7 +64,7 @@ _ROAD_NAME = rf"[^\W\d_A-Za-z{_STOP}号{_NOT_ROAD}]"
 # next numbered part has a real one.
 _GARBLED_PLACE = (rf"{_ROAD_NAME}{{2,7}}?"
                   rf"(?=[甲乙丙丁]?\d{{1,5}}(?:[-—－]\d{{1,5}})?"
-                  rf"(?:[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])\d{{1,5}})?{_DETAIL_SUFFIX})")
+                  rf"(?:[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])\d[\d\]|]{{0,4}})?{_DETAIL_SUFFIX})")
 _NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
 # After a numbered part, the name of a compound or building may hold any character but the
 # few connectives that start a new clause (…8号从善苑12幢: 从 is part of the name here), as
@@ -117,6 +119,8 @@ def find_addresses(text: str) -> list[PiiMatch]:
         if m.end() - m.start() > _MAX_LEN:
             continue
         stop = _misread_branch_end(view.text, m.end(), view.breaks)
+        if stop == m.end():
+            stop = _garbled_tail_end(view.text, stop, view.breaks)
         begin = _province_start(view.text, _admin_start(view.text, m.start()), m.end())
         start, end = view.span(begin, stop)
         out.append(PiiMatch("address", start, end, view.text[begin:stop]))
@@ -188,5 +192,34 @@ def _misread_branch_end(text: str, end: int, breaks: frozenset[int]) -> int:
     after = end + 1
     if (after >= len(text) or after in breaks or text[after].isspace()
             or not (textview.is_cjk(text[after]) or text[after].isalnum())):
+        return after
+    return end
+
+
+# The last numbered part of an address whose suffix OCR garbled into a character that is no
+# unit (九组49与。 for 49号, 4楼2与; for 2室) or dropped (6单元61 at the line end for 61室): a number
+# right after the chain, then one character, then the end of the field, is that part. Only a
+# measure word or a word of position (49人, 3年, 2楼下) is read as what it says.
+_MEASURE = "公米千万百十年月日天周时分秒点岁次个位名人条辆路趟班期届项件份页张本元角块倍"
+_POSITION = "左右前后上下内外旁边侧对面附近处东西南北"
+_TAIL_NUM = re.compile(r"[甲乙丙丁]?\d{1,5}(?:[-—－]\d{1,5})?")
+# After these suffixes a bare number closing the field is the next part (单元61⏎: the room).
+_ROOM_BEFORE = ("单元", "单兀", "栋", "幢", "楼", "座", "门")
+
+
+def _field_closed(text: str, pos: int, breaks: frozenset[int]) -> bool:
+    return (pos >= len(text) or pos in breaks or text[pos].isspace()
+            or not (textview.is_cjk(text[pos]) or text[pos].isalnum()))
+
+
+def _garbled_tail_end(text: str, end: int, breaks: frozenset[int]) -> int:
+    m = _TAIL_NUM.match(text, end)
+    if m is None or end in breaks:
+        return end
+    after = m.end()
+    if (after < len(text) and textview.is_cjk(text[after]) and text[after] not in _MEASURE + _POSITION
+            and after not in breaks and _field_closed(text, after + 1, breaks)):
+        return after + 1
+    if text[:end].endswith(_ROOM_BEFORE) and _field_closed(text, after, breaks):
         return after
     return end

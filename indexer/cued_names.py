@@ -25,7 +25,7 @@ from indexer.name_data import divisions, stopwords, surname_len
 from indexer.name_rules import (FIELD_LABEL, GIVEN_OPENERS, INNER_GIVEN, NAME_TAGS, PRE_CUE,
                                 TERMINATORS, all_cjk, inner_terminator, numeral_at)
 
-__all__ = ["ASK_CLOSE", "comrade_spans", "free_name_end", "labels", "loose_dotted_end", "strength"]
+__all__ = ["ASK_CLOSE", "ask_closes", "comrade_spans", "free_name_end", "labels", "loose_dotted_end", "strength"]
 
 if TYPE_CHECKING:
     from indexer.name_finder import Finder
@@ -43,6 +43,14 @@ _WEAK = frozenset(
 # Whom a witness is asked about (你认识…吗): a name only when the question closes right after it.
 _ASK = frozenset(("认识", "认得"))
 ASK_CLOSE = frozenset("吗嗎呢吧?？")
+# 吗 as OCR misreads it (嗚, 呜, 鸣, 玛, 妈): a question particle only right before the question mark.
+_ASK_LIKE = frozenset("嗚呜鸣玛妈")
+
+
+def ask_closes(text: str, pos: int) -> bool:
+    """Whether the question closes at `pos`: a particle or mark, or a misread 吗 before ?."""
+    return pos < len(text) and (text[pos] in ASK_CLOSE or (
+        text[pos] in _ASK_LIKE and pos + 1 < len(text) and text[pos + 1] in "?？"))
 _NEVER = frozenset("委托|聘请|授权|汇入|转给|交给|本人|成员|签字|签名|签收|签章".split("|"))
 # A dictionary word opening the run at or above this frequency, not tagged as a name, makes it
 # prose (辩称 25, 早逝 49, 到庭 21); garbled or rare names are not dictionary words.
@@ -93,7 +101,7 @@ def labels(text: str, gaps: frozenset[int], breaks: frozenset[int]) -> list[Labe
 def _closed(finder: Finder, end: int, kind: str) -> bool:
     text = finder.text
     if kind == "ask":
-        return end < len(text) and text[end] in ASK_CLOSE
+        return ask_closes(text, end)
     # A whitespace run the view kept (a table column, a blank line) is a layout close as much
     # as a dropped gap is (审判长 战珍远    审判员).
     if (end >= len(text) or end in finder.hard or end in finder.gaps or end in finder.field_starts
@@ -165,7 +173,7 @@ def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
             continue
         if end < len(text) and text[end] in "：:":
             return None  # the rest of a misread label (代理人笠章:), not a name
-        if finder.paid(start, end):
+        if finder.paid(start, end) or finder.label_word(start, end):
             return None
         foreign = sum(ch not in translit for ch in chunk) <= (length > _MAX_HAN) and length > 2
         sexed = _SEX.match(text, end) is not None  # 原告：金星，男， — a person whatever the word

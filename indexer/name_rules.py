@@ -147,6 +147,13 @@ def garbled_compound_end(text: str, start: int, hard: frozenset[int]) -> int | N
     return end if closed else None
 
 
+# The fields that follow a name in a register row (夏侯曉向身份证…, 随迁人 …向性别): where OCR glued
+# the next label to the name, it still closes the name for the characters that may end a given
+# name as well as lead a phrase (向, 同, 从 …); a preposition proper (于, 在) stays prose.
+_NEXT_FIELD = re.compile("身份|性别|性別|出生|民族")
+_LABEL_CLOSED_ENDS = frozenset("向均自同从")
+
+
 def cued_name_end(text: str, start: int, bounds: set[int],
                    hard: frozenset[int] = frozenset()) -> int | None:
     """End of the name a cue announces at `start`: surname plus one or two given characters,
@@ -165,7 +172,8 @@ def cued_name_end(text: str, start: int, bounds: set[int],
         # A name closed by a table gap or punctuation may end in a character that otherwise
         # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
         return (end >= len(text) or end in hard or text[end] in CLOSERS or text[end].isspace()
-                or text[end].isdigit() or numeral_at(text, end))
+                or text[end].isdigit() or numeral_at(text, end)
+                or (text[end - 1] in _LABEL_CLOSED_ENDS and _NEXT_FIELD.match(text, end) is not None))
 
     for given in (1, 2):
         end = start + sl + given

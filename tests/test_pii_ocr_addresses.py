@@ -95,3 +95,30 @@ def test_addresses_ocr_cut_or_garbled(text: str, value: str) -> None:
 ])
 def test_admin_chain_not_joined_across_a_clause(text: str, value: str) -> None:
     assert spans(text, "address") == [value], f"address grew over a clause: {spans(text, 'address')}"
+
+
+# --- dettext: what the dev seeds 3301 and 4409 still leaked ----------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    # 号 read as 与 closing the field (与 is a connective only when a noun follows)
+    ("怡，女，2006年生，住北京市丰台区关庙镇东坪村九组49与。\n委托", "北京市丰台区关庙镇东坪村九组49与"),
+    ("住湖南省长沙市关苦区邦梅路353导7栋4单元4楼2与;其和母", "湖南省长沙市关苦区邦梅路353导7栋4单元4楼2与"),
+    # 室 dropped after the room number at the line end
+    ("住址”河北省石家庄市长安区\n武前支路甲343号宁\n鼓苑23栋6单元61\n公民身份號",
+     "河北省石家庄市长安区\n武前支路甲343号宁\n鼓苑23栋6单元61"),
+    # the road's suffix garbled, then a number with ] for 1 before the real 号
+    ("户主姓名:路温仰”住址:道里区园街南埠58埠6]号\n(1)姓名:路温仰", "道里区园街南埠58埠6]号"),
+    # a speck read as a hyphen inside the road's name
+    ("被告:邵曉海,男,住北京市東城區園展-路252號附12號,\n电话136", "北京市東城區園展-路252號附12號"),
+])
+def test_garbled_or_dropped_tail_of_the_last_numbered_part(text: str, value: str) -> None:
+    assert_found(text, "address", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("住北京市海淀区学院路3号楼5单元 2019年迁入", "北京市海淀区学院路3号楼5单元"),
+    ("住建设路12号，家中共4人。", "建设路12号"),
+    ("住人民路5号楼3单元12人。", "人民路5号楼3单元"),
+])
+def test_tail_rule_leaves_years_and_counts(text: str, value: str) -> None:
+    assert spans(text, "address") == [value]

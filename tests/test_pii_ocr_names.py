@@ -235,3 +235,30 @@ def test_title_and_name_field_close_a_name(text: str, value: str) -> None:
 @pytest.mark.parametrize("text", ["文化程度中老婚娴状况吉偶兵役状况退出現役", "姓名 性别 出生年月"])
 def test_field_values_and_headers_are_no_names(text: str) -> None:
     assert spans(text, "name") == [], f"a field value masked as a name: {spans(text, 'name')} in {text!r}"
+
+
+# --- dettext: what the dev seeds 3301 and 4409 still leaked ----------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    ("問:你認識陳森痊嗚?\n答:認識", "陳森痊"),  # 嗎 read as 嗚 before the question mark
+    ("随迁人夏侯曉向身份十与65010219", "夏侯曉向"),  # 向 ends the name the ID field closes
+    ("代收人和鳥蘭‧艾合買提代收理由", "鳥蘭‧艾合買提"),  # a joiner glued to the label
+])
+def test_name_ends_misread_particle_field_and_joiner(text: str, value: str) -> None:
+    got = spans(text, "name")
+    assert value in got and not [g for g in got if g != value and value in g], \
+        f"name {value!r} not masked exactly (got {got}) in {text!r}"
+
+
+@pytest.mark.parametrize("text, word", [
+    ("(2)姓名:盛紅軍与户主关傈母親性別女", "关傈"),  # 关系 misread
+    ("本发现该柯志及其直系亲属有违法犯罪记录", "柯志"),  # 同志 misread
+])
+def test_misread_label_words_are_no_names(text: str, word: str) -> None:
+    got = spans(text, "name")
+    assert word not in got, f"word {word!r} masked as a name in {text!r}: {got}"
+
+
+@pytest.mark.parametrize("text, value", [("户主关明，男", "关明"), ("该李明志同志", "李明志")])
+def test_misread_label_rules_keep_real_names(text: str, value: str) -> None:
+    assert_found(text, "name", value)
