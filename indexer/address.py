@@ -26,7 +26,7 @@ _NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # A lone 1 read as ] or | (24栋]单元632室) still numbers the part its suffix names.
 # After a dash too (320-]号 for 320-1号).
 _NUM = (r"(?:[甲乙丙丁]?(?:[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?(?:[-—－][\d\]|]{1,5})?[A-Za-z]?"
-        r"|[一二三四五六七八九十百零〇两]{1,4}|(?<=[栋幢号楼])[\]|](?=单元|门|层|楼|室)))")
+        r"|[一二三四五六七八九十百零〇两]{1,4}|(?<=[栋幢号楼甲乙丙丁])[\]|](?=单元|门|层|楼|室|栋|幢|座)))")
 _ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
 _PLACE_SUFFIX = (
     r"(?:街道办事处|街道|镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
@@ -34,7 +34,7 @@ _PLACE_SUFFIX = (
 )
 # 12号乙, 222号甲院; 5号附3号 (an annex numbered off the house), 129号之9 (Guangdong's sub-number).
 _DETAIL_SUFFIX = (r"(?:号院|号楼|号|支弄|弄|巷|栋|幢|座|单元|门|层|楼|室|房|户|组|队|社)"
-                  r"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附\d{1,4}号|之[\d一二三四五六七八九十]{1,3}(?![栋幢座单元门层楼室号]))院?)?")
+                  r"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附(?:\d{1,4}|[?？])号|之[\d一二三四五六七八九十]{1,3}(?![栋幢座单元门层楼室号]))院?)?")
 # OCR misreads the suffix of a house number (号 as 弓 or 亏, 室 as 窒, 弄 as 丟, 单元 as 单兀): after
 # a named place and an Arabic number, any CJK character that is not a unit, a time or a connective
 # ("中山路3公里", "解放路2年来", "乘2路") stands for the suffix it replaced.
@@ -62,7 +62,8 @@ _NOT_ROAD = "第共有令局厅委办部所科处院校司会府"
 _ROAD_NAME = rf"[^\W\d_A-Za-z{_STOP}号{_NOT_ROAD}]"
 # The house number's own suffix may be misread too (漠溪大迫645卉14號: 大道645号14号), if the
 # next numbered part has a real one.
-_GARBLED_PLACE = (rf"{_ROAD_NAME}{{2,7}}?"
+# 府 opens road names (府学街, 府前路) though it ends offices (市政府3号文).
+_GARBLED_PLACE = (rf"(?:府|{_ROAD_NAME}){_ROAD_NAME}{{1,6}}?"
                   rf"(?=[甲乙丙丁]?\d{{1,5}}(?:[-—－]\d{{1,5}})?"
                   rf"(?:[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])\d[\d\]|]{{0,4}})?{_DETAIL_SUFFIX})")
 _NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
@@ -173,7 +174,23 @@ def _admin_start(text: str, begin: int) -> int:
         m = _CHAIN_BEFORE.search(text, max(0, begin - 24), begin)
         if m is None or not any(ch in _STOP for ch in m.group(2)) or m.group(1)[-1] not in "区县旗":
             m = None
+    if m is None and text[begin] in _ADMIN_END:
+        return _cut_name_start(text, begin)
     return m.start() if m is not None else begin
+
+
+# A district's own name a stop character cut (住笑从区迎宾支路…: 从 misread or part of the name),
+# with nothing of the chain before it: one or two characters back to the label or punctuation.
+_OPENS_CLAUSE = frozenset("住址居现迁往在是的为到系")
+
+
+def _cut_name_start(text: str, begin: int) -> int:
+    k = begin
+    while k > max(0, begin - 2) and textview.is_cjk(text[k - 1]) and text[k - 1] not in _OPENS_CLAUSE:
+        k -= 1
+    if k < begin and (k == 0 or not textview.is_cjk(text[k - 1]) or text[k - 1] in "住址"):
+        return k
+    return begin
 
 
 # 甲/乙/丙 after a house number as OCR reads them (277号由, 342號申, 12号Z): one such character

@@ -230,7 +230,9 @@ class Finder:
 
     def paid(self, start: int, end: int) -> bool:
         """向原告文付8677140元: OCR's 支付 between the party paid and the amount, not a name."""
-        return bool(_TO_PARTY.search(self.text, max(0, start - 8), start) and _MONEY.match(self.text, end))
+        # 向原告借敬， (借款): a two-character "name" the clause ends after is the thing lent.
+        return bool(_TO_PARTY.search(self.text, max(0, start - 8), start) and (
+            _MONEY.match(self.text, end) or (end - start == 2 and self.text[end:end + 1] in "，,。；;")))
 
     def label_word(self, start: int, end: int) -> bool:
         """与户主关傈 (关系), 该柯志及其 (同志): a word OCR misread, no person."""
@@ -251,6 +253,8 @@ def person_shaped(finder: Finder, word: str, cued: bool) -> bool:
     if word in divisions() and not cued:  # a cue outranks the place list: 户主金凤, 主任田阳
         return False
     sl = surname_len(word)
+    if not sl and len(word) == 4:
+        sl = 2  # a compound surname OCR misread (间丘晓轩 for 闾丘): its head is two characters
     head = word[:sl + 1]
     if (len(word) > sl + 1 and finder.tags.get(head) in PHRASE_TAGS
             and finder.freq.get(head, 0) >= PHRASE_FREQ):

@@ -151,7 +151,7 @@ def garbled_compound_end(text: str, start: int, hard: frozenset[int]) -> int | N
 # the next label to the name, it still closes the name for the characters that may end a given
 # name as well as lead a phrase (向, 同, 从 …); a preposition proper (于, 在) stays prose.
 _NEXT_FIELD = re.compile("身份|性别|性別|出生|民族")
-_LABEL_CLOSED_ENDS = frozenset("向均自同从")
+_LABEL_CLOSED_ENDS = frozenset("向均自同从月")  # 月 too: 余秋月身份证 (a date's 月 follows a number)
 
 
 def cued_name_end(text: str, start: int, bounds: set[int],

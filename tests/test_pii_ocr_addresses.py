@@ -122,3 +122,23 @@ def test_garbled_or_dropped_tail_of_the_last_numbered_part(text: str, value: str
 ])
 def test_tail_rule_leaves_years_and_counts(text: str, value: str) -> None:
     assert spans(text, "address") == [value]
+
+
+@pytest.mark.parametrize("text, value", [
+    # ] for 1 after a branch character, before the building
+    ("住重庆市渝中区北土城二路87号丙]栋3单元8楼4号。\n联系电话", "重庆市渝中区北土城二路87号丙]栋3单元8楼4号"),
+    # the annex number misread as ?
+    ("家庭住址重庆市渝中区紫荆北街313号附?号\n联系方式", "重庆市渝中区紫荆北街313号附?号"),
+    # a garbled road name that starts with 府 (府学街)
+    ("住福建省福州市鼓樓區府學征征24巷13號,\n電話", "福建省福州市鼓樓區府學征征24巷13號"),
+    # a stop character inside the district's own name, nothing of the chain before it
+    ("6511115113,住笑從區迎賓支路790弄42號910室。\n联系电话", "笑從區迎賓支路790弄42號910室"),
+    ("住址:福由区迎宾路3号", "福由区迎宾路3号"),
+])
+def test_misread_branch_annex_road_head_and_district(text: str, value: str) -> None:
+    assert_found(text, "address", value)
+
+
+@pytest.mark.parametrize("text, value", [("根据市政府3号文件", None), ("户籍在从区迎宾路79号", "区迎宾路79号")])
+def test_office_numbers_and_clause_words_stay_outside(text: str, value: str | None) -> None:
+    assert spans(text, "address") == ([value] if value else [])

@@ -262,3 +262,24 @@ def test_misread_label_words_are_no_names(text: str, word: str) -> None:
 @pytest.mark.parametrize("text, value", [("户主关明，男", "关明"), ("该李明志同志", "李明志")])
 def test_misread_label_rules_keep_real_names(text: str, value: str) -> None:
     assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("走訪對象:社區主任間丘曉軒,電話182-01408", "間丘曉軒"),  # 闾丘 misread, after a title
+    ("被询问人由安性別男身份證件號碼110", "由安"),  # a preposition-surname the sex field vouches for
+    ("具狀人:由志生”一九八一年四月", "由志生"),  # a quote mark closing the field
+    ("被詢問人人鮑恕衛性別男身份證件號碼220", "鮑恕衛"),  # the label's 人 doubled by OCR
+    ("随迁人余秋月身份让号42010219", "余秋月"),  # 月 ends a given name the ID field closes
+    ("戶主姓名买买提`其其格”住址:", "买买提`其其格"),  # ` read for the middle dot
+    ("关于努尔玉素甫同志的政审情况报告", "努尔玉素甫"),  # the dot lost before 同志
+])
+def test_labelled_names_seed_4409(text: str, value: str) -> None:
+    got = spans(text, "name")
+    assert value in got and not [g for g in got if g != value and value in g], \
+        f"name {value!r} not masked exactly (got {got}) in {text!r}"
+
+
+@pytest.mark.parametrize("text", ["被告向原告借敬，原告通过银行转账支付，", "对这位年轻的同志进行",
+                                  "原告：由于被告未还款，", "被告：由此可见，男，"])
+def test_loan_word_and_prose_are_no_names(text: str) -> None:
+    assert not spans(text, "name"), f"masked as a name in {text!r}: {spans(text, 'name')}"
