@@ -253,8 +253,6 @@ def person_shaped(finder: Finder, word: str, cued: bool) -> bool:
     if word in divisions() and not cued:  # a cue outranks the place list: 户主金凤, 主任田阳
         return False
     sl = surname_len(word)
-    if not sl and len(word) == 4:
-        sl = 2  # a compound surname OCR misread (间丘晓轩 for 闾丘): its head is two characters
     head = word[:sl + 1]
     if (len(word) > sl + 1 and finder.tags.get(head) in PHRASE_TAGS
             and finder.freq.get(head, 0) >= PHRASE_FREQ):
