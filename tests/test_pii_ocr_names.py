@@ -288,3 +288,18 @@ def test_misread_colon_after_a_label_is_not_the_surname() -> None:
     # 上 is OCR's colon here; reading 上唐 as a misread 上官 masked 上 and left the span wrong
     text = "委託訴訟代理人上唐兆紅,上北京某律師事務所律師"
     assert "唐兆紅" in spans(text, "name"), f"name 唐兆紅 not masked exactly: {spans(text, 'name')}"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("被告:阿不都、努爾,女,住福建省福州市", "阿不都、努爾"),  # one sex: the dot read as 、
+])
+def test_one_sex_after_two_transliterated_items_is_one_person(text: str, value: str) -> None:
+    assert_found(text, "name", value)
+
+
+@pytest.mark.parametrize("text, values", [
+    ("本户成员：阿不都、努尔、艾力,男,", ["阿不都", "努尔", "艾力"]),
+    ("被告:李明、马丽,女,", ["李明", "马丽"]),
+])
+def test_lists_of_names_stay_items(text: str, values: list[str]) -> None:
+    assert spans(text, "name") == values
