@@ -142,3 +142,26 @@ def test_misread_branch_annex_road_head_and_district(text: str, value: str) -> N
 @pytest.mark.parametrize("text, value", [("根据市政府3号文件", None), ("户籍在从区迎宾路79号", "区迎宾路79号")])
 def test_office_numbers_and_clause_words_stay_outside(text: str, value: str | None) -> None:
     assert spans(text, "address") == ([value] if value else [])
+
+
+# --- dettext: the merged generator (redgen) seed 2213 --------------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    ("住址 平輿縣紅星人民公社李家灣大隊第七生產隊   戶主 黃傑平", "平輿縣紅星人民公社李家灣大隊第七生產隊"),
+    ("住址新疆生產建設兵團第八師一三三團八連69號\n关系", "新疆生產建設兵團第八師一三三團八連69號"),
+    ("住新疆维吾尔自治区石河子市一四三团5连12号。", "新疆维吾尔自治区石河子市一四三团5连12号"),
+    ("住海南省南田农场第八管理区23队26号，\n公民身份号码", "海南省南田农场第八管理区23队26号"),
+    ("家庭住址 湖南省長沙市芙蓉區榆德大街312號金秋園20-6-2571\n反映問題", "湖南省長沙市芙蓉區榆德大街312號金秋園20-6-2571"),
+    ("現住址北京市朝陽區演河南路甲121號祥安新村1-5-1869手机0086", "北京市朝陽區演河南路甲121號祥安新村1-5-1869"),
+])
+def test_commune_corps_farm_and_dashed_unit_addresses(text: str, value: str) -> None:
+    assert_found(text, "address", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("住址：海淀区学院路3号阳光小区12-3-1204职业：工人", "海淀区学院路3号阳光小区12-3-1204"),
+    ("住阳光小区2020-05-12迁入", None),  # a date is no dashed unit
+    ("上海市第一中学", None),
+])
+def test_next_label_and_dates_are_not_address_parts(text: str, value: str | None) -> None:
+    assert spans(text, "address") == ([value] if value else [])

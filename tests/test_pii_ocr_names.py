@@ -303,3 +303,22 @@ def test_one_sex_after_two_transliterated_items_is_one_person(text: str, value: 
 ])
 def test_lists_of_names_stay_items(text: str, values: list[str]) -> None:
     assert spans(text, "name") == values
+
+
+# --- dettext: the merged generator (redgen) seed 2213 --------------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    ("姓名何子霞曾用名苗堂慈性別女出生年月1985.", "苗堂慈"),  # 曾用名 is a cue, not 曾 + 用名
+    ("副本1份\n受送達人 │ 歐陽勇華\n送達地址 │ 甘肅省", "歐陽勇華"),  # a table rule after the label
+    ("送达人 吐尔逊・热合曼、帕提古丽 · 艾合买提  备注", "帕提古丽 · 艾合买提"),  # spaced dot
+    ("审核人 巴特尔 · 迪丽拜尔 · 热合曼   填报人卫俊兰", "巴特尔 · 迪丽拜尔 · 热合曼"),
+])
+def test_former_name_table_rule_and_spaced_dot(text: str, value: str) -> None:
+    got = spans(text, "name")
+    assert value in got and not [g for g in got if g != value and (g in value or value in g)], \
+        f"name {value!r} not masked exactly (got {got}) in {text!r}"
+
+
+def test_former_name_label_is_no_name() -> None:
+    text = "姓名 葛红维   曾用名 马平秀   性别 男"
+    assert "曾用名" not in spans(text, "name"), f"label 曾用名 masked as a name: {spans(text, 'name')}"
