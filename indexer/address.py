@@ -25,30 +25,41 @@ _NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # OCR reads a 1 as ] or | inside a number (4]8号 for 418号).
 # A lone 1 read as ] or | (24栋]单元632室) still numbers the part its suffix names.
 # After a dash too (320-]号 for 320-1号).
-_NUM = (r"(?:[甲乙丙丁]?(?:[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?(?:[-—－][\d\]|]{1,5})?[A-Za-z]?"
-        r"|[一二三四五六七八九十百零〇两]{1,4}|(?<=[栋幢号楼])[\]|](?=单元|门|层|楼|室)))")
+# 第 opens the ordinal units of rural and corps addresses (第三生产队, 第八师, 第五管理区).
+_NUM = (r"(?:第?[甲乙丙丁]?(?:[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?(?:[-—－][\d\]|]{1,5})?[A-Za-z]?"
+        r"|[一二三四五六七八九十百零〇两]{1,4}|(?<=[栋幢号楼甲乙丙丁])[\]|](?=单元|门|层|楼|室|栋|幢|座)))")
 _ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
 _PLACE_SUFFIX = (
-    r"(?:街道办事处|街道|镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
+    r"(?:街道办事处|街道|人民公社|公社|生产大队|大队|农场|林场|牧场|兵团|"
+    r"镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
     r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营)"
 )
 # 12号乙, 222号甲院; 5号附3号 (an annex numbered off the house), 129号之9 (Guangdong's sub-number).
-_DETAIL_SUFFIX = (r"(?:号院|号楼|号|支弄|弄|巷|栋|幢|座|单元|门|层|楼|室|房|户|组|队|社)"
-                  r"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附\d{1,4}号|之[\d一二三四五六七八九十]{1,3}(?![栋幢座单元门层楼室号]))院?)?")
+# 生产队, 管理区, 团, 连, 师: the numbered units of communes, state farms and the 兵团.
+_DETAIL_SUFFIX = (r"(?:号院|号楼|号|支弄|弄|巷|栋|幢|座|单元|门|层|楼|室|房|户|组|生产队|队|社|管理区|团|连|师)"
+                  r"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附(?:\d{1,4}|[?？])号|之[\d一二三四五六七八九十]{1,3}(?![栋幢座单元门层楼室号]))院?)?")
 # OCR misreads the suffix of a house number (号 as 弓 or 亏, 室 as 窒, 弄 as 丟, 单元 as 单兀): after
 # a named place and an Arabic number, any CJK character that is not a unit, a time or a connective
 # ("中山路3公里", "解放路2年来", "乘2路") stands for the suffix it replaced.
 _NOT_SUFFIX = ("公米千万百十年月日天周时分秒点岁次个位名人条辆路趟班期届项件份页张本元角块倍"
                "至到和与及或等的之在是为了而且也都又向往左右前后上下内外旁边侧对面附近处东西南北")
-_GARBLED = rf"[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])(?:[\u4e00-\u9fff](?=\d))?"
+# The first character of the next field's label is no misread suffix (…12-3-1204 电话: the room
+# number closes the address, the label follows).
+_NEXT_LABEL = r"(?!电话|電話|联系|聯繫|职业|職業|身份|户主|戶主|性别|性別|邮编|郵編|工作单位|文化程度)"
+_GARBLED = rf"{_NEXT_LABEL}[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])(?:[\u4e00-\u9fff](?=\d))?"
 _ADMIN = rf"{_NAME}{{1,8}}?{_ADMIN_SUFFIX}"
-_PLACE = rf"{_NAME}{{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|[东西南北中](?=[甲乙丙丁]?\d))?"
+# A speck OCR read as a mark inside a road's name (園展-路252號) does not end the name.
+_SPECK = r"(?<=[\u4e00-\u9fff])[-~'.·](?=[\u4e00-\u9fff])"
+_PLACE = rf"(?:{_NAME}|{_SPECK}){{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|[东西南北中](?=[甲乙丙丁]?\d))?"
 # Between two numbered parts the suffix may be misread as any character (9本2单元 for 9栋2单元)
 # or as one or two marks (7y)302室, 5 ]1201室 for 7号302室, 5门1201室): the next number and
 # its suffix say a numbered part ended there.
-_JUNK = r" ?[^\s\d\u4e00-\u9fff，。；：、,;:]{1,2} ?(?=\d)"
-_DETAIL = (rf"{_NUM}(?:{_DETAIL_SUFFIX}|(?<=\d){_GARBLED}|(?<=\d){_JUNK}"
-           rf"|(?<=\d)[\u4e00-\u9fff](?={_NUM}{_DETAIL_SUFFIX}))")
+# (A lone dash is no junk: 2020-05-12 is a date, 12-3-1204 a dashed unit of its own.)
+_JUNK = r" ?(?![-—－]\d)[^\s\d\u4e00-\u9fff，。；：、,;:]{1,2} ?(?=\d)"
+# Building, unit and room written as one dashed number (阳光小区12-3-1204): a whole part.
+_DASHED_UNIT = r"\d{1,3}[-—－]\d{1,2}[-—－]\d{2,5}(?![\d\-—－])"
+_DETAIL = (rf"(?:{_DASHED_UNIT}|{_NUM}(?:{_DETAIL_SUFFIX}|(?<=\d){_GARBLED}|(?<=\d){_JUNK}"
+           rf"|(?<=\d)[\u4e00-\u9fff](?={_NUM}{_DETAIL_SUFFIX})))")
 # Admin levels, then at least one named place followed by numbered parts; places and numbers may
 # alternate (…村3组15号, …小区2号楼3单元402室, …路88号院2号楼).
 # After an administrative level, OCR may garble the road's own suffix too (延安南侍74号 for
@@ -60,9 +71,10 @@ _NOT_ROAD = "第共有令局厅委办部所科处院校司会府"
 _ROAD_NAME = rf"[^\W\d_A-Za-z{_STOP}号{_NOT_ROAD}]"
 # The house number's own suffix may be misread too (漠溪大迫645卉14號: 大道645号14号), if the
 # next numbered part has a real one.
-_GARBLED_PLACE = (rf"{_ROAD_NAME}{{2,7}}?"
+# 府 opens road names (府学街, 府前路) though it ends offices (市政府3号文).
+_GARBLED_PLACE = (rf"(?:府|{_ROAD_NAME}){_ROAD_NAME}{{1,6}}?"
                   rf"(?=[甲乙丙丁]?\d{{1,5}}(?:[-—－]\d{{1,5}})?"
-                  rf"(?:[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])\d{{1,5}})?{_DETAIL_SUFFIX})")
+                  rf"(?:[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])\d[\d\]|]{{0,4}})?{_DETAIL_SUFFIX})")
 _NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
 # After a numbered part, the name of a compound or building may hold any character but the
 # few connectives that start a new clause (…8号从善苑12幢: 从 is part of the name here), as
@@ -73,7 +85,9 @@ _NUMBERED_NEXT = rf"(?={_NUM}(?:[\u4e00-\u9fff]{_NUM})?{_DETAIL_SUFFIX})"
 _LINK = (rf"(?:{_PLACE}|(?<=[号弄栋幢座元门层楼室])"
          rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}][^\W\d_A-Za-z{_LINK_NOT}]{{0,3}}{_NUMBERED_NEXT})")
 _ADDRESS = re.compile(
-    rf"(?:(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}|(?:{_NAMED_ADMIN}){{1,4}}{_GARBLED_PLACE})"
+    rf"(?:(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}|(?:{_NAMED_ADMIN}){{1,4}}{_GARBLED_PLACE}"
+    # a chain of numbered units right after the city (石河子市一四三团十二连45号)
+    rf"|(?:{_NAMED_ADMIN}){{1,4}}(?=(?:{_NUM}{_DETAIL_SUFFIX}){{2}}))"
     rf"{_DETAIL}(?:(?:{_LINK})?{_DETAIL}){{0,5}}"
 )
 _MAX_LEN = 60
@@ -117,6 +131,8 @@ def find_addresses(text: str) -> list[PiiMatch]:
         if m.end() - m.start() > _MAX_LEN:
             continue
         stop = _misread_branch_end(view.text, m.end(), view.breaks)
+        if stop == m.end():
+            stop = _garbled_tail_end(view.text, stop, view.breaks)
         begin = _province_start(view.text, _admin_start(view.text, m.start()), m.end())
         start, end = view.span(begin, stop)
         out.append(PiiMatch("address", start, end, view.text[begin:stop]))
@@ -169,7 +185,23 @@ def _admin_start(text: str, begin: int) -> int:
         m = _CHAIN_BEFORE.search(text, max(0, begin - 24), begin)
         if m is None or not any(ch in _STOP for ch in m.group(2)) or m.group(1)[-1] not in "区县旗":
             m = None
+    if m is None and text[begin] in _ADMIN_END:
+        return _cut_name_start(text, begin)
     return m.start() if m is not None else begin
+
+
+# A district's own name a stop character cut (住笑从区迎宾支路…: 从 misread or part of the name),
+# with nothing of the chain before it: one or two characters back to the label or punctuation.
+_OPENS_CLAUSE = frozenset("住址居现迁往在是的为到系")
+
+
+def _cut_name_start(text: str, begin: int) -> int:
+    k = begin
+    while k > max(0, begin - 2) and textview.is_cjk(text[k - 1]) and text[k - 1] not in _OPENS_CLAUSE:
+        k -= 1
+    if k < begin and (k == 0 or not textview.is_cjk(text[k - 1]) or text[k - 1] in "住址"):
+        return k
+    return begin
 
 
 # 甲/乙/丙 after a house number as OCR reads them (277号由, 342號申, 12号Z): one such character
@@ -188,5 +220,34 @@ def _misread_branch_end(text: str, end: int, breaks: frozenset[int]) -> int:
     after = end + 1
     if (after >= len(text) or after in breaks or text[after].isspace()
             or not (textview.is_cjk(text[after]) or text[after].isalnum())):
+        return after
+    return end
+
+
+# The last numbered part of an address whose suffix OCR garbled into a character that is no
+# unit (九组49与。 for 49号, 4楼2与; for 2室) or dropped (6单元61 at the line end for 61室): a number
+# right after the chain, then one character, then the end of the field, is that part. Only a
+# measure word or a word of position (49人, 3年, 2楼下) is read as what it says.
+_MEASURE = "公米千万百十年月日天周时分秒点岁次个位名人条辆路趟班期届项件份页张本元角块倍"
+_POSITION = "左右前后上下内外旁边侧对面附近处东西南北"
+_TAIL_NUM = re.compile(r"[甲乙丙丁]?\d{1,5}(?:[-—－]\d{1,5})?")
+# After these suffixes a bare number closing the field is the next part (单元61⏎: the room).
+_ROOM_BEFORE = ("单元", "单兀", "栋", "幢", "楼", "座", "门")
+
+
+def _field_closed(text: str, pos: int, breaks: frozenset[int]) -> bool:
+    return (pos >= len(text) or pos in breaks or text[pos].isspace()
+            or not (textview.is_cjk(text[pos]) or text[pos].isalnum()))
+
+
+def _garbled_tail_end(text: str, end: int, breaks: frozenset[int]) -> int:
+    m = _TAIL_NUM.match(text, end)
+    if m is None or end in breaks:
+        return end
+    after = m.end()
+    if (after < len(text) and textview.is_cjk(text[after]) and text[after] not in _MEASURE + _POSITION
+            and after not in breaks and _field_closed(text, after + 1, breaks)):
+        return after + 1
+    if text[:end].endswith(_ROOM_BEFORE) and _field_closed(text, after, breaks):
         return after
     return end

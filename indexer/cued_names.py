@@ -25,7 +25,7 @@ from indexer.name_data import divisions, stopwords, surname_len
 from indexer.name_rules import (FIELD_LABEL, GIVEN_OPENERS, INNER_GIVEN, NAME_TAGS, PRE_CUE,
                                 TERMINATORS, all_cjk, inner_terminator, numeral_at)
 
-__all__ = ["ASK_CLOSE", "comrade_spans", "free_name_end", "labels", "loose_dotted_end", "strength"]
+__all__ = ["ASK_CLOSE", "ask_closes", "comrade_spans", "free_name_end", "labels", "loose_dotted_end", "strength"]
 
 if TYPE_CHECKING:
     from indexer.name_finder import Finder
@@ -43,6 +43,14 @@ _WEAK = frozenset(
 # Whom a witness is asked about (你认识…吗): a name only when the question closes right after it.
 _ASK = frozenset(("认识", "认得"))
 ASK_CLOSE = frozenset("吗嗎呢吧?？")
+# 吗 as OCR misreads it (嗚, 呜, 鸣, 玛, 妈): a question particle only right before the question mark.
+_ASK_LIKE = frozenset("嗚呜鸣玛妈")
+
+
+def ask_closes(text: str, pos: int) -> bool:
+    """Whether the question closes at `pos`: a particle or mark, or a misread 吗 before ?."""
+    return pos < len(text) and (text[pos] in ASK_CLOSE or (
+        text[pos] in _ASK_LIKE and pos + 1 < len(text) and text[pos + 1] in "?？"))
 _NEVER = frozenset("委托|聘请|授权|汇入|转给|交给|本人|成员|签字|签名|签收|签章".split("|"))
 # A dictionary word opening the run at or above this frequency, not tagged as a name, makes it
 # prose (辩称 25, 早逝 49, 到庭 21); garbled or rare names are not dictionary words.
@@ -54,7 +62,8 @@ _INNER_FREQ = 300  # a frequent word inside the run (见附件)
 _MAX_HAN = 4  # surname-less run: up to four characters (a garbled compound surname + two)
 _MAX_TRANSLIT = 8  # a transliterated name whose dot was lost (努尔兰别克)
 _NOT_FIRST = frozenset("的是在于和与及将把被从对向由自系乃即之其该此各本男女年月日号为已曾均并或未不没无")
-_SEX = re.compile(r"[，,]\s*[男女](?:[，,。；;\s]|$)")
+# The sex printed after a name: ，男， or the register's next field 性别男 (被询问人由安性别男).
+_SEX = re.compile(r"(?:[，,]\s*|性别[:：]?\s*)[男女](?:[，,。；;\s]|$|(?<=[男女])(?=民族|出生|身份|年龄))")
 _CLOSE_MARKS = frozenset("，,。；;、：:（()）“”\"'")
 _LIST_MARKS = frozenset("，,、。")
 _MAX_GLUED = 3  # after a label glued to the run (判令被告偿还借款…): a short name only
@@ -69,10 +78,17 @@ def strength(cue: str) -> str:
     return "weak" if cue in _WEAK else "label"
 
 
+def _past_doubled(text: str, end: int) -> int:
+    """OCR doubles a label's last character (被询问人人鲍恕卫): the name starts after the copy."""
+    if end < len(text) and text[end - 1] in "人员" and text[end] == text[end - 1]:
+        return end + 1
+    return end
+
+
 def labels(text: str, gaps: frozenset[int], breaks: frozenset[int]) -> list[Label]:
     """Every role label of a view text: exact cues, cues garbled before a colon or gap, garbled
     cues glued to the name (indexer.cues), and misread labels closed by a nearby colon."""
-    found: list[Label] = [(m.start(), m.end(), strength(m.group().rstrip("：:”“\"' \t")))
+    found: list[Label] = [(m.start(), _past_doubled(text, m.end()), strength(m.group().rstrip("：:”“\"' \t")))
                           for m in PRE_CUE.finditer(text)]
     # A joined line break is no gap after a label: "…登记表⏎户别" has no name.
     found += [(None, end, "label") for end in cues.fuzzy_cue_ends(text, gaps - breaks)]
@@ -93,7 +109,7 @@ def labels(text: str, gaps: frozenset[int], breaks: frozenset[int]) -> list[Labe
 def _closed(finder: Finder, end: int, kind: str) -> bool:
     text = finder.text
     if kind == "ask":
-        return end < len(text) and text[end] in ASK_CLOSE
+        return ask_closes(text, end)
     # A whitespace run the view kept (a table column, a blank line) is a layout close as much
     # as a dropped gap is (审判长 战珍远    审判员).
     if (end >= len(text) or end in finder.hard or end in finder.gaps or end in finder.field_starts
@@ -165,13 +181,15 @@ def free_name_end(finder: Finder, start: int, kind: str) -> int | None:
             continue
         if end < len(text) and text[end] in "：:":
             return None  # the rest of a misread label (代理人笠章:), not a name
-        if finder.paid(start, end):
+        if finder.paid(start, end) or finder.label_word(start, end):
             return None
         foreign = sum(ch not in translit for ch in chunk) <= (length > _MAX_HAN) and length > 2
         sexed = _SEX.match(text, end) is not None  # 原告：金星，男， — a person whatever the word
         # A field closed by layout may end in a given-name character that otherwise ends a name
         # (书记员 初和⏎, 任海向  ): only another terminator makes the run a phrase then.
-        laid_out = _closed(finder, end, "weak") and not (end < len(text) and text[end] in "，,")
+        # A quote mark is what OCR makes of a field's frame or colon (具状人:由志生”一九八一年).
+        laid_out = (_closed(finder, end, "weak") and not (end < len(text) and text[end] in "，,")) or (
+            end < len(text) and text[end] in "”“\"")
         # A field closed by layout after a label, three characters long: a surname and a given
         # name, whatever the first character is elsewhere (受送达人 由恒楠  送达地址).
         fielded = kind == "label" and laid_out and length == 3
@@ -228,7 +246,8 @@ _ABOUT = re.compile(r"对|关于")
 # 同志 itself may be misread (范奖怡品志的, 依明同二进行): one character of it, when the report's
 # own words follow (的 … 报告, 进行了 …).
 _COMRADE_NEXT = r"(?=同志|[\u4e00-\u9fff]志(?:的|进行)|同[\u4e00-\u9fff](?:的|进行))"
-_COMRADE = re.compile(rf"(?:对|关于|于)([\u4e00-\u9fff]{{2,4}}?){_COMRADE_NEXT}")
+# Five or six characters there are a transliterated name whose dot OCR lost (努尔玉素甫同志).
+_COMRADE = re.compile(rf"(?:对|关于|于)([\u4e00-\u9fff]{{2,6}}?){_COMRADE_NEXT}")
 
 
 def comrade_spans(finder: Finder) -> list[tuple[int, int]]:
@@ -236,6 +255,10 @@ def comrade_spans(finder: Finder) -> list[tuple[int, int]]:
     out = []
     for m in _COMRADE.finditer(finder.text):
         run, (a, b) = m.group(1), m.span(1)
+        if len(run) > 4:
+            if run[0] not in _NOT_FIRST and sum(ch not in dotnames.TRANSLIT for ch in run) <= 1:
+                out.append((a, b))
+            continue
         given = run[-2:]
         sl = surname_len(run)
         if sl and len(run) - sl == 2 and not inner_terminator(given) and run not in stopwords():

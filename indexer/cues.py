@@ -34,7 +34,9 @@ ROLE_CUES = (
     # whom a witness is asked about (你认识张三吗)
     "认识|认得|"
     # form fields that name a person (户口迁移证, 起诉状, 送达回证)
-    "随迁人|迁移人|具状人|代收人|受送达人|申报人|登记人|办理人"
+    "随迁人|迁移人|具状人|代收人|受送达人|申报人|登记人|办理人|"
+    # a former name (干部任免审批表: 姓名 … 曾用名 …)
+    "曾用名|别名|化名"
 ).split("|")
 # Words after a name that say it is one (王芳同志, 李明等人, 张三系本案…).
 POST_CUE = re.compile(
@@ -44,7 +46,8 @@ POST_CUE = re.compile(
 _COLON = "：:"
 # What may follow a label: a colon, or what OCR makes of one (住址” 姓名“).
 # A semicolon right after a label is a colon OCR misread (承办人签章;华旗然).
-LABEL_MARKS = "：:”“\"'；;"
+# A table rule between a label and its cell (受送达人 │ 欧阳勇华) separates them as a colon does.
+LABEL_MARKS = "：:”“\"'；;|│┃"
 # Kinship words and verbs (转给, 交给) end in these; a colon after them alone is no role label.
 _NOT_LABEL_END = frozenset("父母子女夫妻兄弟姐妹哥婆公亲偶给")
 _MAX_SKIP = 4  # spaces and colons between a label and the name

@@ -39,9 +39,10 @@ _NOT_FIRST = frozenset("于关和与及的是在对向从为了其父母妻夫�
 _PART = f"[{_TRANSLIT}]{{2,6}}"
 _DOTS = "·•・‧∙⋅・."  # "." : OCR's reading of a small dot (NFKC folds ． to it)
 # OCR reads the small dot as anything small: 。 ， , : ' " - or two of them (依明，,买买提).
-_OCR_DOTS = "。，,:：;；'\"“”‘’-‐–"  # ; too (阿里木;迪丽拜尔)
+_OCR_DOTS = "。，,:：;；'\"“”‘’-‐–`´"  # ; too (阿里木;迪丽拜尔), ` (买买提`其其格)
 _ANY_DOT = re.escape(_DOTS + _OCR_DOTS)
-_DOT_NAME = re.compile(rf"(?<![{_TRANSLIT}]){_PART}(?:(?:[{re.escape(_DOTS)}]|[{_ANY_DOT}]{{2}})"
+# A printed dot may carry a space on either side (帕提古丽 · 艾合买提).
+_DOT_NAME = re.compile(rf"(?<![{_TRANSLIT}]){_PART}(?:(?: ?[{re.escape(_DOTS)}] ?|[{_ANY_DOT}]{{2}})"
                        rf"{_PART}){{1,3}}(?![{_TRANSLIT}])")
 _PART_RUN = re.compile(_PART)
 TRANSLIT = frozenset(_TRANSLIT)

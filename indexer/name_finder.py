@@ -18,6 +18,8 @@ __all__ = ["Finder", "person_shaped"]
 # Form fields whose value is a word from a closed set (已婚, 汉, 高中, 未服兵役 …), never a name:
 # an uncued "name" right after one (OCR's 吉偶 for 已婚) is that value misread. One character
 # between allows for the label's own last character misread (婚姻揣况).
+# Words OCR garbles one character of right after these: 与户主关系 (关傈), 该同志 (柯志).
+_GARBLED_LABEL_WORD = re.compile("(?:与户主|與戶主|与戶主|與户主|该|該|此|这位|這位|这名|這名)$")
 # Given-name characters that are also terminators, taken as a name's end only before 同志.
 GIVEN_ENDERS = frozenset("向")
 # A label of three or more characters may carry one misread character of its own (婚娴状况).
@@ -94,6 +96,11 @@ class Finder:
                 continue
             # A dotted name whose dot OCR misread (古丽娜尔'托合提) before its first part alone.
             end = cued_names.loose_dotted_end(self, start, kind)
+            # A joiner glued to the label (代收人和乌兰·艾合买提): transliterated names carry no Han
+            # surname, so the dotted name starts after it when it reads as one from there too.
+            if end is not None and self.text[start] in "和与及" and (
+                    joined := cued_names.loose_dotted_end(self, start + 1, kind)) is not None:
+                start, end = start + 1, joined
             if end is not None:
                 self.free.append((start, end))
                 continue
@@ -149,7 +156,7 @@ class Finder:
         """A question closes the name it asks about (你认识欧阳辰承吗: jieba glued 承吗)."""
         sl = surname_len(self.text[start:start + 4])
         for k in (start + sl + 2, start + sl + 1):
-            if (end < k < len(self.text) and self.text[k] in cued_names.ASK_CLOSE
+            if (end < k < len(self.text) and cued_names.ask_closes(self.text, k)
                     and all_cjk(self.text[start:k]) and not inner_terminator(self.text[start + sl:k])):
                 return k
         return end
@@ -198,6 +205,8 @@ class Finder:
             return False  # between a label and a colon: the rest of a misread label (代理人笠章:)
         if not person_shaped(self, word, cued) or any(start < k < end for k in self.hard):
             return False
+        if self.label_word(start, end):
+            return False
         if end < len(self.text) and self.text[end] in PLACE_SUFFIX:
             return False
         if word[-1] in PLACE_END:
@@ -221,7 +230,16 @@ class Finder:
 
     def paid(self, start: int, end: int) -> bool:
         """向原告文付8677140元: OCR's 支付 between the party paid and the amount, not a name."""
-        return bool(_TO_PARTY.search(self.text, max(0, start - 8), start) and _MONEY.match(self.text, end))
+        # 向原告借敬， (借款): a two-character "name" the clause ends after is the thing lent.
+        return bool(_TO_PARTY.search(self.text, max(0, start - 8), start) and (
+            _MONEY.match(self.text, end) or (end - start == 2 and self.text[end:end + 1] in "，,。；;")))
+
+    def label_word(self, start: int, end: int) -> bool:
+        """与户主关傈 (关系), 该柯志及其 (同志): a word OCR misread, no person."""
+        word = self.text[start:end]
+        if not _GARBLED_LABEL_WORD.search(self.text, max(0, start - 3), start):
+            return False
+        return word[0] in "关關" if self.text[start - 1] == "主" else len(word) == 2 and word[-1] == "志"
 
     def layout_closed(self, end: int) -> bool:
         return (end >= len(self.text) or end in self.hard or end in self.gaps

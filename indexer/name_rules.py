@@ -56,7 +56,7 @@ LEADS = frozenset("经由在对被把将从与和及给让叫")
 LEADS_OR_SURNAME = frozenset("向于经")
 FIELD_LABEL = re.compile("身份证|性别|出生|住址|电话|与户主|关系|民族|籍贯|送达|登记|填表|审核|职业|婚姻|"
                           "文化程度|联系方式|签收|签章|备注|日期|档号|代收理由|理由|原因")
-CLOSERS = frozenset("、，。；：,;:）)")
+CLOSERS = frozenset("、，。；：,;:）)|│┃")  # a table rule closes a cell
 # A "name" followed by one of these is the start of a place name (王家庄, 张家口市, 马鞍山路).
 PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")
 PLACE_END = frozenset("路街村镇县区市省乡巷庄屯")  # 张家村, 李庄: the place itself
@@ -147,6 +147,13 @@ def garbled_compound_end(text: str, start: int, hard: frozenset[int]) -> int | N
     return end if closed else None
 
 
+# The fields that follow a name in a register row (夏侯曉向身份证…, 随迁人 …向性别): where OCR glued
+# the next label to the name, it still closes the name for the characters that may end a given
+# name as well as lead a phrase (向, 同, 从 …); a preposition proper (于, 在) stays prose.
+_NEXT_FIELD = re.compile("身份|性别|性別|出生|民族")
+_LABEL_CLOSED_ENDS = frozenset("向均自同从月")  # 月 too: 余秋月身份证 (a date's 月 follows a number)
+
+
 def cued_name_end(text: str, start: int, bounds: set[int],
                    hard: frozenset[int] = frozenset()) -> int | None:
     """End of the name a cue announces at `start`: surname plus one or two given characters,
@@ -165,7 +172,8 @@ def cued_name_end(text: str, start: int, bounds: set[int],
         # A name closed by a table gap or punctuation may end in a character that otherwise
         # ends one (任海向  送达地址, 秦振向、傅伟), never in the middle of a phrase (李明于2020年).
         return (end >= len(text) or end in hard or text[end] in CLOSERS or text[end].isspace()
-                or text[end].isdigit() or numeral_at(text, end))
+                or text[end].isdigit() or numeral_at(text, end)
+                or (text[end - 1] in _LABEL_CLOSED_ENDS and _NEXT_FIELD.match(text, end) is not None))
 
     for given in (1, 2):
         end = start + sl + given

@@ -14,6 +14,8 @@ measured in bench/pii_bench.py.
 """
 from __future__ import annotations
 
+import re
+
 from indexer import dotnames, textview
 from indexer.cued_names import free_name_end, loose_dotted_end
 from indexer.name_finder import Finder
@@ -65,6 +67,26 @@ def _extend_lists(finder: Finder, chosen: list[tuple[int, int, bool]]) -> list[t
     return taken
 
 
+# One sex after two transliterated items (被告:阿不都、努尔,女,): one person whose middle dot OCR
+# read as a list comma, not two people.
+_ONE_SEX = re.compile(r"[，,]\s*[男女](?:[，,。；;\s]|$)")
+
+
+def _join_dotted_pairs(text: str, chosen: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
+    out: list[tuple[int, int, bool]] = []
+    for span in sorted(chosen):
+        prev = out[-1] if out else None
+        if (prev and span[0] == prev[1] + 1 and text[prev[1]] == "、"
+                and _ONE_SEX.match(text, span[1])
+                and max(span[1] - span[0], prev[1] - prev[0]) >= 3
+                and all(ch in dotnames.TRANSLIT for ch in text[prev[0]:prev[1]] + text[span[0]:span[1]])
+                and not (len(out) > 1 and out[-2][1] + 1 == prev[0] and text[out[-2][1]] == "、")):
+            out[-1] = (prev[0], span[1], True)  # a third item before: a real list
+            continue
+        out.append(span)
+    return out
+
+
 def find_person_names(text: str) -> list[PiiMatch]:
     """Person names in `text`, spans in `text`, values folded (simplified, no spaces)."""
     view = textview.build(text, join_lines=True)
@@ -92,7 +114,7 @@ def find_person_names(text: str) -> list[PiiMatch]:
         clash = [c for c in chosen if c[0] < b and a < c[1]]
         if all(not c[2] or (a <= c[0] and c[1] <= b) for c in clash):
             chosen = [c for c in chosen if c not in clash] + [(a, b, True)]
-    chosen = _extend_lists(finder, chosen)
+    chosen = _join_dotted_pairs(view.text, _extend_lists(finder, chosen))
     out = []
     for start, end, _ in sorted(chosen):
         o_start, o_end = view.span(start, end)
