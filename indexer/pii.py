@@ -32,6 +32,10 @@ _MAX_CONFUSABLE_RUN = 2
 # "(010)62751234" after an area code).
 _SEPARATORS = _digits.SEPARATORS | frozenset(")\uff09")
 _MAX_SEPARATORS = 3
+# Clause punctuation joins groups of 3-6 digits only (158:9747:6012, 6222，0212，…): a phone's,
+# card's or ID's groups, never two whole numbers of a list (62751234，13812345678).
+_WEAK = _digits.WEAK_SEPARATORS
+_MAX_WEAK_GROUP = 6
 _PLUS = frozenset("+\uff0b")
 # Opening brackets as OCR reads them before an area code or a country code ((, （, 〈, <, 《, [).
 _OPEN = "(\uff08\u3008<\u300a[\uff3b"
@@ -54,12 +58,17 @@ _MAX_LONE_DIGIT_GROUPS = 1
 # with more stray spaces: the label says a long number follows, and Luhn still has to pass.
 _CARD_CUES = ("卡号", "卡號", "账号", "帐号", "帳號", "银行卡", "銀行卡")
 _CUE_WINDOW = 8
+# A whole run of 16-19 digits right after a card label is that card even when Luhn fails: one
+# misread digit breaks the check digit, and the label already says what the number is.
+_CUED_CARD = re.compile(r"\d{16,19}")
 _CUED_MAX_GROUPS = 10
 _CUED_MAX_LONE_DIGIT_GROUPS = 4
 # Among overlapping candidates the longer one wins; on equal length, the more specific kind.
 _KIND_RANK = {kind: rank for rank, kind in enumerate(OVERLAP_PRECEDENCE)}
 _SHORT_LOCAL = re.compile(r"[2-9]\d{6,7}")
 _SHORT_MOBILE = re.compile(r"1[3-9]\d{8}")
+# …and one of twelve: OCR read one digit twice (一八九一八OD八O五二九, a 〇 read as O and D).
+_LONG_MOBILE = re.compile(r"1[3-9]\d{10}")
 
 
 @dataclass(frozen=True)
@@ -148,9 +157,12 @@ def _runs(text: str, norm: list[str | None], dashes: set[int]) -> list[list[list
             if c is not None:
                 groups[-1].append(_Unit(c, i))
                 i += 1
-            elif text[i] in _SEPARATORS or i in dashes:
-                j = _digits.gap_end(text, i, lambda k: text[k] in _SEPARATORS or k in dashes,
-                                    _MAX_SEPARATORS)
+            elif text[i] in _SEPARATORS or text[i] in _WEAK or i in dashes:
+                j = _digits.gap_end(text, i, lambda k: text[k] in _SEPARATORS or text[k] in _WEAK
+                                    or k in dashes, _MAX_SEPARATORS)
+                if any(ch in _WEAK for ch in text[i:j]) and not _digits.weak_join(
+                        text[i:j], len(groups[-1]), _ahead(norm, j), most=_MAX_WEAK_GROUP):
+                    break
                 if i < j < n and norm[j] is not None and norm[j] != "X":
                     groups.append([])
                     i = j
@@ -160,6 +172,13 @@ def _runs(text: str, norm: list[str | None], dashes: set[int]) -> list[list[list
                 break
         runs.append(groups)
     return runs
+
+
+def _ahead(norm: list[str | None], j: int) -> int:
+    k = j
+    while k < len(norm) and norm[k] is not None and norm[k] != "X":
+        k += 1
+    return k - j
 
 
 def _card_cue(text: str, pos: int) -> bool:
@@ -194,7 +213,11 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
                     continue
                 hit = _classify(digits, groups[first:last + 1])
                 if hit is None and not loose:
-                    found.extend(_stray_digit_id(span, digits))
+                    stray = _stray_digit_id(span, digits)
+                    found.extend(stray)
+                    if not stray and cued and len(span) == len(units) and first == 0 and \
+                            last == len(groups) - 1 and _CUED_CARD.fullmatch(digits):
+                        hit = ("bank_card", digits)  # 卡号 then a whole card run OCR misread a digit of
                 if hit is None or (loose and hit[0] != "bank_card"):
                     continue
                 if hit[0] != "id_number" and any(a < first < b or a <= last < b - 1
@@ -241,11 +264,13 @@ def _stray_digit_id(span: list[_Unit], digits: str) -> list[tuple[int, int, PiiM
 def _cued_local(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
     """A whole run of 7-8 digits right after a phone cue is a local landline (宅电 62751234);
     a whole run of ten that reads like a mobile there is one OCR dropped a digit of (手机
-    1391234567): masked as the phone it was, not as an anonymous number."""
+    1391234567), of twelve one it read a digit of twice: masked as the phone it was, not as an
+    anonymous number."""
     units = [u for g in groups for u in g]
     digits = "".join(u.char for u in units)
     start = units[0].pos
-    kind = "landline" if _SHORT_LOCAL.fullmatch(digits) else "phone" if _SHORT_MOBILE.fullmatch(digits) else ""
+    kind = ("landline" if _SHORT_LOCAL.fullmatch(digits) else
+            "phone" if _SHORT_MOBILE.fullmatch(digits) or _LONG_MOBILE.fullmatch(digits) else "")
     # A mobile spaced out digit by digit (1 3 0 1 2 6 6 6 4 0 1, as OCR spaces a wide font):
     # too many lone groups for an ordinary candidate, one number after a phone cue.
     if not kind and len(groups) > _MAX_GROUPS and _PHONE.fullmatch(digits):
@@ -265,6 +290,9 @@ def detect(text: str) -> list[PiiMatch]:
     norm, dashes = _normalise(text)
     found: list[tuple[int, int, PiiMatch]] = []
     for groups in _runs(text, norm, dashes):
+        seps = [""] + [text[groups[k - 1][-1].pos + 1:groups[k][0].pos] for k in range(1, len(groups))]
+        if _digits.amount_shape([len(g) for g in groups], seps):
+            continue  # 123,456,789: an amount in thousands
         found.extend(_candidates(text, groups))
         found.extend(_cued_local(text, groups))
     found.extend((len(value), _KIND_RANK["id_number"], PiiMatch("id_number", a, b, value))

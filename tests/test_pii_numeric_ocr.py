@@ -1,0 +1,150 @@
+"""Numeric detectors on what OCR makes of phones, IDs and cards, and the fail-safe behind them.
+
+Each case is a line as the product's OCR read it (or as a clerk typed it) where a number stayed
+readable, or was masked as the wrong kind or with the wrong boundaries, before the rule; each
+failure names the value that leaked or the harmless number masked for nothing. Fast unit tests:
+indexer.pipeline.find_pii as ingest runs it, no services.
+"""
+from __future__ import annotations
+
+import pytest
+
+from indexer.pipeline import find_pii
+from indexer.types import ArchiveMeta
+
+META = ArchiveMeta("A-1", "档案", "户籍档案", "海淀分局", 2020, "内部", "a.pdf")
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(m.kind, text[m.start:m.end]) for m in find_pii(text, META)]
+
+
+def spans(text: str, kind: str) -> list[str]:
+    return [value for k, value in found(text) if k == kind]
+
+
+def assert_found(text: str, kind: str, value: str) -> None:
+    got = spans(text, kind)
+    assert value in got, f"{kind} {value!r} not masked exactly (got {found(text)}) in {text!r}"
+
+
+def assert_masked(text: str, value: str) -> None:
+    start = text.index(value)
+    hidden = set()
+    for m in find_pii(text, META):
+        hidden.update(range(m.start, m.end))
+    readable = "".join(ch for k, ch in enumerate(value, start) if k not in hidden and not ch.isspace())
+    assert not readable, f"{value!r} left {readable!r} readable (got {found(text)}) in {text!r}"
+
+
+# --- clause punctuation between the groups of one number -------------------------------------
+
+@pytest.mark.parametrize("text, kind, value", [
+    ("答:我的手机是一五八:九七四七:六〇一二，家里座机", "phone", "一五八:九七四七:六〇一二"),
+    ("联系电话：一三八，一二三四，五六七八。", "phone", "一三八，一二三四，五六七八"),
+    ("手机 158:9747:6012 住址", "phone", "158:9747:6012"),
+    ("手机138：1234：5678，", "phone", "138：1234：5678"),
+    ("电话138，1234，5678。", "phone", "138，1234，5678"),
+    ("电话138、1234、5678。", "phone", "138、1234、5678"),
+    ("电话138；1234；5678。", "phone", "138；1234；5678"),
+    ("卡号6222：0212：3456：7890：128，", "bank_card", "6222：0212：3456：7890：128"),
+    ("身份证 110105：1990：0307：1239 住", "id_number", "110105：1990：0307：1239"),
+])
+def test_colon_comma_or_enumeration_mark_inside_one_number(text: str, kind: str, value: str) -> None:
+    assert_found(text, kind, value)
+
+
+def test_two_whole_numbers_in_a_list_stay_two() -> None:
+    text = "电话：62751234，13812345678。"
+    assert found(text) == [("landline", "62751234"), ("phone", "13812345678")], found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "时间10:30:15", "第3、4、5页", "1990、1991、1992年", "人民币1,234,567,890", "合计123,456,789",
+    "比例1:50000", "邮编100080，电话", "2019-05-12，2020-06-01",
+])
+def test_clause_marks_between_harmless_numbers_mask_nothing(text: str) -> None:
+    assert found(text) == [], f"masked for nothing: {found(text)} in {text!r}"
+
+
+# --- one misread character -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    ("身份證號+20102194812127336。", "+20102194812127336"),  # + for the first 1, was a card
+    ("公民身份号码|10105199003071239住", "|10105199003071239"),
+    ("身份证号110105199003071]34，", "110105199003071]34"),  # ] for 2
+])
+def test_id_with_a_stroke_mark_for_one_digit(text: str, value: str) -> None:
+    assert_found(text, "id_number", value)
+    assert spans(text, "bank_card") == [], f"ID {value!r} masked as a card: {found(text)}"
+
+
+@pytest.mark.parametrize("text", ["编号+2010219481212733", "(12345678901234567)"])
+def test_no_id_from_a_mark_without_a_unique_valid_reading(text: str) -> None:
+    assert spans(text, "id_number") == [], f"not an ID: {found(text)} in {text!r}"
+
+
+@pytest.mark.parametrize("text, value", [
+    # OCR lost a digit of 号码 and one of the ID: no ID validates, the run is masked whole
+    ("公民身份圭鞠236旨04133308251270", "236旨04133308251270"),
+    ("电话1381?345678住", "1381?345678"),
+    ("编号123甲4567", "123甲4567"),
+])
+def test_fail_safe_bridges_one_or_two_misread_characters(text: str, value: str) -> None:
+    assert_masked(text, value)
+
+
+@pytest.mark.parametrize("text", ["2019年12345", "第123期4567", "1990至1995", "3号楼1203室12"])
+def test_units_and_range_words_are_not_bridged(text: str) -> None:
+    assert found(text) == [], f"masked for nothing: {found(text)} in {text!r}"
+
+
+# --- label says what the number is -----------------------------------------------------------
+
+def test_card_after_its_label_with_a_misread_check_digit() -> None:
+    text = "收坎账号8559948099992817471，约定"  # Luhn fails: one digit misread
+    assert_found(text, "bank_card", "8559948099992817471")
+
+
+def test_long_run_without_card_label_is_no_card() -> None:
+    text = "流水号8559948099992817471，约定"
+    assert spans(text, "bank_card") == [], found(text)
+    assert_masked(text, "8559948099992817471")
+
+
+def test_card_label_does_not_make_part_of_a_longer_run_a_card() -> None:
+    text = "账号85599480999928174715，约定"  # 20 digits: an account, not one 19-digit card
+    assert spans(text, "bank_card") == [], found(text)
+    assert_masked(text, "85599480999928174715")
+
+
+def test_mobile_with_one_digit_read_twice_after_a_phone_cue() -> None:
+    text = "答:我的手机是一八九一八OD八O五二九，家里座机"  # 〇 read as O and D: twelve digits
+    assert_found(text, "phone", "一八九一八OD八O五二九")
+
+
+# --- the fail-safe: dates positively dates only ----------------------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    # an ID with a misread digit in 6-8-4 groups: its birth date is no date of its own
+    ("身份证 110105 19900307 1235 住", "110105 19900307 1235"),
+    ("公民身份号码110105-19900307-1235", "110105-19900307-1235"),
+    ("编号 110105 199003 071234", "110105 199003 071234"),
+])
+def test_date_between_two_groups_is_the_middle_of_a_number(text: str, value: str) -> None:
+    assert_masked(text, value)
+
+
+@pytest.mark.parametrize("text", [
+    "1990年3月7日出生", "出生于一九九〇年三月七日", "1990.03.07", "19900307", "二〇二三年五月十二日",
+    "1985.09—1989.07 在校", "学历 1985.09-1989.07-1992.07", "2019-05-12 2020-06-01",
+    "档号0123-2019-永久-0045", "0123-2019-永久-0045", "0001-HJ·2023-Y-0012", "0001-2023-D30-0012",
+    "案卷 0123-2019-30年-0045", "(2019)京0105民初1234号", "（2019）京01民终12345号",
+    "共1234567页", "金额1234567.89元", "人民币12,345,678.00元", "全宗号 123 目录号 4567 案卷号 890",
+])
+def test_dates_archive_and_case_numbers_amounts_and_pages_stay_searchable(text: str) -> None:
+    assert found(text) == [], f"masked for nothing: {found(text)} in {text!r}"
+
+
+def test_archive_number_shape_needs_its_retention_term() -> None:
+    assert_masked("编号1381-2019-1234", "1381-2019-1234")
