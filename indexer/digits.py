@@ -46,7 +46,8 @@ SPACES = frozenset(" \t\u3000\u00a0")
 # 10:30, 1,234,567). So such a gap joins groups only under weak_join's conditions.
 WEAK_SEPARATORS = frozenset(":\uff1a,\uff0c\u3001;\uff1b")
 _CN = "".join(CN_DIGITS)
-_CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[ \u3000\-—–.·:：][{_CN}]+)+(?![0-9０-９])")
+_SPACING = re.escape("".join(sorted((SEPARATORS - {"\n", "\r"}) | {":", "\uff1a"})))
+_CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[{_SPACING}][{_CN}]+)+(?![0-9０-９])")
 # A gap that holds one line break may be longer: the number wrapped onto an indented line.
 _MAX_WRAP = 8
 
@@ -176,13 +177,15 @@ def gap_end(text: str, i: int, is_sep: Callable[[int], bool], max_sep: int) -> i
 
 def weak_join(gap: str, before: int, after: int, *, most: int | None = None) -> bool:
     """Whether a gap holding clause punctuation joins a group of `before` digits to one of
-    `after`: one mark, only spaces beside it, no line break, and three or more digits on both
-    sides (a phone's, card's or ID's groups; not 10:30 or 第3、4页), each at most `most` if
-    given (two whole numbers in a list, 62751234，13812345678, stay two)."""
+    `after`: one mark, only spaces beside it, no line break, two or more digits on both sides and
+    three on one (a phone's, card's or ID's groups, one a partial read: 九七四七:六〇; not 10:30
+    or 第3、4页), each at most `most` if given (two whole numbers in a list,
+    62751234，13812345678, stay two)."""
     if sum(ch in WEAK_SEPARATORS for ch in gap) != 1 or any(
             ch not in WEAK_SEPARATORS and ch not in SPACES for ch in gap):
         return False
-    return before >= 3 and after >= 3 and (most is None or max(before, after) <= most)
+    return (min(before, after) >= 2 and max(before, after) >= 3
+            and (most is None or max(before, after) <= most))
 
 
 def amount_shape(sizes: list[int], seps: list[str]) -> bool:

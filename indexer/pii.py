@@ -25,7 +25,7 @@ from indexer.vocab import OVERLAP_PRECEDENCE
 __all__ = ["PiiMatch", "detect", "valid_id18", "valid_id15", "plausible_id18", "luhn_ok"]
 
 # OCR confusions are only trusted between real digits; elsewhere they are ordinary letters.
-_CONFUSABLE = {"O": 0, "o": 0, "I": 1, "l": 1, "|": 1, "S": 5}
+_CONFUSABLE = {"O": 0, "o": 0, "D": 0, "I": 1, "l": 1, "|": 1, "Z": 2, "S": 5, "B": 8, "g": 9}
 _MAX_CONFUSABLE_RUN = 2
 # Up to _MAX_SEPARATORS of these between two digit groups keep them in the same run
 # ("1381 234 5678", "139 — 8765 — 4321", "138.1234.5678", an ID wrapped onto the next line,
@@ -66,7 +66,7 @@ _CUED_MAX_LONE_DIGIT_GROUPS = 4
 # Among overlapping candidates the longer one wins; on equal length, the more specific kind.
 _KIND_RANK = {kind: rank for rank, kind in enumerate(OVERLAP_PRECEDENCE)}
 _SHORT_LOCAL = re.compile(r"[2-9]\d{6,7}")
-_SHORT_MOBILE = re.compile(r"1[3-9]\d{8}")
+_SHORT_MOBILE = re.compile(r"1[3-9]\d{7,8}")
 # …and one of twelve: OCR read one digit twice (一八九一八OD八O五二九, a 〇 read as O and D).
 _LONG_MOBILE = re.compile(r"1[3-9]\d{10}")
 
@@ -263,9 +263,10 @@ def _stray_digit_id(span: list[_Unit], digits: str) -> list[tuple[int, int, PiiM
 
 def _cued_local(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
     """A whole run of 7-8 digits right after a phone cue is a local landline (宅电 62751234);
-    a whole run of ten that reads like a mobile there is one OCR dropped a digit of (手机
-    1391234567), of twelve one it read a digit of twice: masked as the phone it was, not as an
-    anonymous number."""
+    a whole run of nine or ten that reads like a mobile there is one OCR dropped a digit or two
+    of (手机1391234567; the character glued after the tenth digit is most likely its misread
+    eleventh), of twelve one it read a digit of twice: masked as the phone it was, not as an
+    anonymous number. Never a landline: local numbers do not start with 1."""
     units = [u for g in groups for u in g]
     digits = "".join(u.char for u in units)
     start = units[0].pos
@@ -277,7 +278,20 @@ def _cued_local(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
         kind = "phone"
     if not kind or not _PHONE_CUE.search(text, max(0, start - 12), start):
         return []
-    return [(len(digits), _KIND_RANK[kind], PiiMatch(kind, start, units[-1].pos + 1, digits))]
+    end = units[-1].pos + 1
+    # 一八七一一一八五一五:，or 一八一七“三一七九七養: ten digits or misread digits, then the
+    # eleventh read as a mark or a character.
+    at = {u.pos for u in units}
+    read = len(units) + sum(k not in at and not text[k].isspace() and text[k] not in _SEPARATORS
+                            for k in range(start, end))
+    if kind == "phone" and read == 10 and end < len(text) and _misread_digit(text[end]):
+        end += 1
+    return [(len(digits), _KIND_RANK[kind], PiiMatch(kind, start, end, digits))]
+
+
+def _misread_digit(ch: str) -> bool:
+    """Whether ch, glued to the end of a mobile OCR read ten digits of, may be its eleventh."""
+    return not ch.isspace() and not (ch.isascii() and ch.isalnum())
 
 
 def detect(text: str) -> list[PiiMatch]:

@@ -148,3 +148,42 @@ def test_dates_archive_and_case_numbers_amounts_and_pages_stay_searchable(text: 
 
 def test_archive_number_shape_needs_its_retention_term() -> None:
     assert_masked("编号1381-2019-1234", "1381-2019-1234")
+
+
+# --- partial reads of a mobile in Chinese numerals after a phone cue -------------------------
+
+@pytest.mark.parametrize("text, value", [
+    # the eleventh digit read as a mark or a character glued after the tenth
+    ("答:我的手机是一八七一一一八五一五:，家里座机", "一八七一一一八五一五:"),
+    ("答:我的手機是一八一七“三一七九七養家形座機", "一八一七“三一七九七養"),  # “ and 養 for digits
+    ("答:我的手機是~九八一六九四四三四,家里座機", "~九八一六九四四三四,"),
+    # two digits lost, the rest split by colons: nine digits after the cue are still the mobile
+    ("答:我的手机是一五八:九七四七:六〇，家里座机", "一五八:九七四七:六〇"),
+    # letter zeros, then a slash before the last two numerals
+    ("答:我的手机是一五一三四OO九O/八八，家里座机", "一五一三四OO九O/八八"),
+])
+def test_mobile_in_numerals_partly_misread_after_a_phone_cue(text: str, value: str) -> None:
+    assert_found(text, "phone", value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("手机 138 1234 5678。", "138 1234 5678"),  # a whole mobile takes nothing after it
+    ("住宅电话 62751234。", "62751234"),  # nor does a landline
+])
+def test_whole_number_after_a_phone_cue_keeps_its_boundaries(text: str, value: str) -> None:
+    assert found(text) == [(("phone" if value.startswith("1") else "landline"), value)], found(text)
+
+
+@pytest.mark.parametrize("text, kind, value", [
+    ("电话1381Z345678住", "phone", "1381Z345678"),  # Z for 2
+    ("电话13B12345678住", "phone", "13B12345678"),  # B for 8
+    ("电话1381D345678住", "phone", "1381D345678"),  # D for 0
+    ("身份证110105199g03071239住", "id_number", "110105199g03071239"),  # g for 9
+])
+def test_more_letter_look_alikes_between_digits(text: str, kind: str, value: str) -> None:
+    assert_found(text, kind, value)
+
+
+@pytest.mark.parametrize("text", ["3B号楼", "5S管理", "编号 B2", "比分 21:19 21:17", "第三/四/五条"])
+def test_look_alikes_and_marks_outside_numbers_mask_nothing(text: str) -> None:
+    assert found(text) == [], f"masked for nothing: {found(text)} in {text!r}"
