@@ -7,6 +7,7 @@ as one file of one page so a benchmark can ingest, serve and score it page by pa
 from __future__ import annotations
 
 import io
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tests.synth.scan import Page, scanned_page
 # (format, share of the corpus); scans dominate, as in a real archive.
 MIX = [("png", 0.30), ("jpeg", 0.20), ("tiff", 0.10), ("pdf_scan", 0.15), ("pdf_text", 0.15),
        ("pdf_mixed", 0.10)]
+WIDE_SHARE = 0.5
 SUFFIX = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "pdf_scan": ".pdf", "pdf_text": ".pdf",
           "pdf_mixed": ".pdf"}
 
@@ -39,14 +41,23 @@ def formats(count: int) -> list[str]:
     return out
 
 
-def make_entry(seed: int, index: int, fmt: str) -> Entry:
+def is_wide(page_seed: int) -> bool:
+    """Whether a corpus page uses the wider templates and formats (tests.synth.forms / wide).
+
+    Drawn from its own RNG stream (not the page's), so the other pages of every seed stay
+    byte for byte what they were; half the corpus is wide."""
+    return random.Random(f"wide:{page_seed}").random() < WIDE_SHARE
+
+
+def make_entry(seed: int, index: int, fmt: str, *, wide: bool | None = None) -> Entry:
     page_seed = seed * 1000 + index
+    wide = is_wide(page_seed) if wide is None else wide
     if fmt == "pdf_text":
-        page = text_layer_page(page_seed)
+        page = text_layer_page(page_seed, wide=wide)
     elif fmt == "pdf_mixed":
-        page = text_layer_page(page_seed, card=True)
+        page = text_layer_page(page_seed, card=True, wide=wide)
     else:
-        page = scanned_page(page_seed)
+        page = scanned_page(page_seed, wide=wide)
     return Entry(f"P{seed}-{index:03d}{SUFFIX[fmt]}", fmt, page)
 
 

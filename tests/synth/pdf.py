@@ -89,12 +89,13 @@ def id_card(g: People, *, dpi: int = 300, traditional: bool = False
 
 
 def text_layer_page(seed: int, *, card: bool = False, traditional: bool | None = None,
-                    font_pt: float | None = None) -> Page:
-    """A born-digital A4 page (text layer), optionally with an embedded ID-card picture."""
+                    font_pt: float | None = None, wide: bool = False) -> Page:
+    """A born-digital A4 page (text layer), optionally with an embedded ID-card picture;
+    `wide`: the wider templates and formats (see templates.page_text)."""
     rng = random.Random(seed)
     traditional = rng.random() < 0.25 if traditional is None else traditional
     font_pt = font_pt or rng.choice([10.5, 11.0, 12.0, 13.0])
-    template, doc = page_text(rng, traditional=traditional, min_lines=14 if card else 24)
+    template, doc = page_text(rng, traditional=traditional, min_lines=14 if card else 24, wide=wide)
     font = _pdf_font()
     width, height = A4_MM[0] * _PT_MM, A4_MM[1] * _PT_MM
     margin, step = 22 * _PT_MM, font_pt * 1.7
@@ -121,6 +122,10 @@ def text_layer_page(seed: int, *, card: bool = False, traditional: bool | None =
         quads = []
         for i, (ls, line) in enumerate(zip(starts, lines)):
             s, e = max(lab.start, ls), min(lab.end, ls + len(line))
+            while s < e and line[s - ls].isspace():  # a cell's padding carries no ink
+                s += 1
+            while e > s and line[e - 1 - ls].isspace():
+                e -= 1
             if s < e:
                 base = margin + font_pt + i * step
                 l = margin + font.text_length(line[:s - ls], fontsize=font_pt)
@@ -129,7 +134,11 @@ def text_layer_page(seed: int, *, card: bool = False, traditional: bool | None =
                 quads.append(((l, t), (r, t), (r, b), (l, b)))
         truths.append(Truth(lab.kind, lab.value, lab.start, lab.end, lab.detail, tuple(quads)))
     if card:
-        card_img, card_truths = id_card(People(rng), traditional=traditional)
+        people = People(rng)
+        if wide:
+            from tests.synth.wide import WidePeople
+            people = WidePeople(rng)
+        card_img, card_truths = id_card(people, traditional=traditional)
         top = height * 0.6
         rect = pymupdf.Rect(margin, top, margin + 85.6 * _PT_MM * 1.2, top + 54 * _PT_MM * 1.2)
         buf = io.BytesIO()

@@ -141,6 +141,7 @@ class Person:
     address_detail: int  # offset in `address` where the detail after province/city/district starts
     name_pinyin: str
     mobile_cn: str  # the mobile number written in Chinese numerals
+    id_print: str = ""  # wide pages (tests.synth.wide): how this page prints the ID, "" = as before
 
 
 class People:

@@ -145,6 +145,10 @@ def draw_page(doc: Doc, *, dpi: int, font_pt: float, serif: bool, ink: int = 0,
         parts = []
         for i, (ls, line) in enumerate(zip(line_starts, lines)):
             s, e = max(lab.start, ls), min(lab.end, ls + len(line))
+            while s < e and line[s - ls].isspace():  # a cell's padding carries no ink
+                s += 1
+            while e > s and line[e - 1 - ls].isspace():
+                e -= 1
             if s >= e:
                 continue
             x = margin + font.getlength(line[:s - ls])
@@ -189,14 +193,14 @@ def degrade(img: Image.Image, rng: np.random.Generator, *, dpi: int, skew: float
 
 
 def scanned_page(seed: int, *, dpi: int | None = None, traditional: bool | None = None,
-                 kinds: tuple[str, ...] | None = None) -> Page:
-    """One realistic scanned A4 page, deterministic for `seed`."""
+                 kinds: tuple[str, ...] | None = None, wide: bool = False) -> Page:
+    """One realistic scanned A4 page, deterministic for `seed` (and `wide`: see page_text)."""
     rng = random.Random(seed)
     dpi = dpi or rng.choice([200, 300])
     traditional = rng.random() < 0.25 if traditional is None else traditional
     font_pt = rng.choice([10.5, 11.0, 12.0, 12.0, 13.0, 13.5])
     skew = round(rng.uniform(-2.0, 2.0), 2)
-    template, doc = page_text(rng, traditional=traditional, kinds=kinds)
+    template, doc = page_text(rng, traditional=traditional, kinds=kinds, wide=wide)
     img, text, labels, boxes = draw_page(doc, dpi=dpi, font_pt=font_pt, serif=rng.random() < 0.5)
     scan, (ox, oy), (cx, cy) = degrade(img, np.random.default_rng(seed), dpi=dpi, skew=skew,
                                        bed=rng.random() < 0.25)

@@ -70,6 +70,8 @@ def _addr(p: Person) -> tuple:
 
 
 def _id(r: random.Random, p: Person) -> tuple:
+    if p.id_print:  # a wide page's person (tests.synth.wide) brings its printed form
+        return ("id_number", p.id_print)
     if r.random() < 0.12:
         return ("id_number", p.id15)
     if r.random() < 0.06:  # typed across a line end, as narrow form cells force
@@ -235,15 +237,34 @@ TEMPLATES = {
 
 
 def page_text(rng: random.Random, *, traditional: bool = False,
-              kinds: tuple[str, ...] | None = None, min_lines: int = 24) -> tuple[str, Doc]:
-    """One page: documents of the chosen template kinds until the page has `min_lines` lines."""
-    g = People(rng)
+              kinds: tuple[str, ...] | None = None, min_lines: int = 24,
+              wide: bool = False) -> tuple[str, Doc]:
+    """One page: documents of the chosen template kinds until the page has `min_lines` lines.
+
+    `wide`: the wider documents and value formats of tests.synth.forms / records / wide (most
+    documents from the new templates, the rest old templates with the new formats); without it
+    a seed gives exactly the page it always gave."""
+    registry = TEMPLATES
+    if wide:
+        from tests.synth.forms import WIDE_TEMPLATES
+        from tests.synth.wide import WidePeople
+        g: People = WidePeople(rng)
+        from tests.synth.records import MORE_TEMPLATES
+        registry = {**TEMPLATES, **WIDE_TEMPLATES, **MORE_TEMPLATES}
+        pool = kinds or tuple(WIDE_TEMPLATES) * 3 + tuple(TEMPLATES)
+        # the second set joins two wide pages in five, drawn from a stream of its own (seeded by
+        # the page's state, consuming nothing from it), so the other wide pages keep their text
+        if not kinds and random.Random(str(rng.getstate()[1][:8])).random() < 0.4:
+            pool += tuple(MORE_TEMPLATES) * 4
+    else:
+        g = People(rng)
+        pool = kinds or tuple(TEMPLATES)
     d = Doc(traditional=traditional)
     first = None
     while d.text.count("\n") + 1 < min_lines:
-        name = rng.choice(kinds or tuple(TEMPLATES))
+        name = rng.choice(pool)
         first = first or name
         if d.text:
             d.line("")
-        TEMPLATES[name](g, d)
+        registry[name](g, d)
     return first or "", d
