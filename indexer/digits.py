@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-__all__ = ["CN_DIGITS", "SEPARATORS", "SPACES", "WEAK_SEPARATORS", "all_dates", "amount_shape",
+__all__ = ["CN_DIGITS", "MAX_CELL_WRAP", "MAX_WRAP", "SEPARATORS", "SPACES", "WEAK_SEPARATORS", "all_dates", "amount_shape",
            "date_units", "fold", "gap_end", "weak_join"]
 
 CN_DIGITS = {
@@ -49,7 +49,10 @@ _CN = "".join(CN_DIGITS)
 _SPACING = re.escape("".join(sorted((SEPARATORS - {"\n", "\r"}) | {":", "\uff1a"})))
 _CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[{_SPACING}][{_CN}]+)+(?![0-9０-９])")
 # A gap that holds one line break may be longer: the number wrapped onto an indented line.
-_MAX_WRAP = 8
+MAX_WRAP = 8
+# …and a gap of whitespace with one line break longer still: a table cell wrapped its value onto
+# the next line, indented to the cell's column (12010119⏎　　　　…431123075X).
+MAX_CELL_WRAP = 40
 
 
 def fold(text: str) -> tuple[list[str | None], set[int]]:
@@ -164,15 +167,18 @@ def gap_end(text: str, i: int, is_sep: Callable[[int], bool], max_sep: int) -> i
     """End of the separator gap at i if two digit groups may be joined across it, else i.
 
     Up to max_sep separators join ("139 — 8765"); a gap with one line break may be up to
-    _MAX_WRAP long, so an ID wrapped onto an indented next line stays one number, while a
-    blank line between two numbers (two line breaks) keeps them apart."""
+    MAX_WRAP long (MAX_CELL_WRAP if it is all whitespace), so an ID wrapped onto an indented
+    next line stays one number, while a blank line between two numbers (two line breaks) keeps
+    them apart."""
     j, n = i, len(text)
-    while j < n and j - i < _MAX_WRAP and is_sep(j):
+    while j < n and j - i < MAX_CELL_WRAP and is_sep(j):
         j += 1
     gap = text[i:j]
     if j - i <= max_sep and gap.count("\n") <= 1:
         return j
-    return j if gap.replace("\r\n", "\n").count("\n") == 1 else i
+    if gap.replace("\r\n", "\n").count("\n") != 1:
+        return i
+    return j if j - i <= MAX_WRAP or not gap.strip() else i
 
 
 def weak_join(gap: str, before: int, after: int, *, most: int | None = None) -> bool:
@@ -184,6 +190,8 @@ def weak_join(gap: str, before: int, after: int, *, most: int | None = None) -> 
     if sum(ch in WEAK_SEPARATORS for ch in gap) != 1 or any(
             ch not in WEAK_SEPARATORS and ch not in SPACES for ch in gap):
         return False
+    if gap.strip() in (",", "\uff0c") and before <= 3 and after == 3:
+        return False  # 58,375.57 | 1,234: thousands
     return (min(before, after) >= 2 and max(before, after) >= 3
             and (most is None or max(before, after) <= most))
 

@@ -37,6 +37,7 @@ _MAX_SEPARATORS = 3
 _WEAK = _digits.WEAK_SEPARATORS
 _MAX_WEAK_GROUP = 6
 _PLUS = frozenset("+\uff0b")
+_CHECK_X = frozenset("Xx\uff38\uff58\u00d7")
 # Opening brackets as OCR reads them before an area code or a country code ((, （, 〈, <, 《, [).
 _OPEN = "(\uff08\u3008<\u300a[\uff3b"
 # "+86" with the plus read as a 4 (486 185 0617 2295): the prefix group before a mobile.
@@ -120,13 +121,16 @@ def _normalise(text: str) -> tuple[list[str | None], set[int]]:
         j = i
         while j < len(text) and text[j] in _CONFUSABLE:
             j += 1
-        if j - i <= _MAX_CONFUSABLE_RUN and digit_near(i - 1, -1) and digit_near(j, 1):
+        # …and glued to a digit on one side at least: a bar between spaces is a table's column
+        # (21,010.96 | 58,375.57), not a 1.
+        glued = (i > 0 and folded[i - 1] is not None) or (j < len(text) and folded[j] is not None)
+        if j - i <= _MAX_CONFUSABLE_RUN and glued and digit_near(i - 1, -1) and digit_near(j, 1):
             for k in range(i, j):
                 norm[k] = str(_CONFUSABLE[text[k]])
         i = j
     # An X directly after a digit and not followed by a letter or digit may end an 18-digit ID.
     for i, ch in enumerate(text):
-        if ch in "Xx\uff38\uff58" and i > 0 and norm[i - 1] is not None and norm[i - 1] != "X":
+        if ch in _CHECK_X and i > 0 and norm[i - 1] is not None and norm[i - 1] != "X":
             nxt = text[i + 1] if i + 1 < len(text) else ""
             if not (nxt and (norm[i + 1] is not None or (nxt.isascii() and nxt.isalpha()))):
                 norm[i] = "X"
@@ -190,6 +194,11 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
     """Every validated span of whole groups in a run, with its ranking key."""
     found: list[tuple[int, int, PiiMatch]] = []
     dates = _date_ranges(text, groups)
+    gaps = [""] + [text[groups[k - 1][-1].pos + 1:groups[k][0].pos] for k in range(1, len(groups))]
+    # Across a cell wrap (a long indent) only the check digit of an ID is evidence enough; across
+    # any line break, a whole mobile or ID on the next line is that number, not a card's tail.
+    cell_wrap = {k for k, gap in enumerate(gaps) if len(gap) > _MAX_SEPARATORS and "\n" in gap}
+    line_break = {k for k, gap in enumerate(gaps) if "\n" in gap}
     for first in range(len(groups)):
         units: list[_Unit] = []
         lone = 0
@@ -223,9 +232,16 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
                 if hit[0] != "id_number" and any(a < first < b or a <= last < b - 1
                                                  for a, b in dates):
                     continue  # "2023-05-12 2023-06-01" holds no landline 0512 20230601
+                inner = range(first + 1, last + 1)
+                if hit[0] != "id_number" and any(k in cell_wrap and len(gaps[k]) > _digits.MAX_WRAP
+                                                 for k in inner):
+                    continue
+                if hit[0] == "bank_card" and any(k in line_break and _whole_number(
+                        "".join(u.char for g in groups[k:last + 1] for u in g)) for k in inner):
+                    continue
                 kind, value = hit
                 start = span[0].pos
-                if kind == "phone" and value != digits and start > 0 and text[start - 1] in _PLUS:
+                if kind in ("phone", "landline") and value != digits and start > 0 and text[start - 1] in _PLUS:
                     start -= 1
                     if start > 0 and text[start - 1] in _OPEN:
                         start -= 1  # "(+86)139…": the bracket goes with the country code
@@ -239,6 +255,10 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
             if len(units) > _MAX_DIGITS + 1:
                 break
     return found
+
+
+def _whole_number(digits: str) -> bool:
+    return bool(_PHONE.fullmatch(digits)) or valid_id18(digits)
 
 
 def _stray_digit_id(span: list[_Unit], digits: str) -> list[tuple[int, int, PiiMatch]]:
@@ -294,6 +314,26 @@ def _misread_digit(ch: str) -> bool:
     return not ch.isspace() and not (ch.isascii() and ch.isalnum())
 
 
+def _letter_spaced(text: str, norm: list[str | None], groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
+    """An 18-digit ID spaced out digit by digit (4 1 1 7 2 3 1 9 9 1 …, a form's boxes or a
+    text layer's letter spacing): too many lone groups for an ordinary candidate, so the whole
+    run is the ID if its check digit validates (a check character X may stand one space after
+    the last digit). Spaced mobiles have no check digit: only after a cue (_cued_local)."""
+    if len(groups) <= _MAX_GROUPS or any(len(g) != 1 for g in groups[:-1]):
+        return []
+    units = [u for g in groups for u in g]
+    if any(text[a.pos + 1:b.pos] != " " for a, b in zip(units, units[1:])):
+        return []
+    end = units[-1].pos + 1
+    digits = "".join(u.char for u in units)
+    if (len(digits) == 17 and text[end:end + 1] == " " and text[end + 1:end + 2] in _CHECK_X
+            and not (text[end + 2:end + 3].isascii() and text[end + 2:end + 3].isalnum())):
+        digits, end = digits + "X", end + 2
+    if not valid_id18(digits):
+        return []
+    return [(len(digits), _KIND_RANK["id_number"], PiiMatch("id_number", units[0].pos, end, digits))]
+
+
 def detect(text: str) -> list[PiiMatch]:
     """All identifiers in text, sorted by start and non-overlapping, longest first on conflict.
 
@@ -309,6 +349,7 @@ def detect(text: str) -> list[PiiMatch]:
             continue  # 123,456,789: an amount in thousands
         found.extend(_candidates(text, groups))
         found.extend(_cued_local(text, groups))
+        found.extend(_letter_spaced(text, norm, groups))
     found.extend((len(value), _KIND_RANK["id_number"], PiiMatch("id_number", a, b, value))
                  for a, b, value in misread_ids(text))
     found.sort(key=lambda c: (-c[0], c[1], c[2].start))

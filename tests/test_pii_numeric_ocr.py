@@ -187,3 +187,41 @@ def test_more_letter_look_alikes_between_digits(text: str, kind: str, value: str
 @pytest.mark.parametrize("text", ["3B号楼", "5S管理", "编号 B2", "比分 21:19 21:17", "第三/四/五条"])
 def test_look_alikes_and_marks_outside_numbers_mask_nothing(text: str) -> None:
     assert found(text) == [], f"masked for nothing: {found(text)} in {text!r}"
+
+
+# --- the wider generator's formats (redgen): cells, boxes, tables -----------------------------
+
+@pytest.mark.parametrize("text, value", [
+    # a table cell wraps the ID onto the next line, indented to the cell's column
+    ("1943-11-23  12010119\n" + "\u3000" * 20 + "431123075X\n妻  哈斯", "12010119\n" + "\u3000" * 20 + "431123075X"),
+    ("1948年8月4日  13052819480804\n" + "\u3000" * 17 + "370X\n本证", "13052819480804\n" + "\u3000" * 17 + "370X"),
+    # spaced into a form's boxes, with the check character one box further
+    ("公民身份号码:4 1 1 7 2 3 1 9 9 1 0 6 2 8 8 7 9 6\n文化程度", "4 1 1 7 2 3 1 9 9 1 0 6 2 8 8 7 9 6"),
+    ("3 ｜ 夏侯佳冬 ｜ 3 3 0 1 0 6 1 9 3 5 0 8 1 4 0 2 1 X ｜ 6222", "3 3 0 1 0 6 1 9 3 5 0 8 1 4 0 2 1 X"),
+    ("4 ｜ 伏妍博 ｜ 32058319940529024× ｜ 6222 6215", "32058319940529024×"),  # × typed for X
+])
+def test_id_wrapped_in_a_cell_boxed_or_with_a_times_sign(text: str, value: str) -> None:
+    assert_found(text, "id_number", value)
+
+
+def test_cell_wrap_joins_no_card_or_landline() -> None:
+    text = "62751234\n" + "\u3000" * 20 + "62759876\n"  # two landlines in one column
+    assert spans(text, "bank_card") == [] and spans(text, "landline") == [], found(text)
+
+
+def test_landline_with_country_code() -> None:
+    assert_found("经办人 裴仰平   电话 +86-456-7310393   二〇一五年", "landline", "+86-456-7310393")
+
+
+def test_mobile_on_the_next_line_is_no_card_tail() -> None:
+    text = "溪凰家園2-6-1646  \n17758734776  雙方感情狀況"
+    assert_found(text, "phone", "17758734776")
+    assert spans(text, "bank_card") == [], found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "代发工资 | -21,010.96 | 58,375.57 | 何罗氏", "代发工资 | -92,449.26 | 840,166.27 | 艾力",
+])
+def test_amounts_in_a_table_are_no_number(text: str) -> None:
+    numeric = [(k, v) for k, v in found(text) if k not in ("name", "address")]
+    assert numeric == [], f"amounts masked as {numeric} in {text!r}"
