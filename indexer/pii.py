@@ -316,13 +316,23 @@ def _misread_digit(ch: str) -> bool:
 
 def _letter_spaced(text: str, norm: list[str | None], groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
     """An 18-digit ID spaced out digit by digit (4 1 1 7 2 3 1 9 9 1 …, a form's boxes or a
-    text layer's letter spacing): too many lone groups for an ordinary candidate, so the whole
-    run is the ID if its check digit validates (a check character X may stand one space after
-    the last digit). Spaced mobiles have no check digit: only after a cue (_cued_local)."""
-    if len(groups) <= _MAX_GROUPS or any(len(g) != 1 for g in groups[:-1]):
-        return []
-    units = [u for g in groups for u in g]
-    if any(text[a.pos + 1:b.pos] != " " for a, b in zip(units, units[1:])):
+    text layer's letter spacing): too many lone groups for an ordinary candidate, so a stretch
+    of lone digits one space apart is the ID if its check digit validates (a check character X
+    may stand one space after the last digit). Spaced mobiles have no check digit: only after a
+    cue (_cued_local)."""
+    out: list[tuple[int, int, PiiMatch]] = []
+    stretch: list[_Unit] = []
+    for g in [*groups, []]:
+        if len(g) == 1 and (not stretch or text[stretch[-1].pos + 1:g[0].pos] == " "):
+            stretch.append(g[0])
+            continue
+        out.extend(_spaced_id(text, stretch))
+        stretch = list(g) if len(g) == 1 else []
+    return out
+
+
+def _spaced_id(text: str, units: list[_Unit]) -> list[tuple[int, int, PiiMatch]]:
+    if len(units) not in (17, 18):
         return []
     end = units[-1].pos + 1
     digits = "".join(u.char for u in units)

@@ -225,3 +225,13 @@ def test_mobile_on_the_next_line_is_no_card_tail() -> None:
 def test_amounts_in_a_table_are_no_number(text: str) -> None:
     numeric = [(k, v) for k, v in found(text) if k not in ("name", "address")]
     assert numeric == [], f"amounts masked as {numeric} in {text!r}"
+
+
+def test_boxed_id_after_a_date_in_the_same_row() -> None:
+    text = "1994-04-09  6 5 9 0 0 1 1 9 9 4 0 4 0 9 1 5 3 2\n父"
+    assert_found(text, "id_number", "6 5 9 0 0 1 1 9 9 4 0 4 0 9 1 5 3 2")
+
+
+def test_spaced_digits_without_a_check_digit_are_no_id() -> None:
+    text = "成绩 1 3 0 1 2 6 6 6 4 0 1 2 3 4 5 6 7 8"
+    assert spans(text, "id_number") == [], found(text)
