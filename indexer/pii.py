@@ -64,6 +64,7 @@ _CUE_WINDOW = 8
 _CUED_CARD = re.compile(r"\d{16,19}")
 _CUED_MAX_GROUPS = 10
 _CUED_MAX_LONE_DIGIT_GROUPS = 4
+_ID_MAX_GROUPS = 18
 # Among overlapping candidates the longer one wins; on equal length, the more specific kind.
 _KIND_RANK = {kind: rank for rank, kind in enumerate(OVERLAP_PRECEDENCE)}
 _SHORT_LOCAL = re.compile(r"[2-9]\d{6,7}")
@@ -203,13 +204,24 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
         units: list[_Unit] = []
         lone = 0
         cued = _card_cue(text, groups[first][0].pos)
-        for last in range(first, min(first + (_CUED_MAX_GROUPS if cued else _MAX_GROUPS), len(groups))):
+        id_only = False
+        for last in range(first, min(first + _ID_MAX_GROUPS, len(groups))):
             units = units + groups[last]
             lone += len(groups[last]) < 2
             # A card number is long enough to carry one more stray space than a phone.
             loose = lone > _MAX_LONE_DIGIT_GROUPS + (len(units) >= 16) or last - first >= _MAX_GROUPS
-            if loose and not (cued and lone <= _CUED_MAX_LONE_DIGIT_GROUPS):
-                break
+            id_only = id_only or (loose and not (cued and lone <= _CUED_MAX_LONE_DIGIT_GROUPS
+                                                 and last - first < _CUED_MAX_GROUPS))
+            if id_only:
+                # Split by OCR's stray spaces (1 2 0 10 1194301043862) only an ID's check digit
+                # still makes the digits one number.
+                if len(units) > 18:
+                    break
+                digits = "".join(u.char for u in units)
+                if len(digits) == 18 and valid_id18(digits):
+                    found.append((18, _KIND_RANK["id_number"],
+                                  PiiMatch("id_number", units[0].pos, units[-1].pos + 1, digits)))
+                continue
             ends = [units]
             if units[-1].char == "X":
                 # The X may also be a neighbouring letter rather than a check character.

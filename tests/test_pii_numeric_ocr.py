@@ -235,3 +235,9 @@ def test_boxed_id_after_a_date_in_the_same_row() -> None:
 def test_spaced_digits_without_a_check_digit_are_no_id() -> None:
     text = "成绩 1 3 0 1 2 6 6 6 4 0 1 2 3 4 5 6 7 8"
     assert spans(text, "id_number") == [], found(text)
+
+
+def test_id_split_by_stray_spaces_found_by_its_check_digit() -> None:
+    text = "答:身份证号1 2 0 10 1194301043862，,住"  # boxes read with uneven spaces
+    assert_found(text, "id_number", "1 2 0 10 1194301043862")
+    assert spans("成绩 6214 830 1 927 5 6348 001 分", "bank_card") == [], "a row of scores became a card"
