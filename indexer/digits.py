@@ -19,7 +19,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-__all__ = ["CN_DIGITS", "SEPARATORS", "SPACES", "all_dates", "date_units", "fold", "gap_end"]
+__all__ = ["CN_DIGITS", "MAX_CELL_WRAP", "MAX_WRAP", "SEPARATORS", "SPACES", "WEAK_SEPARATORS", "all_dates", "amount_shape",
+           "date_units", "fold", "gap_end", "weak_join"]
 
 CN_DIGITS = {
     "〇": 0, "○": 0, "零": 0, "一": 1, "幺": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
@@ -39,10 +40,19 @@ SEPARATORS = frozenset(" \t\r\n\u3000\u00a0-\u2010\u2011\u2012\u2013\u2014\u2015
                        "\uff0d.\uff0e\u00b7\u2022\u30fb\uff65/\uff0f_\uff3f@#~^`=\uff20\uff03\uff5e\uff1d"
                        "\u3002\uff61\u2027\u2219\u22c5'\u2018\u2019\u2032")
 SPACES = frozenset(" \t\u3000\u00a0")
+# Clause punctuation (colons, commas, 、, semicolons) between two digit groups: a clerk's or
+# OCR's separator inside one number (158:9747:6012, 一五八：九七四七：六〇一二, 138，1234，5678),
+# but in prose the end of one number and the start of the next (邮编100080，电话…, 第3、4、5页,
+# 10:30, 1,234,567). So such a gap joins groups only under weak_join's conditions.
+WEAK_SEPARATORS = frozenset(":\uff1a,\uff0c\u3001;\uff1b")
 _CN = "".join(CN_DIGITS)
-_CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[ \u3000\-—–.·][{_CN}]+)+(?![0-9０-９])")
+_SPACING = re.escape("".join(sorted((SEPARATORS - {"\n", "\r"}) | {":", "\uff1a"})))
+_CN_SPACED = re.compile(rf"(?<![0-9０-９])[{_CN}]+(?:[{_SPACING}][{_CN}]+)+(?![0-9０-９])")
 # A gap that holds one line break may be longer: the number wrapped onto an indented line.
-_MAX_WRAP = 8
+MAX_WRAP = 8
+# …and a gap of whitespace with one line break longer still: a table cell wrapped its value onto
+# the next line, indented to the cell's column (12010119⏎　　　　…431123075X).
+MAX_CELL_WRAP = 40
 
 
 def fold(text: str) -> tuple[list[str | None], set[int]]:
@@ -157,15 +167,40 @@ def gap_end(text: str, i: int, is_sep: Callable[[int], bool], max_sep: int) -> i
     """End of the separator gap at i if two digit groups may be joined across it, else i.
 
     Up to max_sep separators join ("139 — 8765"); a gap with one line break may be up to
-    _MAX_WRAP long, so an ID wrapped onto an indented next line stays one number, while a
-    blank line between two numbers (two line breaks) keeps them apart."""
+    MAX_WRAP long (MAX_CELL_WRAP if it is all whitespace), so an ID wrapped onto an indented
+    next line stays one number, while a blank line between two numbers (two line breaks) keeps
+    them apart."""
     j, n = i, len(text)
-    while j < n and j - i < _MAX_WRAP and is_sep(j):
+    while j < n and j - i < MAX_CELL_WRAP and is_sep(j):
         j += 1
     gap = text[i:j]
     if j - i <= max_sep and gap.count("\n") <= 1:
         return j
-    return j if gap.replace("\r\n", "\n").count("\n") == 1 else i
+    if gap.replace("\r\n", "\n").count("\n") != 1:
+        return i
+    return j if j - i <= MAX_WRAP or not gap.strip() else i
+
+
+def weak_join(gap: str, before: int, after: int, *, most: int | None = None) -> bool:
+    """Whether a gap holding clause punctuation joins a group of `before` digits to one of
+    `after`: one mark, only spaces beside it, no line break, two or more digits on both sides and
+    three on one (a phone's, card's or ID's groups, one a partial read: 九七四七:六〇; not 10:30
+    or 第3、4页), each at most `most` if given (two whole numbers in a list,
+    62751234，13812345678, stay two)."""
+    if sum(ch in WEAK_SEPARATORS for ch in gap) != 1 or any(
+            ch not in WEAK_SEPARATORS and ch not in SPACES for ch in gap):
+        return False
+    if gap.strip() in (",", "\uff0c") and before <= 3 and after == 3:
+        return False  # 58,375.57 | 1,234: thousands
+    return (min(before, after) >= 2 and max(before, after) >= 3
+            and (most is None or max(before, after) <= most))
+
+
+def amount_shape(sizes: list[int], seps: list[str]) -> bool:
+    """Digit groups in thousands with commas (1,234,567 or 12，345，678): an amount, no one's
+    number, whatever follows it."""
+    return (len(sizes) > 2 and 1 <= sizes[0] <= 3 and all(n == 3 for n in sizes[1:])
+            and all(sep.strip() in (",", "\uff0c") for sep in seps[1:]))
 
 
 def _valid_date(y: int, m: int, d: int) -> bool:

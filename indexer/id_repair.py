@@ -5,8 +5,9 @@ but leaves the misread character, and the strict span of the ID is not found.
 
 The check digit is what makes a repair safe: a candidate counts only when one digit put in the
 misread character's place gives an 18-digit number whose region, birth date and check digit
-all validate (indexer.checksums.valid_id18), and the character is a CJK character or a letter —
-what OCR makes of a digit — never a space or a separator between two numbers.
+all validate (indexer.checksums.valid_id18), and the character is a CJK character, a letter or
+a stroke-like mark (+ for a 1) — what OCR makes of a digit — never a space or a separator between
+two numbers.
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from indexer.checksums import valid_id15, valid_id18
 
 __all__ = ["misread_ids"]
 
-_MISREAD = r"[\u4e00-\u9fffA-Za-z]"
+# What OCR makes of a digit: a CJK character, a letter, or a stroke-like mark (+ for 1 or 4, |,
+# !, ], ?); never a separator or clause mark between two numbers (space, -, ., :, ，).
+_MISREAD = r"[\u4e00-\u9fffA-Za-z+\uff0b|!\uff01?\uff1f\[\]\uff3b\uff3d{}()\uff08\uff09$&*%]"
 # The misread character first (生1010…, whatever OCR glued before it: 人人3生1010…), or inside
 # the run (1101旨5…); the last character of an ID may be X.
 _FIRST = re.compile(rf"{_MISREAD}(?=(\d{{16}}[\dXx])(?![0-9A-Za-z]))")

@@ -52,6 +52,14 @@ def classify(digits: str, groups: Sequence[Sequence[Unit]]) -> tuple[str, str] |
         body = digits[len(prefix):]
         if n == 11 + len(prefix) and digits.startswith(prefix) and PHONE.fullmatch(body):
             return "phone", body
+    # +86 before a landline drops the area code's 0 (+86-456-7310393): the country code is its
+    # own group, the area code the next.
+    for prefix in ("86", "0086"):
+        if len(groups) > 2 and len(groups[0]) == len(prefix) and digits.startswith(prefix):
+            area = "0" + digits[len(prefix):len(prefix) + len(groups[1])]
+            local = digits[len(prefix) + len(groups[1]):]
+            if AREA_CODE.fullmatch(area) and LOCAL_NUMBER.fullmatch(local):
+                return "landline", area + local
     # The area code ends at a group boundary, though a stray space may split it ("075 5-8290…").
     cut = 0
     for group in groups[:-1]:

@@ -25,14 +25,19 @@ from indexer.vocab import OVERLAP_PRECEDENCE
 __all__ = ["PiiMatch", "detect", "valid_id18", "valid_id15", "plausible_id18", "luhn_ok"]
 
 # OCR confusions are only trusted between real digits; elsewhere they are ordinary letters.
-_CONFUSABLE = {"O": 0, "o": 0, "I": 1, "l": 1, "|": 1, "S": 5}
+_CONFUSABLE = {"O": 0, "o": 0, "D": 0, "I": 1, "l": 1, "|": 1, "Z": 2, "S": 5, "B": 8, "g": 9}
 _MAX_CONFUSABLE_RUN = 2
 # Up to _MAX_SEPARATORS of these between two digit groups keep them in the same run
 # ("1381 234 5678", "139 — 8765 — 4321", "138.1234.5678", an ID wrapped onto the next line,
 # "(010)62751234" after an area code).
 _SEPARATORS = _digits.SEPARATORS | frozenset(")\uff09")
 _MAX_SEPARATORS = 3
+# Clause punctuation joins groups of 3-6 digits only (158:9747:6012, 6222，0212，…): a phone's,
+# card's or ID's groups, never two whole numbers of a list (62751234，13812345678).
+_WEAK = _digits.WEAK_SEPARATORS
+_MAX_WEAK_GROUP = 6
 _PLUS = frozenset("+\uff0b")
+_CHECK_X = frozenset("Xx\uff38\uff58\u00d7")
 # Opening brackets as OCR reads them before an area code or a country code ((, （, 〈, <, 《, [).
 _OPEN = "(\uff08\u3008<\u300a[\uff3b"
 # "+86" with the plus read as a 4 (486 185 0617 2295): the prefix group before a mobile.
@@ -54,12 +59,18 @@ _MAX_LONE_DIGIT_GROUPS = 1
 # with more stray spaces: the label says a long number follows, and Luhn still has to pass.
 _CARD_CUES = ("卡号", "卡號", "账号", "帐号", "帳號", "银行卡", "銀行卡")
 _CUE_WINDOW = 8
+# A whole run of 16-19 digits right after a card label is that card even when Luhn fails: one
+# misread digit breaks the check digit, and the label already says what the number is.
+_CUED_CARD = re.compile(r"\d{16,19}")
 _CUED_MAX_GROUPS = 10
 _CUED_MAX_LONE_DIGIT_GROUPS = 4
+_ID_MAX_GROUPS = 18
 # Among overlapping candidates the longer one wins; on equal length, the more specific kind.
 _KIND_RANK = {kind: rank for rank, kind in enumerate(OVERLAP_PRECEDENCE)}
 _SHORT_LOCAL = re.compile(r"[2-9]\d{6,7}")
-_SHORT_MOBILE = re.compile(r"1[3-9]\d{8}")
+_SHORT_MOBILE = re.compile(r"1[3-9]\d{7,8}")
+# …and one of twelve: OCR read one digit twice (一八九一八OD八O五二九, a 〇 read as O and D).
+_LONG_MOBILE = re.compile(r"1[3-9]\d{10}")
 
 
 @dataclass(frozen=True)
@@ -111,13 +122,16 @@ def _normalise(text: str) -> tuple[list[str | None], set[int]]:
         j = i
         while j < len(text) and text[j] in _CONFUSABLE:
             j += 1
-        if j - i <= _MAX_CONFUSABLE_RUN and digit_near(i - 1, -1) and digit_near(j, 1):
+        # …and glued to a digit on one side at least: a bar between spaces is a table's column
+        # (21,010.96 | 58,375.57), not a 1.
+        glued = (i > 0 and folded[i - 1] is not None) or (j < len(text) and folded[j] is not None)
+        if j - i <= _MAX_CONFUSABLE_RUN and glued and digit_near(i - 1, -1) and digit_near(j, 1):
             for k in range(i, j):
                 norm[k] = str(_CONFUSABLE[text[k]])
         i = j
     # An X directly after a digit and not followed by a letter or digit may end an 18-digit ID.
     for i, ch in enumerate(text):
-        if ch in "Xx\uff38\uff58" and i > 0 and norm[i - 1] is not None and norm[i - 1] != "X":
+        if ch in _CHECK_X and i > 0 and norm[i - 1] is not None and norm[i - 1] != "X":
             nxt = text[i + 1] if i + 1 < len(text) else ""
             if not (nxt and (norm[i + 1] is not None or (nxt.isascii() and nxt.isalpha()))):
                 norm[i] = "X"
@@ -148,9 +162,12 @@ def _runs(text: str, norm: list[str | None], dashes: set[int]) -> list[list[list
             if c is not None:
                 groups[-1].append(_Unit(c, i))
                 i += 1
-            elif text[i] in _SEPARATORS or i in dashes:
-                j = _digits.gap_end(text, i, lambda k: text[k] in _SEPARATORS or k in dashes,
-                                    _MAX_SEPARATORS)
+            elif text[i] in _SEPARATORS or text[i] in _WEAK or i in dashes:
+                j = _digits.gap_end(text, i, lambda k: text[k] in _SEPARATORS or text[k] in _WEAK
+                                    or k in dashes, _MAX_SEPARATORS)
+                if any(ch in _WEAK for ch in text[i:j]) and not _digits.weak_join(
+                        text[i:j], len(groups[-1]), _ahead(norm, j), most=_MAX_WEAK_GROUP):
+                    break
                 if i < j < n and norm[j] is not None and norm[j] != "X":
                     groups.append([])
                     i = j
@@ -162,6 +179,13 @@ def _runs(text: str, norm: list[str | None], dashes: set[int]) -> list[list[list
     return runs
 
 
+def _ahead(norm: list[str | None], j: int) -> int:
+    k = j
+    while k < len(norm) and norm[k] is not None and norm[k] != "X":
+        k += 1
+    return k - j
+
+
 def _card_cue(text: str, pos: int) -> bool:
     before = "".join(text[max(0, pos - _CUE_WINDOW):pos].split())
     return any(cue in before for cue in _CARD_CUES)
@@ -171,17 +195,33 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
     """Every validated span of whole groups in a run, with its ranking key."""
     found: list[tuple[int, int, PiiMatch]] = []
     dates = _date_ranges(text, groups)
+    gaps = [""] + [text[groups[k - 1][-1].pos + 1:groups[k][0].pos] for k in range(1, len(groups))]
+    # Across a cell wrap (a long indent) only the check digit of an ID is evidence enough; across
+    # any line break, a whole mobile or ID on the next line is that number, not a card's tail.
+    cell_wrap = {k for k, gap in enumerate(gaps) if len(gap) > _MAX_SEPARATORS and "\n" in gap}
+    line_break = {k for k, gap in enumerate(gaps) if "\n" in gap}
     for first in range(len(groups)):
         units: list[_Unit] = []
         lone = 0
         cued = _card_cue(text, groups[first][0].pos)
-        for last in range(first, min(first + (_CUED_MAX_GROUPS if cued else _MAX_GROUPS), len(groups))):
+        id_only = False
+        for last in range(first, min(first + _ID_MAX_GROUPS, len(groups))):
             units = units + groups[last]
             lone += len(groups[last]) < 2
             # A card number is long enough to carry one more stray space than a phone.
             loose = lone > _MAX_LONE_DIGIT_GROUPS + (len(units) >= 16) or last - first >= _MAX_GROUPS
-            if loose and not (cued and lone <= _CUED_MAX_LONE_DIGIT_GROUPS):
-                break
+            id_only = id_only or (loose and not (cued and lone <= _CUED_MAX_LONE_DIGIT_GROUPS
+                                                 and last - first < _CUED_MAX_GROUPS))
+            if id_only:
+                # Split by OCR's stray spaces (1 2 0 10 1194301043862) only an ID's check digit
+                # still makes the digits one number.
+                if len(units) > 18:
+                    break
+                digits = "".join(u.char for u in units)
+                if len(digits) == 18 and valid_id18(digits):
+                    found.append((18, _KIND_RANK["id_number"],
+                                  PiiMatch("id_number", units[0].pos, units[-1].pos + 1, digits)))
+                continue
             ends = [units]
             if units[-1].char == "X":
                 # The X may also be a neighbouring letter rather than a check character.
@@ -194,15 +234,26 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
                     continue
                 hit = _classify(digits, groups[first:last + 1])
                 if hit is None and not loose:
-                    found.extend(_stray_digit_id(span, digits))
+                    stray = _stray_digit_id(span, digits)
+                    found.extend(stray)
+                    if not stray and cued and len(span) == len(units) and first == 0 and \
+                            last == len(groups) - 1 and _CUED_CARD.fullmatch(digits):
+                        hit = ("bank_card", digits)  # 卡号 then a whole card run OCR misread a digit of
                 if hit is None or (loose and hit[0] != "bank_card"):
                     continue
                 if hit[0] != "id_number" and any(a < first < b or a <= last < b - 1
                                                  for a, b in dates):
                     continue  # "2023-05-12 2023-06-01" holds no landline 0512 20230601
+                inner = range(first + 1, last + 1)
+                if hit[0] != "id_number" and any(k in cell_wrap and len(gaps[k]) > _digits.MAX_WRAP
+                                                 for k in inner):
+                    continue
+                if hit[0] == "bank_card" and any(k in line_break and _whole_number(
+                        "".join(u.char for g in groups[k:last + 1] for u in g)) for k in inner):
+                    continue
                 kind, value = hit
                 start = span[0].pos
-                if kind == "phone" and value != digits and start > 0 and text[start - 1] in _PLUS:
+                if kind in ("phone", "landline") and value != digits and start > 0 and text[start - 1] in _PLUS:
                     start -= 1
                     if start > 0 and text[start - 1] in _OPEN:
                         start -= 1  # "(+86)139…": the bracket goes with the country code
@@ -216,6 +267,10 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
             if len(units) > _MAX_DIGITS + 1:
                 break
     return found
+
+
+def _whole_number(digits: str) -> bool:
+    return bool(_PHONE.fullmatch(digits)) or valid_id18(digits)
 
 
 def _stray_digit_id(span: list[_Unit], digits: str) -> list[tuple[int, int, PiiMatch]]:
@@ -240,19 +295,65 @@ def _stray_digit_id(span: list[_Unit], digits: str) -> list[tuple[int, int, PiiM
 
 def _cued_local(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
     """A whole run of 7-8 digits right after a phone cue is a local landline (宅电 62751234);
-    a whole run of ten that reads like a mobile there is one OCR dropped a digit of (手机
-    1391234567): masked as the phone it was, not as an anonymous number."""
+    a whole run of nine or ten that reads like a mobile there is one OCR dropped a digit or two
+    of (手机1391234567; the character glued after the tenth digit is most likely its misread
+    eleventh), of twelve one it read a digit of twice: masked as the phone it was, not as an
+    anonymous number. Never a landline: local numbers do not start with 1."""
     units = [u for g in groups for u in g]
     digits = "".join(u.char for u in units)
     start = units[0].pos
-    kind = "landline" if _SHORT_LOCAL.fullmatch(digits) else "phone" if _SHORT_MOBILE.fullmatch(digits) else ""
+    kind = ("landline" if _SHORT_LOCAL.fullmatch(digits) else
+            "phone" if _SHORT_MOBILE.fullmatch(digits) or _LONG_MOBILE.fullmatch(digits) else "")
     # A mobile spaced out digit by digit (1 3 0 1 2 6 6 6 4 0 1, as OCR spaces a wide font):
     # too many lone groups for an ordinary candidate, one number after a phone cue.
     if not kind and len(groups) > _MAX_GROUPS and _PHONE.fullmatch(digits):
         kind = "phone"
     if not kind or not _PHONE_CUE.search(text, max(0, start - 12), start):
         return []
-    return [(len(digits), _KIND_RANK[kind], PiiMatch(kind, start, units[-1].pos + 1, digits))]
+    end = units[-1].pos + 1
+    # 一八七一一一八五一五:，or 一八一七“三一七九七養: ten digits or misread digits, then the
+    # eleventh read as a mark or a character.
+    at = {u.pos for u in units}
+    read = len(units) + sum(k not in at and not text[k].isspace() and text[k] not in _SEPARATORS
+                            for k in range(start, end))
+    if kind == "phone" and read == 10 and end < len(text) and _misread_digit(text[end]):
+        end += 1
+    return [(len(digits), _KIND_RANK[kind], PiiMatch(kind, start, end, digits))]
+
+
+def _misread_digit(ch: str) -> bool:
+    """Whether ch, glued to the end of a mobile OCR read ten digits of, may be its eleventh."""
+    return not ch.isspace() and not (ch.isascii() and ch.isalnum())
+
+
+def _letter_spaced(text: str, norm: list[str | None], groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
+    """An 18-digit ID spaced out digit by digit (4 1 1 7 2 3 1 9 9 1 …, a form's boxes or a
+    text layer's letter spacing): too many lone groups for an ordinary candidate, so a stretch
+    of lone digits one space apart is the ID if its check digit validates (a check character X
+    may stand one space after the last digit). Spaced mobiles have no check digit: only after a
+    cue (_cued_local)."""
+    out: list[tuple[int, int, PiiMatch]] = []
+    stretch: list[_Unit] = []
+    for g in [*groups, []]:
+        if len(g) == 1 and (not stretch or text[stretch[-1].pos + 1:g[0].pos] == " "):
+            stretch.append(g[0])
+            continue
+        out.extend(_spaced_id(text, stretch))
+        stretch = list(g) if len(g) == 1 else []
+    return out
+
+
+def _spaced_id(text: str, units: list[_Unit]) -> list[tuple[int, int, PiiMatch]]:
+    if len(units) not in (17, 18):
+        return []
+    end = units[-1].pos + 1
+    digits = "".join(u.char for u in units)
+    if (len(digits) == 17 and text[end:end + 1] == " " and text[end + 1:end + 2] in _CHECK_X
+            and not (text[end + 2:end + 3].isascii() and text[end + 2:end + 3].isalnum())):
+        digits, end = digits + "X", end + 2
+    if not valid_id18(digits):
+        return []
+    return [(len(digits), _KIND_RANK["id_number"], PiiMatch("id_number", units[0].pos, end, digits))]
 
 
 def detect(text: str) -> list[PiiMatch]:
@@ -265,8 +366,12 @@ def detect(text: str) -> list[PiiMatch]:
     norm, dashes = _normalise(text)
     found: list[tuple[int, int, PiiMatch]] = []
     for groups in _runs(text, norm, dashes):
+        seps = [""] + [text[groups[k - 1][-1].pos + 1:groups[k][0].pos] for k in range(1, len(groups))]
+        if _digits.amount_shape([len(g) for g in groups], seps):
+            continue  # 123,456,789: an amount in thousands
         found.extend(_candidates(text, groups))
         found.extend(_cued_local(text, groups))
+        found.extend(_letter_spaced(text, norm, groups))
     found.extend((len(value), _KIND_RANK["id_number"], PiiMatch("id_number", a, b, value))
                  for a, b, value in misread_ids(text))
     found.sort(key=lambda c: (-c[0], c[1], c[2].start))
