@@ -1,6 +1,6 @@
-"""The image path's fail-safe (indexer.image_cues via indexer.page_image.page_boxes): values the
-text detectors did not mark are still blacked out on the served image when a label announces
-them, or when the same name was detected elsewhere on the page.
+"""The image path's fail-safe (indexer.image_cues, image_widen, image_names, image_misreads via
+indexer.page_image.page_boxes): values the text detectors did not mark are still blacked out on the
+served image when a label announces them, or when the same name was detected elsewhere on the page.
 
 Each test replays a value that bench/image_leak_bench.py found readable on a served image of a
 realistic scan (seed 14) and names it when it would be left uncovered. Unit tests: word boxes are
@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from indexer.image_cues import cue_spans, name_repeats, titled_names, widened
+from indexer.image_cues import cue_spans
 from indexer.image_misreads import closed_names, member_rows, misread_numbers, phone_values
+from indexer.image_names import name_repeats, titled_names
+from indexer.image_widen import widened
 from indexer.page_image import ink_snapped, page_boxes
 from indexer.pii import PiiMatch
 from indexer.types import Box, Word
