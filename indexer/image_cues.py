@@ -51,6 +51,9 @@ _GLYPH_MARKS = frozenset("[]【】|")
 # Words that start the next field of a form: a value ends before them.
 _NEXT_FIELD = re.compile("身份证|性别|出生|民族|籍贯|电话|手机|联系|关系|职业|婚姻|文化|邮编|邮政|"
                          "日期|年龄|与户主|户别|档号|备注|工作单位|单位|签名|签字|签章")
+# The rest of a name label that says which form of the name follows (姓名拼音, 姓名（英文）):
+# part of the label, not the name; the value comes after it.
+_FORM_TAIL = re.compile(r"[（(]?(?:汉语|漢語)?(?:拼音|英文)(?:名|姓名)?[）)]?")
 # Role cues that introduce prose as often as a field, or verbs: only before a label mark.
 _PROSE_CUES = frozenset(
     "父亲|母亲|配偶|妻子|丈夫|儿子|女儿|哥哥|姐姐|弟弟|妹妹|祖父|祖母|公公|婆婆|主任|书记|科长|处长|"
@@ -171,6 +174,8 @@ def cue_spans(text: str, words: Sequence[Word] = ()) -> list[PiiMatch]:
     label_ends.update(b for _a, b in cues.glued_cue_spans(v))
     for end in sorted(label_ends):
         start = _skip(v, end)
+        if form := _FORM_TAIL.match(v, start):
+            start = _skip(v, form.end())  # 姓名拼音 ZHANG WEI: boxed was 拼音, the label's tail
         field = start > end or start in gaps
         for _ in range(_LIST_MAX):  # 调查人：钱麟胜、努尔·哈斯: every name of the list
             if _NEXT_FIELD.match(v, start):
