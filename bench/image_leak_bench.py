@@ -99,6 +99,9 @@ def make_app(tmp: Path, redis_db: int):
         "REDIS_URL": re.sub(r"/\d*$", "", local.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
                      + f"/{redis_db}", "BLOB_DIR": str(tmp / "blobs"),
         "INGEST_UPLOAD_DIR": str(tmp / "uploads"), "TESTING": True, "WTF_CSRF_ENABLED": False,
+        # per-file keys with this run's data key, gone with the run: in var/keys they outlived it
+        # and a re-run of a page (--first) failed to unwrap the first run's key
+        "KEY_STORE_DIR": str(tmp / "keys"),
         "OCR_TIMEOUT_S": OCR_TIMEOUT,  # a loaded machine must not turn slowness into failures
     }
     app = create_app(settings)

@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image, ImageDraw
 
-from indexer import image_cues, image_misreads
+from indexer import image_cues, image_misreads, image_names, image_widen
 from indexer.pii import PiiMatch
 from indexer.types import Box, PageText, Word
 
@@ -124,11 +124,11 @@ def page_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], si
     (the served one), no span box ends inside a glyph (ink_snapped)."""
     whole = Box(0, 0, size[0], size[1])
     boxes = pii_boxes(words, text, matches, fallback=whole) if matches else []
-    extra = [*image_cues.cue_spans(text, words), *image_cues.name_repeats(text, list(matches)),
-             *image_cues.widened(text, list(matches)), *image_cues.titled_names(text),
+    extra = [*image_cues.cue_spans(text, words), *image_names.name_repeats(text, list(matches)),
+             *image_widen.widened(text, list(matches)), *image_names.titled_names(text),
              *image_misreads.misread_numbers(text), *image_misreads.member_rows(text),
              *image_misreads.phone_values(text), *image_misreads.closed_names(text)]
-    extra += image_cues.widened(text, [m for m in extra if m.kind == "name"], vouched=True)
+    extra += image_widen.widened(text, [m for m in extra if m.kind == "name"], vouched=True)
     for b in pii_boxes(words, text, extra):
         b = b.clipped(whole.right, whole.bottom)
         if b.right > b.left and b.bottom > b.top and b not in boxes:

@@ -1,6 +1,6 @@
-"""The image path's fail-safe (indexer.image_cues via indexer.page_image.page_boxes): values the
-text detectors did not mark are still blacked out on the served image when a label announces
-them, or when the same name was detected elsewhere on the page.
+"""The image path's fail-safe (indexer.image_cues, image_widen, image_names, image_misreads via
+indexer.page_image.page_boxes): values the text detectors did not mark are still blacked out on the
+served image when a label announces them, or when the same name was detected elsewhere on the page.
 
 Each test replays a value that bench/image_leak_bench.py found readable on a served image of a
 realistic scan (seed 14) and names it when it would be left uncovered. Unit tests: word boxes are
@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from indexer.image_cues import cue_spans, name_repeats, titled_names, widened
+from indexer.image_cues import cue_spans
 from indexer.image_misreads import closed_names, member_rows, misread_numbers, phone_values
+from indexer.image_names import name_repeats, titled_names
+from indexer.image_widen import widened
 from indexer.page_image import ink_snapped, page_boxes
 from indexer.pii import PiiMatch
 from indexer.types import Box, Word
@@ -399,3 +401,13 @@ def test_labelled_dotted_name_whose_dot_ocr_read_as_a_full_stop_is_boxed_whole()
     # unvouched, a full stop still ends a sentence
     text = "他叫艾力。买买提是邻居"
     assert not widened(text, [PiiMatch("name", 2, 4, "艾力")]), widened(text, [PiiMatch("name", 2, 4, "艾力")])
+
+
+def test_pinyin_name_after_a_name_label_with_a_pinyin_suffix_is_boxed() -> None:
+    """Finding (held-out seed 5813, P5813-007, after the run): 姓名拼音 ZHANG WEI was served with
+    only its Z under the box (11.2 % black): the fail-safe took 拼音, the rest of the label, for
+    the name after 姓名. The label's 拼音/英文 tail is skipped and the value after it boxed."""
+    for text, name in (("姓名拼音 ZHANG WEI\n身份證號", "ZHANG WEI"), ("姓名（拼音）：LI XIAOMING", "LI XIAOMING"),
+                       ("姓名漢語拼音 OUYANG WEl 性别", "OUYANG WEl"), ("姓名英文 WANG FANG", "WANG FANG")):
+        left = _uncovered(text, name, _boxes(text))
+        assert not left, f"pinyin name {name!r} after {text[:text.index(name)]!r} stays readable: {left} uncovered"
