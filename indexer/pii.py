@@ -20,7 +20,7 @@ from indexer.number_kinds import classify as _classify
 from indexer.number_kinds import date_ranges as _date_ranges
 from indexer.checksums import luhn_ok, plausible_id18, valid_id15, valid_id18
 from indexer.id_repair import misread_ids
-from indexer.vocab import OVERLAP_PRECEDENCE
+from indexer.vocab import OVERLAP_PRECEDENCE, PHONE_KINDS
 
 __all__ = ["PiiMatch", "detect", "valid_id18", "valid_id15", "plausible_id18", "luhn_ok"]
 
@@ -253,7 +253,7 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
                     continue
                 kind, value = hit
                 start = span[0].pos
-                if kind in ("phone", "landline") and value != digits and start > 0 and text[start - 1] in _PLUS:
+                if kind in PHONE_KINDS and value != digits and start > 0 and text[start - 1] in _PLUS:
                     start -= 1
                     if start > 0 and text[start - 1] in _OPEN:
                         start -= 1  # "(+86)139…": the bracket goes with the country code

@@ -44,6 +44,8 @@ LOOKUP_KINDS: dict[str, str] = {k: v for k, v in PII_KINDS.items() if k not in (
 # Of two overlapping numeric candidates of equal length, the earlier kind here wins (a valid
 # ID number is more specific than a Luhn-valid card number, and so on).
 OVERLAP_PRECEDENCE: tuple[str, ...] = ("id_number", "bank_card", "phone", "landline")
+# The telephone kinds (a country code or its bracket goes with either).
+PHONE_KINDS: frozenset[str] = frozenset({"phone", "landline"})
 
 
 @dataclass(frozen=True)
