@@ -21,7 +21,7 @@ LOCAL_NUMBER = re.compile(r"[2-9]\d{6,7}")
 
 
 class Unit(Protocol):
-    """One normalised character of a digit run (indexer.pii._Unit)."""
+    """One normalised character of a digit run (indexer.cued_numbers.Unit)."""
 
     char: str
     pos: int

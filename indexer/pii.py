@@ -12,7 +12,6 @@ the fail-safe in indexer.failsafe masks anyway if it is long enough to be someon
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from indexer import digits as _digits
 from indexer.number_kinds import PHONE as _PHONE
@@ -20,40 +19,37 @@ from indexer.number_kinds import classify as _classify
 from indexer.number_kinds import date_ranges as _date_ranges
 from indexer.checksums import luhn_ok, plausible_id18, valid_id15, valid_id18
 from indexer.id_repair import misread_ids
-from indexer.vocab import OVERLAP_PRECEDENCE, PHONE_KINDS
+from indexer.cued_numbers import CHECK_X as _CHECK_X
+from indexer.cued_numbers import KIND_RANK as _KIND_RANK
+from indexer.cued_numbers import MAX_GROUPS as _MAX_GROUPS
+from indexer.cued_numbers import SEPARATORS as _SEPARATORS
+from indexer.cued_numbers import PiiMatch
+from indexer.cued_numbers import Unit as _Unit
+from indexer.cued_numbers import cued_local as _cued_local
+from indexer.cued_numbers import letter_spaced as _letter_spaced
+from indexer.cued_numbers import stray_digit_id as _stray_digit_id
+from indexer.vocab import PHONE_KINDS
 
 __all__ = ["PiiMatch", "detect", "valid_id18", "valid_id15", "plausible_id18", "luhn_ok"]
 
 # OCR confusions are only trusted between real digits; elsewhere they are ordinary letters.
 _CONFUSABLE = {"O": 0, "o": 0, "D": 0, "I": 1, "l": 1, "|": 1, "Z": 2, "S": 5, "B": 8, "g": 9}
 _MAX_CONFUSABLE_RUN = 2
-# Up to _MAX_SEPARATORS of these between two digit groups keep them in the same run
-# ("1381 234 5678", "139 — 8765 — 4321", "138.1234.5678", an ID wrapped onto the next line,
-# "(010)62751234" after an area code).
-_SEPARATORS = _digits.SEPARATORS | frozenset(")\uff09")
+# Up to this many separators (cued_numbers.SEPARATORS) between two digit groups keep them in
+# the same run.
 _MAX_SEPARATORS = 3
 # Clause punctuation joins groups of 3-6 digits only (158:9747:6012, 6222，0212，…): a phone's,
 # card's or ID's groups, never two whole numbers of a list (62751234，13812345678).
 _WEAK = _digits.WEAK_SEPARATORS
 _MAX_WEAK_GROUP = 6
 _PLUS = frozenset("+\uff0b")
-_CHECK_X = frozenset("Xx\uff38\uff58\u00d7")
 # Opening brackets as OCR reads them before an area code or a country code ((, （, 〈, <, 《, [).
 _OPEN = "(\uff08\u3008<\u300a[\uff3b"
 # "+86" with the plus read as a 4 (486 185 0617 2295): the prefix group before a mobile.
 _PLUS_AS_FOUR = re.compile(r"(?<![\d\uff10-\uff19])4 ?86[ \-\u2014\uff0d]?$")
 _MAX_DIGITS = 19  # longest thing we look for (bank cards); longer spans are never candidates
 _MIN_DIGITS = 10  # shortest: a 3-digit area code plus a 7-digit local number
-# A local number without area code (住宅电话：6275 1234) is only a landline after a phone cue;
-# without one the fail-safe (indexer.failsafe) still masks it as a bare number.
-_PHONE_CUE = re.compile(
-    r"(?:电话|電話|宅电|宅電|座机|座機|固话|固話|传真|傳真|手机|手機|分机|分機|联系方式|聯繫方式|"
-    r"联系方法|聯繫方法|tel|TEL|Tel|"
-    r"Phone|phone)(?:号码|號碼|号|號)?(?:是|为|為)?[：:\s()（）]{0,3}$")
-# Real groupings have 2-5 groups ("6222 0212 3456 7890 123"); OCR adds the odd stray space.
-# Rows of single digits or many short numbers ("1 3 8 1 2 ...", a table of scores) are not one
-# number, so a candidate may span at most this many groups, of which one may be a lone digit.
-_MAX_GROUPS = 7
+# A candidate spans at most cued_numbers.MAX_GROUPS groups, of which this many lone digits.
 _MAX_LONE_DIGIT_GROUPS = 1
 # Right after a card label ("卡号 6222 021 3 396 7 4806 659") OCR-split card numbers are taken
 # with more stray spaces: the label says a long number follows, and Luhn still has to pass.
@@ -65,30 +61,6 @@ _CUED_CARD = re.compile(r"\d{16,19}")
 _CUED_MAX_GROUPS = 10
 _CUED_MAX_LONE_DIGIT_GROUPS = 4
 _ID_MAX_GROUPS = 18
-# Among overlapping candidates the longer one wins; on equal length, the more specific kind.
-_KIND_RANK = {kind: rank for rank, kind in enumerate(OVERLAP_PRECEDENCE)}
-_SHORT_LOCAL = re.compile(r"[2-9]\d{6,7}")
-_SHORT_MOBILE = re.compile(r"1[3-9]\d{7,8}")
-# …and one of twelve: OCR read one digit twice (一八九一八OD八O五二九, a 〇 read as O and D).
-_LONG_MOBILE = re.compile(r"1[3-9]\d{10}")
-
-
-@dataclass(frozen=True)
-class PiiMatch:
-    """One identifier: where it sits in the input and its canonical value for the blind index."""
-
-    kind: str
-    start: int
-    end: int
-    value: str
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """One normalised character of a digit run and where it came from in the text."""
-
-    char: str
-    pos: int
 
 
 def _normalise(text: str) -> tuple[list[str | None], set[int]]:
@@ -271,89 +243,6 @@ def _candidates(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, Pi
 
 def _whole_number(digits: str) -> bool:
     return bool(_PHONE.fullmatch(digits)) or valid_id18(digits)
-
-
-def _stray_digit_id(span: list[_Unit], digits: str) -> list[tuple[int, int, PiiMatch]]:
-    """An 18-digit ID number OCR glued one or two stray digits to (59520102196003080382: a
-    colon read as 59): the valid ID inside the run, if the run as a whole is nothing. The check
-    digit makes a chance hit rare (a 15-digit ID has none: 编号4319350141126015 would pass its
-    region and date, so it is left to the fail-safe), and the stray digits alone are too short
-    to be anyone's number."""
-    n = len(digits)
-    if not 16 <= n <= 20:
-        return []
-    for left in range(3):
-        for right in range(3):
-            body = digits[left:n - right]
-            if not (left or right) or "X" in body[:-1]:
-                continue
-            if len(body) == 18 and valid_id18(body):
-                match = PiiMatch("id_number", span[left].pos, span[n - right - 1].pos + 1, body)
-                return [(len(body), _KIND_RANK["id_number"], match)]
-    return []
-
-
-def _cued_local(text: str, groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
-    """A whole run of 7-8 digits right after a phone cue is a local landline (宅电 62751234);
-    a whole run of nine or ten that reads like a mobile there is one OCR dropped a digit or two
-    of (手机1391234567; the character glued after the tenth digit is most likely its misread
-    eleventh), of twelve one it read a digit of twice: masked as the phone it was, not as an
-    anonymous number. Never a landline: local numbers do not start with 1."""
-    units = [u for g in groups for u in g]
-    digits = "".join(u.char for u in units)
-    start = units[0].pos
-    kind = ("landline" if _SHORT_LOCAL.fullmatch(digits) else
-            "phone" if _SHORT_MOBILE.fullmatch(digits) or _LONG_MOBILE.fullmatch(digits) else "")
-    # A mobile spaced out digit by digit (1 3 0 1 2 6 6 6 4 0 1, as OCR spaces a wide font):
-    # too many lone groups for an ordinary candidate, one number after a phone cue.
-    if not kind and len(groups) > _MAX_GROUPS and _PHONE.fullmatch(digits):
-        kind = "phone"
-    if not kind or not _PHONE_CUE.search(text, max(0, start - 12), start):
-        return []
-    end = units[-1].pos + 1
-    # 一八七一一一八五一五:，or 一八一七“三一七九七養: ten digits or misread digits, then the
-    # eleventh read as a mark or a character.
-    at = {u.pos for u in units}
-    read = len(units) + sum(k not in at and not text[k].isspace() and text[k] not in _SEPARATORS
-                            for k in range(start, end))
-    if kind == "phone" and read == 10 and end < len(text) and _misread_digit(text[end]):
-        end += 1
-    return [(len(digits), _KIND_RANK[kind], PiiMatch(kind, start, end, digits))]
-
-
-def _misread_digit(ch: str) -> bool:
-    """Whether ch, glued to the end of a mobile OCR read ten digits of, may be its eleventh."""
-    return not ch.isspace() and not (ch.isascii() and ch.isalnum())
-
-
-def _letter_spaced(text: str, norm: list[str | None], groups: list[list[_Unit]]) -> list[tuple[int, int, PiiMatch]]:
-    """An 18-digit ID spaced out digit by digit (4 1 1 7 2 3 1 9 9 1 …, a form's boxes or a
-    text layer's letter spacing): too many lone groups for an ordinary candidate, so a stretch
-    of lone digits one space apart is the ID if its check digit validates (a check character X
-    may stand one space after the last digit). Spaced mobiles have no check digit: only after a
-    cue (_cued_local)."""
-    out: list[tuple[int, int, PiiMatch]] = []
-    stretch: list[_Unit] = []
-    for g in [*groups, []]:
-        if len(g) == 1 and (not stretch or text[stretch[-1].pos + 1:g[0].pos] == " "):
-            stretch.append(g[0])
-            continue
-        out.extend(_spaced_id(text, stretch))
-        stretch = list(g) if len(g) == 1 else []
-    return out
-
-
-def _spaced_id(text: str, units: list[_Unit]) -> list[tuple[int, int, PiiMatch]]:
-    if len(units) not in (17, 18):
-        return []
-    end = units[-1].pos + 1
-    digits = "".join(u.char for u in units)
-    if (len(digits) == 17 and text[end:end + 1] == " " and text[end + 1:end + 2] in _CHECK_X
-            and not (text[end + 2:end + 3].isascii() and text[end + 2:end + 3].isalnum())):
-        digits, end = digits + "X", end + 2
-    if not valid_id18(digits):
-        return []
-    return [(len(digits), _KIND_RANK["id_number"], PiiMatch("id_number", units[0].pos, end, digits))]
 
 
 def detect(text: str) -> list[PiiMatch]:
