@@ -36,7 +36,10 @@ ROLE_CUES = (
     # form fields that name a person (户口迁移证, 起诉状, 送达回证)
     "随迁人|迁移人|具状人|代收人|受送达人|申报人|登记人|办理人|"
     # a former name (干部任免审批表: 姓名 … 曾用名 …)
-    "曾用名|别名|化名"
+    "曾用名|别名|化名|"
+    # roles printed before a name without a colon (审核 纪解放, 经办柜员 房卫一, 承办法官 扎西次仁)
+    "审核|审批|复核人|经办柜员|柜员|承办法官|主审法官|法官|送达人|随访人员|来访人|接待人|接待人员|"
+    "提交人|填报人|呈报人|调解员|户籍员|户籍民警|值班民警|监护人姓名"
 ).split("|")
 # Words after a name that say it is one (王芳同志, 李明等人, 张三系本案…).
 POST_CUE = re.compile(
@@ -135,8 +138,9 @@ def glued_cue_spans(text: str, breaks: frozenset[int] = frozenset()) -> list[tup
             continue
         if text[p - 1] not in _GLUED_END:
             continue
-        if any(text[max(0, p - n):p] in exact for n in range(2, 8)):
-            continue  # an exact cue ends here (记录人 in 蒲向记录人): the cue pattern has it
+        if any(text[max(0, p - n):p] in exact or text[max(0, p - n):p + 1] in exact
+               for n in range(2, 8)):
+            continue  # an exact cue ends here or runs on (随访人员) (记录人 in 蒲向记录人): the cue pattern has it
         for n in (3, 4, 5):
             word = text[p - n:p] if p >= n else ""
             if len(word) == n and all(textview.is_cjk(ch) for ch in word) and word not in exact \

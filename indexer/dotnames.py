@@ -126,7 +126,7 @@ def _closes(text: str) -> frozenset[int]:
     return frozenset(found)
 
 
-_FIELD = re.compile("代收理由|登记日期|登记|日期|档号|备注|记录人|性别|出生|住址|电话|身份证")
+_FIELD = re.compile("代收理由|登记日期|登记|日期|档号|备注|记录人|性别|出生|住址|联系电话|电话|身份证|户别|邮编")
 _YEAR = re.compile("[一二][〇○零Oo0九][〇○零Oo0一二三四五六七八九]{2}年?")
 
 
