@@ -123,6 +123,7 @@ def _closes(text: str) -> frozenset[int]:
     found = {m.start() for m in cues.cue_regex().finditer(text)}
     found |= {m.start() for m in _FIELD.finditer(text)}
     found |= {m.start() for m in _YEAR.finditer(text)}
+    found |= {m.start() for m in cues.POST_CUE.finditer(text)}  # …努尔和他老婆: 和 is no part
     return frozenset(found)
 
 

@@ -63,6 +63,20 @@ def test_role_word_without_colon(text: str, value: str) -> None:
     _assert_masked(text, value)
 
 
+# Q/A 笔录 answers: the name mid-sentence, what is said about the person follows it.
+SPOKEN = [
+    ("問：你和夏國是什麼關係？", "夏國"),
+    ("答：還有程妍劍和他老婆吳趙氏，程妍劍的手機我記得是+86 139", "吳趙氏"),
+    ("答：還有艾合買提•努爾和他老婆周洋玉，艾合買提•努爾的手機", "艾合買提•努爾"),
+    ("茲證明公孫濤然（身份證號：130102", "公孫濤然"),
+]
+
+
+@pytest.mark.parametrize(("text", "value"), SPOKEN, ids=[v for _, v in SPOKEN])
+def test_name_in_record_answer(text: str, value: str) -> None:
+    _assert_masked(text, value)
+
+
 # Cause 3: the middle dot read as a colon, a full stop or an apostrophe.
 DOTTED = [
     ("户号A37-42850户主阿里木:依明户别集体户登记日期2001", "阿里木:依明"),
@@ -82,6 +96,8 @@ NOT_NAMES = [
     ("与户主关系  姓名  性别  出生年月  文化程度  身份证号\n"
      "母  司马兰平  女  二〇〇三年五月  高小  520121030508060\n", "高小"),
     ("经审批后办理。", "后办理"),
+    ("你和他是什么关系？", "和他"),
+    ("准予迁入证明   迁字第2001-3257号", "迁字第"),
     ("姓名 王静华   曾用名 左涛娟   性别 女", "曾用名"),
     ("职工花名册（2019年）\n序号 | 姓名 | 性别\n1 | 韩梅 | 女\n", "花名册"),
     ("住址 宁晋县向阳人民公社   户主 石屏巧   成份 贫农\n", "成份 贫农"),
