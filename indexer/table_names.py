@@ -32,6 +32,7 @@ _NAME_HEADERS = frozenset(
     "申请人|代收人|签收人|领取人|经办人|负责人|监护人".split("|"))
 # A label cell after which the next cell is a name (受送达人签名或盖章 │ 欧阳勇华).
 _SIGN_TAIL = re.compile(r"(?:签名|签字|签章|盖章|签收)(?:或(?:盖章|签章|捺印))?$")
+_GLUED_NEXT = re.compile(r"([\u4e00-\u9fff]{2,4})[1lI丨]?\s+\d")
 _MIN_ROW_SHARE = 0.6  # a row has at least this share of the header's cells
 _MAX_TRANSLIT = 12
 _MAX_TAIL = 10
@@ -82,8 +83,9 @@ def _is_header(cell: str, width: int) -> bool:
     """A name header, or in a header of three or more columns one misread character of one of
     three or more characters (对方户各 for 对方户名)."""
     cell = re.sub(r"\s+", "", cell)
-    if cell in _NAME_HEADERS:
-        return True
+    if cell in _NAME_HEADERS or (len(cell) >= 4 and any(
+            cell[:k] + cell[k + 1:] in _NAME_HEADERS for k in range(1, len(cell) - 1))):
+        return True  # …or with one character inserted (对方户和名)
     return width >= 3 and len(cell) >= 3 and any(
         cell[:k] + "\0" + cell[k + 1:] in _HEADER_KEYS for k in range(len(cell)))
 
@@ -166,6 +168,10 @@ def table_cells(text: str) -> tuple[list[PiiMatch], list[tuple[int, int]]]:
                 and spans[col + 1][1] - spans[col + 1][0] <= 2):
             b = spans[col + 1][1]
         cell = fline[a:b]
+        # The next rule read as a digit or letter (央金1 6258…): the name is the cell's head.
+        if not _name_shaped(cell) and (m := _GLUED_NEXT.match(cell)):
+            b = a + m.end(1)
+            cell = fline[a:b]
         if _name_shaped(cell):
             out.append(PiiMatch("name", start + a, start + b, re.sub(r"\s+", "", cell)))
         if len(cells) == width:  # a full row: its other cells are that row's other columns
