@@ -38,7 +38,9 @@ _WEAK = frozenset(
     "父亲|母亲|配偶|妻子|丈夫|之夫|之妻|儿子|女儿|长子|次子|长女|次女|之子|之女|哥哥|姐姐|弟弟|妹妹|"
     "祖父|祖母|岳父|岳母|公公|婆婆|其父|其母|其妻|其夫|其子|其女|其兄|其弟|其姐|其妹|之父|之母|其配偶|"
     "主任|副主任|书记|副书记|科长|处长|局长|所长|院长|庭长|队长|村长|组长|站长|经理|会计|出纳|医生|老师|"
-    "教师|民警|警官".split("|"))
+    "教师|民警|警官|审核|审批|法官|柜员".split("|"))
+# Role words that are verbs too (经审批后办理): a label only before a colon or a gap.
+_NEEDS_GAP = frozenset(("审核", "审批", "法官", "柜员"))
 # Verbs and words that are not labels: no surname-less name after them.
 # Whom a witness is asked about (你认识…吗): a name only when the question closes right after it.
 _ASK = frozenset(("认识", "认得"))
@@ -89,7 +91,8 @@ def labels(text: str, gaps: frozenset[int], breaks: frozenset[int]) -> list[Labe
     """Every role label of a view text: exact cues, cues garbled before a colon or gap, garbled
     cues glued to the name (indexer.cues), and misread labels closed by a nearby colon."""
     found: list[Label] = [(m.start(), _past_doubled(text, m.end()), strength(m.group().rstrip("：:”“\"' \t")))
-                          for m in PRE_CUE.finditer(text)]
+                          for m in PRE_CUE.finditer(text)
+                          if not (m.group() in _NEEDS_GAP and m.end() not in gaps)]
     # A joined line break is no gap after a label: "…登记表⏎户别" has no name.
     found += [(None, end, "label") for end in cues.fuzzy_cue_ends(text, gaps - breaks)]
     found += [(a, b, "label") for a, b in cues.glued_cue_spans(text, breaks)]

@@ -36,13 +36,21 @@ ROLE_CUES = (
     # form fields that name a person (户口迁移证, 起诉状, 送达回证)
     "随迁人|迁移人|具状人|代收人|受送达人|申报人|登记人|办理人|"
     # a former name (干部任免审批表: 姓名 … 曾用名 …)
-    "曾用名|别名|化名"
+    "曾用名|别名|化名|"
+    # roles printed before a name without a colon (审核 纪解放, 经办柜员 房卫一, 承办法官 扎西次仁)
+    "审核|审批|复核人|经办柜员|柜员|承办法官|主审法官|法官|送达人|随访人员|来访人|接待人|接待人员|"
+    "兹证明|兹有|提交人|填报人|呈报人|调解员|户籍员|户籍民警|值班民警|监护人姓名"
 ).split("|")
 # Words after a name that say it is one (王芳同志, 李明等人, 张三系本案…).
 POST_CUE = re.compile(
     r"同志|先生|女士|等人|等同志|之妻|之夫|之子|之女|本人|其人|名下|介绍|签字|签名|证实|陈述|供述|"
-    r"系(?:夫妻|朋友|亲属|同事|邻居|父子|父女|母子|母女|兄弟|姐妹|兄妹|姐弟|同学|战友|本案)"
+    r"系(?:夫妻|朋友|亲属|同事|邻居|父子|父女|母子|母女|兄弟|姐妹|兄妹|姐弟|同学|战友|本案)|"
+    # what a witness says about a person in a 笔录 answer (你和…是什么关系, …的手机我记得是)
+    r"是什么关系|的手机|的电话|和他(?:老婆|妻子|爱人)|和她(?:老公|丈夫|爱人)|"
+    r"的(?:工行|农行|建行|中行|交行|邮储|银行)卡"
 )
+# Cues one edit from an ordinary word (兹证明 ~ 入证明 in 准予迁入证明): matched exactly only.
+_EXACT_ONLY = frozenset(("兹证明",))
 _COLON = "：:"
 # What may follow a label: a colon, or what OCR makes of one (住址” 姓名“).
 # A semicolon right after a label is a colon OCR misread (承办人签章;华旗然).
@@ -63,7 +71,7 @@ def cue_regex() -> re.Pattern[str]:
 def _index() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
     """Exact cues, one-substitution keys (with \\0 for the changed character), one-deletion
     variants, and the role characters that end at least two cues."""
-    exact = frozenset(c for c in ROLE_CUES if len(c) >= 3)
+    exact = frozenset(c for c in ROLE_CUES if len(c) >= 3 and c not in _EXACT_ONLY)
     subst = frozenset(c[:k] + "\0" + c[k + 1:] for c in exact for k in range(len(c)))
     dele = frozenset(c[:k] + c[k + 1:] for c in exact if len(c) >= 4 for k in range(len(c)))
     ends = Counter(c[-1] for c in ROLE_CUES if len(c) >= 2)
@@ -135,8 +143,9 @@ def glued_cue_spans(text: str, breaks: frozenset[int] = frozenset()) -> list[tup
             continue
         if text[p - 1] not in _GLUED_END:
             continue
-        if any(text[max(0, p - n):p] in exact for n in range(2, 8)):
-            continue  # an exact cue ends here (记录人 in 蒲向记录人): the cue pattern has it
+        if any(text[max(0, p - n):p] in exact or text[max(0, p - n):p + 1] in exact
+               for n in range(2, 8)):
+            continue  # an exact cue ends here or runs on (随访人员) (记录人 in 蒲向记录人): the cue pattern has it
         for n in (3, 4, 5):
             word = text[p - n:p] if p >= n else ""
             if len(word) == n and all(textview.is_cjk(ch) for ch in word) and word not in exact \

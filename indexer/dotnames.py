@@ -123,10 +123,11 @@ def _closes(text: str) -> frozenset[int]:
     found = {m.start() for m in cues.cue_regex().finditer(text)}
     found |= {m.start() for m in _FIELD.finditer(text)}
     found |= {m.start() for m in _YEAR.finditer(text)}
+    found |= {m.start() for m in cues.POST_CUE.finditer(text)}  # …努尔和他老婆: 和 is no part
     return frozenset(found)
 
 
-_FIELD = re.compile("代收理由|登记日期|登记|日期|档号|备注|记录人|性别|出生|住址|电话|身份证")
+_FIELD = re.compile("代收理由|登记日期|登记|日期|档号|备注|记录人|性别|出生|住址|联系电话|电话|身份证|户别|邮编")
 _YEAR = re.compile("[一二][〇○零Oo0九][〇○零Oo0一二三四五六七八九]{2}年?")
 
 

@@ -31,6 +31,7 @@ _VALUE_FIELD = re.compile(
     + r")[\s:：]{0,2}[\u4e00-\u9fff]?$")
 
 
+_PRONOUNS = frozenset("他她我你您它们")
 _NAME_FIELD = re.compile(r"(?:户主)?姓名[：:\s]")
 # "Pay the plaintiff an amount": after 向原告 and before a sum of money sits a verb, not a name.
 _TO_PARTY = re.compile(r"向(?:原告|被告|申请人|被申请人|上诉人|被上诉人|第三人)[：:\s]*$")
@@ -134,6 +135,8 @@ class Finder:
                 ender = (chunk[-1:] in GIVEN_ENDERS and m.group() == "同志"
                          and not self.text.startswith("们", m.end()))
                 given = chunk[sl:-1] if ender else chunk[sl:]
+                if any(ch in _PRONOUNS for ch in given):
+                    continue  # 你和他是什么关系: a pronoun, no given name
                 if (start >= 0 and at_bound and all_cjk(chunk)
                         and sl and 1 <= length - sl <= 2
                         and not inner_terminator(given)):

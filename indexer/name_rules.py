@@ -55,7 +55,7 @@ def inner_terminator(given: str) -> bool:
 LEADS = frozenset("经由在对被把将从与和及给让叫")
 LEADS_OR_SURNAME = frozenset("向于经")
 FIELD_LABEL = re.compile("身份证|性别|出生|住址|电话|与户主|关系|民族|籍贯|送达|登记|填表|审核|职业|婚姻|"
-                          "文化程度|联系方式|签收|签章|备注|日期|档号|代收理由|理由|原因")
+                          "文化程度|联系方式|联系电话|户别|邮编|签收|签章|备注|日期|档号|代收理由|理由|原因")
 CLOSERS = frozenset("、，。；：,;:）)|│┃")  # a table rule closes a cell
 # A "name" followed by one of these is the start of a place name (王家庄, 张家口市, 马鞍山路).
 PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")

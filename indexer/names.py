@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from indexer import dotnames, textview
+from indexer import dotnames, table_names, textview
 from indexer.cued_names import free_name_end, loose_dotted_end
 from indexer.name_finder import Finder
 from indexer.name_rules import JOINERS, cued_name_end
@@ -119,4 +119,9 @@ def find_person_names(text: str) -> list[PiiMatch]:
     for start, end, _ in sorted(chosen):
         o_start, o_end = view.span(start, end)
         out.append(PiiMatch("name", o_start, o_end, view.text[start:end]))
-    return out
+    # A column header or label cell fixes a cell's bounds (indexer.table_names): it outranks a
+    # guess inside the cell (虞伟 of 虞伟萱).
+    cells, others = table_names.table_cells(text)
+    out = [m for m in out if not any(c.start < m.end and m.start < c.end for c in cells)
+           and not any(a <= m.start and m.end <= b for a, b in others)]
+    return sorted(out + cells, key=lambda m: m.start)
