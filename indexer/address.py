@@ -15,6 +15,7 @@ import re
 from indexer import textview
 from indexer.address_edges import ADMIN_NAME as _ADMIN_NAME
 from indexer.address_edges import NOT_SUFFIX as _NOT_SUFFIX
+from indexer.address_edges import PROVINCE
 from indexer.address_edges import STOP as _STOP
 from indexer.address_edges import garbled_tail_end, misread_branch_end, start_of
 from indexer.pii import PiiMatch
@@ -28,24 +29,30 @@ _NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # After a dash too (320-]号 for 320-1号).
 # 第 opens the ordinal units of rural and corps addresses (第三生产队, 第八师, 第五管理区).
 _NUM = (r"(?:第?[甲乙丙丁]?(?:[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?(?:[-—－][\d\]|]{1,5})?[A-Za-z]?"
-        r"|[一二三四五六七八九十百零〇两]{1,4}|(?<=[栋幢号楼甲乙丙丁])[\]|](?=单元|门|层|楼|室|栋|幢|座)))")
+        r"|[一二三四五六七八九十百零〇两]{1,6}|(?<=[栋幢号楼甲乙丙丁])[\]|](?=单元|门|层|楼|室|栋|幢|座)))")
 _ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
 _PLACE_SUFFIX = (
-    r"(?:街道办事处|街道|人民公社|公社|生产大队|大队|农场|林场|牧场|兵团|"
+    r"(?:街道办事处|街道|人民公社|生产建设兵团|公社|生产大队|大队|农场|林场|牧场|兵团|"
     r"镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
-    r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营)"
+    r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营"
+    # the last character of a long unit word misread (新疆生产建设兵田第八师…, 红星人民公杜3队)
+    r"|(?:生产建设兵|人民公|生产大|街道办事)[\u4e00-\u9fff])"
 )
 # 12号乙, 222号甲院; 5号附3号 (an annex numbered off the house), 129号之9 (Guangdong's sub-number).
 # 生产队, 管理区, 团, 连, 师: the numbered units of communes, state farms and the 兵团.
+# 附7号 with its 号 misread (246号附7避楼泰小区…): any character but a stop or a word, if the
+# chain goes on with a place name.
+_ANNEX_GARBLED = rf"[\u4e00-\u9fff](?<![{_NOT_SUFFIX}{_STOP}])(?=[\u4e00-\u9fff])"
 _DETAIL_SUFFIX = (r"(?:号院|号楼|号|支弄|弄|巷|栋|幢|座|单元|门|层|楼|室|房|户|组|生产队|队|社|管理区|团|连|师)"
-                  r"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附(?:\d{1,4}|[?？])号|之[\d一二三四五六七八九十]{1,3}(?![栋幢座单元门层楼室号]))院?)?")
+                  rf"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附(?:\d{{1,4}}|[?？])(?:号|{_ANNEX_GARBLED})|之[\d一二三四五六七八九十]{{1,3}}(?![栋幢座单元门层楼室号]))院?)?")
 # The first character of the next field's label is no misread suffix (…12-3-1204 电话: the room
 # number closes the address, the label follows).
-_NEXT_LABEL = r"(?!电话|電話|联系|聯繫|职业|職業|身份|户主|戶主|性别|性別|邮编|郵編|工作单位|文化程度)"
+_NEXT_LABEL = (r"(?!电话|電話|联系|聯繫|职业|職業|身份|户主|戶主|性别|性別|邮编|郵編|工作单位|文化程度"
+               r"|手机|手機|籍贯|民族|出生|姓名|关系|婚姻|学历|备注|宗教|政治面貌|与户主|户号|邮箱)")
 _GARBLED = rf"{_NEXT_LABEL}[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])(?:[\u4e00-\u9fff](?=\d))?"
 _ADMIN = rf"{_NAME}{{1,8}}?{_ADMIN_SUFFIX}"
-# A speck OCR read as a mark inside a road's name (園展-路252號) does not end the name.
-_SPECK = r"(?<=[\u4e00-\u9fff])[-~'.·](?=[\u4e00-\u9fff])"
+# A speck OCR read as a mark inside a road's name (園展-路252號, 五道[一路) does not end the name.
+_SPECK = r"(?<=[\u4e00-\u9fff])[-~'.·\[\]](?=[\u4e00-\u9fff])"
 _PLACE = rf"(?:{_NAME}|{_SPECK}){{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|[东西南北中](?=[甲乙丙丁]?\d))?"
 # Between two numbered parts the suffix may be misread as any character (9本2单元 for 9栋2单元)
 # or as one or two marks (7y)302室, 5 ]1201室 for 7号302室, 5门1201室): the next number and
@@ -53,9 +60,13 @@ _PLACE = rf"(?:{_NAME}|{_SPECK}){{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|
 # (A lone dash is no junk: 2020-05-12 is a date, 12-3-1204 a dashed unit of its own.)
 _JUNK = r" ?(?![-—－]\d)[^\s\d\u4e00-\u9fff，。；：、,;:]{1,2} ?(?=\d)"
 # Building, unit and room written as one dashed number (阳光小区12-3-1204): a whole part.
-_DASHED_UNIT = r"\d{1,3}[-—－]\d{1,2}[-—－]\d{2,5}(?![\d\-—－])"
+# OCR may put a space after a dash (28-5- 2433); the room's own 室 or 号 belongs to it.
+_DASHED_UNIT = r"\d{1,3}[-—－] ?\d{1,2}[-—－] ?\d{2,5}(?![\d\-—－])(?:室|号)?"
 _DETAIL = (rf"(?:{_DASHED_UNIT}|{_NUM}(?:{_DETAIL_SUFFIX}|(?<=\d){_GARBLED}|(?<=\d){_JUNK}"
-           rf"|(?<=\d)[\u4e00-\u9fff](?={_NUM}{_DETAIL_SUFFIX})))")
+           rf"|(?<=\d)[\u4e00-\u9fff](?={_NUM}{_DETAIL_SUFFIX})"
+           # after a number in Chinese numerals too, if the character is no measure word
+           # (一三三团八因69号 for 八连69号, 一四八朵五连 for 一四八团五连)
+           rf"|(?<=[一二三四五六七八九十〇零])[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])(?={_NUM}{_DETAIL_SUFFIX})))")
 # Admin levels, then at least one named place followed by numbered parts; places and numbers may
 # alternate (…村3组15号, …小区2号楼3单元402室, …路88号院2号楼).
 # After an administrative level, OCR may garble the road's own suffix too (延安南侍74号 for
@@ -78,21 +89,33 @@ _NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
 _LINK_NOT = "的和与及或是为于在到至往"
 _NUMBERED_NEXT = rf"(?={_NUM}(?:[\u4e00-\u9fff]{_NUM})?{_DETAIL_SUFFIX})"
 # Past its first character the name may hold a word of place (府前苑, OCR's 府前范20栋).
-_LINK = (rf"(?:{_PLACE}|(?<=[号弄栋幢座元门层楼室])"
+_LINK = (rf"(?:{_PLACE}|(?<=[号弄栋幢座元门层楼室甲乙丙丁])"
          rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}][^\W\d_A-Za-z{_LINK_NOT}]{{0,3}}{_NUMBERED_NEXT})")
+# After a place, up to six characters OCR garbled beyond reading (红星农场第- -管理12队42号 for
+# 第一管理区) are still the address if two numbered parts follow them.
+_LOST_PART = (rf"(?:{_NEXT_LABEL}[^\d\n，。；：、,;:{_STOP}]){{1,6}}?"
+              rf"(?=\d{{1,5}}{_DETAIL_SUFFIX}\d{{1,5}}{_DETAIL_SUFFIX})")
 _ADDRESS = re.compile(
-    rf"(?:(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}|(?:{_NAMED_ADMIN}){{1,4}}{_GARBLED_PLACE}"
+    rf"(?:(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}(?:{_LOST_PART})?|(?:{_NAMED_ADMIN}){{1,4}}{_GARBLED_PLACE}"
     # a chain of numbered units right after the city (石河子市一四三团十二连45号)
     rf"|(?:{_NAMED_ADMIN}){{1,4}}(?=(?:{_NUM}{_DETAIL_SUFFIX}){{2}}))"
     rf"{_DETAIL}(?:(?:{_LINK})?{_DETAIL}){{0,5}}"
 )
 _MAX_LEN = 60
+# A line break between two digits ends the address (…溪凰家园2-6-1646⏎177587347: the next line's
+# phone); folding would join them into one number. Replaced by a mark of the same length, so
+# that offsets stay the text's.
+_DIGITS_ACROSS_LINES = re.compile(r"(?<=\d)(?=[ \t\u3000]*\r?\n[ \t\u3000]*\d)[ \t\u3000]*\r?\n")
 
-_PROVINCE = (
-    r"(?:北京|天津|上海|重庆)市?|(?:河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|"
-    r"河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾)省|内蒙古自治区|"
-    r"广西壮族自治区|西藏自治区|宁夏回族自治区|新疆维吾尔自治区|(?:香港|澳门)特别行政区"
-)
+
+def _keep_apart(m: re.Match[str]) -> str:
+    return m.group().replace("\r", "\x1f").replace("\n", "\x1f")
+
+
+# A corps division alone (新疆生产建设兵团第一师阿拉尔市) is a city-level unit, no address.
+_DIVISION_ONLY = re.compile(r"^[^\d]*兵团第?[一二三四五六七八九十\d]{1,3}师$")
+
+_PROVINCE = PROVINCE
 _CITY = rf"{_ADMIN_NAME}{{2,6}}?(?:自治州|地区|盟|市)"
 _COUNTY = rf"{_ADMIN_NAME}{{1,5}}?(?:自治县|新区|区|县|旗|市)"
 _PREFIX = re.compile(rf"(?P<prov>{_PROVINCE})?(?P<city>{_CITY})?(?P<county>{_COUNTY})?")
@@ -120,17 +143,41 @@ def admin_prefix_len(value: str) -> int:
 
 def find_addresses(text: str) -> list[PiiMatch]:
     """Addresses in `text`; spans in `text`, values folded and without OCR spaces."""
-    view = textview.build(text, join_lines=True)
+    view = textview.build(_DIGITS_ACROSS_LINES.sub(_keep_apart, text), join_lines=True)
+    gaps = _cell_gaps(view)
     out = []
     for m in _ADDRESS.finditer(view.text):
-        if m.end() - m.start() > _MAX_LEN:
+        if m.end() - m.start() > _MAX_LEN or _DIVISION_ONLY.search(m.group()):
             continue
-        stop = misread_branch_end(view.text, m.end(), view.breaks)
-        if stop == m.end():
-            stop = garbled_tail_end(view.text, stop, view.breaks)
-        begin = start_of(view.text, m.start(), m.end())
+        begin, stop = _within_cell(view.text, m.start(), m.end(), gaps)
+        if stop not in gaps:
+            tail = misread_branch_end(view.text, stop, view.breaks)
+            stop = tail if tail != stop else garbled_tail_end(view.text, stop, view.breaks)
+        if begin not in gaps:
+            begin = start_of(view.text, begin, stop)
         start, end = view.span(begin, stop)
         out.append(PiiMatch("address", start, end, view.text[begin:stop]))
     return out
 
 
+
+
+def _cell_gaps(view: textview.FoldedView) -> frozenset[int]:
+    """View positions where the folding dropped two or more spaces of one line: a printed form's
+    or table's cell boundary (…高庄村9组11号  157 3979…, 25岁  新昌县…). OCR re-joins a line
+    with single spaces, so inside an address such a gap does not occur."""
+    offs = view.offsets
+    return frozenset(i for i in range(1, len(offs)) if offs[i] - offs[i - 1] > 2 and i not in view.breaks)
+
+
+def _within_cell(text: str, begin: int, end: int, gaps: frozenset[int]) -> tuple[int, int]:
+    """The match cut to the cell it starts in: at a cell gap inside it, the part before is the
+    address if it is one on its own; otherwise the part after is, if it is one."""
+    inside = sorted(g for g in gaps if begin < g < end)
+    for g in inside:
+        if _ADDRESS.fullmatch(text, begin, g):
+            return begin, g
+    for g in reversed(inside):
+        if _ADDRESS.fullmatch(text, g, end):
+            return g, end
+    return begin, end

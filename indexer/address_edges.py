@@ -15,7 +15,7 @@ __all__ = ["ADMIN_NAME", "NOT_SUFFIX", "STOP", "garbled_tail_end", "misread_bran
 
 # Characters that never occur inside a place name but often right before one (住址：…,
 # 现居…, 迁往…, 由…迁入, 位于…): they bound a match on the left.
-STOP = "住址为于在是的到从由迁往居现系至经将把被对等及位处称我你他她其该"
+STOP = "住址为于在是的到从由迁往入居现系至经将把被对等及位处称我你他她其该"
 # OCR misreads the suffix of a house number (号 as 弓 or 亏, 室 as 窒, 弄 as 丟, 单元 as 单兀): after
 # a named place and an Arabic number, any CJK character that is not a unit, a time or a connective
 # ("中山路3公里", "解放路2年来", "乘2路") stands for the suffix it replaced.
@@ -31,11 +31,22 @@ _PROVINCE_HEADS = frozenset(
     "广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙 广西 西藏 宁夏 新疆 香港 澳门".split())
 
 
+PROVINCE = (
+    r"(?:北京|天津|上海|重庆)市?|(?:河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|"
+    r"河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾)省|内蒙古自治区|"
+    r"广西壮族自治区|西藏自治区|宁夏回族自治区|新疆维吾尔自治区|(?:香港|澳门)特别行政区"
+)
+_WHOLE_PROVINCE = re.compile(rf"(?:{PROVINCE})(?!路|街|道|巷)")
+
+
 def _province_start(text: str, start: int, end: int) -> int:
-    for k in (1, 2):
-        # OCR's doubled first character (上上海市) is the address's own, not a label.
+    for k in (1, 2, 3):
+        # OCR's doubled first character (上上海市) is the address's own, not a label. Three
+        # characters (日⏎储千天津市: a date's end and a misread 住址) only before a whole
+        # province-level name, not a road named after one (南昌市江西路).
         if start + k + 4 <= end and text[start + k:start + k + 2] in _PROVINCE_HEADS \
-                and text[start:start + 2] not in _PROVINCE_HEADS and text[start + k - 1] != text[start + k]:
+                and text[start:start + 2] not in _PROVINCE_HEADS and text[start + k - 1] != text[start + k] \
+                and (k < 3 or _WHOLE_PROVINCE.match(text, start + k)):
             return start + k
     if (text[start] in _LIKE_ZHU and start + 3 < end and (start == 0 or not textview.is_cjk(text[start - 1])
                                                          or text[start - 1] == "生")
@@ -68,11 +79,26 @@ def _admin_start(text: str, begin: int) -> int:
         return begin  # a whole address of its own (…市由江苏省南京市…迁入: 由 is the preposition)
     else:  # or a stop character cut the road's name after a district (西城区从|和街)
         m = _CHAIN_BEFORE.search(text, max(0, begin - 24), begin)
-        if m is None or not any(ch in STOP for ch in m.group(2)) or m.group(1)[-1] not in "区县旗":
+        if m is None or not any(ch in STOP for ch in m.group(2)) or not (
+                m.group(1)[-1] in "区县旗" or _county_cut_after_city(text, m, begin)):
             m = None
     if m is None and text[begin] in _ADMIN_END:
         return _cut_name_start(text, begin)
+    if m is None and text[begin + 1:begin + 2] in _ADMIN_END and text[begin - 1] in _COUNTY_HEAD_STOPS:
+        return begin - 1  # 迁入于|都县…: a one-character name is no county, 于 began it
     return m.start() if m is not None else begin
+
+
+# After a province and a city, 于, 将 or 从 and no district of its own: the county's name began
+# with it (江西省赣州市于都县, OCR's 于都租演河西路: the county suffix misread too; 将乐县, 从化区).
+# 由, 从, 经 … there are prepositions (山东省济南市由锦绣花园…迁入).
+_COUNTY_HEAD_STOPS = frozenset("于将从")
+
+
+def _county_cut_after_city(text: str, m: re.Match[str], begin: int) -> bool:
+    chain = m.group(1)
+    return (chain[-1] == "市" and ("省" in chain or "自治区" in chain) and m.group(2) in _COUNTY_HEAD_STOPS
+            and not _COUNTY_HEAD.match(text, begin))
 
 
 # A district's own name a stop character cut (住笑从区迎宾支路…: 从 misread or part of the name),
@@ -120,6 +146,9 @@ _TAIL_NUM = re.compile(r"[甲乙丙丁]?\d{1,5}(?:[-—－]\d{1,5})?")
 _ROOM_BEFORE = ("单元", "单兀", "栋", "幢", "楼", "座", "门")
 
 
+_UNIT_END = frozenset("号组队室栋幢单元楼")
+
+
 def _field_closed(text: str, pos: int, breaks: frozenset[int]) -> bool:
     return (pos >= len(text) or pos in breaks or text[pos].isspace()
             or not (textview.is_cjk(text[pos]) or text[pos].isalnum()))
@@ -135,6 +164,10 @@ def garbled_tail_end(text: str, end: int, breaks: frozenset[int]) -> int:
         return after + 1
     if text[:end].endswith(_ROOM_BEFORE) and _field_closed(text, after, breaks):
         return after
+    if (text[after:after + 1] == "。" and text[end - 1] in _UNIT_END and after + 1 not in breaks
+            and after + 1 < len(text) and _field_closed(text, after + 1, breaks)
+            and not text[after + 1].isspace()):
+        return after + 1  # 十一组92。，: the house number's 号 read as a full stop before more marks
     return end
 
 
