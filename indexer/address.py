@@ -102,10 +102,11 @@ _ADDRESS = re.compile(
     rf"{_DETAIL}(?:(?:{_LINK})?{_DETAIL}){{0,5}}"
 )
 _MAX_LEN = 60
-# A line break between two digits ends the address (…溪凰家园2-6-1646⏎177587347: the next line's
-# phone); folding would join them into one number. Replaced by a mark of the same length, so
+# A line padded with spaces before its break ends a cell (…溪凰家园2-6-1646  ⏎177587347: the
+# next line's phone); folding would join the digits into one number (a narrow cell's wrap,
+# 红旗街1⏎51号之一, has no padding). Replaced by a mark of the same length, so
 # that offsets stay the text's.
-_DIGITS_ACROSS_LINES = re.compile(r"(?<=\d)(?=[ \t\u3000]*\r?\n[ \t\u3000]*\d)[ \t\u3000]*\r?\n")
+_DIGITS_ACROSS_LINES = re.compile(r"(?<=\d)[ \t\u3000]{2,}\r?\n(?=[ \t\u3000]*\d)")
 
 
 def _keep_apart(m: re.Match[str]) -> str:
@@ -144,7 +145,7 @@ def admin_prefix_len(value: str) -> int:
 def find_addresses(text: str) -> list[PiiMatch]:
     """Addresses in `text`; spans in `text`, values folded and without OCR spaces."""
     view = textview.build(_DIGITS_ACROSS_LINES.sub(_keep_apart, text), join_lines=True)
-    gaps = _cell_gaps(view)
+    gaps = _cell_gaps(text, view)
     out = []
     for m in _ADDRESS.finditer(view.text):
         if m.end() - m.start() > _MAX_LEN or _DIVISION_ONLY.search(m.group()):
@@ -162,12 +163,20 @@ def find_addresses(text: str) -> list[PiiMatch]:
 
 
 
-def _cell_gaps(view: textview.FoldedView) -> frozenset[int]:
-    """View positions where the folding dropped two or more spaces of one line: a printed form's
-    or table's cell boundary (…高庄村9组11号  157 3979…, 25岁  新昌县…). OCR re-joins a line
-    with single spaces, so inside an address such a gap does not occur."""
+def _cell_gaps(text: str, view: textview.FoldedView) -> frozenset[int]:
+    """View positions where the folding dropped two or more spaces of one line, or a line break
+    after such padding: a printed form's or table's cell boundary (…高庄村9组11号  157 3979…,
+    25岁  新昌县…, …8队9號  ⏎157…). OCR re-joins a line with single spaces, so inside an
+    address such a gap does not occur; a narrow cell's wrap (天河区竹⏎公里) has no padding."""
     offs = view.offsets
-    return frozenset(i for i in range(1, len(offs)) if offs[i] - offs[i - 1] > 2 and i not in view.breaks)
+    gaps = set()
+    for i in range(1, len(offs)):
+        if offs[i] - offs[i - 1] > 2:
+            dropped = text[offs[i - 1] + 1:offs[i]]
+            line = dropped.split("\n")[0].rstrip("\r") if "\n" in dropped else dropped
+            if len(line) >= 2:
+                gaps.add(i)
+    return frozenset(gaps)
 
 
 def _within_cell(text: str, begin: int, end: int, gaps: frozenset[int]) -> tuple[int, int]:

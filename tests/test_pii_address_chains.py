@@ -46,6 +46,8 @@ def test_corps_division_alone_is_no_address() -> None:
     ("王五  男  35岁  新昌县城关镇东街12号  农民", "新昌县城关镇东街12号"),
     ("蘭勇  女  76歲  四川省成都市武侯區峯設中路290號附8號溪凰家園2-6-1646  \n177587347",
      "四川省成都市武侯區峯設中路290號附8號溪凰家園2-6-1646"),
+    ("清楷  女  56歲  黑龍江省北安市紅星農場第三管理區8隊9號  \n157八一六二40",
+     "黑龍江省北安市紅星農場第三管理區8隊9號"),
 ])
 def test_address_stops_at_the_cell_gap_and_the_line_of_digits(text: str, value: str) -> None:
     _exactly(text, value)
@@ -93,4 +95,15 @@ def test_speck_in_the_road_name_and_misread_or_spelled_house_number(text: str, v
     ("住中山路12号民族汉", "中山路12号"),
 ])
 def test_next_label_is_no_garbled_unit(text: str, value: str) -> None:
+    _exactly(text, value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("住址 北京市丰台区红旗街1\n51号之一\n公民身份号码", "北京市丰台区红旗街1\n51号之一"),
+    ("住址 重庆市渝中区园寿北路\n107号乙白银新村1\n7-1-1378\n公民身份号码",
+     "重庆市渝中区园寿北路\n107号乙白银新村1\n7-1-1378"),
+    ("住址 广东省广州市天河区竹\n公里190号附3号和\n民新村26栋5单元2\n140室\n公民身份号码",
+     "广东省广州市天河区竹\n公里190号附3号和\n民新村26栋5单元2\n140室"),
+])
+def test_narrow_cell_wrap_inside_a_number_keeps_the_address_whole(text: str, value: str) -> None:
     _exactly(text, value)
