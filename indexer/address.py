@@ -44,7 +44,7 @@ _PLACE_SUFFIX = (
 # chain goes on with a place name.
 _ANNEX_GARBLED = rf"[\u4e00-\u9fff](?<![{_NOT_SUFFIX}{_STOP}])(?=[\u4e00-\u9fff])"
 _DETAIL_SUFFIX = (r"(?:号院|号楼|号|支弄|弄|巷|栋|幢|座|单元|门|层|楼|室|房|户|组|生产队|队|社|管理区|团|连|师)"
-                  rf"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附(?:\d{{1,4}}|[?？])(?:号|{_ANNEX_GARBLED})|之[\d一二三四五六七八九十]{{1,3}}(?![栋幢座单元门层楼室号]))院?)?")
+                  rf"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附(?:\d{{1,4}}|[?？\]|])(?:号|{_ANNEX_GARBLED})|之[\d一二三四五六七八九十]{{1,3}}(?![栋幢座单元门层楼室号]))院?)?")
 # The first character of the next field's label is no misread suffix (…12-3-1204 电话: the room
 # number closes the address, the label follows).
 _NEXT_LABEL = (r"(?!电话|電話|联系|聯繫|职业|職業|身份|户主|戶主|性别|性別|邮编|郵編|工作单位|文化程度"
@@ -88,9 +88,9 @@ _NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
 # long as a numbered part follows it (not a label and a phone: …室联系方式180-…).
 _LINK_NOT = "的和与及或是为于在到至往"
 _NUMBERED_NEXT = rf"(?={_NUM}(?:[\u4e00-\u9fff]{_NUM})?{_DETAIL_SUFFIX})"
-# Past its first character the name may hold a word of place (府前苑, OCR's 府前范20栋).
+# Past its first character the name may hold a word of place (府前苑, OCR's 府前范20栋, 桂花里小多29栋).
 _LINK = (rf"(?:{_PLACE}|(?<=[号弄栋幢座元门层楼室甲乙丙丁])"
-         rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}][^\W\d_A-Za-z{_LINK_NOT}]{{0,3}}{_NUMBERED_NEXT})")
+         rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}][^\W\d_A-Za-z{_LINK_NOT}]{{0,4}}{_NUMBERED_NEXT})")
 # After a place, up to six characters OCR garbled beyond reading (红星农场第- -管理12队42号 for
 # 第一管理区) are still the address if two numbered parts follow them.
 _LOST_PART = (rf"(?:{_NEXT_LABEL}[^\d\n，。；：、,;:{_STOP}]){{1,6}}?"

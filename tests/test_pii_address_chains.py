@@ -107,3 +107,13 @@ def test_next_label_is_no_garbled_unit(text: str, value: str) -> None:
 ])
 def test_narrow_cell_wrap_inside_a_number_keeps_the_address_whole(text: str, value: str) -> None:
     _exactly(text, value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("送達地址\n浙江省杭州市西湖区建设大道150号甲桂花里小多29栋3单元1035室\n送達文書",
+     "浙江省杭州市西湖区建设大道150号甲桂花里小多29栋3单元1035室"),
+    ("現住址广西壮族自治区南宁市兴宁区杏华横街54号附]号桂花里小区27栋5单元1443室\n机191",
+     "广西壮族自治区南宁市兴宁区杏华横街54号附]号桂花里小区27栋5单元1443室"),
+])
+def test_long_compound_name_and_misread_annex_number(text: str, value: str) -> None:
+    _exactly(text, value)
