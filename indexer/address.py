@@ -13,13 +13,15 @@ from __future__ import annotations
 import re
 
 from indexer import textview
+from indexer.address_edges import ADMIN_NAME as _ADMIN_NAME
+from indexer.address_edges import NOT_SUFFIX as _NOT_SUFFIX
+from indexer.address_edges import PROVINCE
+from indexer.address_edges import STOP as _STOP
+from indexer.address_edges import garbled_tail_end, misread_branch_end, start_of
 from indexer.pii import PiiMatch
 
 __all__ = ["admin_prefix_len", "find_addresses"]
 
-# Characters that never occur inside a place name but often right before one (住址：…,
-# 现居…, 迁往…, 由…迁入, 位于…): they bound a match on the left.
-_STOP = "住址为于在是的到从由迁往居现系至经将把被对等及位处称我你他她其该"
 _NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # A house or room number; OCR may split it with one space ("280 1室").
 # OCR reads a 1 as ] or | inside a number (4]8号 for 418号).
@@ -27,29 +29,30 @@ _NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # After a dash too (320-]号 for 320-1号).
 # 第 opens the ordinal units of rural and corps addresses (第三生产队, 第八师, 第五管理区).
 _NUM = (r"(?:第?[甲乙丙丁]?(?:[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?(?:[-—－][\d\]|]{1,5})?[A-Za-z]?"
-        r"|[一二三四五六七八九十百零〇两]{1,4}|(?<=[栋幢号楼甲乙丙丁])[\]|](?=单元|门|层|楼|室|栋|幢|座)))")
+        r"|[一二三四五六七八九十百零〇两]{1,6}|(?<=[栋幢号楼甲乙丙丁])[\]|](?=单元|门|层|楼|室|栋|幢|座)))")
 _ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
 _PLACE_SUFFIX = (
-    r"(?:街道办事处|街道|人民公社|公社|生产大队|大队|农场|林场|牧场|兵团|"
+    r"(?:街道办事处|街道|人民公社|生产建设兵团|公社|生产大队|大队|农场|林场|牧场|兵团|"
     r"镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
-    r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营)"
+    r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营"
+    # the last character of a long unit word misread (新疆生产建设兵田第八师…, 红星人民公杜3队)
+    r"|(?:生产建设兵|人民公|生产大|街道办事)[\u4e00-\u9fff])"
 )
 # 12号乙, 222号甲院; 5号附3号 (an annex numbered off the house), 129号之9 (Guangdong's sub-number).
 # 生产队, 管理区, 团, 连, 师: the numbered units of communes, state farms and the 兵团.
+# 附7号 with its 号 misread (246号附7避楼泰小区…): any character but a stop or a word, if the
+# chain goes on with a place name.
+_ANNEX_GARBLED = rf"[\u4e00-\u9fff](?<![{_NOT_SUFFIX}{_STOP}])(?=[\u4e00-\u9fff])"
 _DETAIL_SUFFIX = (r"(?:号院|号楼|号|支弄|弄|巷|栋|幢|座|单元|门|层|楼|室|房|户|组|生产队|队|社|管理区|团|连|师)"
-                  r"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附(?:\d{1,4}|[?？])号|之[\d一二三四五六七八九十]{1,3}(?![栋幢座单元门层楼室号]))院?)?")
-# OCR misreads the suffix of a house number (号 as 弓 or 亏, 室 as 窒, 弄 as 丟, 单元 as 单兀): after
-# a named place and an Arabic number, any CJK character that is not a unit, a time or a connective
-# ("中山路3公里", "解放路2年来", "乘2路") stands for the suffix it replaced.
-_NOT_SUFFIX = ("公米千万百十年月日天周时分秒点岁次个位名人条辆路趟班期届项件份页张本元角块倍"
-               "至到和与及或等的之在是为了而且也都又向往左右前后上下内外旁边侧对面附近处东西南北")
+                  rf"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附(?:\d{{1,4}}|[?？\]|])(?:号|{_ANNEX_GARBLED})|之[\d一二三四五六七八九十]{{1,3}}(?![栋幢座单元门层楼室号]))院?)?")
 # The first character of the next field's label is no misread suffix (…12-3-1204 电话: the room
 # number closes the address, the label follows).
-_NEXT_LABEL = r"(?!电话|電話|联系|聯繫|职业|職業|身份|户主|戶主|性别|性別|邮编|郵編|工作单位|文化程度)"
+_NEXT_LABEL = (r"(?!电话|電話|联系|聯繫|职业|職業|身份|户主|戶主|性别|性別|邮编|郵編|工作单位|文化程度"
+               r"|手机|手機|籍贯|民族|出生|姓名|关系|婚姻|学历|备注|宗教|政治面貌|与户主|户号|邮箱)")
 _GARBLED = rf"{_NEXT_LABEL}[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])(?:[\u4e00-\u9fff](?=\d))?"
 _ADMIN = rf"{_NAME}{{1,8}}?{_ADMIN_SUFFIX}"
-# A speck OCR read as a mark inside a road's name (園展-路252號) does not end the name.
-_SPECK = r"(?<=[\u4e00-\u9fff])[-~'.·](?=[\u4e00-\u9fff])"
+# A speck OCR read as a mark inside a road's name (園展-路252號, 五道[一路) does not end the name.
+_SPECK = r"(?<=[\u4e00-\u9fff])[-~'.·\[\]](?=[\u4e00-\u9fff])"
 _PLACE = rf"(?:{_NAME}|{_SPECK}){{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|[东西南北中](?=[甲乙丙丁]?\d))?"
 # Between two numbered parts the suffix may be misread as any character (9本2单元 for 9栋2单元)
 # or as one or two marks (7y)302室, 5 ]1201室 for 7号302室, 5门1201室): the next number and
@@ -57,9 +60,13 @@ _PLACE = rf"(?:{_NAME}|{_SPECK}){{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|
 # (A lone dash is no junk: 2020-05-12 is a date, 12-3-1204 a dashed unit of its own.)
 _JUNK = r" ?(?![-—－]\d)[^\s\d\u4e00-\u9fff，。；：、,;:]{1,2} ?(?=\d)"
 # Building, unit and room written as one dashed number (阳光小区12-3-1204): a whole part.
-_DASHED_UNIT = r"\d{1,3}[-—－]\d{1,2}[-—－]\d{2,5}(?![\d\-—－])"
+# OCR may put a space after a dash (28-5- 2433); the room's own 室 or 号 belongs to it.
+_DASHED_UNIT = r"\d{1,3}[-—－] ?\d{1,2}[-—－] ?\d{2,5}(?![\d\-—－])(?:室|号)?"
 _DETAIL = (rf"(?:{_DASHED_UNIT}|{_NUM}(?:{_DETAIL_SUFFIX}|(?<=\d){_GARBLED}|(?<=\d){_JUNK}"
-           rf"|(?<=\d)[\u4e00-\u9fff](?={_NUM}{_DETAIL_SUFFIX})))")
+           rf"|(?<=\d)[\u4e00-\u9fff](?={_NUM}{_DETAIL_SUFFIX})"
+           # after a number in Chinese numerals too, if the character is no measure word
+           # (一三三团八因69号 for 八连69号, 一四八朵五连 for 一四八团五连)
+           rf"|(?<=[一二三四五六七八九十〇零])[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])(?={_NUM}{_DETAIL_SUFFIX})))")
 # Admin levels, then at least one named place followed by numbered parts; places and numbers may
 # alternate (…村3组15号, …小区2号楼3单元402室, …路88号院2号楼).
 # After an administrative level, OCR may garble the road's own suffix too (延安南侍74号 for
@@ -81,23 +88,35 @@ _NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
 # long as a numbered part follows it (not a label and a phone: …室联系方式180-…).
 _LINK_NOT = "的和与及或是为于在到至往"
 _NUMBERED_NEXT = rf"(?={_NUM}(?:[\u4e00-\u9fff]{_NUM})?{_DETAIL_SUFFIX})"
-# Past its first character the name may hold a word of place (府前苑, OCR's 府前范20栋).
-_LINK = (rf"(?:{_PLACE}|(?<=[号弄栋幢座元门层楼室])"
-         rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}][^\W\d_A-Za-z{_LINK_NOT}]{{0,3}}{_NUMBERED_NEXT})")
+# Past its first character the name may hold a word of place (府前苑, OCR's 府前范20栋, 桂花里小多29栋).
+_LINK = (rf"(?:{_PLACE}|(?<=[号弄栋幢座元门层楼室甲乙丙丁])"
+         rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}][^\W\d_A-Za-z{_LINK_NOT}]{{0,4}}{_NUMBERED_NEXT})")
+# After a place, up to six characters OCR garbled beyond reading (红星农场第- -管理12队42号 for
+# 第一管理区) are still the address if two numbered parts follow them.
+_LOST_PART = (rf"(?:{_NEXT_LABEL}[^\d\n，。；：、,;:{_STOP}]){{1,6}}?"
+              rf"(?=\d{{1,5}}{_DETAIL_SUFFIX}\d{{1,5}}{_DETAIL_SUFFIX})")
 _ADDRESS = re.compile(
-    rf"(?:(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}|(?:{_NAMED_ADMIN}){{1,4}}{_GARBLED_PLACE}"
+    rf"(?:(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}(?:{_LOST_PART})?|(?:{_NAMED_ADMIN}){{1,4}}{_GARBLED_PLACE}"
     # a chain of numbered units right after the city (石河子市一四三团十二连45号)
     rf"|(?:{_NAMED_ADMIN}){{1,4}}(?=(?:{_NUM}{_DETAIL_SUFFIX}){{2}}))"
     rf"{_DETAIL}(?:(?:{_LINK})?{_DETAIL}){{0,5}}"
 )
 _MAX_LEN = 60
+# A line padded with spaces before its break ends a cell (…溪凰家园2-6-1646  ⏎177587347: the
+# next line's phone); folding would join the digits into one number (a narrow cell's wrap,
+# 红旗街1⏎51号之一, has no padding). Replaced by a mark of the same length, so
+# that offsets stay the text's.
+_DIGITS_ACROSS_LINES = re.compile(r"(?<=\d)[ \t\u3000]{2,}\r?\n(?=[ \t\u3000]*\d)")
 
-_PROVINCE = (
-    r"(?:北京|天津|上海|重庆)市?|(?:河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|"
-    r"河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾)省|内蒙古自治区|"
-    r"广西壮族自治区|西藏自治区|宁夏回族自治区|新疆维吾尔自治区|(?:香港|澳门)特别行政区"
-)
-_ADMIN_NAME = rf"[^\W\d_A-Za-z{_STOP}路街村巷镇乡号楼]"
+
+def _keep_apart(m: re.Match[str]) -> str:
+    return m.group().replace("\r", "\x1f").replace("\n", "\x1f")
+
+
+# A corps division alone (新疆生产建设兵团第一师阿拉尔市) is a city-level unit, no address.
+_DIVISION_ONLY = re.compile(r"^[^\d]*兵团第?[一二三四五六七八九十\d]{1,3}师$")
+
+_PROVINCE = PROVINCE
 _CITY = rf"{_ADMIN_NAME}{{2,6}}?(?:自治州|地区|盟|市)"
 _COUNTY = rf"{_ADMIN_NAME}{{1,5}}?(?:自治县|新区|区|县|旗|市)"
 _PREFIX = re.compile(rf"(?P<prov>{_PROVINCE})?(?P<city>{_CITY})?(?P<county>{_COUNTY})?")
@@ -125,129 +144,49 @@ def admin_prefix_len(value: str) -> int:
 
 def find_addresses(text: str) -> list[PiiMatch]:
     """Addresses in `text`; spans in `text`, values folded and without OCR spaces."""
-    view = textview.build(text, join_lines=True)
+    view = textview.build(_DIGITS_ACROSS_LINES.sub(_keep_apart, text), join_lines=True)
+    gaps = _cell_gaps(text, view)
     out = []
     for m in _ADDRESS.finditer(view.text):
-        if m.end() - m.start() > _MAX_LEN:
+        if m.end() - m.start() > _MAX_LEN or _DIVISION_ONLY.search(m.group()):
             continue
-        stop = _misread_branch_end(view.text, m.end(), view.breaks)
-        if stop == m.end():
-            stop = _garbled_tail_end(view.text, stop, view.breaks)
-        begin = _province_start(view.text, _admin_start(view.text, m.start()), m.end())
+        begin, stop = _within_cell(view.text, m.start(), m.end(), gaps)
+        if stop not in gaps:
+            tail = misread_branch_end(view.text, stop, view.breaks)
+            stop = tail if tail != stop else garbled_tail_end(view.text, stop, view.breaks)
+        if begin not in gaps:
+            begin = start_of(view.text, begin, stop)
         start, end = view.span(begin, stop)
         out.append(PiiMatch("address", start, end, view.text[begin:stop]))
     return out
 
 
-# The first characters of every province-level name: an address starts there, so one or two
-# characters glued before it are a misread 住 or label (作⏎新疆…, 佳北京市…), not the address.
-_PROVINCE_HEADS = frozenset(
-    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 "
-    "广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙 广西 西藏 宁夏 新疆 香港 澳门".split())
 
 
-def _province_start(text: str, start: int, end: int) -> int:
-    for k in (1, 2):
-        # OCR's doubled first character (上上海市) is the address's own, not a label.
-        if start + k + 4 <= end and text[start + k:start + k + 2] in _PROVINCE_HEADS \
-                and text[start:start + 2] not in _PROVINCE_HEADS and text[start + k - 1] != text[start + k]:
-            return start + k
-    if (text[start] in _LIKE_ZHU and start + 3 < end and (start == 0 or not textview.is_cjk(text[start - 1])
-                                                         or text[start - 1] == "生")
-            and _COUNTY_HEAD.match(text, start + 1)):
-        return start + 1  # ，佳西湖区…: 住 misread, then a district
-    return start
+def _cell_gaps(text: str, view: textview.FoldedView) -> frozenset[int]:
+    """View positions where the folding dropped two or more spaces of one line, or a line break
+    after such padding: a printed form's or table's cell boundary (…高庄村9组11号  157 3979…,
+    25岁  新昌县…, …8队9號  ⏎157…). OCR re-joins a line with single spaces, so inside an
+    address such a gap does not occur; a narrow cell's wrap (天河区竹⏎公里) has no padding."""
+    offs = view.offsets
+    gaps = set()
+    for i in range(1, len(offs)):
+        if offs[i] - offs[i - 1] > 2:
+            dropped = text[offs[i - 1] + 1:offs[i]]
+            line = dropped.split("\n")[0].rstrip("\r") if "\n" in dropped else dropped
+            if len(line) >= 2:
+                gaps.add(i)
+    return frozenset(gaps)
 
 
-# 住 as OCR misreads it before an address (佳, 注, 柱, 仕, 作): after a comma or 年生 and before a
-# district it is the label, not the place.
-_LIKE_ZHU = frozenset("佳注柱仕作")
-_COUNTY_HEAD = re.compile(rf"{_ADMIN_NAME}{{1,4}}?(?:区|县|市|旗)")
-# An administrative chain right before a match that a stop character cut off (福由区 for 福田区,
-# 银川市位庆区 for 兴庆区, 西城区从和街: the road's own name): the chain, the one or two characters
-# and the match are one address. Stop characters that open a clause (住, 在, 是 …) do not join.
-_CHAIN = rf"(?:{_ADMIN_NAME}{{1,8}}?(?:省|自治区|市|区|县|旗))+"
-_CHAIN_BEFORE = re.compile(rf"({_CHAIN})([^\W\d_A-Za-z住址居现迁往在是的为到系]{{1,2}})$")
-_CUT_DISTRICT = re.compile(rf"{_CHAIN}[^\W\d_A-Za-z]{{1,2}}$")
-_ADMIN_END = frozenset("区县市旗")
-_CITY_HEAD = re.compile(rf"{_ADMIN_NAME}{{2,6}}?(?:自治州|地区|盟|市)")
-
-
-def _admin_start(text: str, begin: int) -> int:
-    if begin == 0 or not textview.is_cjk(text[begin - 1]):
-        return begin
-    if text[begin] in _ADMIN_END or text[begin + 1:begin + 2] in _ADMIN_END:
-        # the match starts inside a district name (福由|区, 银川市位|庆区)
-        m = _CUT_DISTRICT.search(text, max(0, begin - 24), begin)
-    elif text[begin:begin + 2] in _PROVINCE_HEADS or _CITY_HEAD.match(text, begin):
-        return begin  # a whole address of its own (…市由江苏省南京市…迁入: 由 is the preposition)
-    else:  # or a stop character cut the road's name after a district (西城区从|和街)
-        m = _CHAIN_BEFORE.search(text, max(0, begin - 24), begin)
-        if m is None or not any(ch in _STOP for ch in m.group(2)) or m.group(1)[-1] not in "区县旗":
-            m = None
-    if m is None and text[begin] in _ADMIN_END:
-        return _cut_name_start(text, begin)
-    return m.start() if m is not None else begin
-
-
-# A district's own name a stop character cut (住笑从区迎宾支路…: 从 misread or part of the name),
-# with nothing of the chain before it: one or two characters back to the label or punctuation.
-_OPENS_CLAUSE = frozenset("住址居现迁往在是的为到系")
-
-
-def _cut_name_start(text: str, begin: int) -> int:
-    k = begin
-    while k > max(0, begin - 2) and textview.is_cjk(text[k - 1]) and text[k - 1] not in _OPENS_CLAUSE:
-        k -= 1
-    if k < begin and (k == 0 or not textview.is_cjk(text[k - 1]) or text[k - 1] in "住址"):
-        return k
-    return begin
-
-
-# 甲/乙/丙 after a house number as OCR reads them (277号由, 342號申, 12号Z): one such character
-# closing the field (line end, punctuation, a gap) is the branch number, not the next word.
-_BRANCH_MISREAD = frozenset("甲乙丙由申田电中Z2己L内两")
-
-
-def _misread_branch_end(text: str, end: int, breaks: frozenset[int]) -> int:
-    """End of an address that OCR left with a misread 甲/乙 after its last 号: a look-alike, or
-    any character that is no unit or word of place (旁, 处, 内 …) closing the field (13號敗,)."""
-    if end >= len(text) or text[end - 1] != "号":
-        return end
-    if text[end] not in _BRANCH_MISREAD and not (
-            "\u4e00" <= text[end] <= "\u9fff" and text[end] not in _NOT_SUFFIX + _STOP):
-        return end
-    after = end + 1
-    if (after >= len(text) or after in breaks or text[after].isspace()
-            or not (textview.is_cjk(text[after]) or text[after].isalnum())):
-        return after
-    return end
-
-
-# The last numbered part of an address whose suffix OCR garbled into a character that is no
-# unit (九组49与。 for 49号, 4楼2与; for 2室) or dropped (6单元61 at the line end for 61室): a number
-# right after the chain, then one character, then the end of the field, is that part. Only a
-# measure word or a word of position (49人, 3年, 2楼下) is read as what it says.
-_MEASURE = "公米千万百十年月日天周时分秒点岁次个位名人条辆路趟班期届项件份页张本元角块倍"
-_POSITION = "左右前后上下内外旁边侧对面附近处东西南北"
-_TAIL_NUM = re.compile(r"[甲乙丙丁]?\d{1,5}(?:[-—－]\d{1,5})?")
-# After these suffixes a bare number closing the field is the next part (单元61⏎: the room).
-_ROOM_BEFORE = ("单元", "单兀", "栋", "幢", "楼", "座", "门")
-
-
-def _field_closed(text: str, pos: int, breaks: frozenset[int]) -> bool:
-    return (pos >= len(text) or pos in breaks or text[pos].isspace()
-            or not (textview.is_cjk(text[pos]) or text[pos].isalnum()))
-
-
-def _garbled_tail_end(text: str, end: int, breaks: frozenset[int]) -> int:
-    m = _TAIL_NUM.match(text, end)
-    if m is None or end in breaks:
-        return end
-    after = m.end()
-    if (after < len(text) and textview.is_cjk(text[after]) and text[after] not in _MEASURE + _POSITION
-            and after not in breaks and _field_closed(text, after + 1, breaks)):
-        return after + 1
-    if text[:end].endswith(_ROOM_BEFORE) and _field_closed(text, after, breaks):
-        return after
-    return end
+def _within_cell(text: str, begin: int, end: int, gaps: frozenset[int]) -> tuple[int, int]:
+    """The match cut to the cell it starts in: at a cell gap inside it, the part before is the
+    address if it is one on its own; otherwise the part after is, if it is one."""
+    inside = sorted(g for g in gaps if begin < g < end)
+    for g in inside:
+        if _ADDRESS.fullmatch(text, begin, g):
+            return begin, g
+    for g in reversed(inside):
+        if _ADDRESS.fullmatch(text, g, end):
+            return g, end
+    return begin, end
