@@ -38,7 +38,7 @@ _WEAK = frozenset(
     "父亲|母亲|配偶|妻子|丈夫|之夫|之妻|儿子|女儿|长子|次子|长女|次女|之子|之女|哥哥|姐姐|弟弟|妹妹|"
     "祖父|祖母|岳父|岳母|公公|婆婆|其父|其母|其妻|其夫|其子|其女|其兄|其弟|其姐|其妹|之父|之母|其配偶|"
     "主任|副主任|书记|副书记|科长|处长|局长|所长|院长|庭长|队长|村长|组长|站长|经理|会计|出纳|医生|老师|"
-    "教师|民警|警官|审核|审批|法官|柜员".split("|"))
+    "教师|民警|警官|审核|审批|法官|柜员|老婆|老公|媳妇|爱人".split("|"))
 # Role words that are verbs too (经审批后办理): a label only before a colon or a gap.
 _NEEDS_GAP = frozenset(("审核", "审批", "法官", "柜员"))
 # Verbs and words that are not labels: no surname-less name after them.

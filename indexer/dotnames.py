@@ -113,7 +113,12 @@ def find_dot_names(text: str) -> list[PiiMatch]:
     for a, b in dot_spans(view.text, hard):
         start, end = view.span(a, b)
         out.append(PiiMatch("name", start, end, view.text[a:b]))
-    return out
+    # A row's shape fixes a dotted name's bounds where OCR read a dot as a colon the rule here
+    # stops at (热合曼.古丽米拉:其其格|父| 1956…): the row's cell outranks the shorter reading.
+    from indexer.row_names import find_row_names  # row_names builds on this module's marks
+    rows = [r for r in find_row_names(text) if any(m.start < r.end and r.start < m.end for m in out)]
+    return sorted([m for m in out if not any(r.start < m.end and m.start < r.end for r in rows)] + rows,
+                  key=lambda m: m.start)
 
 
 def _closes(text: str) -> frozenset[int]:

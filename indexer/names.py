@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from indexer import dotnames, table_names, textview
+from indexer import dotnames, row_names, table_names, textview
 from indexer.cued_names import free_name_end, loose_dotted_end
 from indexer.name_finder import Finder
 from indexer.name_rules import JOINERS, cued_name_end
@@ -124,4 +124,8 @@ def find_person_names(text: str) -> list[PiiMatch]:
     cells, others = table_names.table_cells(text)
     out = [m for m in out if not any(c.start < m.end and m.start < c.end for c in cells)
            and not any(a <= m.start and m.end <= b for a, b in others)]
-    return sorted(out + cells, key=lambda m: m.start)
+    # A row's shape (indexer.row_names: 序号 姓名 性别 年龄, an amount then its payee) fixes the
+    # name's bounds where OCR lost the header or the rules; it outranks guesses it overlaps.
+    rows = row_names.find_row_names(text)
+    out = [m for m in out + cells if not any(r.start < m.end and m.start < r.end for r in rows)]
+    return sorted(out + rows, key=lambda m: m.start)
