@@ -120,8 +120,8 @@ def _closed(finder: Finder, end: int, kind: str) -> bool:
         return True
     if text[end].isdigit() or numeral_at(text, end) or _SEX.match(text, end):
         return True
-    if text.startswith(dotnames.TITLES, end):
-        return True  # 对其其格，乌兰同志进行: a title closes the name as a gap does
+    if text.startswith(dotnames.TITLES, end) or dotnames.PAGES.match(text, end):
+        return True  # 对其其格，乌兰同志进行: a title closes the name as a gap does; so does 共3页
     return text[end] in (_CLOSE_MARKS if kind == "label" else "，,")
 
 
@@ -237,6 +237,10 @@ def loose_dotted_end(finder: Finder, start: int, kind: str) -> int | None:
         close = "ask" if kind == "ask" else "label"  # 你认识如仙古丽'古丽米拉吗
         if any(start < k < end for k in inside if k not in (a, b)) or not _closed(finder, end, close):
             continue
+        if dotnames.PAGES.search(text, start, end + 4):
+            if dotnames.PAGES.match(text, end):
+                best = end  # …古丽米拉共3页: the page count closes the name
+            break
         if kind == "ask":
             return end  # the question mark closes the first reading (…古丽米拉吗?)
         best = end

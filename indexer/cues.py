@@ -41,7 +41,9 @@ ROLE_CUES = (
     "审核|审批|复核人|经办柜员|柜员|承办法官|主审法官|法官|送达人|随访人员|来访人|接待人|接待人员|"
     "兹证明|兹有|提交人|填报人|呈报人|调解员|户籍员|户籍民警|值班民警|监护人姓名|接收人|"
     # spouses as a witness names them (他老婆艾合买提其其格，)
-    "老婆|老公|媳妇|爱人"
+    "老婆|老公|媳妇|爱人|"
+    # a bank statement's account holder (户名:骆红 卡号…)
+    "户名|账户名|开户名"
 ).split("|")
 # Words after a name that say it is one (王芳同志, 李明等人, 张三系本案…).
 POST_CUE = re.compile(

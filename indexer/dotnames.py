@@ -16,7 +16,7 @@ import re
 from indexer import cues, textview
 from indexer.pii import PiiMatch
 
-__all__ = ["ANY_DOTS", "TITLES", "TRANSLIT", "dot_spans", "find_dot_names", "part_end", "part_ends"]
+__all__ = ["ANY_DOTS", "PAGES", "TITLES", "TRANSLIT", "dot_spans", "find_dot_names", "part_end", "part_ends"]
 
 # Characters of standard transliterations of minority names (新华社 naming usage); ordinary
 # words and places are rarely made only of these.
@@ -129,10 +129,12 @@ def _closes(text: str) -> frozenset[int]:
     found |= {m.start() for m in _FIELD.finditer(text)}
     found |= {m.start() for m in _YEAR.finditer(text)}
     found |= {m.start() for m in cues.POST_CUE.finditer(text)}  # …努尔和他老婆: 和 is no part
+    found |= {m.start() for m in PAGES.finditer(text)}  # 经办柜员其其格'古丽米拉共3页
     return frozenset(found)
 
 
 _FIELD = re.compile("代收理由|登记日期|登记|日期|档号|备注|记录人|性别|出生|住址|联系电话|电话|身份证|户别|邮编")
+PAGES = re.compile(r"共\s*\d{1,4}\s*[页份张卷]")
 _YEAR = re.compile("[一二][〇○零Oo0九][〇○零Oo0一二三四五六七八九]{2}年?")
 
 

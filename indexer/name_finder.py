@@ -129,6 +129,16 @@ class Finder:
                 sl = surname_len(chunk)
                 if chunk[:1] in LEADS and length > 2 and surname_len(chunk[1:]):
                     continue  # 经苏立介绍: 经 is the preposition, 苏立 the name
+                # 你和锅萌是什么关系: whom the witness is asked about, after 你和, whatever its
+                # surname reads as (OCR's 锅 for 郭); 和 there is the conjunction, not a surname.
+                if chunk[:1] in LEADS and start > 0 and self.text[start - 1] in _PRONOUNS:
+                    continue
+                if (m.group() == "是什么关系" and length <= 3 and start >= 2
+                        and self.text[start - 1] in "和与跟同" and self.text[start - 2] in _PRONOUNS
+                        and all_cjk(chunk) and not any(ch in _PRONOUNS for ch in chunk)
+                        and chunk not in stopwords()):
+                    found.append((start, m.start(), True))
+                    break
                 # jieba may glue a preposition to the surname (对成|汉英同志).
                 at_bound = start in self.bounds or (start > 0 and self.text[start - 1] in LEADS)
                 # 向 may end a given name right before 同志 (周汉向同志), as it opens one (邱向红).

@@ -55,7 +55,8 @@ def inner_terminator(given: str) -> bool:
 LEADS = frozenset("经由在对被把将从与和及给让叫")
 LEADS_OR_SURNAME = frozenset("向于经")
 FIELD_LABEL = re.compile("身份证|性别|出生|住址|电话|与户主|关系|民族|籍贯|送达|登记|填表|审核|职业|婚姻|"
-                          "文化程度|联系方式|联系电话|户别|邮编|签收|签章|备注|日期|档号|代收理由|理由|原因")
+                          "文化程度|联系方式|联系电话|户别|邮编|签收|签章|备注|日期|档号|代收理由|理由|原因|"
+                          "工作单位|卡号|账号")
 CLOSERS = frozenset("、，。；：,;:）)|│┃")  # a table rule closes a cell
 # A "name" followed by one of these is the start of a place name (王家庄, 张家口市, 马鞍山路).
 PLACE_SUFFIX = frozenset("路街村镇县区市省乡巷庄屯湾州城寨堡营沟坡岭峪铺河山桥港道里弄苑园")
@@ -142,6 +143,9 @@ def garbled_compound_end(text: str, start: int, hard: frozenset[int]) -> int | N
     if (freq.get(head, 0) >= _GARBLED_WORD_FREQ or freq.get(text[start:end], 0)
             or any(ch in TERMINATORS for ch in text[start + 2:end])):
         return None
+    if any(numeral_at(text, k) for k in range(start + 2, end)):
+        return None  # 钟晨宁二0二0年: the year starts inside, 钟 is no 钟离
+
     closed = (end >= len(text) or end in hard or text[end] in CLOSERS or text[end].isspace()
               or text[end].isdigit() or numeral_at(text, end))
     return end if closed else None

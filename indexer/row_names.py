@@ -35,7 +35,7 @@ _CELL = rf"[{_HAN}](?:[{_HAN}{_MARKS} ]{{0,14}}[{_HAN}])?"
 _RULE = r"[|｜│┃!！;；)）(（\[\]1iIl]"
 _STRONG_RULE = r"[|｜│┃!！]"
 _AGED = re.compile(rf"^[ \t]*\d{{1,2}}[ \t.、]*(?P<name>{_CELL})[ \t]*[男女][ \t]*\d{{1,3}}[ \t]*岁", re.M)
-_PAID = re.compile(rf"(?<![\d,.])\d{{1,3}}(?:,\d{{3}})*\.\d\d[ \t]*{_RULE}[ \t]*(?P<name>{_CELL})"
+_PAID = re.compile(rf"(?<![\d,.])\d{{1,3}}(?:,\d{{3}})*\.\d\d[ \t]*(?P<rule>{_RULE}?)[ \t]*(?P<name>{_CELL})"
                    rf"[ \t]*(?={_RULE}|[ \t]*$)", re.M)
 _KIN = re.compile(rf"^[ \t]*(?P<name>{_CELL})[ \t]*{_STRONG_RULE}[ \t]*[{_HAN}]{{1,3}}[ \t]*{_RULE}"
                   rf"[ \t]*(?:\d{{4}}|[一二][〇○零O0一二三四五六七八九]{{3}})", re.M)
@@ -107,6 +107,10 @@ def find_row_names(text: str) -> list[PiiMatch]:
     for regex, check in ((_AGED, _aged_cell), (_PAID, name_cell), (_KIN, name_cell)):
         for m in regex.finditer(folded):
             a, b = _trimmed(folded, *m.span("name"))
+            # Without a rule after the amount (275,384.48哈斯。阿依古丽) only a transliterated
+            # name is taken: a unit or a word follows an amount too (3,200.00元整).
+            if regex is _PAID and not m.group("rule") and b - a < 5:
+                continue
             if check(folded[a:b]):
                 spans.append((a, b))
     for m in _SEXED_NEXT.finditer(folded):

@@ -41,6 +41,16 @@ CAUGHT = [
     ("答:还有刘明超和他老婆艾合买提其其格，刘明超的手机我记得是1", "艾合买提其其格"),
     ("答:还有姚忠灿和他老婆癌雷妍，姚忠灿的手机我记得是1", "癌雷妍"),
     ("回执:买买提.艾力同志档案已收到。接收入广航手机0086-139-1215-6549", "广航"),
+    # a transliterated payee glued to the amount, its dots read as 。 and ,
+    ("1994.06.02 |跨行汇款| -93,085.92 1 275,384.48哈斯。阿依右麗,如仙占麗\n6225-8082-4", "哈斯。阿依右麗,如仙占麗"),
+    # a page count closes a dotted name (…古丽米拉共3页), a year a misread compound surname
+    ("打印网点和平区支行经办柜员其其格'古丽米拉共3页\n干部履歷表", "其其格'古丽米拉"),
+    ("送達文書傳票共18頁\n受送達人簽收鐘晨宁二0二0年十月\n", "鐘晨宁"),
+    # the statement's account holder; a list item closed by the next field
+    ("户名:閱長卡號:622848 51", "閱長"),
+    ("询问人凌秋妍、茧忠工作单位新員具公安分局", "茧忠"),
+    # whom the witness is asked about, its surname misread, after 你和
+    ("问:你和锅萌是什么关系?\n答:他是我", "锅萌"),
 ]
 
 
@@ -55,7 +65,14 @@ KEPT = [
     ("工资 3,200.00 |人民币| 合计\n", "人民币"),
     ("交易日期|摘要|金额|余额\n19621215 | 3,200.00 |代发工资| 6210\n", "代发工资"),
     ("学历|大学|本科|2001年\n", "学历"),
+    ("合计 3,200.00元整\n", "元整"),
 ]
+
+
+def test_conjunction_is_no_surname() -> None:
+    names = _names("问:你和锅萌是什么关系?")
+    assert "和锅萌" not in names, f"the conjunction 和 masked as a surname: {names}"
+    assert _names("问:你和他是什么关系?") == [], "a pronoun masked as a name"
 
 
 @pytest.mark.parametrize("text,word", KEPT)
