@@ -204,7 +204,8 @@ def cued_name_end(text: str, start: int, bounds: set[int],
         # 于卫星) closed by the field's end is the name.
         if chunk in stopwords() and not (given == 2 and closed and text[end:end + 1] not in "，,。"):
             return None
-        if end in bounds or end == len(text):
+        # A year in Chinese numerals closes the name whatever jieba glued (盛烛幸二OO八年).
+        if end in bounds or end == len(text) or (given == 2 and numeral_at(text, end)):
             best = end
     return best
 

@@ -39,7 +39,16 @@ _PAID = re.compile(rf"(?<![\d,.])\d{{1,3}}(?:,\d{{3}})*\.\d\d[ \t]*(?P<rule>{_RU
                    rf"[ \t]*(?={_RULE}|[ \t]*$)", re.M)
 _KIN = re.compile(rf"^[ \t]*(?P<name>{_CELL})[ \t]*{_STRONG_RULE}[ \t]*[{_HAN}]{{1,3}}[ \t]*{_RULE}"
                   rf"[ \t]*(?:\d{{4}}|[一二][〇○零O0一二三四五六七八九]{{3}})", re.M)
+# A family register's row: the relation, the name, sex, nationality, birth date (長子凌和平男汉1950-10-24).
+_RELATIONS = ("户主|妻|夫|子|女|长子|次子|三子|四子|长女|次女|三女|四女|父|母|兄|弟|姐|妹|孙子|孙女|儿媳|"
+              "女婿|祖父|祖母|外孙|外孙女|侄子|侄女|养子|养女|继子|继女|配偶|丈夫|妻子|儿子|女儿")
+_RELATION_ROW = re.compile(rf"^[ \t]*(?:{_RELATIONS})[ \t|｜│]*(?P<name>[{_HAN}]{{2,4}}?)[ \t|｜│]*[男女]"
+                           rf"[ \t|｜│]*[汉回满藏蒙壮维苗彝朝土][族]?[ \t|｜│]*\d", re.M)
+# A role label, the name, then the office that issued the form glued to it (审批人周利永宁习县公安局,
+# 户籍民警格桑卓玛派出所): the county or district name before 公安局 has two characters.
+_OFFICE_NEXT = re.compile(rf"(?P<name>[{_HAN}]{{2,4}}?)(?:[{_HAN}]{{2}}[县区市](?:公安|人民)|派出所)")
 _SEXED_NEXT = re.compile(rf"(?P<run>[{_HAN}]{{2,6}})[ \t]*\n[^\n{_HAN}]{{0,2}}[{_HAN}]?[男女][ \t]*民族")
+_MONEY_WORDS = frozenset("元币整万角分")
 _MAX_FOREIGN_MISREAD = 2  # Han characters outside the transliteration set in a long name
 
 
@@ -109,10 +118,17 @@ def find_row_names(text: str) -> list[PiiMatch]:
             a, b = _trimmed(folded, *m.span("name"))
             # Without a rule after the amount (275,384.48哈斯。阿依古丽) only a transliterated
             # name is taken: a unit or a word follows an amount too (3,200.00元整).
-            if regex is _PAID and not m.group("rule") and b - a < 5:
+            if regex is _PAID and not m.group("rule") and (b - a < 3 or (b - a < 5 and (
+                    any(ch in _MONEY_WORDS for ch in folded[a:b]) or folded[b:b + 1] not in ("", "\n")))):
                 continue
             if check(folded[a:b]):
                 spans.append((a, b))
+    for m in _RELATION_ROW.finditer(folded):
+        if _aged_cell(m.group("name")):
+            spans.append(m.span("name"))
+    for cue in cues.cue_regex().finditer(folded):
+        if (m := _OFFICE_NEXT.match(folded, cue.end())) and _aged_cell(m.group("name")):
+            spans.append(m.span("name"))
     for m in _SEXED_NEXT.finditer(folded):
         if (span := _sexed_span(folded, m)) is not None:
             spans.append(span)

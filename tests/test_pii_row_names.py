@@ -51,6 +51,15 @@ CAUGHT = [
     ("询问人凌秋妍、茧忠工作单位新員具公安分局", "茧忠"),
     # whom the witness is asked about, its surname misread, after 你和
     ("问:你和锅萌是什么关系?\n答:他是我", "锅萌"),
+    # a family register row: relation, name, sex, nationality, birth date run together
+    ("11228087X\n長子凌和平男汉1950-10-24", "凌和平"),
+    ("308128640\n長子母妍青男汉1951.12 42", "母妍青"),
+    # the issuing office glued after the name
+    ("823 5049\n审批人周利永宁習縣公安局戶政科(章)", "周利永"),
+    ("18-3014\n户籍民警格桑卓玛派出所荡湾区城关派出所", "格桑卓玛"),
+    ("652-2400\n審批人旋家明和平區公安局戶政科(章)", "旋家明"),
+    # a year in Chinese numerals closes a name jieba glued to it
+    ("徐汇区人民法院\n具状人:盛烛幸二OO八年十一月附:本诉状副本", "盛烛幸"),
 ]
 
 
@@ -66,6 +75,7 @@ KEPT = [
     ("交易日期|摘要|金额|余额\n19621215 | 3,200.00 |代发工资| 6210\n", "代发工资"),
     ("学历|大学|本科|2001年\n", "学历"),
     ("合计 3,200.00元整\n", "元整"),
+    ("合计 1,200.00人民币\n", "人民币"),
 ]
 
 
