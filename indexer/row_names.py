@@ -118,8 +118,9 @@ def find_row_names(text: str) -> list[PiiMatch]:
             a, b = _trimmed(folded, *m.span("name"))
             # Without a rule after the amount (275,384.48哈斯。阿依古丽) only a transliterated
             # name is taken: a unit or a word follows an amount too (3,200.00元整).
-            if regex is _PAID and not m.group("rule") and (b - a < 3 or (b - a < 5 and (
-                    any(ch in _MONEY_WORDS for ch in folded[a:b]) or folded[b:b + 1] not in ("", "\n")))):
+            if regex is _PAID and not m.group("rule") and (
+                    b - a < 3 or folded[a] in _MONEY_WORDS
+                    or (b - a < 5 and folded[b:b + 1] not in ("", "\n"))):
                 continue
             if check(folded[a:b]):
                 spans.append((a, b))
