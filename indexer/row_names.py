@@ -47,7 +47,10 @@ _RELATION_ROW = re.compile(rf"^[ \t]*(?:{_RELATIONS})[ \t|｜│]*(?P<name>[{_HA
 # A role label, the name, then the office that issued the form glued to it (审批人周利永宁习县公安局,
 # 户籍民警格桑卓玛派出所): the county or district name before 公安局 has two characters.
 _OFFICE_NEXT = re.compile(rf"(?P<name>[{_HAN}]{{2,4}}?)(?:[{_HAN}]{{2}}[县区市](?:公安|人民)|派出所)")
-_SEXED_NEXT = re.compile(rf"(?P<run>[{_HAN}]{{2,6}})[ \t]*\n[^\n{_HAN}]{{0,2}}[{_HAN}]?[男女][ \t]*民族")
+# A relation cell, a rule, the name cell, a rule, the birth date (兄|如仙古丽:阿依古丽:吐尔逊| 1940.01).
+_RELATION_CELL = re.compile(rf"^[ \t]*(?:{_RELATIONS})[ \t]*{_STRONG_RULE}[ \t]*(?P<name>{_CELL})[ \t]*"
+                            rf"{_STRONG_RULE}[ \t]*\d{{4}}", re.M)
+_SEXED_NEXT = re.compile(rf"(?P<run>[{_HAN}{_MARKS}]{{2,16}})[ \t]*\n[^\n{_HAN}]{{0,2}}[{_HAN}]?[男女][ \t]*民族")
 _MONEY_WORDS = frozenset("元币整万角分")
 _MAX_FOREIGN_MISREAD = 2  # Han characters outside the transliteration set in a long name
 
@@ -98,6 +101,18 @@ def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:
 def _sexed_span(folded: str, m: re.Match[str]) -> tuple[int, int] | None:
     """The name closing the line before a 性别/民族 line: surname plus two, else plus one."""
     a, b = m.span("run")
+    if any(ch in dotnames.ANY_DOTS for ch in folded[a:b - 1]):
+        # A dotted name: the transliterated run before the line end (江名。阿不都.艾力).
+        start = b
+        while start > a and (folded[start - 1] in dotnames.TRANSLIT or folded[start - 1] in dotnames.ANY_DOTS):
+            start -= 1
+        while start < b and folded[start] in dotnames.ANY_DOTS:
+            start += 1
+        dotted = folded[start:b]
+        ok = any(ch in dotnames.ANY_DOTS for ch in dotted) and name_cell(dotted)
+        return (start, b) if ok else None
+    while a < b and not textview.is_cjk(folded[a]):
+        a += 1
     for length in (3, 2, 4):
         start = b - length
         if start < a:
@@ -124,6 +139,10 @@ def find_row_names(text: str) -> list[PiiMatch]:
                 continue
             if check(folded[a:b]):
                 spans.append((a, b))
+    for m in _RELATION_CELL.finditer(folded):
+        a, b = _trimmed(folded, *m.span("name"))
+        if name_cell(folded[a:b]):
+            spans.append((a, b))
     for m in _RELATION_ROW.finditer(folded):
         if _aged_cell(m.group("name")):
             spans.append(m.span("name"))
