@@ -38,7 +38,7 @@ _WEAK = frozenset(
     "父亲|母亲|配偶|妻子|丈夫|之夫|之妻|儿子|女儿|长子|次子|长女|次女|之子|之女|哥哥|姐姐|弟弟|妹妹|"
     "祖父|祖母|岳父|岳母|公公|婆婆|其父|其母|其妻|其夫|其子|其女|其兄|其弟|其姐|其妹|之父|之母|其配偶|"
     "主任|副主任|书记|副书记|科长|处长|局长|所长|院长|庭长|队长|村长|组长|站长|经理|会计|出纳|医生|老师|"
-    "教师|民警|警官|审核|审批|法官|柜员|老婆|老公|媳妇|爱人".split("|"))
+    "教师|民警|警官|审核|审批|法官|柜员|老婆|老公|媳妇|爱人|前夫|前妻".split("|"))
 # Role words that are verbs too (经审批后办理): a label only before a colon or a gap.
 _NEEDS_GAP = frozenset(("审核", "审批", "法官", "柜员"))
 # Verbs and words that are not labels: no surname-less name after them.
@@ -66,7 +66,7 @@ _MAX_TRANSLIT = 8  # a transliterated name whose dot was lost (努尔兰别克)
 _NOT_FIRST = frozenset("的是在于和与及将把被从对向由自系乃即之其该此各本男女年月日号为已曾均并或未不没无")
 # The sex printed after a name: ，男， or the register's next field 性别男 (被询问人由安性别男).
 _SEX = re.compile(r"(?:[，,]\s*|性别[:：]?\s*)[男女](?:[，,。；;\s]|$|(?<=[男女])(?=民族|出生|身份|年龄))")
-_CLOSE_MARKS = frozenset("，,。；;、：:（()）“”\"'")
+_CLOSE_MARKS = frozenset("，,。；;、：:（()）“”\"'〈《")
 _LIST_MARKS = frozenset("，,、。")
 _MAX_GLUED = 3  # after a label glued to the run (判令被告偿还借款…): a short name only
 

@@ -50,6 +50,9 @@ _OFFICE_NEXT = re.compile(rf"(?P<name>[{_HAN}]{{2,4}}?)(?:[{_HAN}]{{2}}[县区�
 # A relation cell, a rule, the name cell, a rule, the birth date (兄|如仙古丽:阿依古丽:吐尔逊| 1940.01).
 _RELATION_CELL = re.compile(rf"^[ \t]*(?:{_RELATIONS})[ \t]*{_STRONG_RULE}[ \t]*(?P<name>{_CELL})[ \t]*"
                             rf"{_STRONG_RULE}[ \t]*\d{{4}}", re.M)
+# Whose card the money went to, in a 笔录 answer (转到线维新的建行卡, 转到哈斯:再努尔的工行卡): the
+# account holder sits between the transfer verb and the card, whatever OCR made of its surname.
+_TRANSFER = re.compile(rf"(?:转到|转给|汇到|汇给|打到|存到)(?P<name>{_CELL}?)的[{_HAN}]{{0,3}}卡")
 _SEXED_NEXT = re.compile(rf"(?P<run>[{_HAN}{_MARKS}]{{2,16}})[ \t]*\n[^\n{_HAN}]{{0,2}}[{_HAN}]?[男女][ \t]*民族")
 _MONEY_WORDS = frozenset("元币整万角分")
 _MAX_FOREIGN_MISREAD = 2  # Han characters outside the transliteration set in a long name
@@ -90,6 +93,15 @@ def _aged_cell(cell: str) -> bool:
             and not cues.cue_regex().match(squeezed))
 
 
+_NOT_HOLDER = frozenset("我你他她它们自己儿子女父母妻夫哥姐弟妹亲家单位公司的")
+
+
+def _holder_cell(cell: str) -> bool:
+    """The account holder after 转到: a name cell, or three or four Han characters that are no
+    pronoun or kinship phrase (转到我儿子的卡上 names nobody)."""
+    return name_cell(cell) or (_aged_cell(cell) and not any(ch in _NOT_HOLDER for ch in cell))
+
+
 def _trimmed(text: str, a: int, b: int) -> tuple[int, int]:
     while a < b and text[a].isspace():
         a += 1
@@ -128,7 +140,8 @@ def find_row_names(text: str) -> list[PiiMatch]:
     """Names the row shapes above vouch for (spans in `text`, values folded without spaces)."""
     folded = "".join(textview.fold_chars(text))
     spans: list[tuple[int, int]] = []
-    for regex, check in ((_AGED, _aged_cell), (_PAID, name_cell), (_KIN, name_cell)):
+    for regex, check in ((_AGED, _aged_cell), (_PAID, name_cell), (_KIN, name_cell),
+                         (_TRANSFER, _holder_cell)):
         for m in regex.finditer(folded):
             a, b = _trimmed(folded, *m.span("name"))
             # Without a rule after the amount (275,384.48哈斯。阿依古丽) only a transliterated

@@ -31,7 +31,8 @@ _NAME_HEADERS = frozenset(
     "交易对方|对方名称|证人姓名|成员姓名|家庭成员姓名|当事人|当事人姓名|被调查人|联系人|"
     "申请人|代收人|签收人|领取人|经办人|负责人|监护人".split("|"))
 # A label cell after which the next cell is a name (受送达人签名或盖章 │ 欧阳勇华).
-_SIGN_TAIL = re.compile(r"(?:签名|签字|签章|盖章|签收)(?:或(?:盖章|签章|捺印))?$")
+# 或党章: OCR's reading of 或盖章 (any one character before 章).
+_SIGN_TAIL = re.compile(r"(?:签名|签字|签章|盖章|签收)(?:或(?:盖章|签章|捺印|[\u4e00-\u9fff]章))?$")
 _GLUED_NEXT = re.compile(r"([\u4e00-\u9fff]{2,4})[1lI丨]?\s+\d")
 _MIN_ROW_SHARE = 0.6  # a row has at least this share of the header's cells
 _MAX_TRANSLIT = 12
