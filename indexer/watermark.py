@@ -120,12 +120,19 @@ def watermark_mask(size: tuple[int, int], text: str, *, density: float = DENSITY
 
 def read_audit_seq(img: Image.Image) -> int | None:
     """The audit record number a (leaked, possibly cleaned) copy of a served image carries, or
-    None when its code cannot be read with certainty (then score the candidate labels). A copy
-    cropped out of the served page (same scale) is searched for its place on the page grid."""
+    None when its code cannot be read with certainty (then score the candidate labels). The
+    served image's own grid is read first (fast); else the code's dot lattice is registered on
+    the copy (scale 0.5-2×, a turn of a few degrees, any crop or margin: indexer.
+    watermark_register); else a copy cut out at the same scale is searched for its place on the
+    page grid (indexer.watermark_search)."""
+    from indexer.watermark_register import decode_registered
     from indexer.watermark_search import decode_cropped
 
-    seq = watermark_code.decode(img).seq
-    return seq if seq is not None else decode_cropped(img).seq
+    for read in (watermark_code.decode, decode_registered, decode_cropped):
+        seq = read(img).seq
+        if seq is not None:
+            return seq
+    return None
 
 
 def _otsu(lum: np.ndarray) -> float:

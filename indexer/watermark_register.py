@@ -31,13 +31,16 @@ SIZES = ((3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (8, 2), (10, 2), (12, 2), (14, 
 MIN_DOTS = 24  # fewer lattice dots than this: no code to read (a tile has 48)
 MAX_CANDIDATES = 4000
 MARGIN_SLOTS = 12  # a copy may show up to this many slots of margin round the page
+REDUCE_ABOVE = 1400  # px of the short edge above which the copy is reduced by a whole factor
 MAX_PAIRED = 1500  # candidates whose pairwise vectors vote for the basis (memory: n²)
 TRY_SIZES = 2  # the dot sizes with most squares that are tried
 MAX_ANGLE = 0.2  # |tan| of the lattice angle tried: ±11°
 
 
 def _integral(a: np.ndarray) -> np.ndarray:
-    return np.pad(a, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    if a.dtype == bool:  # exact and several times faster than float sums
+        return np.pad(a.astype(np.int32), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    return np.pad(a.astype(np.float32), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
 
 
 def _box(integral: np.ndarray, size: int) -> np.ndarray:
@@ -46,27 +49,24 @@ def _box(integral: np.ndarray, size: int) -> np.ndarray:
             + integral[:-size, :-size])
 
 
-def _squares(dark: np.ndarray, integral: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Centres (y, x) and strengths of solid size×size dark squares with paper around them."""
+def _squares(integral: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Centres (y, x) and strengths of solid size×size dark squares with paper around them,
+    at most one per size×size block (its strongest)."""
     gap = max(1, size // 2)
     outer = size + 2 * gap
-    h, w = dark.shape
+    h, w = integral.shape[0] - 1, integral.shape[1] - 1
     if h < outer * 2 or w < outer * 2:
         return np.zeros((0, 2)), np.zeros(0)
     inner = _box(integral, size)[gap:h - size - gap + 1, gap:w - size - gap + 1]
     ring = _box(integral, outer)[:inner.shape[0], :inner.shape[1]] - inner
-    score = inner / size ** 2 - ring / (outer ** 2 - size ** 2)
-    # one candidate per block of size×size: its strongest square
-    b = size
-    ny, nx = score.shape[0] // b, score.shape[1] // b
-    blocks = score[:ny * b, :nx * b].reshape(ny, b, nx, b).transpose(0, 2, 1, 3).reshape(ny, nx, -1)
-    best = blocks.argmax(axis=2)
-    strength = np.take_along_axis(blocks, best[..., None], axis=2)[..., 0]
-    keep = strength > 0.6
-    iy, ix = np.nonzero(keep)
-    dy, dx = np.divmod(best[keep], b)
-    centres = np.stack([iy * b + dy + gap + size / 2, ix * b + dx + gap + size / 2], axis=1)
-    return centres, strength[keep]
+    score = inner * np.float32(1 / size ** 2) - ring * np.float32(1 / (outer ** 2 - size ** 2))
+    y, x = np.nonzero(score > 0.6)
+    strength = score[y, x]
+    order = np.argsort(-strength, kind="stable")
+    y, x, strength = y[order], x[order], strength[order]
+    _, first = np.unique((y // size) * (w // size + 1) + x // size, return_index=True)
+    centres = np.stack([y[first] + gap + size / 2, x[first] + gap + size / 2], axis=1)
+    return centres, strength[first]
 
 
 def _dedupe(centres: np.ndarray, strength: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -165,9 +165,9 @@ def _fit(centres: np.ndarray, basis: np.ndarray, shape: tuple[int, int]
     return origin, m, inliers
 
 
-def _sample(dark: np.ndarray, origin: np.ndarray, m: np.ndarray) -> np.ndarray:
+def _sample(integral: np.ndarray, origin: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Dark share of each lattice slot's core, rows × cols from the copy's top left."""
-    h, w = dark.shape
+    h, w = integral.shape[0] - 1, integral.shape[1] - 1
     corners = np.array([[0, 0], [0, w], [h, 0], [h, w]], dtype=float) - origin
     lat = np.linalg.solve(m, corners.T).T  # (col, row)
     c_lo, c_hi = int(np.floor(lat[:, 0].min())), int(np.ceil(lat[:, 0].max()))
@@ -177,7 +177,6 @@ def _sample(dark: np.ndarray, origin: np.ndarray, m: np.ndarray) -> np.ndarray:
     pos = origin + np.einsum("ij,rcj->rci", m, np.stack([cc, rr], axis=-1))
     edge = np.hypot(*m[:, 0]) / 6
     core = max(1, int(round(0.6 * edge)))
-    integral = _integral(dark)
     top = np.round(pos[..., 0] - core / 2).astype(int)
     left = np.round(pos[..., 1] - core / 2).astype(int)
     inside = (top >= 0) & (left >= 0) & (top + core <= h) & (left + core <= w)
@@ -195,26 +194,33 @@ def decode_registered(img) -> Decoded:
     """The record number of a copy scaled 0.5-2×, turned by a few degrees, cut, blurred or
     re-compressed, or Decoded(None) when it cannot be named with certainty."""
     lum = np.asarray(img.convert("RGB"), dtype=np.float32) @ _LUMA
-    dark = (lum < 0.75 * float(np.median(lum))).astype(np.float64)
-    reduced = {1: dark}
+    k = max(1, min(lum.shape) // REDUCE_ABOVE)  # a copy scaled up is read at about served size
+    if k > 1:
+        h, w = lum.shape[0] // k * k, lum.shape[1] // k * k
+        lum = lum[:h, :w].reshape(h // k, k, w // k, k).mean(axis=(1, 3))
+    dark = lum < 0.75 * float(np.median(lum))
+    integrals = {1: _integral(dark)}
     tried = []
     for size, f in SIZES:
-        if f not in reduced:
+        if f not in integrals:
             h, w = dark.shape[0] // f * f, dark.shape[1] // f * f
-            reduced[f] = dark[:h, :w].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
-        centres, strength = _squares(reduced[f], _integral(reduced[f]), size // f)
+            integrals[f] = _integral(dark[:h, :w].reshape(h // f, f, w // f, f)
+                                     .mean(axis=(1, 3), dtype=np.float32))
+        centres, strength = _squares(integrals[f], size // f)
         if len(centres) >= MIN_DOTS:
             score = float(np.clip(strength - 0.6, 0, None).sum()) * size
             tried.append((score, size, centres * f + (f - 1) / 2, strength))
     found: dict[int, Decoded] = {}
     for _, size, centres, strength in sorted(tried, key=lambda t: -t[0])[:TRY_SIZES]:
-        _decode_at(dark, size, centres, strength, found)
+        _decode_at(dark, integrals[1], size, centres, strength, found)
+        if found:
+            break
     if len(found) != 1:
         return Decoded(None, 0.0, 0)
     return next(iter(found.values()))
 
 
-def _decode_at(dark: np.ndarray, size: int, centres: np.ndarray, strength: np.ndarray,
+def _decode_at(dark: np.ndarray, integral: np.ndarray, size: int, centres: np.ndarray, strength: np.ndarray,
                found: dict[int, Decoded]) -> None:
     centres, strength = _dedupe(centres, strength, size)
     for basis in _bases(centres, size):
@@ -222,9 +228,8 @@ def _decode_at(dark: np.ndarray, size: int, centres: np.ndarray, strength: np.nd
         if fitted is None or fitted[2] < MIN_DOTS:
             continue
         origin, m, _ = fitted
-        cells = np.nan_to_num(_sample(dark, origin, m), nan=0.0)
+        cells = np.nan_to_num(_sample(integral, origin, m), nan=0.0)
         got = search_places(cells, MARGIN_SLOTS)
         if got.seq is not None:
-            if got.seq in found and found[got.seq].margin >= got.margin:
-                continue
             found[got.seq] = got
+            return  # a word whose CRC holds at exactly one place: the others are not tried
