@@ -26,6 +26,7 @@ MAX_TILE_ROWS, MAX_TILE_COLS = 10, 8  # a served page (long edge ≤ 2480 px) ha
 # thresholded ~0.28, a quarter of the page ~0.08 (partial tiles at its edges); the best wrong
 # place on that quarter reads 0.035, and an unmarked page shows no dot lattice at all.
 MIN_MARGIN = 0.06
+ERASURES = 2  # bits no tile of a small crop carried, tried both ways against the CRC
 
 
 @functools.lru_cache(maxsize=1)
@@ -114,14 +115,31 @@ def _search_places(cells: np.ndarray, found: dict[int, Decoded], outside: int = 
             if got is None:
                 continue
             votes, tiles = got
-            margin = float(np.abs(votes).min() / tiles)
-            if margin < MIN_MARGIN or not np.all(np.abs(votes) > 0.5):
+            strong = np.abs(votes) > 0.5
+            if int((~strong).sum()) > ERASURES:
                 continue
-            raw = np.packbits((votes > 0).astype(np.uint8) ^ _WHITEN).tobytes()
-            if binascii.crc_hqx(raw[:4], 0xFFFF) == int.from_bytes(raw[4:6], "big"):
-                seq = int.from_bytes(raw[:4], "big")
-                if seq not in found or margin > found[seq].margin:
-                    found[seq] = Decoded(seq, margin, tiles)
+            margin = float(np.abs(votes[strong]).min() / tiles)
+            if margin < MIN_MARGIN:
+                continue
+            seq = _fill(votes, ~strong)
+            if seq is not None and (seq not in found or margin > found[seq].margin):
+                found[seq] = Decoded(seq, margin, tiles)
+
+
+def _fill(votes: np.ndarray, unsure: np.ndarray) -> int | None:
+    """The record number whose CRC holds when the bits no tile carried (text kept every one of
+    their dots off: a small crop of a dense page) are tried both ways; None unless exactly one
+    filling holds (the CRC then still rejects all but 1 in 2^(16 - erasures) wrong words)."""
+    bits = (votes > 0).astype(np.uint8)
+    where = np.flatnonzero(unsure)
+    hits = []
+    for fill in range(1 << len(where)):
+        trial = bits.copy()
+        trial[where] = [(fill >> i) & 1 for i in range(len(where))]
+        raw = np.packbits(trial ^ _WHITEN).tobytes()
+        if binascii.crc_hqx(raw[:4], 0xFFFF) == int.from_bytes(raw[4:6], "big"):
+            hits.append(int.from_bytes(raw[:4], "big"))
+    return hits[0] if len(hits) == 1 else None
 
 
 def _unique(found: dict[int, Decoded]) -> Decoded:

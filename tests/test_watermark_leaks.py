@@ -54,7 +54,7 @@ def test_a_leaked_unmarked_page_names_no_record(page, leak) -> None:
     assert got is None, f"{leak} copy of an unmarked page: named record #{got}"
 
 
-@pytest.mark.parametrize("leak", ["scaled 150 %", "top-left quarter + rotated -2°",
+@pytest.mark.parametrize("leak", ["scaled 150 %", "bottom-left quarter + rotated -2°",
                                   "scaled 60 % + JPEG 60"])
 def test_a_copy_of_the_next_record_is_never_read_as_this_one(page, leak) -> None:
     other = watermark(page, LABEL.replace(f"#{SEQ}", f"#{SEQ + 1}"))

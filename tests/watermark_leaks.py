@@ -78,7 +78,7 @@ LEAKS: dict[str, Leak] = {
     "greyscale": grey(),
     "scaled 73 % + rotated 2°": then(scale(0.73), rotate(2.0)),
     "scaled 60 % + JPEG 60": then(scale(0.6), jpeg(60)),
-    "top-left quarter + rotated -2°": then(quarter(0), rotate(-2.0)),
+    "bottom-left quarter + rotated -2°": then(quarter(2), rotate(-2.0)),
     "blur 1 + scaled 130 %": then(blur(1.0), scale(1.3)),
     "rotated 1.5° + threshold": then(rotate(1.5), threshold(128)),
     "quarter + scaled 80 %": then(quarter(1), scale(0.8)),
