@@ -8,7 +8,7 @@ focus. The code itself is the registration mark: its dots are solid squares of o
 square lattice whose pitch is six dot edges, whatever the page or the copy's scale. So:
 
 1. the dots are found as the squares that stand out from a ring of paper around them, trying
-   square sizes from 2 px up (the size that finds most such squares is the copy's dot edge);
+   square sizes from 3 px up (the two sizes that find most such squares are tried);
 2. the lattice's basis (pitch and angle) is the most common vector between neighbouring
    dots, folded by quarter turns (text and the label's squares are not on one lattice);
 3. an affine fit by least squares on the dots that sit on that lattice, grown outward from the
@@ -220,8 +220,10 @@ def decode_registered(img) -> Decoded:
     return next(iter(found.values()))
 
 
-def _decode_at(dark: np.ndarray, integral: np.ndarray, size: int, centres: np.ndarray, strength: np.ndarray,
-               found: dict[int, Decoded]) -> None:
+def _decode_at(dark: np.ndarray, integral: np.ndarray, size: int, centres: np.ndarray,
+               strength: np.ndarray, found: dict[int, Decoded]) -> None:
+    """Register the lattice of dots of edge `size` and read the code; a name found goes into
+    `found` (the first basis whose word reads at exactly one place ends the search)."""
     centres, strength = _dedupe(centres, strength, size)
     for basis in _bases(centres, size):
         fitted = _fit(centres, basis, dark.shape)

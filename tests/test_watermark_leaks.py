@@ -96,4 +96,5 @@ def test_a_leaked_served_image_names_the_read(app, ctx, ingest, make_user, make_
     for name, leak in (("scaled 73 % + rotated 2°", then(scale(0.73), rotate(2.0))),
                        ("bottom-right quarter + rotated -1.5°", then(quarter(3), rotate(-1.5)))):
         got = read_audit_seq(leak(img))
-        assert got == rec.seq, f"served image, {name} copy: record #{rec.seq} not recovered (read {got})"
+        assert got == rec.seq, \
+            f"served image, {name} copy: record #{rec.seq} not recovered (read {got})"
