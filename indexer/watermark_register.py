@@ -159,10 +159,23 @@ def _fit(centres: np.ndarray, basis: np.ndarray, shape: tuple[int, int]
             return None
         a = np.column_stack([np.ones(int(ok.sum())), n[ok]])
         sol, *_ = np.linalg.lstsq(a, centres[ok], rcond=None)  # (3, 2): origin, col, row
+        if not _square(sol[1:].T, pitch):
+            return None  # the inliers span one line of slots (or none): no lattice fixed
         origin = sol[0]
         m = sol[1:].T
         inliers = int(ok.sum())
     return origin, m, inliers
+
+
+def _square(m: np.ndarray, pitch: float) -> bool:
+    """Whether `m` is still (nearly) a square lattice of about `pitch`: a fit on dots of one
+    row or column leaves the other direction free, and is no registration."""
+    if not np.all(np.isfinite(m)):
+        return False
+    a, b = np.hypot(*m[:, 0]), np.hypot(*m[:, 1])
+    det = abs(float(np.linalg.det(m)))
+    return 0.8 * pitch < a < 1.25 * pitch and 0.8 * pitch < b < 1.25 * pitch \
+        and det > 0.9 * a * b
 
 
 def _sample(integral: np.ndarray, origin: np.ndarray, m: np.ndarray) -> np.ndarray:
