@@ -120,12 +120,19 @@ def watermark_mask(size: tuple[int, int], text: str, *, density: float = DENSITY
 
 def read_audit_seq(img: Image.Image) -> int | None:
     """The audit record number a (leaked, possibly cleaned) copy of a served image carries, or
-    None when its code cannot be read with certainty (then score the candidate labels). A copy
-    cropped out of the served page (same scale) is searched for its place on the page grid."""
+    None when its code cannot be read with certainty (then score the candidate labels). The
+    served image's own grid is read first (fast); else the code's dot lattice is registered on
+    the copy (scale 0.5-2×, a turn of a few degrees, any crop or margin: indexer.
+    watermark_register); else a copy cut out at the same scale is searched for its place on the
+    page grid (indexer.watermark_search)."""
+    from indexer.watermark_register import decode_registered
     from indexer.watermark_search import decode_cropped
 
-    seq = watermark_code.decode(img).seq
-    return seq if seq is not None else decode_cropped(img).seq
+    for read in (watermark_code.decode, decode_registered, decode_cropped):
+        seq = read(img).seq
+        if seq is not None:
+            return seq
+    return None
 
 
 def _otsu(lum: np.ndarray) -> float:
@@ -138,26 +145,36 @@ def _otsu(lum: np.ndarray) -> float:
     return float(np.argmax(between))
 
 
-def _text_ink(lum: np.ndarray) -> np.ndarray:
+def _text_ink(lum: np.ndarray, cut: float) -> np.ndarray:
     """The page's ink (darker than Otsu's cut) outside solid dark areas (boxes, scanner bed),
-    where the code's dots keep off: on a glyph a dot costs a stroke."""
-    dark = lum <= _otsu(lum)
+    where the code's dots keep off: on a glyph a dot costs a stroke. `cut`: Otsu's."""
+    dark = lum <= cut
     return dark & ~_solid(dark)
 
 
 def _solid(dark: np.ndarray, k: int = 7) -> np.ndarray:
-    """Dark pixels whose whole k×k neighbourhood is dark: not a stroke of text."""
-    pad = np.pad(dark.astype(np.int32), ((k // 2 + 1, k // 2), (k // 2 + 1, k // 2)))
-    integral = pad.cumsum(0).cumsum(1)
-    return (integral[k:, k:] - integral[:-k, k:] - integral[k:, :-k] + integral[:-k, :-k]) == k * k
+    """Dark pixels whose whole k×k neighbourhood is dark: not a stroke of text (an erosion,
+    done as k shifted ANDs per axis: a fraction of the cost of a summed-area table)."""
+    r = k // 2
+    rows = np.zeros_like(dark)
+    pad = np.pad(dark, ((0, 0), (r, r)))
+    rows[:] = pad[:, 0:dark.shape[1]]
+    for d in range(1, k):
+        rows &= pad[:, d:d + dark.shape[1]]
+    out = np.zeros_like(dark)
+    pad = np.pad(rows, ((r, r), (0, 0)))
+    out[:] = pad[0:dark.shape[0]]
+    for d in range(1, k):
+        out &= pad[d:d + dark.shape[0]]
+    return out
 
 
-def _ink(rgb: np.ndarray, lum: np.ndarray) -> np.ndarray:
+def _ink(rgb: np.ndarray, lum: np.ndarray, cut: float) -> np.ndarray:
     """The page's text ink (RGB rows): the darker half of what is darker than Otsu's threshold
     (stroke cores, not their anti-aliased edges, which a saturation cut can tell apart), and
     not inside a solid dark area (a redaction box, the scanner bed), which would make the
-    watermark a different shade from the text."""
-    dark = lum <= _otsu(lum)
+    watermark a different shade from the text. `cut`: Otsu's threshold of `lum`."""
+    dark = lum <= cut
     if dark.any():
         dark &= lum <= np.median(lum[dark])
     ink = rgb[dark & ~_solid(dark)]
@@ -171,8 +188,9 @@ def watermark(img: Image.Image, text: str, *, density: float = DENSITY,
     same size."""
     rgb = np.array(img.convert("RGB"), dtype=np.uint8)
     lum = rgb.astype(np.float32) @ _LUMA
-    mask = watermark_mask(img.size, text, density=density, seq=seq, text_ink=_text_ink(lum))
-    ink = _ink(rgb, lum)
+    cut = _otsu(lum)
+    mask = watermark_mask(img.size, text, density=density, seq=seq, text_ink=_text_ink(lum, cut))
+    ink = _ink(rgb, lum, cut)
     samples = ink[_rng(text + "\x00ink").integers(0, len(ink), int(mask.sum()))]
     current = rgb[mask]
     darker = samples.astype(np.float32) @ _LUMA < current.astype(np.float32) @ _LUMA

@@ -83,22 +83,23 @@ def code_mask(size: tuple[int, int], seq: int, *, keep_clear: np.ndarray | None 
     y, xs = _slot_origins(dot, pitch)
     bits = _word(seq)
     ty, tx, perms = _tiles(size, pitch, whole=False)
-    mask = np.zeros((h, w), dtype=bool)
-    clear = None
+    # every dot of every tile at once: (tiles, 48) top-left corners
+    chosen = np.where(bits[perms] == 1, xs[None, :, 0], xs[None, :, 1])
+    top = (ty[:, None] + y[None, :]).ravel()
+    left = (tx[:, None] + chosen).ravel()
+    keep = (top + dot <= h) & (left + dot <= w)
+    top, left = top[keep], left[keep]
     if keep_clear is not None and keep_clear.any():
         clear = np.pad(keep_clear.astype(np.int32), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
-    m = dot // 2
-    for t0, l0, perm in zip(ty, tx, perms):
-        for k in range(WORD_BITS):
-            top, left = t0 + y[k], l0 + xs[k, 0 if bits[perm[k]] else 1]
-            if top + dot > h or left + dot > w:
-                continue
-            if clear is not None:
-                a, b = max(0, top - m), min(h, top + dot + m)
-                c, d = max(0, left - m), min(w, left + dot + m)
-                if clear[b, d] - clear[a, d] - clear[b, c] + clear[a, c]:
-                    continue
-            mask[top:top + dot, left:left + dot] = True
+        m = dot // 2
+        a, b = np.maximum(0, top - m), np.minimum(h, top + dot + m)
+        c, d = np.maximum(0, left - m), np.minimum(w, left + dot + m)
+        on_paper = (clear[b, d] - clear[a, d] - clear[b, c] + clear[a, c]) == 0
+        top, left = top[on_paper], left[on_paper]
+    mask = np.zeros((h, w), dtype=bool)
+    for dy in range(dot):
+        for dx in range(dot):
+            mask[top + dy, left + dx] = True
     return mask
 
 

@@ -26,6 +26,7 @@ MAX_TILE_ROWS, MAX_TILE_COLS = 10, 8  # a served page (long edge ≤ 2480 px) ha
 # thresholded ~0.28, a quarter of the page ~0.08 (partial tiles at its edges); the best wrong
 # place on that quarter reads 0.035, and an unmarked page shows no dot lattice at all.
 MIN_MARGIN = 0.06
+ERASURES = 2  # bits no tile of a small crop carried, tried both ways against the CRC
 
 
 @functools.lru_cache(maxsize=1)
@@ -56,7 +57,9 @@ def _cells(dark: np.ndarray, dot: int) -> np.ndarray | None:
 
 
 def _votes(cells: np.ndarray, r0: int, c0: int) -> tuple[np.ndarray, int] | None:
-    """Bit votes when the copy's cell (0, 0) is slot (r0, c0) of the page grid."""
+    """Bit votes when the copy's cell (0, 0) is slot (r0, c0) of the page grid (negative: the
+    copy has a margin round the page, e.g. a turned or re-scanned copy; cells off the page
+    do not vote)."""
     rows, cols = cells.shape
     start = (c0 + 1) % 2  # the first copy column that is a pair's left slot
     c_left = np.arange(start, cols - 1, 2)
@@ -67,9 +70,18 @@ def _votes(cells: np.ndarray, r0: int, c0: int) -> tuple[np.ndarray, int] | None
     ti, tj = r_abs // ROWS, c_abs // COLS
     if ti.max() >= MAX_TILE_ROWS or tj.max() >= MAX_TILE_COLS:
         return None
-    k = (r_abs % ROWS) * (COLS // 2) + (c_abs % COLS) // 2
-    bits = _perm_table()[ti, tj, k]
     diff = cells[:, c_left] - cells[:, c_left + 1]
+    if r0 < 0 or c0 < 0:
+        on = (r_abs >= 0) & (c_abs >= 0)
+        if not on.any():
+            return None
+        ti, tj = np.broadcast_to(ti, on.shape)[on], np.broadcast_to(tj, on.shape)[on]
+        r_on, c_on = np.broadcast_to(r_abs, on.shape)[on], np.broadcast_to(c_abs, on.shape)[on]
+        k = (r_on % ROWS) * (COLS // 2) + (c_on % COLS) // 2
+        diff = diff[on]
+    else:
+        k = (r_abs % ROWS) * (COLS // 2) + (c_abs % COLS) // 2
+    bits = _perm_table()[ti, tj, k]
     votes = np.bincount(bits.ravel(), weights=diff.ravel(), minlength=WORD_BITS)
     tiles = int((ti.max() - ti.min() + 1) * (tj.max() - tj.min() + 1))  # the places spanned
     return votes, tiles
@@ -82,22 +94,55 @@ def decode_cropped(img, dots: range = range(6, 16)) -> Decoded:
     found: dict[int, Decoded] = {}
     for dot in dots:
         cells = _cells(dark, dot)
-        if cells is None:
-            continue
-        for r0 in range(ROWS * MAX_TILE_ROWS):
-            for c0 in range(COLS * MAX_TILE_COLS):
-                got = _votes(cells, r0, c0)
-                if got is None:
-                    continue
-                votes, tiles = got
-                margin = float(np.abs(votes).min() / tiles)
-                if margin < MIN_MARGIN or not np.all(np.abs(votes) > 0.5):
-                    continue
-                raw = np.packbits((votes > 0).astype(np.uint8) ^ _WHITEN).tobytes()
-                if binascii.crc_hqx(raw[:4], 0xFFFF) == int.from_bytes(raw[4:6], "big"):
-                    seq = int.from_bytes(raw[:4], "big")
-                    if seq not in found or margin > found[seq].margin:
-                        found[seq] = Decoded(seq, margin, tiles)
+        if cells is not None:
+            _search_places(cells, found)
+    return _unique(found)
+
+
+def search_places(cells: np.ndarray, outside: int = 0) -> Decoded:
+    """The record number a grid of slot darkness (the copy's cell (0, 0) at an unknown place of
+    the page grid, up to `outside` slots off it) carries, when exactly one place reads a
+    whole word; else Decoded(None)."""
+    found: dict[int, Decoded] = {}
+    _search_places(cells, found, outside)
+    return _unique(found)
+
+
+def _search_places(cells: np.ndarray, found: dict[int, Decoded], outside: int = 0) -> None:
+    for r0 in range(-outside, ROWS * MAX_TILE_ROWS):
+        for c0 in range(-outside, COLS * MAX_TILE_COLS):
+            got = _votes(cells, r0, c0)
+            if got is None:
+                continue
+            votes, tiles = got
+            strong = np.abs(votes) > 0.5
+            if int((~strong).sum()) > ERASURES:
+                continue
+            margin = float(np.abs(votes[strong]).min() / tiles)
+            if margin < MIN_MARGIN:
+                continue
+            seq = _fill(votes, ~strong)
+            if seq is not None and (seq not in found or margin > found[seq].margin):
+                found[seq] = Decoded(seq, margin, tiles)
+
+
+def _fill(votes: np.ndarray, unsure: np.ndarray) -> int | None:
+    """The record number whose CRC holds when the bits no tile carried (text kept every one of
+    their dots off: a small crop of a dense page) are tried both ways; None unless exactly one
+    filling holds (the CRC then still rejects all but 1 in 2^(16 - erasures) wrong words)."""
+    bits = (votes > 0).astype(np.uint8)
+    where = np.flatnonzero(unsure)
+    hits = []
+    for fill in range(1 << len(where)):
+        trial = bits.copy()
+        trial[where] = [(fill >> i) & 1 for i in range(len(where))]
+        raw = np.packbits(trial ^ _WHITEN).tobytes()
+        if binascii.crc_hqx(raw[:4], 0xFFFF) == int.from_bytes(raw[4:6], "big"):
+            hits.append(int.from_bytes(raw[:4], "big"))
+    return hits[0] if len(hits) == 1 else None
+
+
+def _unique(found: dict[int, Decoded]) -> Decoded:
     if len(found) != 1:  # none, or two places naming different records: name no one
         return Decoded(None, max((d.margin for d in found.values()), default=0.0), 0)
     return next(iter(found.values()))
