@@ -74,22 +74,32 @@ class Stage:
         self.own_ms = max(0.0, self.engine_ms - self.background * self.s)
 
 
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def row(name: str, st: Stage, n_docs: int, n_pages: int) -> list[str]:
     return [name, f"{st.s:.2f}", f"{n_docs / st.s:,.0f}", f"{n_pages / st.s:,.0f}",
             f"{st.engine_ms / n_pages:.2f} / {st.own_ms / n_pages:.2f}",
             f"{st.client_ms / n_pages:.2f}", load_avg()]
 
 
-def baseline_module(commit: str):
-    """search_app/search/reindex.py as it was at `commit`, as a module of this process."""
-    src = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:search_app/search/reindex.py"],
+def baseline_module(commit: str, name: str = "reindex"):
+    """search_app/search/<name>.py as it was at `commit`, as a module of this process (its
+    reindex using the re-prepare of the same commit)."""
+    src = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:search_app/search/{name}.py"],
                          check=True, capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp(prefix="reindex-before-")) / "reindex_before.py"
+    path = Path(tempfile.mkdtemp(prefix=f"{name}-before-")) / f"{name}_before.py"
     path.write_text(src, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("reindex_before", path)
+    spec = importlib.util.spec_from_file_location(f"{name}_before", path)
     mod = importlib.util.module_from_spec(spec)
-    sys.modules["reindex_before"] = mod
+    sys.modules[f"{name}_before"] = mod  # forked pool children find its functions by name
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    if name == "reindex":
+        mod.Reprepare = baseline_module(commit, "reprepare").Reprepare
     return mod
 
 
@@ -145,6 +155,9 @@ def main() -> int:
     ap.add_argument("--before", default=BASE)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--stages", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--reprepare", action="store_true",
+                    help="give every page a vault entry and run reindex --reprepare (the text "
+                         "stages on every core) before/after instead of the copy")
     args = ap.parse_args()
 
     from search_bench import settings
@@ -201,11 +214,25 @@ def main() -> int:
                                     args.pages))
                 del docs, body
                 print(table(rows, head), flush=True)
+            procs = 0
+            if args.reprepare:
+                from bulk_profile import store_secrets
+                from search_app.db import get_session
+                stored = store_secrets(get_session(), vault_from_config(app.config), client, index)
+                procs = os.cpu_count() or 1
+                print(f"{stored:,} pages given a vault entry; reindex --reprepare in {procs} "
+                      "processes", flush=True)
             runs: list[list[str]] = []
             for r in range(args.rounds):
                 for label, mod in (("before", before_mod), ("after", after_mod)):
                     with Stage(client) as st:
-                        rep = mod.reindex(client, alias, workers=args.workers)
+                        kids0 = _children_cpu()
+                        rep = mod.reindex(client, alias, workers=args.workers, reprepare=procs)
+                    if procs:
+                        pool = 1000 * (_children_cpu() - kids0) / args.pages
+                        print(f"  {label}: pool CPU {pool:.1f} ms/page → {procs} dedicated "
+                              f"cores re-prepare at most {procs * 1000 / max(pool, 1e-9):.0f} "
+                              "pages/s", flush=True)
                     load_st = Stage(client)
                     load_st.s, load_st.client_ms, load_st.engine_ms = (rep.load_seconds,
                                                                         st.client_ms, st.engine_ms)

@@ -41,7 +41,8 @@ from search_app.ingest.secrets import decode_secret, page_meta
 
 __all__ = ["Reprepare", "ReprepareStats", "resume_point"]
 
-BATCH_PAGES = 200  # pages handed to the pool at a time (whole 档号s, so file documents can follow)
+BATCH_PAGES = 50  # pages handed to the pool at a time (whole 档号s, so file documents can follow;
+# small enough that the next batch is in the pool while the previous one is sent)
 _VAULT: list[Vault] = []  # set before the fork: the children's blind index key
 _NO_META = ArchiveMeta("", "", "", "", 0, "", "")
 
