@@ -194,7 +194,7 @@ def _read_ahead(source: Iterator[Any], depth: int = 2) -> Iterator[Any]:
             yield x
     finally:
         stop.set()
-        reader.join(timeout=130)
+        reader.join(timeout=10)  # a read in flight finishes (harmless) or is abandoned
 
 
 def _already_there(item: dict[str, Any]) -> bool:
