@@ -13,7 +13,8 @@ import pytest
 from search_app.search import search_pages
 from search_app.search._backend import bulk_index
 from search_app.search._files import refresh_file_docs
-from search_app.search.reindex import _read_ahead, loading_settings, reindex, unfinished
+from search_app.search._prefetch import read_ahead as _read_ahead
+from search_app.search.reindex import loading_settings, reindex, unfinished
 from tests.conftest import audit_records
 
 HAIDIAN = "北京市公安局海淀分局"

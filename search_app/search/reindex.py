@@ -24,8 +24,6 @@ index while the copy ran makes the run fail (and be deleted), to be run again.
 """
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -38,6 +36,7 @@ from opensearchpy import OpenSearch, helpers
 from search_app.search._backend import (Replicas, alias_exists, create_versioned_index,
                                         index_body, replica_settings, require_index, swap_alias)
 from search_app.search._files import refresh_file_docs
+from search_app.search._prefetch import read_ahead as _read_ahead
 from search_app.search.reprepare import Reprepare, ReprepareStats, resume_point
 
 __all__ = ["ReindexReport", "reindex", "unfinished"]
@@ -156,45 +155,6 @@ def _source_docs(client: OpenSearch, index: str, *, after: str | None, chunk: in
     for hits in _read_ahead(batches()):
         for h in hits:
             yield {"_op_type": op, "_index": None, "_id": h["_id"], "_source": h["_source"]}
-
-
-def _read_ahead(source: Iterator[Any], depth: int = 2) -> Iterator[Any]:
-    """`source` run in a thread of its own, at most `depth` items ahead; its errors re-raised
-    here, and it stops when the consumer does (an error, a kill, the generator closed)."""
-    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                box.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for x in source:
-                if not put(("item", x)):
-                    return
-            put(("end", None))
-        except BaseException as exc:  # handed to the consumer, which raises it
-            put(("error", exc))
-
-    reader = threading.Thread(target=run, name="reindex-read", daemon=True)
-    reader.start()
-    try:
-        while True:
-            kind, x = box.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise x
-            yield x
-    finally:
-        stop.set()
-        reader.join(timeout=10)  # a read in flight finishes (harmless) or is abandoned
 
 
 def _already_there(item: dict[str, Any]) -> bool:
