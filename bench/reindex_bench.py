@@ -120,7 +120,7 @@ def read_stream(client, index: str, size: int, filter_path: bool) -> list[dict[s
 
 
 def raw_bulk(client, docs, body: dict[str, Any], name: str, threads: int,
-             extra: dict[str, Any]) -> None:
+             extra: dict[str, Any], chunk: int = 500) -> None:
     from opensearchpy import helpers
     import copy
 
@@ -131,7 +131,7 @@ def raw_bulk(client, docs, body: dict[str, Any], name: str, threads: int,
     try:
         for ok, item in helpers.parallel_bulk(
                 client, ({"_op_type": "index", "_index": name, **d} for d in docs),
-                thread_count=threads, chunk_size=500, max_chunk_bytes=10 << 20,
+                thread_count=threads, chunk_size=chunk, max_chunk_bytes=10 << 20,
                 request_timeout=300):
             if not ok:
                 raise RuntimeError(f"raw bulk refused a document: {str(item)[:300]}")
@@ -193,7 +193,7 @@ def main() -> int:
                     "client CPU ms/page", "load avg"]
             rows: list[list[str]] = []
             if args.stages:
-                for size, fp in ((500, False), (after_mod.READ_BATCH, True)):
+                for size, fp in ((500, False), (500, True), (2000, False)):
                     with Stage(client) as st:
                         docs = read_stream(client, index, size, fp)
                     rows.append(row(f"source read, 1 stream, {size}/request"
@@ -205,11 +205,14 @@ def main() -> int:
                 rows.append(row("client JSON of the bulk bodies", st, n_docs, args.pages))
                 print(f"bulk body {len(body.encode()) / 1e6:.1f} MB "
                       f"({len(body.encode()) / n_docs:,.0f} bytes per document)", flush=True)
-                for label, extra in (("merge settings as shipped", {}),
-                                     ("reindex's load settings", after_mod.loading_settings())):
+                for label, extra, chunk in (
+                        ("merge settings as shipped", {}, 500),
+                        ("reindex's load settings", after_mod.loading_settings(), 500),
+                        ("reindex's load settings, 1,300 per request (10 MB)",
+                         after_mod.loading_settings(), 1300)):
                     with Stage(client) as st:
                         raw_bulk(client, docs, index_body(), f"{index}-raw{len(rows)}",
-                                 args.workers, extra)
+                                 args.workers, extra, chunk)
                     rows.append(row(f"engine raw bulk (in memory), {label}", st, n_docs,
                                     args.pages))
                 del docs, body
