@@ -324,7 +324,8 @@ def measure_size(args, n_pages: int) -> None:
                 from bulk_profile import profile
                 from search_app.search._backend import index_body, make_client
                 from search_app.search.reindex import reindex
-                bulk = make_client(app.config, "admin", http_compress=False)
+                bulk = make_client(app.config, "admin", http_compress=False,
+                                   pool_maxsize=args.bulk_threads + 2)
                 raw = None if args.reprepare else profile(
                     bulk, index, index_body(), n_pages, threads=args.bulk_threads,
                     variants=args.variants, table=table)

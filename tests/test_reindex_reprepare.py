@@ -48,6 +48,8 @@ def test_reprepare_masks_what_the_old_detector_missed(app, ctx, scratch_alias, i
     found = search_pages(user=user, grant_id=grant.id, purpose="重建核对", query=PHONE)
     assert found.total == 2, "set-up: the leaked number should be searchable before the fix"
 
+    # one 档号 per batch: the second file's pages are in the pool while the first's are sent
+    monkeypatch.setattr("search_app.search.reprepare.BATCH_PAGES", 1)
     result = ctx.test_cli_runner().invoke(args=["reindex", "--reprepare", "--chunk", "4"])
     assert result.exit_code == 0, result.output
     assert "pages/s" in result.output and f"{os.cpu_count()} processes" in result.output, \

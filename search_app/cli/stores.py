@@ -34,7 +34,8 @@ def ensure_index_cmd() -> None:
 
 @click.command("reindex")
 @click.option("--workers", type=int, default=0, help="Parallel bulk workers (default: CPU count).")
-@click.option("--chunk", type=int, default=500, show_default=True, help="Documents per bulk request.")
+@click.option("--chunk", type=int, default=500, show_default=True,
+              help="Documents per bulk request (and at most 10 MB).")
 @click.option("--restart", is_flag=True, help="Drop a half-built index left by a killed run "
                                               "instead of resuming it.")
 @click.option("--keep-old", is_flag=True, help="Keep the previous index after the swap.")
@@ -49,12 +50,14 @@ def reindex_cmd(workers: int, chunk: int, restart: bool, keep_old: bool, reprepa
 
     try:
         admin()  # refuses before any work when this process has no admin credentials
-        client = make_client(current_app.config, "admin", http_compress=False)
+        workers = workers or os.cpu_count() or 1
+        # one connection per bulk worker, the reader and the checkpoints
+        client = make_client(current_app.config, "admin", http_compress=False,
+                             pool_maxsize=workers + 2)
         total = client.count(index=current_index(client, alias()))["count"]
     except (EngineIdentityError, IndexMissingError, RuntimeError) as exc:
         _audit(Action.CLI_REINDEX, outcome="denied", reason=str(exc)[:500], alias=alias())
         raise click.ClickException(str(exc)) from None
-    workers = workers or os.cpu_count() or 1
     click.echo(f"reindex {alias()}: {total} documents, {workers} bulk workers")
     try:
         with click.progressbar(length=total, label="重建索引") as bar:

@@ -112,6 +112,12 @@ def archive_version(session: Session, secret: PageSecret, reason: str) -> PageVe
     return version
 
 
+# A batch's bulk request may wait behind a busy engine far longer than a search should (the
+# client's OPENSEARCH_TIMEOUT): timing out there sent a whole batch back to the queue (seen at
+# load 26 in bench/ocr_bench.py), to be OCR'd again.
+BULK_TIMEOUT = 60
+
+
 def index_pages(docs: Sequence[dict]) -> dict[str, IndexRefusal]:
     """(Over)write the documents of pages whose PageSecret is committed, in one bulk request,
     and check every item: the refusals by doc id (empty when the engine took them all).
@@ -127,7 +133,8 @@ def index_pages(docs: Sequence[dict]) -> dict[str, IndexRefusal]:
     answered = 0
     for ok, item in helpers.streaming_bulk(writer(), actions, chunk_size=max(len(docs), 1),
                                            max_retries=3, raise_on_error=False,
-                                           raise_on_exception=True):
+                                           raise_on_exception=True,
+                                           request_timeout=BULK_TIMEOUT):
         answered += 1
         if not ok:
             info = next(iter(item.values()), {}) if isinstance(item, dict) else {}

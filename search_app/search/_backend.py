@@ -43,11 +43,13 @@ def init_app(app: Flask) -> None:
 
 
 def make_client(config: Mapping[str, Any], identity: str, *,
-                http_compress: bool = True) -> OpenSearch:
+                http_compress: bool = True, pool_maxsize: int | None = None) -> OpenSearch:
     """A client for `identity` ("web", "worker" or "admin"): https, CA-verified, basic auth.
     `http_compress=False` for bulk loads: gzip (level 9) of the bodies costs the client about
     as much CPU as the engine spends indexing them (bench/bulk_profile.py), for a link that is
-    usually loopback or a LAN."""
+    usually loopback or a LAN. `pool_maxsize` for a client shared by several threads (a
+    parallel bulk): urllib3 keeps one connection per host by default, so every concurrent
+    request beyond the first opened a new TLS connection and threw it away."""
     prefix = IDENTITIES[identity][0]
     return OpenSearch(hosts=[u.strip() for u in config["OPENSEARCH_URL"].split(",") if u.strip()],
                       http_auth=(config[f"{prefix}_USER"], config[f"{prefix}_PASSWORD"]),
@@ -55,7 +57,8 @@ def make_client(config: Mapping[str, Any], identity: str, *,
                       ca_certs=config["OPENSEARCH_CA_CERTS"] or None,
                       timeout=config["OPENSEARCH_TIMEOUT"],
                       max_retries=config.get("OPENSEARCH_RETRIES", 1),
-                      retry_on_timeout=True, http_compress=http_compress)
+                      retry_on_timeout=True, http_compress=http_compress,
+                      **({"pool_maxsize": pool_maxsize} if pool_maxsize else {}))
 
 
 def engine(identity: str) -> OpenSearch:

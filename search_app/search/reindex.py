@@ -9,8 +9,11 @@ them without decrypting or re-running anything, at bulk speed. A detector or dic
 changes the text itself: `reprepare=n` (`flask reindex --reprepare`) runs the text stages again
 on every page from the vault's text, in n processes (search_app/search/reprepare.py).
 
-During the load the new index has refresh off, an async translog and no replicas; parallel bulk
-workers write it (a client without gzip: `make_client(..., http_compress=False)`).
+During the load the new index has refresh off, an async translog, no replicas, few merges and
+rare flushes (loading_settings; the force-merge at the end does the merging once); parallel bulk
+workers write it (a client without gzip and with a connection per worker:
+`make_client(..., http_compress=False, pool_maxsize=...)`), fed by a reader one search_after
+request ahead. Where the time goes: bench/reindex_bench.py.
 Then: a catch-up pass for documents written to the old index meanwhile (ingested_at), refresh,
 the replicas the settings ask for, a force-merge, and the swap. Any error deletes the half-built
 index and re-raises: the old index keeps serving. A run that is killed (no chance to clean up)
@@ -33,17 +36,29 @@ from opensearchpy import OpenSearch, helpers
 from search_app.search._backend import (Replicas, alias_exists, create_versioned_index,
                                         index_body, replica_settings, require_index, swap_alias)
 from search_app.search._files import refresh_file_docs
+from search_app.search._prefetch import read_ahead as _read_ahead
 from search_app.search.reprepare import Reprepare, ReprepareStats, resume_point
 
 __all__ = ["ReindexReport", "reindex", "unfinished"]
 
 CHECKPOINT_EVERY = 10  # bulk chunks between checkpoints in the new index's _meta
 CHUNK_BYTES = 10 << 20  # a bulk request holds at most `chunk` documents and this many bytes
+# Documents per bulk request. Measured on a quiet machine (bench/reindex_bench.py): 500 per
+# request indexes at 0.52 ms of engine CPU per page, ~1,300 (10 MB) at 0.60 and half the rate.
+CHUNK = 500
 # While loading: no refresh, and the translog fsynced every few seconds instead of per bulk
 # request. An engine crash may then lose the last seconds of acknowledged writes, which the
 # checkpoint already counted: the document count check before the swap catches that (the run
 # fails, deletes the index, and is run again). Restored to per-request durability at the end.
+# Merges while loading are wasted work: the force-merge at the end rewrites every segment into
+# one anyway. So the load merges little (many segments per tier, one merge thread) and commits
+# rarely (a large translog before a flush); reset to the index's defaults with the durability.
+LOAD_MERGE: dict[str, Any] = {"merge": {"scheduler": {"max_thread_count": 1},
+                                        "policy": {"segments_per_tier": 100,
+                                                   "max_merge_at_once": 100}},
+                              "translog": {"flush_threshold_size": "2gb"}}
 LOADING = {"refresh_interval": "-1", "translog": {"durability": "async"}}
+READ_BATCH = 500  # source documents per search_after request (2,000 read slower)
 
 
 @dataclass
@@ -67,6 +82,27 @@ class ReindexReport:
         """Pages loaded per second (the run's share of them, when resumed)."""
         done = self.documents - self.resumed_from
         return self.pages * done / max(self.documents, 1) / max(self.load_seconds, 1e-9)
+
+
+def loading_settings() -> dict[str, Any]:
+    """The new index's settings while it loads (LOADING and LOAD_MERGE)."""
+    return {"refresh_interval": LOADING["refresh_interval"], "merge": LOAD_MERGE["merge"],
+            "translog": {**LOADING["translog"], **LOAD_MERGE["translog"]}}
+
+
+def loaded_settings(replicas: Replicas) -> dict[str, Any]:
+    """What the load changed, back to the mapping file's values or the engine's defaults (a
+    null resets a setting), with the replicas asked for."""
+    shipped = index_body()["settings"]["index"]
+
+    def back(changed: dict[str, Any], ship: dict[str, Any]) -> dict[str, Any]:
+        return {k: back(v, ship.get(k) or {}) if isinstance(v, dict) else ship.get(k)
+                for k, v in changed.items()}
+
+    out = back(loading_settings(), shipped)
+    out["translog"]["durability"] = shipped.get("translog", {}).get("durability", "request")
+    out["refresh_interval"] = shipped["refresh_interval"]
+    return {**out, **replica_settings(replicas)}
 
 
 def current_index(client: OpenSearch, alias: str) -> str:
@@ -98,20 +134,30 @@ def unfinished(client: OpenSearch, alias: str) -> list[str]:
 def _source_docs(client: OpenSearch, index: str, *, after: str | None, chunk: int,
                  since: str | None = None, op: str = "index") -> Iterator[dict[str, Any]]:
     """Every document of `index` in doc_id order (search_after), from after `after`; with
-    `since`, only those ingested at or after it (the catch-up pass)."""
+    `since`, only those ingested at or after it (the catch-up pass). Read `chunk` documents per
+    request, one request ahead of the consumer (`_read_ahead`), so the engine serves the next
+    read while the bulk workers write."""
     query: dict[str, Any] = ({"range": {"ingested_at": {"gte": since}}} if since
                              else {"match_all": {}})
-    while True:
-        body: dict[str, Any] = {"size": chunk, "sort": [{"doc_id": "asc"}], "query": query,
-                                "track_total_hits": False}
-        if after is not None:
-            body["search_after"] = [after]
-        hits = client.search(index=index, body=body, request_timeout=120)["hits"]["hits"]
-        if not hits:
-            return
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        last = after
+        while True:
+            body: dict[str, Any] = {"size": chunk, "sort": [{"doc_id": "asc"}], "query": query,
+                                    "track_total_hits": False}
+            if last is not None:
+                body["search_after"] = [last]
+            # no filter_path: the engine's response filtering cost more than the bytes saved
+            hits = client.search(index=index, body=body,
+                                 request_timeout=120)["hits"]["hits"]
+            if not hits:
+                return
+            yield hits
+            last = hits[-1]["sort"][0]
+
+    for hits in _read_ahead(batches()):
         for h in hits:
             yield {"_op_type": op, "_index": None, "_id": h["_id"], "_source": h["_source"]}
-        after = hits[-1]["sort"][0]
 
 
 def _already_there(item: dict[str, Any]) -> bool:
@@ -151,7 +197,8 @@ def _load(client: OpenSearch, source: Iterator[dict[str, Any]], target: str, *, 
 
 def _fill(client: OpenSearch, alias: str, old: str, target: str, stages: Reprepare | None, *,
           after: str | None, resumed: int, since: str, replicas: Replicas, workers: int,
-          chunk: int, progress: Callable[[int], None] | None) -> tuple[int, float, int]:
+          chunk: int, read_batch: int, progress: Callable[[int], None] | None
+          ) -> tuple[int, float, int]:
     """Load `target` from `old`, catch up, finish it and swap the alias to it (deleting it on
     any error before the swap); (documents loaded, load seconds, documents caught up)."""
     state = {"done": resumed, "chunks": 0}
@@ -170,7 +217,7 @@ def _fill(client: OpenSearch, alias: str, old: str, target: str, stages: Reprepa
         """Documents the ingest path wrote to the old index since `when`. Re-preparing, their
         pages go through the text stages too (a worker may still run the old code) and the
         file documents of their 档号 are rebuilt from all its pages in the new index."""
-        source = _source_docs(client, old, after=None, chunk=chunk, since=when)
+        source = _source_docs(client, old, after=None, chunk=read_batch, since=when)
         if stages is None:
             return _load(client, source, target, workers=workers, chunk=chunk,
                          on_chunk=lambda n, last: None)
@@ -183,16 +230,14 @@ def _fill(client: OpenSearch, alias: str, old: str, target: str, stages: Reprepa
 
     try:
         t0 = time.monotonic()
-        source = _source_docs(client, old, chunk=chunk, op="create",
+        source = _source_docs(client, old, chunk=read_batch, op="create",
                               after=resume_point(after) if stages else after)
         loaded = _load(client, stages.actions(source) if stages else source, target,
                        workers=workers, chunk=chunk, on_chunk=checkpoint)
         load_s = time.monotonic() - t0
         late = (datetime.now(UTC) - timedelta(seconds=1)).isoformat(timespec="seconds")
         caught = catch_up(since)
-        client.indices.put_settings(index=target, body={"index": {
-            "refresh_interval": index_body()["settings"]["index"]["refresh_interval"],
-            "translog": {"durability": "request"}, **replica_settings(replicas)}})
+        client.indices.put_settings(index=target, body={"index": loaded_settings(replicas)})
         client.indices.refresh(index=target, request_timeout=600)
         # re-prepared: the file documents are rebuilt, so the pages are what must all be there
         pages_only = {"query": {"bool": {"must_not": [{"exists": {"field": "doc_kind"}}]}}}
@@ -200,9 +245,9 @@ def _fill(client: OpenSearch, alias: str, old: str, target: str, stages: Reprepa
         have = client.count(index=target, body=pages_only if stages else None)["count"]
         if have != want:
             raise RuntimeError(f"新索引 {target} 有 {have} 个文档，原索引 {old} 有 {want} 个")
-        # one segment, no deleted documents (a resumed load rewrote some): term statistics,
-        # hence scores and rankings, are those of an index loaded once; the merged segment is
-        # searched only after a refresh
+        # one segment: the merges the load put off, done once; the merged segment is searched
+        # only after a refresh. (Documents the catch-up rewrote stay as soft deletes for the
+        # engine's retention lease, and are purged by a later merge.)
         client.indices.forcemerge(index=target, max_num_segments=1, request_timeout=3600)
         client.indices.refresh(index=target, request_timeout=600)
         client.cluster.health(index=target, wait_for_status="yellow" if replicas else "green",
@@ -218,7 +263,8 @@ def _fill(client: OpenSearch, alias: str, old: str, target: str, stages: Reprepa
 
 
 def reindex(client: OpenSearch, alias: str, *, replicas: Replicas = 0, workers: int = 2,
-            chunk: int = 500, restart: bool = False, drop_old: bool = True,
+            chunk: int = CHUNK, read_batch: int = READ_BATCH, restart: bool = False,
+            drop_old: bool = True,
             progress: Callable[[int], None] | None = None,
             reprepare: int = 0) -> ReindexReport:
     """Rebuild the index behind `alias` (admin identity) and swap the alias to it; see the
@@ -240,7 +286,7 @@ def reindex(client: OpenSearch, alias: str, *, replicas: Replicas = 0, workers: 
     if target is None:
         target = create_versioned_index(client, alias, replicas=0)
         since_s = since.isoformat(timespec="seconds")
-        client.indices.put_settings(index=target, body={"index": LOADING})
+        client.indices.put_settings(index=target, body={"index": loading_settings()})
         _set_meta(client, target, state="loading", source=old, after=None, done=0,
                   since=since_s)
     else:
@@ -253,7 +299,8 @@ def reindex(client: OpenSearch, alias: str, *, replicas: Replicas = 0, workers: 
             raise
         loaded, load_s, caught = _fill(client, alias, old, target, stages, after=after,
                                        resumed=resumed, since=since_s, replicas=replicas,
-                                       workers=workers, chunk=chunk, progress=progress)
+                                       workers=workers, chunk=chunk, read_batch=read_batch,
+                                       progress=progress)
         if drop_old and alias_exists(client, alias):
             client.indices.delete(index=old, ignore_unavailable=True)
     pages_only = {"query": {"bool": {"must_not": [{"exists": {"field": "doc_kind"}}]}}}

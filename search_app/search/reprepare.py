@@ -41,7 +41,8 @@ from search_app.ingest.secrets import decode_secret, page_meta
 
 __all__ = ["Reprepare", "ReprepareStats", "resume_point"]
 
-BATCH_PAGES = 200  # pages handed to the pool at a time (whole 档号s, so file documents can follow)
+BATCH_PAGES = 50  # pages handed to the pool at a time (whole 档号s, so file documents can follow;
+# small enough that the next batch is in the pool while the previous one is sent)
 _VAULT: list[Vault] = []  # set before the fork: the children's blind index key
 _NO_META = ArchiveMeta("", "", "", "", 0, "", "")
 
@@ -106,6 +107,23 @@ def _rebuild(item: tuple[dict[str, Any], bytes, ArchiveMeta]) -> tuple[dict[str,
     return doc, new
 
 
+def _rebuild_many(items: list[tuple[dict[str, Any], bytes, ArchiveMeta]]
+                  ) -> list[tuple[dict[str, Any], bool]]:
+    """In a child: a slice of a batch (one task per slice, not per page)."""
+    return [_rebuild(item) for item in items]
+
+
+@dataclass
+class _InFlight:
+    """A batch whose pages are in the pool."""
+
+    pages: list[dict[str, Any]]
+    copied: list[dict[str, Any]]
+    futures: list[Any]
+    op: str
+    files: bool
+
+
 class Reprepare:
     """The fork pool and what it needs, for one reindex run (`with Reprepare(n) as r:` then
     `r.actions(source)`). The children are forked on entry, in the caller's thread, before any
@@ -154,27 +172,35 @@ class Reprepare:
             session.rollback()  # read only
         return items, copied
 
-    def _batch(self, pages: list[dict[str, Any]], op: str, files: bool
-               ) -> Iterator[dict[str, Any]]:
+    def _start(self, pages: list[dict[str, Any]], op: str, files: bool) -> _InFlight:
+        """Decrypt a batch and hand its pages to the pool; the results are collected by
+        `_finish`, after the previous batch's documents have gone to the bulk workers, so
+        the pool works on this batch meanwhile instead of waiting for the engine."""
         items, copied = self._decrypt(pages)
-        docs = list(copied)
         step = max(1, len(items) // (4 * self.processes))
-        for doc, new in self._pool.map(_rebuild, items, chunksize=step):
-            docs.append(doc)
-            if new:
-                self.stats.new_span_pages.add(doc["doc_id"])
-        if files:
-            self.stats.pages += len(pages)
+        futures = [self._pool.submit(_rebuild_many, items[i:i + step])
+                   for i in range(0, len(items), step)]
+        return _InFlight(pages, copied, futures, op, files)
+
+    def _finish(self, job: _InFlight) -> Iterator[dict[str, Any]]:
+        docs = list(job.copied)
+        for future in job.futures:
+            for doc, new in future.result():
+                docs.append(doc)
+                if new:
+                    self.stats.new_span_pages.add(doc["doc_id"])
+        if job.files:
+            self.stats.pages += len(job.pages)
         else:
-            self.stats.caught_up += len(pages)
-        self.stats.copied += len(copied)
+            self.stats.caught_up += len(job.pages)
+        self.stats.copied += len(job.copied)
         by_file: dict[str, list[dict[str, Any]]] = {}
         for d in sorted(docs, key=lambda d: d["doc_id"]):
             by_file.setdefault(d["archive_no"], []).append(d)
         self.touched.update(by_file)
         for members in by_file.values():
-            for d in [*members, *(build_file_documents(members) if files else [])]:
-                yield {"_op_type": op, "_index": None, "_id": d["doc_id"], "_source": d}
+            for d in [*members, *(build_file_documents(members) if job.files else [])]:
+                yield {"_op_type": job.op, "_index": None, "_id": d["doc_id"], "_source": d}
 
     def actions(self, source: Iterator[dict[str, Any]], *, files: bool = True
                 ) -> Iterator[dict[str, Any]]:
@@ -184,13 +210,21 @@ class Reprepare:
         catch-up): the caller rebuilds the file documents of `touched` from the new index."""
         batch: list[dict[str, Any]] = []
         op = "create"
+        # the batch in the pool while the one before it goes to the engine (on an error or a
+        # kill, Reprepare's exit cancels what the pool has not started)
+        running: _InFlight | None = None
         for action in source:
             op, doc = action["_op_type"], action["_source"]
             if doc.get("doc_kind") == FILE_KIND:
                 continue
             if len(batch) >= BATCH_PAGES and batch[-1]["archive_no"] != doc["archive_no"]:
-                yield from self._batch(batch, op, files)
-                batch = []
+                started, batch = self._start(batch, op, files), []
+                if running is not None:
+                    yield from self._finish(running)
+                running = started
             batch.append(doc)
-        if batch:
-            yield from self._batch(batch, op, files)
+        started = self._start(batch, op, files) if batch else None
+        if running is not None:
+            yield from self._finish(running)
+        if started is not None:
+            yield from self._finish(started)
