@@ -462,6 +462,8 @@ def run_reads(args, cfg, token, grant_id, port, permission, page_size, n_pages, 
              if k in args.kinds}
     for kind in items:  # warm-up: caches, JIT, connections
         latency(api, raw, kind, items[kind][:10], *more)
+        for t in (api, *more):  # every gunicorn worker: the first search loads jieba (seconds)
+            throughput(t, kind, items[kind], 8, 1.5)
     lat_rows, tp_rows, summary = [], [], {}
     modes = ["API", "raw", *(t.name for t in more)]
     for kind, its in items.items():
