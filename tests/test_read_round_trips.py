@@ -136,3 +136,24 @@ def test_the_record_is_committed_before_the_page_view_returns(app, ctx, pages, m
     assert resp.status_code == 503, resp.get_data(as_text=True)
     assert "旧单位名下" not in resp.get_data(as_text=True), \
         "LEAKED page text: the audit commit failed and the page was returned anyway"
+
+
+def test_gunicorn_runs_threaded_workers_so_concurrent_reads_share_a_commit():
+    """With gunicorn's sync worker a process serves one request at a time, so its group commit
+    (search_app.audit.writer) never holds more than one record: every read pays a durable flush
+    of its own, however many readers wait."""
+    from pathlib import Path
+
+    from gunicorn.config import Config
+
+    source = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
+    namespace: dict = {}
+    exec(compile(source.read_text("utf-8"), str(source), "exec"), namespace)
+    cfg = Config()
+    for name, value in namespace.items():
+        if name in cfg.settings:
+            cfg.set(name, value)
+    assert cfg.worker_class_str == "gthread", (
+        f"gunicorn.conf.py runs the {cfg.worker_class_str!r} worker: one request per process, "
+        "so no two reads' audit records ever share a commit")
+    assert cfg.threads >= 2, f"{cfg.threads} thread per worker: the group commit has no company"
