@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import os
 import pstats
 import re
@@ -72,9 +71,6 @@ def _stat_rows(stats: pstats.Stats, n: int) -> list[list[str]]:
 
 
 def run(kind_db: str, args, tmp: Path) -> None:
-    import numpy as np
-    from sqlalchemy import event
-
     import search_corpus
     from search_app import create_app
     from search_app.accounts.services import create_user, issue_api_token
@@ -118,8 +114,10 @@ def run(kind_db: str, args, tmp: Path) -> None:
                         "filter": [{"terms": {"category": ["户籍档案", "干部人事档案"]}},
                                    {"terms": {"unit": list(search_corpus.UNITS[:4])}}],
                         "must_not": [{"exists": {"field": "doc_kind"}}]}}})["hits"]["hits"]]
-            finally:
-                pass
+            except BaseException:
+                drop_alias_and_indices(client, alias)
+                client.indices.delete(index=index, ignore_unavailable=True)
+                raise
         try:
             _profile(app, kind_db, args, token, grant_id, views)
         finally:
@@ -128,7 +126,6 @@ def run(kind_db: str, args, tmp: Path) -> None:
                 client.indices.delete(index=index, ignore_unavailable=True)
                 client.indices.delete(index=cfg["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
             app.extensions["db_engine"].dispose()
-        _ = (np, event)
 
 
 def _profile(app, kind_db: str, args, token: str, grant_id: int, views: list[str]) -> None:
@@ -149,7 +146,7 @@ def _profile(app, kind_db: str, args, token: str, grant_id: int, views: list[str
 
     event.listen(engine, "before_cursor_execute", on_sql)
     queries = make_queries(random.Random(11),
-                           search_corpus.Vocabulary(np.random.default_rng(12)), args.reads)
+                           search_corpus.Vocabulary(np.random.default_rng(12)), max(args.reads, 20))
     headers = {"Authorization": f"Bearer {token}"}
     http = app.test_client()
 
