@@ -14,9 +14,22 @@ two workers alive throughout and nothing in gunicorn's log; reproduced with 20 c
 Caddy (the compose `proxy`) drops idle upstream connections after 2 minutes, its default, so
 the server waits longer than that. Idle connections wait in the worker's poller, not in a thread.
 The sync worker (one request per connection) ignores this setting.
+
+Worker class: gthread, threads per worker 4, one worker per core unless `--workers` says
+otherwise (the Dockerfile and compose pass 4). With the sync worker each process serves one
+request at a time, so a read's audit record never had company in the process's group commit
+(search_app.audit.writer batches the records of one process's concurrent requests) and every
+read waited for a durable flush of its own; with threads the requests waiting on the engine or
+on the flush share one, and an idle keep-alive connection holds no worker. The threads share
+the GIL, so more than a few per worker only adds queueing (bench/search_bench.py runs 2 x 4).
 """
+import os
+
 from search_app.config import web_timeout
 
+worker_class = "gthread"
+threads = 4
+workers = os.cpu_count() or 1
 timeout = web_timeout()
 graceful_timeout = 30
 keepalive = 150  # s; > Caddy's upstream idle_timeout (2 min) and any client's think time

@@ -116,15 +116,19 @@ def make_queries(rng: random.Random, vocab, n: int) -> list[str]:
     return out
 
 
-def start_server(cfg: dict[str, Any], port: int, log: Path) -> subprocess.Popen:
+def start_server(cfg: dict[str, Any], port: int, log: Path, code: Path = ROOT) -> subprocess.Popen:
+    """gunicorn serving the app of `code` (a checkout; the default is this one) with this
+    checkout's venv: `--before DIR` serves the baseline's code on the same database and index."""
     env = {k: v for k, v in os.environ.items()}
     env.update({k: str(v) for k, v in cfg.items()})
+    if code != ROOT:  # the baseline's packages come first on the path, before the editable install
+        env["PYTHONPATH"] = str(code)
     for k in ("OPENSEARCH_WORKER_PASSWORD", "OPENSEARCH_ADMIN_PASSWORD"):
         env.pop(k, None)  # the web process holds the web identity only, as in deployment
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--threads", "4", "--worker-class", "gthread", "--log-level", "warning",
-         "search_app:create_app()"], cwd=ROOT, env=env, stdout=log.open("w"),
+         "search_app:create_app()"], cwd=code, env=env, stdout=log.open("w"),
         stderr=subprocess.STDOUT, start_new_session=True)
     for _ in range(120):
         try:
@@ -156,8 +160,8 @@ def targets(cfg, token: str, grant_id: int, port: int, permission: dict, page_si
                                             cert_reqs="CERT_REQUIRED")
         return local.api, local.raw
 
-    def api(kind: str, item: str) -> int:
-        pool = pools()[0]
+    def api(kind: str, item: str, pool=None) -> int:
+        pool = pool or pools()[0]
         if kind == "view":
             body, path = {"grant_id": grant_id, "purpose": PURPOSE}, f"/api/v1/pages/{quote(item, safe='')}"
         else:
@@ -200,14 +204,23 @@ def targets(cfg, token: str, grant_id: int, port: int, permission: dict, page_si
                 engine_search(scoped_body(permission, build_file_pages_query(q, nos, per_file=3)))
         return resp["hits"].get("total", {}).get("value", 0)
 
-    return Target("API", api), Target("raw", raw), raw
+    def api_on(other: int) -> Target:  # the same reads against a second server (--before)
+        def call(kind: str, item: str) -> int:
+            if not hasattr(local, f"api{other}"):
+                setattr(local, f"api{other}", urllib3.HTTPConnectionPool("127.0.0.1", other, maxsize=1))
+            return api(kind, item, getattr(local, f"api{other}"))
+        return Target("API before", call)
+
+    return Target("API", api), Target("raw", raw), raw, api_on
 
 
-def latency(a: Target, b: Target, kind: str, items: list[str]) -> dict[str, list[float]]:
-    """A and B alternately on the same items (which goes first alternates too)."""
-    out: dict[str, list[float]] = {a.name: [], b.name: []}
+def latency(a: Target, b: Target, kind: str, items: list[str], *more: Target) -> dict[str, list[float]]:
+    """A and B (and `more`) in turn on the same items (which goes first rotates too)."""
+    order = [a, b, *more]
+    out: dict[str, list[float]] = {t.name: [] for t in order}
     for i, item in enumerate(items):
-        for t in ((a, b) if i % 2 == 0 else (b, a)):
+        k = i % len(order)
+        for t in order[k:] + order[:k]:
             t0 = time.perf_counter()
             t.call(kind, item)
             out[t.name].append((time.perf_counter() - t0) * 1000)
@@ -303,9 +316,14 @@ def measure_size(args, n_pages: int) -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="searchbench-"))
     cfg = settings(tmp)
+    if args.db == "postgresql":
+        from audit_bench import database
+        db = database("postgresql", tmp)
+        cfg["DATABASE_URL"] = db.__enter__()  # dropped at the end of this size (below)
+        args._drop_db = db
     app = create_app(cfg)
     upgrade(cfg["DATABASE_URL"])
-    server = None
+    server = baseline = before_port = None
     with app.app_context():
         client = admin()
         alias = cfg["OPENSEARCH_INDEX"]
@@ -389,17 +407,27 @@ def measure_size(args, n_pages: int) -> None:
             if not args.reads:
                 return
             server = start_server(cfg, port, tmp / "gunicorn.log")
-            run_reads(args, cfg, token, grant_id, port, permission, page_size, n_pages, size)
+            if args.before:  # the baseline's code on the same database, index and token
+                before_port = _free_port()
+                baseline = start_server(cfg, before_port, tmp / "gunicorn-before.log",
+                                        code=Path(args.before).resolve())
+            run_reads(args, cfg, token, grant_id, port, permission, page_size, n_pages, size,
+                      before_port=before_port)
         finally:
-            if server is not None:
-                os.killpg(server.pid, signal.SIGTERM)
-                server.wait(timeout=30)
+            for proc in (server, baseline):
+                if proc is not None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=30)
             if args.keep:
                 print(f"kept alias {alias} -> {index}")
             else:
                 drop_alias_and_indices(client, alias)
                 client.indices.delete(index=index, ignore_unavailable=True)
                 client.indices.delete(index=cfg["AUDIT_CHECKPOINT_INDEX"], ignore_unavailable=True)
+            if getattr(args, "_drop_db", None) is not None:
+                app.extensions["db_engine"].dispose()
+                args._drop_db.__exit__(None, None, None)
+                args._drop_db = None
 
 
 def _free_port() -> int:
@@ -408,11 +436,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_reads(args, cfg, token, grant_id, port, permission, page_size, n_pages, size) -> None:
+def run_reads(args, cfg, token, grant_id, port, permission, page_size, n_pages, size,
+              before_port: int | None = None) -> None:
     import numpy as np
 
     import search_corpus
-    api, raw, raw_fn = targets(cfg, token, grant_id, port, permission, page_size)
+    api, raw, raw_fn, api_on = targets(cfg, token, grant_id, port, permission, page_size)
+    more = [api_on(before_port)] if before_port else []
     rng = random.Random(args.seed)
     vocab = search_corpus.Vocabulary(np.random.default_rng(args.seed + 1))
     queries = make_queries(rng, vocab, args.latency)
@@ -432,31 +462,38 @@ def run_reads(args, cfg, token, grant_id, port, permission, page_size, n_pages, 
     items = {k: v for k, v in {"search": queries, "file": queries, "view": views}.items()
              if k in args.kinds}
     for kind in items:  # warm-up: caches, JIT, connections
-        latency(api, raw, kind, items[kind][:10])
+        latency(api, raw, kind, items[kind][:10], *more)
+        for t in (api, *more):  # every gunicorn worker: the first search loads jieba (seconds)
+            throughput(t, kind, items[kind], 8, 1.5)
     lat_rows, tp_rows, summary = [], [], {}
+    modes = ["API", "raw", *(t.name for t in more)]
     for kind, its in items.items():
-        la = latency(api, raw, kind, its)
-        a, r = la["API"], la["raw"]
-        p = {m: (pct(x, 50), pct(x, 95), pct(x, 99)) for m, x in (("API", a), ("raw", r))}
-        lat_rows.append([kind, len(a), *(f"{v:.1f}" for v in p["API"]),
-                         *(f"{v:.1f}" for v in p["raw"]),
-                         f"{p['API'][0] / p['raw'][0]:.2f}", f"{p['API'][2] / p['raw'][2]:.2f}",
-                         f"{statistics.mean(a) - statistics.mean(r):.1f}", load_avg()])
+        la = latency(api, raw, kind, its, *more)
+        r = la["raw"]
+        p = {m: (pct(la[m], 50), pct(la[m], 95), pct(la[m], 99)) for m in modes}
+        for m in [m for m in modes if m != "raw"]:
+            lat_rows.append([kind, m, len(la[m]), *(f"{v:.1f}" for v in p[m]),
+                             *(f"{v:.1f}" for v in p["raw"]),
+                             f"{p[m][0] / p['raw'][0]:.2f}", f"{p[m][2] / p['raw'][2]:.2f}",
+                             f"{statistics.mean(la[m]) - statistics.mean(r):.1f}", load_avg()])
         summary[kind] = p
-    print(f"\nlatency, ms ({n_pages:,} pages; API and raw interleaved on the same reads)")
-    print(table(lat_rows, ["read", "n", "API p50", "API p95", "API p99", "raw p50", "raw p95",
-                           "raw p99", "API÷raw p50", "API÷raw p99", "API−raw mean ms", "load avg"]))
+    print(f"\nlatency, ms ({n_pages:,} pages; {' / '.join(modes)} interleaved on the same reads)")
+    print(table(lat_rows, ["read", "mode", "n", "p50", "p95", "p99", "raw p50", "raw p95",
+                           "raw p99", "÷raw p50", "÷raw p99", "−raw mean ms", "load avg"]))
     for kind, its in items.items():
         for c in args.clients:
             res = {}
-            for t in (raw, api) if c % 2 else (api, raw):
+            order = [api, raw, *more]
+            for t in order[c % len(order):] + order[:c % len(order)]:  # order rotating
                 res[t.name] = throughput(t, kind, its, c, args.duration)
-            (ta, pa, ea), (tr, pr, er) = res["API"], res["raw"]
-            tp_rows.append([kind, c, f"{ta:.1f}", f"{pa:.0f}", f"{tr:.1f}", f"{pr:.0f}",
-                            f"{ta / tr:.0%}", len(ea) + len(er), load_avg()])
-    print(f"\nthroughput ({n_pages:,} pages; {args.duration:.0f} s per cell, modes alternating)")
-    print(table(tp_rows, ["read", "clients", "API reads/s", "API p99 ms", "raw reads/s",
-                          "raw p99 ms", "API÷raw", "errors", "load avg"]))
+            tr, pr, er = res["raw"]
+            for m in [m for m in modes if m != "raw"]:
+                ta, pa, ea = res[m]
+                tp_rows.append([kind, c, m, f"{ta:.1f}", f"{pa:.0f}", f"{tr:.1f}", f"{pr:.0f}",
+                                f"{ta / tr:.0%}", len(ea) + len(er), load_avg()])
+    print(f"\nthroughput ({n_pages:,} pages; {args.duration:.0f} s per cell, modes rotating)")
+    print(table(tp_rows, ["read", "clients", "mode", "reads/s", "p99 ms", "raw reads/s",
+                          "raw p99 ms", "÷raw", "errors", "load avg"]))
     if args.ablation:
         names = list(ABLATIONS)
         xs: dict[str, list[float]] = {n: [] for n in names}
@@ -495,6 +532,12 @@ def main() -> int:
                     help="with --reindex: raw bulk per mapping variant (engine CPU per field)")
     ap.add_argument("--reads", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--keep", action="store_true", help="keep the index (and print its alias)")
+    ap.add_argument("--before", metavar="DIR",
+                    help="a checkout of the baseline (e.g. `git archive <commit> | tar -x -C DIR`):"
+                         " its app is served too, on the same database and index, and its API "
+                         "reads interleave with this one's and the engine's (mode 'API before')")
+    ap.add_argument("--db", default="sqlite", choices=("sqlite", "postgresql"),
+                    help="the app's database (postgresql: a fresh database on DATABASE_URL_PG)")
     args = ap.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
     args.kinds = args.kinds.split(",")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import g, has_app_context
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from indexer.archive_no import Rule
@@ -61,26 +61,48 @@ class Lists:
 
 
 def _load(session: Session) -> Lists:
-    def enabled(model) -> list:
-        return list(session.execute(select(model).where(model.enabled.is_(True))
-                                    .order_by(model.id)).scalars())
+    # one query per list (its enabled entries and every entry's former names come from the same
+    # rows), not two: every read resolves the catalogue, so each statement is a round trip of
+    # every search (bench/api_profile.py)
+    rows = {kind: list(session.execute(select(model).order_by(model.id)).scalars())
+            for kind, model in KINDS.items()}
     former: dict[str, dict[str, str]] = {}
-    for kind, model in KINDS.items():
-        for e in session.execute(select(model)).scalars():
+    for kind, entries in rows.items():
+        for e in entries:
             for old in e.former_names or []:
                 former.setdefault(kind, {})[old] = e.name
+
+    def enabled(kind: str) -> list:
+        return [e for e in rows[kind] if e.enabled]
     return Lists(
-        fonds={f.code: f.name for f in enabled(Fonds)},
-        categories={c.name: c.code for c in enabled(Category)},
-        units=sorted(u.name for u in enabled(Unit)),
-        levels={c.name: c.level for c in sorted(enabled(Classification), key=lambda c: c.level)},
-        retentions={r.code: r.name for r in enabled(Retention)},
+        fonds={f.code: f.name for f in enabled("fonds")},
+        categories={c.name: c.code for c in enabled("category")},
+        units=sorted(u.name for u in enabled("unit")),
+        levels={c.name: c.level for c in sorted(enabled("classification"), key=lambda c: c.level)},
+        retentions={r.code: r.name for r in enabled("retention")},
         purposes={p.name: Purpose(p.name, tuple(p.default_fields or ()),
                                   tuple(p.max_fields) if p.max_fields is not None else None,
-                                  p.max_hours) for p in enabled(PurposeCategory)},
+                                  p.max_hours) for p in enabled("purpose")},
         rules=list(session.execute(select(ArchiveNoRule).where(ArchiveNoRule.enabled.is_(True))
                                    .order_by(ArchiveNoRule.id)).scalars()),
         former=former)
+
+
+def former_names(kinds: tuple[str, ...] = ("category", "unit")) -> dict[str, dict[str, str]]:
+    """kind → old name → current name, for `kinds` only, as `lists().former` has them: from the
+    request's cached lists if it has them, else in one statement (a page view needs nothing
+    else of the catalogue, and loading all of it was 13 round trips of every page view)."""
+    if has_app_context() and "catalogue_lists" in g:
+        return {k: v for k, v in g.catalogue_lists.former.items() if k in kinds}
+    parts = [select(literal(kind).label("kind"), KINDS[kind].id, KINDS[kind].name,
+                    KINDS[kind].former_names) for kind in kinds]
+    stmt = union_all(*parts).subquery()
+    former: dict[str, dict[str, str]] = {}
+    for kind, _id, name, olds in get_session().execute(
+            select(stmt).order_by(stmt.c.kind, stmt.c.id)):
+        for old in olds or []:
+            former.setdefault(kind, {})[old] = name
+    return former
 
 
 def lists(session: Session | None = None) -> Lists:

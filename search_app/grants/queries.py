@@ -47,10 +47,13 @@ def resolve_grant(session: Session, user: User, grant_id: int | None,
     """The grant a read runs under, checked now (expiry is enforced here, not only by a task)."""
     if grant_id is None:
         raise GrantDenied("未选择查询授权：每次查询必须在一项有效授权下进行")
-    grant = session.get(Grant, grant_id)
+    # one statement, read from the database even when the session already holds the grant
+    # (populate_existing): a revocation committed by another request takes effect now. It was
+    # session.get + session.refresh, two round trips of every read.
+    grant = session.execute(select(Grant).where(Grant.id == grant_id)
+                            .execution_options(populate_existing=True)).scalar_one_or_none()
     if grant is None or grant.user_id != user.id:
         raise GrantDenied(f"授权 #{grant_id} 不存在或不属于您")
-    session.refresh(grant)  # a revocation committed by another request takes effect now
     reason = grant.inactive_reason(now or utcnow())
     if reason:
         raise GrantDenied(reason, grant)

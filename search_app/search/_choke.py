@@ -137,9 +137,9 @@ def reader_identity(user: User) -> ReaderIdentity:
 
 def former_names() -> FormerNames:
     """The catalogue's renamed 门类 and units (search_app.catalogue), for the filter."""
-    from search_app.catalogue.services import lists  # the catalogue imports audit, not search
+    from search_app.catalogue.services import former_names as names  # imports audit, not search
 
-    former = lists().former
+    former = names(("category", "unit"))
     return FormerNames(categories=former.get("category"), units=former.get("unit"))
 
 
