@@ -79,7 +79,7 @@ def test_a_rule_lost_by_ocr_still_boxes_every_cell_the_column_may_be():
             "户主 | 董解放 | 男 汉 | 1961.02.03 | 65900119610203123X\n")
     boxes = _boxes(text)
     assert not _uncovered(text, "董解放", boxes), "name 董解放 readable after a lost rule"
-    assert not _uncovered(text, "65900119610203123X", boxes), "ID readable after a lost rule"
+    assert not _uncovered(text, "65900119610203123X", boxes), "ID 65900119610203123X readable after a lost rule"
 
 
 def _gapped(rows: list[list[str]]) -> tuple[str, list[Word]]:
