@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image, ImageDraw
 
-from indexer import image_cues, image_misreads, image_names, image_widen
+from indexer import image_cues, image_misreads, image_names, image_tables, image_widen
 from indexer.pii import PiiMatch
 from indexer.types import Box, PageText, Word
 
@@ -119,7 +119,8 @@ def page_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], si
     image path's own fail-safe spans (indexer.image_cues: the value after a role or address
     label, other occurrences of a detected name, a dotted name or an address's numbers that a
     match stopped short of, a number broken by misread characters, a family-table row's name
-    (indexer.image_misreads); one that cannot be placed is boxed where it can be, never the
+    (indexer.image_misreads), the cells of a column whose header names personal data
+    (indexer.image_tables); one that cannot be placed is boxed where it can be, never the
     whole page, since no detector vouched for it) and `blackout` regions. Given the `image`
     (the served one), no span box ends inside a glyph (ink_snapped)."""
     whole = Box(0, 0, size[0], size[1])
@@ -127,7 +128,8 @@ def page_boxes(words: Sequence[Word], text: str, matches: Sequence[PiiMatch], si
     extra = [*image_cues.cue_spans(text, words), *image_names.name_repeats(text, list(matches)),
              *image_widen.widened(text, list(matches)), *image_names.titled_names(text),
              *image_misreads.misread_numbers(text), *image_misreads.member_rows(text),
-             *image_misreads.phone_values(text), *image_misreads.closed_names(text)]
+             *image_misreads.phone_values(text), *image_misreads.closed_names(text),
+             *image_tables.column_cells(text, words)]
     extra += image_widen.widened(text, [m for m in extra if m.kind == "name"], vouched=True)
     for b in pii_boxes(words, text, extra):
         b = b.clipped(whole.right, whole.bottom)
