@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from search_app.db import get_session
 from tests.api_check import api_fixture
 from tests.conftest import audit_records, signed_in_client
 from tests.privacy_data import id_number
@@ -51,30 +50,25 @@ def test_matches_above_the_daily_limit_are_refused_recorded_and_flagged(app, ctx
 
 
 def test_parallel_matches_cannot_share_the_last_slot(app, ctx, make_user, monkeypatch):
-    """Eight guesses at once against a limit of two: the count is read again under the audit
-    chain's lock, so exactly two are hashed."""
-    from search_app.accounts.models import User
-    from search_app.audit.match_budget import MatchRefused, match_value
-    from search_app.grants.services import actor_of
-
+    """Eight guesses sent at once (eight signed-in browsers of one auditor) against a limit of
+    two: the count is read again under the audit chain's lock, so exactly two are hashed."""
     monkeypatch.setitem(app.config, "AUDIT_MATCH_MAX_PER_DAY", 2)
     auditor = make_user("auditor")
     values = _candidates(8)
+    clients = [signed_in_client(app, auditor) for _ in values]
     start = threading.Barrier(len(values))
 
-    def one(value: str) -> str:
-        with app.test_request_context("/audit/match", method="POST"):
-            user = get_session().get(User, auditor.id)
-            start.wait(timeout=60)
-            try:
-                match_value(value, actor=actor_of(user))
-                return "allowed"
-            except MatchRefused as exc:
-                assert "上限" in str(exc), str(exc)
-                return "refused"
+    def one(pair) -> str:
+        client, value = pair
+        start.wait(timeout=120)
+        resp = client.post("/audit/match", data={"value": value})
+        if resp.status_code == 302:
+            return "allowed"
+        assert resp.status_code == 429 and "上限" in resp.get_data(as_text=True), resp.status_code
+        return "refused"
 
     with ThreadPoolExecutor(len(values)) as pool:
-        outcomes = list(pool.map(one, values))
+        outcomes = list(pool.map(one, zip(clients, values)))
     assert outcomes.count("allowed") == 2, (
         f"ALLOWED {outcomes.count('allowed')} distinct matches in parallel, the limit is 2")
     allowed = [r for r in audit_records("audit.match", username=auditor.username)
