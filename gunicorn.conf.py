@@ -33,3 +33,9 @@ workers = os.cpu_count() or 1
 timeout = web_timeout()
 graceful_timeout = 30
 keepalive = 150  # s; > Caddy's upstream idle_timeout (2 min) and any client's think time
+
+# The access log names the path, never the query string or the referrer: the reading session's
+# search is a GET (/search?s=…&q=…, /api/v1/sessions/<id>/search?q=…) and readers type ID
+# numbers, phones and names as queries (docs/privacy.md; tests/test_privacy_logs.py).
+# %(U)s is the path without the query; %(D)s the request time in microseconds.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(D)sus'

@@ -65,6 +65,49 @@ def save_ocr_input(img: Image, path: str | os.PathLike) -> None:
     img.save(path, format="PPM")
 
 
+# A process killed while Tesseract runs (Celery's hard time limit, the OOM killer) cannot remove
+# its files: the unredacted page (ocr_*.pgm, pytesseract's tess_*) and the text Tesseract read
+# from it (tess_*.tsv) would stay in the temp folder. Whatever of ours is older than any OCR can
+# run is removed, by the worker at start and by every OCR process at most every few minutes.
+_STALE_PREFIXES = ("ocr_", "tess_")
+STALE_AFTER_S = 900  # far above the OCR timeout (120 s): never a file still being read
+_SWEEP_EVERY_S = 300
+_last_sweep = 0.0
+
+
+def sweep_stale_inputs(folder: str | None = None, *, older_than_s: float = STALE_AFTER_S) -> list[str]:
+    """Delete this user's OCR leftovers in the temp folder older than `older_than_s`; returns
+    their names."""
+    import time
+
+    folder, now, uid, gone = folder or tempfile.gettempdir(), time.time(), os.getuid(), []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return gone
+    for entry in entries:
+        if not entry.name.startswith(_STALE_PREFIXES):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if entry.is_file(follow_symlinks=False) and st.st_uid == uid \
+                    and now - st.st_mtime > older_than_s:
+                os.unlink(entry.path)
+                gone.append(entry.name)
+        except OSError:
+            continue  # another process removed it first
+    return gone
+
+
+def _sweep_now_and_then() -> None:
+    import time
+
+    global _last_sweep
+    if time.monotonic() - _last_sweep > _SWEEP_EVERY_S:
+        _last_sweep = time.monotonic()
+        sweep_stale_inputs()
+
+
 @contextmanager
 def _input_file(img: Image) -> Iterator[str | Image]:
     if img.mode not in _PNM_MODES:
@@ -82,6 +125,7 @@ def _input_file(img: Image) -> Iterator[str | Image]:
 def _read(img: Image, *, langs: str, timeout: int) -> dict[str, list]:
     """Tesseract's word table (pytesseract's Output.DICT) for `img`: in process where the
     library is there and the mode is one it takes as it is, else via the command."""
+    _sweep_now_and_then()
     if img.mode in ("L", "RGB") and tesseract_api.available():
         return tesseract_api.tsv_to_dict(tesseract_api.recognise_tsv(img, langs=langs,
                                                                      timeout=timeout))

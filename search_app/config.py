@@ -94,6 +94,9 @@ _SPEC: dict[str, tuple[str, Any]] = {
     # Exact look-ups of distinct values per grant per day (AUDIT_TIMEZONE): above this a look-up
     # is refused, audited and flagged; repeating a value already looked up today is not counted.
     "LOOKUP_MAX_DISTINCT_PER_DAY": ("int", 20),
+    # The auditor's 按值查找 hashes any typed value: at most this many distinct values per auditor
+    # and day (AUDIT_TIMEZONE); above it the match is refused, audited and flagged.
+    "AUDIT_MATCH_MAX_PER_DAY": ("int", 30),
     "AUDIT_DENIALS": ("int", 5),
     "AUDIT_DENIALS_MINUTES": ("int", 10),
     "AUDIT_VERIFY_MINUTES": ("int", 15),  # Celery beat runs the chain check this often

@@ -240,7 +240,7 @@ def test_user_list_shows_login_delay_and_disabled_state(app, admin, make_user):
     _, client = admin
     normal, limited, disabled = make_user("staff"), make_user("staff"), make_user("approver")
     session = get_session()
-    key = keys_for(limited.username, "203.0.113.9")[1]
+    key = keys_for(limited.username, "203.0.113.9", account=limited.username)[1]
     session.add(LoginThrottle(key=key.id, scope=key.scope, username=key.username,
                               client_addr=key.client_addr, failures=9, last_failure_at=utcnow(),
                               next_at=utcnow() + timedelta(minutes=10)))

@@ -179,7 +179,7 @@ def test_login_delays_are_listed_unlocked_and_lifted(app, make_user, api):
     sa, staff = make_user("security_admin"), make_user("staff")
     a = api(sa)
     session = get_session()
-    pair, address = keys_for(staff.username, "203.0.113.77")[1:]
+    pair, address = keys_for(staff.username, "203.0.113.77", account=staff.username)[1:]
     for key in (pair, address):
         session.add(LoginThrottle(key=key.id, scope=key.scope, username=key.username,
                                   client_addr=key.client_addr, failures=9, last_failure_at=utcnow(),

@@ -123,7 +123,10 @@ def test_auditor_finds_everyone_who_searched_one_id(app, ctx, reader, make_user,
     assert resp.status_code == 302
     target = unquote(resp.headers["Location"])
     assert ID_A not in target and ID_A[6:] not in target, f"LEAKED the typed value into a URL: {target}"
-    assert _new_records(before) == [], "matching by value must write nothing itself"
+    [match] = _new_records(before)  # the match is audited (and limited), by its hashes only
+    assert match.action == "audit.match" and match.filters.get("pii"), match.filters
+    blob = f"{match.query} {match.purpose} {match.reason} {match.filters}"
+    assert ID_A not in blob and ID_A[6:] not in blob, f"the match record keeps the value: {blob}"
     page = auditor.get(resp.headers["Location"]).get_data(as_text=True)
     found = {u for u in users if f">{u}<" in page}
     assert found == set(users), f"auditor's value match missed {set(users) - found}"

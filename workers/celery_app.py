@@ -26,8 +26,10 @@ def _transport_options(visibility_timeout: int) -> dict:
 def _warm_stages(**_kwargs: object) -> None:
     """In the worker's main process, before the pool forks: the text stages' dictionaries are
     loaded once and inherited, not loaded again by each child on its first page."""
+    from indexer.ocr import sweep_stale_inputs
     from search_app.ingest.pagework import warm_up
 
+    sweep_stale_inputs()  # a page left by a killed OCR process (the unredacted page and its text)
     warm_up()
 
 

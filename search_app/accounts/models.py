@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from search_app.db import Base
+from search_app.masked_text import MaskedString, MaskedText
 from search_app.timeutil import utcnow
 
 
@@ -80,7 +81,7 @@ class PendingAccountChange(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     decided_by: Mapped[str | None] = mapped_column(String(96), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    decision_reason: Mapped[str] = mapped_column(String(255), default="")
+    decision_reason: Mapped[str] = mapped_column(MaskedString(255), default="")
 
 
 class UserSession(Base):
@@ -111,6 +112,8 @@ class LoginThrottle(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)  # scope:sha256
     scope: Mapped[str] = mapped_column(String(16))  # account | address | pair
+    # The account's name when the typed name is one, else "": a typed ID number or phone is
+    # kept only inside `key` (its keyed hash, search_app.accounts.throttle.name_hmac).
     username: Mapped[str] = mapped_column(String(64), default="")
     client_addr: Mapped[str] = mapped_column(String(64), default="")
     failures: Mapped[int] = mapped_column(Integer, default=0)

@@ -107,7 +107,7 @@ def authenticate(session: Session, username: str, password: str, *, client_addr:
     # without a query for a 20,000-character value.
     user = (None if len(username) > limits.USERNAME else
             session.execute(select(User).where(User.username == username)).scalar_one_or_none())
-    keys = throttle.keys_for(username, client_addr)
+    keys = throttle.keys_for(username, client_addr, account=user.username if user else "")
     account, pair, address = keys
     trusted = throttle.is_trusted(session, user.id if user else None, client_addr, policy, now)
     try:

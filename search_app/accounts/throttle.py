@@ -8,6 +8,11 @@ there) only the pair key applies, so failures from an attacker's address - or fr
 behind the same NAT - throttle them but never the real user at their own desk. Keys are the typed name, so an
 unknown name is throttled exactly like an existing one: the answers reveal nothing.
 
+The typed name is kept only as its keyed hash (the blind index, as the audit log keeps values):
+people type their ID number, phone or own name into the account field, and the throttle table
+must not become a list of them. A row names its account (staff data, in `users` anyway) only
+when the typed name is one; for any other name the security admin sees "无此用户" and the key.
+
 Each attempt is counted with a compare-and-set *before* the password is checked, so parallel
 guesses cannot all read the same counter and outrun the delay.
 """
@@ -18,11 +23,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from search_app.accounts.models import LoginThrottle, UserSession
+from search_app.crypto import vault_from_config
 from search_app.timeutil import utcnow
 
 SCOPE_LABELS = {"account": "用户名", "address": "地址", "pair": "用户名+地址"}
@@ -53,12 +60,13 @@ class ThrottlePolicy:
 @dataclass(frozen=True)
 class Key:
     scope: str
-    username: str
+    name_hmac: str  # keyed hash of the typed name ("" for the address key)
     client_addr: str
+    username: str = ""  # the account's name when the typed name is one; never other typed text
 
     @property
     def id(self) -> str:
-        raw = f"{self.username}\x00{self.client_addr}".encode()
+        raw = f"{self.name_hmac}\x00{self.client_addr}".encode()
         return f"{self.scope}:{hashlib.sha256(raw).hexdigest()}"
 
 
@@ -68,9 +76,17 @@ class Throttled(Exception):
         self.key, self.wait_s = key, wait_s
 
 
-def keys_for(username: str, client_addr: str) -> tuple[Key, Key, Key]:
-    name, addr = username[:64], client_addr[:64]
-    return Key("account", name, ""), Key("pair", name, addr), Key("address", "", addr)
+def name_hmac(typed: str) -> str:
+    """The keyed hash under which the throttle counts a typed account name."""
+    return vault_from_config(current_app.config).blind_index("login_name", typed[:64])
+
+
+def keys_for(typed: str, client_addr: str, *, account: str = "") -> tuple[Key, Key, Key]:
+    """The three keys of one attempt. `account`: the account's name when `typed` is one (shown
+    to the security admin); an unknown name leaves no trace but its hash."""
+    name, addr, label = name_hmac(typed), client_addr[:64], account[:64]
+    return (Key("account", name, "", label), Key("pair", name, addr, label),
+            Key("address", "", addr))
 
 
 def is_trusted(session: Session, user_id: int | None, client_addr: str, policy: ThrottlePolicy,

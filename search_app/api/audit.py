@@ -16,7 +16,8 @@ from search_app.api import schemas as s
 from search_app.api._doc import documented
 from search_app.audit.actions import OUTCOME_LABELS, Action, action_label
 from search_app.audit.models import AuditRecord
-from search_app.audit.redaction import candidate_hmacs, hashes_of
+from search_app.audit.match_budget import MatchRefused, match_value
+from search_app.audit.redaction import hashes_of
 from search_app.audit.anomalies import find_anomalies
 from search_app.audit.service import Event, record_event, request_actor, verify_chain
 from search_app.audit.views import FilterError, export_csv, filtered_records, user_summary
@@ -104,10 +105,14 @@ def audit_export(query: s.AuditExportQuery):
 @bp.post("/audit/match")
 @requires(Permission.AUDIT_READ)
 @documented("把一个号码或姓名换成它在日志中的值哈希（用于 records 的 pii 筛选）", body=s.MatchBody,
-            ok=s.MatchOut, tag="审计",
-            description="值只在服务器上计算哈希，不写入任何记录；放在请求体里，不进地址与访问日志。")
+            ok=s.MatchOut, tag="审计", errors=(429,),
+            description="值只在服务器上计算哈希，记录中只留哈希（audit.match）；放在请求体里，不进地址与"
+                        "访问日志。每名审计员每日可查的不同值有上限（AUDIT_MATCH_MAX_PER_DAY），超过答 429。")
 def audit_match(body: s.MatchBody):
-    return {"pii": candidate_hmacs(body.value)}
+    try:
+        return {"pii": match_value(body.value, actor=request_actor())}
+    except MatchRefused as exc:
+        return render_error(429, str(exc))
 
 
 @bp.get("/audit/anomalies")

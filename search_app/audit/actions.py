@@ -47,6 +47,7 @@ class Action(StrEnum):
     AUDIT_USER_VIEW = "audit.user_view"
     AUDIT_ANOMALIES = "audit.anomalies"
     AUDIT_EXPORT = "audit.export"
+    AUDIT_MATCH = "audit.match"  # 按值查找: a typed value turned into its log hashes (limited per day)
     AUDIT_ALERT = "audit.alert"
     INGEST_JOB_STARTED = "ingest.job_started"
     INGEST_PAGE_REVIEWED = "ingest.page_reviewed"
@@ -108,6 +109,7 @@ ACTION_LABELS: dict[str, str] = {
     Action.CLI_REINDEX: "命令行：重建索引", Action.AUDIT_VIEW: "查阅审计日志",
     Action.AUDIT_USER_VIEW: "查阅用户活动", Action.AUDIT_ANOMALIES: "查阅异常提示",
     Action.AUDIT_EXPORT: "导出审计日志", Action.AUDIT_ALERT: "哈希链告警",
+    Action.AUDIT_MATCH: "按值查找",
     Action.INGEST_JOB_STARTED: "开始导入", Action.INGEST_PAGE_REVIEWED: "OCR 复核",
     Action.INGEST_BATCHES_REMOVED: "清理上传批次", Action.INGEST_METADATA_CHANGE: "修改著录信息",
     Action.QA_SCOPE_GRANT: "授予质检范围", Action.QA_SCOPE_REVOKE: "撤销质检范围",

@@ -16,10 +16,12 @@ from search_app.audit.actions import Action
 
 KIND_LABELS = {"burst": "短时间大量查询", "off_hours": "非工作时间查询",
                "lookups": "大量精确查找", "lookup_refused": "精确查找超限被拒",
+               "match_refused": "按值查找超限被拒",
                "denials": "多次被拒", "chain": "哈希链告警"}
 # The reason of a look-up refused by LOOKUP_MAX_DISTINCT_PER_DAY starts with this (the flag below
 # finds those refusals by it; search_app.search._lookup_budget writes it).
 LOOKUP_LIMIT_REASON = "精确查找超过每日上限"
+MATCH_LIMIT_REASON = "按值查找超过每日上限"  # search_app.audit.match_budget writes it
 
 
 @dataclass
@@ -90,6 +92,11 @@ def find_anomalies(records: Iterable[Any], cfg: Mapping[str, Any]) -> list[Flag]
         if over:
             flags.append(Flag("lookup_refused", user, f"{len(over)} 次精确查找因超过每日上限被拒绝",
                               over[0].ts, [r.seq for r in over]))
+        refused = [r for r in recs if r.action == Action.AUDIT_MATCH and r.outcome == "denied"
+                   and (r.reason or "").startswith(MATCH_LIMIT_REASON)]
+        if refused:
+            flags.append(Flag("match_refused", user, f"{len(refused)} 次按值查找因超过每日上限被拒绝",
+                              refused[0].ts, [r.seq for r in refused]))
         denied = [r for r in recs if r.outcome == "denied"]
         for run in _windows(denied, cfg["AUDIT_DENIALS_MINUTES"], cfg["AUDIT_DENIALS"]):
             flags.append(Flag("denials", user, f"{cfg['AUDIT_DENIALS_MINUTES']} 分钟内被拒绝 {len(run)} 次",

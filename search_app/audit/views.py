@@ -15,7 +15,8 @@ from search_app.accounts.models import User
 from search_app.audit.actions import ACTION_LABELS, OUTCOME_LABELS, action_label
 from search_app.audit.anomalies import KIND_LABELS, find_anomalies
 from search_app.audit.models import AuditRecord
-from search_app.audit.redaction import HMAC_CHARS, candidate_hmacs, hashes_of
+from search_app.audit.match_budget import MatchRefused, match_value
+from search_app.audit.redaction import HMAC_CHARS, hashes_of
 from search_app.audit.service import Event, record_event, request_actor, verify_chain
 from search_app.csvsafe import csv_text
 from search_app.db import get_session
@@ -105,9 +106,17 @@ def match():
 
     The value arrives by POST, is hashed here and forgotten: only its keyed hashes go into the
     redirect URL (and so into the access log, the browser history and the audit.view record).
+    Each match is an `audit.match` record, limited per auditor and day (audit.match_budget).
     """
-    hashes = candidate_hmacs(request.form.get("value", ""))
     keep = {k: v for k, v in request.form.items() if k in _ARGS and k != "pii" and v}
+    try:
+        hashes = match_value(request.form.get("value", ""), actor=request_actor())
+    except MatchRefused as exc:
+        units = sorted({u for (u,) in get_session().execute(select(User.unit)) if u})
+        return render_template("audit.html", rows=[], total=0, page=1, args=keep, report=None,
+                               next_query="", flags=[], error=str(exc), pii_of=hashes_of,
+                               units=units, action_labels=ACTION_LABELS,
+                               outcome_labels=OUTCOME_LABELS), 429
     return redirect(url_for("audit.log", **keep, **({"pii": ",".join(hashes)} if hashes else {})))
 
 

@@ -12,7 +12,7 @@ from flask import current_app
 
 from search_app.backup import _database, _engine
 from search_app.backup._files import (BLOBS_DIR, CHECKPOINT_FILE, FORMAT, BackupError, checksums,
-                                      copy_tree, manifest_key, write_manifest)
+                                      copy_tree, manifest_key, owner_only, write_manifest)
 
 
 def key() -> bytes:
@@ -39,6 +39,7 @@ def create_backup(dest: Path) -> BackupReport:
         raise BackupError(f"备份目标 {dest} 不是空目录，拒绝覆盖")
     client = admin()  # before any copying: a process without the admin identity stops here
     dest.mkdir(parents=True, exist_ok=True, mode=0o700)
+    owner_only(dest)  # an empty folder the operator made (0755) is closed before anything is in it
     started = time.time()
     with fresh_session() as session:
         chain = verify_chain(session)
@@ -72,4 +73,5 @@ def create_backup(dest: Path) -> BackupReport:
         "checksums": checksums(dest),
     }
     write_manifest(dest, body, key())
+    owner_only(dest)
     return BackupReport(dest, body)

@@ -46,6 +46,17 @@ def checksums(root: Path, *, skip: tuple[str, ...] = (MANIFEST, MANIFEST_MAC)) -
     return {rel: sha256_file(root / rel) for rel in list_files(root) if rel not in skip}
 
 
+def owner_only(root: Path) -> None:
+    """Every folder of a backup set 0700 and every file 0600, whatever the umask and whatever
+    modes the copies brought along (the engine's snapshot files are written by OpenSearch, and
+    mkdir(parents=True) gives intermediate folders the umask's mode). A backup holds the whole
+    database: nobody but its owner may even list it."""
+    for path in [root, *root.rglob("*")]:
+        if path.is_symlink():
+            continue
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
+
+
 def copy_tree(src: Path, dst: Path, *, skip_suffix: tuple[str, ...] = ()) -> int:
     """Copy the regular files of `src` into `dst` (created 0700); returns the number copied."""
     n = 0

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from search_app.accounts.models import User
 from indexer.vocab import SECOND_APPROVAL_LEVEL
 from search_app.db import Base
+from search_app.masked_text import MaskedText
 from search_app.timeutil import local_time, utcnow
 
 
@@ -33,7 +34,7 @@ class Grant(Base):
     # Assigned when the last required approval is given; what every read and audit record names.
     approval_ref: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
     purpose_category: Mapped[str] = mapped_column(String(32), default="")
-    purpose: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(MaskedText)
     categories: Mapped[list[str]] = mapped_column(JSON)
     units: Mapped[list[str]] = mapped_column(JSON)
     classification_ceiling: Mapped[int] = mapped_column(Integer)
@@ -53,7 +54,7 @@ class Grant(Base):
     second_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     second_approved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decision_reason: Mapped[str] = mapped_column(MaskedText, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from search_app.db import Base
+from search_app.masked_text import MaskedText
 from search_app.timeutil import utcnow
 
 # A page's review state; "pending" until a QA reviewer decides.
@@ -29,7 +30,7 @@ class QaFile(Base):
     archive_no: Mapped[str] = mapped_column(String(128), index=True)
     declared_pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pages_total: Mapped[int] = mapped_column(Integer, default=0)
-    mismatch: Mapped[str] = mapped_column(Text, default="")  # the reason, "" when the count agrees
+    mismatch: Mapped[str] = mapped_column(MaskedText, default="")  # the reason, "" when the count agrees
     checked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -59,7 +60,7 @@ class QaPage(Base):
     text_version: Mapped[int] = mapped_column(Integer, default=1)  # 1 = as ingested
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    rescan_reason: Mapped[str] = mapped_column(Text, default="")
+    rescan_reason: Mapped[str] = mapped_column(MaskedText, default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -75,7 +76,7 @@ class QaScope(Base):
     job_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     classification_ceiling: Mapped[int] = mapped_column(Integer, default=1)
     unmask_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
-    purpose: Mapped[str] = mapped_column(Text)  # the task, e.g. "2026 年第 3 批户籍档案数字化验收"
+    purpose: Mapped[str] = mapped_column(MaskedText)  # the task, e.g. "2026 年第 3 批户籍档案数字化验收"
     granted_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)

@@ -11,6 +11,7 @@ Redis being unavailable only costs the cache: the read then happens again, and i
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 from typing import Any
@@ -32,7 +33,12 @@ def _client() -> redis.Redis:
 
 
 def key(sid: str, kind: str, params: Any) -> str:
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True, ensure_ascii=False).encode())
+    """The entry's name: a *keyed* hash of the parameters (the blind-index key), since key names
+    are readable to whoever lists Redis, and the parameters hold the query as typed: an unkeyed
+    hash of "110105199003071234" is found by hashing a region's candidates."""
+    raw = json.dumps(params, sort_keys=True, ensure_ascii=False).encode()
+    digest = hmac.new(current_app.config["ARCHIVE_BLIND_INDEX_KEY"], b"reading-cache\0" + raw,
+                      hashlib.sha256)
     return f"reading:{sid}:{kind}:{digest.hexdigest()[:40]}"
 
 

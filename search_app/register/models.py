@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from search_app.db import Base
+from search_app.masked_text import MaskedText
 from search_app.timeutil import utcnow
 
 
@@ -27,7 +28,7 @@ class UseEntry(Base):
     grant_id: Mapped[int] = mapped_column(Integer)
     approval_ref: Mapped[str] = mapped_column(String(32), default="")
     purpose_category: Mapped[str] = mapped_column(String(32), default="")
-    purpose: Mapped[str] = mapped_column(Text, default="")  # as masked in the audit log
+    purpose: Mapped[str] = mapped_column(MaskedText, default="")  # as masked in the audit log
     categories: Mapped[list] = mapped_column(JSON, default=list)  # the grant's 门类
     opened_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -38,7 +39,7 @@ class UseEntry(Base):
     searches: Mapped[int] = mapped_column(Integer, default=0)
     copies: Mapped[int] = mapped_column(Integer, default=0)  # export files made (PDF, CSV)
     audit_seqs: Mapped[list] = mapped_column(JSON, default=list)  # the records it was built from
-    outcome: Mapped[str] = mapped_column(Text, default="")  # 利用效果
+    outcome: Mapped[str] = mapped_column(MaskedText, default="")  # 利用效果
     outcome_by: Mapped[str] = mapped_column(String(64), default="")
     outcome_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
