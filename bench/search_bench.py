@@ -116,15 +116,19 @@ def make_queries(rng: random.Random, vocab, n: int) -> list[str]:
     return out
 
 
-def start_server(cfg: dict[str, Any], port: int, log: Path) -> subprocess.Popen:
+def start_server(cfg: dict[str, Any], port: int, log: Path,
+                 tree: Path | None = None) -> subprocess.Popen:
+    """gunicorn on `port`; with `tree`, the app of that source tree (the same venv)."""
     env = {k: v for k, v in os.environ.items()}
     env.update({k: str(v) for k, v in cfg.items()})
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
     for k in ("OPENSEARCH_WORKER_PASSWORD", "OPENSEARCH_ADMIN_PASSWORD"):
         env.pop(k, None)  # the web process holds the web identity only, as in deployment
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--threads", "4", "--worker-class", "gthread", "--log-level", "warning",
-         "search_app:create_app()"], cwd=ROOT, env=env, stdout=log.open("w"),
+         "search_app:create_app()"], cwd=tree or ROOT, env=env, stdout=log.open("w"),
         stderr=subprocess.STDOUT, start_new_session=True)
     for _ in range(120):
         try:
@@ -388,7 +392,18 @@ def measure_size(args, n_pages: int) -> None:
             if not args.reads:
                 return
             server = start_server(cfg, port, tmp / "gunicorn.log")
-            run_reads(args, cfg, token, grant_id, port, permission, page_size, n_pages, size)
+            if args.before_tree:
+                before_port = _free_port()
+                before = start_server(cfg, before_port, tmp / "gunicorn-before.log",
+                                      tree=Path(args.before_tree))
+                try:
+                    run_slip_compare(args, cfg, token, grant_id, port, before_port, permission,
+                                     page_size, n_pages, app.config["SEARCH_SLIP_BELOW"])
+                finally:
+                    os.killpg(before.pid, signal.SIGTERM)
+                    before.wait(timeout=30)
+            else:
+                run_reads(args, cfg, token, grant_id, port, permission, page_size, n_pages, size)
         finally:
             if server is not None:
                 os.killpg(server.pid, signal.SIGTERM)
@@ -405,6 +420,46 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def run_slip_compare(args, cfg, token, grant_id, port, before_port, permission, page_size,
+                     n_pages, slip_below) -> None:
+    """--before-tree: the two-pass page search against the tree before it (bench/slip_compare)."""
+    import numpy as np
+
+    import search_corpus
+    from slip_compare import compare, page_one_diff, raw_pair
+    api_after, _, _ = targets(cfg, token, grant_id, port, permission, page_size)
+    api_before, _, _ = targets(cfg, token, grant_id, before_port, permission, page_size)
+    engine = cfg["OPENSEARCH_URL"].split(",")[0].rstrip("/")
+    auth = urllib3.make_headers(basic_auth=f"{cfg['OPENSEARCH_WEB_USER']}:"
+                                           f"{cfg['OPENSEARCH_WEB_PASSWORD']}")
+    local = threading.local()
+
+    def engine_search(body: dict) -> dict:
+        if not hasattr(local, "pool"):
+            local.pool = urllib3.PoolManager(maxsize=1, cert_reqs="CERT_REQUIRED",
+                                             ca_certs=cfg["OPENSEARCH_CA_CERTS"] or None)
+        r = local.pool.request("POST", f"{engine}/{cfg['OPENSEARCH_INDEX']}/_search",
+                               body=json.dumps(body).encode(),
+                               headers={**auth, "Content-Type": "application/json"})
+        if r.status != 200:
+            raise RuntimeError(f"engine -> {r.status}: {r.data[:300]!r}")
+        return json.loads(r.data)
+
+    before, after, ran = raw_pair(engine_search, permission, page_size, slip_below)
+    rng = random.Random(args.seed)
+    vocab = search_corpus.Vocabulary(np.random.default_rng(args.seed + 1))
+    queries = make_queries(rng, vocab, args.latency)
+    by_name = {"API after": Target("API after", api_after.call),
+               "API before": Target("API before", api_before.call),
+               "raw before": Target("raw before", before), "raw after": Target("raw after", after)}
+    print(page_one_diff(before, after, queries), flush=True)
+    ran.update(second=0, searches=0)
+    compare(args, by_name, queries, table, pct, load_avg)
+    print(f"raw after: the second pass ran in {ran['second']} of {ran['searches']} searches "
+          f"({ran['second'] / max(ran['searches'], 1):.0%}); SEARCH_SLIP_BELOW={slip_below}, "
+          f"page size {page_size}; {n_pages:,} pages")
 
 
 def run_reads(args, cfg, token, grant_id, port, permission, page_size, n_pages, size) -> None:
@@ -493,6 +548,9 @@ def main() -> int:
     ap.add_argument("--variants", action="store_true",
                     help="with --reindex: raw bulk per mapping variant (engine CPU per field)")
     ap.add_argument("--reads", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--before-tree", default="",
+                    help="a source tree of the code before the two-pass search (git archive): "
+                         "page search before/after, API and raw (bench/slip_compare.py)")
     ap.add_argument("--keep", action="store_true", help="keep the index (and print its alias)")
     args = ap.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
