@@ -2,6 +2,7 @@
 
     TEST_REDIS_DB=9 nice .venv/bin/python bench/search_bench.py --pages 10000 [--pages 100000]
         [--latency 150] [--duration 4] [--clients 1,4,8,16] [--ablation] [--keep]
+        [--before-tree DIR]   # the two-pass page search before/after (bench/slip_compare.py)
 
 For each N: synthetic text-only pages (bench/search_corpus.py: jieba-dictionary Zipf words,
 archive phrases, masked PII; files of 1–50 pages; 3 门类 × 8 单位 × 1980–2023 × 4 密级) are

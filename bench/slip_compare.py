@@ -80,6 +80,23 @@ def compare(args, targets_by_name: dict, queries: list[str], table, pct, load_av
     print(f"\ntwo-pass page search, latency ms ({len(queries)} queries, 4 modes interleaved per "
           f"query; load avg {load_avg()})")
     print(table(rows, ["mode", "n", "p50", "p95", "p99", "mean"]))
+    from search_app.search._query import has_slip, parse
+    slipish = [i for i, q in enumerate(queries) if has_slip(parse(q))]
+    if slipish:
+        sub = []
+        for n in names:
+            x = [lat[n][i] for i in slipish]
+            sub.append([n, len(x), f"{pct(x, 50):.1f}", f"{pct(x, 95):.1f}", f"{pct(x, 99):.1f}",
+                        f"{statistics.mean(x):.1f}"])
+        for side in ("API", "raw"):
+            b = [lat[f"{side} before"][i] for i in slipish]
+            a = [lat[f"{side} after"][i] for i in slipish]
+            sub.append([f"{side} after ÷ before", "", *(f"{pct(a, p) / pct(b, p):.2f}"
+                                                         for p in (50, 95, 99)),
+                        f"{statistics.mean(a) / statistics.mean(b):.2f}"])
+        print(f"\nthe same, only the {len(slipish)} queries with a word of 5+ characters (OCR-slip "
+              "clauses; the others send the same single query before and after)")
+        print(table(sub, ["mode", "n", "p50", "p95", "p99", "mean"]))
     tp = []
     for c in args.clients:
         res = {}
