@@ -117,6 +117,21 @@ def make_queries(rng: random.Random, vocab, n: int) -> list[str]:
     return out
 
 
+def garbled_queries(rng: random.Random, vocab, n: int) -> list[str]:
+    """The second pass's own case (--garbled): every query a 5+ character word with few or no
+    exact pages — an archive phrase with one character replaced (as a reader mistypes or OCR
+    misreads it: no exact page, the second query always runs), or such a phrase followed by a
+    mid-frequency word."""
+    from search_corpus import PHRASES
+    long = [p for p in PHRASES if len(p) >= 5]
+    out = []
+    for i in range(n):
+        p = list(rng.choice(long))
+        p[rng.randrange(len(p))] = rng.choice("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥")
+        out.append("".join(p) if i % 2 == 0 else f"{''.join(p)} {vocab.rank(50, 3000)}")
+    return out
+
+
 def start_server(cfg: dict[str, Any], port: int, log: Path,
                  tree: Path | None = None) -> subprocess.Popen:
     """gunicorn on `port`; with `tree`, the app of that source tree (the same venv)."""
@@ -451,7 +466,8 @@ def run_slip_compare(args, cfg, token, grant_id, port, before_port, permission, 
     before, after, ran = raw_pair(engine_search, permission, page_size, slip_below)
     rng = random.Random(args.seed)
     vocab = search_corpus.Vocabulary(np.random.default_rng(args.seed + 1))
-    queries = make_queries(rng, vocab, args.latency)
+    queries = (garbled_queries(rng, vocab, args.latency) if args.garbled
+               else make_queries(rng, vocab, args.latency))
     by_name = {"API after": Target("API after", api_after.call),
                "API before": Target("API before", api_before.call),
                "raw before": Target("raw before", before), "raw after": Target("raw after", after)}
@@ -549,6 +565,9 @@ def main() -> int:
     ap.add_argument("--variants", action="store_true",
                     help="with --reindex: raw bulk per mapping variant (engine CPU per field)")
     ap.add_argument("--reads", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--garbled", action="store_true",
+                    help="with --before-tree: queries whose 5+ character word has no exact page "
+                         "(the second pass always runs: its worst case)")
     ap.add_argument("--before-tree", default="",
                     help="a source tree of the code before the two-pass search (git archive): "
                          "page search before/after, API and raw (bench/slip_compare.py)")
