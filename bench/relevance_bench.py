@@ -183,27 +183,18 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(Path(cfg["BLOB_DIR"]).parent, ignore_errors=True)
 
 
-def _measure(args, corpus, app, create_user, create_grant, Scope, get_session, search_pages,
-             vault) -> int:
-    t0 = time.monotonic()
-    n_pages, texts = index_corpus(corpus, vault)
-    indexed = time.monotonic() - t0
-    session = get_session()
-    users = [create_user(session, username=f"bench-{role}{i}", password="bench-password-1",
-                         role=role, unit=UNIT) for i, role in enumerate(("staff", "approver", "approver"))]
-    session.commit()
-    grant = create_grant(session, user=users[0], approver=users[1], second_approver=users[2],
-                         purpose="检索效果评测", hours=8, scope=Scope(list(SERIES), [UNIT], "机密", []))
-    session.commit()
+def _score(args, corpus, texts, users, grant, search_pages, *, quiet: bool = False):
+    """Every answerable query through search_pages: (stats per kind, dropped, second passes,
+    searches)."""
     stats: dict[str, dict[str, float]] = {}
-    dropped, shown = 0, {}
-    t1 = time.monotonic()
+    dropped, shown, second = 0, {}, 0
     for q in corpus.queries:
         if not answerable(q, texts):
             dropped += 1
             continue
         out = search_pages(user=users[0], grant_id=grant.id, purpose="检索效果评测", query=q.text,
                            page_size=10, group=q.group)
+        second += out.slip_pass
         ranked = ([f.archive_no for f in out.files] if q.group == "file"
                   else [h.doc_id for h in out.hits])
         name = q.kind if q.kind in ("none", "slip_below_exact") else f"{q.kind}/{q.group}"
@@ -222,10 +213,36 @@ def _measure(args, corpus, app, create_user, create_grant, Scope, get_session, s
                 leak = [d for d in ranked if for_search(q.banned) in texts.get(d, "")]
                 s["leak"] = s.get("leak", 0) + bool(leak)
         s["hit"] += ok
-        if not ok and shown.get(name, 0) < args.show:
+        if not ok and not quiet and shown.get(name, 0) < args.show:
             shown[name] = shown.get(name, 0) + 1
             print(f"  miss [{name}] {q.text!r} → want {q.target or 'nothing'}"
                   f"{' above ' + q.also if q.also else ''}; got {ranked[:5]} (total {out.total})")
+    return stats, dropped, second, sum(s["n"] for s in stats.values())
+
+
+def _measure(args, corpus, app, create_user, create_grant, Scope, get_session, search_pages,
+             vault) -> int:
+    t0 = time.monotonic()
+    n_pages, texts = index_corpus(corpus, vault)
+    indexed = time.monotonic() - t0
+    session = get_session()
+    users = [create_user(session, username=f"bench-{role}{i}", password="bench-password-1",
+                         role=role, unit=UNIT) for i, role in enumerate(("staff", "approver", "approver"))]
+    session.commit()
+    grant = create_grant(session, user=users[0], approver=users[1], second_approver=users[2],
+                         purpose="检索效果评测", hours=8, scope=Scope(list(SERIES), [UNIT], "机密", []))
+    session.commit()
+    before = None
+    if args.compare_one_pass:  # the same queries with every clause in one query (before)
+        from search_app.search import _hits
+        two_pass = _hits.has_slip
+        _hits.has_slip = lambda q: False  # flat_run then sends the full query, once
+        try:
+            before, _, _, _ = _score(args, corpus, texts, users, grant, search_pages, quiet=True)
+        finally:
+            _hits.has_slip = two_pass
+    t1 = time.monotonic()
+    stats, dropped, second, _ = _score(args, corpus, texts, users, grant, search_pages)
     searched = time.monotonic() - t1
     n_q = sum(s["n"] for s in stats.values())
     print(f"\ncorpus: {len(corpus.pages)} files, {n_pages} pages (indexed in {indexed:.1f} s); "
@@ -257,6 +274,19 @@ def _measure(args, corpus, app, create_user, create_grant, Scope, get_session, s
           + "words2 / words3 found page by page (no grouping): "
           f"{base['words2'][0] / max(base['words2'][1], 1):.1%} / "
           f"{base['words3'][0] / max(base['words3'][1], 1):.1%}")
+    print(f"the second pass (OCR-slip clauses) ran in {second} of {n_q} searches")
+    if before is not None:
+        rows = []
+        for name in sorted(stats):
+            b, a = before.get(name, {"n": 0, "hit": 0, "rr": 0.0}), stats[name]
+            cell = lambda s: (f"{1 - s['hit'] / max(s['n'], 1):.1%} false hits" if name == "none"  # noqa: E731
+                              else f"{s['hit'] / max(s['n'], 1):.1%}" if name == "slip_below_exact"
+                              else f"{s['hit'] / max(s['n'], 1):.1%} / {s['rr'] / max(s['n'], 1):.3f}"
+                              + (f" (NOT leaks {int(s.get('leak', 0))})" if "leak" in s else ""))
+            rows.append(f"| {name} | {a['n']} | {cell(b)} | {cell(a)} |")
+        print("\nbefore (every clause in one query) / after (two passes), same index and queries, "
+              "recall@10 / MRR:")
+        print("| kind | n | before | after |\n|---|---|---|---|\n" + "\n".join(rows))
     print("targets met" if not failed else "TARGETS MISSED")
     return 1 if failed else 0
 
@@ -266,6 +296,9 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=80)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--show", type=int, default=3, help="misses to print per kind")
+    ap.add_argument("--compare-one-pass", action="store_true",
+                    help="also run every query as one query with every clause (before the "
+                         "two-pass search) and print both")
     return run(ap.parse_args())
 
 

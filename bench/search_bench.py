@@ -2,6 +2,7 @@
 
     TEST_REDIS_DB=9 nice .venv/bin/python bench/search_bench.py --pages 10000 [--pages 100000]
         [--latency 150] [--duration 4] [--clients 1,4,8,16] [--ablation] [--keep]
+        [--before-tree DIR]   # the two-pass page search before/after (bench/slip_compare.py)
 
 For each N: synthetic text-only pages (bench/search_corpus.py: jieba-dictionary Zipf words,
 archive phrases, masked PII; files of 1–50 pages; 3 门类 × 8 单位 × 1980–2023 × 4 密级) are
@@ -113,6 +114,21 @@ def make_queries(rng: random.Random, vocab, n: int) -> list[str]:
             out.append(f"{vocab.rank(100, 3000)} 年度:{y}-{y + 8}")
         else:
             out.append(f"{vocab.rank(100, 3000)} 门类:户籍档案")
+    return out
+
+
+def garbled_queries(rng: random.Random, vocab, n: int) -> list[str]:
+    """The second pass's own case (--garbled): every query a 5+ character word with few or no
+    exact pages — an archive phrase with one character replaced (as a reader mistypes or OCR
+    misreads it: no exact page, the second query always runs), or such a phrase followed by a
+    mid-frequency word."""
+    from search_corpus import PHRASES
+    long = [p for p in PHRASES if len(p) >= 5]
+    out = []
+    for i in range(n):
+        p = list(rng.choice(long))
+        p[rng.randrange(len(p))] = rng.choice("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥")
+        out.append("".join(p) if i % 2 == 0 else f"{''.join(p)} {vocab.rank(50, 3000)}")
     return out
 
 
@@ -407,6 +423,13 @@ def measure_size(args, n_pages: int) -> None:
             if not args.reads:
                 return
             server = start_server(cfg, port, tmp / "gunicorn.log")
+            if args.before_tree:  # the two-pass search against the tree before it
+                before_port = _free_port()
+                baseline = start_server(cfg, before_port, tmp / "gunicorn-before.log",
+                                        code=Path(args.before_tree).resolve())
+                run_slip_compare(args, cfg, token, grant_id, port, before_port, permission,
+                                 page_size, n_pages, app.config["SEARCH_SLIP_BELOW"])
+                return
             if args.before:  # the baseline's code on the same database, index and token
                 before_port = _free_port()
                 baseline = start_server(cfg, before_port, tmp / "gunicorn-before.log",
@@ -434,6 +457,47 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def run_slip_compare(args, cfg, token, grant_id, port, before_port, permission, page_size,
+                     n_pages, slip_below) -> None:
+    """--before-tree: the two-pass page search against the tree before it (bench/slip_compare)."""
+    import numpy as np
+
+    import search_corpus
+    from slip_compare import compare, page_one_diff, raw_pair
+    api_after, _, _ = targets(cfg, token, grant_id, port, permission, page_size)
+    api_before, _, _ = targets(cfg, token, grant_id, before_port, permission, page_size)
+    engine = cfg["OPENSEARCH_URL"].split(",")[0].rstrip("/")
+    auth = urllib3.make_headers(basic_auth=f"{cfg['OPENSEARCH_WEB_USER']}:"
+                                           f"{cfg['OPENSEARCH_WEB_PASSWORD']}")
+    local = threading.local()
+
+    def engine_search(body: dict) -> dict:
+        if not hasattr(local, "pool"):
+            local.pool = urllib3.PoolManager(maxsize=1, cert_reqs="CERT_REQUIRED",
+                                             ca_certs=cfg["OPENSEARCH_CA_CERTS"] or None)
+        r = local.pool.request("POST", f"{engine}/{cfg['OPENSEARCH_INDEX']}/_search",
+                               body=json.dumps(body).encode(),
+                               headers={**auth, "Content-Type": "application/json"})
+        if r.status != 200:
+            raise RuntimeError(f"engine -> {r.status}: {r.data[:300]!r}")
+        return json.loads(r.data)
+
+    before, after, ran = raw_pair(engine_search, permission, page_size, slip_below)
+    rng = random.Random(args.seed)
+    vocab = search_corpus.Vocabulary(np.random.default_rng(args.seed + 1))
+    queries = (garbled_queries(rng, vocab, args.latency) if args.garbled
+               else make_queries(rng, vocab, args.latency))
+    by_name = {"API after": Target("API after", api_after.call),
+               "API before": Target("API before", api_before.call),
+               "raw before": Target("raw before", before), "raw after": Target("raw after", after)}
+    print(page_one_diff(before, after, queries), flush=True)
+    ran.update(second=0, searches=0)
+    compare(args, by_name, queries, table, pct, load_avg)
+    print(f"raw after: the second pass ran in {ran['second']} of {ran['searches']} searches "
+          f"({ran['second'] / max(ran['searches'], 1):.0%}); SEARCH_SLIP_BELOW={slip_below}, "
+          f"page size {page_size}; {n_pages:,} pages")
 
 
 def run_reads(args, cfg, token, grant_id, port, permission, page_size, n_pages, size,
@@ -531,6 +595,12 @@ def main() -> int:
     ap.add_argument("--variants", action="store_true",
                     help="with --reindex: raw bulk per mapping variant (engine CPU per field)")
     ap.add_argument("--reads", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--garbled", action="store_true",
+                    help="with --before-tree: queries whose 5+ character word has no exact page "
+                         "(the second pass always runs: its worst case)")
+    ap.add_argument("--before-tree", default="",
+                    help="a source tree of the code before the two-pass search (git archive): "
+                         "page search before/after, API and raw (bench/slip_compare.py)")
     ap.add_argument("--keep", action="store_true", help="keep the index (and print its alias)")
     ap.add_argument("--before", metavar="DIR",
                     help="a checkout of the baseline (e.g. `git archive <commit> | tar -x -C DIR`):"

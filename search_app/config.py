@@ -64,6 +64,10 @@ _SPEC: dict[str, tuple[str, Any]] = {
     # scaled down at ingest, and serving refuses a stored image above it rather than decode it.
     "VIEW_MAX_EDGE_PX": ("int", 2480),
     "SEARCH_PAGE_SIZE": ("int", 20),
+    # A page search runs its OCR-slip clauses (one character misread) in a second query only when
+    # the exact matches leave the requested page short or number fewer than this (so a short
+    # result list always counts its slip-only pages too); 0: only when the page is short.
+    "SEARCH_SLIP_BELOW": ("int", 50),
     "SESSION_COOKIE_SECURE": ("bool", False),
     "SESSION_MINUTES": ("int", 30),
     "CELERY_ALWAYS_EAGER": ("bool", False),

@@ -181,5 +181,44 @@ def test_totals_are_counted_exactly_only_up_to_the_deepest_page():
             return {"hits": {"total": {"value": 10_000, "relation": self.relation}, "hits": []}}
 
     run = flat_run(parse_query("档案"), 0, 20, "relevance")
-    assert run(None, Index("gte")).extra == {"total_at_least": True}
-    assert run(None, Index("eq")).extra == {}
+    assert run(None, Index("gte")).extra == {"total_at_least": True, "slip_pass": False}
+    assert run(None, Index("eq")).extra == {"slip_pass": False}
+
+
+@pytest.mark.parametrize("exact,slip,size,below", [(5, 3, 2, 0), (5, 3, 3, 0), (0, 4, 3, 0),
+                                                   (5, 3, 2, 50), (7, 0, 3, 0)])
+def test_two_pass_pages_are_one_list_exact_first(exact, slip, size, below):
+    """flat_run's paging over an engine stand-in that answers from two fixed lists: every page
+    of `size` is the slice of exact + slip-only at its offset, the second query is sent only
+    when the page is short (or the exact count is under `below`), and with a full page it asks
+    the second query for no hits (size 0: totals and facets only)."""
+    from search_app.search._hits import flat_run
+    from search_app.search._parse import parse as parse_query
+
+    exact_ids = [f"E{i}" for i in range(exact)]
+    slip_ids = [f"S{i}" for i in range(slip)]
+
+    class Index:
+        def __init__(self):
+            self.bodies = []
+
+        def search(self, body):
+            self.bodies.append(body)
+            ids = slip_ids if "post_filter" in body else exact_ids
+            assert ("slop" in str(body["query"])) == ("post_filter" in body), \
+                "the exact pass must hold no OCR-slip clause, the second pass all of them"
+            page = ids[body["from"]:body["from"] + body["size"]]
+            return {"hits": {"total": {"value": len(ids), "relation": "eq"},
+                             "hits": [{"_id": i} for i in page]}, "aggregations": {}}
+
+    whole = exact_ids + slip_ids
+    for n in range(0, (len(whole) + size - 1) // size + 1):
+        index = Index()
+        found = flat_run(parse_query("常住人口登记表"), n * size, size, "relevance",
+                         slip_below=below)(None, index)
+        assert found.returned_ids == whole[n * size:(n + 1) * size], (n, found.returned_ids)
+        second = exact < max((n + 1) * size, below)
+        assert len(index.bodies) == 1 + second and found.extra["slip_pass"] is second
+        assert found.total == (len(whole) if second else exact)
+        if second and exact >= (n + 1) * size:
+            assert index.bodies[1]["size"] == 0

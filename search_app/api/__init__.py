@@ -77,7 +77,8 @@ def search(body: s.SearchBody):
 
 
 def _hit(h: dict) -> dict:
-    return {"id": h["doc_id"], **h["fields"], "snippets": h["snippets"], "score": h["score"]}
+    return {"id": h["doc_id"], **h["fields"], "snippets": h["snippets"], "score": h["score"],
+            "slip": h.get("slip", False)}
 
 
 def search_json(data: dict) -> dict:
@@ -85,7 +86,7 @@ def search_json(data: dict) -> dict:
     answers it, here and in GET /sessions/<sid>/search, so both carry grouping and facets."""
     return {
         "group": data["group"], "chips": data["chips"], "refine": data["refine"],
-        "relaxed": data["relaxed"],
+        "relaxed": data["relaxed"], "slip_pass": data.get("slip_pass", False),
         "files": [{"archive_no": f["archive_no"], **f["fields"], "matched_pages": f["matched_pages"],
                    "score": f["score"], "pages": [_hit(h) for h in f["pages"]]}
                   for f in data["files"]],

@@ -11,7 +11,8 @@ from typing import Any
 from search_app.search._choke import Found, ScopedIndex
 from search_app.search._parse import Query
 from search_app.search._query import (FILE_FIELDS, RESULT_FIELDS, build_file_pages_query,
-                                      build_file_query, build_query, relaxed)
+                                      build_file_query, build_query, build_slip_query, has_slip,
+                                      relaxed)
 
 
 @dataclass
@@ -20,6 +21,7 @@ class SearchHit:
     fields: dict[str, Any]
     snippets: list[str]  # HTML-escaped by OpenSearch, with <mark> around matches
     score: float | None
+    slip: bool = False  # matched only with one character misread (the second pass)
 
 
 @dataclass
@@ -42,7 +44,8 @@ def redact_hit(hit: dict[str, Any]) -> SearchHit:
     exact = hl.get("text.uni", [])
     marked = [s for s in exact if "<mark>" in s]
     snippets = [s.replace("</mark><mark>", "") for s in (marked or exact)]
-    return SearchHit(doc_id=hit["_id"], fields=source, snippets=snippets, score=hit.get("_score"))
+    return SearchHit(doc_id=hit["_id"], fields=source, snippets=snippets, score=hit.get("_score"),
+                     slip=bool(hit.get(SLIP_MARK)))
 
 
 def facets_of(resp: dict[str, Any]) -> dict[str, list[tuple[Any, int]]]:
@@ -84,14 +87,43 @@ def grouped_run(q: Query, *, offset: int, size: int, sort: str, per_file: int):
     return run
 
 
-def flat_run(parsed: Query, offset: int, size: int, sort: str):
-    """The `run` of a page-by-page search."""
+SLIP_MARK = "_slip"  # set on a raw hit of the second pass (never an engine field: leading _)
+
+
+def flat_run(parsed: Query, offset: int, size: int, sort: str, *, slip_below: int = 0):
+    """The `run` of a page-by-page search, in two passes when the query has OCR-slip clauses.
+
+    The list a reader pages through is every exact match (in `sort` order), then every page
+    matched only with one character misread (in `sort` order): the first pass is the exact
+    query; the second (build_slip_query) runs only if the exact matches end before this page
+    does, or number fewer than `slip_below`. With a bounded exact count (relation "gte", at
+    least TOTAL_HITS_CAP) it never runs: no page a reader can reach lies beyond the exact
+    matches. Because the exact count decides where the slip-only list starts, page N+1 starts
+    where page N ended whichever pass filled it. `total` counts both lists when the second pass
+    ran and the exact matches only when it did not (Found.extra "slip_pass" says which, and the
+    facets count what `total` counts)."""
+    two = has_slip(parsed)
+
     def run(grant, index: ScopedIndex) -> Found:
-        resp = index.search(build_query(parsed, offset=offset, size=size, sort=sort))
-        raw = resp["hits"]["hits"]
-        found = Found(resp, [h["_id"] for h in raw], resp["hits"]["total"]["value"])
-        if resp["hits"]["total"].get("relation") == "gte":  # at least TOTAL_HITS_CAP
-            found.extra = {"total_at_least": True}
+        resp = index.search(build_query(parsed, offset=offset, size=size, sort=sort, slip=not two))
+        hits, count = list(resp["hits"]["hits"]), resp["hits"]["total"]
+        exact, at_least = count["value"], count.get("relation") == "gte"
+        ran = two and not at_least and exact < max(offset + size, slip_below)
+        total, aggs = exact, resp.get("aggregations", {})
+        if ran:
+            start = max(0, offset - exact)
+            near = index.search(build_slip_query(parsed, offset=start, size=size - len(hits),
+                                                 sort=sort))
+            hits += [{**h, SLIP_MARK: True} for h in near["hits"]["hits"]]
+            total += near["hits"]["total"]["value"]
+            at_least = near["hits"]["total"].get("relation") == "gte"
+            aggs = near.get("aggregations", {})
+        payload = {"hits": {"hits": hits, "total": {"value": total,
+                                                    "relation": "gte" if at_least else "eq"}},
+                   "aggregations": aggs}
+        found = Found(payload, [h["_id"] for h in hits], total)
+        found.extra = {"slip_pass": ran, **({"exact_total": exact} if ran else {}),
+                       **({"total_at_least": True} if at_least else {})}  # >= TOTAL_HITS_CAP
         return found
     return run
 

@@ -6,6 +6,13 @@ A word matches as an exact phrase on the unigram field, or (unquoted, 5+ charact
 character misread, ranked below the exact matches; a quoted phrase only exactly. Filters narrow
 without scoring; excluded words and filters only ever remove pages.
 
+The OCR-slip clauses are most of the engine's time (bench/search_bench.py --ablation: half the
+mean, 4x the p99), so a page search runs in two passes (search_app.search._hits.flat_run): the
+exact query first (`slip=False`), and only when it leaves the requested page short, or found
+fewer than SEARCH_SLIP_BELOW pages, `build_slip_query`: the full query, its hits cut by a
+post_filter to the pages the exact query does not match (so the two lists never overlap), its
+facets over both.
+
 Grouped by file (`group=file`): the same clauses run against the file-level documents (one per
 档号 and access scope, indexer.index.build_file_documents), so a file matches when every word
 occurs on some page of it; a second query over the pages of the files shown picks each file's
@@ -20,7 +27,8 @@ from indexer.tokenize import pretokenized
 from search_app.search._parse import MAX_QUERY_CHARS, YEAR, Filter, Query, Term, parse
 
 __all__ = ["TOTAL_HITS_CAP", "RESULT_FIELDS", "FILE_FIELDS", "FACETS", "MAX_QUERY_CHARS", "SORTS",
-           "GROUPS", "build_query", "build_file_query", "build_file_pages_query", "parse", "relaxed"]
+           "GROUPS", "build_query", "build_slip_query", "build_file_query", "build_file_pages_query",
+           "has_slip", "parse", "relaxed"]
 
 # Fields a hit may show. Keyed hashes (pii_hmac, subject_hmac) never leave the service.
 RESULT_FIELDS = ["doc_id", "archive_no", "title", "category", "unit", "year", "classification",
@@ -68,15 +76,22 @@ def slip_variants(text: str) -> list[str]:
     return list(dict.fromkeys(" ".join(toks[:i] + toks[i + 1:]) for i in range(len(toks))))
 
 
-def match_clauses(term: Term) -> list[dict[str, Any]]:
+def has_slip(q: Query) -> bool:
+    """Whether any word `q` must match has OCR-slip clauses (else its exact query is the whole
+    query and a second pass could find nothing more)."""
+    return any(isinstance(a, Term) and not a.phrase and slip_variants(a.text)
+               for g in q.groups for a in g)
+
+
+def match_clauses(term: Term, *, slip: bool = True) -> list[dict[str, Any]]:
     """Ways a page or file matches `term`: the exact phrase (text or title), one OCR slip in a
-    long unquoted word, a bare year as the 年度."""
+    long unquoted word (unless `slip` is False: the first pass), a bare year as the 年度."""
     out: list[dict[str, Any]] = [
         {"match_phrase": {"text.uni": {"query": term.text, "boost": 3}}},
         {"match_phrase": {"title.uni": {"query": term.text, "boost": 4}}},
     ]
     if not term.phrase:
-        variants = slip_variants(term.text)
+        variants = slip_variants(term.text) if slip else []
         if variants:
             out.append({"bool": {"should": [{"match_phrase": {"text.uni": {"query": v, "slop": 1}}}
                                             for v in variants],
@@ -98,10 +113,10 @@ def relaxed(q: Query) -> Query | None:
     return Query(groups=groups, excluded=list(q.excluded)) if groups != q.groups else None
 
 
-def term_clause(term: Term) -> dict[str, Any]:
+def term_clause(term: Term, *, slip: bool = True) -> dict[str, Any]:
     """Must match one of match_clauses; jieba words only add to the score (as a matching
     alternative they let a page through that merely holds the words somewhere)."""
-    clause: dict[str, Any] = {"should": match_clauses(term), "minimum_should_match": 1}
+    clause: dict[str, Any] = {"should": match_clauses(term, slip=slip), "minimum_should_match": 1}
     jieba_terms = pretokenized(term.text) if not term.phrase else ""
     if jieba_terms:
         clause = {"must": [{"bool": clause}],
@@ -128,8 +143,8 @@ def filter_clause(f: Filter) -> dict[str, Any]:
     return {"term": {f.field: f.value}}
 
 
-def _atom_clause(atom: Term | Filter) -> dict[str, Any]:
-    return term_clause(atom) if isinstance(atom, Term) else filter_clause(atom)
+def _atom_clause(atom: Term | Filter, *, slip: bool = True) -> dict[str, Any]:
+    return term_clause(atom, slip=slip) if isinstance(atom, Term) else filter_clause(atom)
 
 
 def _one_of(clauses: list[dict[str, Any]]) -> dict[str, Any]:
@@ -137,10 +152,10 @@ def _one_of(clauses: list[dict[str, Any]]) -> dict[str, Any]:
                                                           "minimum_should_match": 1}}
 
 
-def query_clause(q: Query) -> dict[str, Any]:
+def query_clause(q: Query, *, slip: bool = True) -> dict[str, Any]:
     must, filt = [], []
     for group in q.groups:
-        clause = _one_of([_atom_clause(a) for a in group])
+        clause = _one_of([_atom_clause(a, slip=slip) for a in group])
         (must if any(isinstance(a, Term) for a in group) else filt).append(clause)
     body: dict[str, Any] = {"must": must or [{"match_all": {}}], "filter": filt}
     if q.excluded:
@@ -172,8 +187,10 @@ def _facets() -> dict[str, Any]:
     return {name: {"terms": {"field": field, "size": 20}} for name, field in FACETS.items()}
 
 
-def build_query(query: Query | str, *, offset: int, size: int,
-                sort: str = "relevance") -> dict[str, Any]:
+def build_query(query: Query | str, *, offset: int, size: int, sort: str = "relevance",
+                slip: bool = True) -> dict[str, Any]:
+    """One page of hits with totals and facets; `slip=False` leaves the OCR-slip clauses out
+    (the first pass of a page search: exact matches only)."""
     q = parse(query) if isinstance(query, str) else query
     return {
         "from": offset,
@@ -181,10 +198,22 @@ def build_query(query: Query | str, *, offset: int, size: int,
         "track_total_hits": TOTAL_HITS_CAP,
         "sort": _SORT_BODY.get(sort, _SORT_BODY["relevance"]),
         "_source": {"includes": RESULT_FIELDS},
-        "query": query_clause(q),
+        "query": query_clause(q, slip=slip),
         "highlight": _HIGHLIGHT,
         "aggs": _facets(),
     }
+
+
+def build_slip_query(q: Query, *, offset: int, size: int, sort: str = "relevance") -> dict[str, Any]:
+    """The second pass: the full query (exact and OCR-slip clauses), scored as before. Its hits
+    and total are cut by a post_filter to the pages the first pass's exact query does *not*
+    match, so `offset` counts within the slip-only list and no page is in both lists; a
+    post_filter does not narrow aggregations, so the facets count exact and slip-only pages
+    together (what the combined total counts). The permission filter wraps `query` only: the
+    post_filter can only narrow further."""
+    body = build_query(q, offset=offset, size=size, sort=sort, slip=True)
+    body["post_filter"] = {"bool": {"must_not": [query_clause(q, slip=False)]}}
+    return body
 
 
 def build_file_query(q: Query, *, offset: int, size: int, sort: str = "relevance") -> dict[str, Any]:

@@ -37,6 +37,10 @@ class SearchOutcome:
     refine: dict[str, dict[str, str]] = field(default_factory=dict)  # facet -> value -> query
     relaxed: bool = False  # nothing matched the quoted phrases exactly: one-slip matches shown
     total_exact: bool = True  # False: `total` is a lower bound (TOTAL_HITS_CAP or more)
+    # The second pass ran (_hits.flat_run): `total` and `facets` count the pages matched only
+    # with one character misread too, listed after every exact match (hits with `slip`). When
+    # False, they count the exact matches only (slip-only pages, if any, come after the last).
+    slip_pass: bool = False
 
 
 def _parsed(query: str, sort: str, group: str = "page"):
@@ -57,10 +61,11 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
     page_size = page_size or current_app.config["SEARCH_PAGE_SIZE"]
     page = max(1, min(page, 10_000 // max(page_size, 1)))
     offset = (page - 1) * page_size
+    slip_below = current_app.config["SEARCH_SLIP_BELOW"]
 
     def make(q):
         return (grouped_run(q, offset=offset, size=page_size, sort=sort, per_file=FILE_PAGES_SHOWN)
-                if group == "file" else flat_run(q, offset, page_size, sort))
+                if group == "file" else flat_run(q, offset, page_size, sort, slip_below=slip_below))
     run = or_relaxed(parsed, make)
     filters = {"page": page, "sort": sort, **({"group": group} if group != "page" else {})}
     grant, found, rec = guarded_read(
@@ -79,6 +84,7 @@ def search_pages(*, user: User, grant_id: int | None, purpose: str, query: str, 
     return SearchOutcome(hits=hits, files=files, facets=facets, chips=chips(query, vocab),
                          refine=refinements(query, facets, vocab),
                          relaxed=bool(found.extra.get("relaxed")),
+                         slip_pass=bool(found.extra.get("slip_pass")),
                          total_exact=not found.extra.get("total_at_least"), **common)
 
 
@@ -90,8 +96,10 @@ def export_results(*, user: User, grant_id: int | None, purpose: str, query: str
     grant, found, rec = guarded_read(
         user=user, grant_id=grant_id, purpose=purpose, action=Action.EXPORT, client_addr=client_addr,
         query=query, filters={"max_rows": size, "sort": sort},
-        run=flat_run(parsed, 0, size, sort))
+        run=flat_run(parsed, 0, size, sort, slip_below=current_app.config["SEARCH_SLIP_BELOW"]))
     hits = [redact_hit(h) for h in found.payload["hits"]["hits"]]
     return SearchOutcome(query=query, total=found.total, page=1, page_size=size, hits=hits,
                          facets={}, approval_ref=grant.ref, grant_id=grant.id,
-                         audit_seq=rec.seq, filters=rec.filters)
+                         audit_seq=rec.seq, filters=rec.filters,
+                         slip_pass=bool(found.extra.get("slip_pass")),
+                         total_exact=not found.extra.get("total_at_least"))

@@ -32,6 +32,7 @@ class Hit(Output):
     page_count: int | None = None
     snippets: list[str] = []
     score: float | None = None
+    slip: bool = Field(default=False, description="仅在有一个字识别错误时匹配（排在全部精确匹配之后）")
 
 
 class FacetValue(Output):
@@ -66,6 +67,7 @@ class SearchResult(Output):
     audit_seq: int
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
+    slip_pass: bool = Field(default=False, description="是否查询了一字之差的匹配：是则 total 与分面也计入这些页")
 
 
 class PageBody(Input):
