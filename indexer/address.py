@@ -68,9 +68,10 @@ _PLACE = rf"(?:{_NAME}|{_SPECK}){{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|
 # or as one or two marks (7y)302室, 5 ]1201室 for 7号302室, 5门1201室): the next number and
 # its suffix say a numbered part ended there.
 # (A lone dash is no junk: 2020-05-12 is a date, 12-3-1204 a dashed unit of its own.)
-# Two marks with a space between (3| ]194號, 3f J512鬧) are as much one misread suffix.
+# Two marks with a space between (3| ]194號, 3f J512鬧) are as much one misread suffix; a lone
+# dot is a number's own separator (25号 191.6384.4761: the phone in the next cell).
 _MARK = r"[^\s\d\u4e00-\u9fff，。；：、,;:]"
-_JUNK = rf" ?(?![-—－]\d)(?:{_MARK}{{1,2}}|{_MARK} {_MARK}) ?(?=\d)"
+_JUNK = rf" ?(?![-—－.·]\d)(?:{_MARK}{{1,2}}|{_MARK} {_MARK}) ?(?=\d)"
 # Building, unit and room written as one dashed number (阳光小区12-3-1204): a whole part.
 # OCR may put a space after a dash (28-5- 2433); the room's own 室 or 号 belongs to it.
 _DASHED_UNIT = r"\d{1,3}[-—－] ?\d{1,2}[-—－] ?\d{2,5}(?![\d\-—－])(?:室|号)?"

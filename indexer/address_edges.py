@@ -176,6 +176,7 @@ def garbled_tail_end(text: str, end: int, breaks: frozenset[int]) -> int:
 _LABEL_ENDS = ("住址", "地址", "住所")
 _MISREAD_COLON = frozenset("和与及")
 _MAX_BACK = 14
+_AGE_BEFORE = re.compile(r"(?:周岁|岁|年生|年|月|日)(?=[\u4e00-\u9fff])")
 
 
 def _garbled_head_start(text: str, begin: int) -> int:
@@ -210,6 +211,9 @@ def _chain_cut(text: str, p: int, begin: int) -> bool:
 
 def start_of(text: str, start: int, end: int) -> int:
     """Where the address the pattern matched at [start, end) of the folded view really starts."""
+    age = _AGE_BEFORE.match(text, start)
+    if age and start > 0 and text[start - 1].isdigit():
+        start = age.end()  # 37岁|新疆生产建设兵团…: a table row's age cell, joined by OCR
     if (text[start] in _MISREAD_COLON and text[max(0, start - 2):start] in _LABEL_ENDS
             and text[start:start + 2] != "和平"):  # 住址和平路5号: the road's own name
         return start + 1

@@ -114,3 +114,18 @@ def test_corps_and_city_rules_leave_organisations_and_file_numbers(text: str) ->
 ])
 def test_unit_suffix_read_as_two_marks_with_a_space(text: str, value: str) -> None:
     _exactly(text, value)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("晚情況\n4黃傑平女37歲新紗生產建設兵團第三師轉二連80號(+86) 133 47",
+     "新紗生產建設兵團第三師轉二連80號"),
+    ("3如仙咎麗.努爾男76歲十遍省和蘭州市城關區光春北路163號乙粹湖灣18棟4單元1166窒\n+86 182-520",
+     "十遍省和蘭州市城關區光春北路163號乙粹湖灣18棟4單元1166窒"),
+])
+def test_age_cell_before_the_address_in_a_joined_row(text: str, value: str) -> None:
+    _exactly(text, value)
+
+
+def test_phone_with_dots_in_the_next_cell_is_not_a_room_number() -> None:
+    _exactly("情况\n2宇文朝琪男64岁江西省闽州市于都县河西乡小坪村6组25号191.6384.4761",
+             "江西省闽州市于都县河西乡小坪村6组25号")
