@@ -40,6 +40,8 @@ _PLACE_SUFFIX = (
     r"(?:街道办事处|街道|人民公社|生产建设兵团|公社|生产大队|大队|农场|林场|牧场|兵团|"
     r"镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
     r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营"
+    # a state farm's 农 misread (東風衣場第八管理區) if an ordinal or a number follows
+    r"|(?<=[\u4e00-\u9fff])(?<![现会到在当考赛战剧立])场(?=第|[一二三四五六七八九十\d])"
     # the last character of a long unit word misread (新疆生产建设兵田第八师…, 红星人民公杜3队)
     r"|(?:生产建设兵|人民公|生产大|街道办事)[\u4e00-\u9fff])"
 )
@@ -105,7 +107,7 @@ _NUMBERED_NEXT = rf"(?={_NUM}(?:[\u4e00-\u9fff]{_NUM})?{_DETAIL_SUFFIX}|{_DASHED
 # The corps' chain resumes after a unit OCR garbled: a 连 whose numeral was lost right after the
 # 团 (一四八團連8號), or up to five garbled characters after a 师/团/公社/大队 before the next
 # numbered unit and its house number (第六师刀二四全-十连73号).
-_RESUMED_UNIT = r"[一二三四五六七八九十\d]{1,3}(?:连|队|生产队|组)\d{1,4}号"
+_RESUMED_UNIT = r"[一二三四五六七八九十\d]{1,3}(?:连|队|生产队|组)\d{1,4}[\u4e00-\u9fff]"
 _LINK = (rf"(?:{_PLACE}|(?:(?<=[号弄栋幢座元门层楼室甲乙丙丁])|(?<=\d[\u4e00-\u9fff])|(?<=之[{_ANNEX_ONE}]))"
          rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}][^\W\d_A-Za-z{_LINK_NOT}]{{0,4}}{_NUMBERED_NEXT}"
          rf"|(?<=[团师场])(?:连|队)(?=\d)"
@@ -175,7 +177,7 @@ def find_addresses(text: str) -> list[PiiMatch]:
             tail = misread_branch_end(view.text, stop, view.breaks)
             stop = tail if tail != stop else garbled_tail_end(view.text, stop, view.breaks)
         if begin not in gaps:
-            begin = start_of(view.text, begin, stop)
+            begin = start_of(view.text, begin, stop, view.breaks)
         start, end = view.span(begin, stop)
         out.append(PiiMatch("address", start, end, view.text[begin:stop]))
     return out

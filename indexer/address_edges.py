@@ -179,16 +179,17 @@ _MAX_BACK = 14
 _AGE_BEFORE = re.compile(r"(?:周岁|岁|年生|年|月|日)(?=[\u4e00-\u9fff])")
 
 
-def _garbled_head_start(text: str, begin: int) -> int:
+def _garbled_head_start(text: str, begin: int, breaks: frozenset[int]) -> int:
     """A province name a few characters before the match, with the chain between garbled or cut
     by a stop character (新疆维癌备昕治攻在河子市…, 歷下區是吳綻街道…): where the field opens
-    (a cell's rule, punctuation, 住/址) and a province-level name starts, the address starts."""
+    (a line break, a cell's rule, punctuation, 住/址) and a province-level name starts, the
+    address starts."""
     if text[begin:begin + 2] in _PROVINCE_HEADS:
         return begin
     p = begin - 1
     while p >= max(0, begin - _MAX_BACK) and textview.is_cjk(text[p]):
         if (text[p:p + 2] in _PROVINCE_HEADS and begin - p >= 3
-                and (p == 0 or not textview.is_cjk(text[p - 1]) or text[p - 1] in "住址")):
+                and (p == 0 or p in breaks or not textview.is_cjk(text[p - 1]) or text[p - 1] in "住址")):
             return p if _chain_cut(text, p, begin) else begin
         p -= 1
     return begin
@@ -198,18 +199,18 @@ _ADMIN_CHAR = frozenset("省市区县旗")
 
 
 def _chain_cut(text: str, p: int, begin: int) -> bool:
-    """Whether text[p:begin] is an administrative chain OCR garbled, not a clause: at most two
-    characters after its last level (歷下區是|), or, with no level read at all, a short garbled
+    """Whether text[p:begin] is an administrative chain OCR garbled, not a clause: at most three
+    characters after its last level (歷下區是|, 保定市徐水其|: 区 misread), or, with no level read at all, a short garbled
     province before the match's own city or county (新疆维癌备昕治攻在|河子市). An organisation
     after the chain (北京市海淀区人民法院在|中关村大街) is no part of the address."""
     stretch = text[p:begin]
     last = max((i for i, ch in enumerate(stretch) if ch in _ADMIN_CHAR), default=-1)
     if last >= 0:
-        return len(stretch) - last - 1 <= 2
+        return len(stretch) - last - 1 <= 3
     return len(stretch) <= 10 and bool(_CITY_HEAD.match(text, begin) or _COUNTY_HEAD.match(text, begin))
 
 
-def start_of(text: str, start: int, end: int) -> int:
+def start_of(text: str, start: int, end: int, breaks: frozenset[int] = frozenset()) -> int:
     """Where the address the pattern matched at [start, end) of the folded view really starts."""
     age = _AGE_BEFORE.match(text, start)
     if age and start > 0 and text[start - 1].isdigit():
@@ -217,4 +218,4 @@ def start_of(text: str, start: int, end: int) -> int:
     if (text[start] in _MISREAD_COLON and text[max(0, start - 2):start] in _LABEL_ENDS
             and text[start:start + 2] != "和平"):  # 住址和平路5号: the road's own name
         return start + 1
-    return _province_start(text, _garbled_head_start(text, _admin_start(text, start)), end)
+    return _province_start(text, _garbled_head_start(text, _admin_start(text, start), breaks), end)

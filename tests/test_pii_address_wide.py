@@ -101,6 +101,7 @@ def test_start_rules_do_not_swallow_a_road_name_or_an_organisation(text: str, va
     "档号：新疆生产建设兵团第一师档案馆2019-永久-0032",
     "石河子市：三团、五团的代表共12人参加",
     "新疆生产建设兵团第六师中级人民法院（2020）兵06民初73号",
+    "勘验现场第3号物证袋已封存",  # 现场 is no state farm
 ])
 def test_corps_and_city_rules_leave_organisations_and_file_numbers(text: str) -> None:
     assert spans(text, "address") == [], f"masked as address: {spans(text, 'address')} in {text!r}"
@@ -129,3 +130,17 @@ def test_age_cell_before_the_address_in_a_joined_row(text: str, value: str) -> N
 def test_phone_with_dots_in_the_next_cell_is_not_a_room_number() -> None:
     _exactly("情况\n2宇文朝琪男64岁江西省闽州市于都县河西乡小坪村6组25号191.6384.4761",
              "江西省闽州市于都县河西乡小坪村6组25号")
+
+
+@pytest.mark.parametrize("text, value", [
+    # the county's 区 read as the stop character 其, the province opening the line
+    ("- :二从九:人六，人\n河北省保定市徐水其恰江北街319吨。\n问:当大还有谁在场?", "河北省保定市徐水其恰江北街319吨"),
+    # a state farm's 农 misread; the house number after the 队 closes the field
+    ("其前夫竹信二兩來拉(住\n媽南省西雙版納州景洪市東風衣場第八管理區17隊455,電話135",
+     "媽南省西雙版納州景洪市東風衣場第八管理區17隊455"),
+    # the numerals of the 师 and the 团 lost, the 连 and its house number resume the chain
+    ("1米松柏|男1 58岁|新疆生产建设兵团第-师…-团二四连10导上(0993)839-7",
+     "新疆生产建设兵团第-师…-团二四连10导"),
+])
+def test_county_suffix_farm_and_corps_numerals_misread(text: str, value: str) -> None:
+    _exactly(text, value)
