@@ -28,13 +28,20 @@ _NAME = rf"[^\W\d_A-Za-z{_STOP}号]"
 # A lone 1 read as ] or | (24栋]单元632室) still numbers the part its suffix names.
 # After a dash too (320-]号 for 320-1号).
 # 第 opens the ordinal units of rural and corps addresses (第三生产队, 第八师, 第五管理区).
-_NUM = (r"(?:第?[甲乙丙丁]?(?:[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?(?:[-—－][\d\]|]{1,5})?[A-Za-z]?"
-        r"|[一二三四五六七八九十百零〇两]{1,6}|(?<=[栋幢号楼甲乙丙丁])[\]|](?=单元|门|层|楼|室|栋|幢|座)))")
+# A ] or | between a place and its unit is a lone 1 (小坪村]组, 花园]栋), before a number a
+# leading 1 (四连]1号); 第 and marks before 师/团 an ordinal OCR lost the numeral of (第. :师).
+_NUM = (r"(?:第?[甲乙丙丁]?(?:(?:(?<=[\u4e00-\u9fff])[\]|](?=\d))?[A-Za-z]?\d[\d\]|]{0,4}(?: ?\d{1,4})?"
+        r"(?:[-—－][\d\]|]{1,5})?[A-Za-z]?"
+        r"|[一二三四五六七八九十百零〇两]{1,6}"
+        r"|(?<=[\u4e00-\u9fff])[\]|](?=单元|门|层|楼|室|栋|幢|座|组|队|连))"
+        r"|第[.:：,，·\-—~'“” ]{1,4}(?=师|团))")
 _ADMIN_SUFFIX = r"(?:特别行政区|自治区|自治州|自治县|地区|新区|省|市|盟|区|县|旗)"
 _PLACE_SUFFIX = (
     r"(?:街道办事处|街道|人民公社|生产建设兵团|公社|生产大队|大队|农场|林场|牧场|兵团|"
     r"镇|乡|大街|大道|路|街|巷|胡同|弄|里|村委会|村|屯|社区|居委会|小区|"
     r"花园|公寓|大厦|家园|新村|广场|宿舍|苑|园|院|庄|坊|湾|营"
+    # a state farm's 农 misread (東風衣場第八管理區) if an ordinal or a number follows
+    r"|(?<=[\u4e00-\u9fff])(?<![现会到在当考赛战剧立])场(?=第|[一二三四五六七八九十\d])"
     # the last character of a long unit word misread (新疆生产建设兵田第八师…, 红星人民公杜3队)
     r"|(?:生产建设兵|人民公|生产大|街道办事)[\u4e00-\u9fff])"
 )
@@ -43,8 +50,13 @@ _PLACE_SUFFIX = (
 # 附7号 with its 号 misread (246号附7避楼泰小区…): any character but a stop or a word, if the
 # chain goes on with a place name.
 _ANNEX_GARBLED = rf"[\u4e00-\u9fff](?<![{_NOT_SUFFIX}{_STOP}])(?=[\u4e00-\u9fff])"
-_DETAIL_SUFFIX = (r"(?:号院|号楼|号|支弄|弄|巷|栋|幢|座|单元|门|层|楼|室|房|户|组|生产队|队|社|管理区|团|连|师)"
-                  rf"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附(?:\d{{1,4}}|[?？\]|])(?:号|{_ANNEX_GARBLED})|之[\d一二三四五六七八九十]{{1,3}}(?![栋幢座单元门层楼室号]))院?)?")
+# 单元 with its 元 misread (6单郊2407室) if a number follows; 之一 with its 一 read as a mark (28号之“礼德
+# 伦园3栋); a speck read as a character before a house number's 号 (14組58上號).
+_ANNEX_ONE = "“”\"\\-—~_"
+_DETAIL_SUFFIX = (r"(?:号院|号楼|号|支弄|弄|巷|栋|幢|座|单元|单[\u4e00-\u9fff](?=\d)|门|层|楼|室|房|户|组|生产队"
+                  r"|队|社|管理区|团|连|师|(?<=\d)[\u4e00-\u9fff](?<![号之附单])号)"
+                  rf"(?:[甲乙丙丁](?:院|楼)?|(?<=号)(?:附(?:\d{{1,4}}|[?？\]|])(?:号|{_ANNEX_GARBLED})"
+                  rf"|之(?:[\d一二三四五六七八九十]{{1,3}}|[{_ANNEX_ONE}])(?![栋幢座单元门层楼室号]))院?)?")
 # The first character of the next field's label is no misread suffix (…12-3-1204 电话: the room
 # number closes the address, the label follows).
 _NEXT_LABEL = (r"(?!电话|電話|联系|聯繫|职业|職業|身份|户主|戶主|性别|性別|邮编|郵編|工作单位|文化程度"
@@ -52,13 +64,16 @@ _NEXT_LABEL = (r"(?!电话|電話|联系|聯繫|职业|職業|身份|户主|戶�
 _GARBLED = rf"{_NEXT_LABEL}[\u4e00-\u9fff](?<![{_NOT_SUFFIX}])(?:[\u4e00-\u9fff](?=\d))?"
 _ADMIN = rf"{_NAME}{{1,8}}?{_ADMIN_SUFFIX}"
 # A speck OCR read as a mark inside a road's name (園展-路252號, 五道[一路) does not end the name.
-_SPECK = r"(?<=[\u4e00-\u9fff])[-~'.·\[\]](?=[\u4e00-\u9fff])"
+_SPECK = r"(?<=[\u4e00-\u9fff])(?:[-~'.·\[\]](?=[\u4e00-\u9fff])|[“”\"](?=[路街巷道里]))"
 _PLACE = rf"(?:{_NAME}|{_SPECK}){{1,10}}?{_PLACE_SUFFIX}(?:[东西南北中]段|[东西南北中](?=[甲乙丙丁]?\d))?"
 # Between two numbered parts the suffix may be misread as any character (9本2单元 for 9栋2单元)
 # or as one or two marks (7y)302室, 5 ]1201室 for 7号302室, 5门1201室): the next number and
 # its suffix say a numbered part ended there.
 # (A lone dash is no junk: 2020-05-12 is a date, 12-3-1204 a dashed unit of its own.)
-_JUNK = r" ?(?![-—－]\d)[^\s\d\u4e00-\u9fff，。；：、,;:]{1,2} ?(?=\d)"
+# Two marks with a space between (3| ]194號, 3f J512鬧) are as much one misread suffix; a lone
+# dot is a number's own separator (25号 191.6384.4761: the phone in the next cell).
+_MARK = r"[^\s\d\u4e00-\u9fff，。；：、,;:]"
+_JUNK = rf" ?(?![-—－.·]\d)(?:{_MARK}{{1,2}}|{_MARK} {_MARK}) ?(?=\d)"
 # Building, unit and room written as one dashed number (阳光小区12-3-1204): a whole part.
 # OCR may put a space after a dash (28-5- 2433); the room's own 室 or 号 belongs to it.
 _DASHED_UNIT = r"\d{1,3}[-—－] ?\d{1,2}[-—－] ?\d{2,5}(?![\d\-—－])(?:室|号)?"
@@ -87,10 +102,16 @@ _NAMED_ADMIN = rf"{_NAME}{{2,8}}?{_ADMIN_SUFFIX}"
 # few connectives that start a new clause (…8号从善苑12幢: 从 is part of the name here), as
 # long as a numbered part follows it (not a label and a phone: …室联系方式180-…).
 _LINK_NOT = "的和与及或是为于在到至往"
-_NUMBERED_NEXT = rf"(?={_NUM}(?:[\u4e00-\u9fff]{_NUM})?{_DETAIL_SUFFIX})"
+_NUMBERED_NEXT = rf"(?={_NUM}(?:[\u4e00-\u9fff]{_NUM})?{_DETAIL_SUFFIX}|{_DASHED_UNIT})"
 # Past its first character the name may hold a word of place (府前苑, OCR's 府前范20栋, 桂花里小多29栋).
-_LINK = (rf"(?:{_PLACE}|(?<=[号弄栋幢座元门层楼室甲乙丙丁])"
-         rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}][^\W\d_A-Za-z{_LINK_NOT}]{{0,4}}{_NUMBERED_NEXT})")
+# The corps' chain resumes after a unit OCR garbled: a 连 whose numeral was lost right after the
+# 团 (一四八團連8號), or up to five garbled characters after a 师/团/公社/大队 before the next
+# numbered unit and its house number (第六师刀二四全-十连73号).
+_RESUMED_UNIT = r"[一二三四五六七八九十\d]{1,3}(?:连|队|生产队|组)\d{1,4}[\u4e00-\u9fff]"
+_LINK = (rf"(?:{_PLACE}|(?:(?<=[号弄栋幢座元门层楼室甲乙丙丁])|(?<=\d[\u4e00-\u9fff])|(?<=之[{_ANNEX_ONE}]))"
+         rf"[^\W\d_A-Za-z{_LINK_NOT}{_NOT_SUFFIX}][^\W\d_A-Za-z{_LINK_NOT}]{{0,4}}{_NUMBERED_NEXT}"
+         rf"|(?<=[团师场])(?:连|队)(?=\d)"
+         rf"|(?<=[师团社队])[^\d\s，。；：、,;:{_STOP}]{{1,5}}?(?={_RESUMED_UNIT}))")
 # After a place, up to six characters OCR garbled beyond reading (红星农场第- -管理12队42号 for
 # 第一管理区) are still the address if two numbered parts follow them.
 _LOST_PART = (rf"(?:{_NEXT_LABEL}[^\d\n，。；：、,;:{_STOP}]){{1,6}}?"
@@ -98,7 +119,8 @@ _LOST_PART = (rf"(?:{_NEXT_LABEL}[^\d\n，。；：、,;:{_STOP}]){{1,6}}?"
 _ADDRESS = re.compile(
     rf"(?:(?:{_ADMIN}){{0,4}}(?:{_PLACE}){{1,3}}(?:{_LOST_PART})?|(?:{_NAMED_ADMIN}){{1,4}}{_GARBLED_PLACE}"
     # a chain of numbered units right after the city (石河子市一四三团十二连45号)
-    rf"|(?:{_NAMED_ADMIN}){{1,4}}(?=(?:{_NUM}{_DETAIL_SUFFIX}){{2}}))"
+    rf"|(?:{_NAMED_ADMIN}){{1,4}}(?:(?: ?[.:：\-—~'“”\"]){{1,3}} ?(?=[一二三四五六七八九十]))?"
+    rf"(?=(?:{_NUM}{_DETAIL_SUFFIX}){{2}}))"
     rf"{_DETAIL}(?:(?:{_LINK})?{_DETAIL}){{0,5}}"
 )
 _MAX_LEN = 60
@@ -155,7 +177,7 @@ def find_addresses(text: str) -> list[PiiMatch]:
             tail = misread_branch_end(view.text, stop, view.breaks)
             stop = tail if tail != stop else garbled_tail_end(view.text, stop, view.breaks)
         if begin not in gaps:
-            begin = start_of(view.text, begin, stop)
+            begin = start_of(view.text, begin, stop, view.breaks)
         start, end = view.span(begin, stop)
         out.append(PiiMatch("address", start, end, view.text[begin:stop]))
     return out

@@ -142,8 +142,9 @@ def misread_branch_end(text: str, end: int, breaks: frozenset[int]) -> int:
 _MEASURE = "公米千万百十年月日天周时分秒点岁次个位名人条辆路趟班期届项件份页张本元角块倍"
 _POSITION = "左右前后上下内外旁边侧对面附近处东西南北"
 _TAIL_NUM = re.compile(r"[甲乙丙丁]?\d{1,5}(?:[-—－]\d{1,5})?")
-# After these suffixes a bare number closing the field is the next part (单元61⏎: the room).
-_ROOM_BEFORE = ("单元", "单兀", "栋", "幢", "楼", "座", "门")
+# After these suffixes a bare number closing the field is the next part (单元61⏎: the room;
+# 10組46⏎: the house number of a village group or a corps company).
+_ROOM_BEFORE = ("单元", "单兀", "栋", "幢", "楼", "座", "门", "组", "队", "连")
 
 
 _UNIT_END = frozenset("号组队室栋幢单元楼")
@@ -162,15 +163,59 @@ def garbled_tail_end(text: str, end: int, breaks: frozenset[int]) -> int:
     if (after < len(text) and textview.is_cjk(text[after]) and text[after] not in _MEASURE + _POSITION
             and after not in breaks and _field_closed(text, after + 1, breaks)):
         return after + 1
-    if text[:end].endswith(_ROOM_BEFORE) and _field_closed(text, after, breaks):
-        return after
     if (text[after:after + 1] == "。" and text[end - 1] in _UNIT_END and after + 1 not in breaks
             and after + 1 < len(text) and _field_closed(text, after + 1, breaks)
             and not text[after + 1].isspace()):
         return after + 1  # 十一组92。，: the house number's 号 read as a full stop before more marks
+    if text[:end].endswith(_ROOM_BEFORE) and _field_closed(text, after, breaks):
+        return after
     return end
 
 
-def start_of(text: str, start: int, end: int) -> int:
+# OCR reads the colon after 住址 as a connective (家庭住址和宁梧…): not the address's.
+_LABEL_ENDS = ("住址", "地址", "住所")
+_MISREAD_COLON = frozenset("和与及")
+_MAX_BACK = 14
+_AGE_BEFORE = re.compile(r"(?:周岁|岁|年生|年|月|日)(?=[\u4e00-\u9fff])")
+
+
+def _garbled_head_start(text: str, begin: int, breaks: frozenset[int]) -> int:
+    """A province name a few characters before the match, with the chain between garbled or cut
+    by a stop character (新疆维癌备昕治攻在河子市…, 歷下區是吳綻街道…): where the field opens
+    (a line break, a cell's rule, punctuation, 住/址) and a province-level name starts, the
+    address starts."""
+    if text[begin:begin + 2] in _PROVINCE_HEADS:
+        return begin
+    p = begin - 1
+    while p >= max(0, begin - _MAX_BACK) and textview.is_cjk(text[p]):
+        if (text[p:p + 2] in _PROVINCE_HEADS and begin - p >= 3
+                and (p == 0 or p in breaks or not textview.is_cjk(text[p - 1]) or text[p - 1] in "住址")):
+            return p if _chain_cut(text, p, begin) else begin
+        p -= 1
+    return begin
+
+
+_ADMIN_CHAR = frozenset("省市区县旗")
+
+
+def _chain_cut(text: str, p: int, begin: int) -> bool:
+    """Whether text[p:begin] is an administrative chain OCR garbled, not a clause: at most three
+    characters after its last level (歷下區是|, 保定市徐水其|: 区 misread), or, with no level read at all, a short garbled
+    province before the match's own city or county (新疆维癌备昕治攻在|河子市). An organisation
+    after the chain (北京市海淀区人民法院在|中关村大街) is no part of the address."""
+    stretch = text[p:begin]
+    last = max((i for i, ch in enumerate(stretch) if ch in _ADMIN_CHAR), default=-1)
+    if last >= 0:
+        return len(stretch) - last - 1 <= 3
+    return len(stretch) <= 10 and bool(_CITY_HEAD.match(text, begin) or _COUNTY_HEAD.match(text, begin))
+
+
+def start_of(text: str, start: int, end: int, breaks: frozenset[int] = frozenset()) -> int:
     """Where the address the pattern matched at [start, end) of the folded view really starts."""
-    return _province_start(text, _admin_start(text, start), end)
+    age = _AGE_BEFORE.match(text, start)
+    if age and start > 0 and text[start - 1].isdigit():
+        start = age.end()  # 37岁|新疆生产建设兵团…: a table row's age cell, joined by OCR
+    if (text[start] in _MISREAD_COLON and text[max(0, start - 2):start] in _LABEL_ENDS
+            and text[start:start + 2] != "和平"):  # 住址和平路5号: the road's own name
+        return start + 1
+    return _province_start(text, _garbled_head_start(text, _admin_start(text, start), breaks), end)
