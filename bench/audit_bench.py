@@ -24,17 +24,14 @@ import multiprocessing as mp
 import os
 import sys
 import tempfile
-import threading
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from search_bench import load_avg, pct, settings, table  # noqa: E402
+from search_bench import load_avg, pct, settings, table, timed_threads  # noqa: E402
 
 
 def _event(n: int):
@@ -102,33 +99,8 @@ def make_app(cfg: dict):
     return create_app(cfg)
 
 def run_threads(app, mode: str, threads: int, seconds: float, base: int = 0):
-    lat: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-
-    def work(k: int) -> None:
-        mine = []
-        with app.app_context():
-            n = base + k * 1_000_000
-            while time.monotonic() < stop:
-                t0 = time.perf_counter()
-                try:
-                    write_one(mode, n)
-                except Exception as exc:  # noqa: BLE001 — counted and shown
-                    errors.append(str(exc)[:200])
-                mine.append((time.perf_counter() - t0) * 1000)
-                n += 1
-        with lock:
-            lat.extend(mine)
-
-    started = time.monotonic()
-    ts = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    return len(lat) / (time.monotonic() - started), lat, errors
+    return timed_threads(threads, seconds,
+                         lambda k, i: write_one(mode, base + k * 1_000_000 + i), app.app_context)
 
 
 def _child(cfg, mode, threads, seconds, ready, go, base, out) -> None:
@@ -169,25 +141,12 @@ def verified(app) -> int:
         return report.records
 
 
-@contextmanager
 def database(kind: str, tmp: Path):
+    """A scratch database of `kind` made as the tests make theirs (tests/scratch_db.py)."""
     from search_app.config import read_env_file
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp}/audit-{uuid.uuid4().hex[:8]}.sqlite3"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    base = make_url(read_env_file(ROOT / "var" / "local.env")["DATABASE_URL_PG"])
-    name = f"bench_audit_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    from tests.scratch_db import scratch_database
+    return scratch_database(kind, tmp, lambda: read_env_file(ROOT / "var" / "local.env")
+                            ["DATABASE_URL_PG"], prefix="bench_audit")
 
 
 def db_settings(app) -> str:

@@ -43,6 +43,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -243,32 +244,42 @@ def latency(a: Target, b: Target, kind: str, items: list[str], *more: Target) ->
     return out
 
 
-def throughput(t: Target, kind: str, items: list[str], clients: int, seconds: float):
+def timed_threads(n_threads: int, seconds: float, call, context=None):
+    """`call(k, i)` on `n_threads` threads until `seconds` are up (k the thread, i its call
+    count), each thread's loop inside `context()` if given: (calls per second, latencies in ms,
+    error texts). The throughput cells of this bench and of bench/audit_bench.py."""
     lat: list[float] = []
     errors: list[str] = []
     stop = time.monotonic() + seconds
     lock = threading.Lock()
 
     def worker(k: int) -> None:
-        mine, i = [], k
-        while time.monotonic() < stop:
-            t0 = time.perf_counter()
-            try:
-                t.call(kind, items[i % len(items)])
-            except Exception as exc:  # noqa: BLE001 — counted and shown, never hidden
-                errors.append(str(exc)[:200])
-            mine.append((time.perf_counter() - t0) * 1000)
-            i += clients
+        mine, i = [], 0
+        with (context() if context is not None else nullcontext()):
+            while time.monotonic() < stop:
+                t0 = time.perf_counter()
+                try:
+                    call(k, i)
+                except Exception as exc:  # noqa: BLE001 — counted and shown, never hidden
+                    errors.append(str(exc)[:200])
+                mine.append((time.perf_counter() - t0) * 1000)
+                i += 1
         with lock:
             lat.extend(mine)
 
     started = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(n_threads)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    return len(lat) / (time.monotonic() - started), pct(lat, 99), errors
+    return len(lat) / (time.monotonic() - started), lat, errors
+
+
+def throughput(t: Target, kind: str, items: list[str], clients: int, seconds: float):
+    rate, lat, errors = timed_threads(
+        clients, seconds, lambda k, i: t.call(kind, items[(k + i * clients) % len(items)]))
+    return rate, pct(lat, 99), errors
 
 
 def _strip(node: Any, drop) -> Any:

@@ -14,7 +14,7 @@ import re
 import string
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,7 @@ from search_app.grants.services import Scope, create_grant
 from search_app.migrations import upgrade
 from search_app.config import init_process, load_settings, read_env_file, setting_names
 from search_app.search._backend import drop_alias_and_indices, ensure_index, make_client
+from tests.scratch_db import pg_database, scratch_database
 
 PASSWORD = "correct-horse-9"
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,35 +69,16 @@ def _pg_admin_url() -> str:
     return url
 
 
-@contextmanager
-def fresh_database(folder: Path) -> Iterator[str]:
+def fresh_database(folder: Path) -> AbstractContextManager[str]:
     """A new, empty database of the session's kind (TEST_DATABASE): a SQLite file in `folder`,
     or a PostgreSQL database of its own, dropped afterwards. For tests that need a second app."""
-    if TEST_DATABASE == "sqlite":
-        yield f"sqlite:///{folder}/test-{uuid.uuid4().hex[:8]}.sqlite3"
-        return
-    with fresh_pg_database() as url:
-        yield url
+    return scratch_database(TEST_DATABASE, folder, _pg_admin_url)
 
 
-@contextmanager
-def fresh_pg_database() -> Iterator[str]:
+def fresh_pg_database() -> AbstractContextManager[str]:
     """A PostgreSQL database of its own (dropped afterwards), whichever database the session
     runs on."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(_pg_admin_url())
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin_engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin_engine.connect() as conn:  # FORCE: the app's pooled connections go too
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    return pg_database(_pg_admin_url())
 
 
 @contextmanager
