@@ -34,8 +34,9 @@ from typing import Any
 from opensearchpy import OpenSearch, helpers
 
 from search_app.search._backend import (Replicas, alias_exists, create_versioned_index,
-                                        index_body, replica_settings, require_index, swap_alias)
+                                        require_index, swap_alias)
 from search_app.search._files import refresh_file_docs
+from search_app.search._load_settings import loaded_settings, loading_settings
 from search_app.search._prefetch import read_ahead as _read_ahead
 from search_app.search.reprepare import Reprepare, ReprepareStats, resume_point
 
@@ -46,18 +47,6 @@ CHUNK_BYTES = 10 << 20  # a bulk request holds at most `chunk` documents and thi
 # Documents per bulk request. Measured on a quiet machine (bench/reindex_bench.py): 500 per
 # request indexes at 0.52 ms of engine CPU per page, ~1,300 (10 MB) at 0.60 and half the rate.
 CHUNK = 500
-# While loading: no refresh, and the translog fsynced every few seconds instead of per bulk
-# request. An engine crash may then lose the last seconds of acknowledged writes, which the
-# checkpoint already counted: the document count check before the swap catches that (the run
-# fails, deletes the index, and is run again). Restored to per-request durability at the end.
-# Merges while loading are wasted work: the force-merge at the end rewrites every segment into
-# one anyway. So the load merges little (many segments per tier, one merge thread) and commits
-# rarely (a large translog before a flush); reset to the index's defaults with the durability.
-LOAD_MERGE: dict[str, Any] = {"merge": {"scheduler": {"max_thread_count": 1},
-                                        "policy": {"segments_per_tier": 100,
-                                                   "max_merge_at_once": 100}},
-                              "translog": {"flush_threshold_size": "2gb"}}
-LOADING = {"refresh_interval": "-1", "translog": {"durability": "async"}}
 READ_BATCH = 500  # source documents per search_after request (2,000 read slower)
 
 
@@ -82,27 +71,6 @@ class ReindexReport:
         """Pages loaded per second (the run's share of them, when resumed)."""
         done = self.documents - self.resumed_from
         return self.pages * done / max(self.documents, 1) / max(self.load_seconds, 1e-9)
-
-
-def loading_settings() -> dict[str, Any]:
-    """The new index's settings while it loads (LOADING and LOAD_MERGE)."""
-    return {"refresh_interval": LOADING["refresh_interval"], "merge": LOAD_MERGE["merge"],
-            "translog": {**LOADING["translog"], **LOAD_MERGE["translog"]}}
-
-
-def loaded_settings(replicas: Replicas) -> dict[str, Any]:
-    """What the load changed, back to the mapping file's values or the engine's defaults (a
-    null resets a setting), with the replicas asked for."""
-    shipped = index_body()["settings"]["index"]
-
-    def back(changed: dict[str, Any], ship: dict[str, Any]) -> dict[str, Any]:
-        return {k: back(v, ship.get(k) or {}) if isinstance(v, dict) else ship.get(k)
-                for k, v in changed.items()}
-
-    out = back(loading_settings(), shipped)
-    out["translog"]["durability"] = shipped.get("translog", {}).get("durability", "request")
-    out["refresh_interval"] = shipped["refresh_interval"]
-    return {**out, **replica_settings(replicas)}
 
 
 def current_index(client: OpenSearch, alias: str) -> str:
