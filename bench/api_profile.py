@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from audit_bench import database  # noqa: E402
-from search_bench import PURPOSE, load_avg, make_queries, pct, settings, table  # noqa: E402
+from search_bench import PURPOSE, bench_reader, load_avg, make_queries, pct, settings, table  # noqa: E402
 
 # (label, file fragment, function name): cumulative time per request
 PARTS = [
@@ -73,10 +73,8 @@ def _stat_rows(stats: pstats.Stats, n: int) -> list[list[str]]:
 def run(kind_db: str, args, tmp: Path) -> None:
     import search_corpus
     from search_app import create_app
-    from search_app.accounts.services import create_user, issue_api_token
     from search_app.crypto import vault_from_config
     from search_app.db import get_session
-    from search_app.grants.services import Scope, create_grant
     from search_app.migrations import upgrade
     from search_app.search._backend import admin, create_versioned_index, drop_alias_and_indices
     from search_app.search._backend import make_client
@@ -95,19 +93,7 @@ def run(kind_db: str, args, tmp: Path) -> None:
                                    blind_index=vault_from_config(app.config).blind_index,
                                    echo=lambda *_: None)
                 client.indices.put_alias(index=index, name=alias)
-                session = get_session()
-                mk = lambda role, i: create_user(session, username=f"prof-{role}{i}",  # noqa: E731
-                                                 password="bench-password-1", role=role,
-                                                 unit=search_corpus.UNITS[0])
-                staff, a1, a2 = mk("staff", 0), mk("approver", 1), mk("approver", 2)
-                session.commit()
-                grant = create_grant(session, user=staff, approver=a1, second_approver=a2,
-                                     purpose="规模测试", hours=8,
-                                     scope=Scope(["户籍档案", "干部人事档案"],
-                                                 list(search_corpus.UNITS[:4]), "秘密", []))
-                session.commit()
-                token = issue_api_token(session, staff)
-                session.commit()
+                staff, grant, token = bench_reader(get_session(), "prof")
                 grant_id = grant.id
                 views = [h["_id"] for h in client.search(index=alias, body={
                     "size": 50, "_source": False, "query": {"bool": {

@@ -331,10 +331,8 @@ def table(rows: list[list[str]], head: list[str]) -> str:
 
 def measure_size(args, n_pages: int) -> None:
     from search_app import create_app
-    from search_app.accounts.services import create_user, issue_api_token
     from search_app.crypto import vault_from_config
     from search_app.db import get_session
-    from search_app.grants.services import Scope, create_grant
     from search_app.migrations import upgrade
     from search_app.search._backend import admin, create_versioned_index, drop_alias_and_indices
     from search_app.search._choke import reader_identity
@@ -414,19 +412,7 @@ def measure_size(args, n_pages: int) -> None:
                   f"{args.bulk_threads} bulk threads), force-merge {t['merge_s']:.0f} s; "
                   f"index {size / 1e6:.1f} MB = {size / n_pages:.0f} bytes per page "
                   f"({docs:,} Lucene docs); load avg {load_avg()}", flush=True)
-            session = get_session()
-            mk = lambda role, i: create_user(session, username=f"bench-{role}{i}",  # noqa: E731
-                                             password="bench-password-1", role=role,
-                                             unit=search_corpus.UNITS[0])
-            staff, a1, a2 = mk("staff", 0), mk("approver", 1), mk("approver", 2)
-            session.commit()
-            grant = create_grant(session, user=staff, approver=a1, second_approver=a2,
-                                 purpose="规模测试", hours=8,
-                                 scope=Scope(["户籍档案", "干部人事档案"],
-                                             list(search_corpus.UNITS[:4]), "秘密", []))
-            session.commit()
-            token = issue_api_token(session, staff)
-            session.commit()
+            staff, grant, token = bench_reader(get_session(), "bench")
             permission = permission_filter(grant, reader_identity(staff))
             grant_id = grant.id
             page_size = app.config["SEARCH_PAGE_SIZE"]
@@ -462,6 +448,27 @@ def measure_size(args, n_pages: int) -> None:
                 app.extensions["db_engine"].dispose()
                 args._drop_db.__exit__(None, None, None)
                 args._drop_db = None
+
+
+def bench_reader(session, prefix: str):
+    """A staff reader with a two-approver grant over 2 of 3 categories and 4 units (as the issue's
+    measurements) and an API token: (user, grant, token)."""
+    import search_corpus
+    from search_app.accounts.services import create_user, issue_api_token
+    from search_app.grants.services import Scope, create_grant
+
+    def mk(role: str, i: int):
+        return create_user(session, username=f"{prefix}-{role}{i}", password="bench-password-1",
+                           role=role, unit=search_corpus.UNITS[0])
+    staff, a1, a2 = mk("staff", 0), mk("approver", 1), mk("approver", 2)
+    session.commit()
+    grant = create_grant(session, user=staff, approver=a1, second_approver=a2, purpose="规模测试",
+                         hours=8, scope=Scope(["户籍档案", "干部人事档案"],
+                                              list(search_corpus.UNITS[:4]), "秘密", []))
+    session.commit()
+    token = issue_api_token(session, staff)
+    session.commit()
+    return staff, grant, token
 
 
 def _free_port() -> int:

@@ -11,25 +11,16 @@ depends on: the setting outlasts Caddy's upstream idle timeout and the image car
 from __future__ import annotations
 
 import http.client
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from gunicorn.config import Config
 
+from tests.tiny_gunicorn import tiny_gunicorn
+
 ROOT = Path(__file__).resolve().parents[1]
 CADDY_UPSTREAM_IDLE_S = 120  # caddy reverse_proxy http transport keep_alive.idle_timeout default
 LOAD_CLIENT_MAX_PAUSE_S = 2.0  # bench/load.py: wait_time = between(0.5, 2.0)
-
-APP = '''
-def app(environ, start_response):
-    body = b"ok"
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-    return [body]
-'''
 
 
 def _project_config() -> Config:
@@ -58,45 +49,21 @@ def test_image_carries_the_gunicorn_config():
         "keep-alive, not WEB_TIMEOUT_S and the keep-alive above")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_an_idle_kept_alive_connection_still_carries_the_next_request(tmp_path):
-    (tmp_path / "tinyapp.py").write_text(APP, "utf-8")
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
-    log = tmp_path / "gunicorn.log"
     idle = 2 * LOAD_CLIENT_MAX_PAUSE_S + 1  # past the old 2 s keep-alive, with margin
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind",
-         f"127.0.0.1:{port}", "--workers", "1", "--threads", "2", "--worker-class", "gthread",
-         "tinyapp:app"], cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", "/")
-        first = conn.getresponse()
-        assert first.status == 200 and first.read() == b"ok"
-        time.sleep(idle)
-        sock = conn.sock
-        conn.request("GET", "/")  # http.client reconnects only if the socket is gone: check it is not
-        second = conn.getresponse()
-        assert conn.sock is sock, "the client had to reconnect"
-        assert second.status == 200 and second.read() == b"ok", second.status
-        conn.close()
+        with tiny_gunicorn(tmp_path, "--threads", "2", "--worker-class", "gthread") as port:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/")
+            first = conn.getresponse()
+            assert first.status == 200 and first.read() == b"ok"
+            time.sleep(idle)
+            sock = conn.sock  # http.client reconnects only if the socket is gone: check it is not
+            conn.request("GET", "/")
+            second = conn.getresponse()
+            assert conn.sock is sock, "the client had to reconnect"
+            assert second.status == 200 and second.read() == b"ok", second.status
+            conn.close()
     except (ConnectionError, http.client.RemoteDisconnected) as exc:
         raise AssertionError(f"after {idle:.0f} s idle the server had closed the kept-alive "
                              f"connection: {exc!r} (what the load client got as status 0)") from exc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
