@@ -177,3 +177,24 @@ def test_the_second_pass_runs_under_the_grants_filter(ctx, corpus, make_user, ma
     wide = make_grant(wide_user, units=(HAIDIAN, CHAOYANG), classification="机密")
     got = set(_nos(_search(wide_user, wide, "婚姻登讫证明书 档号:TP-", page_size=20)))
     assert {"TP-2020-0006", "TP-2020-0007"} <= got, f"control grant did not find them: {got}"
+
+
+@pytest.mark.integration
+def test_the_results_page_labels_the_second_pass_hits(app, corpus, make_user, make_grant):
+    """A reader must be able to tell a page that holds the word from one whose OCR misread it."""
+    from urllib.parse import quote
+
+    from tests.conftest import signed_in_client
+    from tests.test_reading_sessions import open_session
+
+    user = make_user("staff")
+    grant = make_grant(user)
+    client = signed_in_client(app, user)
+    sid = open_session(client, grant.id, purpose="两遍检索测试")
+    body = client.get(f"/search?s={sid}&q={quote(WORD + ' 档号:TP-')}").get_data(as_text=True)
+    assert 'id="slip-note"' in body, "the results page does not say the second pass ran"
+    assert body.count("近似匹配（可能为识别错误）") == len(SLIP), \
+        f"expected {len(SLIP)} slip hits labelled, found {body.count('近似匹配（可能为识别错误）')}"
+    body = client.get(f"/search?s={sid}&q={quote('两遍检索 领取')}").get_data(as_text=True)
+    assert 'id="slip-note"' not in body and "近似匹配（可能为识别错误）" not in body, \
+        "an exact search is labelled as a second-pass one"
