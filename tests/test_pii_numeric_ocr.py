@@ -241,3 +241,17 @@ def test_id_split_by_stray_spaces_found_by_its_check_digit() -> None:
     text = "答:身份证号1 2 0 10 1194301043862，,住"  # boxes read with uneven spaces
     assert_found(text, "id_number", "1 2 0 10 1194301043862")
     assert spans("成绩 6214 830 1 927 5 6348 001 分", "bank_card") == [], "a row of scores became a card"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("5 |魯秀屏|13052819460829749 x | 622202923", "13052819460829749 x"),  # seed 4817, a table cell
+    ("公民身份号码 13052819460829749 X", "13052819460829749 X"),
+    ("13052819460829749\u3000X 住址", "13052819460829749\u3000X"),
+])
+def test_id_whose_check_x_ocr_set_off_by_a_space(text: str, value: str) -> None:
+    assert_found(text, "id_number", value)
+
+
+@pytest.mark.parametrize("text", ["编号 13052819460829748 X", "13052819460829749 XY 型号"])
+def test_seventeen_digits_and_a_letter_without_a_valid_check_are_no_id(text: str) -> None:
+    assert spans(text, "id_number") == [], found(text)
