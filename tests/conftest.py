@@ -307,6 +307,17 @@ def signed_in_client(app, user):
     return client
 
 
+def bearer_client(app, user):
+    """A test client of its own that sends `user`'s new API token on every request."""
+    from search_app.accounts.services import issue_api_token
+
+    token = issue_api_token(get_session(), user)
+    get_session().commit()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
 def reloaded_user(user_id: int) -> User:
     """The user as the database holds it now (what another request committed included)."""
     session = get_session()

@@ -12,23 +12,10 @@ from __future__ import annotations
 from indexer.image_tables import column_cells
 from indexer.page_image import page_boxes
 from indexer.types import Box, Word
+from tests.grid_words import GLYPH, LINE_H, PITCH
+from tests.grid_words import grid_words as _words
 
-PITCH, GLYPH, LINE_H = 40, 30, 40
 SIZE = (4000, 1200)
-
-
-def _words(text: str) -> list[Word]:
-    words, offset = [], 0
-    for row, line in enumerate(text.split("\n")):
-        top = 20 + row * LINE_H
-        box = Box(10, top, 10 + PITCH * max(1, len(line)), top + GLYPH)
-        for col, ch in enumerate(line):
-            if not ch.isspace():
-                left = 10 + col * PITCH
-                words.append(Word(ch, left, top + 2, GLYPH, GLYPH - 4, 90.0, offset + col,
-                                  offset + col + 1, line=box))
-        offset += len(line) + 1
-    return words
 
 
 def _uncovered(text: str, value: str, boxes: list[Box]) -> str:

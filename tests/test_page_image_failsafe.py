@@ -18,24 +18,10 @@ from indexer.image_widen import widened
 from indexer.page_image import ink_snapped, page_boxes
 from indexer.pii import PiiMatch
 from indexer.types import Box, Word
+from tests.grid_words import GLYPH, LINE_H, PITCH
+from tests.grid_words import grid_words as _words
 
-PITCH, GLYPH, LINE_H = 40, 30, 40
 SIZE = (2000, 1200)
-
-
-def _words(text: str) -> list[Word]:
-    """One word per non-space character, lines LINE_H apart, characters PITCH apart."""
-    words, offset = [], 0
-    for row, line in enumerate(text.split("\n")):
-        top = 20 + row * LINE_H
-        box = Box(10, top, 10 + PITCH * max(1, len(line)), top + GLYPH)
-        for col, ch in enumerate(line):
-            if not ch.isspace():
-                left = 10 + col * PITCH
-                words.append(Word(ch, left, top + 2, GLYPH, GLYPH - 4, 90.0, offset + col,
-                                  offset + col + 1, line=box))
-        offset += len(line) + 1
-    return words
 
 
 def _glyph(text: str, index: int) -> Box:

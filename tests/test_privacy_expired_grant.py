@@ -8,11 +8,10 @@ from urllib.parse import quote
 
 import pytest
 
-from search_app.accounts.services import issue_api_token
 from search_app.db import get_session
 from search_app.grants.models import Grant
 from search_app.timeutil import utcnow
-from tests.conftest import meta
+from tests.conftest import bearer_client, meta
 
 pytestmark = pytest.mark.integration
 
@@ -25,19 +24,12 @@ def corpus(ingest):
     assert progress.files_failed == 0, progress.errors
 
 
-def _bearer(app, user):
-    token = issue_api_token(get_session(), user)
-    get_session().commit()
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return client
-
 
 @pytest.mark.parametrize("ending", ["expired", "revoked"])
 def test_nothing_is_read_after_the_grant_ends(app, ctx, corpus, make_user, make_grant, ending):
     user = make_user("staff")
     grant = make_grant(user)
-    api = _bearer(app, user)
+    api = bearer_client(app, user)
     sid = api.post("/api/v1/sessions", json={"grant_id": grant.id, "purpose": "过期核实"}).json["id"]
     q = f"/api/v1/sessions/{sid}/search?q={quote('过期授权攻击')}"
     assert api.get(q).status_code == 200

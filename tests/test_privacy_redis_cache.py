@@ -12,9 +12,7 @@ from urllib.parse import quote
 import pytest
 import redis
 
-from search_app.accounts.services import issue_api_token
-from search_app.db import get_session
-from tests.conftest import meta
+from tests.conftest import bearer_client, meta
 from tests.privacy_data import id_number
 
 pytestmark = pytest.mark.integration
@@ -27,10 +25,7 @@ def test_cache_key_names_do_not_reveal_the_query(app, ctx, ingest, make_user, ma
     assert progress.files_failed == 0, progress.errors
     user = make_user("staff")
     grant = make_grant(user)
-    token = issue_api_token(get_session(), user)
-    get_session().commit()
-    api = app.test_client()
-    api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    api = bearer_client(app, user)
     sid = api.post("/api/v1/sessions", json={"grant_id": grant.id, "purpose": "缓存核实"}).json["id"]
     secret = id_number("110105", "19900307", "417")
     assert api.get(f"/api/v1/sessions/{sid}/search?q={quote(secret)}").status_code == 200

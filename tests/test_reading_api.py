@@ -7,10 +7,8 @@ from urllib.parse import quote
 import pymupdf
 import pytest
 
-from search_app.accounts.services import issue_api_token
-from search_app.db import get_session
 from tests.api_check import check_response
-from tests.conftest import audit_records, meta
+from tests.conftest import audit_records, bearer_client, meta
 
 pytestmark = pytest.mark.integration
 
@@ -24,18 +22,11 @@ def corpus(ingest):
     assert progress.files_failed == 0, progress.errors
 
 
-def _bearer(app, user):
-    token = issue_api_token(get_session(), user)
-    get_session().commit()
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return client
-
 
 def test_session_api_journey(app, ctx, corpus, make_user, make_grant):
     user = make_user("staff")
     grant = make_grant(user)
-    api = _bearer(app, user)
+    api = bearer_client(app, user)
     bad = api.post("/api/v1/sessions", json={"grant_id": grant.id, "purpose": ""})
     assert bad.status_code == 400 and bad.is_json and "查询事由" in bad.json["message"]
     opened = api.post("/api/v1/sessions", json={"grant_id": grant.id, "purpose": "接口核实"})
@@ -63,7 +54,7 @@ def test_session_api_journey(app, ctx, corpus, make_user, make_grant):
     assert pymupdf.open(stream=pdf.data, filetype="pdf").page_count == 2
     assert int(pdf.headers["X-Audit-Seq"]) == audit_records("export.pdf", user_id=user.id)[0].seq
 
-    other = _bearer(app, make_user("staff"))
+    other = bearer_client(app, make_user("staff"))
     for url in (f"/api/v1/sessions/{sid}/search?q=x", f"/api/v1/sessions/{sid}/pages/{quote(FILE + '#p0001')}",
                 page.json["image_url"]):
         resp = other.get(url)
