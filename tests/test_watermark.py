@@ -23,7 +23,7 @@ from sqlalchemy import select
 from indexer.watermark import (_glyphs, read_audit_seq, watermark, watermark_label, watermark_mask,
                                watermark_score)
 from indexer.watermark_code import decode
-from tests.conftest import image_url, login, meta
+from tests.conftest import image_url, meta, signed_in_client
 from tests.synth.scan import scanned_page
 
 LABEL = "王芳（wangfang） 2026-12-01 16:20 审计记录 #4711"
@@ -138,8 +138,7 @@ def test_served_image_carries_viewer_time_and_audit_record(app, ctx, ingest, mak
     assert progress.files_failed == 0, progress.errors
     user = make_user("staff")
     grant = make_grant(user)
-    client = app.test_client()
-    login(client, user.username)
+    client = signed_in_client(app, user)
     resp = client.get(image_url(client, "WM-0001#p0001", grant.id))  # signed by the page view
     assert resp.status_code == 200, resp.get_data(as_text=True)[:200]
     img = Image.open(io.BytesIO(resp.data))

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from indexer.watermark import read_audit_seq, watermark
 from indexer.watermark_register import decode_registered
-from tests.conftest import image_url, login, meta
+from tests.conftest import image_url, meta, signed_in_client
 from tests.synth.scan import scanned_page
 from tests.watermark_leaks import LEAKS, quarter, rotate, scale, then
 
@@ -85,8 +85,7 @@ def test_a_leaked_served_image_names_the_read(app, ctx, ingest, make_user, make_
     assert progress.files_failed == 0, progress.errors
     user = make_user("staff")
     grant = make_grant(user)
-    client = app.test_client()
-    login(client, user.username)
+    client = signed_in_client(app, user)
     resp = client.get(image_url(client, "WML-0001#p0001", grant.id))
     assert resp.status_code == 200, resp.get_data(as_text=True)[:200]
     img = Image.open(io.BytesIO(resp.data))
